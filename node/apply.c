@@ -1,0 +1,356 @@
+/* apply.c: verify and apply what a child sends (hello, deltas, snapshots). */
+#include "apply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "delta.h"
+#include "log.h"
+
+typedef struct {
+    node_t *n;
+    const char *child;
+    const Tiersync__DeltaBody *body;
+    uint8_t hash[DELTA_HASH_BYTES];
+    apply_reply *reply;
+} apply_ctx;
+
+static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    va_end(ap);
+    r->kind = TIERSYNC__ENVELOPE__MSG_NACK;
+    r->reason = reason;
+    r->seq = expected;
+    return ts_fail(e, TS_EINPUT, "%s", r->detail);
+}
+
+/* A unit is inside child's subtree if it is the child or came through it. */
+static bool in_subtree(store_t *s, MDB_txn *txn, const char *child, const char *code)
+{
+    if (!strcmp(code, child))
+        return true;
+    store_unit u;
+    return store_unit_get(s, txn, code, &u) == TS_OK && !strcmp(u.via, child);
+}
+
+static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+{
+    const Tiersync__DeltaBody *b = a->body;
+    const char *self = store_self_code(s);
+    /* first pass: claim every announced code for this child, so parents
+     * announced later in the same delta are found by the second pass */
+    for (size_t i = 0; i < b->n_units; i++) {
+        const Tiersync__Unit *pu = b->units[i];
+        if (!ts_code_valid(pu->code) || strlen(pu->name) >= CONFIG_NAME_MAX ||
+            strlen(pu->level) >= TS_CODE_MAX || strlen(pu->parent) >= TS_CODE_MAX)
+            return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                          "announced unit %zu is malformed", i);
+        store_unit u = {0};
+        bool known = store_unit_get(s, txn, pu->code, &u) == TS_OK;
+        if (!strcmp(pu->code, self) || (known && strcmp(u.via, a->child) != 0))
+            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+                          "unit %s does not belong to child %s's subtree", pu->code, a->child);
+        memset(&u, 0, sizeof u);
+        snprintf(u.name, sizeof u.name, "%s", pu->name);
+        snprintf(u.level, sizeof u.level, "%s", pu->level);
+        snprintf(u.parent, sizeof u.parent, "%s", strcmp(pu->code, a->child) ? pu->parent : self);
+        snprintf(u.via, sizeof u.via, "%s", a->child);
+        if (store_unit_put(s, txn, pu->code, &u, e))
+            return e->code;
+        if (store_has_parent(s) && a->n->cfg.forward_detail == DETAIL_ALL &&
+            store_put(s, txn, DB_ANNOUNCE, pu->code, strlen(pu->code), "", 0, e))
+            return e->code;
+    }
+    for (size_t i = 0; i < b->n_units; i++) {
+        const Tiersync__Unit *pu = b->units[i];
+        if (strcmp(pu->code, a->child) != 0 && !in_subtree(s, txn, a->child, pu->parent))
+            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+                          "unit %s names parent %s outside child %s's subtree", pu->code,
+                          pu->parent, a->child);
+    }
+    return TS_OK;
+}
+
+typedef struct {
+    char (*keys)[CELL_KEY_MAX];
+    int64_t *vals;
+    size_t n, cap;
+} cell_list;
+
+static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    cell_list *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+    }
+    size_t klen = k->mv_size < CELL_KEY_MAX - 1 ? k->mv_size : CELL_KEY_MAX - 1;
+    memcpy(l->keys[l->n], k->mv_data, klen);
+    l->keys[l->n][klen] = '\0';
+    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
+    l->n++;
+    return 0;
+}
+
+/* A snapshot replaces the child's contribution: take the old one out first. */
+static int remove_contribution(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
+{
+    char prefix[TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|", a->child);
+    cell_list l = {0};
+    store_scan(s, txn, DB_CONTRIB, prefix, collect, &l);
+    int rc = TS_OK;
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
+        ts_cell c;
+        if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
+            rc = store_apply_cell(s, txn, a->child, &c, -l.vals[i], e);
+    }
+    free(l.keys);
+    free(l.vals);
+    return rc;
+}
+
+static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+{
+    const Tiersync__DeltaBody *b = a->body;
+    for (size_t i = 0; i < b->n_cells; i++) {
+        const Tiersync__Cell *pc = b->cells[i];
+        ts_cell c;
+        ts_err ce = {0};
+        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce) ||
+            cell_check(a->n->catalog, &c, &ce))
+            return refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
+                          "cell %zu: %s", i, ce.msg);
+        if (!in_subtree(s, txn, a->child, c.unit))
+            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+                          "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
+                          a->child);
+        if (store_apply_cell(s, txn, a->child, &c, pc->value, e))
+            return e->code;
+        a->reply->applied_cells++;
+    }
+    return TS_OK;
+}
+
+static int update_cover(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
+{
+    store_cover cov = {0};
+    MDB_val v;
+    if (store_get(s, txn, DB_COVERS, a->child, strlen(a->child), &v, NULL) == TS_OK &&
+        v.mv_size == sizeof cov)
+        memcpy(&cov, v.mv_data, sizeof cov);
+    if (!cov.first_seq)
+        cov.first_seq = a->body->seq;
+    cov.last_seq = a->body->seq;
+    memcpy(cov.last_hash, a->hash, sizeof cov.last_hash);
+    return store_put(s, txn, DB_COVERS, a->child, strlen(a->child), &cov, sizeof cov, e);
+}
+
+static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    apply_ctx *a = vctx;
+    const Tiersync__DeltaBody *b = a->body;
+    a->reply->applied_cells = 0;
+    store_child ch;
+    if (store_child_get(s, txn, a->child, &ch) != TS_OK)
+        return refuse(a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e,
+                      "child %s is no longer enrolled", a->child);
+    uint64_t expected = ch.last_seq + 1;
+    if (b->seq < expected) { /* duplicate: already applied, ack again */
+        a->reply->kind = TIERSYNC__ENVELOPE__MSG_ACK;
+        a->reply->seq = ch.last_seq;
+        return TS_OK;
+    }
+    if (!b->snapshot && b->seq > expected)
+        return refuse(a->reply, TIERSYNC__REASON__REASON_GAP, expected, e,
+                      "seq %llu from %s leaves a gap: expected %llu",
+                      (unsigned long long)b->seq, a->child, (unsigned long long)expected);
+    if (!b->snapshot && (b->prev_hash.len != DELTA_HASH_BYTES ||
+                         memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES) != 0))
+        return refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
+                      "seq %llu from %s does not continue its chain (prev_hash differs)",
+                      (unsigned long long)b->seq, a->child);
+    if (strcmp(b->catalog_id, a->n->catalog->id) != 0)
+        return refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
+                      "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
+                      a->n->catalog->id);
+    if (register_units(a, s, txn, expected, e))
+        return e->code;
+    if (b->snapshot && remove_contribution(a, s, txn, e))
+        return e->code;
+    if (apply_cells(a, s, txn, expected, e))
+        return e->code;
+    if (store_has_parent(s) && update_cover(a, s, txn, e))
+        return e->code;
+    ch.last_seq = b->seq;
+    memcpy(ch.last_hash, a->hash, sizeof ch.last_hash);
+    ch.last_seen_ms = ch.last_applied_ms = ts_now_ms();
+    ch.applied++;
+    a->reply->kind = TIERSYNC__ENVELOPE__MSG_ACK;
+    a->reply->seq = b->seq;
+    return store_child_put(s, txn, a->child, &ch, e);
+}
+
+typedef struct {
+    const char *child;
+    uint32_t reason;
+    bool refused;
+} seen_ctx;
+
+static int note_seen(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    seen_ctx *c = vctx;
+    store_child ch;
+    if (store_child_get(s, txn, c->child, &ch) != TS_OK)
+        return TS_OK;
+    ch.last_seen_ms = ts_now_ms();
+    if (c->refused) {
+        ch.refused++;
+        ch.last_refusal = c->reason;
+    }
+    return store_child_put(s, txn, c->child, &ch, e);
+}
+
+static int on_hello(node_t *n, const char *child, const Tiersync__Hello *h, apply_reply *r,
+                    ts_err *e)
+{
+    MDB_txn *txn;
+    store_child ch;
+    if (store_read_begin(n->store, &txn, e))
+        return e->code;
+    int found = store_child_get(n->store, txn, child, &ch);
+    store_read_end(txn);
+    if (found != TS_OK)
+        return refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
+    if (strcmp(h->code, child) != 0 || h->key.len != sizeof ch.pk ||
+        memcmp(h->key.data, ch.pk, sizeof ch.pk) != 0)
+        return refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, ch.last_seq + 1, e,
+                      "hello claims code %.32s, but the connection is child %s", h->code, child);
+    r->kind = TIERSYNC__ENVELOPE__MSG_WELCOME;
+    r->seq = ch.last_seq;
+    memcpy(r->hash, ch.last_hash, sizeof r->hash);
+    return TS_OK;
+}
+
+static int on_delta(node_t *n, const char *child, const Tiersync__SignedDelta *sd,
+                    apply_reply *r, ts_err *e)
+{
+    MDB_txn *txn;
+    store_child ch;
+    if (store_read_begin(n->store, &txn, e))
+        return e->code;
+    int found = store_child_get(n->store, txn, child, &ch);
+    store_read_end(txn);
+    if (found != TS_OK)
+        return refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
+    uint64_t expected = ch.last_seq + 1;
+    if (!delta_verify(ch.pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
+        return refuse(r, TIERSYNC__REASON__REASON_BAD_SIGNATURE, expected, e,
+                      "signature does not verify with %s's enrolled key", child);
+    Tiersync__DeltaBody *body = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
+    if (!body)
+        return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                      "signed body from %s does not decode", child);
+    int rc;
+    if (strcmp(body->origin, child) != 0 || body->origin_key.len != sizeof ch.pk ||
+        memcmp(body->origin_key.data, ch.pk, sizeof ch.pk) != 0) {
+        rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, expected, e,
+                    "delta claims origin %.32s, but the connection is child %s", body->origin,
+                    child);
+    } else {
+        apply_ctx a = {n, child, body, {0}, r};
+        delta_hash(sd->body.data, sd->body.len, a.hash);
+        rc = store_write(n->store, apply_delta_txn, &a, e);
+        if (rc == TS_ERUNTIME) {
+            r->kind = TIERSYNC__ENVELOPE__MSG_NACK;
+            r->reason = TIERSYNC__REASON__REASON_STORE_FAILED;
+            r->seq = expected;
+            snprintf(r->detail, sizeof r->detail, "parent store failed; retry later");
+        }
+    }
+    tiersync__delta_body__free_unpacked(body, NULL);
+    return rc;
+}
+
+int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len,
+                  apply_reply *r, ts_err *e)
+{
+    memset(r, 0, sizeof *r);
+    int rc;
+    bool hello = false;
+    Tiersync__Envelope *env = NULL;
+    if (len > (size_t)n->cfg.max_msg_bytes)
+        rc = refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, e, "message of %zu bytes from %s "
+                    "exceeds max_message_bytes", len, child);
+    else if (!(env = tiersync__envelope__unpack(NULL, len, data)))
+        rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, e, "undecodable message from %s",
+                    child);
+    else if ((hello = env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
+        rc = on_hello(n, child, env->hello, r, e);
+    else if (env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)
+        rc = on_delta(n, child, env->delta, r, e);
+    else
+        rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, e,
+                    "unexpected message type %d from %s", (int)env->msg_case, child);
+    if (env)
+        tiersync__envelope__free_unpacked(env, NULL);
+    seen_ctx seen = {child, r->reason, rc == TS_EINPUT};
+    ts_err ignored;
+    if (hello || rc != TS_OK) /* an applied delta already noted it in its transaction */
+        store_write(n->store, note_seen, &seen, &ignored);
+    if (r->kind == TIERSYNC__ENVELOPE__MSG_NACK && !r->seq) { /* tell the expected seq */
+        MDB_txn *txn;
+        store_child ch;
+        if (store_read_begin(n->store, &txn, &ignored) == TS_OK) {
+            if (store_child_get(n->store, txn, child, &ch) == TS_OK)
+                r->seq = ch.last_seq + 1;
+            store_read_end(txn);
+        }
+    }
+    return rc;
+}
+
+void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size_t *len)
+{
+    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
+    Tiersync__Welcome w = TIERSYNC__WELCOME__INIT;
+    Tiersync__Ack ack = TIERSYNC__ACK__INIT;
+    Tiersync__Nack nack = TIERSYNC__NACK__INIT;
+    uint8_t hash[32];
+    *out = NULL;
+    *len = 0;
+    switch (r->kind) {
+    case TIERSYNC__ENVELOPE__MSG_WELCOME:
+        memcpy(hash, r->hash, sizeof hash);
+        w.last_seq = r->seq;
+        w.last_hash = (ProtobufCBinaryData){sizeof hash, hash};
+        w.code = (char *)n->cfg.code;
+        env.welcome = &w;
+        break;
+    case TIERSYNC__ENVELOPE__MSG_ACK:
+        ack.seq = r->seq;
+        env.ack = &ack;
+        break;
+    case TIERSYNC__ENVELOPE__MSG_NACK:
+        nack.expected = r->seq;
+        nack.reason = r->reason;
+        nack.detail = (char *)r->detail;
+        env.nack = &nack;
+        break;
+    default:
+        return;
+    }
+    env.msg_case = r->kind;
+    wire_pack(&env, out, len);
+}

@@ -1,0 +1,38 @@
+/* apply.h: the parent's side of the protocol, free of sockets: one message
+ * from an authenticated child in, one reply out.
+ *
+ * A delta is applied exactly as DESIGN.md section 5 says: verify the
+ * signature with the enrolled key, continue the seq/prev_hash chain, check
+ * every unit and cell (subtree, catalog), then in ONE write transaction add
+ * the cells to the child's contribution, the totals (with roll-ups) and this
+ * node's pending changes, and advance the child's seq/hash. Anything else is
+ * refused, counted in the child's record, and changes nothing else. */
+#ifndef TIERSYNC_APPLY_H
+#define TIERSYNC_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "tiersync.pb-c.h"
+
+typedef struct {
+    Tiersync__Envelope__MsgCase kind; /* WELCOME, ACK, NACK, or NOT_SET: no reply */
+    uint64_t seq;                     /* ack: applied through; nack: expected; welcome: last */
+    uint8_t hash[32];                 /* welcome: last hash */
+    Tiersync__Reason reason;
+    char detail[256];
+    int applied_cells; /* cells applied by this message */
+} apply_reply;
+
+/* Handles one packed Envelope from child (the code ZAP authenticated).
+ * Fills reply; returns TS_OK when the message was accepted (hello, delta
+ * applied or duplicate), TS_EINPUT when refused, TS_ERUNTIME when the store
+ * failed (nothing applied; the child retries). */
+int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len,
+                  apply_reply *reply, ts_err *e);
+
+/* Packs the reply as an Envelope (malloc'd); *len 0 when there is none. */
+void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size_t *len);
+
+#endif

@@ -1,0 +1,32 @@
+/* cli.h: the tiersync subcommands. Each returns the process exit status:
+ * 0 done, 1 failure at run time, 2 refused input (DESIGN.md section 7). */
+#ifndef TIERSYNC_CLI_H
+#define TIERSYNC_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "err.h"
+
+int cli_init(int argc, char **argv);
+int cli_key(int argc, char **argv);
+int cli_child(int argc, char **argv);
+int cli_value(int argc, char **argv);
+int cli_totals(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_run(int argc, char **argv);
+
+/* Prints "tiersync: <message>" to stderr and returns the error's exit status. */
+int cli_report(const ts_err *e);
+
+/* Refuses a bad command line: prints the reason and a pointer to --help. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The data directory: --dir, else $TIERSYNC_DIR, else the FHS default. */
+const char *cli_dir(const char *opt);
+
+/* getopt_long over argv with the common --dir/--help options handled:
+ * returns the option character, -1 at the end, '?' on an unknown option. */
+#define CLI_COMMON_OPTS {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}
+
+#endif

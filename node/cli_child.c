@@ -1,0 +1,152 @@
+/* cli_child.c: `tiersync child add|remove|list`: enrolment of child nodes.
+ *
+ * Enrolment is explicit and out of band: the operator types the child's code
+ * and public key. The running daemon reads the children table on every
+ * handshake and every delta, so a change takes effect without a restart. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "node.h"
+
+static const char child_help[] =
+    "usage: tiersync child add    --dir DIR CODE PUBKEY\n"
+    "       tiersync child remove --dir DIR CODE\n"
+    "       tiersync child list   --dir DIR\n\n"
+    "add enrols a child node: only enrolled keys can connect, and a child's deltas\n"
+    "are accepted only for its own subtree. PUBKEY is the 64 hex digits printed by\n"
+    "'tiersync key' on the child; compare fingerprints with its operator.\n"
+    "remove revokes the key at once; the numbers it already sent stay counted.\n";
+
+typedef struct {
+    const char *code;
+    uint8_t pk[32];
+    bool existed;
+} enrol_ctx;
+
+static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    enrol_ctx *c = vctx;
+    store_child ch = {0};
+    if (store_child_get(s, txn, c->code, &ch) == TS_OK) {
+        if (memcmp(ch.pk, c->pk, sizeof ch.pk) != 0)
+            return ts_fail(e, TS_EINPUT, "child %s is already enrolled with another key; run "
+                           "'tiersync child remove %s' first if the key really changed",
+                           c->code, c->code);
+        c->existed = true;
+        return TS_OK;
+    }
+    memcpy(ch.pk, c->pk, sizeof ch.pk);
+    ch.enrolled_ms = ts_now_ms();
+    if (store_child_put(s, txn, c->code, &ch, e))
+        return e->code;
+    store_unit u;
+    if (store_unit_get(s, txn, c->code, &u) == TS_OK && u.via[0] && strcmp(u.via, c->code) != 0)
+        return ts_fail(e, TS_EINPUT, "unit %s is already known inside child %s's subtree", c->code,
+                       u.via);
+    memset(&u, 0, sizeof u);
+    snprintf(u.name, sizeof u.name, "%s", c->code);
+    snprintf(u.parent, sizeof u.parent, "%s", store_self_code(s));
+    snprintf(u.via, sizeof u.via, "%s", c->code);
+    store_unit old;
+    if (store_unit_get(s, txn, c->code, &old) == TS_OK) /* keep an announced name */
+        memcpy(u.name, old.name, sizeof u.name), memcpy(u.level, old.level, sizeof u.level);
+    return store_unit_put(s, txn, c->code, &u, e);
+}
+
+static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    const char *code = vctx;
+    store_child ch;
+    if (store_child_get(s, txn, code, &ch) != TS_OK)
+        return ts_fail(e, TS_EINPUT, "no child %s is enrolled (see 'tiersync child list')", code);
+    return store_del(s, txn, DB_CHILDREN, code, strlen(code), e);
+}
+
+static void fmt_time(int64_t ms, char *out, size_t n)
+{
+    if (!ms) {
+        snprintf(out, n, "never");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int list_one(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    (void)ctx;
+    store_child ch;
+    if (v->mv_size != sizeof ch)
+        return 0;
+    memcpy(&ch, v->mv_data, sizeof ch);
+    char fp[KEYS_FINGERPRINT_LEN], seen[32];
+    keys_fingerprint(ch.pk, fp);
+    fmt_time(ch.last_seen_ms, seen, sizeof seen);
+    printf("%-12.*s %-20s %10llu %10llu  %s\n", (int)k->mv_size, (const char *)k->mv_data, fp,
+           (unsigned long long)ch.last_seq, (unsigned long long)ch.refused, seen);
+    return 0;
+}
+
+int cli_child(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
+    const char *dir = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': dir = optarg; break;
+        case 'h': fputs(child_help, stdout); return 0;
+        default: return cli_usage_error("child", "unknown option");
+        }
+    }
+    int nargs = argc - optind;
+    char **args = argv + optind;
+    if (nargs < 1)
+        return cli_usage_error("child", "say add, remove or list");
+    const char *verb = args[0];
+    if (!strcmp(verb, "add") && nargs != 3)
+        return cli_usage_error("child", "add takes CODE and PUBKEY");
+    if (!strcmp(verb, "remove") && nargs != 2)
+        return cli_usage_error("child", "remove takes CODE");
+    if (!strcmp(verb, "list") && nargs != 1)
+        return cli_usage_error("child", "list takes no arguments");
+    if (strcmp(verb, "add") && strcmp(verb, "remove") && strcmp(verb, "list"))
+        return cli_usage_error("child", "unknown action '%s': use add, remove or list", verb);
+    if (nargs > 1 && !ts_code_valid(args[1]))
+        return cli_usage_error("child", "'%s' is not a valid org-unit code", args[1]);
+
+    node_t n;
+    ts_err e = {0};
+    if (node_open(&n, cli_dir(dir), 0, &e))
+        return cli_report(&e);
+    int rc = TS_OK;
+    if (!strcmp(verb, "add")) {
+        enrol_ctx c = {.code = args[1]};
+        if (!strcmp(args[1], n.cfg.code))
+            rc = ts_fail(&e, TS_EINPUT, "%s is this node's own code, not a child", args[1]);
+        else if ((rc = keys_parse_public(args[2], c.pk, &e)) == TS_OK &&
+                 (rc = store_write(n.store, do_add, &c, &e)) == TS_OK) {
+            char fp[KEYS_FINGERPRINT_LEN];
+            keys_fingerprint(c.pk, fp);
+            printf("%s child %s, fingerprint %s\n", c.existed ? "already enrolled:" : "enrolled",
+                   args[1], fp);
+        }
+    } else if (!strcmp(verb, "remove")) {
+        if ((rc = store_write(n.store, do_remove, args[1], &e)) == TS_OK)
+            printf("removed child %s: it can no longer connect\n", args[1]);
+    } else {
+        MDB_txn *txn;
+        if ((rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {
+            printf("%-12s %-20s %10s %10s  %s\n", "CODE", "FINGERPRINT", "LAST_SEQ", "REFUSED",
+                   "LAST_SEEN");
+            store_scan(n.store, txn, DB_CHILDREN, NULL, list_one, NULL);
+            store_read_end(txn);
+        }
+    }
+    node_close(&n);
+    return rc ? cli_report(&e) : 0;
+}

@@ -1,0 +1,150 @@
+/* cli_init.c: `tiersync init` and `tiersync key`: create and show an identity. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "node.h"
+
+static const char init_help[] =
+    "usage: tiersync init --dir DIR --code CODE --name NAME --level LEVEL\n"
+    "                     [--listen tcp://IP:PORT] [--http IP:PORT]\n"
+    "                     [--parent tcp://HOST:PORT --parent-key PUBKEY]\n"
+    "                     [--forward-detail all|self] [--catalog FILE] [--force]\n\n"
+    "Creates a node: the data directory, its Ed25519 key pair (node.key, mode 0600),\n"
+    "a commented tiersync.conf and an empty store. Refuses if the directory already\n"
+    "holds a key, unless --force (which makes a new identity: re-enrol it everywhere).\n";
+
+static int register_self(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    const ts_config *c = ctx;
+    store_unit u = {0};
+    snprintf(u.name, sizeof u.name, "%s", c->name);
+    snprintf(u.level, sizeof u.level, "%s", c->level);
+    if (store_unit_put(s, txn, c->code, &u, e))
+        return e->code;
+    /* the own unit rides in the next delta upward */
+    return store_put(s, txn, DB_ANNOUNCE, c->code, strlen(c->code), "", 0, e);
+}
+
+int cli_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        CLI_COMMON_OPTS,
+        {"code", required_argument, 0, 'c'}, {"name", required_argument, 0, 'n'},
+        {"level", required_argument, 0, 'l'}, {"listen", required_argument, 0, 'L'},
+        {"http", required_argument, 0, 'H'}, {"parent", required_argument, 0, 'p'},
+        {"parent-key", required_argument, 0, 'k'}, {"catalog", required_argument, 0, 'C'},
+        {"forward-detail", required_argument, 0, 'f'}, {"force", no_argument, 0, 'F'},
+        {0, 0, 0, 0}};
+    const char *dir = NULL;
+    bool force = false;
+    ts_config cfg;
+    ts_err e = {0};
+    struct { char sec[16], key[24]; const char *val; } sets[12];
+    int nsets = 0, o;
+    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        const char *sec = NULL, *key = NULL;
+        switch (o) {
+        case 'd': dir = optarg; break;
+        case 'h': fputs(init_help, stdout); return 0;
+        case 'F': force = true; break;
+        case 'c': sec = "node", key = "code"; break;
+        case 'n': sec = "node", key = "name"; break;
+        case 'l': sec = "node", key = "level"; break;
+        case 'C': sec = "node", key = "catalog"; break;
+        case 'L': sec = "listen", key = "endpoint"; break;
+        case 'H': sec = "http", key = "address"; break;
+        case 'p': sec = "parent", key = "endpoint"; break;
+        case 'k': sec = "parent", key = "key"; break;
+        case 'f': sec = "parent", key = "forward_detail"; break;
+        default: return cli_usage_error("init", "unknown option");
+        }
+        if (sec) {
+            snprintf(sets[nsets].sec, sizeof sets[nsets].sec, "%s", sec);
+            snprintf(sets[nsets].key, sizeof sets[nsets].key, "%s", key);
+            sets[nsets++].val = optarg;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+    dir = cli_dir(dir);
+    config_defaults(&cfg, dir);
+    for (int i = 0; i < nsets; i++)
+        if (config_set(&cfg, sets[i].sec, sets[i].key, sets[i].val, &e))
+            return cli_report(&e);
+    if (!cfg.code[0] || !cfg.name[0])
+        return cli_usage_error("init", "--code and --name are required");
+    if (cfg.parent[0] && !cfg.parent_key[0])
+        return cli_usage_error("init", "--parent needs --parent-key (the parent's 'tiersync key')");
+    char catpath[TS_PATH_MAX];
+    catalog_t *cat = NULL;
+    if (catalog_resolve_path(cfg.catalog[0] ? cfg.catalog : NULL, catpath, sizeof catpath, &e) ||
+        catalog_load(&cat, catpath, &e))
+        return cli_report(&e);
+    catalog_destroy(&cat);
+
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        ts_fail(&e, TS_ERUNTIME, "cannot create %s: %s", dir, strerror(errno));
+        return cli_report(&e);
+    }
+    keys_t keys;
+    store_t *store = NULL;
+    if (keys_create(&keys, dir, force, &e) || config_write(&cfg, &e) ||
+        store_open(&store, &cfg, &e) || store_write(store, register_self, &cfg, &e)) {
+        store_close(&store);
+        return cli_report(&e);
+    }
+    store_close(&store);
+    char hex[KEYS_PUB_HEX_LEN + 1], fp[KEYS_FINGERPRINT_LEN];
+    ts_hex(keys.pk, sizeof keys.pk, hex);
+    keys_fingerprint(keys.pk, fp);
+    keys_wipe(&keys);
+    printf("initialised node %s (%s, %s) in %s\n"
+           "public key:  %s\n"
+           "fingerprint: %s\n"
+           "Give the public key to the parent's operator ('tiersync child add %s KEY');\n"
+           "read the fingerprint aloud to check it. Then start: tiersync run --dir %s\n",
+           cfg.code, cfg.name, cfg.level, dir, hex, fp, cfg.code, dir);
+    return 0;
+}
+
+static const char key_help[] =
+    "usage: tiersync key --dir DIR [--fingerprint]\n\n"
+    "Prints this node's public key (64 hex digits, one line), or with --fingerprint\n"
+    "its short fingerprint for reading aloud.\n";
+
+int cli_key(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"fingerprint", no_argument, 0, 'f'}, {0, 0, 0, 0}};
+    const char *dir = NULL;
+    bool fingerprint = false;
+    int o;
+    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': dir = optarg; break;
+        case 'h': fputs(key_help, stdout); return 0;
+        case 'f': fingerprint = true; break;
+        default: return cli_usage_error("key", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("key", "unexpected argument '%s'", argv[optind]);
+    keys_t k;
+    ts_err e = {0};
+    if (keys_load(&k, cli_dir(dir), &e))
+        return cli_report(&e);
+    keys_wipe(&k);
+    if (fingerprint) {
+        char fp[KEYS_FINGERPRINT_LEN];
+        keys_fingerprint(k.pk, fp);
+        puts(fp);
+    } else {
+        char hex[KEYS_PUB_HEX_LEN + 1];
+        ts_hex(k.pk, sizeof k.pk, hex);
+        puts(hex);
+    }
+    return 0;
+}

@@ -1,0 +1,192 @@
+/* cli_status.c: `tiersync status`: the parent link and every child, as an
+ * operator checks them (also --json for monitoring scripts). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "node.h"
+#include "outbox.h"
+#include "tiersync.pb-c.h"
+
+static const char status_help[] =
+    "usage: tiersync status --dir DIR [--json]\n\n"
+    "Shows this node, its parent link (connected, last ack, unacknowledged deltas,\n"
+    "pending cells) and each child (last seq, last seen, refused messages, and\n"
+    "whether it is current or late).\n";
+
+static json_t *iso_time(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char buf[32];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+static const char *reason_name(uint32_t r)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, (int)r);
+    return v && r ? v->name : "";
+}
+
+typedef struct {
+    json_t *arr;
+    int late_after_s;
+    int64_t now;
+} child_ctx;
+
+static int add_child(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    child_ctx *c = vctx;
+    store_child ch;
+    if (v->mv_size != sizeof ch)
+        return 0;
+    memcpy(&ch, v->mv_data, sizeof ch);
+    char code[TS_CODE_MAX], fp[KEYS_FINGERPRINT_LEN];
+    snprintf(code, sizeof code, "%.*s", (int)k->mv_size, (const char *)k->mv_data);
+    keys_fingerprint(ch.pk, fp);
+    const char *state = !ch.last_seen_ms ? "never"
+                        : c->now - ch.last_seen_ms > (int64_t)c->late_after_s * 1000 ? "late"
+                                                                                    : "current";
+    json_array_append_new(
+        c->arr, json_pack("{s:s,s:s,s:I,s:o,s:o,s:I,s:I,s:s,s:s}", "code", code, "fingerprint", fp,
+                          "last_seq", (json_int_t)ch.last_seq, "last_seen",
+                          iso_time(ch.last_seen_ms), "last_applied", iso_time(ch.last_applied_ms),
+                          "applied", (json_int_t)ch.applied, "refused", (json_int_t)ch.refused,
+                          "last_refusal", reason_name(ch.last_refusal), "state", state));
+    return 0;
+}
+
+static json_t *status_json(node_t *n, MDB_txn *txn)
+{
+    store_t *s = n->store;
+    char pk[KEYS_PUB_HEX_LEN + 1] = "", fp[KEYS_FINGERPRINT_LEN] = "";
+    uint8_t raw[32];
+    char *pub = NULL;
+    char path[TS_PATH_MAX];
+    if (ts_path(path, sizeof path, NULL, "%s/%s", n->cfg.dir, KEYS_PUBLIC_FILE) == TS_OK &&
+        ts_read_file(path, &pub, NULL, NULL) == TS_OK) {
+        pub[strcspn(pub, "\r\n")] = '\0';
+        if (ts_unhex(pub, raw, sizeof raw) == 0) {
+            ts_hex(raw, sizeof raw, pk);
+            keys_fingerprint(raw, fp);
+        }
+        free(pub);
+    }
+    outbox_head head;
+    outbox_head_get(n, txn, &head);
+    json_t *st = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "code", n->cfg.code, "name",
+                           n->cfg.name, "level", n->cfg.level, "public_key", pk, "fingerprint", fp,
+                           "catalog", n->catalog->id, "total_cells",
+                           (json_int_t)store_count(s, txn, DB_TOTALS));
+    if (n->cfg.parent[0]) {
+        uint64_t acked = store_meta_u64(s, txn, "acked_seq");
+        MDB_val v;
+        char pcode[TS_CODE_MAX] = "";
+        if (store_get(s, txn, DB_META, "parent_code", 11, &v, NULL) == TS_OK &&
+            v.mv_size < sizeof pcode)
+            memcpy(pcode, v.mv_data, v.mv_size), pcode[v.mv_size] = '\0';
+        json_object_set_new(
+            st, "parent",
+            json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:o}", "endpoint", n->cfg.parent, "code",
+                      pcode, "connected", (int)store_meta_u64(s, txn, "link_connected"), "head_seq",
+                      (json_int_t)head.seq, "acked_seq", (json_int_t)acked, "unacked",
+                      (json_int_t)(head.seq - acked), "pending_cells",
+                      (json_int_t)store_count(s, txn, DB_PENDING), "last_ack",
+                      iso_time((int64_t)store_meta_u64(s, txn, "last_ack_ms"))));
+    } else {
+        json_object_set_new(st, "parent", json_null());
+    }
+    child_ctx cc = {json_array(), n->cfg.late_after_s, ts_now_ms()};
+    store_scan(s, txn, DB_CHILDREN, NULL, add_child, &cc);
+    json_object_set_new(st, "children", cc.arr);
+    return st;
+}
+
+static void print_text(const json_t *st)
+{
+    printf("node      %s  %s (%s)\n", json_string_value(json_object_get(st, "code")),
+           json_string_value(json_object_get(st, "name")),
+           json_string_value(json_object_get(st, "level")));
+    printf("key       %s  (fingerprint %s)\n", json_string_value(json_object_get(st, "public_key")),
+           json_string_value(json_object_get(st, "fingerprint")));
+    const json_t *p = json_object_get(st, "parent");
+    if (json_is_object(p)) {
+        const json_t *la = json_object_get(p, "last_ack");
+        printf("parent    %s %s  %s  head %lld, acked %lld, unacked %lld, pending cells %lld, "
+               "last ack %s\n",
+               json_string_value(json_object_get(p, "endpoint")),
+               json_string_value(json_object_get(p, "code")),
+               json_is_true(json_object_get(p, "connected")) ? "connected" : "DISCONNECTED",
+               (long long)json_integer_value(json_object_get(p, "head_seq")),
+               (long long)json_integer_value(json_object_get(p, "acked_seq")),
+               (long long)json_integer_value(json_object_get(p, "unacked")),
+               (long long)json_integer_value(json_object_get(p, "pending_cells")),
+               json_is_string(la) ? json_string_value(la) : "never");
+    } else {
+        printf("parent    none (root of the tree)\n");
+    }
+    const json_t *kids = json_object_get(st, "children");
+    printf("children  %zu\n", json_array_size(kids));
+    if (json_array_size(kids))
+        printf("  %-12s %-20s %8s %8s %8s  %-8s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
+               "APPLIED", "REFUSED", "STATE", "LAST_SEEN");
+    size_t i;
+    const json_t *c;
+    json_array_foreach(kids, i, c) {
+        const json_t *seen = json_object_get(c, "last_seen");
+        printf("  %-12s %-20s %8lld %8lld %8lld  %-8s %s\n",
+               json_string_value(json_object_get(c, "code")),
+               json_string_value(json_object_get(c, "fingerprint")),
+               (long long)json_integer_value(json_object_get(c, "last_seq")),
+               (long long)json_integer_value(json_object_get(c, "applied")),
+               (long long)json_integer_value(json_object_get(c, "refused")),
+               json_string_value(json_object_get(c, "state")),
+               json_is_string(seen) ? json_string_value(seen) : "never");
+    }
+}
+
+int cli_status(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTS, {"json", no_argument, 0, 'j'},
+                                         {0, 0, 0, 0}};
+    const char *dir = NULL;
+    bool as_json = false;
+    int o;
+    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': dir = optarg; break;
+        case 'h': fputs(status_help, stdout); return 0;
+        case 'j': as_json = true; break;
+        default: return cli_usage_error("status", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+    node_t n;
+    ts_err e = {0};
+    if (node_open(&n, cli_dir(dir), 0, &e))
+        return cli_report(&e);
+    MDB_txn *txn;
+    int rc = store_read_begin(n.store, &txn, &e);
+    if (rc == TS_OK) {
+        json_t *st = status_json(&n, txn);
+        store_read_end(txn);
+        if (as_json) {
+            json_dumpf(st, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+            putchar('\n');
+        } else {
+            print_text(st);
+        }
+        json_decref(st);
+    }
+    node_close(&n);
+    return rc ? cli_report(&e) : 0;
+}

@@ -1,0 +1,237 @@
+/* config.c: INI parsing (inih), validation and the commented file writer. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void config_defaults(ts_config *c, const char *dir)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->dir, sizeof c->dir, "%s", dir ? dir : CONFIG_DEFAULT_DIR);
+    snprintf(c->level, sizeof c->level, "commune");
+    snprintf(c->http, sizeof c->http, "%s", CONFIG_DEFAULT_HTTP);
+    c->forward_detail = DETAIL_ALL;
+    c->flush_ms = CONFIG_DEFAULT_FLUSH_MS;
+    c->window = CONFIG_DEFAULT_WINDOW;
+    c->max_cells = CONFIG_DEFAULT_MAX_CELLS;
+    c->max_msg_bytes = CONFIG_DEFAULT_MAX_MSG_BYTES;
+    c->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
+    c->late_after_s = CONFIG_DEFAULT_LATE_AFTER_S;
+    c->map_initial_mb = CONFIG_DEFAULT_MAP_INITIAL_MB;
+    c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
+    c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
+}
+
+static int copy_str(char *dst, size_t dstsz, const char *key, const char *v, ts_err *e)
+{
+    if (strlen(v) >= dstsz)
+        return ts_fail(e, TS_EINPUT, "%s is too long (at most %zu bytes)", key, dstsz - 1);
+    memcpy(dst, v, strlen(v) + 1);
+    return TS_OK;
+}
+
+static int parse_int(int *dst, const char *key, const char *v, long lo, long hi, ts_err *e)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end != '\0' || n < lo || n > hi)
+        return ts_fail(e, TS_EINPUT, "%s = '%s' is not a whole number from %ld to %ld", key, v,
+                       lo, hi);
+    *dst = (int)n;
+    return TS_OK;
+}
+
+int config_set(ts_config *c, const char *section, const char *key, const char *v, ts_err *e)
+{
+    char full[128];
+    snprintf(full, sizeof full, "%s.%s", section, key);
+#define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
+    if (IS("node", "code")) {
+        if (!ts_code_valid(v))
+            return ts_fail(e, TS_EINPUT,
+                           "node.code = '%s' is not a valid org-unit code (letters, digits, _ "
+                           "and -, at most %d)", v, TS_CODE_MAX - 1);
+        return copy_str(c->code, sizeof c->code, full, v, e);
+    }
+    if (IS("node", "name"))
+        return copy_str(c->name, sizeof c->name, full, v, e);
+    if (IS("node", "level")) {
+        if (!ts_code_valid(v))
+            return ts_fail(e, TS_EINPUT, "node.level = '%s' must be a word like commune, "
+                           "district or province", v);
+        return copy_str(c->level, sizeof c->level, full, v, e);
+    }
+    if (IS("node", "catalog"))
+        return copy_str(c->catalog, sizeof c->catalog, full, v, e);
+    if (IS("listen", "endpoint"))
+        return copy_str(c->listen, sizeof c->listen, full, v, e);
+    if (IS("http", "address"))
+        return copy_str(c->http, sizeof c->http, full, v, e);
+    if (IS("parent", "endpoint"))
+        return copy_str(c->parent, sizeof c->parent, full, v, e);
+    if (IS("parent", "key")) {
+        uint8_t tmp[32];
+        if (*v && ts_unhex(v, tmp, sizeof tmp) != 0)
+            return ts_fail(e, TS_EINPUT, "parent.key must be the parent's public key: 64 hex "
+                           "digits as printed by 'tiersync key' on the parent");
+        return copy_str(c->parent_key, sizeof c->parent_key, full, v, e);
+    }
+    if (IS("parent", "forward_detail")) {
+        if (strcmp(v, "all") == 0)
+            c->forward_detail = DETAIL_ALL;
+        else if (strcmp(v, "self") == 0)
+            c->forward_detail = DETAIL_SELF;
+        else
+            return ts_fail(e, TS_EINPUT, "parent.forward_detail = '%s': use all or self", v);
+        return TS_OK;
+    }
+    if (IS("sync", "flush_ms"))
+        return parse_int(&c->flush_ms, full, v, 1, 3600000, e);
+    if (IS("sync", "window"))
+        return parse_int(&c->window, full, v, 1, 1024, e);
+    if (IS("sync", "max_cells"))
+        return parse_int(&c->max_cells, full, v, 1, 1000000, e);
+    if (IS("sync", "max_message_bytes"))
+        return parse_int(&c->max_msg_bytes, full, v, 1024, 1 << 30, e);
+    if (IS("sync", "heartbeat_ms"))
+        return parse_int(&c->heartbeat_ms, full, v, 100, 3600000, e);
+    if (IS("sync", "late_after_s"))
+        return parse_int(&c->late_after_s, full, v, 1, 365 * 86400, e);
+    if (IS("store", "map_initial_mb"))
+        return parse_int(&c->map_initial_mb, full, v, 1, 1 << 20, e);
+    if (IS("store", "map_max_mb"))
+        return parse_int(&c->map_max_mb, full, v, 1, 1 << 24, e);
+    if (IS("read", "small_cell_k"))
+        return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
+    if (IS("read", "token")) {
+        if (c->ntokens >= CONFIG_MAX_TOKENS)
+            return ts_fail(e, TS_EINPUT, "too many read.token lines (at most %d)",
+                           CONFIG_MAX_TOKENS);
+        if (strlen(v) < 16)
+            return ts_fail(e, TS_EINPUT, "read.token must be at least 16 characters");
+        return copy_str(c->tokens[c->ntokens++], CONFIG_TOKEN_MAX, full, v, e);
+    }
+#undef IS
+    return ts_fail(e, TS_EINPUT, "unknown setting '%s' (see the comments in %s for the list)",
+                   full, CONFIG_FILE);
+}
+
+struct load_ctx {
+    ts_config *c;
+    ts_err *e;
+    int line;
+    int rc;
+};
+
+static int on_entry(void *user, const char *section, const char *key, const char *value
+#if INI_HANDLER_LINENO
+                    , int lineno
+#endif
+)
+{
+    struct load_ctx *ctx = user;
+#if INI_HANDLER_LINENO
+    ctx->line = lineno;
+#endif
+    if (ctx->rc == TS_OK)
+        ctx->rc = config_set(ctx->c, section, key, value, ctx->e);
+    return ctx->rc == TS_OK;
+}
+
+int config_load(ts_config *c, const char *dir, ts_err *e)
+{
+    char path[TS_PATH_MAX];
+    config_defaults(c, dir);
+    if (ts_path(path, sizeof path, e, "%s/%s", dir, CONFIG_FILE))
+        return e->code;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ts_fail(e, TS_ERUNTIME, "cannot open %s: %s (run 'tiersync init --dir %s' first)",
+                       path, strerror(errno), dir);
+    struct load_ctx ctx = {c, e, 0, TS_OK};
+    int r = ini_parse_file(f, on_entry, &ctx);
+    fclose(f);
+    if (ctx.rc != TS_OK)
+        return ts_err_wrap(e, "%s line %d", path, r > 0 ? r : ctx.line);
+    if (r != 0)
+        return ts_fail(e, TS_EINPUT, "%s line %d: not 'key = value' or '[section]'", path, r);
+    if (!c->code[0])
+        return ts_fail(e, TS_EINPUT, "%s: node.code is missing", path);
+    if (c->parent[0] && !c->parent_key[0])
+        return ts_fail(e, TS_EINPUT, "%s: parent.endpoint is set but parent.key is missing; "
+                       "add the parent's public key", path);
+    if (c->map_initial_mb > c->map_max_mb)
+        return ts_fail(e, TS_EINPUT, "%s: store.map_initial_mb exceeds store.map_max_mb", path);
+    return TS_OK;
+}
+
+int config_write(const ts_config *c, ts_err *e)
+{
+    char path[TS_PATH_MAX];
+    if (ts_path(path, sizeof path, e, "%s/%s", c->dir, CONFIG_FILE))
+        return e->code;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return ts_fail(e, TS_ERUNTIME, "out of memory writing %s", path);
+    fprintf(f,
+        "# tiersync node configuration. Lines starting with # are comments.\n"
+        "# Changes take effect when 'tiersync run' restarts.\n\n"
+        "[node]\n"
+        "# Org-unit code of this node (e.g. a GSO code: province 34, district 343).\n"
+        "code = %s\n"
+        "# Display name, UTF-8.\n"
+        "name = %s\n"
+        "# Level in the administrative tree: commune, district, province, ...\n"
+        "level = %s\n"
+        "# Catalog file; empty means the default drug-treatment catalog.\n"
+        "catalog = %s\n\n"
+        "[listen]\n"
+        "# Where enrolled children connect (tcp://IP:PORT); empty: no children.\n"
+        "endpoint = %s\n\n"
+        "[http]\n"
+        "# Read API and dashboard (IP:PORT); empty disables it.\n"
+        "address = %s\n\n"
+        "[parent]\n"
+        "# The parent's endpoint and public key; empty endpoint: this node is a root.\n"
+        "endpoint = %s\n"
+        "key = %s\n"
+        "# all: forward every unit's numbers (drill-down above); self: only this unit's.\n"
+        "forward_detail = %s\n\n"
+        "[sync]\n"
+        "# Send pending changes upward every flush_ms milliseconds.\n"
+        "flush_ms = %d\n"
+        "# At most this many unacknowledged deltas in flight.\n"
+        "window = %d\n"
+        "# At most this many cells in one delta.\n"
+        "max_cells = %d\n"
+        "# Larger incoming messages are refused.\n"
+        "max_message_bytes = %d\n"
+        "# Transport heartbeat interval; a peer silent for 3 intervals is dropped.\n"
+        "heartbeat_ms = %d\n"
+        "# A child silent for this many seconds is shown as late.\n"
+        "late_after_s = %d\n\n"
+        "[store]\n"
+        "# LMDB map size: start, and the most it may grow to when full (MiB).\n"
+        "map_initial_mb = %d\n"
+        "map_max_mb = %d\n\n"
+        "[read]\n"
+        "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
+        "small_cell_k = %d\n"
+        "# Read tokens (one per line, at least 16 characters) for exact values.\n",
+        c->code, c->name, c->level, c->catalog, c->listen, c->http, c->parent, c->parent_key,
+        c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
+        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
+        c->small_cell_k);
+    for (int i = 0; i < c->ntokens; i++)
+        fprintf(f, "token = %s\n", c->tokens[i]);
+    fclose(f);
+    int rc = ts_write_file(path, buf, len, 0640, e);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,80 @@
+/* config.h: a node's configuration file (DIR/tiersync.conf, INI format).
+ *
+ * Every default and limit lives here, next to the parser that can override
+ * it, so there is one place to read what a node does when left alone. The
+ * file format is documented by the commented file `tiersync init` writes. */
+#ifndef TIERSYNC_CONFIG_H
+#define TIERSYNC_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "util.h"
+
+#define CONFIG_FILE "tiersync.conf"
+#define CONFIG_NAME_MAX 256
+#define CONFIG_ENDPOINT_MAX 256
+#define CONFIG_TOKEN_MAX 128
+#define CONFIG_MAX_TOKENS 8
+
+/* Defaults (DESIGN.md section 5 and 6). */
+#define CONFIG_DEFAULT_DIR "/var/lib/tiersync"
+#define CONFIG_DEFAULT_FLUSH_MS 100
+#define CONFIG_DEFAULT_WINDOW 8
+#define CONFIG_DEFAULT_MAX_CELLS 5000      /* cells per outgoing delta */
+#define CONFIG_DEFAULT_MAX_MSG_BYTES (4 * 1024 * 1024)
+#define CONFIG_DEFAULT_HEARTBEAT_MS 2000
+#define CONFIG_DEFAULT_LATE_AFTER_S 86400  /* a child silent this long is "late" */
+#define CONFIG_DEFAULT_MAP_INITIAL_MB 64
+#define CONFIG_DEFAULT_MAP_MAX_MB 65536
+#define CONFIG_DEFAULT_SMALL_CELL_K 5
+#define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
+
+typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
+
+typedef struct {
+    char dir[TS_PATH_MAX];
+    /* [node] */
+    char code[TS_CODE_MAX];
+    char name[CONFIG_NAME_MAX];
+    char level[TS_CODE_MAX];
+    char catalog[TS_PATH_MAX]; /* empty: the default catalog */
+    /* [listen] */
+    char listen[CONFIG_ENDPOINT_MAX]; /* empty: this node takes no children */
+    /* [http] */
+    char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
+    /* [parent] */
+    char parent[CONFIG_ENDPOINT_MAX]; /* empty: this node is a root */
+    char parent_key[65];              /* hex Ed25519 public key */
+    config_detail forward_detail;
+    /* [sync] */
+    int flush_ms;
+    int window;
+    int max_cells;
+    int max_msg_bytes;
+    int heartbeat_ms;
+    int late_after_s;
+    /* [store] */
+    int map_initial_mb;
+    int map_max_mb;
+    /* [read] */
+    int small_cell_k;
+    int ntokens;
+    char tokens[CONFIG_MAX_TOKENS][CONFIG_TOKEN_MAX];
+} ts_config;
+
+/* Fills c with every default (dir included). */
+void config_defaults(ts_config *c, const char *dir);
+
+/* Loads DIR/tiersync.conf over the defaults and validates it. TS_ERUNTIME if
+ * it cannot be read; TS_EINPUT naming the line and key if it is invalid. */
+int config_load(ts_config *c, const char *dir, ts_err *e);
+
+/* Parses one "key = value" of section into c (used by the loader and tests). */
+int config_set(ts_config *c, const char *section, const char *key, const char *value, ts_err *e);
+
+/* Writes c as a fully commented config file to DIR/tiersync.conf. */
+int config_write(const ts_config *c, ts_err *e);
+
+#endif

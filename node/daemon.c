@@ -1,0 +1,99 @@
+/* daemon.c: the node's event loop. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "hub.h"
+#include "log.h"
+#include "uplink.h"
+
+static volatile sig_atomic_t stop_requested; /* the only global: signals need it */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int lock_dir(const char *dir, int *fd, ts_err *e)
+{
+    char path[TS_PATH_MAX];
+    if (ts_path(path, sizeof path, e, "%s/%s", dir, DAEMON_LOCK_FILE))
+        return e->code;
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return ts_fail(e, TS_ERUNTIME, "cannot open %s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        close(*fd);
+        return ts_fail(e, TS_ERUNTIME, "another 'tiersync run' already serves %s; stop it first",
+                       dir);
+    }
+    return TS_OK;
+}
+
+int daemon_run(node_t *n, ts_err *e)
+{
+    int lockfd;
+    if (lock_dir(n->cfg.dir, &lockfd, e))
+        return e->code;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    void *zctx = zmq_ctx_new();
+    hub_t *hub = NULL;
+    uplink_t *up = NULL;
+    int rc = TS_OK;
+    if (n->cfg.listen[0] && (rc = hub_start(&hub, n, zctx, e)) != TS_OK)
+        goto out;
+    if (n->cfg.parent[0] && (rc = uplink_start(&up, n, zctx, e)) != TS_OK)
+        goto out;
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(n->keys.pk, fp);
+    log_info("node %s (%s) running: key %s, children on %s, parent %s", n->cfg.code,
+             n->cfg.level, fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");
+
+    while (!stop_requested) {
+        zmq_pollitem_t items[4];
+        int ni = 0, izap = -1, irouter = -1, idealer = -1, imon = -1;
+        if (hub) {
+            items[izap = ni++] = (zmq_pollitem_t){hub_zap(hub), 0, ZMQ_POLLIN, 0};
+            items[irouter = ni++] = (zmq_pollitem_t){hub_router(hub), 0, ZMQ_POLLIN, 0};
+        }
+        if (up) {
+            items[idealer = ni++] = (zmq_pollitem_t){uplink_socket(up), 0, ZMQ_POLLIN, 0};
+            items[imon = ni++] = (zmq_pollitem_t){uplink_monitor(up), 0, ZMQ_POLLIN, 0};
+        }
+        int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
+        if (zmq_poll(items, ni, timeout) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            rc = ts_fail(e, TS_ERUNTIME, "poll failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (izap >= 0 && (items[izap].revents & ZMQ_POLLIN))
+            hub_on_zap(hub);
+        if (irouter >= 0 && (items[irouter].revents & ZMQ_POLLIN))
+            hub_on_router(hub, DAEMON_BATCH);
+        if (imon >= 0 && (items[imon].revents & ZMQ_POLLIN))
+            uplink_on_monitor(up);
+        if (idealer >= 0 && (items[idealer].revents & ZMQ_POLLIN))
+            uplink_on_message(up);
+    }
+    if (stop_requested)
+        log_info("node %s stopping", n->cfg.code);
+out:
+    uplink_stop(&up);
+    hub_stop(&hub);
+    zmq_ctx_term(zctx);
+    close(lockfd);
+    return rc;
+}

@@ -1,0 +1,15 @@
+/* daemon.h: `tiersync run`: one thread polls the ZAP handler, the children's
+ * ROUTER and the parent DEALER; timers drive flushing and retries. */
+#ifndef TIERSYNC_DAEMON_H
+#define TIERSYNC_DAEMON_H
+
+#include "node.h"
+
+#define DAEMON_LOCK_FILE "run.lock"
+#define DAEMON_IDLE_POLL_MS 1000
+#define DAEMON_BATCH 256 /* messages handled per poll round before timers run */
+
+/* Runs until SIGINT or SIGTERM; returns TS_OK on a clean stop. */
+int daemon_run(node_t *n, ts_err *e);
+
+#endif

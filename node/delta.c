@@ -1,0 +1,162 @@
+/* delta.c: building, signing and verifying deltas. */
+#include "delta.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct delta_builder {
+    Tiersync__DeltaBody body;
+    size_t cap_cells, cap_units, cap_covers;
+    uint8_t key[32], prev[DELTA_HASH_BYTES];
+};
+
+void delta_sign(const keys_t *k, const uint8_t *body, size_t len, uint8_t sig[DELTA_SIG_BYTES])
+{
+    uint8_t *msg = malloc(DELTA_SIG_DOMAIN_LEN + len + 1);
+    memcpy(msg, DELTA_SIG_DOMAIN, DELTA_SIG_DOMAIN_LEN);
+    if (len)
+        memcpy(msg + DELTA_SIG_DOMAIN_LEN, body, len);
+    crypto_sign_detached(sig, NULL, msg, DELTA_SIG_DOMAIN_LEN + len, k->sk);
+    free(msg);
+}
+
+bool delta_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *body, size_t len,
+                  const uint8_t *sig, size_t siglen)
+{
+    if (siglen != DELTA_SIG_BYTES)
+        return false;
+    uint8_t *msg = malloc(DELTA_SIG_DOMAIN_LEN + len + 1);
+    memcpy(msg, DELTA_SIG_DOMAIN, DELTA_SIG_DOMAIN_LEN);
+    if (len)
+        memcpy(msg + DELTA_SIG_DOMAIN_LEN, body, len);
+    bool ok = crypto_sign_verify_detached(sig, msg, DELTA_SIG_DOMAIN_LEN + len, pk) == 0;
+    free(msg);
+    return ok;
+}
+
+void delta_hash(const uint8_t *body, size_t len, uint8_t out[DELTA_HASH_BYTES])
+{
+    crypto_generichash(out, DELTA_HASH_BYTES, body, len, NULL, 0);
+}
+
+delta_builder *delta_builder_new(const char *origin, const uint8_t key[32], uint64_t seq,
+                                 const uint8_t prev_hash[DELTA_HASH_BYTES], const char *catalog_id,
+                                 uint32_t catalog_version, bool snapshot)
+{
+    delta_builder *b = calloc(1, sizeof *b);
+    tiersync__delta_body__init(&b->body);
+    memcpy(b->key, key, sizeof b->key);
+    memcpy(b->prev, prev_hash, sizeof b->prev);
+    b->body.origin = strdup(origin);
+    b->body.origin_key = (ProtobufCBinaryData){sizeof b->key, b->key};
+    b->body.seq = seq;
+    b->body.prev_hash = (ProtobufCBinaryData){sizeof b->prev, b->prev};
+    b->body.created_ms = ts_now_ms();
+    b->body.catalog_id = strdup(catalog_id);
+    b->body.catalog_version = catalog_version;
+    b->body.snapshot = snapshot;
+    return b;
+}
+
+void delta_builder_destroy(delta_builder **bp)
+{
+    delta_builder *b = *bp;
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->body.n_cells; i++) {
+        Tiersync__Cell *c = b->body.cells[i];
+        free(c->unit), free(c->indicator), free(c->period), free(c->options), free(c);
+    }
+    for (size_t i = 0; i < b->body.n_units; i++) {
+        Tiersync__Unit *u = b->body.units[i];
+        free(u->code), free(u->name), free(u->level), free(u->parent), free(u);
+    }
+    for (size_t i = 0; i < b->body.n_covers; i++) {
+        free(b->body.covers[i]->child);
+        free(b->body.covers[i]->last_hash.data);
+        free(b->body.covers[i]);
+    }
+    free(b->body.cells), free(b->body.units), free(b->body.covers);
+    free(b->body.origin), free(b->body.catalog_id);
+    free(b);
+    *bp = NULL;
+}
+
+/* Appends to a protobuf-c repeated field, doubling its capacity. */
+#define APPEND(arr, n, cap, item)                                    \
+    do {                                                             \
+        if ((n) == (cap)) {                                          \
+            (cap) = (cap) ? 2 * (cap) : 16;                          \
+            (arr) = realloc((arr), (cap) * sizeof *(arr));           \
+        }                                                            \
+        (arr)[(n)++] = (item);                                       \
+    } while (0)
+
+void delta_add_cell(delta_builder *b, const ts_cell *c, int64_t value)
+{
+    Tiersync__Cell *pc = malloc(sizeof *pc);
+    tiersync__cell__init(pc);
+    pc->unit = strdup(c->unit);
+    pc->indicator = strdup(c->indicator);
+    pc->period = strdup(c->period);
+    pc->options = strdup(c->options);
+    pc->value = value;
+    APPEND(b->body.cells, b->body.n_cells, b->cap_cells, pc);
+}
+
+void delta_add_unit(delta_builder *b, const char *code, const char *name, const char *level,
+                    const char *parent)
+{
+    Tiersync__Unit *u = malloc(sizeof *u);
+    tiersync__unit__init(u);
+    u->code = strdup(code);
+    u->name = strdup(name);
+    u->level = strdup(level);
+    u->parent = strdup(parent);
+    APPEND(b->body.units, b->body.n_units, b->cap_units, u);
+}
+
+void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64_t last,
+                     const uint8_t hash[DELTA_HASH_BYTES])
+{
+    Tiersync__Cover *c = malloc(sizeof *c);
+    tiersync__cover__init(c);
+    c->child = strdup(child);
+    c->first_seq = first;
+    c->last_seq = last;
+    c->last_hash.data = malloc(DELTA_HASH_BYTES);
+    memcpy(c->last_hash.data, hash, DELTA_HASH_BYTES);
+    c->last_hash.len = DELTA_HASH_BYTES;
+    APPEND(b->body.covers, b->body.n_covers, b->cap_covers, c);
+}
+
+size_t delta_ncells(const delta_builder *b)
+{
+    return b->body.n_cells;
+}
+
+void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len)
+{
+    *len = tiersync__envelope__get_packed_size(env);
+    *out = malloc(*len ? *len : 1);
+    tiersync__envelope__pack(env, *out);
+}
+
+void delta_finish(delta_builder *b, const keys_t *k, uint8_t **out, size_t *outlen,
+                  uint8_t hash[DELTA_HASH_BYTES])
+{
+    size_t blen = tiersync__delta_body__get_packed_size(&b->body);
+    uint8_t *body = malloc(blen ? blen : 1);
+    tiersync__delta_body__pack(&b->body, body);
+    uint8_t sig[DELTA_SIG_BYTES];
+    delta_sign(k, body, blen, sig);
+    delta_hash(body, blen, hash);
+    Tiersync__SignedDelta sd = TIERSYNC__SIGNED_DELTA__INIT;
+    sd.body = (ProtobufCBinaryData){blen, body};
+    sd.signature = (ProtobufCBinaryData){sizeof sig, sig};
+    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
+    env.msg_case = TIERSYNC__ENVELOPE__MSG_DELTA;
+    env.delta = &sd;
+    wire_pack(&env, out, outlen);
+    free(body);
+}

@@ -1,0 +1,51 @@
+/* delta.h: the signed delta: building, signing, verifying, hashing.
+ *
+ * The signature covers DELTA_SIG_DOMAIN (18 bytes, its NUL included) followed
+ * by the serialized DeltaBody bytes exactly as sent; the chain hash is
+ * BLAKE2b-256 of those body bytes. Nothing is ever re-encoded before checking:
+ * protobuf encodings are not canonical. */
+#ifndef TIERSYNC_DELTA_H
+#define TIERSYNC_DELTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cell.h"
+#include "keys.h"
+#include "tiersync.pb-c.h"
+
+#define DELTA_SIG_DOMAIN "tiersync-delta-v1"
+#define DELTA_SIG_DOMAIN_LEN 18 /* strlen + the terminating NUL */
+#define DELTA_HASH_BYTES 32
+#define DELTA_SIG_BYTES crypto_sign_BYTES
+
+/* Ed25519 over domain || body. */
+void delta_sign(const keys_t *k, const uint8_t *body, size_t len, uint8_t sig[DELTA_SIG_BYTES]);
+bool delta_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *body, size_t len,
+                  const uint8_t *sig, size_t siglen);
+/* BLAKE2b-256 of the body bytes: the next delta's prev_hash. */
+void delta_hash(const uint8_t *body, size_t len, uint8_t out[DELTA_HASH_BYTES]);
+
+typedef struct delta_builder delta_builder;
+
+delta_builder *delta_builder_new(const char *origin, const uint8_t key[32], uint64_t seq,
+                                 const uint8_t prev_hash[DELTA_HASH_BYTES], const char *catalog_id,
+                                 uint32_t catalog_version, bool snapshot);
+void delta_builder_destroy(delta_builder **b);
+void delta_add_cell(delta_builder *b, const ts_cell *c, int64_t value);
+void delta_add_unit(delta_builder *b, const char *code, const char *name, const char *level,
+                    const char *parent);
+void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64_t last,
+                     const uint8_t hash[DELTA_HASH_BYTES]);
+size_t delta_ncells(const delta_builder *b);
+
+/* Serializes and signs: *out (malloc'd) receives a packed Envelope holding the
+ * SignedDelta, ready for the outbox and the wire; hash the body's hash. */
+void delta_finish(delta_builder *b, const keys_t *k, uint8_t **out, size_t *outlen,
+                  uint8_t hash[DELTA_HASH_BYTES]);
+
+/* Packs an envelope into a malloc'd buffer. */
+void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len);
+
+#endif

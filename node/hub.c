@@ -1,0 +1,233 @@
+/* hub.c: the parent's sockets: ZAP authentication and the children's ROUTER. */
+#include "hub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "apply.h"
+#include "log.h"
+
+#define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define HUB_ZAP_DOMAIN "tiersync"
+#define HUB_ZAP_FRAMES 7
+
+struct hub {
+    node_t *n;
+    void *zap;
+    void *router;
+};
+
+void *hub_router(hub_t *h) { return h->router; }
+void *hub_zap(hub_t *h) { return h->zap; }
+
+static int set_int(void *sock, int opt, int v)
+{
+    return zmq_setsockopt(sock, opt, &v, sizeof v);
+}
+
+int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
+{
+    hub_t *h = calloc(1, sizeof *h);
+    h->n = n;
+    char secret[KEYS_Z85_LEN];
+    int64_t maxmsg = n->cfg.max_msg_bytes;
+    h->zap = zmq_socket(zctx, ZMQ_REP);
+    if (!h->zap || zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0) {
+        ts_fail(e, TS_ERUNTIME, "cannot start the ZAP handler: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    h->router = zmq_socket(zctx, ZMQ_ROUTER);
+    if (keys_curve_secret_z85(&n->keys, secret, e))
+        goto fail;
+    if (set_int(h->router, ZMQ_CURVE_SERVER, 1) ||
+        zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
+        zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
+        set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
+        set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
+        set_int(h->router, ZMQ_LINGER, 0) ||
+        zmq_bind(h->router, n->cfg.listen) != 0) {
+        sodium_memzero(secret, sizeof secret);
+        ts_fail(e, TS_ERUNTIME, "cannot listen on %s: %s (check listen.endpoint and that no "
+                "other process uses the port)", n->cfg.listen, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    sodium_memzero(secret, sizeof secret);
+    *out = h;
+    return TS_OK;
+fail:
+    hub_stop(&h);
+    return TS_ERUNTIME;
+}
+
+void hub_stop(hub_t **hp)
+{
+    hub_t *h = *hp;
+    if (!h)
+        return;
+    if (h->router)
+        zmq_close(h->router);
+    if (h->zap)
+        zmq_close(h->zap);
+    free(h);
+    *hp = NULL;
+}
+
+typedef struct {
+    uint8_t curve[crypto_scalarmult_curve25519_BYTES];
+    char code[TS_CODE_MAX];
+} zap_find;
+
+static int match_child(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    zap_find *f = ctx;
+    store_child ch;
+    uint8_t curve[crypto_scalarmult_curve25519_BYTES];
+    if (v->mv_size != sizeof ch || k->mv_size >= TS_CODE_MAX)
+        return 0;
+    memcpy(&ch, v->mv_data, sizeof ch);
+    if (keys_curve_public_raw(ch.pk, curve, NULL) != TS_OK ||
+        sodium_memcmp(curve, f->curve, sizeof curve) != 0)
+        return 0;
+    memcpy(f->code, k->mv_data, k->mv_size);
+    f->code[k->mv_size] = '\0';
+    return 1;
+}
+
+/* Returns the code of the child enrolled with this Curve key, or "" . */
+static void zap_lookup(hub_t *h, const zmq_msg_t *cred, zap_find *f)
+{
+    f->code[0] = '\0';
+    if (zmq_msg_size((zmq_msg_t *)cred) != sizeof f->curve)
+        return;
+    memcpy(f->curve, zmq_msg_data((zmq_msg_t *)cred), sizeof f->curve);
+    MDB_txn *txn;
+    ts_err e;
+    if (store_read_begin(h->n->store, &txn, &e) != TS_OK)
+        return;
+    store_scan(h->n->store, txn, DB_CHILDREN, NULL, match_child, f);
+    store_read_end(txn);
+}
+
+static void zap_send(void *sock, const char *s, size_t n, int more)
+{
+    zmq_send(sock, s, n, more ? ZMQ_SNDMORE : 0);
+}
+
+void hub_on_zap(hub_t *h)
+{
+    for (;;) {
+        zmq_msg_t f[HUB_ZAP_FRAMES];
+        int nf = 0;
+        int more = 1;
+        while (more) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, h->zap, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                for (int i = 0; i < nf; i++)
+                    zmq_msg_close(&f[i]);
+                return;
+            }
+            more = zmq_msg_more(&m);
+            if (nf < HUB_ZAP_FRAMES)
+                f[nf++] = m;
+            else
+                zmq_msg_close(&m);
+        }
+        /* version, request id, domain, address, identity, mechanism, credentials */
+        zap_find found = {{0}, ""};
+        const char *mech = nf > 5 ? zmq_msg_data(&f[5]) : "";
+        bool curve = nf == HUB_ZAP_FRAMES && zmq_msg_size(&f[5]) == 5 && !memcmp(mech, "CURVE", 5);
+        if (curve)
+            zap_lookup(h, &f[6], &found);
+        zap_send(h->zap, "1.0", 3, 1);
+        zmq_send(h->zap, nf > 1 ? zmq_msg_data(&f[1]) : "", nf > 1 ? zmq_msg_size(&f[1]) : 0,
+                 ZMQ_SNDMORE);
+        if (found.code[0]) {
+            zap_send(h->zap, "200", 3, 1);
+            zap_send(h->zap, "OK", 2, 1);
+            zap_send(h->zap, found.code, strlen(found.code), 1);
+            log_debug("admitted child %s", found.code);
+        } else {
+            char addr[64] = "?";
+            if (nf > 3)
+                snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&f[3]),
+                         (const char *)zmq_msg_data(&f[3]));
+            zap_send(h->zap, "400", 3, 1);
+            zap_send(h->zap, "key not enrolled", 16, 1);
+            zap_send(h->zap, "", 0, 1);
+            log_warn("refused connection from %s: its key is not enrolled (tiersync child add)",
+                     addr);
+        }
+        zap_send(h->zap, "", 0, 0);
+        for (int i = 0; i < nf; i++)
+            zmq_msg_close(&f[i]);
+    }
+}
+
+static const char *reason_name(Tiersync__Reason r)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, r);
+    return v ? v->name : "?";
+}
+
+int hub_on_router(hub_t *h, int max)
+{
+    int handled = 0;
+    while (handled < max) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, h->router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            break;
+        }
+        zmq_msg_init(&body);
+        if (!zmq_msg_more(&id) || zmq_msg_recv(&body, h->router, 0) < 0) {
+            zmq_msg_close(&id);
+            zmq_msg_close(&body);
+            continue;
+        }
+        while (zmq_msg_more(&body)) { /* one frame per message: drop extras */
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            zmq_msg_recv(&extra, h->router, 0);
+            int more = zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+            if (!more)
+                break;
+        }
+        handled++;
+        const char *child = zmq_msg_gets(&body, "User-Id");
+        if (!child || !*child) {
+            log_warn("dropped a message without an authenticated child");
+        } else {
+            apply_reply r;
+            ts_err e = {0};
+            int rc = apply_message(h->n, child, zmq_msg_data(&body), zmq_msg_size(&body), &r, &e);
+            if (rc == TS_EINPUT && r.reason != TIERSYNC__REASON__REASON_GAP)
+                log_warn("child %s: refused (%s): %s", child, reason_name(r.reason), e.msg);
+            else if (rc == TS_EINPUT)
+                log_info("child %s: %s", child, e.msg);
+            else if (rc != TS_OK)
+                log_error("child %s: %s", child, e.msg);
+            else if (r.kind == TIERSYNC__ENVELOPE__MSG_ACK)
+                log_debug("child %s: applied through seq %llu (%d cells)", child,
+                          (unsigned long long)r.seq, r.applied_cells);
+            uint8_t *out;
+            size_t len;
+            apply_reply_pack(h->n, &r, &out, &len);
+            if (out) {
+                zmq_send(h->router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+                zmq_send(h->router, out, len, 0);
+                free(out);
+            }
+        }
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+    }
+    return handled;
+}

@@ -1,0 +1,28 @@
+/* hub.h: the parent side of the link: a CURVE ROUTER socket for children and
+ * the ZAP handler that admits only enrolled children's keys.
+ *
+ * The ZAP handler is bound on inproc://zeromq.zap.01 before the ROUTER is:
+ * without it libzmq would let any client that knows the server key in. It
+ * answers with User-Id = the enrolled child's code, which apply_message()
+ * trusts, never a code a message claims. */
+#ifndef TIERSYNC_HUB_H
+#define TIERSYNC_HUB_H
+
+#include "node.h"
+
+typedef struct hub hub_t;
+
+/* Binds the ZAP handler and the ROUTER on cfg.listen in zctx. */
+int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e);
+void hub_stop(hub_t **h);
+
+/* Sockets for the daemon's poll set. */
+void *hub_router(hub_t *h);
+void *hub_zap(hub_t *h);
+
+/* Answers every waiting ZAP request. */
+void hub_on_zap(hub_t *h);
+/* Handles up to max waiting messages from children; returns how many. */
+int hub_on_router(hub_t *h, int max);
+
+#endif

@@ -1,0 +1,80 @@
+/* main.c: the tiersync command: dispatches to a subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"init", cli_init, "create a node: data directory, key pair, config file"},
+    {"key", cli_key, "print this node's public key"},
+    {"child", cli_child, "enrol, remove or list child nodes"},
+    {"value", cli_value, "set a directly entered value (counts, plans, targets)"},
+    {"totals", cli_totals, "print rolled-up totals"},
+    {"status", cli_status, "show the parent link and every child"},
+    {"run", cli_run, "run the node daemon in the foreground"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tiersync COMMAND [--dir DIR] [options]\n\n"
+                 "One node of the tiersync tree (commune, district, province, ...).\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'tiersync COMMAND --help' describes a command. The data directory defaults "
+                 "to $TIERSYNC_DIR or %s.\n", CONFIG_DEFAULT_DIR);
+}
+
+int cli_report(const ts_err *e)
+{
+    fprintf(stderr, "tiersync: %s\n", e->msg);
+    return e->code == TS_EINPUT ? 2 : 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "tiersync %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see 'tiersync %s --help')\n", cmd);
+    va_end(ap);
+    return 2;
+}
+
+const char *cli_dir(const char *opt)
+{
+    if (opt)
+        return opt;
+    const char *env = getenv("TIERSYNC_DIR");
+    return env && *env ? env : CONFIG_DEFAULT_DIR;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("tiersync %s\n", TIERSYNC_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tiersync: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,36 @@
+/* node.c: opening and closing the node context. */
+#include "node.h"
+
+#include <string.h>
+
+int node_open(node_t *n, const char *dir, int flags, ts_err *e)
+{
+    memset(n, 0, sizeof *n);
+    char path[TS_PATH_MAX];
+    if (config_load(&n->cfg, dir, e))
+        return e->code;
+    if (catalog_resolve_path(n->cfg.catalog[0] ? n->cfg.catalog : NULL, path, sizeof path, e) ||
+        catalog_load(&n->catalog, path, e))
+        return e->code;
+    if ((flags & NODE_OPEN_KEYS)) {
+        if (keys_load(&n->keys, dir, e)) {
+            node_close(n);
+            return e->code;
+        }
+        n->has_keys = true;
+    }
+    if (store_open(&n->store, &n->cfg, e)) {
+        node_close(n);
+        return e->code;
+    }
+    return TS_OK;
+}
+
+void node_close(node_t *n)
+{
+    store_close(&n->store);
+    catalog_destroy(&n->catalog);
+    if (n->has_keys)
+        keys_wipe(&n->keys);
+    n->has_keys = false;
+}

@@ -1,0 +1,27 @@
+/* node.h: the one node context: configuration, catalog, store and identity.
+ *
+ * Every command and the daemon open exactly one of these and pass it down
+ * explicitly; there is no other global state. */
+#ifndef TIERSYNC_NODE_H
+#define TIERSYNC_NODE_H
+
+#include "catalog.h"
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+
+typedef struct {
+    ts_config cfg;
+    catalog_t *catalog;
+    store_t *store;
+    keys_t keys;
+    bool has_keys;
+} node_t;
+
+enum { NODE_OPEN_KEYS = 1 }; /* also load the secret key (daemon, signing) */
+
+/* Loads DIR's config, the catalog and opens the store. */
+int node_open(node_t *n, const char *dir, int flags, ts_err *e);
+void node_close(node_t *n);
+
+#endif

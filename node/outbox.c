@@ -1,0 +1,340 @@
+/* outbox.c: pending -> signed deltas, snapshots, and acknowledgement. */
+#include "outbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "delta.h"
+
+void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h)
+{
+    MDB_val v;
+    h->seq = store_meta_u64(n->store, txn, "head_seq");
+    memset(h->hash, 0, sizeof h->hash);
+    if (store_get(n->store, txn, DB_META, "head_hash", 9, &v, NULL) == TS_OK &&
+        v.mv_size == sizeof h->hash)
+        memcpy(h->hash, v.mv_data, sizeof h->hash);
+}
+
+static int put_delta(node_t *n, MDB_txn *txn, delta_builder *b, outbox_head *head, ts_err *e)
+{
+    uint8_t *env;
+    size_t len;
+    head->seq++;
+    delta_finish(b, &n->keys, &env, &len, head->hash);
+    uint8_t k[8];
+    ts_put_be64(k, head->seq);
+    int rc = store_put(n->store, txn, DB_OUTBOX, k, sizeof k, env, len, e);
+    free(env);
+    if (rc == TS_OK)
+        rc = store_meta_put_u64(n->store, txn, "head_seq", head->seq, e);
+    if (rc == TS_OK)
+        rc = store_put(n->store, txn, DB_META, "head_hash", 9, head->hash, sizeof head->hash, e);
+    return rc;
+}
+
+static delta_builder *new_builder(node_t *n, const outbox_head *head, bool snapshot)
+{
+    return delta_builder_new(n->cfg.code, n->keys.pk, head->seq + 1, head->hash, n->catalog->id,
+                             (uint32_t)n->catalog->version, snapshot);
+}
+
+static void add_unit(node_t *n, MDB_txn *txn, delta_builder *b, const char *code)
+{
+    store_unit u;
+    if (store_unit_get(n->store, txn, code, &u) == TS_OK)
+        delta_add_unit(b, code, u.name, u.level, strcmp(code, n->cfg.code) ? u.parent : "");
+}
+
+/* Moves up to max entries of table db into the builder via fn, deleting them. */
+static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder *b,
+                 int (*fn)(node_t *, MDB_txn *, delta_builder *, const MDB_val *, const MDB_val *))
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, store_dbi(n->store, db), &cur) != 0)
+        return -1;
+    size_t taken = 0;
+    int rc = 0;
+    while (taken < max && mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0) {
+        fn(n, txn, b, &k, &v);
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        taken++;
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+static int take_cell(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
+{
+    ts_cell c;
+    int64_t val;
+    if (v->mv_size == sizeof val && cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK) {
+        memcpy(&val, v->mv_data, sizeof val);
+        delta_add_cell(b, &c, val);
+    }
+    return 0;
+}
+
+static int take_unit(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
+{
+    char code[TS_CODE_MAX];
+    if (k->mv_size < sizeof code) {
+        memcpy(code, k->mv_data, k->mv_size);
+        code[k->mv_size] = '\0';
+        add_unit(n, txn, b, code);
+    }
+    return 0;
+}
+
+static int take_cover(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
+{
+    store_cover cov;
+    char child[TS_CODE_MAX];
+    if (v->mv_size == sizeof cov && k->mv_size < sizeof child) {
+        memcpy(&cov, v->mv_data, sizeof cov);
+        memcpy(child, k->mv_data, k->mv_size);
+        child[k->mv_size] = '\0';
+        delta_add_cover(b, child, cov.first_seq, cov.last_seq, cov.last_hash);
+    }
+    return 0;
+}
+
+typedef struct {
+    bool made;
+} flush_ctx;
+
+static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    node_t *n = ((void **)vctx)[0];
+    flush_ctx *fc = ((void **)vctx)[1];
+    fc->made = false;
+    if (store_count(s, txn, DB_PENDING) == 0 && store_count(s, txn, DB_ANNOUNCE) == 0)
+        return TS_OK;
+    outbox_head head;
+    outbox_head_get(n, txn, &head);
+    delta_builder *b = new_builder(n, &head, false);
+    int mrc = drain(n, txn, DB_PENDING, (size_t)n->cfg.max_cells, b, take_cell);
+    if (mrc == 0)
+        mrc = drain(n, txn, DB_ANNOUNCE, OUTBOX_MAX_UNITS, b, take_unit);
+    if (mrc == 0)
+        mrc = drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover);
+    int rc = mrc ? ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc))
+                 : put_delta(n, txn, b, &head, e);
+    delta_builder_destroy(&b);
+    fc->made = rc == TS_OK;
+    return rc;
+}
+
+int outbox_flush(node_t *n, bool *made, ts_err *e)
+{
+    flush_ctx fc = {false};
+    void *ctx[2] = {n, &fc};
+    int rc = store_write(n->store, flush_txn, ctx, e);
+    *made = rc == TS_OK && fc.made;
+    return rc;
+}
+
+/* The whole upward contribution: local + every child's, re-keyed for
+ * forward_detail = self, summed per cell key. */
+typedef struct {
+    char **keys;
+    int64_t *vals;
+    size_t n, cap;
+    bool contrib; /* keys carry a "child|" prefix to drop */
+    node_t *node;
+} sum_list;
+
+static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    sum_list *l = ctx;
+    const char *key = k->mv_data;
+    size_t klen = k->mv_size;
+    if (l->contrib) {
+        const char *bar = memchr(key, '|', klen);
+        if (!bar)
+            return 0;
+        klen -= (size_t)(bar + 1 - key);
+        key = bar + 1;
+    }
+    ts_cell c;
+    if (v->mv_size != sizeof(int64_t) || cell_parse(key, klen, &c, NULL) != TS_OK)
+        return 0;
+    if (l->node->cfg.forward_detail == DETAIL_SELF)
+        snprintf(c.unit, sizeof c.unit, "%s", l->node->cfg.code);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+    }
+    char buf[CELL_KEY_MAX];
+    cell_key(&c, buf);
+    l->keys[l->n] = strdup(buf);
+    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
+    l->n++;
+    return 0;
+}
+
+typedef struct {
+    char *key;
+    int64_t val;
+} kv;
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(((const kv *)a)->key, ((const kv *)b)->key);
+}
+
+typedef struct {
+    node_t *n;
+    uint64_t parent_last;
+    uint64_t first;
+} snap_ctx;
+
+static int add_subtree_unit(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    void **p = ctx;
+    node_t *n = p[0];
+    delta_builder *b = p[1];
+    store_unit u;
+    char code[TS_CODE_MAX];
+    if (v->mv_size != sizeof u || k->mv_size >= sizeof code)
+        return 0;
+    memcpy(&u, v->mv_data, sizeof u);
+    memcpy(code, k->mv_data, k->mv_size);
+    code[k->mv_size] = '\0';
+    bool self = !strcmp(code, n->cfg.code);
+    if (self || (u.via[0] && n->cfg.forward_detail == DETAIL_ALL))
+        delta_add_unit(b, code, u.name, u.level, self ? "" : u.parent);
+    return 0;
+}
+
+static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    snap_ctx *sc = vctx;
+    node_t *n = sc->n;
+    sum_list l = {.node = n};
+    store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l);
+    l.contrib = true;
+    store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l);
+    kv *items = malloc((l.n ? l.n : 1) * sizeof *items);
+    for (size_t i = 0; i < l.n; i++)
+        items[i] = (kv){l.keys[i], l.vals[i]};
+    qsort(items, l.n, sizeof *items, kv_cmp);
+
+    int rc = TS_OK;
+    static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_COVERS, DB_OUTBOX};
+    for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK; i++) {
+        int mrc = mdb_drop(txn, store_dbi(s, cleared[i]), 0);
+        if (mrc)
+            rc = ts_fail(e, TS_ERUNTIME, "snapshot: %s", store_strerror(mrc));
+    }
+    outbox_head head;
+    outbox_head_get(n, txn, &head);
+    if (head.seq < sc->parent_last)
+        head.seq = sc->parent_last;
+    sc->first = head.seq + 1;
+    delta_builder *b = new_builder(n, &head, true);
+    void *uctx[2] = {n, b};
+    store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
+    for (size_t i = 0; i < l.n && rc == TS_OK;) {
+        size_t j = i;
+        int64_t sum = 0;
+        for (; j < l.n && !strcmp(items[j].key, items[i].key); j++)
+            sum += items[j].val;
+        ts_cell c;
+        if (sum && cell_parse(items[i].key, strlen(items[i].key), &c, NULL) == TS_OK)
+            delta_add_cell(b, &c, sum);
+        i = j;
+        if (delta_ncells(b) >= (size_t)n->cfg.max_cells && i < l.n) {
+            rc = put_delta(n, txn, b, &head, e);
+            delta_builder_destroy(&b);
+            b = new_builder(n, &head, false);
+        }
+    }
+    if (rc == TS_OK)
+        rc = put_delta(n, txn, b, &head, e);
+    delta_builder_destroy(&b);
+    for (size_t i = 0; i < l.n; i++)
+        free(l.keys[i]);
+    free(l.keys);
+    free(l.vals);
+    free(items);
+    return rc;
+}
+
+int outbox_snapshot(node_t *n, uint64_t parent_last, uint64_t *first, ts_err *e)
+{
+    snap_ctx sc = {n, parent_last, 0};
+    int rc = store_write(n->store, snapshot_txn, &sc, e);
+    *first = sc.first;
+    return rc;
+}
+
+static int ack_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    uint64_t acked = *(uint64_t *)vctx;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, store_dbi(s, DB_OUTBOX), &cur) != 0)
+        return ts_fail(e, TS_ERUNTIME, "outbox: cannot open cursor");
+    int mrc = 0;
+    while (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8 &&
+           ts_get_be64(k.mv_data) <= acked)
+        if ((mrc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    mdb_cursor_close(cur);
+    if (mrc)
+        return ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
+    if (store_meta_put_u64(s, txn, "acked_seq", acked, e))
+        return e->code;
+    return store_meta_put_u64(s, txn, "last_ack_ms", (uint64_t)ts_now_ms(), e);
+}
+
+int outbox_ack(node_t *n, uint64_t acked, ts_err *e)
+{
+    return store_write(n->store, ack_txn, &acked, e);
+}
+
+int outbox_get(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    uint8_t k[8];
+    ts_put_be64(k, seq);
+    if (store_read_begin(n->store, &txn, e))
+        return TS_ERUNTIME;
+    int rc = store_get(n->store, txn, DB_OUTBOX, k, sizeof k, &v, e);
+    if (rc == TS_OK) {
+        *data = malloc(v.mv_size ? v.mv_size : 1);
+        memcpy(*data, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    }
+    store_read_end(txn);
+    return rc;
+}
+
+bool outbox_prev_hash(node_t *n, uint64_t seq, uint8_t out[32])
+{
+    uint8_t *data;
+    size_t len;
+    if (outbox_get(n, seq, &data, &len, NULL) != TS_OK)
+        return false;
+    bool ok = false;
+    Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, len, data);
+    if (env && env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA) {
+        Tiersync__DeltaBody *b =
+            tiersync__delta_body__unpack(NULL, env->delta->body.len, env->delta->body.data);
+        if (b && b->prev_hash.len == 32) {
+            memcpy(out, b->prev_hash.data, 32);
+            ok = true;
+        }
+        if (b)
+            tiersync__delta_body__free_unpacked(b, NULL);
+    }
+    if (env)
+        tiersync__envelope__free_unpacked(env, NULL);
+    free(data);
+    return ok;
+}

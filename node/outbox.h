@@ -1,0 +1,43 @@
+/* outbox.h: this node's own chain of signed deltas, as stored before sending.
+ *
+ * Pending changes become a signed delta in the same transaction that clears
+ * them (outbox_flush); a snapshot replaces everything unacknowledged with the
+ * node's whole contribution (outbox_snapshot); acknowledged deltas are
+ * dropped (outbox_ack). Chain head: meta "head_seq" / "head_hash". */
+#ifndef TIERSYNC_OUTBOX_H
+#define TIERSYNC_OUTBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node.h"
+
+#define OUTBOX_MAX_UNITS 1000 /* units announced per delta */
+
+typedef struct {
+    uint64_t seq;
+    uint8_t hash[32];
+} outbox_head;
+
+/* Reads the chain head (0 and zeros before the first delta). */
+void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
+
+/* Turns up to max_cells pending cells (and queued unit announcements and
+ * covers) into the next signed delta. *made is false when nothing was pending. */
+int outbox_flush(node_t *n, bool *made, ts_err *e);
+
+/* Rebuilds the node's whole upward contribution as a snapshot chain starting
+ * at seq max(head, parent_last) + 1, replacing outbox and pending. *first
+ * receives the first seq to send. */
+int outbox_snapshot(node_t *n, uint64_t parent_last, uint64_t *first, ts_err *e);
+
+/* Drops deltas with seq <= acked and records the ack. */
+int outbox_ack(node_t *n, uint64_t acked, ts_err *e);
+
+/* Copies outbox[seq] (a packed Envelope) into *data (malloc'd). TS_ENOTFOUND if absent. */
+int outbox_get(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e);
+
+/* prev_hash of outbox[seq]; false if absent or undecodable. */
+bool outbox_prev_hash(node_t *n, uint64_t seq, uint8_t out[32]);
+
+#endif

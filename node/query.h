@@ -1,0 +1,32 @@
+/* query.h: reading totals: the filter shared by the CLI, the HTTP API and
+ * the exports. Totals are already rolled up, so a unit's figure is a lookup
+ * and a filter is one prefix scan. */
+#ifndef TIERSYNC_QUERY_H
+#define TIERSYNC_QUERY_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cell.h"
+#include "store.h"
+
+typedef struct {
+    const char *unit;      /* NULL: every unit held */
+    const char *indicator; /* NULL: every indicator */
+    const char *period;    /* NULL: every period */
+    const char *options;   /* NULL: every combo; else exact canonical options */
+} query_filter;
+
+typedef int (*query_fn)(const ts_cell *c, int64_t value, void *ctx);
+
+/* Calls fn for every non-zero total matching f, in key order; stops when fn
+ * returns non-zero and returns that. */
+int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, void *ctx);
+
+/* Sum of the matching totals. */
+int64_t query_sum(store_t *s, MDB_txn *txn, const query_filter *f);
+
+/* Canonical options "a=1,b=2" as a JSON object {"a":"1","b":"2"} (new ref). */
+json_t *query_options_json(const char *options);
+
+#endif

@@ -1,0 +1,344 @@
+/* store.c: LMDB environment, map growth, and the one path numbers change by. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_MAX_READERS 126
+#define STORE_MAX_RETRIES 24
+
+static const char *const db_names[DB_COUNT] = {
+    "meta", "children", "units", "totals", "local", "contrib", "pending",
+    "announce", "covers", "outbox", "records", "record_refs", "audit",
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    char self[TS_CODE_MAX];
+    bool has_parent;
+    config_detail detail;
+    size_t map_max;
+    int last_rc; /* the last LMDB code seen by a helper: tells store_write why fn failed */
+};
+
+const char *store_strerror(int rc)
+{
+    switch (rc) {
+    case MDB_MAP_FULL:
+        return "the store is full: raise store.map_max_mb in tiersync.conf";
+    case ENOSPC:
+        return "no space left on the disk: free space, then retry";
+    case EACCES:
+        return "permission denied: run as the user that owns the data directory";
+    default:
+        return mdb_strerror(rc);
+    }
+}
+
+static int mdb_fail(store_t *s, ts_err *e, int rc, const char *what)
+{
+    if (s)
+        s->last_rc = rc;
+    return ts_fail(e, TS_ERUNTIME, "store: %s: %s", what, store_strerror(rc));
+}
+
+int store_open(store_t **out, const ts_config *cfg, ts_err *e)
+{
+    char path[TS_PATH_MAX];
+    if (ts_path(path, sizeof path, e, "%s/%s", cfg->dir, STORE_SUBDIR))
+        return e->code;
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return ts_fail(e, TS_ERUNTIME, "cannot create %s: %s", path, strerror(errno));
+    store_t *s = calloc(1, sizeof *s);
+    snprintf(s->self, sizeof s->self, "%s", cfg->code);
+    s->has_parent = cfg->parent[0] != '\0';
+    s->detail = cfg->forward_detail;
+    s->map_max = (size_t)cfg->map_max_mb << 20;
+    int rc = mdb_env_create(&s->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+    if (rc == 0)
+        rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env, (size_t)cfg->map_initial_mb << 20);
+    if (rc == 0)
+        rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600);
+    MDB_txn *txn = NULL;
+    for (int i = 0; rc == 0 && i < DB_COUNT; i++) {
+        if (!txn)
+            rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        if (rc == 0)
+            rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
+    }
+    if (rc == 0 && txn) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn)
+        mdb_txn_abort(txn);
+    if (rc != 0) {
+        ts_fail(e, TS_ERUNTIME, "cannot open the store in %s: %s", path, store_strerror(rc));
+        store_close(&s);
+        return TS_ERUNTIME;
+    }
+    *out = s;
+    return TS_OK;
+}
+
+void store_close(store_t **sp)
+{
+    if (!sp || !*sp)
+        return;
+    if ((*sp)->env)
+        mdb_env_close((*sp)->env);
+    free(*sp);
+    *sp = NULL;
+}
+
+MDB_dbi store_dbi(const store_t *s, store_db db) { return s->dbi[db]; }
+const char *store_self_code(const store_t *s) { return s->self; }
+bool store_has_parent(const store_t *s) { return s->has_parent; }
+MDB_env *store_env(store_t *s) { return s->env; }
+
+static int txn_begin(store_t *s, unsigned flags, MDB_txn **txn, ts_err *e)
+{
+    int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt its size */
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    }
+    return rc ? mdb_fail(s, e, rc, "cannot begin a transaction") : TS_OK;
+}
+
+static int grow_map(store_t *s, ts_err *e)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    size_t next = info.me_mapsize * 2;
+    if (info.me_mapsize >= s->map_max)
+        return ts_fail(e, TS_ERUNTIME, "store: the store is full at %zu MiB "
+                       "(store.map_max_mb); nothing was changed: raise the limit in "
+                       "tiersync.conf or free space", info.me_mapsize >> 20);
+    if (next > s->map_max)
+        next = s->map_max;
+    int rc = mdb_env_set_mapsize(s->env, next);
+    return rc ? mdb_fail(s, e, rc, "cannot grow the map") : TS_OK;
+}
+
+int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
+{
+    for (int attempt = 0; attempt < STORE_MAX_RETRIES; attempt++) {
+        MDB_txn *txn;
+        s->last_rc = 0;
+        if (txn_begin(s, 0, &txn, e))
+            return e->code;
+        int rc = fn(s, txn, ctx, e);
+        if (rc != TS_OK) {
+            mdb_txn_abort(txn);
+            if (s->last_rc == MDB_MAP_FULL && grow_map(s, e) == TS_OK)
+                continue;
+            return rc;
+        }
+        int mrc = mdb_txn_commit(txn);
+        if (mrc == 0)
+            return TS_OK;
+        if (mrc == MDB_MAP_FULL && grow_map(s, e) == TS_OK)
+            continue;
+        return mdb_fail(s, e, mrc, "cannot commit; nothing was changed");
+    }
+    return ts_fail(e, TS_ERUNTIME, "store: the write kept failing after growing the map; "
+                   "nothing was changed");
+}
+
+int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e)
+{
+    return txn_begin(s, MDB_RDONLY, txn, e);
+}
+
+void store_read_end(MDB_txn *txn)
+{
+    if (txn)
+        mdb_txn_abort(txn);
+}
+
+int store_get(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, MDB_val *v,
+              ts_err *e)
+{
+    MDB_val key = {klen, (void *)k};
+    int rc = mdb_get(txn, s->dbi[db], &key, v);
+    if (rc == MDB_NOTFOUND)
+        return TS_ENOTFOUND;
+    return rc ? mdb_fail(s, e, rc, "read failed") : TS_OK;
+}
+
+int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, const void *v,
+              size_t vlen, ts_err *e)
+{
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    int rc = mdb_put(txn, s->dbi[db], &key, &val, 0);
+    return rc ? mdb_fail(s, e, rc, "write failed") : TS_OK;
+}
+
+int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, ts_err *e)
+{
+    MDB_val key = {klen, (void *)k};
+    int rc = mdb_del(txn, s->dbi[db], &key, NULL);
+    if (rc == MDB_NOTFOUND)
+        return TS_OK;
+    return rc ? mdb_fail(s, e, rc, "delete failed") : TS_OK;
+}
+
+int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen)
+{
+    MDB_val v;
+    int64_t n = 0;
+    if (store_get(s, txn, db, k, klen, &v, NULL) == TS_OK && v.mv_size == sizeof n)
+        memcpy(&n, v.mv_data, sizeof n);
+    return n;
+}
+
+int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
+                  int64_t *after, ts_err *e)
+{
+    int64_t n = store_get_i64(s, txn, db, k, klen) + d;
+    if (after)
+        *after = n;
+    if (d == 0)
+        return TS_OK;
+    return n == 0 ? store_del(s, txn, db, k, klen, e) : store_put(s, txn, db, k, klen, &n, sizeof n, e);
+}
+
+uint64_t store_count(store_t *s, MDB_txn *txn, store_db db)
+{
+    MDB_stat st;
+    return mdb_stat(txn, s->dbi[db], &st) == 0 ? st.ms_entries : 0;
+}
+
+uint64_t store_meta_u64(store_t *s, MDB_txn *txn, const char *key)
+{
+    MDB_val v;
+    uint64_t n = 0;
+    if (store_get(s, txn, DB_META, key, strlen(key), &v, NULL) == TS_OK && v.mv_size == sizeof n)
+        memcpy(&n, v.mv_data, sizeof n);
+    return n;
+}
+
+int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts_err *e)
+{
+    return store_put(s, txn, DB_META, key, strlen(key), &v, sizeof v, e);
+}
+
+int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u)
+{
+    MDB_val v;
+    int rc = store_get(s, txn, DB_UNITS, code, strlen(code), &v, NULL);
+    if (rc)
+        return rc;
+    if (v.mv_size != sizeof *u)
+        return TS_ENOTFOUND;
+    memcpy(u, v.mv_data, sizeof *u);
+    return TS_OK;
+}
+
+int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e)
+{
+    return store_put(s, txn, DB_UNITS, code, strlen(code), u, sizeof *u, e);
+}
+
+int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c)
+{
+    MDB_val v;
+    int rc = store_get(s, txn, DB_CHILDREN, code, strlen(code), &v, NULL);
+    if (rc)
+        return rc;
+    if (v.mv_size != sizeof *c)
+        return TS_ENOTFOUND;
+    memcpy(c, v.mv_data, sizeof *c);
+    return TS_OK;
+}
+
+int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e)
+{
+    return store_put(s, txn, DB_CHILDREN, code, strlen(code), c, sizeof *c, e);
+}
+
+/* totals[unit] and totals[every held ancestor] += d. The registry stops the
+ * walk at this node's own unit, whose parent is not held here. */
+static int add_rolled_up(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t d, ts_err *e)
+{
+    ts_cell up = *c;
+    for (int depth = 0; depth < STORE_MAX_DEPTH; depth++) {
+        char key[CELL_KEY_MAX];
+        size_t n = cell_key(&up, key);
+        if (store_add_i64(s, txn, DB_TOTALS, key, n, d, NULL, e))
+            return e->code;
+        store_unit u;
+        if (store_unit_get(s, txn, up.unit, &u) != TS_OK || !u.parent[0] ||
+            strcmp(up.unit, s->self) == 0)
+            return TS_OK;
+        snprintf(up.unit, sizeof up.unit, "%s", u.parent);
+    }
+    return TS_OK;
+}
+
+int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
+                     ts_err *e)
+{
+    if (d == 0)
+        return TS_OK;
+    char key[CELL_KEY_MAX + TS_CODE_MAX + 1];
+    size_t n = cell_key(c, key);
+    if (source) {
+        char ck[sizeof key + TS_CODE_MAX + 1];
+        int m = snprintf(ck, sizeof ck, "%s|%s", source, key);
+        if (store_add_i64(s, txn, DB_CONTRIB, ck, (size_t)m, d, NULL, e))
+            return e->code;
+    } else if (store_add_i64(s, txn, DB_LOCAL, key, n, d, NULL, e)) {
+        return e->code;
+    }
+    if (add_rolled_up(s, txn, c, d, e))
+        return e->code;
+    if (!s->has_parent)
+        return TS_OK;
+    if (s->detail == DETAIL_SELF && strcmp(c->unit, s->self) != 0) {
+        ts_cell own = *c;
+        snprintf(own.unit, sizeof own.unit, "%s", s->self);
+        n = cell_key(&own, key);
+    }
+    return store_add_i64(s, txn, DB_PENDING, key, n, d, NULL, e);
+}
+
+int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
+                    ts_err *e)
+{
+    char key[CELL_KEY_MAX];
+    size_t n = cell_key(c, key);
+    int64_t before = store_get_i64(s, txn, DB_LOCAL, key, n);
+    if (old)
+        *old = before;
+    return store_apply_cell(s, txn, NULL, c, v - before, e);
+}
+
+int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
+               void *ctx)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, s->dbi[db], &cur) != 0)
+        return -1;
+    size_t plen = prefix ? strlen(prefix) : 0;
+    MDB_val k = {plen, (void *)prefix}, v;
+    int rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+    int stop = 0;
+    while (rc == 0 && !stop) {
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+            break;
+        stop = fn(&k, &v, ctx);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return stop;
+}

@@ -1,0 +1,137 @@
+/* store.h: the node's LMDB environment and the tables every module shares.
+ *
+ * One environment per node (DIR/db/), several processes at once (daemon and
+ * CLI). All writes go through store_write(), which runs a caller function in
+ * one write transaction and, when LMDB reports the map full, aborts, grows
+ * the map (up to store.map_max_mb) and runs the function again; so a write
+ * either commits whole or changes nothing. Write functions must therefore be
+ * safe to run twice: no side effects outside the transaction.
+ *
+ * Tables (named databases):
+ *   meta      string key -> bytes    (identity copy, own chain head, link state)
+ *   children  code -> store_child    (enrolled key, applied seq/hash, counters)
+ *   units     code -> store_unit     (org-unit registry: name, level, parent)
+ *   totals    cell key -> int64      (rolled up: a unit's total is one lookup)
+ *   local     cell key -> int64      (this node's own contribution)
+ *   contrib   child|cell key -> int64 (each child's contribution, as received)
+ *   pending   cell key -> int64      (changes not yet sent upward, coalesced)
+ *   announce  code -> ""             (units to announce upward)
+ *   covers    child -> store_cover   (child seq ranges folded into pending)
+ *   outbox    be64 seq -> signed delta bytes (kept until the parent acks)
+ *   records, record_refs, audit: owned by their modules. */
+#ifndef TIERSYNC_STORE_H
+#define TIERSYNC_STORE_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cell.h"
+#include "config.h"
+#include "err.h"
+
+#define STORE_SUBDIR "db"
+#define STORE_MAX_DEPTH 32 /* longest parent chain followed when rolling up */
+#define STORE_HASH_BYTES 32
+
+typedef enum {
+    DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
+    DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT,
+    DB_COUNT
+} store_db;
+
+typedef struct store store_t;
+
+typedef struct {
+    uint8_t pk[32];
+    uint64_t last_seq;
+    uint8_t last_hash[STORE_HASH_BYTES];
+    int64_t enrolled_ms;
+    int64_t last_seen_ms;    /* any message from it */
+    int64_t last_applied_ms; /* last delta applied */
+    uint64_t applied;        /* deltas applied */
+    uint64_t refused;        /* messages refused */
+    uint32_t last_refusal;   /* reason code of the last refusal */
+    uint32_t pad;
+} store_child;
+
+typedef struct {
+    char name[CONFIG_NAME_MAX];
+    char level[TS_CODE_MAX];
+    char parent[TS_CODE_MAX]; /* "" when the parent is not held here */
+    char via[TS_CODE_MAX];    /* the direct child it came through; "" for this node's own */
+} store_unit;
+
+typedef struct {
+    uint64_t first_seq, last_seq;
+    uint8_t last_hash[STORE_HASH_BYTES];
+} store_cover;
+
+/* Opens (creating if needed) the environment of the node configured in cfg.
+ * The store keeps cfg's code, forward_detail and whether it has a parent. */
+int store_open(store_t **out, const ts_config *cfg, ts_err *e);
+void store_close(store_t **s);
+
+typedef int (*store_write_fn)(store_t *s, MDB_txn *txn, void *ctx, ts_err *e);
+
+/* Runs fn in one write transaction and commits; see the header comment. */
+int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e);
+
+/* Read transactions: begin, use, then store_read_end (aborts). */
+int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e);
+void store_read_end(MDB_txn *txn);
+
+MDB_dbi store_dbi(const store_t *s, store_db db);
+const char *store_self_code(const store_t *s);
+bool store_has_parent(const store_t *s);
+MDB_env *store_env(store_t *s);
+
+/* Generic access; get returns TS_ENOTFOUND when absent (no message set). */
+int store_get(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, MDB_val *v,
+              ts_err *e);
+int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, const void *v,
+              size_t vlen, ts_err *e);
+int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, ts_err *e);
+/* Adds d to the int64 at key (deleting the entry when it becomes 0);
+ * *after receives the new value if non-NULL. */
+int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
+                  int64_t *after, ts_err *e);
+int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen);
+
+/* Number of entries in a table (for status and flush decisions). */
+uint64_t store_count(store_t *s, MDB_txn *txn, store_db db);
+
+/* Meta values: u64 and raw bytes. */
+uint64_t store_meta_u64(store_t *s, MDB_txn *txn, const char *key);
+int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts_err *e);
+
+/* Applies a count change d to cell c on behalf of source (NULL: this node's
+ * own records or values; else the child's code): the source's contribution
+ * (local or contrib), totals of c->unit and of every ancestor held here, and
+ * (when there is a parent) pending, re-keyed to this node for
+ * forward_detail = self. The one path by which any number changes. */
+int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
+                     ts_err *e);
+
+/* Sets this node's own value of c to v (value indicators): applies v - old. */
+int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
+                    ts_err *e);
+
+/* Org-unit registry. */
+int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u);
+int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e);
+
+/* Children. */
+int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c);
+int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e);
+
+/* Iterates a table in key order from prefix (all entries starting with it);
+ * fn returns non-zero to stop, which store_scan returns. */
+typedef int (*store_scan_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
+               void *ctx);
+
+/* Human text for an LMDB or errno code, with what to do about it. */
+const char *store_strerror(int mdb_rc);
+
+#endif

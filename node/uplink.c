@@ -1,0 +1,370 @@
+/* uplink.c: the child's connection to its parent and its send window. */
+#include "uplink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "delta.h"
+#include "log.h"
+#include "outbox.h"
+
+#define UPLINK_MONITOR_ENDPOINT "inproc://tiersync-uplink-monitor"
+
+struct uplink {
+    node_t *n;
+    void *dealer, *monitor;
+    bool connected, welcomed;
+    uint64_t acked;     /* parent applied through this seq */
+    uint64_t next_send; /* next seq to put on the wire */
+    int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
+    int64_t last_auth_warn_ms;
+};
+
+void *uplink_socket(uplink_t *u) { return u->dealer; }
+void *uplink_monitor(uplink_t *u) { return u->monitor; }
+
+static int set_int(void *sock, int opt, int v)
+{
+    return zmq_setsockopt(sock, opt, &v, sizeof v);
+}
+
+int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
+{
+    uplink_t *u = calloc(1, sizeof *u);
+    u->n = n;
+    char server[KEYS_Z85_LEN], pub[KEYS_Z85_LEN], sec[KEYS_Z85_LEN];
+    uint8_t parent_pk[32];
+    int64_t maxmsg = n->cfg.max_msg_bytes;
+    if (keys_parse_public(n->cfg.parent_key, parent_pk, e) ||
+        keys_curve_public_z85(parent_pk, server, e) || keys_curve_public_z85(n->keys.pk, pub, e) ||
+        keys_curve_secret_z85(&n->keys, sec, e))
+        goto fail;
+    u->dealer = zmq_socket(zctx, ZMQ_DEALER);
+    int bad = !u->dealer ||
+              zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
+              zmq_setsockopt(u->dealer, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
+              zmq_setsockopt(u->dealer, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
+              zmq_setsockopt(u->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+              set_int(u->dealer, ZMQ_IMMEDIATE, 1) || set_int(u->dealer, ZMQ_LINGER, 0) ||
+              set_int(u->dealer, ZMQ_RECONNECT_IVL, UPLINK_RECONNECT_MS) ||
+              set_int(u->dealer, ZMQ_RECONNECT_IVL_MAX, UPLINK_RECONNECT_MAX_MS) ||
+              set_int(u->dealer, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
+              set_int(u->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
+              set_int(u->dealer, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
+              zmq_socket_monitor(u->dealer, UPLINK_MONITOR_ENDPOINT,
+                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
+    sodium_memzero(sec, sizeof sec);
+    if (bad) {
+        ts_fail(e, TS_ERUNTIME, "cannot set up the parent link: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    u->monitor = zmq_socket(zctx, ZMQ_PAIR);
+    if (zmq_connect(u->monitor, UPLINK_MONITOR_ENDPOINT) != 0 ||
+        zmq_connect(u->dealer, n->cfg.parent) != 0) {
+        ts_fail(e, TS_ERUNTIME, "cannot connect to parent %s: %s (check parent.endpoint)",
+                n->cfg.parent, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    MDB_txn *txn;
+    if (store_read_begin(n->store, &txn, e))
+        goto fail;
+    u->acked = store_meta_u64(n->store, txn, "acked_seq");
+    store_read_end(txn);
+    u->next_send = u->acked + 1;
+    *out = u;
+    return TS_OK;
+fail:
+    uplink_stop(&u);
+    return TS_ERUNTIME;
+}
+
+void uplink_stop(uplink_t **up)
+{
+    uplink_t *u = *up;
+    if (!u)
+        return;
+    if (u->dealer) {
+        zmq_socket_monitor(u->dealer, NULL, 0);
+        zmq_close(u->dealer);
+    }
+    if (u->monitor)
+        zmq_close(u->monitor);
+    free(u);
+    *up = NULL;
+}
+
+typedef struct {
+    uint64_t connected;
+    const char *parent_code;
+} link_state;
+
+static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    link_state *ls = vctx;
+    if (store_meta_put_u64(s, txn, "link_connected", ls->connected, e) ||
+        store_meta_put_u64(s, txn, "link_changed_ms", (uint64_t)ts_now_ms(), e))
+        return e->code;
+    if (ls->parent_code)
+        return store_put(s, txn, DB_META, "parent_code", 11, ls->parent_code,
+                         strlen(ls->parent_code), e);
+    return TS_OK;
+}
+
+static void record_link(uplink_t *u, bool up, const char *parent_code)
+{
+    link_state ls = {up, parent_code};
+    ts_err e;
+    if (store_write(u->n->store, link_txn, &ls, &e))
+        log_warn("cannot record the parent link state: %s", e.msg);
+}
+
+static void send_envelope(uplink_t *u, const Tiersync__Envelope *env)
+{
+    uint8_t *buf;
+    size_t len;
+    wire_pack(env, &buf, &len);
+    zmq_send(u->dealer, buf, len, ZMQ_DONTWAIT);
+    free(buf);
+}
+
+static void send_hello(uplink_t *u)
+{
+    MDB_txn *txn;
+    ts_err e;
+    outbox_head head;
+    if (store_read_begin(u->n->store, &txn, &e))
+        return;
+    outbox_head_get(u->n, txn, &head);
+    store_read_end(txn);
+    Tiersync__Hello h = TIERSYNC__HELLO__INIT;
+    h.code = u->n->cfg.code;
+    h.key = (ProtobufCBinaryData){sizeof u->n->keys.pk, u->n->keys.pk};
+    h.head_seq = head.seq;
+    h.head_hash = (ProtobufCBinaryData){sizeof head.hash, head.hash};
+    h.protocol = 1;
+    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
+    env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
+    env.hello = &h;
+    send_envelope(u, &env);
+    u->welcomed = false;
+    u->last_hello_ms = ts_mono_ms();
+}
+
+void uplink_on_monitor(uplink_t *u)
+{
+    for (;;) {
+        zmq_msg_t ev, addr;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, u->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size(&ev) >= 2)
+            memcpy(&event, zmq_msg_data(&ev), sizeof event);
+        zmq_msg_init(&addr);
+        if (zmq_msg_more(&ev))
+            zmq_msg_recv(&addr, u->monitor, 0);
+        zmq_msg_close(&ev);
+        zmq_msg_close(&addr);
+        int64_t now = ts_mono_ms();
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            log_info("connected to parent %s", u->n->cfg.parent);
+            u->connected = true;
+            record_link(u, true, NULL);
+            send_hello(u);
+        } else if (event == ZMQ_EVENT_DISCONNECTED && u->connected) {
+            log_warn("lost the parent link %s; changes keep coalescing until it returns",
+                     u->n->cfg.parent);
+            u->connected = u->welcomed = false;
+            record_link(u, false, NULL);
+        } else if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)) {
+            if (now - u->last_auth_warn_ms > 60000) {
+                log_error("parent %s refused this node's key: ask its operator to run "
+                          "'tiersync child add %s <this node's key>', and check parent.key",
+                          u->n->cfg.parent, u->n->cfg.code);
+                u->last_auth_warn_ms = now;
+            }
+        }
+    }
+}
+
+static void start_snapshot(uplink_t *u, uint64_t parent_last)
+{
+    ts_err e;
+    uint64_t first;
+    if (outbox_snapshot(u->n, parent_last, &first, &e)) {
+        log_error("cannot build a snapshot for the parent: %s", e.msg);
+        return;
+    }
+    log_info("sending a snapshot to the parent from seq %llu (parent had %llu)",
+             (unsigned long long)first, (unsigned long long)parent_last);
+    u->acked = parent_last;
+    u->next_send = first;
+}
+
+static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
+{
+    MDB_txn *txn;
+    ts_err e;
+    outbox_head head;
+    if (store_read_begin(u->n->store, &txn, &e))
+        return;
+    outbox_head_get(u->n, txn, &head);
+    store_read_end(txn);
+    u->welcomed = true;
+    u->last_progress_ms = ts_mono_ms();
+    if (w->code && ts_code_valid(w->code))
+        record_link(u, true, w->code);
+    uint64_t last = w->last_seq;
+    bool same_hash = w->last_hash.len == 32 && !memcmp(w->last_hash.data, head.hash, 32);
+    uint8_t prev[32];
+    if (head.seq == 0 || last > head.seq) {
+        start_snapshot(u, last); /* a chain starts with a snapshot; or we lost our store */
+    } else if (last == head.seq && same_hash) {
+        u->acked = last;
+        u->next_send = last + 1;
+        outbox_ack(u->n, last, &e);
+    } else if (last < head.seq && outbox_prev_hash(u->n, last + 1, prev) && w->last_hash.len == 32 &&
+               !memcmp(prev, w->last_hash.data, 32)) {
+        u->acked = last;
+        u->next_send = last + 1;
+        outbox_ack(u->n, last, &e);
+    } else {
+        start_snapshot(u, last);
+    }
+}
+
+static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, nk->reason);
+    const char *reason = v ? v->name : "?";
+    uint8_t *data;
+    size_t len;
+    switch (nk->reason) {
+    case TIERSYNC__REASON__REASON_GAP:
+        if (nk->expected > 0 && outbox_get(u->n, nk->expected, &data, &len, NULL) == TS_OK) {
+            free(data);
+            u->next_send = nk->expected;
+            u->acked = nk->expected - 1;
+        } else {
+            start_snapshot(u, nk->expected ? nk->expected - 1 : 0);
+        }
+        break;
+    case TIERSYNC__REASON__REASON_BROKEN_CHAIN:
+        start_snapshot(u, nk->expected ? nk->expected - 1 : 0);
+        break;
+    default:
+        log_error("parent refused delta (%s): %s; retrying in %d s", reason,
+                  nk->detail ? nk->detail : "", UPLINK_REFUSED_BACKOFF_MS / 1000);
+        u->welcomed = false;
+        u->quiet_until_ms = ts_mono_ms() + UPLINK_REFUSED_BACKOFF_MS;
+    }
+}
+
+void uplink_on_message(uplink_t *u)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, u->dealer, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        if (!env) {
+            log_warn("undecodable message from the parent; ignored");
+            continue;
+        }
+        ts_err e;
+        switch (env->msg_case) {
+        case TIERSYNC__ENVELOPE__MSG_WELCOME:
+            on_welcome(u, env->welcome);
+            break;
+        case TIERSYNC__ENVELOPE__MSG_ACK:
+            if (env->ack->seq > u->acked) {
+                u->acked = env->ack->seq;
+                if (u->next_send <= u->acked)
+                    u->next_send = u->acked + 1;
+                if (outbox_ack(u->n, u->acked, &e))
+                    log_warn("cannot drop acknowledged deltas: %s", e.msg);
+            }
+            u->last_progress_ms = ts_mono_ms();
+            break;
+        case TIERSYNC__ENVELOPE__MSG_NACK:
+            u->last_progress_ms = ts_mono_ms();
+            on_nack(u, env->nack);
+            break;
+        default:
+            log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);
+        }
+        tiersync__envelope__free_unpacked(env, NULL);
+    }
+}
+
+static uint64_t head_seq(uplink_t *u)
+{
+    MDB_txn *txn;
+    ts_err e;
+    if (store_read_begin(u->n->store, &txn, &e))
+        return 0;
+    uint64_t h = store_meta_u64(u->n->store, txn, "head_seq");
+    store_read_end(txn);
+    return h;
+}
+
+int uplink_tick(uplink_t *u)
+{
+    int64_t now = ts_mono_ms();
+    int wait = u->n->cfg.flush_ms;
+    if (now < u->quiet_until_ms)
+        return (int)(u->quiet_until_ms - now);
+    if (u->connected && !u->welcomed) {
+        if (now - u->last_hello_ms >= UPLINK_HELLO_RETRY_MS)
+            send_hello(u);
+        return UPLINK_HELLO_RETRY_MS;
+    }
+    uint64_t head = head_seq(u);
+    if (head == 0) { /* every chain starts with a snapshot of the whole contribution */
+        start_snapshot(u, 0);
+        head = head_seq(u);
+    }
+    /* flush: only while the window has room, so changes coalesce otherwise */
+    if (head - u->acked < (uint64_t)u->n->cfg.window &&
+        now - u->last_flush_ms >= u->n->cfg.flush_ms) {
+        bool made = false;
+        ts_err e;
+        u->last_flush_ms = now;
+        if (outbox_flush(u->n, &made, &e))
+            log_error("cannot turn pending changes into a delta: %s", e.msg);
+        if (made)
+            head++;
+    }
+    if (u->welcomed) {
+        while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {
+            uint8_t *data;
+            size_t len;
+            if (outbox_get(u->n, u->next_send, &data, &len, NULL) != TS_OK) {
+                start_snapshot(u, u->acked); /* the outbox lost it: start over */
+                break;
+            }
+            zmq_send(u->dealer, data, len, ZMQ_DONTWAIT);
+            free(data);
+            if (u->next_send == u->acked + 1)
+                u->last_progress_ms = now;
+            u->next_send++;
+        }
+        if (u->next_send > u->acked + 1 && now - u->last_progress_ms > UPLINK_ACK_TIMEOUT_MS) {
+            log_warn("no answer from the parent for %d ms; saying hello again",
+                     UPLINK_ACK_TIMEOUT_MS);
+            send_hello(u);
+        }
+    }
+    return wait;
+}
