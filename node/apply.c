@@ -270,8 +270,11 @@ static int on_delta(node_t *n, const char *child, const Tiersync__SignedDelta *s
                     child);
     } else {
         apply_ctx a = {n, child, body, {0}, r};
+        int64_t t0 = ts_mono_us();
         delta_hash(sd->body.data, sd->body.len, a.hash);
         rc = store_write(n->store, apply_delta_txn, &a, e);
+        if (rc == TS_OK)
+            metrics_observe_apply(&n->metrics, (uint64_t)(ts_mono_us() - t0));
         if (rc == TS_ERUNTIME) {
             r->kind = TIERSYNC__ENVELOPE__MSG_NACK;
             r->reason = TIERSYNC__REASON__REASON_STORE_FAILED;
@@ -305,6 +308,8 @@ int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len,
                     "unexpected message type %d from %s", (int)env->msg_case, child);
     if (env)
         tiersync__envelope__free_unpacked(env, NULL);
+    if (rc == TS_EINPUT)
+        atomic_fetch_add(&n->metrics.refused, 1);
     seen_ctx seen = {child, r->reason, rc == TS_EINPUT};
     ts_err ignored;
     if (hello || rc != TS_OK) /* an applied delta already noted it in its transaction */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "http.h"
 #include "hub.h"
 #include "log.h"
 #include "uplink.h"
@@ -51,10 +52,13 @@ int daemon_run(node_t *n, ts_err *e)
     void *zctx = zmq_ctx_new();
     hub_t *hub = NULL;
     uplink_t *up = NULL;
+    http_t *http = NULL;
     int rc = TS_OK;
     if (n->cfg.listen[0] && (rc = hub_start(&hub, n, zctx, e)) != TS_OK)
         goto out;
     if (n->cfg.parent[0] && (rc = uplink_start(&up, n, zctx, e)) != TS_OK)
+        goto out;
+    if (n->cfg.http[0] && (rc = http_start(&http, n, e)) != TS_OK)
         goto out;
     char fp[KEYS_FINGERPRINT_LEN];
     keys_fingerprint(n->keys.pk, fp);
@@ -91,6 +95,7 @@ int daemon_run(node_t *n, ts_err *e)
     if (stop_requested)
         log_info("node %s stopping", n->cfg.code);
 out:
+    http_stop(&http);
     uplink_stop(&up);
     hub_stop(&hub);
     zmq_ctx_term(zctx);

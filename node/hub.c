@@ -32,7 +32,9 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
     hub_t *h = calloc(1, sizeof *h);
     h->n = n;
     char secret[KEYS_Z85_LEN];
-    int64_t maxmsg = n->cfg.max_msg_bytes;
+    /* the transport drops only grossly oversized input; anything up to twice
+     * the limit reaches apply_message, which refuses and counts it per child */
+    int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
     h->zap = zmq_socket(zctx, ZMQ_REP);
     if (!h->zap || zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0) {
         ts_fail(e, TS_ERUNTIME, "cannot start the ZAP handler: %s", zmq_strerror(zmq_errno()));

@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "keys.h"
+#include "metrics.h"
 #include "store.h"
 
 typedef struct {
@@ -16,6 +17,7 @@ typedef struct {
     store_t *store;
     keys_t keys;
     bool has_keys;
+    metrics_t metrics;
 } node_t;
 
 enum { NODE_OPEN_KEYS = 1 }; /* also load the secret key (daemon, signing) */

@@ -133,6 +133,10 @@ int outbox_flush(node_t *n, bool *made, ts_err *e)
     void *ctx[2] = {n, &fc};
     int rc = store_write(n->store, flush_txn, ctx, e);
     *made = rc == TS_OK && fc.made;
+    if (*made) {
+        atomic_fetch_add(&n->metrics.deltas_made, 1);
+        atomic_store(&n->metrics.last_flush_ms, ts_now_ms());
+    }
     return rc;
 }
 

@@ -14,6 +14,7 @@
 /* Milliseconds since the Unix epoch (wall clock) and since boot (monotonic). */
 int64_t ts_now_ms(void);
 int64_t ts_mono_ms(void);
+int64_t ts_mono_us(void);
 
 /* The node's "today" as YYYYMMDD: TIERSYNC_TODAY=YYYY-MM-DD when set (tests),
  * else the local date. */

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libzmq3-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev
-  curl python3
+  curl python3 chromium
 )
 
 SUDO=""
