@@ -203,7 +203,7 @@ static void start_snapshot(uplink_t *u, uint64_t parent_last)
     }
     log_info("sending a snapshot to the parent from seq %llu (parent had %llu)",
              (unsigned long long)first, (unsigned long long)parent_last);
-    u->acked = parent_last;
+    u->acked = first - 1; /* the parent accepts a snapshot at any seq past its last */
     u->next_send = first;
 }
 

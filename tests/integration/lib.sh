@@ -15,7 +15,7 @@ cleanup() {
   wait 2>/dev/null || true
   if [ $rc -ne 0 ]; then
     echo "---- $TEST_NAME failed; node logs:" >&2
-    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 40 "$f" >&2; }; done
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 25 "$f" >&2; }; done
   fi
   rm -rf "$WORK"
   exit $rc
