@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The local demo: installs dependencies, builds tiersync, and runs a small
+# tree on 127.0.0.1 — a province, two districts, communes (one of them
+# directly under the province) — with real enrolment, sample case records and
+# a yearly plan. Prints the dashboard address and runs until Ctrl-C, which
+# stops every node. Run it again and it starts afresh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+tools/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+TS="$ROOT/build/tiersync"
+export TIERSYNC_CATALOG="$ROOT/catalog/drug-treatment.json"
+
+DEMO=${TIERSYNC_DEMO_DIR:-$ROOT/build/demo}
+BASE_PORT=${TIERSYNC_DEMO_PORT:-7600}
+HTTP_PORT=${TIERSYNC_DEMO_HTTP:-8600}
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping ${#PIDS[@]} nodes"
+  kill -TERM "${PIDS[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+# name code level display-name parent-name port [http]
+declare -A PORT
+mk() {
+  local name=$1 code=$2 level=$3 display=$4 parent=$5 port=$6 http=${7:-}
+  PORT[$name]=$port
+  local args=(--dir "$DEMO/$name" --code "$code" --name "$display" --level "$level"
+              --listen "tcp://127.0.0.1:$port" --http "$http")
+  [ -n "$parent" ] && args+=(--parent "tcp://127.0.0.1:${PORT[$parent]}"
+                             --parent-key "$($TS key --dir "$DEMO/$parent")")
+  $TS init "${args[@]}" >/dev/null
+  [ -n "$parent" ] && $TS child add --dir "$DEMO/$parent" "$code" "$($TS key --dir "$DEMO/$name")" >/dev/null
+  echo "  $level $code $display"
+}
+
+echo "creating the tree in $DEMO"
+mk prov 34 province "Tỉnh Thái Bình" "" $BASE_PORT "127.0.0.1:$HTTP_PORT"
+mk d1 336 district "Thành phố Thái Bình" prov $((BASE_PORT + 1)) "127.0.0.1:$((HTTP_PORT + 1))"
+mk d2 341 district "Huyện Quỳnh Phụ" prov $((BASE_PORT + 2)) "127.0.0.1:$((HTTP_PORT + 2))"
+mk c11 12445 commune "Phường Lê Hồng Phong" d1 $((BASE_PORT + 3))
+mk c12 12448 commune "Phường Bồ Xuyên" d1 $((BASE_PORT + 4))
+mk c21 12706 commune "Xã Quỳnh Hoa" d2 $((BASE_PORT + 5))
+mk c22 12709 commune "Xã Quỳnh Giao" d2 $((BASE_PORT + 6))
+mk c0 12550 commune "Xã Đông Hòa" prov $((BASE_PORT + 7))
+
+echo "entering the yearly plan and commune reports"
+year=$(date +%Y); month=$(date +%Y%m)
+for m in "compulsory 80" "methadone 110" "voluntary_facility 30" "voluntary_community 25"; do
+  set -- $m; $TS value set --dir "$DEMO/d1" TARGET_REACHED "$year" "$2" modality="$1" >/dev/null
+done
+for m in "compulsory 70" "methadone 90" "voluntary_facility 20" "voluntary_community 20"; do
+  set -- $m; $TS value set --dir "$DEMO/d2" TARGET_REACHED "$year" "$2" modality="$1" >/dev/null
+done
+i=0
+for c in c11 c12 c21 c22 c0; do
+  i=$((i + 1))
+  $TS value set --dir "$DEMO/$c" COUNSELLING_POINTS "$month" $(( 1 + i % 2 )) >/dev/null
+  $TS value set --dir "$DEMO/$c" STAFF_TRAINED "$year" $(( 2 + i )) >/dev/null
+done
+if $TS import --help >/dev/null 2>&1 && [ -f tools/gen_records.py ]; then
+  echo "importing generated case records at each commune"
+  seed=1
+  for c in c11 c12 c21 c22 c0; do
+    python3 tools/gen_records.py --out "$DEMO/data-$c" --persons 300 --seed $seed >/dev/null
+    seed=$((seed + 1))
+    for t in person episode support; do
+      $TS import --dir "$DEMO/$c" $t "$DEMO/data-$c/$t.csv" >/dev/null
+    done
+  done
+fi
+
+echo "starting the nodes (logs in $DEMO/*.log)"
+for n in prov d1 d2 c11 c12 c21 c22 c0; do
+  $TS run --dir "$DEMO/$n" >"$DEMO/$n.log" 2>&1 &
+  PIDS+=($!)
+done
+sleep 1
+echo
+$TS status --dir "$DEMO/prov"
+echo
+echo "Dashboard (province): http://127.0.0.1:$HTTP_PORT/"
+echo "Totals from the command line: $TS totals --dir $DEMO/prov --unit 34"
+echo "Press Ctrl-C to stop every node."
+wait
