@@ -66,6 +66,8 @@ int daemon_run(node_t *n, ts_err *e)
              n->cfg.level, fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");
 
     while (!stop_requested) {
+        /* tick first: it may replace the parent socket */
+        int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
         zmq_pollitem_t items[4];
         int ni = 0, izap = -1, irouter = -1, idealer = -1, imon = -1;
         if (hub) {
@@ -76,7 +78,6 @@ int daemon_run(node_t *n, ts_err *e)
             items[idealer = ni++] = (zmq_pollitem_t){uplink_socket(up), 0, ZMQ_POLLIN, 0};
             items[imon = ni++] = (zmq_pollitem_t){uplink_monitor(up), 0, ZMQ_POLLIN, 0};
         }
-        int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
         if (zmq_poll(items, ni, timeout) < 0) {
             if (zmq_errno() == EINTR)
                 continue;

@@ -14,7 +14,9 @@
 
 struct uplink {
     node_t *n;
-    void *dealer, *monitor;
+    void *zctx, *dealer, *monitor;
+    unsigned dials;
+    int64_t redial_at_ms; /* refused by the parent: dial afresh then */
     bool connected, welcomed;
     uint64_t acked;     /* parent applied through this seq */
     uint64_t next_send; /* next seq to put on the wire */
@@ -30,18 +32,32 @@ static int set_int(void *sock, int opt, int v)
     return zmq_setsockopt(sock, opt, &v, sizeof v);
 }
 
-int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
+/* Closes the parent socket and its monitor (a new dial replaces them). */
+static void hangup(uplink_t *u)
 {
-    uplink_t *u = calloc(1, sizeof *u);
-    u->n = n;
-    char server[KEYS_Z85_LEN], pub[KEYS_Z85_LEN], sec[KEYS_Z85_LEN];
+    if (u->dealer) {
+        zmq_socket_monitor(u->dealer, NULL, 0);
+        zmq_close(u->dealer);
+    }
+    if (u->monitor)
+        zmq_close(u->monitor);
+    u->dealer = u->monitor = NULL;
+    u->connected = u->welcomed = false;
+}
+
+/* Opens the DEALER to the parent with CURVE client keys derived from ours. */
+static int dial(uplink_t *u, ts_err *e)
+{
+    node_t *n = u->n;
+    char server[KEYS_Z85_LEN], pub[KEYS_Z85_LEN], sec[KEYS_Z85_LEN], mon[64];
     uint8_t parent_pk[32];
-    int64_t maxmsg = n->cfg.max_msg_bytes;
+    int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
     if (keys_parse_public(n->cfg.parent_key, parent_pk, e) ||
         keys_curve_public_z85(parent_pk, server, e) || keys_curve_public_z85(n->keys.pk, pub, e) ||
         keys_curve_secret_z85(&n->keys, sec, e))
-        goto fail;
-    u->dealer = zmq_socket(zctx, ZMQ_DEALER);
+        return e->code;
+    snprintf(mon, sizeof mon, "%s-%u", UPLINK_MONITOR_ENDPOINT, ++u->dials);
+    u->dealer = zmq_socket(u->zctx, ZMQ_DEALER);
     int bad = !u->dealer ||
               zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
               zmq_setsockopt(u->dealer, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
@@ -53,47 +69,44 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
               set_int(u->dealer, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
               set_int(u->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
               set_int(u->dealer, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
-              zmq_socket_monitor(u->dealer, UPLINK_MONITOR_ENDPOINT,
+              zmq_socket_monitor(u->dealer, mon,
                                  ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
                                      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
     sodium_memzero(sec, sizeof sec);
-    if (bad) {
-        ts_fail(e, TS_ERUNTIME, "cannot set up the parent link: %s", zmq_strerror(zmq_errno()));
-        goto fail;
-    }
-    u->monitor = zmq_socket(zctx, ZMQ_PAIR);
-    if (zmq_connect(u->monitor, UPLINK_MONITOR_ENDPOINT) != 0 ||
-        zmq_connect(u->dealer, n->cfg.parent) != 0) {
-        ts_fail(e, TS_ERUNTIME, "cannot connect to parent %s: %s (check parent.endpoint)",
-                n->cfg.parent, zmq_strerror(zmq_errno()));
-        goto fail;
-    }
+    if (bad)
+        return ts_fail(e, TS_ERUNTIME, "cannot set up the parent link: %s",
+                       zmq_strerror(zmq_errno()));
+    u->monitor = zmq_socket(u->zctx, ZMQ_PAIR);
+    if (zmq_connect(u->monitor, mon) != 0 || zmq_connect(u->dealer, n->cfg.parent) != 0)
+        return ts_fail(e, TS_ERUNTIME, "cannot connect to parent %s: %s (check parent.endpoint)",
+                       n->cfg.parent, zmq_strerror(zmq_errno()));
+    return TS_OK;
+}
+
+int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
+{
+    uplink_t *u = calloc(1, sizeof *u);
+    u->n = n;
+    u->zctx = zctx;
     MDB_txn *txn;
-    if (store_read_begin(n->store, &txn, e))
-        goto fail;
+    if (dial(u, e) || store_read_begin(n->store, &txn, e)) {
+        uplink_stop(&u);
+        return TS_ERUNTIME;
+    }
     u->acked = store_meta_u64(n->store, txn, "acked_seq");
     store_read_end(txn);
     u->next_send = u->acked + 1;
     *out = u;
     return TS_OK;
-fail:
-    uplink_stop(&u);
-    return TS_ERUNTIME;
 }
 
 void uplink_stop(uplink_t **up)
 {
-    uplink_t *u = *up;
-    if (!u)
+    if (!*up)
         return;
-    if (u->dealer) {
-        zmq_socket_monitor(u->dealer, NULL, 0);
-        zmq_close(u->dealer);
-    }
-    if (u->monitor)
-        zmq_close(u->monitor);
-    free(u);
+    hangup(*up);
+    free(*up);
     *up = NULL;
 }
 
@@ -183,6 +196,9 @@ void uplink_on_monitor(uplink_t *u)
             u->connected = u->welcomed = false;
             record_link(u, false, NULL);
         } else if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)) {
+            /* libzmq may stop retrying after a refusal: redial ourselves, so an
+             * enrolment made later on the parent takes effect */
+            u->redial_at_ms = now + UPLINK_RECONNECT_MAX_MS;
             if (now - u->last_auth_warn_ms > 60000) {
                 log_error("parent %s refused this node's key: ask its operator to run "
                           "'tiersync child add %s <this node's key>', and check parent.key",
@@ -325,6 +341,15 @@ int uplink_tick(uplink_t *u)
     int wait = u->n->cfg.flush_ms;
     if (now < u->quiet_until_ms)
         return (int)(u->quiet_until_ms - now);
+    if (u->redial_at_ms && now >= u->redial_at_ms && !u->connected) {
+        ts_err e;
+        u->redial_at_ms = 0;
+        hangup(u);
+        if (dial(u, &e)) {
+            log_error("%s", e.msg);
+            u->quiet_until_ms = now + UPLINK_RECONNECT_MAX_MS;
+        }
+    }
     if (u->connected && !u->welcomed) {
         if (now - u->last_hello_ms >= UPLINK_HELLO_RETRY_MS)
             send_hello(u);
@@ -336,15 +361,18 @@ int uplink_tick(uplink_t *u)
         head = head_seq(u);
     }
     /* flush: only while the window has room, so changes coalesce otherwise */
-    if (head - u->acked < (uint64_t)u->n->cfg.window &&
-        now - u->last_flush_ms >= u->n->cfg.flush_ms) {
-        bool made = false;
+    if (now - u->last_flush_ms >= u->n->cfg.flush_ms) {
+        bool made = true;
         ts_err e;
         u->last_flush_ms = now;
-        if (outbox_flush(u->n, &made, &e))
-            log_error("cannot turn pending changes into a delta: %s", e.msg);
-        if (made)
-            head++;
+        /* a backlog larger than max_cells leaves in several deltas at once */
+        while (made && head - u->acked < (uint64_t)u->n->cfg.window) {
+            if (outbox_flush(u->n, &made, &e)) {
+                log_error("cannot turn pending changes into a delta: %s", e.msg);
+                break;
+            }
+            head += made;
+        }
     }
     if (u->welcomed) {
         while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {
