@@ -113,7 +113,9 @@ static int remove_contribution(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
         ts_cell c;
-        if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
+        if (l.vals[i] == INT64_MIN)
+            rc = ts_fail(e, TS_EINPUT, "stored contribution of %s out of range", a->child);
+        else if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
             rc = store_apply_cell(s, txn, a->child, &c, -l.vals[i], e);
     }
     free(l.keys);
@@ -136,8 +138,12 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
             return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
                           a->child);
-        if (store_apply_cell(s, txn, a->child, &c, pc->value, e))
-            return e->code;
+        int rc = store_apply_cell(s, txn, a->child, &c, pc->value, e);
+        if (rc == TS_EINPUT)
+            return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                          "cell %zu: %s", i, e->msg);
+        if (rc)
+            return rc;
         a->reply->applied_cells++;
     }
     return TS_OK;
@@ -188,7 +194,9 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     if (register_units(a, s, txn, expected, e))
         return e->code;
     if (b->snapshot && remove_contribution(a, s, txn, e))
-        return e->code;
+        return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
+                                             expected, e, "%s", e->msg)
+                                    : e->code;
     if (apply_cells(a, s, txn, expected, e))
         return e->code;
     if (store_has_parent(s) && update_cover(a, s, txn, e))
@@ -237,6 +245,10 @@ static int on_hello(node_t *n, const char *child, const Tiersync__Hello *h, appl
         memcmp(h->key.data, ch.pk, sizeof ch.pk) != 0)
         return refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, ch.last_seq + 1, e,
                       "hello claims code %.32s, but the connection is child %s", h->code, child);
+    if (h->protocol != DELTA_PROTOCOL)
+        return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, ch.last_seq + 1, e,
+                      "%s speaks protocol %u; this parent speaks %d", child, h->protocol,
+                      DELTA_PROTOCOL);
     r->kind = TIERSYNC__ENVELOPE__MSG_WELCOME;
     r->seq = ch.last_seq;
     memcpy(r->hash, ch.last_hash, sizeof r->hash);

@@ -41,6 +41,10 @@ int cell_parse(const char *key, size_t n, ts_cell *c, ts_err *e)
         copy_part(c->period, sizeof c->period, parts[2], lens[2], "period", e) ||
         copy_part(c->options, sizeof c->options, parts[3], lens[3], "options", e))
         return TS_EINPUT;
+    /* every key the store writes comes from a valid cell: no empty parts */
+    if (!ts_code_valid(c->unit) || !c->indicator[0] || !c->period[0])
+        return ts_fail(e, TS_EINPUT, "malformed cell key: empty or invalid unit, indicator or "
+                       "period");
     return TS_OK;
 }
 

@@ -44,6 +44,10 @@ int cli_value(int argc, char **argv)
     static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
     const char *dir = NULL;
     int o;
+    for (int i = 1; i < argc; i++) /* "-3" is a refused VALUE, not an option */
+        if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9')
+            return cli_usage_error("value", "VALUE '%s' is not a whole number of 0 or more",
+                                   argv[i]);
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;

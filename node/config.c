@@ -25,10 +25,30 @@ void config_defaults(ts_config *c, const char *dir)
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
 }
 
+/* The longest "key = value" line the INI reader takes (inih's line buffer
+ * holds the line plus "\r\n\0"); a longer value could be written but not
+ * read back. */
+#define CONFIG_LINE_MAX (INI_MAX_LINE - 3)
+
+/* Refuses what config_write could not write so that config_load reads back
+ * the same value: control characters (a newline would inject settings), an
+ * inline comment (" ;" ends the value when read) and over-long lines. */
 static int copy_str(char *dst, size_t dstsz, const char *key, const char *v, ts_err *e)
 {
-    if (strlen(v) >= dstsz)
-        return ts_fail(e, TS_EINPUT, "%s is too long (at most %zu bytes)", key, dstsz - 1);
+    const char *dot = strchr(key, '.');
+    size_t max = CONFIG_LINE_MAX - strlen(dot ? dot + 1 : key) - 3; /* "key = " */
+    if (max > dstsz - 1)
+        max = dstsz - 1;
+    if (strlen(v) > max)
+        return ts_fail(e, TS_EINPUT, "%s is too long (at most %zu bytes)", key, max);
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return ts_fail(e, TS_EINPUT, "%s must not contain control characters (newline, tab)",
+                           key);
+        if (*p == ';' && p > v && p[-1] == ' ')
+            return ts_fail(e, TS_EINPUT, "%s must not contain ' ;' (it starts a comment in %s)",
+                           key, CONFIG_FILE);
+    }
     memcpy(dst, v, strlen(v) + 1);
     return TS_OK;
 }
@@ -113,7 +133,10 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
                            CONFIG_MAX_TOKENS);
         if (strlen(v) < 16)
             return ts_fail(e, TS_EINPUT, "read.token must be at least 16 characters");
-        return copy_str(c->tokens[c->ntokens++], CONFIG_TOKEN_MAX, full, v, e);
+        if (copy_str(c->tokens[c->ntokens], CONFIG_TOKEN_MAX, full, v, e))
+            return e->code;
+        c->ntokens++;
+        return TS_OK;
     }
 #undef IS
     return ts_fail(e, TS_EINPUT, "unknown setting '%s' (see the comments in %s for the list)",
@@ -123,9 +146,35 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
 struct load_ctx {
     ts_config *c;
     ts_err *e;
-    int line;
+    FILE *f;
+    int line;     /* lines read so far: the one being parsed */
+    int err_line; /* line of the first refused setting */
     int rc;
 };
+
+/* fgets for inih that counts lines and refuses (rather than splits) a line
+ * longer than inih's buffer: its tail would otherwise parse as a new line. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct load_ctx *ctx = stream;
+    if (!fgets(str, num, ctx->f))
+        return NULL;
+    ctx->line++;
+    size_t n = strlen(str);
+    if (n == (size_t)num - 1 && str[n - 1] != '\n') {
+        int ch = fgetc(ctx->f);
+        if (ch == EOF || ch == '\n')
+            return str; /* it just fits */
+        while (ch != EOF && ch != '\n')
+            ch = fgetc(ctx->f);
+        if (ctx->rc == TS_OK) {
+            ctx->rc = ts_fail(ctx->e, TS_EINPUT, "the line is longer than %d bytes", num - 3);
+            ctx->err_line = ctx->line;
+        }
+        str[0] = '\0';
+    }
+    return str;
+}
 
 static int on_entry(void *user, const char *section, const char *key, const char *value
 #if INI_HANDLER_LINENO
@@ -135,11 +184,11 @@ static int on_entry(void *user, const char *section, const char *key, const char
 {
     struct load_ctx *ctx = user;
 #if INI_HANDLER_LINENO
-    ctx->line = lineno;
+    (void)lineno;
 #endif
-    if (ctx->rc == TS_OK)
-        ctx->rc = config_set(ctx->c, section, key, value, ctx->e);
-    return ctx->rc == TS_OK;
+    if (ctx->rc == TS_OK && (ctx->rc = config_set(ctx->c, section, key, value, ctx->e)) != TS_OK)
+        ctx->err_line = ctx->line;
+    return 1; /* inih reports only malformed lines; ours are in ctx */
 }
 
 int config_load(ts_config *c, const char *dir, ts_err *e)
@@ -152,13 +201,16 @@ int config_load(ts_config *c, const char *dir, ts_err *e)
     if (!f)
         return ts_fail(e, TS_ERUNTIME, "cannot open %s: %s (run 'tiersync init --dir %s' first)",
                        path, strerror(errno), dir);
-    struct load_ctx ctx = {c, e, 0, TS_OK};
-    int r = ini_parse_file(f, on_entry, &ctx);
+    struct load_ctx ctx = {c, e, f, 0, 0, TS_OK};
+    int r = ini_parse_stream(read_line, &ctx, on_entry, &ctx);
+    int bad = ferror(f);
     fclose(f);
-    if (ctx.rc != TS_OK)
-        return ts_err_wrap(e, "%s line %d", path, r > 0 ? r : ctx.line);
-    if (r != 0)
+    if (r < 0 || bad)
+        return ts_fail(e, TS_ERUNTIME, "cannot read %s", path);
+    if (r > 0 && (ctx.rc == TS_OK || r < ctx.err_line))
         return ts_fail(e, TS_EINPUT, "%s line %d: not 'key = value' or '[section]'", path, r);
+    if (ctx.rc != TS_OK)
+        return ts_err_wrap(e, "%s line %d", path, ctx.err_line);
     if (!c->code[0])
         return ts_fail(e, TS_EINPUT, "%s: node.code is missing", path);
     if (c->parent[0] && !c->parent_key[0])

@@ -15,6 +15,7 @@
 #include "keys.h"
 #include "tiersync.pb-c.h"
 
+#define DELTA_PROTOCOL 1 /* Hello.protocol */
 #define DELTA_SIG_DOMAIN "tiersync-delta-v1"
 #define DELTA_SIG_DOMAIN_LEN 18 /* strlen + the terminating NUL */
 #define DELTA_HASH_BYTES 32

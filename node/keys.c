@@ -65,19 +65,25 @@ int keys_load(keys_t *k, const char *dir, ts_err *e)
     rc = ts_unhex(text, k->sk, sizeof k->sk);
     sodium_memzero(text, strlen(text));
     free(text);
-    if (rc)
+    if (rc) {
+        keys_wipe(k);
         return ts_fail(e, TS_ERUNTIME, "%s is not a tiersync secret key (expected %d hex "
                        "digits)", sec, 2 * crypto_sign_SECRETKEYBYTES);
+    }
     crypto_sign_ed25519_sk_to_pk(k->pk, k->sk);
-    if ((rc = ts_read_file(pub, &text, NULL, e)) != TS_OK)
+    if ((rc = ts_read_file(pub, &text, NULL, e)) != TS_OK) {
+        keys_wipe(k);
         return rc;
+    }
     text[strcspn(text, "\r\n")] = '\0';
     uint8_t filed[crypto_sign_PUBLICKEYBYTES];
     bool ok = ts_unhex(text, filed, sizeof filed) == 0 && memcmp(filed, k->pk, sizeof filed) == 0;
     free(text);
-    if (!ok)
+    if (!ok) {
+        keys_wipe(k); /* a refused load leaves no secret behind */
         return ts_fail(e, TS_ERUNTIME, "%s does not match %s; restore the pair from backup",
                        pub, sec);
+    }
     return TS_OK;
 }
 

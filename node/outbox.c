@@ -117,8 +117,9 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     delta_builder *b = new_builder(n, &head, false);
     int mrc = drain(n, txn, DB_PENDING, (size_t)n->cfg.max_cells, b, take_cell);
     if (mrc == 0)
-        mrc = drain(n, txn, DB_ANNOUNCE, OUTBOX_MAX_UNITS, b, take_unit);
-    if (mrc == 0)
+        mrc = drain(n, txn, DB_ANNOUNCE, SIZE_MAX, b, take_unit);
+    /* provenance rides with the delta that empties pending */
+    if (mrc == 0 && store_count(s, txn, DB_PENDING) == 0)
         mrc = drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover);
     int rc = mrc ? ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc))
                  : put_delta(n, txn, b, &head, e);
@@ -228,7 +229,7 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     qsort(items, l.n, sizeof *items, kv_cmp);
 
     int rc = TS_OK;
-    static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_COVERS, DB_OUTBOX};
+    static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_OUTBOX};
     for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK; i++) {
         int mrc = mdb_drop(txn, store_dbi(s, cleared[i]), 0);
         if (mrc)
@@ -242,6 +243,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     delta_builder *b = new_builder(n, &head, true);
     void *uctx[2] = {n, b};
     store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
+    if (drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
+        rc = ts_fail(e, TS_ERUNTIME, "snapshot: cannot read covers");
     for (size_t i = 0; i < l.n && rc == TS_OK;) {
         size_t j = i;
         int64_t sum = 0;

@@ -12,8 +12,6 @@
 
 #include "node.h"
 
-#define OUTBOX_MAX_UNITS 1000 /* units announced per delta */
-
 typedef struct {
     uint64_t seq;
     uint8_t hash[32];

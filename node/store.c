@@ -204,7 +204,9 @@ int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size
 int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
                   int64_t *after, ts_err *e)
 {
-    int64_t n = store_get_i64(s, txn, db, k, klen) + d;
+    int64_t n;
+    if (__builtin_add_overflow(store_get_i64(s, txn, db, k, klen), d, &n))
+        return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
     if (after)
         *after = n;
     if (d == 0)

@@ -93,7 +93,7 @@ int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
               size_t vlen, ts_err *e);
 int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, ts_err *e);
 /* Adds d to the int64 at key (deleting the entry when it becomes 0);
- * *after receives the new value if non-NULL. */
+ * *after receives the new value if non-NULL. TS_EINPUT on 64-bit overflow. */
 int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
                   int64_t *after, ts_err *e);
 int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen);

@@ -20,6 +20,8 @@ struct uplink {
     bool connected, welcomed;
     uint64_t acked;     /* parent applied through this seq */
     uint64_t next_send; /* next seq to put on the wire */
+    uint64_t snap_first; /* first seq of the last snapshot: older nacks are stale */
+    uint64_t rewound_to; /* last GAP answered by resending from here */
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
     int64_t last_auth_warn_ms;
 };
@@ -158,7 +160,7 @@ static void send_hello(uplink_t *u)
     h.key = (ProtobufCBinaryData){sizeof u->n->keys.pk, u->n->keys.pk};
     h.head_seq = head.seq;
     h.head_hash = (ProtobufCBinaryData){sizeof head.hash, head.hash};
-    h.protocol = 1;
+    h.protocol = DELTA_PROTOCOL;
     Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
     env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
     env.hello = &h;
@@ -221,6 +223,7 @@ static void start_snapshot(uplink_t *u, uint64_t parent_last)
              (unsigned long long)first, (unsigned long long)parent_last);
     u->acked = first - 1; /* the parent accepts a snapshot at any seq past its last */
     u->next_send = first;
+    u->snap_first = first;
 }
 
 static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
@@ -262,11 +265,16 @@ static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
     const char *reason = v ? v->name : "?";
     uint8_t *data;
     size_t len;
+    bool chain = nk->reason == TIERSYNC__REASON__REASON_GAP ||
+                 nk->reason == TIERSYNC__REASON__REASON_BROKEN_CHAIN;
+    /* one loss draws a nack for every delta in flight behind it: act once */
+    if (chain && (nk->expected <= u->snap_first || nk->expected == u->rewound_to))
+        return;
     switch (nk->reason) {
     case TIERSYNC__REASON__REASON_GAP:
         if (nk->expected > 0 && outbox_get(u->n, nk->expected, &data, &len, NULL) == TS_OK) {
             free(data);
-            u->next_send = nk->expected;
+            u->next_send = u->rewound_to = nk->expected;
             u->acked = nk->expected - 1;
         } else {
             start_snapshot(u, nk->expected ? nk->expected - 1 : 0);
@@ -281,6 +289,17 @@ static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
         u->welcomed = false;
         u->quiet_until_ms = ts_mono_ms() + UPLINK_REFUSED_BACKOFF_MS;
     }
+}
+
+static uint64_t head_seq(uplink_t *u)
+{
+    MDB_txn *txn;
+    ts_err e;
+    if (store_read_begin(u->n->store, &txn, &e))
+        return 0;
+    uint64_t h = store_meta_u64(u->n->store, txn, "head_seq");
+    store_read_end(txn);
+    return h;
 }
 
 void uplink_on_message(uplink_t *u)
@@ -304,7 +323,11 @@ void uplink_on_message(uplink_t *u)
             on_welcome(u, env->welcome);
             break;
         case TIERSYNC__ENVELOPE__MSG_ACK:
-            if (env->ack->seq > u->acked) {
+            if (env->ack->seq > head_seq(u)) {
+                log_warn("the parent acknowledged seq %llu beyond this node's head; "
+                         "starting over", (unsigned long long)env->ack->seq);
+                send_hello(u);
+            } else if (env->ack->seq > u->acked) {
                 u->acked = env->ack->seq;
                 if (u->next_send <= u->acked)
                     u->next_send = u->acked + 1;
@@ -324,15 +347,16 @@ void uplink_on_message(uplink_t *u)
     }
 }
 
-static uint64_t head_seq(uplink_t *u)
+/* pending reached a delta's worth of cells: no need to wait for the timer */
+static bool pending_full(uplink_t *u)
 {
     MDB_txn *txn;
     ts_err e;
     if (store_read_begin(u->n->store, &txn, &e))
-        return 0;
-    uint64_t h = store_meta_u64(u->n->store, txn, "head_seq");
+        return false;
+    bool full = store_count(u->n->store, txn, DB_PENDING) >= (uint64_t)u->n->cfg.max_cells;
     store_read_end(txn);
-    return h;
+    return full;
 }
 
 int uplink_tick(uplink_t *u)
@@ -361,7 +385,7 @@ int uplink_tick(uplink_t *u)
         head = head_seq(u);
     }
     /* flush: only while the window has room, so changes coalesce otherwise */
-    if (now - u->last_flush_ms >= u->n->cfg.flush_ms) {
+    if (now - u->last_flush_ms >= u->n->cfg.flush_ms || pending_full(u)) {
         bool made = true;
         ts_err e;
         u->last_flush_ms = now;

@@ -99,8 +99,16 @@ int ts_read_file(const char *path, char **data, size_t *len, ts_err *e)
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     for (;;) {
-        if (n + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
+        if (buf && n + 1 >= cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger)
+                free(buf);
+            buf = bigger;
+        }
+        if (!buf) {
+            fclose(f);
+            return ts_fail(e, TS_ERUNTIME, "out of memory reading %s", path);
+        }
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0)
@@ -124,7 +132,10 @@ int ts_write_file(const char *path, const void *data, size_t len, int mode, ts_e
     char tmp[TS_PATH_MAX];
     if (ts_path(tmp, sizeof tmp, e, "%s.tmp", path))
         return e ? e->code : TS_ERUNTIME;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    /* a fresh file: a stale temp file may carry a wider mode (or be a link) */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return ts_fail(e, TS_ERUNTIME, "cannot replace %s: %s", tmp, strerror(errno));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
     if (fd < 0)
         return ts_fail(e, TS_ERUNTIME, "cannot create %s: %s", tmp, strerror(errno));
     fchmod(fd, (mode_t)mode); /* umask must not widen or narrow it */

@@ -150,7 +150,7 @@ int main(int argc, char **argv)
     Tiersync__Hello h = TIERSYNC__HELLO__INIT;
     h.code = r.n.cfg.code;
     h.key = (ProtobufCBinaryData){32, r.n.keys.pk};
-    h.protocol = 1;
+    h.protocol = DELTA_PROTOCOL;
     Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
     env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
     env.hello = &h;

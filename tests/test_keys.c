@@ -98,6 +98,26 @@ static void test_create_files_and_modes(void **state)
     keys_wipe(&k);
 }
 
+/* A temp file left by a crash, readable by all, does not lend its mode to
+ * the new secret key and does not stay behind. */
+static void test_create_over_stale_temp_file(void **state)
+{
+    (void)state;
+    char tmp[1024];
+    path_of(tmp, sizeof tmp, KEYS_SECRET_FILE ".tmp");
+    tu_write_file(dir, KEYS_SECRET_FILE ".tmp", "stale\n");
+    assert_int_equal(chmod(tmp, 0644), 0);
+    keys_t k;
+    ts_err e = {0};
+    assert_int_equal(keys_create(&k, dir, false, &e), TS_OK);
+    assert_int_equal(mode_of(KEYS_SECRET_FILE), 0600);
+    assert_int_equal(access(tmp, F_OK), -1);
+    keys_t loaded;
+    assert_int_equal(keys_load(&loaded, dir, &e), TS_OK);
+    assert_memory_equal(loaded.sk, k.sk, sizeof k.sk);
+    keys_wipe(&k), keys_wipe(&loaded);
+}
+
 static void test_create_refuses_existing_unless_force(void **state)
 {
     (void)state;
@@ -171,6 +191,8 @@ static void test_load_refuses_mismatched_public(void **state)
     assert_int_not_equal(rc, TS_OK);
     assert_non_null(strstr(e.msg, KEYS_PUBLIC_FILE));
     assert_non_null(strstr(e.msg, "does not match"));
+    uint8_t zero[crypto_sign_SECRETKEYBYTES] = {0};
+    assert_memory_equal(k.sk, zero, sizeof zero); /* a refused load leaves no secret behind */
 
     tu_write_file(dir, KEYS_PUBLIC_FILE, "not hex at all\n");
     assert_int_not_equal(keys_load(&k, dir, &e), TS_OK);
@@ -438,6 +460,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_files_and_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_over_stale_temp_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_refuses_existing_unless_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_refuses_readable_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_refuses_mismatched_public, setup, teardown),
