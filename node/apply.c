@@ -12,6 +12,7 @@
 typedef struct {
     node_t *n;
     const char *child;
+    const Tiersync__SignedDelta *signed_delta;
     const Tiersync__DeltaBody *body;
     uint8_t hash[DELTA_HASH_BYTES];
     apply_reply *reply;
@@ -163,6 +164,23 @@ static int update_cover(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
     return store_put(s, txn, DB_COVERS, a->child, strlen(a->child), &cov, sizeof cov, e);
 }
 
+/* The audit trail: every applied delta exactly as signed, under
+ * "child|" + be64(seq), so any number can be traced to its signatures. */
+static int keep_audit(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
+{
+    char key[TS_CODE_MAX + 1 + 8];
+    size_t n = strlen(a->child);
+    memcpy(key, a->child, n);
+    key[n] = '|';
+    ts_put_be64((uint8_t *)key + n + 1, a->body->seq);
+    size_t len = tiersync__signed_delta__get_packed_size(a->signed_delta);
+    uint8_t *buf = malloc(len ? len : 1);
+    tiersync__signed_delta__pack(a->signed_delta, buf);
+    int rc = store_put(s, txn, DB_AUDIT, key, n + 9, buf, len, e);
+    free(buf);
+    return rc;
+}
+
 static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     apply_ctx *a = vctx;
@@ -200,6 +218,8 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     if (apply_cells(a, s, txn, expected, e))
         return e->code;
     if (store_has_parent(s) && update_cover(a, s, txn, e))
+        return e->code;
+    if (keep_audit(a, s, txn, e))
         return e->code;
     ch.last_seq = b->seq;
     memcpy(ch.last_hash, a->hash, sizeof ch.last_hash);
@@ -281,7 +301,7 @@ static int on_delta(node_t *n, const char *child, const Tiersync__SignedDelta *s
                     "delta claims origin %.32s, but the connection is child %s", body->origin,
                     child);
     } else {
-        apply_ctx a = {n, child, body, {0}, r};
+        apply_ctx a = {n, child, sd, body, {0}, r};
         int64_t t0 = ts_mono_us();
         delta_hash(sd->body.data, sd->body.len, a.hash);
         rc = store_write(n->store, apply_delta_txn, &a, e);

@@ -18,7 +18,8 @@
  *   announce  code -> ""             (units to announce upward)
  *   covers    child -> store_cover   (child seq ranges folded into pending)
  *   outbox    be64 seq -> signed delta bytes (kept until the parent acks)
- *   records, record_refs, audit: owned by their modules. */
+ *   audit     child|be64 seq -> SignedDelta bytes (every applied delta, as signed)
+ *   records, record_refs: owned by the records module. */
 #ifndef TIERSYNC_STORE_H
 #define TIERSYNC_STORE_H
 
