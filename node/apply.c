@@ -230,36 +230,18 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return store_child_put(s, txn, a->child, &ch, e);
 }
 
+/* What phase 1 (decode, verify; no write lock held) leaves for phase 2. */
 typedef struct {
-    const char *child;
-    uint32_t reason;
-    bool refused;
-} seen_ctx;
+    Tiersync__Envelope *env;
+    Tiersync__DeltaBody *body; /* set: a verified delta waiting to be applied */
+    bool hello;
+} batch_state;
 
-static int note_seen(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int on_hello(node_t *n, MDB_txn *txn, const char *child, const Tiersync__Hello *h,
+                    apply_reply *r, ts_err *e)
 {
-    seen_ctx *c = vctx;
     store_child ch;
-    if (store_child_get(s, txn, c->child, &ch) != TS_OK)
-        return TS_OK;
-    ch.last_seen_ms = ts_now_ms();
-    if (c->refused) {
-        ch.refused++;
-        ch.last_refusal = c->reason;
-    }
-    return store_child_put(s, txn, c->child, &ch, e);
-}
-
-static int on_hello(node_t *n, const char *child, const Tiersync__Hello *h, apply_reply *r,
-                    ts_err *e)
-{
-    MDB_txn *txn;
-    store_child ch;
-    if (store_read_begin(n->store, &txn, e))
-        return e->code;
-    int found = store_child_get(n->store, txn, child, &ch);
-    store_read_end(txn);
-    if (found != TS_OK)
+    if (store_child_get(n->store, txn, child, &ch) != TS_OK)
         return refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
     if (strcmp(h->code, child) != 0 || h->key.len != sizeof ch.pk ||
         memcmp(h->key.data, ch.pk, sizeof ch.pk) != 0)
@@ -275,87 +257,160 @@ static int on_hello(node_t *n, const char *child, const Tiersync__Hello *h, appl
     return TS_OK;
 }
 
-static int on_delta(node_t *n, const char *child, const Tiersync__SignedDelta *sd,
-                    apply_reply *r, ts_err *e)
+/* Signature and origin checks: CPU only, before the write lock is taken. */
+static int verify_delta(node_t *n, MDB_txn *txn, const char *child,
+                        const Tiersync__SignedDelta *sd, batch_state *st, apply_reply *r,
+                        ts_err *e)
 {
-    MDB_txn *txn;
     store_child ch;
-    if (store_read_begin(n->store, &txn, e))
-        return e->code;
-    int found = store_child_get(n->store, txn, child, &ch);
-    store_read_end(txn);
-    if (found != TS_OK)
+    if (store_child_get(n->store, txn, child, &ch) != TS_OK)
         return refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
     uint64_t expected = ch.last_seq + 1;
     if (!delta_verify(ch.pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
         return refuse(r, TIERSYNC__REASON__REASON_BAD_SIGNATURE, expected, e,
                       "signature does not verify with %s's enrolled key", child);
-    Tiersync__DeltaBody *body = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
-    if (!body)
+    st->body = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
+    if (!st->body)
         return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                       "signed body from %s does not decode", child);
-    int rc;
-    if (strcmp(body->origin, child) != 0 || body->origin_key.len != sizeof ch.pk ||
-        memcmp(body->origin_key.data, ch.pk, sizeof ch.pk) != 0) {
-        rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, expected, e,
-                    "delta claims origin %.32s, but the connection is child %s", body->origin,
-                    child);
-    } else {
-        apply_ctx a = {n, child, sd, body, {0}, r};
-        int64_t t0 = ts_mono_us();
-        delta_hash(sd->body.data, sd->body.len, a.hash);
-        rc = store_write(n->store, apply_delta_txn, &a, e);
-        if (rc == TS_OK)
-            metrics_observe_apply(&n->metrics, (uint64_t)(ts_mono_us() - t0));
-        if (rc == TS_ERUNTIME) {
-            r->kind = TIERSYNC__ENVELOPE__MSG_NACK;
-            r->reason = TIERSYNC__REASON__REASON_STORE_FAILED;
-            r->seq = expected;
-            snprintf(r->detail, sizeof r->detail, "parent store failed; retry later");
-        }
+    if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof ch.pk ||
+        memcmp(st->body->origin_key.data, ch.pk, sizeof ch.pk) != 0) {
+        int rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, expected, e,
+                        "delta claims origin %.32s, but the connection is child %s",
+                        st->body->origin, child);
+        tiersync__delta_body__free_unpacked(st->body, NULL);
+        st->body = NULL;
+        return rc;
     }
-    tiersync__delta_body__free_unpacked(body, NULL);
-    return rc;
+    return TS_OK;
+}
+
+static void phase1(node_t *n, MDB_txn *txn, apply_item *it, batch_state *st)
+{
+    apply_reply *r = &it->reply;
+    if (it->len > (size_t)n->cfg.max_msg_bytes)
+        it->rc = refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, &it->err,
+                        "message of %zu bytes from %s exceeds max_message_bytes", it->len,
+                        it->child);
+    else if (!(st->env = tiersync__envelope__unpack(NULL, it->len, it->data)))
+        it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
+                        "undecodable message from %s", it->child);
+    else if ((st->hello = st->env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
+        it->rc = on_hello(n, txn, it->child, st->env->hello, r, &it->err);
+    else if (st->env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)
+        it->rc = verify_delta(n, txn, it->child, st->env->delta, st, r, &it->err);
+    else
+        it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
+                        "unexpected message type %d from %s", (int)st->env->msg_case, it->child);
+    if (r->kind == TIERSYNC__ENVELOPE__MSG_NACK && !r->seq) { /* tell the expected seq */
+        store_child ch;
+        if (store_child_get(n->store, txn, it->child, &ch) == TS_OK)
+            r->seq = ch.last_seq + 1;
+    }
+}
+
+typedef struct {
+    node_t *n;
+    apply_item *items;
+    batch_state *st;
+    size_t count;
+} batch_ctx;
+
+/* Counts a refusal (or notes a hello) in the child's record. */
+static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, ts_err *e)
+{
+    store_child ch;
+    if (store_child_get(s, txn, it->child, &ch) != TS_OK)
+        return TS_OK;
+    ch.last_seen_ms = ts_now_ms();
+    if (it->rc == TS_EINPUT) {
+        ch.refused++;
+        ch.last_refusal = it->reply.reason;
+    }
+    return store_child_put(s, txn, it->child, &ch, e);
+}
+
+/* Each delta in its own nested transaction: a refused one is rolled back
+ * alone, the batch commits once (one fsync for all of them). */
+static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    batch_ctx *b = vctx;
+    for (size_t i = 0; i < b->count; i++) {
+        apply_item *it = &b->items[i];
+        batch_state *st = &b->st[i];
+        if (st->body) {
+            apply_ctx a = {b->n, it->child, st->env->delta, st->body, {0}, &it->reply};
+            delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
+            MDB_txn *nested;
+            int mrc = mdb_txn_begin(store_env(s), txn, 0, &nested);
+            if (mrc)
+                return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
+            memset(&it->reply, 0, sizeof it->reply);
+            it->rc = apply_delta_txn(s, nested, &a, &it->err);
+            if (it->rc == TS_OK && (mrc = mdb_txn_commit(nested)) != 0) {
+                it->rc = ts_fail(&it->err, TS_ERUNTIME, "store: %s", store_strerror(mrc));
+                return ts_fail(e, TS_ERUNTIME, "%s", it->err.msg);
+            }
+            if (it->rc != TS_OK)
+                mdb_txn_abort(nested);
+            if (it->rc == TS_ERUNTIME) /* map full or disk: the whole batch retries or fails */
+                return ts_fail(e, TS_ERUNTIME, "%s", it->err.msg);
+        }
+        if ((st->hello || it->rc == TS_EINPUT) && note_seen(s, txn, it, e))
+            return e->code;
+    }
+    return TS_OK;
+}
+
+void apply_batch(node_t *n, apply_item *items, size_t count)
+{
+    batch_state *st = calloc(count ? count : 1, sizeof *st);
+    MDB_txn *txn = NULL;
+    ts_err e = {0};
+    bool readable = store_read_begin(n->store, &txn, &e) == TS_OK;
+    for (size_t i = 0; i < count; i++) {
+        memset(&items[i].reply, 0, sizeof items[i].reply);
+        items[i].err.msg[0] = '\0';
+        if (readable)
+            phase1(n, txn, &items[i], &st[i]);
+        else
+            items[i].rc = ts_fail(&items[i].err, TS_ERUNTIME, "%s", e.msg);
+    }
+    store_read_end(txn);
+
+    int64_t t0 = ts_mono_us();
+    batch_ctx b = {n, items, st, count};
+    int rc = store_write(n->store, batch_txn, &b, &e);
+    uint64_t took = (uint64_t)(ts_mono_us() - t0);
+    for (size_t i = 0; i < count; i++) {
+        apply_item *it = &items[i];
+        if (rc != TS_OK && st[i].body) { /* nothing of the batch committed */
+            it->rc = ts_fail(&it->err, TS_ERUNTIME, "%s", e.msg);
+            it->reply.kind = TIERSYNC__ENVELOPE__MSG_NACK;
+            it->reply.reason = TIERSYNC__REASON__REASON_STORE_FAILED;
+            snprintf(it->reply.detail, sizeof it->reply.detail, "parent store failed; retry later");
+        } else if (st[i].body && it->rc == TS_OK) {
+            metrics_observe_apply(&n->metrics, took);
+        }
+        if (it->rc == TS_EINPUT)
+            atomic_fetch_add(&n->metrics.refused, 1);
+        if (st[i].body)
+            tiersync__delta_body__free_unpacked(st[i].body, NULL);
+        if (st[i].env)
+            tiersync__envelope__free_unpacked(st[i].env, NULL);
+    }
+    free(st);
 }
 
 int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len,
                   apply_reply *r, ts_err *e)
 {
-    memset(r, 0, sizeof *r);
-    int rc;
-    bool hello = false;
-    Tiersync__Envelope *env = NULL;
-    if (len > (size_t)n->cfg.max_msg_bytes)
-        rc = refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, e, "message of %zu bytes from %s "
-                    "exceeds max_message_bytes", len, child);
-    else if (!(env = tiersync__envelope__unpack(NULL, len, data)))
-        rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, e, "undecodable message from %s",
-                    child);
-    else if ((hello = env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
-        rc = on_hello(n, child, env->hello, r, e);
-    else if (env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)
-        rc = on_delta(n, child, env->delta, r, e);
-    else
-        rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, e,
-                    "unexpected message type %d from %s", (int)env->msg_case, child);
-    if (env)
-        tiersync__envelope__free_unpacked(env, NULL);
-    if (rc == TS_EINPUT)
-        atomic_fetch_add(&n->metrics.refused, 1);
-    seen_ctx seen = {child, r->reason, rc == TS_EINPUT};
-    ts_err ignored;
-    if (hello || rc != TS_OK) /* an applied delta already noted it in its transaction */
-        store_write(n->store, note_seen, &seen, &ignored);
-    if (r->kind == TIERSYNC__ENVELOPE__MSG_NACK && !r->seq) { /* tell the expected seq */
-        MDB_txn *txn;
-        store_child ch;
-        if (store_read_begin(n->store, &txn, &ignored) == TS_OK) {
-            if (store_child_get(n->store, txn, child, &ch) == TS_OK)
-                r->seq = ch.last_seq + 1;
-            store_read_end(txn);
-        }
-    }
-    return rc;
+    apply_item it = {.child = child, .data = data, .len = len};
+    apply_batch(n, &it, 1);
+    *r = it.reply;
+    if (e)
+        *e = it.err;
+    return it.rc;
 }
 
 void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size_t *len)

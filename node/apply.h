@@ -25,6 +25,24 @@ typedef struct {
     int applied_cells; /* cells applied by this message */
 } apply_reply;
 
+/* One message of a batch: in: child (the ZAP-authenticated code), data;
+ * out: reply, rc (TS_OK accepted, TS_EINPUT refused, TS_ERUNTIME store
+ * failed and nothing applied: the child retries), err. */
+typedef struct {
+    const char *child;
+    const uint8_t *data;
+    size_t len;
+    apply_reply reply;
+    int rc;
+    ts_err err;
+} apply_item;
+
+/* Handles a batch of messages: signatures are checked before the write lock
+ * is taken, then every delta is applied in one write transaction (each in a
+ * nested transaction, so a refused one changes nothing) and one commit makes
+ * them all durable before any is acknowledged. */
+void apply_batch(node_t *n, apply_item *items, size_t count);
+
 /* Handles one packed Envelope from child (the code ZAP authenticated).
  * Fills reply; returns TS_OK when the message was accepted (hello, delta
  * applied or duplicate), TS_EINPUT when refused, TS_ERUNTIME when the store

@@ -177,59 +177,86 @@ static const char *reason_name(Tiersync__Reason r)
     return v ? v->name : "?";
 }
 
+typedef struct {
+    zmq_msg_t id, body;
+} hub_msg;
+
+/* Receives one [routing id, payload] message; false when none is waiting. */
+static bool recv_one(hub_t *h, hub_msg *m)
+{
+    zmq_msg_init(&m->id);
+    zmq_msg_init(&m->body);
+    if (zmq_msg_recv(&m->id, h->router, ZMQ_DONTWAIT) < 0)
+        return false;
+    if (zmq_msg_more(&m->id))
+        zmq_msg_recv(&m->body, h->router, 0);
+    for (int more = zmq_msg_more(&m->body); more;) { /* one frame per message: drop extras */
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        zmq_msg_recv(&extra, h->router, 0);
+        more = zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+    }
+    return true;
+}
+
+static void log_outcome(const apply_item *it)
+{
+    if (it->rc == TS_EINPUT && it->reply.reason != TIERSYNC__REASON__REASON_GAP)
+        log_warn("child %s: refused (%s): %s", it->child, reason_name(it->reply.reason),
+                 it->err.msg);
+    else if (it->rc == TS_EINPUT)
+        log_info("child %s: %s", it->child, it->err.msg);
+    else if (it->rc != TS_OK)
+        log_error("child %s: %s", it->child, it->err.msg);
+    else if (it->reply.kind == TIERSYNC__ENVELOPE__MSG_ACK)
+        log_debug("child %s: applied through seq %llu (%d cells)", it->child,
+                  (unsigned long long)it->reply.seq, it->reply.applied_cells);
+}
+
 int hub_on_router(hub_t *h, int max)
 {
-    int handled = 0;
-    while (handled < max) {
-        zmq_msg_t id, body;
-        zmq_msg_init(&id);
-        if (zmq_msg_recv(&id, h->router, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&id);
-            break;
-        }
-        zmq_msg_init(&body);
-        if (!zmq_msg_more(&id) || zmq_msg_recv(&body, h->router, 0) < 0) {
-            zmq_msg_close(&id);
-            zmq_msg_close(&body);
-            continue;
-        }
-        while (zmq_msg_more(&body)) { /* one frame per message: drop extras */
-            zmq_msg_t extra;
-            zmq_msg_init(&extra);
-            zmq_msg_recv(&extra, h->router, 0);
-            int more = zmq_msg_more(&extra);
-            zmq_msg_close(&extra);
-            if (!more)
-                break;
-        }
-        handled++;
-        const char *child = zmq_msg_gets(&body, "User-Id");
+    hub_msg *msgs = calloc((size_t)max, sizeof *msgs);
+    apply_item *items = calloc((size_t)max, sizeof *items);
+    int got = 0, nitems = 0;
+    int *item_of = calloc((size_t)max, sizeof *item_of);
+    while (got < max && recv_one(h, &msgs[got])) {
+        const char *child = zmq_msg_gets(&msgs[got].body, "User-Id");
+        item_of[got] = -1;
         if (!child || !*child) {
             log_warn("dropped a message without an authenticated child");
         } else {
-            apply_reply r;
-            ts_err e = {0};
-            int rc = apply_message(h->n, child, zmq_msg_data(&body), zmq_msg_size(&body), &r, &e);
-            if (rc == TS_EINPUT && r.reason != TIERSYNC__REASON__REASON_GAP)
-                log_warn("child %s: refused (%s): %s", child, reason_name(r.reason), e.msg);
-            else if (rc == TS_EINPUT)
-                log_info("child %s: %s", child, e.msg);
-            else if (rc != TS_OK)
-                log_error("child %s: %s", child, e.msg);
-            else if (r.kind == TIERSYNC__ENVELOPE__MSG_ACK)
-                log_debug("child %s: applied through seq %llu (%d cells)", child,
-                          (unsigned long long)r.seq, r.applied_cells);
+            item_of[got] = nitems;
+            items[nitems++] = (apply_item){.child = child,
+                                           .data = zmq_msg_data(&msgs[got].body),
+                                           .len = zmq_msg_size(&msgs[got].body)};
+        }
+        got++;
+    }
+    if (got < max) { /* the failed recv_one left initialised, empty messages */
+        zmq_msg_close(&msgs[got].id);
+        zmq_msg_close(&msgs[got].body);
+    }
+    apply_batch(h->n, items, (size_t)nitems);
+    for (int i = 0; i < got; i++) {
+        if (item_of[i] >= 0) {
+            apply_item *it = &items[item_of[i]];
+            log_outcome(it);
             uint8_t *out;
             size_t len;
-            apply_reply_pack(h->n, &r, &out, &len);
+            apply_reply_pack(h->n, &it->reply, &out, &len);
             if (out) {
-                zmq_send(h->router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+                zmq_send(h->router, zmq_msg_data(&msgs[i].id), zmq_msg_size(&msgs[i].id),
+                         ZMQ_SNDMORE);
                 zmq_send(h->router, out, len, 0);
                 free(out);
             }
         }
-        zmq_msg_close(&id);
-        zmq_msg_close(&body);
+        zmq_msg_close(&msgs[i].id);
+        zmq_msg_close(&msgs[i].body);
     }
-    return handled;
+    free(item_of);
+    free(items);
+    free(msgs);
+    return got;
 }
