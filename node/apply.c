@@ -317,12 +317,15 @@ typedef struct {
 } batch_ctx;
 
 /* Counts a refusal (or notes a hello) in the child's record. */
-static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, ts_err *e)
+static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const batch_state *st,
+                     ts_err *e)
 {
     store_child ch;
     if (store_child_get(s, txn, it->child, &ch) != TS_OK)
         return TS_OK;
     ch.last_seen_ms = ts_now_ms();
+    if (st->hello && it->rc == TS_OK)
+        ch.reported_head = st->env->hello->head_seq;
     if (it->rc == TS_EINPUT) {
         ch.refused++;
         ch.last_refusal = it->reply.reason;
@@ -356,7 +359,7 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
             if (it->rc == TS_ERUNTIME) /* map full or disk: the whole batch retries or fails */
                 return ts_fail(e, TS_ERUNTIME, "%s", it->err.msg);
         }
-        if ((st->hello || it->rc == TS_EINPUT) && note_seen(s, txn, it, e))
+        if ((st->hello || it->rc == TS_EINPUT) && note_seen(s, txn, it, st, e))
             return e->code;
     }
     return TS_OK;

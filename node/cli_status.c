@@ -54,10 +54,12 @@ static int add_child(const MDB_val *k, const MDB_val *v, void *vctx)
     keys_fingerprint(ch.pk, fp);
     const char *state = !ch.last_seen_ms ? "never"
                         : c->now - ch.last_seen_ms > (int64_t)c->late_after_s * 1000 ? "late"
+                        : ch.reported_head > ch.last_seq                            ? "behind"
                                                                                     : "current";
     json_array_append_new(
-        c->arr, json_pack("{s:s,s:s,s:I,s:o,s:o,s:I,s:I,s:s,s:s}", "code", code, "fingerprint", fp,
-                          "last_seq", (json_int_t)ch.last_seq, "last_seen",
+        c->arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s}", "code", code,
+                          "fingerprint", fp, "last_seq", (json_int_t)ch.last_seq, "reported_head",
+                          (json_int_t)ch.reported_head, "last_seen",
                           iso_time(ch.last_seen_ms), "last_applied", iso_time(ch.last_applied_ms),
                           "applied", (json_int_t)ch.applied, "refused", (json_int_t)ch.refused,
                           "last_refusal", reason_name(ch.last_refusal), "state", state));

@@ -54,6 +54,7 @@ typedef struct {
     uint64_t refused;        /* messages refused */
     uint32_t last_refusal;   /* reason code of the last refusal */
     uint32_t pad;
+    uint64_t reported_head;  /* the head seq its last hello reported */
 } store_child;
 
 typedef struct {
