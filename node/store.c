@@ -234,16 +234,24 @@ int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts
     return store_put(s, txn, DB_META, key, strlen(key), &v, sizeof v, e);
 }
 
-int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u)
+/* Fixed-size records (units, children): TS_ENOTFOUND when absent or of
+ * another size (a store written by an incompatible version). */
+static int get_fixed(store_t *s, MDB_txn *txn, store_db db, const char *key, void *out,
+                     size_t size)
 {
     MDB_val v;
-    int rc = store_get(s, txn, DB_UNITS, code, strlen(code), &v, NULL);
+    int rc = store_get(s, txn, db, key, strlen(key), &v, NULL);
     if (rc)
         return rc;
-    if (v.mv_size != sizeof *u)
+    if (v.mv_size != size)
         return TS_ENOTFOUND;
-    memcpy(u, v.mv_data, sizeof *u);
+    memcpy(out, v.mv_data, size);
     return TS_OK;
+}
+
+int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u)
+{
+    return get_fixed(s, txn, DB_UNITS, code, u, sizeof *u);
 }
 
 int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e)
@@ -253,14 +261,7 @@ int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit 
 
 int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c)
 {
-    MDB_val v;
-    int rc = store_get(s, txn, DB_CHILDREN, code, strlen(code), &v, NULL);
-    if (rc)
-        return rc;
-    if (v.mv_size != sizeof *c)
-        return TS_ENOTFOUND;
-    memcpy(c, v.mv_data, sizeof *c);
-    return TS_OK;
+    return get_fixed(s, txn, DB_CHILDREN, code, c, sizeof *c);
 }
 
 int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e)

@@ -137,6 +137,18 @@ static void record_link(uplink_t *u, bool up, const char *parent_code)
         log_warn("cannot record the parent link state: %s", e.msg);
 }
 
+/* The chain head, read in its own read transaction. */
+static int read_head(uplink_t *u, outbox_head *head)
+{
+    MDB_txn *txn;
+    ts_err e;
+    if (store_read_begin(u->n->store, &txn, &e))
+        return TS_ERUNTIME;
+    outbox_head_get(u->n, txn, head);
+    store_read_end(txn);
+    return TS_OK;
+}
+
 static void send_envelope(uplink_t *u, const Tiersync__Envelope *env)
 {
     uint8_t *buf;
@@ -148,13 +160,9 @@ static void send_envelope(uplink_t *u, const Tiersync__Envelope *env)
 
 static void send_hello(uplink_t *u)
 {
-    MDB_txn *txn;
-    ts_err e;
     outbox_head head;
-    if (store_read_begin(u->n->store, &txn, &e))
+    if (read_head(u, &head))
         return;
-    outbox_head_get(u->n, txn, &head);
-    store_read_end(txn);
     Tiersync__Hello h = TIERSYNC__HELLO__INIT;
     h.code = u->n->cfg.code;
     h.key = (ProtobufCBinaryData){sizeof u->n->keys.pk, u->n->keys.pk};
@@ -228,13 +236,10 @@ static void start_snapshot(uplink_t *u, uint64_t parent_last)
 
 static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
 {
-    MDB_txn *txn;
     ts_err e;
     outbox_head head;
-    if (store_read_begin(u->n->store, &txn, &e))
+    if (read_head(u, &head))
         return;
-    outbox_head_get(u->n, txn, &head);
-    store_read_end(txn);
     u->welcomed = true;
     u->last_progress_ms = ts_mono_ms();
     if (w->code && ts_code_valid(w->code))
@@ -293,13 +298,8 @@ static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
 
 static uint64_t head_seq(uplink_t *u)
 {
-    MDB_txn *txn;
-    ts_err e;
-    if (store_read_begin(u->n->store, &txn, &e))
-        return 0;
-    uint64_t h = store_meta_u64(u->n->store, txn, "head_seq");
-    store_read_end(txn);
-    return h;
+    outbox_head head;
+    return read_head(u, &head) ? 0 : head.seq;
 }
 
 void uplink_on_message(uplink_t *u)
