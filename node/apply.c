@@ -81,49 +81,6 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
     return TS_OK;
 }
 
-typedef struct {
-    char (*keys)[CELL_KEY_MAX];
-    int64_t *vals;
-    size_t n, cap;
-} cell_list;
-
-static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
-{
-    cell_list *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 256;
-        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
-        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
-    }
-    size_t klen = k->mv_size < CELL_KEY_MAX - 1 ? k->mv_size : CELL_KEY_MAX - 1;
-    memcpy(l->keys[l->n], k->mv_data, klen);
-    l->keys[l->n][klen] = '\0';
-    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
-    l->n++;
-    return 0;
-}
-
-/* A snapshot replaces the child's contribution: take the old one out first. */
-static int remove_contribution(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
-{
-    char prefix[TS_CODE_MAX + 2];
-    snprintf(prefix, sizeof prefix, "%s|", a->child);
-    cell_list l = {0};
-    store_scan(s, txn, DB_CONTRIB, prefix, collect, &l);
-    int rc = TS_OK;
-    size_t plen = strlen(prefix);
-    for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
-        ts_cell c;
-        if (l.vals[i] == INT64_MIN)
-            rc = ts_fail(e, TS_EINPUT, "stored contribution of %s out of range", a->child);
-        else if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
-            rc = store_apply_cell(s, txn, a->child, &c, -l.vals[i], e);
-    }
-    free(l.keys);
-    free(l.vals);
-    return rc;
-}
-
 static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
@@ -211,7 +168,7 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                       a->n->catalog->id);
     if (register_units(a, s, txn, expected, e))
         return e->code;
-    if (b->snapshot && remove_contribution(a, s, txn, e))
+    if (b->snapshot && store_drop_contribution(s, txn, a->child, e))
         return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
                                              expected, e, "%s", e->msg)
                                     : e->code;

@@ -4,6 +4,7 @@
  * and public key. The running daemon reads the children table on every
  * handshake and every delta, so a change takes effect without a restart. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,18 +13,35 @@
 
 static const char child_help[] =
     "usage: tiersync child add    --dir DIR CODE PUBKEY\n"
-    "       tiersync child remove --dir DIR CODE\n"
+    "       tiersync child remove --dir DIR [--purge] CODE\n"
     "       tiersync child list   --dir DIR\n\n"
     "add enrols a child node: only enrolled keys can connect, and a child's deltas\n"
     "are accepted only for its own subtree. PUBKEY is the 64 hex digits printed by\n"
     "'tiersync key' on the child; compare fingerprints with its operator.\n"
-    "remove revokes the key at once; the numbers it already sent stay counted.\n";
+    "remove revokes the key at once; the numbers it already sent stay counted.\n"
+    "remove --purge also takes its numbers out (here and, through the next delta,\n"
+    "at every ancestor) and forgets its units: the first step of moving a unit to\n"
+    "another parent, e.g. a commune that now reports straight to the province.\n";
 
 typedef struct {
     const char *code;
     uint8_t pk[32];
     bool existed;
 } enrol_ctx;
+
+static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    (void)k, (void)v, (void)ctx;
+    return 1;
+}
+
+/* True while child `via` still contributes numbers for unit `code`. */
+static bool still_counted(store_t *s, MDB_txn *txn, const char *via, const char *code)
+{
+    char prefix[2 * TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|%s|", via, code);
+    return store_scan(s, txn, DB_CONTRIB, prefix, any_entry, NULL) != 0;
+}
 
 static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
@@ -42,9 +60,11 @@ static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     if (store_child_put(s, txn, c->code, &ch, e))
         return e->code;
     store_unit u;
-    if (store_unit_get(s, txn, c->code, &u) == TS_OK && u.via[0] && strcmp(u.via, c->code) != 0)
-        return ts_fail(e, TS_EINPUT, "unit %s is already known inside child %s's subtree", c->code,
-                       u.via);
+    if (store_unit_get(s, txn, c->code, &u) == TS_OK && u.via[0] && strcmp(u.via, c->code) != 0 &&
+        still_counted(s, txn, u.via, c->code))
+        return ts_fail(e, TS_EINPUT, "unit %s still has numbers from child %s: run 'tiersync "
+                       "child remove --purge %s' on %s's node first, then add it here",
+                       c->code, u.via, c->code, u.via);
     memset(&u, 0, sizeof u);
     snprintf(u.name, sizeof u.name, "%s", c->code);
     snprintf(u.parent, sizeof u.parent, "%s", store_self_code(s));
@@ -55,13 +75,49 @@ static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return store_unit_put(s, txn, c->code, &u, e);
 }
 
+typedef struct {
+    const char *code;
+    bool purge;
+    char (*units)[TS_CODE_MAX];
+    size_t nunits;
+} remove_ctx;
+
+static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    remove_ctx *c = vctx;
+    store_unit u;
+    if (v->mv_size != sizeof u || k->mv_size >= TS_CODE_MAX)
+        return 0;
+    memcpy(&u, v->mv_data, sizeof u);
+    if (strcmp(u.via, c->code) != 0)
+        return 0;
+    c->units = realloc(c->units, (c->nunits + 1) * sizeof *c->units);
+    memcpy(c->units[c->nunits], k->mv_data, k->mv_size);
+    c->units[c->nunits++][k->mv_size] = '\0';
+    return 0;
+}
+
 static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
-    const char *code = vctx;
+    remove_ctx *c = vctx;
     store_child ch;
-    if (store_child_get(s, txn, code, &ch) != TS_OK)
-        return ts_fail(e, TS_EINPUT, "no child %s is enrolled (see 'tiersync child list')", code);
-    return store_del(s, txn, DB_CHILDREN, code, strlen(code), e);
+    if (store_child_get(s, txn, c->code, &ch) != TS_OK)
+        return ts_fail(e, TS_EINPUT, "no child %s is enrolled (see 'tiersync child list')",
+                       c->code);
+    if (store_del(s, txn, DB_CHILDREN, c->code, strlen(c->code), e))
+        return e->code;
+    if (!c->purge)
+        return TS_OK;
+    if (store_drop_contribution(s, txn, c->code, e) ||
+        store_del(s, txn, DB_COVERS, c->code, strlen(c->code), e))
+        return e->code;
+    c->nunits = 0;
+    store_scan(s, txn, DB_UNITS, NULL, collect_via, c);
+    for (size_t i = 0; i < c->nunits; i++)
+        if (store_del(s, txn, DB_UNITS, c->units[i], strlen(c->units[i]), e) ||
+            store_del(s, txn, DB_ANNOUNCE, c->units[i], strlen(c->units[i]), e))
+            return e->code;
+    return TS_OK;
 }
 
 static void fmt_time(int64_t ms, char *out, size_t n)
@@ -93,12 +149,15 @@ static int list_one(const MDB_val *k, const MDB_val *v, void *ctx)
 
 int cli_child(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL;
+    bool purge = false;
     int o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;
+        case 'p': purge = true; break;
         case 'h': fputs(child_help, stdout); return 0;
         default: return cli_usage_error("child", "unknown option");
         }
@@ -136,8 +195,12 @@ int cli_child(int argc, char **argv)
                    args[1], fp);
         }
     } else if (!strcmp(verb, "remove")) {
-        if ((rc = store_write(n.store, do_remove, args[1], &e)) == TS_OK)
-            printf("removed child %s: it can no longer connect\n", args[1]);
+        remove_ctx c = {.code = args[1], .purge = purge};
+        if ((rc = store_write(n.store, do_remove, &c, &e)) == TS_OK)
+            printf("removed child %s: it can no longer connect%s\n", args[1],
+                   purge ? "; its numbers and units are gone from this node and its ancestors"
+                         : "");
+        free(c.units);
     } else {
         MDB_txn *txn;
         if ((rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {

@@ -326,6 +326,49 @@ int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64
     return store_apply_cell(s, txn, NULL, c, v - before, e);
 }
 
+typedef struct {
+    char (*keys)[CELL_KEY_MAX];
+    int64_t *vals;
+    size_t n, cap;
+} cell_list;
+
+static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    cell_list *l = ctx;
+    if (v->mv_size != sizeof(int64_t) || k->mv_size >= CELL_KEY_MAX)
+        return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+    }
+    memcpy(l->keys[l->n], k->mv_data, k->mv_size);
+    l->keys[l->n][k->mv_size] = '\0';
+    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
+    l->n++;
+    return 0;
+}
+
+int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+{
+    char prefix[TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|", child);
+    size_t plen = strlen(prefix);
+    cell_list l = {0};
+    store_scan(s, txn, DB_CONTRIB, prefix, collect, &l); /* collect first: apply edits the table */
+    int rc = TS_OK;
+    for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
+        ts_cell c;
+        if (l.vals[i] == INT64_MIN)
+            rc = ts_fail(e, TS_EINPUT, "stored contribution of %s out of range", child);
+        else if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
+            rc = store_apply_cell(s, txn, child, &c, -l.vals[i], e);
+    }
+    free(l.keys);
+    free(l.vals);
+    return rc;
+}
+
 int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
                void *ctx)
 {

@@ -119,6 +119,10 @@ int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
                     ts_err *e);
 
+/* Takes child's whole contribution out again (contrib, totals, pending):
+ * before a snapshot replaces it, or when a child is purged. */
+int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err *e);
+
 /* Org-unit registry. */
 int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u);
 int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e);

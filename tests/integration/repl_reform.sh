@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The 2025 reform: a commune that reported through a district now reports
+# straight to the province. Same binary, no code change: the district purges
+# it, the province enrols it, the commune points at the province and resyncs.
+source "$(dirname "$0")/lib.sh"
+
+node_init prov 34 province
+node_init d1 341 district prov
+node_init c1 34101 commune d1
+node_init c2 34102 commune d1
+for n in prov d1 c1 c2; do node_start $n; done
+$TS value set --dir "$WORK/c1" COUNSELLING_POINTS 202611 3 >/dev/null
+$TS value set --dir "$WORK/c2" COUNSELLING_POINTS 202611 4 >/dev/null
+expect_total 20 7 prov 34 COUNSELLING_POINTS 202611
+expect_total 5 7 prov 341 COUNSELLING_POINTS 202611
+
+step "the province cannot take c2 while the district still counts it"
+out=$($TS child add --dir "$WORK/prov" 34102 "$($TS key --dir "$WORK/c2")" 2>&1) && fail "add should be refused"
+echo "$out" | grep -q "remove --purge 34102" || fail "refusal does not say what to do: $out"
+
+step "district purges c2; province enrols it; c2 now reports to the province"
+$TS child remove --dir "$WORK/d1" --purge 34102 >/dev/null
+expect_total 20 3 prov 341 COUNSELLING_POINTS 202611
+expect_total 20 3 prov 34 COUNSELLING_POINTS 202611
+$TS child add --dir "$WORK/prov" 34102 "$($TS key --dir "$WORK/c2")" >/dev/null
+node_stop c2
+node_set c2 parent endpoint "tcp://127.0.0.1:${PORT[prov]}"
+node_set c2 parent key "$($TS key --dir "$WORK/prov")"
+node_start c2
+expect_total 20 7 prov 34 COUNSELLING_POINTS 202611
+expect_total 5 4 prov 34102 COUNSELLING_POINTS 202611
+expect_total 5 3 prov 341 COUNSELLING_POINTS 202611
+[ "$(total d1 34102 COUNSELLING_POINTS 202611)" = 0 ] || fail "district still holds the moved commune"
+$TS value set --dir "$WORK/c2" COUNSELLING_POINTS 202611 6 >/dev/null
+expect_total 20 9 prov 34 COUNSELLING_POINTS 202611
+expect_total 5 3 prov 341 COUNSELLING_POINTS 202611
+pass "commune moved from district to province, totals exact throughout"
