@@ -12,6 +12,8 @@ int cli_init(int argc, char **argv);
 int cli_key(int argc, char **argv);
 int cli_child(int argc, char **argv);
 int cli_value(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_record(int argc, char **argv);
 int cli_totals(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_run(int argc, char **argv);

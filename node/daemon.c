@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "agg.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
@@ -40,7 +41,7 @@ static int lock_dir(const char *dir, int *fd, ts_err *e)
 
 int daemon_run(node_t *n, ts_err *e)
 {
-    int lockfd;
+    int lockfd = -1;
     if (lock_dir(n->cfg.dir, &lockfd, e))
         return e->code;
     struct sigaction sa = {0};
@@ -65,6 +66,7 @@ int daemon_run(node_t *n, ts_err *e)
     log_info("node %s (%s) running: key %s, children on %s, parent %s", n->cfg.code,
              n->cfg.level, fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");
 
+    int64_t next_agg_ms = 0; /* records: month turn-over, every AGG_TICK_MS */
     while (!stop_requested) {
         /* tick first: it may replace the parent socket */
         int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
@@ -92,6 +94,12 @@ int daemon_run(node_t *n, ts_err *e)
             uplink_on_monitor(up);
         if (idealer >= 0 && (items[idealer].revents & ZMQ_POLLIN))
             uplink_on_message(up);
+        if (ts_mono_ms() >= next_agg_ms) {
+            ts_err ae = {0};
+            if (agg_tick(n, &ae) != TS_OK)
+                log_warn("records: %s", ae.msg);
+            next_agg_ms = ts_mono_ms() + AGG_TICK_MS;
+        }
     }
     if (stop_requested)
         log_info("node %s stopping", n->cfg.code);

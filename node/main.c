@@ -16,6 +16,8 @@ static const struct {
     {"key", cli_key, "print this node's public key"},
     {"child", cli_child, "enrol, remove or list child nodes"},
     {"value", cli_value, "set a directly entered value (counts, plans, targets)"},
+    {"import", cli_import, "import a CSV list of records (person, episode, ...)"},
+    {"record", cli_record, "add, update or delete one record"},
     {"totals", cli_totals, "print rolled-up totals"},
     {"status", cli_status, "show the parent link and every child"},
     {"run", cli_run, "run the node daemon in the foreground"},

@@ -1,0 +1,139 @@
+/* csv.c: the in-place RFC 4180 reader (see csv.h). */
+#include "csv.h"
+
+#include <stdint.h>
+#include <string.h>
+
+void csv_init(csv_t *c, char *buf, size_t len)
+{
+    c->p = buf;
+    c->end = buf + len;
+    c->line = 1;
+    if (len >= 3 && (uint8_t)buf[0] == 0xEF && (uint8_t)buf[1] == 0xBB && (uint8_t)buf[2] == 0xBF)
+        c->p += 3;
+}
+
+bool csv_utf8_valid(const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    while (p < end) {
+        uint8_t b = *p;
+        if (b == 0)
+            return false;
+        if (b < 0x80) {
+            p++;
+            continue;
+        }
+        int need;
+        uint32_t cp, min;
+        if ((b & 0xE0) == 0xC0)
+            need = 1, cp = b & 0x1F, min = 0x80;
+        else if ((b & 0xF0) == 0xE0)
+            need = 2, cp = b & 0x0F, min = 0x800;
+        else if ((b & 0xF8) == 0xF0)
+            need = 3, cp = b & 0x07, min = 0x10000;
+        else
+            return false;
+        if (end - p <= need)
+            return false;
+        for (int i = 1; i <= need; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        p += need + 1;
+    }
+    return true;
+}
+
+/* Reads one quoted field starting after its opening quote at c->p; writes
+ * the unescaped bytes from *w on. Leaves c->p after the closing quote. */
+static int read_quoted(csv_t *c, char **w, int field, int start_line, ts_err *e)
+{
+    char *q = *w;
+    for (;;) {
+        if (c->p >= c->end)
+            return ts_fail(e, TS_EINPUT, "line %d: field %d: a quoted field opened here is never "
+                           "closed (a quote is missing)", start_line, field);
+        char ch = *c->p++;
+        if (ch == '"') {
+            if (c->p < c->end && *c->p == '"') {
+                *q++ = '"';
+                c->p++;
+                continue;
+            }
+            *w = q;
+            return TS_OK;
+        }
+        if (ch == '\n')
+            c->line++;
+        *q++ = ch;
+    }
+}
+
+static bool at_line_end(const csv_t *c)
+{
+    return c->p >= c->end || *c->p == '\n' || (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n') ||
+           (*c->p == '\r' && c->p + 1 == c->end);
+}
+
+static void skip_line_end(csv_t *c)
+{
+    if (c->p < c->end && *c->p == '\r')
+        c->p++;
+    if (c->p < c->end && *c->p == '\n') {
+        c->p++;
+        c->line++;
+    }
+}
+
+int csv_next(csv_t *c, csv_row *row, ts_err *e)
+{
+    row->n = 0;
+    while (c->p < c->end && (*c->p == '\n' || *c->p == '\r')) { /* empty lines */
+        if (*c->p == '\n')
+            c->line++;
+        c->p++;
+    }
+    if (c->p >= c->end)
+        return TS_OK;
+    row->line = c->line;
+    for (;;) {
+        if (row->n == CSV_MAX_FIELDS)
+            return ts_fail(e, TS_EINPUT, "line %d: more than %d fields in one row", row->line,
+                           CSV_MAX_FIELDS);
+        char *start = c->p, *w = c->p;
+        int field = row->n + 1;
+        if (c->p < c->end && *c->p == '"') {
+            c->p++;
+            if (read_quoted(c, &w, field, c->line, e))
+                return TS_EINPUT;
+            if (!at_line_end(c) && *c->p != ',')
+                return ts_fail(e, TS_EINPUT, "line %d: field %d: text after the closing quote "
+                               "(a quote inside a quoted field must be doubled: \"\")", c->line, field);
+        } else {
+            while (c->p < c->end && *c->p != ',' && !at_line_end(c)) {
+                if (*c->p == '"')
+                    return ts_fail(e, TS_EINPUT, "line %d: field %d: a quote inside an unquoted "
+                                   "field (quote the whole field and double the quote)", c->line, field);
+                c->p++;
+            }
+            w = c->p;
+        }
+        if (!csv_utf8_valid(start, (size_t)(w - start)))
+            return ts_fail(e, TS_EINPUT, "line %d: field %d: not valid UTF-8 text (save the file "
+                           "as 'CSV UTF-8')", c->line, field);
+        bool more = c->p < c->end && *c->p == ',';
+        bool last = !more;
+        if (last)
+            skip_line_end(c); /* before the NUL may overwrite the line end */
+        else
+            c->p++;
+        *w = '\0';
+        row->f[row->n++] = start;
+        if (last)
+            return TS_OK;
+    }
+}
