@@ -8,10 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-tools/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
-TS="$ROOT/build/tiersync"
+if [ -n "${TIERSYNC_BIN:-}" ]; then # an already built binary (the tests): no install, no build
+  TS=$TIERSYNC_BIN
+else
+  tools/install-deps.sh
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+  TS="$ROOT/build/tiersync"
+fi
 export TIERSYNC_CATALOG="$ROOT/catalog/drug-treatment.json"
 
 DEMO=${TIERSYNC_DEMO_DIR:-$ROOT/build/demo}
@@ -67,17 +71,18 @@ for c in c11 c12 c21 c22 c0; do
   $TS value set --dir "$DEMO/$c" COUNSELLING_POINTS "$month" $(( 1 + i % 2 )) >/dev/null
   $TS value set --dir "$DEMO/$c" STAFF_TRAINED "$year" $(( 2 + i )) >/dev/null
 done
-if $TS import --help >/dev/null 2>&1 && [ -f tools/gen_records.py ]; then
-  echo "importing generated case records at each commune"
-  seed=1
-  for c in c11 c12 c21 c22 c0; do
-    python3 tools/gen_records.py --out "$DEMO/data-$c" --persons 300 --seed $seed >/dev/null
-    seed=$((seed + 1))
-    for t in person episode support; do
-      $TS import --dir "$DEMO/$c" $t "$DEMO/data-$c/$t.csv" >/dev/null
-    done
+echo "importing generated case records (Vietnamese names; they never leave the commune)"
+seed=1
+for c in c11 c12 c21 c22 c0; do
+  code=$(sed -n 's/^code = //p' "$DEMO/$c/tiersync.conf")
+  python3 tools/gen_records.py --out "$DEMO/data-$c" --unit "$code" --persons 90 --seed $seed \
+      --today "$(date +%Y-%m-%d)" \
+      --no-expected >/dev/null
+  seed=$((seed + 1))
+  for t in person episode support; do
+    $TS import --dir "$DEMO/$c" $t "$DEMO/data-$c/$t.csv" >/dev/null
   done
-fi
+done
 
 echo "starting the nodes (logs in $DEMO/*.log)"
 for n in prov d1 d2 c11 c12 c21 c22 c0; do
