@@ -2,6 +2,8 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,11 @@ struct store {
     bool has_parent;
     config_detail detail;
     size_t map_max;
-    int last_rc; /* the last LMDB code seen by a helper: tells store_write why fn failed */
+    _Atomic int last_rc; /* the last LMDB code seen by a helper: tells store_write why fn failed */
+    /* LMDB forbids changing the map size while any transaction of this
+     * process is open; read transactions (HTTP thread too) hold this shared,
+     * resizing holds it exclusive. */
+    pthread_rwlock_t resize_lock;
 };
 
 const char *store_strerror(int rc)
@@ -54,6 +60,7 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         return ts_fail(e, TS_ERUNTIME, "cannot create %s: %s", path, strerror(errno));
     store_t *s = calloc(1, sizeof *s);
+    pthread_rwlock_init(&s->resize_lock, NULL);
     snprintf(s->self, sizeof s->self, "%s", cfg->code);
     s->has_parent = cfg->parent[0] != '\0';
     s->detail = cfg->forward_detail;
@@ -67,6 +74,8 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         rc = mdb_env_set_mapsize(s->env, (size_t)cfg->map_initial_mb << 20);
     if (rc == 0)
         rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600);
+    if (rc == 0)
+        mdb_env_set_userctx(s->env, s);
     MDB_txn *txn = NULL;
     for (int i = 0; rc == 0 && i < DB_COUNT; i++) {
         if (!txn)
@@ -95,6 +104,7 @@ void store_close(store_t **sp)
         return;
     if ((*sp)->env)
         mdb_env_close((*sp)->env);
+    pthread_rwlock_destroy(&(*sp)->resize_lock);
     free(*sp);
     *sp = NULL;
 }
@@ -104,13 +114,29 @@ const char *store_self_code(const store_t *s) { return s->self; }
 bool store_has_parent(const store_t *s) { return s->has_parent; }
 MDB_env *store_env(store_t *s) { return s->env; }
 
+static void set_mapsize(store_t *s, size_t size)
+{
+    pthread_rwlock_wrlock(&s->resize_lock);
+    mdb_env_set_mapsize(s->env, size);
+    pthread_rwlock_unlock(&s->resize_lock);
+}
+
 static int txn_begin(store_t *s, unsigned flags, MDB_txn **txn, ts_err *e)
 {
+    bool reader = flags & MDB_RDONLY;
+    if (reader)
+        pthread_rwlock_rdlock(&s->resize_lock);
     int rc = mdb_txn_begin(s->env, NULL, flags, txn);
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt its size */
-        mdb_env_set_mapsize(s->env, 0);
+        if (reader)
+            pthread_rwlock_unlock(&s->resize_lock);
+        set_mapsize(s, 0);
+        if (reader)
+            pthread_rwlock_rdlock(&s->resize_lock);
         rc = mdb_txn_begin(s->env, NULL, flags, txn);
     }
+    if (rc && reader)
+        pthread_rwlock_unlock(&s->resize_lock);
     return rc ? mdb_fail(s, e, rc, "cannot begin a transaction") : TS_OK;
 }
 
@@ -125,7 +151,9 @@ static int grow_map(store_t *s, ts_err *e)
                        "tiersync.conf or free space", info.me_mapsize >> 20);
     if (next > s->map_max)
         next = s->map_max;
+    pthread_rwlock_wrlock(&s->resize_lock);
     int rc = mdb_env_set_mapsize(s->env, next);
+    pthread_rwlock_unlock(&s->resize_lock);
     return rc ? mdb_fail(s, e, rc, "cannot grow the map") : TS_OK;
 }
 
@@ -161,8 +189,12 @@ int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e)
 
 void store_read_end(MDB_txn *txn)
 {
-    if (txn)
-        mdb_txn_abort(txn);
+    if (!txn)
+        return;
+    store_t *s = mdb_env_get_userctx(mdb_txn_env(txn));
+    mdb_txn_abort(txn);
+    if (s)
+        pthread_rwlock_unlock(&s->resize_lock);
 }
 
 int store_get(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, MDB_val *v,

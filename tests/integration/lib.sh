@@ -65,7 +65,7 @@ for l in lines:
     if cur == section and re.match(r'\s*' + key + r'\s*=', l):
         l, done = f"{key} = {value}", True
     out.append(l)
-    if m and cur == section and not done and key not in "".join(lines):
+    if m and cur == section and not done and not re.search(r'(?m)^\s*' + re.escape(key) + r'\s*=', "\n".join(lines)):
         out.append(f"{key} = {value}"); done = True
 open(path, "w").write("\n".join(out) + "\n")
 PY
