@@ -21,6 +21,7 @@ static const struct {
     {"totals", cli_totals, "print rolled-up totals"},
     {"status", cli_status, "show the parent link and every child"},
     {"run", cli_run, "run the node daemon in the foreground"},
+    {"export", cli_export, "export numbers as CSV, DHIS2 JSON or ADX XML"},
 };
 
 static void usage(FILE *out)

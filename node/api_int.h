@@ -1,0 +1,100 @@
+/* api_int.h: what the api_*.c files share (internal; callers use api.h).
+ *
+ * One api_ctx per request: the node, the read transaction, the unit tree,
+ * and who is reading. Parameter helpers refuse with TS_EINPUT and record
+ * the parameter's name, which api_handle returns as {"parameter": ...}. */
+#ifndef TIERSYNC_API_INT_H
+#define TIERSYNC_API_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "cell.h"
+#include "query.h"
+#include "tree.h"
+
+#define API_PARAM_NAME_MAX 32
+#define API_MAX_CELLS 5000     /* cells listed by /api/totals before "truncated" */
+#define API_MAX_SERIES 240     /* periods in one /api/series (20 years of months) */
+
+typedef struct {
+    node_t *n;
+    MDB_txn *txn;
+    tree_t tree;
+    bool exact;
+    int64_t now_ms;
+    int today; /* YYYYMMDD */
+    char bad[API_PARAM_NAME_MAX]; /* the refused parameter */
+} api_ctx;
+
+/* A filter on category options: every (category, option) pair must match. */
+typedef struct {
+    int n;
+    char cat[CATALOG_MAX_IND_CATS][CATALOG_NAME_MAX];
+    char opt[CATALOG_MAX_IND_CATS][CATALOG_NAME_MAX];
+} api_filter;
+
+typedef int (*api_fn)(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
+
+/* Refuses parameter param: TS_EINPUT with the message; records param. */
+int api_bad(api_ctx *c, ts_err *e, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The value of a parameter, NULL when absent or empty. */
+const char *api_param(const api_params *p, const char *name);
+
+/* "unit" (default: this node's own unit) as a tree index. */
+int api_get_unit(api_ctx *c, const api_params *p, int *unit, ts_err *e);
+/* "indicator"; *ind NULL when absent and not required. */
+int api_get_indicator(api_ctx *c, const api_params *p, bool required,
+                      const catalog_indicator **ind, ts_err *e);
+/* A period parameter: YYYYMM or YYYY, of ind's form when ind is given. */
+int api_get_period(api_ctx *c, const api_params *p, const char *name,
+                   const catalog_indicator *ind, const char **out, ts_err *e);
+/* "options" as a filter over ind's categories (any subset of them). */
+int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind,
+                   api_filter *f, ts_err *e);
+
+bool api_filter_match(const api_filter *f, const char *options);
+json_t *api_filter_json(const api_filter *f);
+
+/* The option of category cat in canonical options; false if absent. */
+bool api_option_of(const char *options, const char *cat, char *out, size_t outsz);
+
+/* Sum of unit's totals for indicator and period that match f (NULL: all). */
+int64_t api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
+                const api_filter *f);
+
+/* A count as the reader may see it: the number, or "<k" for 1..k-1 at a
+ * leaf unit when the reader has no token. */
+json_t *api_value(const api_ctx *c, int unit, int64_t v);
+bool api_suppressed(const api_ctx *c, int unit, int64_t v);
+
+/* Freshness of a unit below this node: its own link when it is a direct
+ * child, else the link of the direct child it came through. */
+typedef struct {
+    bool known;   /* a direct child record was found */
+    bool direct;  /* the unit itself is a direct child */
+    const char *via;
+    uint64_t last_seq, reported_head, applied, refused;
+    int64_t last_seen_ms, last_applied_ms;
+    const char *state; /* "current", "behind", "late", "never" (as tiersync status) */
+} api_fresh;
+void api_freshness_of(api_ctx *c, int unit, api_fresh *f);
+
+json_t *api_iso_time(int64_t ms);
+json_t *api_unit_json(const api_ctx *c, int unit);
+
+/* Sets r to a 200 JSON response (takes the reference). */
+void api_json(api_response *r, json_t *body);
+
+/* Endpoints (api_totals.c, api_metrics.c, api.c). */
+int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
+int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
+int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
+int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
+int api_metrics(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
+
+#endif

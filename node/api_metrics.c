@@ -1,0 +1,181 @@
+/* api_metrics.c: GET /metrics in the Prometheus text exposition format
+ * (version 0.0.4): per-child counters from the children table, the upward
+ * link's backlog from meta and pending, the daemon's in-process counters
+ * (node/metrics.h), and the LMDB environment's size. */
+#include "api_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "outbox.h"
+
+static void help(FILE *f, const char *name, const char *type, const char *text)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+typedef struct {
+    FILE *f;
+    api_ctx *c;
+    int pass; /* one metric family per pass over the children */
+} child_ctx;
+
+static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    child_ctx *cc = vctx;
+    store_child ch;
+    if (v->mv_size != sizeof ch || k->mv_size >= TS_CODE_MAX)
+        return 0;
+    memcpy(&ch, v->mv_data, sizeof ch);
+    int len = (int)k->mv_size;
+    const char *code = k->mv_data;
+    bool late = !ch.last_seen_ms ||
+                cc->c->now_ms - ch.last_seen_ms > (int64_t)cc->c->n->cfg.late_after_s * 1000;
+    switch (cc->pass) {
+    case 0: fprintf(cc->f, "tiersync_child_deltas_applied_total{child=\"%.*s\"} %llu\n", len,
+                    code, (unsigned long long)ch.applied); break;
+    case 1: fprintf(cc->f, "tiersync_child_messages_refused_total{child=\"%.*s\"} %llu\n", len,
+                    code, (unsigned long long)ch.refused); break;
+    case 2: fprintf(cc->f, "tiersync_child_last_seq{child=\"%.*s\"} %llu\n", len, code,
+                    (unsigned long long)ch.last_seq); break;
+    case 3: fprintf(cc->f, "tiersync_child_last_seen_timestamp_seconds{child=\"%.*s\"} %.3f\n",
+                    len, code, (double)ch.last_seen_ms / 1000.0); break;
+    case 4: fprintf(cc->f, "tiersync_child_late{child=\"%.*s\"} %d\n", len, code, late); break;
+    default: fprintf(cc->f, "tiersync_child_behind_deltas{child=\"%.*s\"} %llu\n", len, code,
+                     (unsigned long long)(ch.reported_head > ch.last_seq
+                                              ? ch.reported_head - ch.last_seq : 0)); break;
+    }
+    return 0;
+}
+
+static void children(FILE *f, api_ctx *c)
+{
+    static const char *const fam[][3] = {
+        {"tiersync_child_deltas_applied_total", "counter", "Deltas applied from each child."},
+        {"tiersync_child_messages_refused_total", "counter",
+         "Messages refused from each child (bad signature, gap, foreign unit, ...)."},
+        {"tiersync_child_last_seq", "gauge", "Last delta seq applied from each child."},
+        {"tiersync_child_last_seen_timestamp_seconds", "gauge",
+         "Unix time of the last message from each child (0: never)."},
+        {"tiersync_child_late", "gauge",
+         "1 when the child has been silent longer than sync.late_after_s (or never reported)."},
+        {"tiersync_child_behind_deltas", "gauge",
+         "Deltas the child's last hello reported beyond the last one applied here."},
+    };
+    for (int pass = 0; pass < 6; pass++) {
+        help(f, fam[pass][0], fam[pass][1], fam[pass][2]);
+        child_ctx cc = {f, c, pass};
+        store_scan(c->n->store, c->txn, DB_CHILDREN, NULL, on_child, &cc);
+    }
+}
+
+static void link_backlog(FILE *f, api_ctx *c)
+{
+    store_t *s = c->n->store;
+    outbox_head head;
+    outbox_head_get(c->n, c->txn, &head);
+    uint64_t acked = store_meta_u64(s, c->txn, "acked_seq");
+    help(f, "tiersync_head_seq", "gauge", "Seq of this node's newest own delta.");
+    fprintf(f, "tiersync_head_seq %llu\n", (unsigned long long)head.seq);
+    help(f, "tiersync_unacked_deltas", "gauge",
+         "Own deltas not yet acknowledged by the parent (head_seq - acked_seq).");
+    fprintf(f, "tiersync_unacked_deltas %llu\n",
+            (unsigned long long)(head.seq > acked ? head.seq - acked : 0));
+    help(f, "tiersync_outbox_deltas", "gauge", "Signed deltas kept until the parent acks.");
+    fprintf(f, "tiersync_outbox_deltas %llu\n",
+            (unsigned long long)store_count(s, c->txn, DB_OUTBOX));
+    help(f, "tiersync_pending_cells", "gauge",
+         "Coalesced cell changes not yet turned into a delta upward.");
+    fprintf(f, "tiersync_pending_cells %llu\n",
+            (unsigned long long)store_count(s, c->txn, DB_PENDING));
+    help(f, "tiersync_parent_connected", "gauge", "1 while the link to the parent is up.");
+    fprintf(f, "tiersync_parent_connected %llu\n",
+            (unsigned long long)store_meta_u64(s, c->txn, "link_connected"));
+    help(f, "tiersync_total_cells", "gauge", "Non-zero rolled-up totals held.");
+    fprintf(f, "tiersync_total_cells %llu\n",
+            (unsigned long long)store_count(s, c->txn, DB_TOTALS));
+    help(f, "tiersync_units", "gauge", "Org units known (this node's and every unit below).");
+    fprintf(f, "tiersync_units %zu\n", c->tree.n);
+}
+
+static void daemon_counters(FILE *f, api_ctx *c)
+{
+    metrics_t *m = &c->n->metrics;
+    help(f, "tiersync_apply_duration_seconds", "histogram",
+         "Time to verify and apply one child delta (one write transaction).");
+    uint64_t cum = 0;
+    for (int b = 0; b < METRICS_APPLY_BUCKETS; b++) {
+        cum += atomic_load(&m->apply_bucket[b]);
+        if (b < METRICS_APPLY_BUCKETS - 1)
+            fprintf(f, "tiersync_apply_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                    (double)metrics_apply_bounds_us[b] / 1e6, (unsigned long long)cum);
+        else
+            fprintf(f, "tiersync_apply_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                    (unsigned long long)cum);
+    }
+    fprintf(f, "tiersync_apply_duration_seconds_sum %.6f\n",
+            (double)atomic_load(&m->apply_sum_us) / 1e6);
+    fprintf(f, "tiersync_apply_duration_seconds_count %llu\n",
+            (unsigned long long)atomic_load(&m->apply_count));
+    help(f, "tiersync_refused_total", "counter", "Messages refused since the daemon started.");
+    fprintf(f, "tiersync_refused_total %llu\n", (unsigned long long)atomic_load(&m->refused));
+    help(f, "tiersync_deltas_made_total", "counter",
+         "Own deltas written to the outbox since the daemon started.");
+    fprintf(f, "tiersync_deltas_made_total %llu\n",
+            (unsigned long long)atomic_load(&m->deltas_made));
+    help(f, "tiersync_last_flush_timestamp_seconds", "gauge",
+         "Unix time of the last own delta made (0: none since start).");
+    fprintf(f, "tiersync_last_flush_timestamp_seconds %.3f\n",
+            (double)atomic_load(&m->last_flush_ms) / 1000.0);
+}
+
+static void lmdb_size(FILE *f, api_ctx *c)
+{
+    MDB_env *env = store_env(c->n->store);
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_env_info(env, &info);
+    mdb_env_stat(env, &st);
+    help(f, "tiersync_lmdb_map_size_bytes", "gauge", "Current LMDB map size.");
+    fprintf(f, "tiersync_lmdb_map_size_bytes %zu\n", info.me_mapsize);
+    help(f, "tiersync_lmdb_used_bytes", "gauge", "Pages in use in the LMDB file.");
+    fprintf(f, "tiersync_lmdb_used_bytes %llu\n",
+            (unsigned long long)(info.me_last_pgno + 1) * st.ms_psize);
+    char path[TS_PATH_MAX];
+    struct stat sb;
+    if (ts_path(path, sizeof path, NULL, "%s/%s/data.mdb", c->n->cfg.dir, STORE_SUBDIR) ==
+            TS_OK && stat(path, &sb) == 0) {
+        help(f, "tiersync_lmdb_file_bytes", "gauge", "Size of the LMDB data file on disk.");
+        fprintf(f, "tiersync_lmdb_file_bytes %lld\n", (long long)sb.st_size);
+    }
+    help(f, "tiersync_lmdb_max_bytes", "gauge", "Largest map size allowed (store.map_max_mb).");
+    fprintf(f, "tiersync_lmdb_max_bytes %llu\n",
+            (unsigned long long)c->n->cfg.map_max_mb * 1024 * 1024);
+}
+
+int api_metrics(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
+{
+    (void)p;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return ts_fail(e, TS_ERUNTIME, "out of memory");
+    help(f, "tiersync_info", "gauge", "This node: code, level and version.");
+    fprintf(f, "tiersync_info{code=\"%s\",level=\"%s\",version=\"%s\"} 1\n", c->n->cfg.code,
+            c->n->cfg.level, TIERSYNC_VERSION);
+    children(f, c);
+    link_backlog(f, c);
+    daemon_counters(f, c);
+    lmdb_size(f, c);
+    fclose(f);
+    free(r->body);
+    r->status = 200;
+    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r->body = buf;
+    r->len = len;
+    return TS_OK;
+}

@@ -1,0 +1,332 @@
+/* export.c: writes CSV, DHIS2 dataValueSets JSON and IHE ADX XML.
+ *
+ * Units are visited in code order, each unit's values sorted by period,
+ * indicator and options, so an ADX group is one (unit, period) run and two
+ * exports of the same store are byte-identical (except ADX's "exported"
+ * time). A unit's own value is its total minus its children's totals. */
+#include "export.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "query.h"
+
+typedef struct {
+    ts_cell c;
+    int64_t v;
+} export_row;
+
+typedef struct {
+    node_t *n;
+    MDB_txn *txn;
+    const tree_t *t;
+    const export_request *r;
+    FILE *out;
+    long suppressed, written;
+    bool group_open;
+    char group_period[CELL_PERIOD_MAX]; /* ADX: the open group's period */
+    export_row *rows;
+    size_t nrows, cap;
+    bool oom;
+} writer;
+
+int export_format_parse(const char *s, export_format *f, ts_err *e)
+{
+    if (!strcmp(s, "csv"))
+        *f = EXPORT_CSV;
+    else if (!strcmp(s, "dhis2"))
+        *f = EXPORT_DHIS2;
+    else if (!strcmp(s, "adx"))
+        *f = EXPORT_ADX;
+    else
+        return ts_fail(e, TS_EINPUT, "unknown export format '%.32s': use csv, dhis2 or adx", s);
+    return TS_OK;
+}
+
+int export_values_parse(const char *s, export_values *v, ts_err *e)
+{
+    if (!strcmp(s, "own"))
+        *v = EXPORT_OWN;
+    else if (!strcmp(s, "total"))
+        *v = EXPORT_TOTAL;
+    else
+        return ts_fail(e, TS_EINPUT, "values '%.32s': use own (each unit's own numbers, for "
+                       "DHIS2/ADX) or total (rolled up)", s);
+    return TS_OK;
+}
+
+const char *export_content_type(export_format f)
+{
+    return f == EXPORT_CSV     ? "text/csv; charset=utf-8"
+           : f == EXPORT_DHIS2 ? "application/json; charset=utf-8"
+                               : "application/adx+xml; charset=utf-8";
+}
+
+const char *export_extension(export_format f)
+{
+    return f == EXPORT_CSV ? "csv" : f == EXPORT_DHIS2 ? "json" : "xml";
+}
+
+/* ---- escaping ---- */
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void xml_attr(FILE *f, const char *name, const char *v)
+{
+    fprintf(f, " %s=\"", name);
+    for (; *v; v++) {
+        switch (*v) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        case '\n': fputs("&#10;", f); break;
+        case '\r': fputs("&#13;", f); break;
+        case '\t': fputs("&#9;", f); break;
+        default: fputc(*v, f);
+        }
+    }
+    fputc('"', f);
+}
+
+/* YYYY -> YYYY-01-01/P1Y, YYYYMM -> YYYY-MM-01/P1M (ADX periods). */
+static void adx_period(const char *p, char *out, size_t outsz)
+{
+    if (strlen(p) == 6)
+        snprintf(out, outsz, "%.4s-%.2s-01/P1M", p, p + 4);
+    else
+        snprintf(out, outsz, "%.4s-01-01/P1Y", p);
+}
+
+/* ---- selection ---- */
+
+static bool period_matches(const char *want, const char *p)
+{
+    if (!want)
+        return true;
+    if (strlen(want) == 4) /* a year: the year itself and its months */
+        return !strncmp(p, want, 4) && (p[4] == '\0' || strlen(p) == 6);
+    return !strcmp(want, p);
+}
+
+static int collect(const ts_cell *c, int64_t v, void *ctx)
+{
+    writer *w = ctx;
+    if (!period_matches(w->r->period, c->period))
+        return 0;
+    if (w->nrows == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 256;
+        export_row *rows = realloc(w->rows, cap * sizeof *rows);
+        if (!rows) {
+            w->oom = true;
+            return 1;
+        }
+        w->rows = rows, w->cap = cap;
+    }
+    w->rows[w->nrows].c = *c;
+    w->rows[w->nrows++].v = v;
+    return 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const ts_cell *x = &((const export_row *)a)->c, *y = &((const export_row *)b)->c;
+    int r = strcmp(x->period, y->period);
+    if (!r)
+        r = strcmp(x->indicator, y->indicator);
+    return r ? r : strcmp(x->options, y->options);
+}
+
+/* own = total - the totals of the unit's children for the same cell */
+static int64_t own_value(writer *w, int unit, const ts_cell *c, int64_t total)
+{
+    const tree_t *t = w->t;
+    for (int ch = t->units[unit].first_child; ch >= 0; ch = t->units[ch].next_sibling) {
+        ts_cell k = *c;
+        snprintf(k.unit, sizeof k.unit, "%s", t->units[ch].code);
+        char key[CELL_KEY_MAX];
+        size_t n = cell_key(&k, key);
+        total -= store_get_i64(w->n->store, w->txn, DB_TOTALS, key, n);
+    }
+    return total;
+}
+
+/* ---- writers ---- */
+
+static void begin(writer *w)
+{
+    const export_request *r = w->r;
+    if (r->format == EXPORT_CSV) {
+        fputs("unit,unit_name,level,indicator,period,options,value\n", w->out);
+    } else if (r->format == EXPORT_DHIS2) {
+        const char *ds = export_map_data_set(r->map, EXPORT_DHIS2, w->n->catalog);
+        fputs("{", w->out);
+        if (ds) {
+            json_t *s = json_string(ds);
+            fputs("\"dataSet\":", w->out);
+            json_dumpf(s, w->out, JSON_ENCODE_ANY);
+            fputs(",", w->out);
+            json_decref(s);
+        }
+        fputs("\"dataValues\":[", w->out);
+    } else {
+        char when[32];
+        time_t t = (time_t)(r->now_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<adx xmlns=\"urn:ihe:qrph:adx:2015\"",
+              w->out);
+        xml_attr(w->out, "exported", when);
+        fputs(">\n", w->out);
+    }
+}
+
+static void close_group(writer *w)
+{
+    if (w->group_open)
+        fputs("  </group>\n", w->out);
+    w->group_open = false;
+}
+
+static void emit_adx(writer *w, const tree_unit *u, const export_row *row)
+{
+    const export_request *r = w->r;
+    if (!w->group_open || strcmp(w->group_period, row->c.period)) {
+        close_group(w);
+        char per[24];
+        adx_period(row->c.period, per, sizeof per);
+        fputs("  <group", w->out);
+        xml_attr(w->out, "orgUnit", export_map_org_unit(r->map, EXPORT_ADX, u->code));
+        xml_attr(w->out, "period", per);
+        xml_attr(w->out, "dataSet", export_map_data_set(r->map, EXPORT_ADX, w->n->catalog));
+        fputs(">\n", w->out);
+        w->group_open = true;
+        snprintf(w->group_period, sizeof w->group_period, "%s", row->c.period);
+    }
+    fputs("    <dataValue", w->out);
+    xml_attr(w->out, "dataElement", export_map_data_element(r->map, EXPORT_ADX, row->c.indicator));
+    char buf[CELL_OPTIONS_MAX];
+    snprintf(buf, sizeof buf, "%s", row->c.options);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        xml_attr(w->out, export_map_adx_category(r->map, tok),
+                 export_map_adx_option(r->map, tok, eq + 1));
+    }
+    char v[24];
+    snprintf(v, sizeof v, "%lld", (long long)row->v);
+    xml_attr(w->out, "value", v);
+    fputs("/>\n", w->out);
+}
+
+static void emit(writer *w, int unit, const export_row *row)
+{
+    const export_request *r = w->r;
+    const tree_unit *u = &w->t->units[unit];
+    bool hide = !r->exact && row->v >= 1 && row->v < r->small_cell_k && tree_is_leaf(w->t, unit);
+    char v[24];
+    if (hide)
+        snprintf(v, sizeof v, "<%d", r->small_cell_k);
+    else
+        snprintf(v, sizeof v, "%lld", (long long)row->v);
+    if (hide)
+        w->suppressed++;
+    if (r->format == EXPORT_CSV) {
+        const char *fields[] = {u->code, u->u.name, u->u.level, row->c.indicator,
+                                row->c.period, row->c.options, v};
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            if (i)
+                fputc(',', w->out);
+            csv_field(w->out, fields[i]);
+        }
+        fputc('\n', w->out);
+        w->written++;
+        return;
+    }
+    if (hide) /* receivers need numbers: a protected value is left out, not faked */
+        return;
+    if (r->format == EXPORT_ADX) {
+        emit_adx(w, u, row);
+    } else {
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "dataElement",
+                              export_map_data_element(r->map, EXPORT_DHIS2, row->c.indicator),
+                              "period", row->c.period, "orgUnit",
+                              export_map_org_unit(r->map, EXPORT_DHIS2, u->code),
+                              "categoryOptionCombo",
+                              export_map_coc(r->map, row->c.indicator, row->c.options), "value",
+                              v);
+        fputs(w->written ? ",\n" : "\n", w->out);
+        json_dumpf(o, w->out, JSON_COMPACT);
+        json_decref(o);
+    }
+    w->written++;
+}
+
+static int export_unit(writer *w, int unit)
+{
+    const export_request *r = w->r;
+    w->nrows = 0;
+    query_filter q = {w->t->units[unit].code, r->indicator ? r->indicator->code : NULL, NULL,
+                      NULL};
+    query_totals(w->n->store, w->txn, &q, collect, w);
+    if (w->oom)
+        return TS_ERUNTIME;
+    if (w->nrows > 1)
+        qsort(w->rows, w->nrows, sizeof *w->rows, row_cmp);
+    for (size_t i = 0; i < w->nrows; i++) {
+        export_row *row = &w->rows[i];
+        if (r->values == EXPORT_OWN)
+            row->v = own_value(w, unit, &row->c, row->v);
+        if (row->v == 0)
+            continue;
+        emit(w, unit, row);
+    }
+    close_group(w);
+    return TS_OK;
+}
+
+int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
+                 long *suppressed, ts_err *e)
+{
+    writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out};
+    *suppressed = 0;
+    begin(&w);
+    int rc = TS_OK;
+    for (size_t i = 0; i < t->n && rc == TS_OK; i++)
+        if (tree_in_subtree(t, (int)i, r->unit))
+            rc = export_unit(&w, (int)i);
+    free(w.rows);
+    if (rc)
+        return ts_fail(e, TS_ERUNTIME, "out of memory writing the export");
+    if (r->format == EXPORT_DHIS2)
+        fputs("\n]}\n", out);
+    else if (r->format == EXPORT_ADX)
+        fputs("</adx>\n", out);
+    *suppressed = w.suppressed;
+    if (r->format == EXPORT_ADX && !w.written)
+        return ts_fail(e, TS_ENOTFOUND, "no values to export for unit %s%s%s%s%s: an ADX "
+                       "message needs at least one", t->units[r->unit].code,
+                       r->period ? ", period " : "", r->period ? r->period : "",
+                       r->indicator ? ", indicator " : "", r->indicator ? r->indicator->code : "");
+    return TS_OK;
+}

@@ -1,0 +1,364 @@
+/* test_export.c: CSV, DHIS2 dataValueSets and ADX writers on a real store:
+ * own values vs roll-ups, period selection, the mapping file (the shipped
+ * example and refusals of bad ones), small-cell protection in exports. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+#include "node.h"
+#include "testutil.h"
+
+typedef struct {
+    char dir[512];
+    node_t n;
+} fx;
+
+static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, const char *ind,
+                 const char *period, const char *opts, int64_t v)
+{
+    ts_cell c;
+    ts_err e = {0};
+    assert_int_equal(cell_set(&c, unit, ind, period, opts, &e), TS_OK);
+    assert_int_equal(store_apply_cell(s, txn, src, &c, v, &e), TS_OK);
+}
+
+static void unit(store_t *s, MDB_txn *txn, const char *code, const char *name, const char *level,
+                 const char *parent, const char *via)
+{
+    store_unit u = {0};
+    ts_err e = {0};
+    snprintf(u.name, sizeof u.name, "%s", name);
+    snprintf(u.level, sizeof u.level, "%s", level);
+    snprintf(u.parent, sizeof u.parent, "%s", parent);
+    snprintf(u.via, sizeof u.via, "%s", via);
+    assert_int_equal(store_unit_put(s, txn, code, &u, &e), TS_OK);
+}
+
+/* 34 ── 343 ── 34301 (values), 34302 (a small count); 343 enters its plan. */
+static int fill(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx, (void)e;
+    unit(s, txn, "34", "Tỉnh", "province", "", "");
+    unit(s, txn, "343", "Huyện \"Kim\", Bảng", "district", "34", "343");
+    unit(s, txn, "34301", "Xã Tân Sơn", "commune", "343", "343");
+    unit(s, txn, "34302", "Xã Thụy Lôi", "commune", "343", "343");
+    cell(s, txn, "343", "343", "TARGET_REACHED", "2026", "modality=compulsory", 150);
+    cell(s, txn, "343", "343", "TARGET_REACHED", "2026", "modality=methadone", 200);
+    cell(s, txn, "343", "343", "STAFF_TRAINED", "2026", "", 4);
+    cell(s, txn, "343", "34301", "STAFF_TRAINED", "2026", "", 6);
+    cell(s, txn, "343", "34301", "REACHED", "2026", "modality=methadone", 30);
+    cell(s, txn, "343", "34302", "REACHED", "2026", "modality=methadone", 3);
+    cell(s, txn, "343", "34301", "COUNSELLING_POINTS", "202602", "", 7);
+    cell(s, txn, "343", "34301", "COUNSELLING_POINTS", "202603", "", 8);
+    cell(s, txn, "343", "34301", "COUNSELLING_POINTS", "202503", "", 5);
+    cell(s, txn, "343", "34301", "IN_TREATMENT", "202603",
+         "age_band=50+,modality=voluntary_community,sex=F", 6);
+    return TS_OK;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "%s", tu_tmpdir("export"));
+    ts_config c;
+    ts_err e = {0};
+    config_defaults(&c, f->dir);
+    snprintf(c.code, sizeof c.code, "34");
+    snprintf(c.name, sizeof c.name, "Tỉnh");
+    snprintf(c.level, sizeof c.level, "province");
+    assert_int_equal(config_write(&c, &e), TS_OK);
+    assert_int_equal(node_open(&f->n, f->dir, 0, &e), TS_OK);
+    assert_int_equal(store_write(f->n.store, fill, NULL, &e), TS_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    node_close(&f->n);
+    tu_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+typedef struct {
+    export_format format;
+    export_values values;
+    const char *unit, *period, *indicator;
+    bool exact;
+    const export_mapping *map;
+} req;
+
+/* Runs an export; returns the text (free it) and its status in *rc. */
+static char *run(fx *f, const req *q, int *rc, long *suppressed, ts_err *e)
+{
+    MDB_txn *txn;
+    tree_t t;
+    assert_int_equal(store_read_begin(f->n.store, &txn, e), TS_OK);
+    assert_int_equal(tree_load(&t, f->n.store, txn, e), TS_OK);
+    export_request r = {q->format, q->values, tree_find(&t, q->unit ? q->unit : "34"), q->period,
+                        q->indicator ? catalog_indicator_find(f->n.catalog, q->indicator) : NULL,
+                        q->exact, 5, q->map, 1773576000000LL /* 2026-03-15T12:00:00Z */};
+    assert_true(r.unit >= 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    *rc = export_write(&f->n, txn, &t, &r, out, suppressed, e);
+    fclose(out);
+    tree_free(&t);
+    store_read_end(txn);
+    return buf;
+}
+
+static char *ok(fx *f, const req *q, long *suppressed)
+{
+    int rc;
+    long s;
+    ts_err e = {0};
+    char *out = run(f, q, &rc, suppressed ? suppressed : &s, &e);
+    if (rc != TS_OK)
+        fail_msg("export failed: %s", e.msg);
+    return out;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_csv_own_and_total(void **state)
+{
+    fx *f = *state;
+    req q = {EXPORT_CSV, EXPORT_OWN, NULL, "2026", "STAFF_TRAINED", true, NULL};
+    char *own = ok(f, &q, NULL);
+    assert_string_equal(own,
+        "unit,unit_name,level,indicator,period,options,value\n"
+        "343,\"Huyện \"\"Kim\"\", Bảng\",district,STAFF_TRAINED,2026,,4\n"
+        "34301,Xã Tân Sơn,commune,STAFF_TRAINED,2026,,6\n");
+    q.values = EXPORT_TOTAL;
+    char *tot = ok(f, &q, NULL);
+    assert_string_equal(tot,
+        "unit,unit_name,level,indicator,period,options,value\n"
+        "34,Tỉnh,province,STAFF_TRAINED,2026,,10\n"
+        "343,\"Huyện \"\"Kim\"\", Bảng\",district,STAFF_TRAINED,2026,,10\n"
+        "34301,Xã Tân Sơn,commune,STAFF_TRAINED,2026,,6\n");
+    free(own);
+    free(tot);
+}
+
+static void test_period_selection(void **state)
+{
+    fx *f = *state;
+    req q = {EXPORT_CSV, EXPORT_OWN, "34301", "2026", "COUNSELLING_POINTS", true, NULL};
+    char *y = ok(f, &q, NULL); /* a year: its months too, not 2025's */
+    assert_int_equal(count(y, "COUNSELLING_POINTS,2026"), 2);
+    assert_int_equal(count(y, "2025"), 0);
+    q.period = "202603";
+    char *m = ok(f, &q, NULL);
+    assert_int_equal(count(m, "\n"), 2);
+    assert_non_null(strstr(m, "COUNSELLING_POINTS,202603,,8\n"));
+    free(y);
+    free(m);
+}
+
+static void test_dhis2_shape(void **state)
+{
+    fx *f = *state;
+    req q = {EXPORT_DHIS2, EXPORT_OWN, NULL, "2026", NULL, true, NULL};
+    char *s = ok(f, &q, NULL);
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    if (!j)
+        fail_msg("not JSON (%s): %s", je.text, s);
+    json_t *vals = json_object_get(j, "dataValues");
+    /* own values: 343's plan (2) and staff (10 - 6); 34301: staff, reached, two months of
+     * counselling points, in treatment; 34302: reached. Nothing of 34's own. */
+    assert_int_equal(json_array_size(vals), 9);
+    size_t i;
+    json_t *v;
+    json_array_foreach(vals, i, v) {
+        assert_int_equal(json_object_size(v), 5);
+        const char *keys[] = {"dataElement", "period", "orgUnit", "categoryOptionCombo", "value"};
+        for (int k = 0; k < 5; k++)
+            assert_true(json_is_string(json_object_get(v, keys[k])));
+    }
+    json_t *first = json_array_get(vals, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "orgUnit")), "343");
+    assert_string_equal(json_string_value(json_object_get(first, "dataElement")), "STAFF_TRAINED");
+    assert_string_equal(json_string_value(json_object_get(first, "categoryOptionCombo")), "default");
+    assert_string_equal(json_string_value(json_object_get(first, "value")), "4");
+    assert_null(json_object_get(j, "dataSet")); /* identity mapping: no data set UID */
+    json_decref(j);
+    free(s);
+}
+
+static export_mapping *shipped_mapping(fx *f)
+{
+    char path[1024];
+    const char *src = getenv("TIERSYNC_SOURCE");
+    snprintf(path, sizeof path, "%s/catalog/dhis2-mapping.json", src ? src : ".");
+    export_mapping *m = NULL;
+    ts_err e = {0};
+    if (export_mapping_load(&m, f->n.catalog, path, &e) != TS_OK)
+        fail_msg("the shipped mapping is refused: %s", e.msg);
+    return m;
+}
+
+static void test_mapping_applied(void **state)
+{
+    fx *f = *state;
+    export_mapping *m = shipped_mapping(f);
+    req q = {EXPORT_DHIS2, EXPORT_OWN, NULL, "2026", "TARGET_REACHED", true, m};
+    char *s = ok(f, &q, NULL);
+    json_t *j = json_loads(s, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "dataSet")), "tsDsDrugTrt");
+    json_t *v = json_array_get(json_object_get(j, "dataValues"), 0);
+    assert_string_equal(json_string_value(json_object_get(v, "dataElement")), "tsDeTargetR");
+    assert_string_equal(json_string_value(json_object_get(v, "orgUnit")), "tsOuDist343");
+    assert_string_equal(json_string_value(json_object_get(v, "categoryOptionCombo")), "tsCocCompul");
+    assert_string_equal(json_string_value(json_object_get(v, "value")), "150");
+    json_decref(j);
+    free(s);
+    req a = {EXPORT_ADX, EXPORT_OWN, "34301", "202603", NULL, true, m};
+    s = ok(f, &a, NULL);
+    assert_non_null(strstr(s, "<group orgUnit=\"VN-34301\" period=\"2026-03-01/P1M\" "
+                              "dataSet=\"DRUG_TREATMENT\">\n"));
+    assert_non_null(strstr(s, "<dataValue dataElement=\"IN_TREATMENT\" AGE_BAND=\"Y50PLUS\" "
+                              "MODALITY=\"VOLUNTARY_COMMUNITY\" SEX=\"FEMALE\" value=\"6\"/>"));
+    free(s);
+    export_mapping_destroy(&m);
+    assert_null(m);
+}
+
+static void test_adx_shape(void **state)
+{
+    fx *f = *state;
+    req q = {EXPORT_ADX, EXPORT_OWN, NULL, NULL, NULL, true, NULL};
+    char *s = ok(f, &q, NULL);
+    const char *head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                       "<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"2026-03-15T12:00:00Z\">\n";
+    assert_true(!strncmp(s, head, strlen(head)));
+    /* one group per (unit, period): 343/2026, 34301/202503, 202602, 202603, 2026, 34302/2026 */
+    assert_int_equal(count(s, "<group "), 6);
+    assert_int_equal(count(s, "</group>"), 6);
+    assert_int_equal(count(s, "<dataValue "), 10);
+    assert_non_null(strstr(s, "<group orgUnit=\"343\" period=\"2026-01-01/P1Y\" dataSet=\"drug-treatment\">"));
+    assert_non_null(strstr(s, "period=\"2025-03-01/P1M\""));
+    assert_non_null(strstr(s, "<dataValue dataElement=\"TARGET_REACHED\" modality=\"methadone\" value=\"200\"/>"));
+    assert_non_null(strstr(s, "age_band=\"50+\""));
+    assert_true(strstr(s, "</adx>\n") == s + strlen(s) - 7);
+    free(s);
+    /* nothing to export: ADX needs a group, so it is refused */
+    req none = {EXPORT_ADX, EXPORT_OWN, NULL, "1999", NULL, true, NULL};
+    int rc;
+    long sup;
+    ts_err e = {0};
+    free(run(f, &none, &rc, &sup, &e));
+    assert_int_equal(rc, TS_ENOTFOUND);
+    assert_non_null(strstr(e.msg, "no values"));
+}
+
+static void test_protected_exports(void **state)
+{
+    fx *f = *state;
+    long sup = -1;
+    req q = {EXPORT_CSV, EXPORT_OWN, NULL, "2026", "REACHED", false, NULL};
+    char *csv = ok(f, &q, &sup);
+    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,REACHED,2026,modality=methadone,<5\n"));
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,REACHED,2026,modality=methadone,30\n"));
+    assert_int_equal(sup, 1);
+    q.format = EXPORT_DHIS2;
+    char *d = ok(f, &q, &sup);
+    json_t *j = json_loads(d, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "dataValues")), 1); /* 3 held back */
+    assert_int_equal(sup, 1);
+    json_decref(j);
+    q.exact = true;
+    char *x = ok(f, &q, &sup);
+    j = json_loads(x, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "dataValues")), 2);
+    assert_int_equal(sup, 0);
+    json_decref(j);
+    free(csv);
+    free(d);
+    free(x);
+}
+
+static void assert_mapping_refused(fx *f, const char *text, const char *why)
+{
+    const char *path = tu_write_file(f->dir, "bad-mapping.json", text);
+    export_mapping *m = NULL;
+    ts_err e = {0};
+    assert_int_equal(export_mapping_load(&m, f->n.catalog, path, &e), TS_EINPUT);
+    assert_null(m);
+    if (!strstr(e.msg, why) || !strstr(e.msg, "bad-mapping.json"))
+        fail_msg("refusal '%s' does not say '%s'", e.msg, why);
+}
+
+static void test_mapping_refusals(void **state)
+{
+    fx *f = *state;
+    assert_mapping_refused(f, "{\"dataElements\": {\"NOPE\": {\"dhis2\": \"abcdefghijk\"}}}",
+                           "dataElements.NOPE: no indicator NOPE");
+    assert_mapping_refused(f, "{\"dataElements\": {\"REACHED\": {\"dhis2\": \"short\"}}}",
+                           "'short' is not a DHIS2 UID");
+    assert_mapping_refused(f, "{\"categoryOptionCombos\": {\"IN_TREATMENT\": "
+                              "{\"sex=M,modality=methadone,age_band=50+\": \"abcdefghijk\"}}}",
+                           "write the options as \"age_band=50+,modality=methadone,sex=M\"");
+    assert_mapping_refused(f, "{\"categoryOptionCombos\": {\"REACHED\": {\"modality=x\": \"abcdefghijk\"}}}",
+                           "REACHED");
+    assert_mapping_refused(f, "{\"categories\": {\"sex\": {\"adx\": \"1SEX\"}}}",
+                           "cannot be an XML attribute name");
+    assert_mapping_refused(f, "{\"categories\": {\"sex\": {\"options\": {\"X\": \"XX\"}}}}",
+                           "X is not an option of category sex");
+    assert_mapping_refused(f, "{\"catalog\": \"tb\"}", "another catalog");
+    assert_mapping_refused(f, "{\"orgunits\": {}}", "unknown key");
+    assert_mapping_refused(f, "{\"orgUnits\": {\"34\": {\"dhis2\": \"abcdefghijk\", \"adx\": \"\"}}}",
+                           "orgUnits.34.adx");
+    assert_mapping_refused(f, "{\"orgUnits\": [1, 2", "not valid JSON");
+    export_mapping *m = NULL;
+    ts_err e = {0};
+    char path[1100];
+    snprintf(path, sizeof path, "%s/absent.json", f->dir);
+    assert_int_equal(export_mapping_load(&m, f->n.catalog, path, &e), TS_ERUNTIME);
+    /* no file in the data directory: identity mapping */
+    assert_int_equal(export_mapping_default(&m, &f->n, &e), TS_OK);
+    assert_null(m);
+}
+
+static void test_parsers(void **state)
+{
+    (void)state;
+    export_format fm;
+    export_values v;
+    ts_err e = {0};
+    assert_int_equal(export_format_parse("adx", &fm, &e), TS_OK);
+    assert_int_equal(fm, EXPORT_ADX);
+    assert_int_equal(export_format_parse("xlsx", &fm, &e), TS_EINPUT);
+    assert_non_null(strstr(e.msg, "csv, dhis2 or adx"));
+    assert_int_equal(export_values_parse("total", &v, &e), TS_OK);
+    assert_int_equal(v, EXPORT_TOTAL);
+    assert_int_equal(export_values_parse("all", &v, &e), TS_EINPUT);
+    assert_string_equal(export_content_type(EXPORT_ADX), "application/adx+xml; charset=utf-8");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_csv_own_and_total, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_period_selection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dhis2_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mapping_applied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adx_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protected_exports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mapping_refusals, setup, teardown),
+        cmocka_unit_test(test_parsers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
