@@ -111,9 +111,11 @@ int cli_init(int argc, char **argv)
 }
 
 static const char key_help[] =
-    "usage: tiersync key --dir DIR [--fingerprint]\n\n"
+    "usage: tiersync key --dir DIR [--fingerprint]\n"
+    "       tiersync key --fingerprint PUBKEY\n\n"
     "Prints this node's public key (64 hex digits, one line), or with --fingerprint\n"
-    "its short fingerprint for reading aloud.\n";
+    "its short fingerprint for reading aloud. Given a PUBKEY (e.g. the parent key in\n"
+    "tiersync.conf), prints that key's fingerprint, to compare over the phone.\n";
 
 int cli_key(int argc, char **argv)
 {
@@ -130,10 +132,18 @@ int cli_key(int argc, char **argv)
         default: return cli_usage_error("key", "unknown option");
         }
     }
-    if (optind < argc)
-        return cli_usage_error("key", "unexpected argument '%s'", argv[optind]);
     keys_t k;
     ts_err e = {0};
+    if (optind < argc && (!fingerprint || optind + 1 < argc))
+        return cli_usage_error("key", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) {
+        char fp[KEYS_FINGERPRINT_LEN];
+        if (keys_parse_public(argv[optind], k.pk, &e))
+            return cli_report(&e);
+        keys_fingerprint(k.pk, fp);
+        puts(fp);
+        return 0;
+    }
     if (keys_load(&k, cli_dir(dir), &e))
         return cli_report(&e);
     keys_wipe(&k);

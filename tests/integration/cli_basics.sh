@@ -207,3 +207,9 @@ run_rc 0 "$TS" child list --dir "$D"
 node_alive a || fail "the daemon died"
 node_stop a
 pass "beside the daemon"
+
+step "key --fingerprint PUBKEY gives the same fingerprint the node shows for itself"
+[ "$($TS key --fingerprint "$($TS key --dir "$D")")" = "$($TS key --dir "$D" --fingerprint)" ] ||
+  fail "fingerprint of a given key differs from the node's own"
+run_rc 2 "$TS" key --fingerprint not-a-key
+pass "fingerprint of a given key"
