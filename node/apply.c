@@ -43,6 +43,36 @@ static bool in_subtree(store_t *s, MDB_txn *txn, const char *child, const char *
     return store_unit_get(s, txn, code, &u) == TS_OK && !strcmp(u.via, child);
 }
 
+static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    (void)k, (void)v, (void)ctx;
+    return 1;
+}
+
+/* True while some total is held for unit code (its own or rolled up). */
+static bool has_totals(store_t *s, MDB_txn *txn, const char *code)
+{
+    char prefix[TS_CODE_MAX + 1];
+    snprintf(prefix, sizeof prefix, "%s|", code);
+    return store_scan(s, txn, DB_TOTALS, prefix, any_entry, NULL) != 0;
+}
+
+/* Roll-ups follow parents: a loop would count a change more than once. */
+static bool reaches_child(store_t *s, MDB_txn *txn, const char *child, const char *code)
+{
+    char cur[TS_CODE_MAX];
+    snprintf(cur, sizeof cur, "%s", code);
+    for (int depth = 0; depth < STORE_MAX_DEPTH; depth++) {
+        store_unit u;
+        if (!strcmp(cur, child))
+            return true;
+        if (store_unit_get(s, txn, cur, &u) != TS_OK)
+            return false;
+        snprintf(cur, sizeof cur, "%s", u.parent);
+    }
+    return false;
+}
+
 static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
@@ -57,13 +87,18 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
                           "announced unit %zu is malformed", i);
         store_unit u = {0};
         bool known = store_unit_get(s, txn, pu->code, &u) == TS_OK;
+        const char *parent = strcmp(pu->code, a->child) ? pu->parent : self;
         if (!strcmp(pu->code, self) || (known && strcmp(u.via, a->child) != 0))
             return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s does not belong to child %s's subtree", pu->code, a->child);
+        if (known && strcmp(u.parent, parent) != 0 && has_totals(s, txn, pu->code))
+            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+                          "unit %s moves from parent %s to %s while it holds numbers; only a "
+                          "snapshot may move it", pu->code, u.parent, parent);
         memset(&u, 0, sizeof u);
         snprintf(u.name, sizeof u.name, "%s", pu->name);
         snprintf(u.level, sizeof u.level, "%s", pu->level);
-        snprintf(u.parent, sizeof u.parent, "%s", strcmp(pu->code, a->child) ? pu->parent : self);
+        snprintf(u.parent, sizeof u.parent, "%s", parent);
         snprintf(u.via, sizeof u.via, "%s", a->child);
         if (store_unit_put(s, txn, pu->code, &u, e))
             return e->code;
@@ -77,6 +112,10 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
             return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s names parent %s outside child %s's subtree", pu->code,
                           pu->parent, a->child);
+        if (!reaches_child(s, txn, a->child, pu->code))
+            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+                          "unit %s: its chain of parents loops or never reaches child %s",
+                          pu->code, a->child);
     }
     return TS_OK;
 }
@@ -148,6 +187,10 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return refuse(a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e,
                       "child %s is no longer enrolled", a->child);
     uint64_t expected = ch.last_seq + 1;
+    if (b->seq > APPLY_MAX_SEQ)
+        return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                      "seq %llu from %s is beyond the protocol's range", (unsigned long long)b->seq,
+                      a->child);
     if (b->seq < expected) { /* duplicate: already applied, ack again */
         a->reply->kind = TIERSYNC__ENVELOPE__MSG_ACK;
         a->reply->seq = ch.last_seq;
@@ -166,12 +209,13 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
                       "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
                       a->n->catalog->id);
-    if (register_units(a, s, txn, expected, e))
-        return e->code;
+    /* a snapshot takes the old contribution out first, through the old tree */
     if (b->snapshot && store_drop_contribution(s, txn, a->child, e))
         return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
                                              expected, e, "%s", e->msg)
                                     : e->code;
+    if (register_units(a, s, txn, expected, e))
+        return e->code;
     if (apply_cells(a, s, txn, expected, e))
         return e->code;
     if (store_has_parent(s) && update_cover(a, s, txn, e))

@@ -16,6 +16,8 @@
 #include "node.h"
 #include "tiersync.pb-c.h"
 
+#define APPLY_MAX_SEQ (UINT64_C(1) << 62) /* far beyond any real chain; no wrap-around */
+
 typedef struct {
     Tiersync__Envelope__MsgCase kind; /* WELCOME, ACK, NACK, or NOT_SET: no reply */
     uint64_t seq;                     /* ack: applied through; nack: expected; welcome: last */
