@@ -17,7 +17,10 @@ int cli_record(int argc, char **argv);
 int cli_totals(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_verify(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
 
 /* Prints "tiersync: <message>" to stderr and returns the error's exit status. */
 int cli_report(const ts_err *e);

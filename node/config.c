@@ -23,6 +23,7 @@ void config_defaults(ts_config *c, const char *dir)
     c->map_initial_mb = CONFIG_DEFAULT_MAP_INITIAL_MB;
     c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
+    c->audit_retain = CONFIG_DEFAULT_AUDIT_RETAIN;
 }
 
 /* The longest "key = value" line the INI reader takes (inih's line buffer
@@ -125,6 +126,8 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->map_initial_mb, full, v, 1, 1 << 20, e);
     if (IS("store", "map_max_mb"))
         return parse_int(&c->map_max_mb, full, v, 1, 1 << 24, e);
+    if (IS("audit", "retain_deltas"))
+        return parse_int(&c->audit_retain, full, v, 0, 1 << 30, e);
     if (IS("read", "small_cell_k"))
         return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
     if (IS("read", "token")) {
@@ -272,6 +275,10 @@ int config_write(const ts_config *c, ts_err *e)
         "# LMDB map size: start, and the most it may grow to when full (MiB).\n"
         "map_initial_mb = %d\n"
         "map_max_mb = %d\n\n"
+        "[audit]\n"
+        "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
+        "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
+        "retain_deltas = %d\n\n"
         "[read]\n"
         "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
         "small_cell_k = %d\n"
@@ -279,7 +286,7 @@ int config_write(const ts_config *c, ts_err *e)
         c->code, c->name, c->level, c->catalog, c->listen, c->http, c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
         c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
-        c->small_cell_k);
+        c->audit_retain, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

@@ -30,6 +30,7 @@
 #define CONFIG_DEFAULT_MAP_MAX_MB 65536
 #define CONFIG_DEFAULT_SMALL_CELL_K 5
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
+#define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -58,6 +59,8 @@ typedef struct {
     /* [store] */
     int map_initial_mb;
     int map_max_mb;
+    /* [audit] */
+    int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
     /* [read] */
     int small_cell_k;
     int ntokens;

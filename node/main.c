@@ -21,7 +21,10 @@ static const struct {
     {"totals", cli_totals, "print rolled-up totals"},
     {"status", cli_status, "show the parent link and every child"},
     {"run", cli_run, "run the node daemon in the foreground"},
+    {"verify", cli_verify, "check the signed deltas kept against the totals"},
     {"export", cli_export, "export numbers as CSV, DHIS2 JSON or ADX XML"},
+    {"backup", cli_backup, "write a hot copy of the store to a file"},
+    {"restore", cli_restore, "put a backup back in place (node stopped)"},
 };
 
 static void usage(FILE *out)

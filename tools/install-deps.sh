@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tiersync needs to build and test, from Debian's packages.
 # Idempotent: run it as often as you like (as root, or with sudo available).
+# usage: tools/install-deps.sh [--bench] [EXTRA_PACKAGE ...]
+#   --bench also installs what bench/run needs (PostgreSQL, for its peer).
 set -euo pipefail
 
 PACKAGES=(
@@ -8,7 +10,14 @@ PACKAGES=(
   libzmq3-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev
   curl python3 chromium
+  clang libclang-rt-14-dev # the fuzz smoke run: libFuzzer, ASan, UBSan (docs/FUZZING.md)
 )
+# Optional, for bench/run only (never for the test suite): the PostgreSQL peer.
+BENCH_PACKAGES=(postgresql)
+if [ "${1:-}" = "--bench" ]; then
+  shift
+  PACKAGES+=("${BENCH_PACKAGES[@]}")
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,114 @@
+/* make_seeds.c: writes the seed inputs of fuzz_apply and fuzz_apply_signed
+ * that depend on the fixed fuzz keys (fuzz_node.h): real envelopes signed
+ * by the enrolled child, so the raw target starts past the signature check.
+ *
+ * usage: fuzz_make_seeds CORPUS_DIR   (writes CORPUS_DIR/fuzz_apply/...,
+ *                                      CORPUS_DIR/fuzz_apply_signed/...) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "delta.h"
+#include "fuzz_node.h"
+
+static void put(const char *dir, const char *target, const char *name, const uint8_t *data,
+                size_t len)
+{
+    char path[TS_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, target);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/%s/%s", dir, target, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
+static void cell(delta_builder *b, const char *unit, const char *ind, const char *period,
+                 const char *options, int64_t v)
+{
+    ts_cell c;
+    if (cell_set(&c, unit, ind, period, options, NULL) == TS_OK)
+        delta_add_cell(b, &c, v);
+}
+
+static void delta(const char *dir, const char *name, const fuzz_node *f, const keys_t *signer,
+                  uint64_t seq, bool snapshot, const char *foreign)
+{
+    static const uint8_t zeros[DELTA_HASH_BYTES];
+    delta_builder *b = delta_builder_new(FUZZ_CHILD, f->child.pk, seq, zeros, f->n.catalog->id,
+                                         (uint32_t)f->n.catalog->version, snapshot);
+    delta_add_unit(b, FUZZ_CHILD, "Commune 1", "commune", FUZZ_SELF);
+    delta_add_unit(b, "C1a", "Village a", "village", FUZZ_CHILD);
+    cell(b, FUZZ_CHILD, "COUNSELLING_POINTS", "202406", "", 3);
+    cell(b, "C1a", "PERSONS_MANAGED", "202406", "age_band=30-39,sex=M", 2);
+    cell(b, FUZZ_CHILD, "TARGET_REACHED", "2024", "modality=methadone", 150);
+    if (foreign)
+        cell(b, foreign, "STAFF_TRAINED", "2024", "", 1);
+    uint8_t *out, hash[DELTA_HASH_BYTES];
+    size_t len;
+    delta_finish(b, signer, &out, &len, hash);
+    put(dir, "fuzz_apply", name, out, len);
+    free(out);
+    delta_builder_destroy(&b);
+}
+
+static void hello(const char *dir, const fuzz_node *f)
+{
+    Tiersync__Hello h = TIERSYNC__HELLO__INIT;
+    h.code = FUZZ_CHILD;
+    h.key = (ProtobufCBinaryData){32, (uint8_t *)f->child.pk};
+    h.protocol = DELTA_PROTOCOL;
+    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
+    env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
+    env.hello = &h;
+    uint8_t *out;
+    size_t len;
+    wire_pack(&env, &out, &len);
+    put(dir, "fuzz_apply", "hello", out, len);
+    free(out);
+    Tiersync__Ack ack = TIERSYNC__ACK__INIT;
+    ack.seq = 3;
+    env.msg_case = TIERSYNC__ENVELOPE__MSG_ACK;
+    env.ack = &ack;
+    wire_pack(&env, &out, &len);
+    put(dir, "fuzz_apply", "ack-unexpected", out, len);
+    free(out);
+}
+
+/* Programs for the structured target: any bytes decode, so a few
+ * deterministic pseudo-random ones of different lengths give it a start. */
+static void programs(const char *dir)
+{
+    uint32_t x = 2463534242u;
+    for (int i = 0; i < 6; i++) {
+        uint8_t buf[512];
+        size_t len = 32u << (i % 5);
+        for (size_t k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            buf[k] = (uint8_t)x;
+        }
+        buf[0] = (uint8_t)i; /* 1..6 messages */
+        char name[32];
+        snprintf(name, sizeof name, "program-%d", i);
+        put(dir, "fuzz_apply_signed", name, buf, len);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: fuzz_make_seeds CORPUS_DIR\n");
+        return 2;
+    }
+    fuzz_node *f = fuzz_node_get();
+    hello(argv[1], f);
+    delta(argv[1], "delta-seq1", f, &f->child, 1, false, NULL);
+    delta(argv[1], "snapshot-seq5", f, &f->child, 5, true, NULL);
+    delta(argv[1], "delta-other-signer", f, &f->other, 1, false, NULL);
+    delta(argv[1], "delta-foreign-unit", f, &f->child, 1, false, "D2");
+    programs(argv[1]);
+    return 0;
+}

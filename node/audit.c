@@ -1,0 +1,341 @@
+/* audit.c: walking a child's trail of signed deltas, and pruning it into a
+ * checkpoint (see audit.h). */
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t audit_key(const char *child, uint64_t seq, char *out)
+{
+    size_t n = strlen(child);
+    memcpy(out, child, n);
+    out[n] = '|';
+    ts_put_be64((uint8_t *)out + n + 1, seq);
+    return n + 9;
+}
+
+/* Adds a body's cells to sum (keys as the store writes them). */
+static int add_cells(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e)
+{
+    for (size_t i = 0; i < b->n_cells; i++) {
+        const Tiersync__Cell *pc = b->cells[i];
+        ts_cell c;
+        char key[CELL_KEY_MAX];
+        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, e))
+            return ts_err_wrap(e, "cell %zu", i);
+        size_t n = cell_key(&c, key);
+        if (!cellsum_add(sum, key, n, pc->value))
+            return ts_fail(e, TS_EINPUT, "cell %zu (%s): the sum leaves the 64-bit range", i, key);
+    }
+    return TS_OK;
+}
+
+int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
+                     const uint8_t pk[crypto_sign_PUBLICKEYBYTES], ts_err *e)
+{
+    memset(w, 0, sizeof *w);
+    w->child = child;
+    memcpy(w->pk, pk, sizeof w->pk);
+    cellsum_init(&w->contrib);
+    char key[AUDIT_KEY_MAX];
+    size_t klen = audit_key(child, 0, key) - 8; /* "child|": the checkpoint */
+    MDB_val v;
+    if (store_get(s, txn, DB_AUDIT, key, klen, &v, e) != TS_OK)
+        return TS_OK;
+    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.mv_size, v.mv_data);
+    int rc = TS_OK;
+    if (!b || strcmp(b->origin, child) != 0 || b->prev_hash.len != DELTA_HASH_BYTES || !b->seq)
+        rc = ts_fail(e, TS_EINPUT, "the checkpoint of %s does not decode", child);
+    else if (add_cells(&w->contrib, b, e))
+        rc = ts_err_wrap(e, "the checkpoint of %s", child);
+    if (rc == TS_OK) {
+        w->seq = w->checkpoint_seq = b->seq;
+        memcpy(w->hash, b->prev_hash.data, DELTA_HASH_BYTES);
+    }
+    if (b)
+        tiersync__delta_body__free_unpacked(b, NULL);
+    return rc;
+}
+
+void audit_walk_end(audit_walk *w)
+{
+    cellsum_free(&w->contrib);
+}
+
+/* The chain and identity checks of one decoded body; "" when it holds. */
+static void chain_problem(const audit_walk *w, const Tiersync__DeltaBody *b, uint64_t key_seq,
+                          char *why, size_t whysz)
+{
+    static const uint8_t zeros[DELTA_HASH_BYTES];
+    const uint8_t *want = w->seq ? w->hash : zeros;
+    why[0] = '\0';
+    if (b->seq != key_seq)
+        snprintf(why, whysz, "the body says seq %llu", (unsigned long long)b->seq);
+    else if (strcmp(b->origin, w->child) != 0)
+        snprintf(why, whysz, "the body names origin %.32s", b->origin);
+    else if (b->origin_key.len != sizeof w->pk || memcmp(b->origin_key.data, w->pk, sizeof w->pk))
+        snprintf(why, whysz, "the body names another origin key than the enrolled one");
+    else if (b->snapshot && b->seq <= w->seq)
+        snprintf(why, whysz, "a snapshot does not move past seq %llu", (unsigned long long)w->seq);
+    else if (!b->snapshot && b->seq <= w->seq)
+        snprintf(why, whysz, "goes back: it follows seq %llu", (unsigned long long)w->seq);
+    else if (!b->snapshot && b->seq != w->seq + 1)
+        snprintf(why, whysz, "does not follow seq %llu: seq %llu..%llu missing",
+                 (unsigned long long)w->seq, (unsigned long long)w->seq + 1,
+                 (unsigned long long)b->seq - 1);
+    else if (!b->snapshot && !w->hash_unknown && (b->prev_hash.len != DELTA_HASH_BYTES ||
+                              memcmp(b->prev_hash.data, want, DELTA_HASH_BYTES) != 0))
+        snprintf(why, whysz, "prev_hash is not the hash of %s (the chain is broken)",
+                 w->seq ? "the delta before it" : "nothing (32 zero bytes, for a first delta)");
+}
+
+/* Steps over a delta that cannot be read at all. */
+static int step_over(audit_walk *w, uint64_t key_seq, ts_err *e, const char *why)
+{
+    if (!w->first_seq)
+        w->first_seq = key_seq;
+    w->seq = key_seq;
+    w->deltas++;
+    w->failed++;
+    w->hash_unknown = true;
+    return ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, why);
+}
+
+int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len, ts_err *e)
+{
+    Tiersync__SignedDelta *sd = tiersync__signed_delta__unpack(NULL, len, val);
+    if (!sd)
+        return step_over(w, key_seq, e, "the stored delta does not decode (it was altered)");
+    char why[160] = "";
+    int rc = TS_OK;
+    if (!delta_verify(w->pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
+        snprintf(why, sizeof why, "the signature does not verify with the enrolled key "
+                 "(the stored delta was altered, or signed by another key)");
+    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
+    if (!b) {
+        rc = step_over(w, key_seq, e, why[0] ? why : "the signed body does not decode");
+        tiersync__signed_delta__free_unpacked(sd, NULL);
+        return rc;
+    }
+    if (!why[0])
+        chain_problem(w, b, key_seq, why, sizeof why);
+    if (why[0])
+        rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, why);
+    if (b->snapshot)
+        cellsum_clear(&w->contrib);
+    ts_err ce = {0};
+    if (add_cells(&w->contrib, b, &ce) && rc == TS_OK)
+        rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, ce.msg);
+    if (!w->first_seq)
+        w->first_seq = key_seq;
+    w->seq = key_seq;
+    delta_hash(sd->body.data, sd->body.len, w->hash);
+    w->deltas++;
+    w->failed += rc != TS_OK;
+    w->hash_unknown = rc != TS_OK;
+    tiersync__delta_body__free_unpacked(b, NULL);
+    tiersync__signed_delta__free_unpacked(sd, NULL);
+    return rc;
+}
+
+/* ---- pruning ---------------------------------------------------------- */
+
+typedef struct {
+    node_t *n;
+    ts_err problem; /* the first delta that stopped a child's pruning */
+    size_t pruned;
+} prune_ctx;
+
+typedef struct {
+    char (*codes)[TS_CODE_MAX];
+    size_t n, cap;
+} code_list;
+
+static int list_child(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    code_list *l = ctx;
+    if (k->mv_size >= TS_CODE_MAX || v->mv_size != sizeof(store_child))
+        return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->codes = realloc(l->codes, l->cap * sizeof *l->codes);
+        if (!l->codes)
+            abort();
+    }
+    memcpy(l->codes[l->n], k->mv_data, k->mv_size);
+    l->codes[l->n++][k->mv_size] = '\0';
+    return 0;
+}
+
+typedef struct {
+    size_t prefix_len;
+    uint64_t *seqs;
+    size_t n, cap;
+} seq_list;
+
+static int list_seq(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    (void)v;
+    seq_list *l = ctx;
+    if (k->mv_size != l->prefix_len + 8)
+        return 0; /* the checkpoint */
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->seqs = realloc(l->seqs, l->cap * sizeof *l->seqs);
+        if (!l->seqs)
+            abort();
+    }
+    l->seqs[l->n++] = ts_get_be64((const uint8_t *)k->mv_data + l->prefix_len);
+    return 0;
+}
+
+/* Writes the walk's state as the child's checkpoint. */
+static int put_checkpoint(store_t *s, MDB_txn *txn, const audit_walk *w, ts_err *e)
+{
+    size_t n = cellsum_count(&w->contrib), used = 0;
+    ts_cell *cells = calloc(n ? n : 1, sizeof *cells);
+    Tiersync__Cell *pcs = calloc(n ? n : 1, sizeof *pcs);
+    Tiersync__Cell **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    if (!cells || !pcs || !ptrs)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *key = cellsum_key(&w->contrib, i, &klen);
+        if (cellsum_val(&w->contrib, i) == 0 || cell_parse(key, klen, &cells[used], NULL))
+            continue;
+        tiersync__cell__init(&pcs[used]);
+        pcs[used].unit = cells[used].unit;
+        pcs[used].indicator = cells[used].indicator;
+        pcs[used].period = cells[used].period;
+        pcs[used].options = cells[used].options;
+        pcs[used].value = cellsum_val(&w->contrib, i);
+        ptrs[used] = &pcs[used];
+        used++;
+    }
+    Tiersync__DeltaBody b = TIERSYNC__DELTA_BODY__INIT;
+    b.origin = (char *)w->child;
+    b.seq = w->seq;
+    b.prev_hash = (ProtobufCBinaryData){DELTA_HASH_BYTES, (uint8_t *)w->hash};
+    b.created_ms = ts_now_ms();
+    b.catalog_id = "";
+    b.n_cells = used;
+    b.cells = ptrs;
+    size_t len = tiersync__delta_body__get_packed_size(&b);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        abort();
+    tiersync__delta_body__pack(&b, buf);
+    char key[AUDIT_KEY_MAX];
+    size_t klen = audit_key(w->child, 0, key) - 8;
+    int rc = store_put(s, txn, DB_AUDIT, key, klen, buf, len, e);
+    free(buf), free(ptrs), free(pcs), free(cells);
+    return rc;
+}
+
+/* Walks the first n deltas of l from child's checkpoint into w; returns
+ * how many checked out before the first that does not (described in why). */
+static size_t walk_prefix(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
+                          const store_child *ch, const seq_list *l, size_t n, ts_err *why)
+{
+    if (audit_walk_begin(w, s, txn, child, ch->pk, why) != TS_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char key[AUDIT_KEY_MAX];
+        MDB_val v;
+        if (store_get(s, txn, DB_AUDIT, key, audit_key(child, l->seqs[i], key), &v, why) ||
+            audit_walk_step(w, l->seqs[i], v.mv_data, v.mv_size, why) != TS_OK)
+            return i;
+    }
+    return n;
+}
+
+/* Folds child's oldest deltas beyond the retention into its checkpoint. */
+static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+{
+    store_child ch;
+    if (store_child_get(s, txn, child, &ch) != TS_OK)
+        return TS_OK; /* no key to check its deltas against: keep them */
+    char prefix[TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|", child);
+    seq_list l = {strlen(prefix), NULL, 0, 0};
+    store_scan(s, txn, DB_AUDIT, prefix, list_seq, &l);
+    size_t retain = (size_t)p->n->cfg.audit_retain;
+    size_t fold = l.n > retain ? l.n - retain : 0;
+    if (fold > AUDIT_PRUNE_BATCH)
+        fold = AUDIT_PRUNE_BATCH;
+    if (!fold) {
+        free(l.seqs);
+        return TS_OK;
+    }
+    audit_walk w;
+    ts_err why = {0};
+    size_t good = walk_prefix(&w, s, txn, child, &ch, &l, fold, &why);
+    if (good < fold) { /* fold only what checks out: walk again up to it */
+        if (p->problem.code == TS_OK)
+            ts_fail(&p->problem, TS_EINPUT, "audit: child %s: %s; its trail is kept from there "
+                    "on for 'tiersync verify'", child, why.msg);
+        audit_walk_end(&w);
+        walk_prefix(&w, s, txn, child, &ch, &l, good, &why);
+    }
+    int rc = TS_OK;
+    for (size_t i = 0; i < good && rc == TS_OK; i++) {
+        char key[AUDIT_KEY_MAX];
+        rc = store_del(s, txn, DB_AUDIT, key, audit_key(child, l.seqs[i], key), e);
+        p->pruned++;
+    }
+    if (rc == TS_OK && good)
+        rc = put_checkpoint(s, txn, &w, e);
+    audit_walk_end(&w);
+    free(l.seqs);
+    return rc;
+}
+
+static int prune_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    prune_ctx *p = vctx;
+    memset(&p->problem, 0, sizeof p->problem);
+    p->pruned = 0;
+    code_list l = {0};
+    store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l);
+    int rc = TS_OK;
+    for (size_t i = 0; i < l.n && rc == TS_OK; i++)
+        rc = prune_child(p, s, txn, l.codes[i], e);
+    free(l.codes);
+    return rc;
+}
+
+/* True when some child keeps more deltas than retain (a read, so the
+ * daemon's regular call costs no write transaction when nothing is due). */
+static bool prune_due(store_t *s, size_t retain)
+{
+    MDB_txn *txn;
+    if (store_read_begin(s, &txn, NULL) != TS_OK)
+        return true; /* let the write report it */
+    code_list l = {0};
+    store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l);
+    bool due = false;
+    for (size_t i = 0; i < l.n && !due; i++) {
+        char prefix[TS_CODE_MAX + 2];
+        snprintf(prefix, sizeof prefix, "%s|", l.codes[i]);
+        seq_list q = {strlen(prefix), NULL, 0, 0};
+        store_scan(s, txn, DB_AUDIT, prefix, list_seq, &q);
+        due = q.n > retain;
+        free(q.seqs);
+    }
+    free(l.codes);
+    store_read_end(txn);
+    return due;
+}
+
+int audit_prune(node_t *n, ts_err *e)
+{
+    if (n->cfg.audit_retain <= 0 || !prune_due(n->store, (size_t)n->cfg.audit_retain))
+        return TS_OK;
+    prune_ctx p = {n, {0}, 0};
+    if (store_write(n->store, prune_txn, &p, e))
+        return ts_err_wrap(e, "audit: pruning the trail of signed deltas");
+    if (p.problem.code != TS_OK)
+        return ts_fail(e, p.problem.code, "%s", p.problem.msg);
+    return TS_OK;
+}

@@ -1,0 +1,407 @@
+/* verify.c: the checks of `tiersync verify` (see verify.h): each child's
+ * chain of signed deltas, its contribution, and the rolled-up totals. */
+#include "verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+
+typedef struct {
+    node_t *n;
+    store_t *s;
+    MDB_txn *txn;
+    const char *unit; /* scope: NULL for everything */
+    verify_report_fn report;
+    void *ctx;
+    verify_summary *sum;
+} verify_ctx;
+
+static void say(verify_ctx *v, bool problem, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(verify_ctx *v, bool problem, const char *fmt, ...)
+{
+    char line[TS_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (problem)
+        v->sum->problems++;
+    if (v->report)
+        v->report(v->ctx, problem, line);
+}
+
+/* ---- the unit tree ---------------------------------------------------- */
+
+/* True when code is unit or below it (its parents lead to unit). */
+static bool within(verify_ctx *v, const char *code, const char *unit)
+{
+    char cur[TS_CODE_MAX];
+    snprintf(cur, sizeof cur, "%s", code);
+    for (int depth = 0; depth <= STORE_MAX_DEPTH; depth++) {
+        if (!strcmp(cur, unit))
+            return true;
+        store_unit u;
+        if (!strcmp(cur, store_self_code(v->s)) || store_unit_get(v->s, v->txn, cur, &u) ||
+            !u.parent[0])
+            return false;
+        snprintf(cur, sizeof cur, "%s", u.parent);
+    }
+    return false;
+}
+
+static bool in_scope(verify_ctx *v, const char *code)
+{
+    return !v->unit || within(v, code, v->unit);
+}
+
+/* A unit whose parents never reach a root loops: rolling up through it
+ * adds a change to the same totals over and over. */
+static int check_loop(const MDB_val *k, const MDB_val *val, void *vctx)
+{
+    verify_ctx *v = vctx;
+    if (k->mv_size >= TS_CODE_MAX || val->mv_size != sizeof(store_unit))
+        return 0;
+    char code[TS_CODE_MAX], cur[TS_CODE_MAX];
+    memcpy(code, k->mv_data, k->mv_size);
+    code[k->mv_size] = '\0';
+    snprintf(cur, sizeof cur, "%s", code);
+    for (int depth = 0; depth <= STORE_MAX_DEPTH; depth++) {
+        store_unit u;
+        if (!strcmp(cur, store_self_code(v->s)) || store_unit_get(v->s, v->txn, cur, &u) ||
+            !u.parent[0])
+            return 0;
+        snprintf(cur, sizeof cur, "%s", u.parent);
+    }
+    if (in_scope(v, code))
+        say(v, true, "unit %s: its chain of parents never reaches %s (it loops, through %s): "
+            "totals rolled up through it count a change more than once", code,
+            store_self_code(v->s), cur);
+    return 0;
+}
+
+/* ---- each child's trail ----------------------------------------------- */
+
+typedef struct {
+    size_t prefix_len;
+    audit_walk *w;
+    verify_ctx *v;
+} trail_ctx;
+
+static int trail_one(const MDB_val *k, const MDB_val *val, void *vctx)
+{
+    trail_ctx *t = vctx;
+    if (k->mv_size == t->prefix_len)
+        return 0; /* the checkpoint, read by audit_walk_begin */
+    if (k->mv_size != t->prefix_len + 8) {
+        say(t->v, true, "child %s: a key of its trail is malformed (%zu bytes)", t->w->child,
+            k->mv_size);
+        return 0;
+    }
+    uint64_t seq = ts_get_be64((const uint8_t *)k->mv_data + t->prefix_len);
+    ts_err e = {0};
+    if (audit_walk_step(t->w, seq, val->mv_data, val->mv_size, &e) != TS_OK)
+        say(t->v, true, "child %s %s", t->w->child, e.msg);
+    return 0;
+}
+
+typedef struct {
+    size_t prefix_len;
+    const cellsum *want;
+    cellsum seen;
+    verify_ctx *v;
+    const char *child;
+    size_t cells;
+    const char *caveat; /* when some deltas failed their check */
+} contrib_ctx;
+
+static int contrib_one(const MDB_val *k, const MDB_val *val, void *vctx)
+{
+    contrib_ctx *c = vctx;
+    const char *key = (const char *)k->mv_data + c->prefix_len;
+    size_t klen = k->mv_size - c->prefix_len;
+    int64_t found = 0;
+    if (val->mv_size == sizeof found)
+        memcpy(&found, val->mv_data, sizeof found);
+    else
+        say(c->v, true, "child %s contribution %.*s: the stored value is malformed", c->child,
+            (int)klen, key);
+    int64_t want = cellsum_get(c->want, key, klen);
+    cellsum_add(&c->seen, key, klen, 1);
+    c->cells++;
+    if (found != want)
+        say(c->v, true, "child %s contribution %.*s: expected %lld (the sum of its signed "
+            "deltas%s), found %lld", c->child, (int)klen, key, (long long)want, c->caveat,
+            (long long)found);
+    return 0;
+}
+
+/* Compares the walk's sum with what table contrib holds for the child. */
+static void check_contribution(verify_ctx *v, const audit_walk *w)
+{
+    char prefix[TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|", w->child);
+    contrib_ctx c = {.prefix_len = strlen(prefix), .want = &w->contrib, .v = v, .child = w->child,
+                     .caveat = w->failed ? ", as stored: see the deltas named above" : ""};
+    cellsum_init(&c.seen);
+    size_t before = v->sum->problems;
+    store_scan(v->s, v->txn, DB_CONTRIB, prefix, contrib_one, &c);
+    for (size_t i = 0; i < cellsum_count(&w->contrib); i++) {
+        size_t klen;
+        const char *key = cellsum_key(&w->contrib, i, &klen);
+        int64_t want = cellsum_val(&w->contrib, i);
+        if (want != 0 && cellsum_get(&c.seen, key, klen) == 0)
+            say(v, true, "child %s contribution %.*s: expected %lld (the sum of its signed "
+                "deltas%s), found 0 (absent)", w->child, (int)klen, key, (long long)want,
+                c.caveat);
+    }
+    if (v->sum->problems == before)
+        say(v, false, "child %s: its contribution (%zu cells) equals the sum of its signed deltas",
+            w->child, c.cells);
+    cellsum_free(&c.seen);
+}
+
+static void check_child(verify_ctx *v, const char *child, const store_child *ch)
+{
+    audit_walk w;
+    ts_err e = {0};
+    size_t before = v->sum->problems;
+    if (audit_walk_begin(&w, v->s, v->txn, child, ch->pk, &e) != TS_OK)
+        say(v, true, "child %s: %s", child, e.msg);
+    char prefix[TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|", child);
+    trail_ctx t = {strlen(prefix), &w, v};
+    store_scan(v->s, v->txn, DB_AUDIT, prefix, trail_one, &t);
+    v->sum->children++;
+    v->sum->deltas += w.deltas;
+    if (w.seq != ch->last_seq)
+        say(v, true, "child %s: its trail ends at seq %llu, but its record says seq %llu was "
+            "applied last (last_seq)", child, (unsigned long long)w.seq,
+            (unsigned long long)ch->last_seq);
+    else if (!w.hash_unknown && memcmp(w.hash, ch->last_hash, sizeof w.hash) != 0)
+        say(v, true, "child %s: the hash of seq %llu in its trail differs from its record "
+            "(last_hash)", child, (unsigned long long)w.seq);
+    bool clean = v->sum->problems == before;
+    char pruned[200] = "";
+    if (w.checkpoint_seq)
+        snprintf(pruned, sizeof pruned, "; seq 1..%llu were pruned (audit.retain_deltas): "
+                 "their sum is this node's checkpoint at seq %llu, not signed",
+                 (unsigned long long)w.checkpoint_seq, (unsigned long long)w.checkpoint_seq);
+    if (!w.deltas && !w.checkpoint_seq)
+        say(v, false, "child %s: nothing applied yet", child);
+    else if (!w.deltas)
+        say(v, false, "child %s: no signed delta retained%s", child, pruned);
+    else {
+        char how[80];
+        if (clean)
+            snprintf(how, sizeof how, "chain unbroken, ends at the recorded seq and hash");
+        else if (w.failed)
+            snprintf(how, sizeof how, "%zu failing (named above)", w.failed);
+        else
+            snprintf(how, sizeof how, "the chain does not hold (see above)");
+        say(v, false, "child %s: seq %llu..%llu checked: %zu signed deltas, %s%s", child,
+            (unsigned long long)w.first_seq, (unsigned long long)w.seq, w.deltas, how, pruned);
+    }
+    check_contribution(v, &w);
+    audit_walk_end(&w);
+}
+
+typedef struct {
+    verify_ctx *v;
+    const char *only; /* NULL: every child */
+} children_ctx;
+
+static int child_one(const MDB_val *k, const MDB_val *val, void *vctx)
+{
+    children_ctx *c = vctx;
+    store_child ch;
+    char code[TS_CODE_MAX];
+    if (k->mv_size >= TS_CODE_MAX || val->mv_size != sizeof ch)
+        return 0;
+    memcpy(code, k->mv_data, k->mv_size);
+    code[k->mv_size] = '\0';
+    memcpy(&ch, val->mv_data, sizeof ch);
+    if (!c->only || !strcmp(c->only, code))
+        check_child(c->v, code, &ch);
+    return 0;
+}
+
+/* ---- the totals ------------------------------------------------------- */
+
+typedef struct {
+    verify_ctx *v;
+    cellsum want;
+    size_t sources, own;
+    char last_source[TS_CODE_MAX];
+} rollup_ctx;
+
+/* want[c and each ancestor held here] += d, as store_apply_cell does. */
+static void roll_up(rollup_ctx *r, const ts_cell *c, int64_t d)
+{
+    ts_cell up = *c;
+    for (int depth = 0; depth < STORE_MAX_DEPTH; depth++) {
+        char key[CELL_KEY_MAX];
+        size_t n = cell_key(&up, key);
+        if (!cellsum_add(&r->want, key, n, d))
+            say(r->v, true, "total %s: the roll-up leaves the 64-bit range", key);
+        store_unit u;
+        if (store_unit_get(r->v->s, r->v->txn, up.unit, &u) != TS_OK || !u.parent[0] ||
+            !strcmp(up.unit, store_self_code(r->v->s)))
+            return;
+        snprintf(up.unit, sizeof up.unit, "%s", u.parent);
+    }
+}
+
+static int add_source(rollup_ctx *r, const char *what, const MDB_val *k, const MDB_val *val,
+                      size_t skip)
+{
+    ts_cell c;
+    int64_t d;
+    ts_err e = {0};
+    const char *key = (const char *)k->mv_data + skip;
+    size_t klen = k->mv_size - skip;
+    if (val->mv_size != sizeof d || cell_parse(key, klen, &c, &e) != TS_OK) {
+        say(r->v, true, "%s %.*s: malformed entry, left out of the roll-up", what,
+            (int)k->mv_size, (const char *)k->mv_data);
+        return 0;
+    }
+    memcpy(&d, val->mv_data, sizeof d);
+    roll_up(r, &c, d);
+    return 0;
+}
+
+static int local_one(const MDB_val *k, const MDB_val *val, void *vctx)
+{
+    rollup_ctx *r = vctx;
+    r->own++;
+    return add_source(r, "own value", k, val, 0);
+}
+
+static int contrib_source(const MDB_val *k, const MDB_val *val, void *vctx)
+{
+    rollup_ctx *r = vctx;
+    const char *bar = memchr(k->mv_data, '|', k->mv_size);
+    size_t slen = bar ? (size_t)(bar - (const char *)k->mv_data) : 0;
+    if (!bar || slen >= TS_CODE_MAX)
+        return add_source(r, "contribution", k, val, k->mv_size); /* reports it */
+    if (strlen(r->last_source) != slen || memcmp(r->last_source, k->mv_data, slen)) {
+        memcpy(r->last_source, k->mv_data, slen);
+        r->last_source[slen] = '\0';
+        r->sources++;
+        store_child ch;
+        if (store_child_get(r->v->s, r->v->txn, r->last_source, &ch) != TS_OK)
+            say(r->v, false, "%s is no longer enrolled: its contribution stays counted with no "
+                "key left to check it against", r->last_source);
+    }
+    return add_source(r, "contribution", k, val, slen + 1);
+}
+
+typedef struct {
+    rollup_ctx *r;
+    cellsum seen;
+} totals_ctx;
+
+static int total_one(const MDB_val *k, const MDB_val *val, void *vctx)
+{
+    totals_ctx *t = vctx;
+    verify_ctx *v = t->r->v;
+    ts_cell c;
+    ts_err e = {0};
+    int64_t found = 0;
+    if (cell_parse(k->mv_data, k->mv_size, &c, &e) != TS_OK || val->mv_size != sizeof found) {
+        say(v, true, "total %.*s: malformed entry", (int)k->mv_size, (const char *)k->mv_data);
+        return 0;
+    }
+    memcpy(&found, val->mv_data, sizeof found);
+    cellsum_add(&t->seen, k->mv_data, k->mv_size, 1);
+    if (!in_scope(v, c.unit))
+        return 0;
+    v->sum->cells++;
+    int64_t want = cellsum_get(&t->r->want, k->mv_data, k->mv_size);
+    if (found != want)
+        say(v, true, "total %.*s: expected %lld (the roll-up of own values and children's "
+            "contributions), found %lld", (int)k->mv_size, (const char *)k->mv_data,
+            (long long)want, (long long)found);
+    return 0;
+}
+
+static void check_totals(verify_ctx *v)
+{
+    rollup_ctx r = {.v = v};
+    cellsum_init(&r.want);
+    size_t before = v->sum->problems;
+    store_scan(v->s, v->txn, DB_LOCAL, NULL, local_one, &r);
+    store_scan(v->s, v->txn, DB_CONTRIB, NULL, contrib_source, &r);
+    totals_ctx t = {.r = &r};
+    cellsum_init(&t.seen);
+    store_scan(v->s, v->txn, DB_TOTALS, NULL, total_one, &t);
+    for (size_t i = 0; i < cellsum_count(&r.want); i++) {
+        size_t klen;
+        const char *key = cellsum_key(&r.want, i, &klen);
+        int64_t want = cellsum_val(&r.want, i);
+        ts_cell c;
+        if (want == 0 || cellsum_get(&t.seen, key, klen) != 0 ||
+            cell_parse(key, klen, &c, NULL) != TS_OK || !in_scope(v, c.unit))
+            continue;
+        v->sum->cells++;
+        say(v, true, "total %.*s: expected %lld (the roll-up of own values and children's "
+            "contributions), found 0 (absent)", (int)klen, key, (long long)want);
+    }
+    if (v->sum->problems == before)
+        say(v, false, "totals: %zu cells%s%s equal the roll-up of %zu own values and the "
+            "contributions of %zu children", v->sum->cells, v->unit ? " of " : "",
+            v->unit ? v->unit : "", r.own, r.sources);
+    cellsum_free(&t.seen);
+    cellsum_free(&r.want);
+}
+
+/* ---- entry ------------------------------------------------------------ */
+
+/* The direct child whose subtree holds unit ("" when it is this node). */
+static int child_of(verify_ctx *v, const char *unit, char *child, ts_err *e)
+{
+    child[0] = '\0';
+    if (!strcmp(unit, store_self_code(v->s)))
+        return TS_OK;
+    store_child ch;
+    store_unit u;
+    if (store_child_get(v->s, v->txn, unit, &ch) == TS_OK) {
+        snprintf(child, TS_CODE_MAX, "%s", unit);
+        return TS_OK;
+    }
+    if (store_unit_get(v->s, v->txn, unit, &u) == TS_OK && u.via[0]) {
+        snprintf(child, TS_CODE_MAX, "%s", u.via);
+        return TS_OK;
+    }
+    return ts_fail(e, TS_EINPUT, "unit %s is not known to node %s: give this node's code, a "
+                   "child's, or a unit below one ('tiersync totals' lists them)", unit,
+                   store_self_code(v->s));
+}
+
+int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
+                verify_summary *sum, ts_err *e)
+{
+    memset(sum, 0, sizeof *sum);
+    verify_ctx v = {n, n->store, NULL, NULL, report, ctx, sum};
+    if (unit && !ts_code_valid(unit))
+        return ts_fail(e, TS_EINPUT, "'%s' is not a valid org-unit code", unit);
+    if (store_read_begin(n->store, &v.txn, e))
+        return e->code;
+    char child[TS_CODE_MAX];
+    int rc = unit ? child_of(&v, unit, child, e) : TS_OK;
+    if (rc == TS_OK) {
+        if (unit && !strcmp(unit, store_self_code(n->store)))
+            unit = NULL;
+        v.unit = unit;
+        children_ctx cc = {&v, unit ? child : NULL};
+        store_scan(v.s, v.txn, DB_CHILDREN, NULL, child_one, &cc);
+        store_scan(v.s, v.txn, DB_UNITS, NULL, check_loop, &v);
+        check_totals(&v);
+    }
+    store_read_end(v.txn);
+    return rc;
+}

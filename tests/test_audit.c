@@ -1,0 +1,374 @@
+/* test_audit.c: the audit trail (audit.c) and `tiersync verify`'s checks
+ * (verify.c) on a real store fed through apply_message: an honest store
+ * verifies; an altered total, contribution or stored delta is found and
+ * named; retention folds old deltas into a checkpoint that still verifies
+ * and never folds an altered one. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "audit.h"
+#include "verify.h"
+
+#define SELF "34"
+#define CHILD "341"
+
+typedef struct {
+    char dir[512];
+    node_t n;
+    keys_t child;
+    uint64_t seq;
+    uint8_t hash[DELTA_HASH_BYTES];
+    char lines[64][TS_ERR_MSG_MAX];
+    int nlines;
+    verify_summary sum;
+} fixture;
+
+static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    fixture *f = ctx;
+    store_child ch = {0};
+    store_unit self = {0}, child = {0};
+    memcpy(ch.pk, f->child.pk, sizeof ch.pk);
+    snprintf(child.parent, sizeof child.parent, SELF);
+    snprintf(child.via, sizeof child.via, CHILD);
+    if (store_unit_put(s, txn, SELF, &self, e) || store_unit_put(s, txn, CHILD, &child, e))
+        return e->code;
+    return store_child_put(s, txn, CHILD, &ch, e);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "%s", tu_tmpdir("audit"));
+    ts_config cfg;
+    ts_err e = {0};
+    config_defaults(&cfg, f->dir);
+    assert_int_equal(config_set(&cfg, "node", "code", SELF, &e), TS_OK);
+    assert_int_equal(config_set(&cfg, "node", "catalog", tu_catalog_path(), &e), TS_OK);
+    assert_int_equal(config_write(&cfg, &e), TS_OK);
+    assert_int_equal(node_open(&f->n, f->dir, 0, &e), TS_OK);
+    crypto_sign_keypair(f->child.pk, f->child.sk);
+    assert_int_equal(store_write(f->n.store, enrol, f, &e), TS_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    node_close(&f->n);
+    tu_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Sends the child's next delta (or snapshot) with one cell at unit
+ * 34101 (announced under the child) and one at the child itself. */
+static void send(fixture *f, bool snapshot, int64_t points, int64_t staff)
+{
+    uint64_t seq = f->seq + 1;
+    delta_builder *b = delta_builder_new(CHILD, f->child.pk, seq, f->hash, f->n.catalog->id,
+                                         (uint32_t)f->n.catalog->version, snapshot);
+    delta_add_unit(b, CHILD, "District 1", "district", "");
+    delta_add_unit(b, "34101", "Commune 1", "commune", CHILD);
+    ts_cell c;
+    assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL), TS_OK);
+    delta_add_cell(b, &c, points);
+    assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+    delta_add_cell(b, &c, staff);
+    uint8_t *msg;
+    size_t len;
+    delta_finish(b, &f->child, &msg, &len, f->hash);
+    delta_builder_destroy(&b);
+    apply_reply r;
+    ts_err e = {0};
+    assert_int_equal(apply_message(&f->n, CHILD, msg, len, &r, &e), TS_OK);
+    assert_int_equal(r.kind, TIERSYNC__ENVELOPE__MSG_ACK);
+    assert_int_equal(r.seq, seq);
+    f->seq = seq;
+    free(msg);
+}
+
+static void collect(void *ctx, bool problem, const char *line)
+{
+    fixture *f = ctx;
+    if (f->nlines < 64)
+        snprintf(f->lines[f->nlines++], TS_ERR_MSG_MAX, "%s%s", problem ? "PROBLEM " : "", line);
+}
+
+static void run_verify(fixture *f, const char *unit)
+{
+    ts_err e = {0};
+    f->nlines = 0;
+    assert_int_equal(verify_node(&f->n, unit, collect, f, &f->sum, &e), TS_OK);
+}
+
+/* True when some line holds every one of the (NULL-ended) fragments. */
+static bool said(const fixture *f, ...)
+{
+    for (int i = 0; i < f->nlines; i++) {
+        va_list ap;
+        va_start(ap, f);
+        bool all = true;
+        for (const char *frag; (frag = va_arg(ap, const char *));)
+            all = all && strstr(f->lines[i], frag);
+        va_end(ap);
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+typedef struct {
+    store_db db;
+    char key[AUDIT_KEY_MAX + CELL_KEY_MAX];
+    size_t klen;
+    int64_t value;
+    size_t flip; /* audit: byte of the value to flip */
+} tamper_ctx;
+
+static int put_i64(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    tamper_ctx *t = ctx;
+    return store_put(s, txn, t->db, t->key, t->klen, &t->value, sizeof t->value, e);
+}
+
+static int drop_entry(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    tamper_ctx *t = ctx;
+    return store_del(s, txn, DB_AUDIT, t->key, t->klen, e);
+}
+
+static int flip_byte(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    tamper_ctx *t = ctx;
+    MDB_val v;
+    if (store_get(s, txn, DB_AUDIT, t->key, t->klen, &v, e) != TS_OK)
+        return ts_fail(e, TS_EINPUT, "no such audit entry");
+    uint8_t *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[t->flip % v.mv_size] ^= 0x01;
+    int rc = store_put(s, txn, DB_AUDIT, t->key, t->klen, copy, v.mv_size, e);
+    free(copy);
+    return rc;
+}
+
+static void tamper_i64(fixture *f, store_db db, const char *key, int64_t v)
+{
+    tamper_ctx t = {.db = db, .value = v};
+    t.klen = (size_t)snprintf(t.key, sizeof t.key, "%s", key);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, put_i64, &t, &e), TS_OK);
+}
+
+static void tamper_delta(fixture *f, uint64_t seq, size_t byte)
+{
+    tamper_ctx t = {.flip = byte};
+    t.klen = audit_key(CHILD, seq, t.key);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, flip_byte, &t, &e), TS_OK);
+}
+
+static void honest_store_verifies(void **state)
+{
+    fixture *f = *state;
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: nothing applied yet", NULL));
+    send(f, false, 3, 1);
+    send(f, false, 2, 1);
+    send(f, false, -1, 0);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_int_equal(f->sum.deltas, 3);
+    assert_int_equal(f->sum.children, 1);
+    assert_true(said(f, "child 341: seq 1..3 checked: 3 signed deltas", NULL));
+    assert_true(said(f, "child 341: its contribution (2 cells) equals", NULL));
+    /* 34101, 341 and 34 for the points; 341 and 34 for the staff */
+    assert_int_equal(f->sum.cells, 5);
+}
+
+static void altered_total_is_named(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 3, 1);
+    tamper_i64(f, DB_TOTALS, "341|COUNSELLING_POINTS|202406|", 9);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 1);
+    assert_true(said(f, "PROBLEM total 341|COUNSELLING_POINTS|202406|: expected 3", "found 9",
+                     NULL));
+    /* a total that should not exist at all */
+    tamper_i64(f, DB_TOTALS, "341|COUNSELLING_POINTS|202407|", 4);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM total 341|COUNSELLING_POINTS|202407|: expected 0", "found 4",
+                     NULL));
+    /* --unit limits the totals to the unit and below: 34101 is not affected */
+    run_verify(f, "34101");
+    assert_int_equal(f->sum.problems, 0);
+    run_verify(f, CHILD);
+    assert_int_equal(f->sum.problems, 2);
+}
+
+static void altered_contribution_is_named(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 3, 1);
+    send(f, false, 1, 1);
+    tamper_i64(f, DB_CONTRIB, "341|34101|COUNSELLING_POINTS|202406|", 5);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341 contribution 34101|COUNSELLING_POINTS|202406|: "
+                        "expected 4 (the sum of its signed deltas), found 5", NULL));
+    /* the totals still equal the roll-up of what contrib holds, so the
+     * contribution is the one finding, and the roll-up differs from totals */
+    assert_true(said(f, "PROBLEM total 34101|COUNSELLING_POINTS|202406|: expected 5", "found 4",
+                     NULL));
+}
+
+static void altered_delta_is_named(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 3, 1);
+    send(f, false, 2, 1);
+    send(f, false, 1, 1);
+    tamper_delta(f, 2, 200);
+    run_verify(f, NULL);
+    assert_true(f->sum.problems >= 1);
+    assert_true(said(f, "PROBLEM child 341 seq 2:", NULL));
+    assert_false(said(f, "PROBLEM child 341 seq 1:", NULL));
+    assert_false(said(f, "PROBLEM child 341 seq 3:", NULL));
+    tamper_delta(f, 2, 200); /* as it was again */
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    /* a delta taken out of the trail breaks the chain at the next one */
+    tamper_ctx t = {0};
+    t.klen = audit_key(CHILD, 2, t.key);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, drop_entry, &t, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341 seq 3: does not follow seq 1: seq 2..2 missing", NULL));
+    assert_true(said(f, "PROBLEM child 341 contribution 34101|COUNSELLING_POINTS|202406|: "
+                        "expected 4", "found 6", NULL));
+}
+
+static void retention_keeps_a_checkpoint(void **state)
+{
+    fixture *f = *state;
+    f->n.cfg.audit_retain = 2;
+    for (int i = 1; i <= 5; i++)
+        send(f, false, i, 1);
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    MDB_txn *txn;
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT), 3); /* 2 deltas + checkpoint */
+    store_read_end(txn);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_int_equal(f->sum.deltas, 2);
+    assert_true(said(f, "child 341: seq 4..5 checked", "seq 1..3 were pruned", NULL));
+    /* pruning again changes nothing; a later delta moves the checkpoint on */
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    send(f, false, 6, 1);
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 5..6 checked", NULL));
+    /* the checkpoint is as checkable as the rest: alter the contribution */
+    tamper_i64(f, DB_CONTRIB, "341|341|STAFF_TRAINED|2024|", 7);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341 contribution 341|STAFF_TRAINED|2024|: expected 6",
+                     "found 7", NULL));
+}
+
+static void retention_never_folds_an_altered_delta(void **state)
+{
+    fixture *f = *state;
+    f->n.cfg.audit_retain = 1;
+    for (int i = 1; i <= 4; i++)
+        send(f, false, 1, 1);
+    tamper_delta(f, 3, 150);
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_EINPUT);
+    assert_non_null(strstr(e.msg, "child 341: seq 3:"));
+    run_verify(f, NULL);
+    /* seq 1..2 folded, 3 (altered) and 4 kept: verify still names seq 3,
+     * and only seq 3 */
+    assert_true(said(f, "PROBLEM child 341 seq 3:", NULL));
+    assert_false(said(f, "PROBLEM child 341 seq 4:", NULL));
+    assert_true(said(f, "child 341: seq 3..4 checked: 2 signed deltas, 1 failing", "seq 1..2 "
+                     "were pruned", NULL));
+    assert_int_equal(f->sum.deltas, 2);
+}
+
+static void snapshot_restarts_the_contribution(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 3, 1);
+    send(f, false, 2, 1);
+    send(f, true, 10, 4); /* the child's whole contribution now */
+    send(f, false, 1, 0);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    MDB_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    const char *k = "341|34101|COUNSELLING_POINTS|202406|";
+    assert_int_equal(store_get_i64(f->n.store, txn, DB_CONTRIB, k, strlen(k)), 11);
+    k = "34|STAFF_TRAINED|2024|";
+    assert_int_equal(store_get_i64(f->n.store, txn, DB_TOTALS, k, strlen(k)), 4);
+    store_read_end(txn);
+    /* folding across the snapshot keeps the checkpoint right */
+    f->n.cfg.audit_retain = 1;
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 4..4 checked", NULL));
+}
+
+static void unknown_unit_is_refused(void **state)
+{
+    fixture *f = *state;
+    verify_summary sum;
+    ts_err e = {0};
+    assert_int_equal(verify_node(&f->n, "99999", NULL, NULL, &sum, &e), TS_EINPUT);
+    assert_non_null(strstr(e.msg, "unit 99999 is not known"));
+    assert_int_equal(verify_node(&f->n, "bad|code", NULL, NULL, &sum, &e), TS_EINPUT);
+}
+
+static void retain_setting_round_trips(void **state)
+{
+    (void)state;
+    ts_config c, back;
+    ts_err e = {0};
+    char *dir = tu_tmpdir("audit-conf");
+    config_defaults(&c, dir);
+    assert_int_equal(c.audit_retain, 0);
+    assert_int_equal(config_set(&c, "node", "code", "34", &e), TS_OK);
+    assert_int_equal(config_set(&c, "audit", "retain_deltas", "500", &e), TS_OK);
+    assert_int_equal(config_set(&c, "audit", "retain_deltas", "-1", &e), TS_EINPUT);
+    assert_non_null(strstr(e.msg, "audit.retain_deltas"));
+    assert_int_equal(config_write(&c, &e), TS_OK);
+    assert_int_equal(config_load(&back, dir, &e), TS_OK);
+    assert_int_equal(back.audit_retain, 500);
+    tu_rmrf(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(honest_store_verifies, setup, teardown),
+        cmocka_unit_test_setup_teardown(altered_total_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(altered_contribution_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(altered_delta_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(retention_keeps_a_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(retention_never_folds_an_altered_delta, setup, teardown),
+        cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_unit_is_refused, setup, teardown),
+        cmocka_unit_test(retain_setting_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
