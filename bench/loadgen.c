@@ -37,12 +37,13 @@ static void usage(void)
           "       loadgen run --keys FILE --parent ENDPOINT --parent-key PUBKEY [...]\n"
           "         [--children N] [--cells K] [--distinct D] [--window W] [--rate R]\n"
           "         [--count C] [--duration S] [--drain S] [--connect-timeout S]\n"
-          "         [--catalog PATH] [--expect FILE] [--watch DIR]\n"
+          "         [--catalog PATH] [--expect FILE] [--watch DIR] [--connect-wave N]\n"
           "--cells: cells per delta (1); --distinct: cells per child rotated through (1000);\n"
           "--window: deltas in flight per child (8); --rate: deltas/s in all, 0 = as fast as\n"
           "acks allow (0); --count: deltas in all (10000); --duration: seconds of sending\n"
           "(10); --expect: write what was applied, as 'UNIT INDICATOR PERIOD OPTIONS VALUE'\n"
-          "lines; --watch: time until that node's store holds every change exactly.\n",
+          "lines; --watch: time until that node's store holds every change exactly;\n"
+          "--connect-wave: children dialling at once, each wave welcomed first (100).\n",
           stderr);
 }
 
@@ -140,10 +141,11 @@ static int parse_run(lg_t *g, int argc, char **argv, ts_err *e)
         {"window", 1, 0, 'w'}, {"rate", 1, 0, 'r'},     {"count", 1, 0, 'C'},
         {"duration", 1, 0, 't'}, {"drain", 1, 0, 'T'}, {"connect-timeout", 1, 0, 'x'},
         {"catalog", 1, 0, 'g'}, {"expect", 1, 0, 'e'},  {"watch", 1, 0, 'W'},
+        {"connect-wave", 1, 0, 'v'},
         {0, 0, 0, 0}};
     lg_opts *o = &g->opt;
     *o = (lg_opts){.cells = 1, .distinct = 1000, .window = 8, .count = 10000, .duration_s = 10,
-                   .drain_s = 30, .connect_s = 60};
+                   .drain_s = 30, .connect_s = 60, .wave = 100};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         lg_parent *p = g->nparents ? &g->parents[g->nparents - 1] : NULL;
@@ -178,6 +180,7 @@ static int parse_run(lg_t *g, int argc, char **argv, ts_err *e)
         case 'g': o->catalog = optarg; break;
         case 'e': o->expect = optarg; break;
         case 'W': o->watch = optarg; break;
+        case 'v': o->wave = atoi(optarg); break;
         default: usage(); return ts_fail(e, TS_EINPUT, "unknown option");
         }
     }
@@ -188,14 +191,15 @@ static int parse_run(lg_t *g, int argc, char **argv, ts_err *e)
     if (!g->nparents)
         return ts_fail(e, TS_EINPUT, "give at least one --keys FILE --parent EP --parent-key K");
     if (o->cells < 1 || o->distinct < o->cells || o->window < 1 || o->count < 1 ||
-        o->count > LG_MAX_DELTAS || o->rate < 0 || o->duration_s <= 0 || o->drain_s <= 0)
+        o->count > LG_MAX_DELTAS || o->rate < 0 || o->duration_s <= 0 || o->drain_s <= 0 ||
+        o->wave < 1)
         return ts_fail(e, TS_EINPUT, "need 1 <= cells <= distinct, window >= 1, "
-                       "1 <= count <= %d, rate >= 0, duration and drain > 0", LG_MAX_DELTAS);
+                       "1 <= count <= %d, rate >= 0, duration and drain > 0, connect-wave >= 1",
+                       LG_MAX_DELTAS);
     return TS_OK;
 }
 
-/* Opens every child's DEALER and queues its Hello (sent once connected). */
-static int connect_all(lg_t *g, ts_err *e)
+static void zmq_start(lg_t *g)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -204,7 +208,12 @@ static int connect_all(lg_t *g, ts_err *e)
     }
     g->zctx = zmq_ctx_new();
     zmq_ctx_set(g->zctx, ZMQ_MAX_SOCKETS, g->nkids + 16);
-    for (int i = 0; i < g->nkids; i++) {
+}
+
+/* Opens children [from, to)'s DEALERs and queues their Hello (sent once connected). */
+static int connect_range(lg_t *g, int from, int to, ts_err *e)
+{
+    for (int i = from; i < to; i++) {
         lg_child *c = &g->kids[i];
         const lg_parent *p = &g->parents[c->parent];
         char server[KEYS_Z85_LEN], pub[KEYS_Z85_LEN], sec[KEYS_Z85_LEN];
@@ -225,6 +234,24 @@ static int connect_all(lg_t *g, ts_err *e)
         lg_send_hello(c);
     }
     return TS_OK;
+}
+
+/* Connects every child, --connect-wave at a time, each wave welcomed before
+ * the next dials: a parent authenticates handshakes one by one, and libzmq
+ * drops one that waits longer than its handshake interval (30 s). */
+static int connect_all(lg_t *g, ts_err *e)
+{
+    int64_t t0 = ts_mono_ms(), deadline = t0 + (int64_t)(g->opt.connect_s * 1000);
+    int rc = TS_OK;
+    zmq_start(g);
+    for (int from = 0; rc == TS_OK && from < g->nkids; from += g->opt.wave) {
+        int to = from + g->opt.wave < g->nkids ? from + g->opt.wave : g->nkids;
+        rc = connect_range(g, from, to, e);
+        if (rc == TS_OK)
+            rc = lg_welcome(g, from, to, deadline, e);
+    }
+    g->st.connect_ms = (double)(ts_mono_ms() - t0);
+    return rc;
 }
 
 static void report(lg_t *g)
@@ -263,8 +290,6 @@ static int cmd_run(int argc, char **argv)
                      g.pool.n);
     if (rc == TS_OK)
         rc = connect_all(&g, &e);
-    if (rc == TS_OK)
-        rc = lg_welcome_all(&g, &e);
     if (rc == TS_OK)
         rc = lg_prepare(&g, &e);
     if (rc == TS_OK && g.opt.watch)

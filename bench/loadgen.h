@@ -48,6 +48,7 @@ typedef struct {
     int window;     /* deltas in flight per child */
     double rate;    /* deltas per second in all; 0: as fast as acks allow */
     long count;     /* deltas in all */
+    int wave;       /* children connecting at once (a parent's ZAP handler queues them) */
     double duration_s, drain_s, connect_s;
     const char *catalog, *expect, *watch;
 } lg_opts;
@@ -78,8 +79,9 @@ typedef struct {
 
 /* loadgen_run.c */
 void lg_send_hello(lg_child *c);
-/* Waits until every child is welcomed (its chain's head learnt). */
-int lg_welcome_all(lg_t *g, ts_err *e);
+/* Waits until children [from, to) are welcomed (their chain's head learnt),
+ * until deadline_ms (monotonic). */
+int lg_welcome(lg_t *g, int from, int to, int64_t deadline_ms, ts_err *e);
 /* Signs every child's share of --count deltas, continuing its chain. */
 int lg_prepare(lg_t *g, ts_err *e);
 /* Reads the watched store's totals before the run (targets = before + sent). */

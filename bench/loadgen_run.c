@@ -63,26 +63,25 @@ static const char *reason_name(Tiersync__Reason r)
     return v ? v->name : "?";
 }
 
-static zmq_pollitem_t *poll_items(lg_t *g)
+static zmq_pollitem_t *poll_items(lg_t *g, int from, int to)
 {
-    zmq_pollitem_t *items = calloc((size_t)g->nkids, sizeof *items);
-    for (int i = 0; i < g->nkids; i++)
-        items[i] = (zmq_pollitem_t){g->kids[i].sock, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t *items = calloc((size_t)(to - from), sizeof *items);
+    for (int i = from; i < to; i++)
+        items[i - from] = (zmq_pollitem_t){g->kids[i].sock, 0, ZMQ_POLLIN, 0};
     return items;
 }
 
-int lg_welcome_all(lg_t *g, ts_err *e)
+int lg_welcome(lg_t *g, int from, int to, int64_t deadline_ms, ts_err *e)
 {
-    int64_t t0 = ts_mono_ms(), deadline = t0 + (int64_t)(g->opt.connect_s * 1000);
-    int waiting = g->nkids, rc = TS_OK;
-    zmq_pollitem_t *items = poll_items(g);
-    while (waiting > 0 && rc == TS_OK && ts_mono_ms() < deadline) {
-        zmq_poll(items, g->nkids, LG_IDLE_POLL_MS * 5);
+    int waiting = to - from, rc = TS_OK;
+    zmq_pollitem_t *items = poll_items(g, from, to);
+    while (waiting > 0 && rc == TS_OK && ts_mono_ms() < deadline_ms) {
+        zmq_poll(items, to - from, LG_IDLE_POLL_MS * 5);
         int64_t now = ts_mono_ms();
-        for (int i = 0; i < g->nkids && rc == TS_OK; i++) {
+        for (int i = from; i < to && rc == TS_OK; i++) {
             lg_child *c = &g->kids[i];
             Tiersync__Envelope *env;
-            while (rc == TS_OK && (items[i].revents & ZMQ_POLLIN) && (env = recv_env(c))) {
+            while (rc == TS_OK && (items[i - from].revents & ZMQ_POLLIN) && (env = recv_env(c))) {
                 if (env->msg_case == TIERSYNC__ENVELOPE__MSG_WELCOME && !c->welcomed) {
                     c->welcomed = true;
                     c->base_seq = env->welcome->last_seq;
@@ -101,11 +100,10 @@ int lg_welcome_all(lg_t *g, ts_err *e)
         }
     }
     free(items);
-    g->st.connect_ms = (double)(ts_mono_ms() - t0);
     if (rc == TS_OK && waiting > 0)
         rc = ts_fail(e, TS_ERUNTIME, "%d of %d children were not welcomed within %.0f s: are "
                      "they enrolled at their parent (tiersync child add) and is it running?",
-                     waiting, g->nkids, g->opt.connect_s);
+                     waiting + (g->nkids - to), g->nkids, g->opt.connect_s);
     return rc;
 }
 
@@ -320,7 +318,7 @@ static void outstanding(const lg_t *g, uint64_t *unsent, uint64_t *inflight)
 
 int lg_loop(lg_t *g, ts_err *e)
 {
-    zmq_pollitem_t *items = poll_items(g);
+    zmq_pollitem_t *items = poll_items(g, 0, g->nkids);
     double t0 = g->st.t0 = g->st.t_last_ack = mono_s();
     double stop_sending = t0 + g->opt.duration_s, give_up = 0;
     int rr = 0, rc = TS_OK;

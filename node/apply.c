@@ -43,6 +43,15 @@ static bool in_subtree(store_t *s, MDB_txn *txn, const char *child, const char *
     return store_unit_get(s, txn, code, &u) == TS_OK && !strcmp(u.via, child);
 }
 
+/* Names reach terminals and spreadsheets: no control bytes. */
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
 static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
 {
     (void)k, (void)v, (void)ctx;
@@ -82,7 +91,8 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
     for (size_t i = 0; i < b->n_units; i++) {
         const Tiersync__Unit *pu = b->units[i];
         if (!ts_code_valid(pu->code) || strlen(pu->name) >= CONFIG_NAME_MAX ||
-            strlen(pu->level) >= TS_CODE_MAX || strlen(pu->parent) >= TS_CODE_MAX)
+            strlen(pu->level) >= TS_CODE_MAX || strlen(pu->parent) >= TS_CODE_MAX ||
+            has_control(pu->name) || has_control(pu->level))
             return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                           "announced unit %zu is malformed", i);
         store_unit u = {0};
@@ -91,8 +101,9 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         if (!strcmp(pu->code, self) || (known && strcmp(u.via, a->child) != 0))
             return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s does not belong to child %s's subtree", pu->code, a->child);
+        /* BROKEN_CHAIN makes the child send a snapshot, which may move it */
         if (known && strcmp(u.parent, parent) != 0 && has_totals(s, txn, pu->code))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+            return refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
                           "unit %s moves from parent %s to %s while it holds numbers; only a "
                           "snapshot may move it", pu->code, u.parent, parent);
         memset(&u, 0, sizeof u);

@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "agg.h"
+#include "audit.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
@@ -98,6 +99,8 @@ int daemon_run(node_t *n, ts_err *e)
             ts_err ae = {0};
             if (agg_tick(n, &ae) != TS_OK)
                 log_warn("records: %s", ae.msg);
+            if (audit_prune(n, &ae) != TS_OK)
+                log_warn("audit: %s", ae.msg);
             next_agg_ms = ts_mono_ms() + AGG_TICK_MS;
         }
     }

@@ -73,6 +73,19 @@ const char *export_extension(export_format f)
 
 static void csv_field(FILE *f, const char *s)
 {
+    /* a name announced by a child must not become a spreadsheet formula */
+    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '@' ||
+                   (s[0] == '-' && !(s[1] >= '0' && s[1] <= '9'));
+    if (formula) {
+        fputs("\"'", f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+        return;
+    }
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
         return;

@@ -38,6 +38,9 @@ const char *store_strerror(int rc)
         return "the store is full: raise store.map_max_mb in tiersync.conf";
     case ENOSPC:
         return "no space left on the disk: free space, then retry";
+    case EIO:
+        return "input/output error: the disk may be full or failing: check free space (df) "
+               "and the kernel log, then retry";
     case EACCES:
         return "permission denied: run as the user that owns the data directory";
     default:
@@ -359,7 +362,7 @@ int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64
 }
 
 typedef struct {
-    char (*keys)[CELL_KEY_MAX];
+    char (*keys)[CELL_KEY_MAX + TS_CODE_MAX + 1]; /* "child|" + cell key */
     int64_t *vals;
     size_t n, cap;
 } cell_list;
@@ -367,7 +370,7 @@ typedef struct {
 static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
 {
     cell_list *l = ctx;
-    if (v->mv_size != sizeof(int64_t) || k->mv_size >= CELL_KEY_MAX)
+    if (v->mv_size != sizeof(int64_t) || k->mv_size >= sizeof *l->keys)
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 256;

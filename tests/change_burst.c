@@ -1,7 +1,7 @@
 /* change_burst.c: many separate changes at one node, fast, for the
  * replication fault tests: for i = 1..N it commits, each in its own write
  * transaction, COUNSELLING_POINTS[PERIOD] = i and STAFF_TRAINED[YEAR] = 2i.
- * Prints the last committed i on exit (also when stopped by SIGTERM).
+ * Prints N once every change is committed.
  *
  * usage: change_burst DIR N [PERIOD=202611] [DELAY_US=0] */
 #include <stdio.h>

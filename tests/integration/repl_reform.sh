@@ -22,6 +22,7 @@ step "district purges c2; province enrols it; c2 now reports to the province"
 $TS child remove --dir "$WORK/d1" --purge 34102 >/dev/null
 expect_total 20 3 prov 341 COUNSELLING_POINTS 202611
 expect_total 20 3 prov 34 COUNSELLING_POINTS 202611
+$TS verify --dir "$WORK/d1" >/dev/null || fail "district does not verify after the purge"
 $TS child add --dir "$WORK/prov" 34102 "$($TS key --dir "$WORK/c2")" >/dev/null
 node_stop c2
 node_set c2 parent endpoint "tcp://127.0.0.1:${PORT[prov]}"
