@@ -28,6 +28,12 @@ int cli_report(const ts_err *e);
 /* Refuses a bad command line: prints the reason and a pointer to --help. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Parses the options of a command that takes only --dir and --help.
+ * Returns -1 to go on (positional arguments start at optind), else the exit
+ * status to return at once (0 after printing help, 2 for a bad option). */
+int cli_parse_dir_only(int argc, char **argv, const char *cmd, const char *help,
+                       const char **dir);
+
 /* The data directory: --dir, else $TIERSYNC_DIR, else the FHS default. */
 const char *cli_dir(const char *opt);
 

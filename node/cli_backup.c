@@ -32,16 +32,9 @@ static const char restore_help[] =
 static int parse(const char *cmd, const char *help, int argc, char **argv, const char **dir,
                  const char **file)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
-    int o;
-    *dir = NULL;
-    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd': *dir = optarg; break;
-        case 'h': fputs(help, stdout); return -1;
-        default: return cli_usage_error(cmd, "unknown option");
-        }
-    }
+    int done = cli_parse_dir_only(argc, argv, cmd, help, dir);
+    if (done >= 0)
+        return done == 0 ? -1 : done; /* -1: help printed */
     if (optind >= argc)
         return cli_usage_error(cmd, "name the backup FILE");
     if (optind + 1 < argc)

@@ -41,16 +41,10 @@ static void on_progress(void *vctx, const char *phase, size_t done, size_t total
 
 int cli_import(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
-    const char *dir = NULL;
-    int o;
-    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd': dir = optarg; break;
-        case 'h': fputs(import_help, stdout); return 0;
-        default: return cli_usage_error("import", "unknown option");
-        }
-    }
+    const char *dir;
+    int done = cli_parse_dir_only(argc, argv, "import", import_help, &dir);
+    if (done >= 0)
+        return done;
     if (argc - optind != 2)
         return cli_usage_error("import", "give the record TYPE and the FILE.csv");
     const char *type = argv[optind], *file = argv[optind + 1];

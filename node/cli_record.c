@@ -52,16 +52,10 @@ static int parse_fields(const catalog_t *c, int t, int nargs, char **args, recor
 
 int cli_record(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
-    const char *dir = NULL;
-    int o;
-    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd': dir = optarg; break;
-        case 'h': fputs(record_help, stdout); return 0;
-        default: return cli_usage_error("record", "unknown option");
-        }
-    }
+    const char *dir;
+    int done = cli_parse_dir_only(argc, argv, "record", record_help, &dir);
+    if (done >= 0)
+        return done;
     int nargs = argc - optind, a = -1;
     char **args = argv + optind;
     for (int i = 0; nargs > 0 && i < (int)(sizeof actions / sizeof actions[0]); i++)

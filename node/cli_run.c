@@ -13,16 +13,10 @@ static const char run_help[] =
 
 int cli_run(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
-    const char *dir = NULL;
-    int o;
-    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd': dir = optarg; break;
-        case 'h': fputs(run_help, stdout); return 0;
-        default: return cli_usage_error("run", "unknown option");
-        }
-    }
+    const char *dir;
+    int done = cli_parse_dir_only(argc, argv, "run", run_help, &dir);
+    if (done >= 0)
+        return done;
     if (optind < argc)
         return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
     node_t n;

@@ -41,20 +41,14 @@ static int parse_count(const char *text, int64_t *out, ts_err *e)
 
 int cli_value(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
-    const char *dir = NULL;
-    int o;
     for (int i = 1; i < argc; i++) /* "-3" is a refused VALUE, not an option */
         if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9')
             return cli_usage_error("value", "VALUE '%s' is not a whole number of 0 or more",
                                    argv[i]);
-    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd': dir = optarg; break;
-        case 'h': fputs(value_help, stdout); return 0;
-        default: return cli_usage_error("value", "unknown option");
-        }
-    }
+    const char *dir;
+    int done = cli_parse_dir_only(argc, argv, "value", value_help, &dir);
+    if (done >= 0)
+        return done;
     int nargs = argc - optind;
     char **args = argv + optind;
     if (nargs < 1 || strcmp(args[0], "set") != 0)

@@ -55,6 +55,22 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
+int cli_parse_dir_only(int argc, char **argv, const char *cmd, const char *help,
+                       const char **dir)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
+    int o;
+    *dir = NULL;
+    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': *dir = optarg; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: return cli_usage_error(cmd, "unknown option");
+        }
+    }
+    return -1;
+}
+
 const char *cli_dir(const char *opt)
 {
     if (opt)
