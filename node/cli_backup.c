@@ -46,7 +46,7 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, const
 
 int cli_backup(int argc, char **argv)
 {
-    const char *dir, *file;
+    const char *dir = NULL, *file = NULL;
     int rc = parse("backup", backup_help, argc, argv, &dir, &file);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -67,7 +67,7 @@ int cli_backup(int argc, char **argv)
 
 int cli_restore(int argc, char **argv)
 {
-    const char *dir, *file;
+    const char *dir = NULL, *file = NULL;
     int rc = parse("restore", restore_help, argc, argv, &dir, &file);
     if (rc)
         return rc < 0 ? 0 : rc;

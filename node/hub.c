@@ -12,11 +12,23 @@
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define HUB_ZAP_DOMAIN "tiersync"
 #define HUB_ZAP_FRAMES 7
+#define HUB_BATCH_BYTES (256 * 1024)
+#define HUB_ZAP_REBUILD_MS 1000
+
+typedef struct {
+    uint8_t curve[crypto_scalarmult_curve25519_BYTES];
+    char code[TS_CODE_MAX];
+} zap_entry;
 
 struct hub {
     node_t *n;
     void *zap;
     void *router;
+    /* Curve key -> child code, so a handshake costs a lookup, not a conversion
+     * of every enrolled key; rebuilt on a miss, at most every HUB_ZAP_REBUILD_MS */
+    zap_entry *keys;
+    size_t nkeys, capkeys;
+    int64_t keys_built_ms;
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -74,44 +86,66 @@ void hub_stop(hub_t **hp)
         zmq_close(h->router);
     if (h->zap)
         zmq_close(h->zap);
+    free(h->keys);
     free(h);
     *hp = NULL;
 }
 
-typedef struct {
-    uint8_t curve[crypto_scalarmult_curve25519_BYTES];
-    char code[TS_CODE_MAX];
-} zap_find;
-
-static int match_child(const MDB_val *k, const MDB_val *v, void *ctx)
+static int add_key(const MDB_val *k, const MDB_val *v, void *ctx)
 {
-    zap_find *f = ctx;
+    hub_t *h = ctx;
     store_child ch;
-    uint8_t curve[crypto_scalarmult_curve25519_BYTES];
     if (v->mv_size != sizeof ch || k->mv_size >= TS_CODE_MAX)
         return 0;
     memcpy(&ch, v->mv_data, sizeof ch);
-    if (keys_curve_public_raw(ch.pk, curve, NULL) != TS_OK ||
-        sodium_memcmp(curve, f->curve, sizeof curve) != 0)
+    if (h->nkeys == h->capkeys) {
+        h->capkeys = h->capkeys ? 2 * h->capkeys : 64;
+        h->keys = realloc(h->keys, h->capkeys * sizeof *h->keys);
+    }
+    zap_entry *z = &h->keys[h->nkeys];
+    if (keys_curve_public_raw(ch.pk, z->curve, NULL) != TS_OK)
         return 0;
-    memcpy(f->code, k->mv_data, k->mv_size);
-    f->code[k->mv_size] = '\0';
-    return 1;
+    memcpy(z->code, k->mv_data, k->mv_size);
+    z->code[k->mv_size] = '\0';
+    h->nkeys++;
+    return 0;
 }
 
-/* Returns the code of the child enrolled with this Curve key, or "" . */
-static void zap_lookup(hub_t *h, const zmq_msg_t *cred, zap_find *f)
+static const zap_entry *cache_find(hub_t *h, const uint8_t *curve)
 {
-    f->code[0] = '\0';
-    if (zmq_msg_size((zmq_msg_t *)cred) != sizeof f->curve)
-        return;
-    memcpy(f->curve, zmq_msg_data((zmq_msg_t *)cred), sizeof f->curve);
+    for (size_t i = 0; i < h->nkeys; i++)
+        if (sodium_memcmp(h->keys[i].curve, curve, sizeof h->keys[i].curve) == 0)
+            return &h->keys[i];
+    return NULL;
+}
+
+/* The child enrolled with this Curve key right now (a cached hit is checked
+ * against the store, so `child remove` takes effect at once), or NULL. */
+static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
+{
+    if (zmq_msg_size((zmq_msg_t *)cred) != crypto_scalarmult_curve25519_BYTES)
+        return NULL;
+    const uint8_t *curve = zmq_msg_data((zmq_msg_t *)cred);
     MDB_txn *txn;
     ts_err e;
     if (store_read_begin(h->n->store, &txn, &e) != TS_OK)
-        return;
-    store_scan(h->n->store, txn, DB_CHILDREN, NULL, match_child, f);
+        return NULL;
+    const zap_entry *z = cache_find(h, curve);
+    store_child ch;
+    uint8_t now_curve[crypto_scalarmult_curve25519_BYTES];
+    if (z && (store_child_get(h->n->store, txn, z->code, &ch) != TS_OK ||
+              keys_curve_public_raw(ch.pk, now_curve, NULL) != TS_OK ||
+              sodium_memcmp(now_curve, curve, sizeof now_curve) != 0))
+        z = NULL;
+    int64_t now = ts_mono_ms();
+    if (!z && now - h->keys_built_ms >= HUB_ZAP_REBUILD_MS) {
+        h->nkeys = 0;
+        h->keys_built_ms = now;
+        store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h);
+        z = cache_find(h, curve);
+    }
     store_read_end(txn);
+    return z ? z->code : NULL;
 }
 
 static void zap_send(void *sock, const char *s, size_t n, int more)
@@ -141,19 +175,17 @@ void hub_on_zap(hub_t *h)
                 zmq_msg_close(&m);
         }
         /* version, request id, domain, address, identity, mechanism, credentials */
-        zap_find found = {{0}, ""};
         const char *mech = nf > 5 ? zmq_msg_data(&f[5]) : "";
         bool curve = nf == HUB_ZAP_FRAMES && zmq_msg_size(&f[5]) == 5 && !memcmp(mech, "CURVE", 5);
-        if (curve)
-            zap_lookup(h, &f[6], &found);
+        const char *code = curve ? zap_lookup(h, &f[6]) : NULL;
         zap_send(h->zap, "1.0", 3, 1);
         zmq_send(h->zap, nf > 1 ? zmq_msg_data(&f[1]) : "", nf > 1 ? zmq_msg_size(&f[1]) : 0,
                  ZMQ_SNDMORE);
-        if (found.code[0]) {
+        if (code) {
             zap_send(h->zap, "200", 3, 1);
             zap_send(h->zap, "OK", 2, 1);
-            zap_send(h->zap, found.code, strlen(found.code), 1);
-            log_debug("admitted child %s", found.code);
+            zap_send(h->zap, code, strlen(code), 1);
+            log_debug("admitted child %s", code);
         } else {
             char addr[64] = "?";
             if (nf > 3)
@@ -220,7 +252,9 @@ int hub_on_router(hub_t *h, int max)
     apply_item *items = calloc((size_t)max, sizeof *items);
     int got = 0, nitems = 0;
     int *item_of = calloc((size_t)max, sizeof *item_of);
-    while (got < max && recv_one(h, &msgs[got])) {
+    size_t bytes = 0; /* a batch also stops at HUB_BATCH_BYTES of input: bounds memory */
+    while (got < max && bytes < HUB_BATCH_BYTES && recv_one(h, &msgs[got])) {
+        bytes += zmq_msg_size(&msgs[got].body);
         const char *child = zmq_msg_gets(&msgs[got].body, "User-Id");
         item_of[got] = -1;
         if (!child || !*child) {

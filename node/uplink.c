@@ -234,6 +234,16 @@ static void start_snapshot(uplink_t *u, uint64_t parent_last)
     u->snap_first = first;
 }
 
+static bool outbox_has(uplink_t *u, uint64_t seq)
+{
+    uint8_t *data;
+    size_t len;
+    if (outbox_get(u->n, seq, &data, &len, NULL) != TS_OK)
+        return false;
+    free(data);
+    return true;
+}
+
 static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
 {
     ts_err e;
@@ -258,6 +268,10 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
         u->acked = last;
         u->next_send = last + 1;
         outbox_ack(u->n, last, &e);
+    } else if (u->snap_first > last && outbox_has(u, u->snap_first)) {
+        /* the snapshot we are sending still stands: send it again, do not rebuild it */
+        u->acked = u->snap_first - 1;
+        u->next_send = u->snap_first;
     } else {
         start_snapshot(u, last);
     }
