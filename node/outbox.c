@@ -102,13 +102,14 @@ static int take_cover(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *
 }
 
 typedef struct {
+    node_t *n;
     bool made;
 } flush_ctx;
 
 static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
-    node_t *n = ((void **)vctx)[0];
-    flush_ctx *fc = ((void **)vctx)[1];
+    flush_ctx *fc = vctx;
+    node_t *n = fc->n;
     fc->made = false;
     if (store_count(s, txn, DB_PENDING) == 0 && store_count(s, txn, DB_ANNOUNCE) == 0)
         return TS_OK;
@@ -130,9 +131,8 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 int outbox_flush(node_t *n, bool *made, ts_err *e)
 {
-    flush_ctx fc = {false};
-    void *ctx[2] = {n, &fc};
-    int rc = store_write(n->store, flush_txn, ctx, e);
+    flush_ctx fc = {n, false};
+    int rc = store_write(n->store, flush_txn, &fc, e);
     *made = rc == TS_OK && fc.made;
     if (*made) {
         atomic_fetch_add(&n->metrics.deltas_made, 1);
