@@ -16,6 +16,7 @@
 #include "node.h"
 #include "tiersync.pb-c.h"
 
+#define APPLY_PARALLEL_MIN 8 /* deltas in a batch before verification uses a second thread */
 #define APPLY_MAX_SEQ (UINT64_C(1) << 62) /* far beyond any real chain; no wrap-around */
 
 typedef struct {
