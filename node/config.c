@@ -46,7 +46,7 @@ static int copy_str(char *dst, size_t dstsz, const char *key, const char *v, ts_
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return ts_fail(e, TS_EINPUT, "%s must not contain control characters (newline, tab)",
                            key);
-        if (*p == ';' && p > v && p[-1] == ' ')
+        if (*p == ';' && (p == v || p[-1] == ' '))
             return ts_fail(e, TS_EINPUT, "%s must not contain ' ;' (it starts a comment in %s)",
                            key, CONFIG_FILE);
     }

@@ -14,4 +14,7 @@ if [ -x "$BIN_DIR/fuzz/fuzz_apply" ]; then
   exit 0
 fi
 export FUZZ_BUILD_DIR=$BIN_DIR/fuzz-build
+# a fixed seed and count: the suite gives the same answer every time; longer,
+# exploring runs are tools/fuzz.sh with FUZZ_SECONDS (docs/FUZZING.md)
+export FUZZ_RUNS=${FUZZ_RUNS:-20000}
 exec bash "$SRC/tools/fuzz.sh"
