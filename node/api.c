@@ -298,14 +298,9 @@ json_t *api_value(const api_ctx *c, int unit, int64_t v)
 
 json_t *api_iso_time(int64_t ms)
 {
-    if (!ms)
-        return json_null();
-    char buf[32];
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
+    char buf[TS_ISO_TIME_MAX];
+    ts_iso_time(ms, buf);
+    return ms ? json_string(buf) : json_null();
 }
 
 json_t *api_unit_json(const api_ctx *c, int unit)

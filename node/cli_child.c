@@ -146,14 +146,9 @@ static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 static void fmt_time(int64_t ms, char *out, size_t n)
 {
-    if (!ms) {
-        snprintf(out, n, "never");
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char iso[TS_ISO_TIME_MAX];
+    ts_iso_time(ms, iso);
+    snprintf(out, n, "%s", ms ? iso : "never");
 }
 
 static int list_one(const MDB_val *k, const MDB_val *v, void *ctx)

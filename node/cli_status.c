@@ -19,14 +19,9 @@ static const char status_help[] =
 
 static json_t *iso_time(int64_t ms)
 {
-    if (!ms)
-        return json_null();
-    char buf[32];
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
+    char buf[TS_ISO_TIME_MAX];
+    ts_iso_time(ms, buf);
+    return ms ? json_string(buf) : json_null();
 }
 
 static const char *reason_name(uint32_t r)

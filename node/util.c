@@ -45,6 +45,14 @@ int ts_today(void)
     return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
+void ts_iso_time(int64_t ms, char out[TS_ISO_TIME_MAX])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, TS_ISO_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 bool ts_code_valid(const char *s)
 {
     size_t n = strlen(s);

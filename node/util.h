@@ -20,6 +20,11 @@ int64_t ts_mono_us(void);
  * else the local date. */
 int ts_today(void);
 
+#define TS_ISO_TIME_MAX 24 /* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
+
+/* Unix milliseconds as UTC ISO 8601 ("2026-11-22T20:47:10Z"). */
+void ts_iso_time(int64_t ms, char out[TS_ISO_TIME_MAX]);
+
 /* True when s is a valid org-unit code. */
 bool ts_code_valid(const char *s);
 
