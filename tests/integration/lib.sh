@@ -113,6 +113,12 @@ wait_until() {
   done
 }
 
+# status_test NAME PYEXPR: success when PYEXPR on NAME's status JSON (bound to s)
+# is true; re-evaluated on every call, so it can be polled with wait_until.
+status_test() {
+  [ "$(status_field "$1" "bool($2)")" = True ]
+}
+
 # eq_total EXPECTED NAME UNIT INDICATOR PERIOD [OPTIONS]: success when equal.
 eq_total() { local want=$1; shift; [ "$(total "$@")" = "$want" ]; }
 

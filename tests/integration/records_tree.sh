@@ -60,7 +60,7 @@ if bad:
 }
 
 step "what a commune sends upward holds no personal value"
-wait_until 30 test "$(status_field c1 "s['parent']['head_seq']")" -gt 0 ||
+wait_until 30 status_test c1 "s['parent']['head_seq'] > 0" ||
   fail "c1 made no delta while its parent was away"
 match c1 34301 "$WORK/data1/expected.json" || fail "c1's own totals differ from the generator's"
 # the outbox (signed deltas, as they go on the wire) and pending (what goes next), raw bytes

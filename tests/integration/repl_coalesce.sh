@@ -10,7 +10,7 @@ node_init d1 341 district prov
 node_init c1 34101 commune d1
 for n in prov d1 c1; do node_start $n; done
 expect_total 20 0 prov 34 COUNSELLING_POINTS 202611
-wait_until 20 test "$(status_field c1 's["parent"]["acked_seq"]')" -ge 1 || fail "commune never acked"
+wait_until 20 status_test c1 's["parent"]["acked_seq"] >= 1' || fail "commune never acked"
 
 step "district stopped; 10,000 changes at the commune"
 node_stop d1
