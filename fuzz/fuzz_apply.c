@@ -212,20 +212,7 @@ static void build_delta(fuzz_bytes *b, fuzz_node *f, const chain_state *cs, uint
     bb.body.catalog_version = (uint32_t)cat->version;
     build_units(b, &bb);
     build_cells(b, cat, &bb);
-    size_t blen = tiersync__delta_body__get_packed_size(&bb.body);
-    uint8_t *body = malloc(blen ? blen : 1);
-    tiersync__delta_body__pack(&bb.body, body);
-    uint8_t sig[DELTA_SIG_BYTES];
-    delta_sign(signer, body, blen, sig);
-    delta_hash(body, blen, hash);
-    Tiersync__SignedDelta sd = TIERSYNC__SIGNED_DELTA__INIT;
-    sd.body = (ProtobufCBinaryData){blen, body};
-    sd.signature = (ProtobufCBinaryData){sizeof sig, sig};
-    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
-    env.msg_case = TIERSYNC__ENVELOPE__MSG_DELTA;
-    env.delta = &sd;
-    wire_pack(&env, msg, len);
-    free(body);
+    delta_seal(&bb.body, signer, msg, len, hash);
     *seq = bb.body.seq;
 }
 

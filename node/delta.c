@@ -145,9 +145,15 @@ void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len)
 void delta_finish(delta_builder *b, const keys_t *k, uint8_t **out, size_t *outlen,
                   uint8_t hash[DELTA_HASH_BYTES])
 {
-    size_t blen = tiersync__delta_body__get_packed_size(&b->body);
+    delta_seal(&b->body, k, out, outlen, hash);
+}
+
+void delta_seal(const Tiersync__DeltaBody *db, const keys_t *k, uint8_t **out, size_t *outlen,
+                uint8_t hash[DELTA_HASH_BYTES])
+{
+    size_t blen = tiersync__delta_body__get_packed_size(db);
     uint8_t *body = malloc(blen ? blen : 1);
-    tiersync__delta_body__pack(&b->body, body);
+    tiersync__delta_body__pack(db, body);
     uint8_t sig[DELTA_SIG_BYTES];
     delta_sign(k, body, blen, sig);
     delta_hash(body, blen, hash);

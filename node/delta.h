@@ -46,6 +46,10 @@ size_t delta_ncells(const delta_builder *b);
 void delta_finish(delta_builder *b, const keys_t *k, uint8_t **out, size_t *outlen,
                   uint8_t hash[DELTA_HASH_BYTES]);
 
+/* The same for a body built by hand (tests, fuzzing): serialize, sign with k. */
+void delta_seal(const Tiersync__DeltaBody *body, const keys_t *k, uint8_t **out, size_t *outlen,
+                uint8_t hash[DELTA_HASH_BYTES]);
+
 /* Packs an envelope into a malloc'd buffer. */
 void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len);
 
