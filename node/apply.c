@@ -17,6 +17,7 @@ typedef struct {
     const Tiersync__DeltaBody *body;
     uint8_t hash[DELTA_HASH_BYTES];
     apply_reply *reply;
+    bool wrote; /* set before the first write: a refusal after it needs a rollback */
 } apply_ctx;
 
 static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
@@ -135,19 +136,23 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
 static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
+    store_chain chain = {0}; /* of the previous cell's unit: cells come grouped by unit */
     for (size_t i = 0; i < b->n_cells; i++) {
         const Tiersync__Cell *pc = b->cells[i];
         ts_cell c;
         ts_err ce = {0};
         if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce) ||
-            cell_check(a->n->catalog, &c, &ce))
+            cell_check_memo(a->n->catalog, &a->n->valid_options, &c, &ce))
             return refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
                           "cell %zu: %s", i, ce.msg);
-        if (!in_subtree(s, txn, a->child, c.unit))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
-                          "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
-                          a->child);
-        int rc = store_apply_cell(s, txn, a->child, &c, pc->value, e);
+        if (!chain.n || strcmp(chain.unit[0], c.unit) != 0) {
+            if (!in_subtree(s, txn, a->child, c.unit))
+                return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+                              "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
+                              a->child);
+            store_rollup_chain(s, txn, c.unit, &chain);
+        }
+        int rc = store_apply_cell_up(s, txn, a->child, &c, &chain, pc->value, e);
         if (rc == TS_EINPUT)
             return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                           "cell %zu: %s", i, e->msg);
@@ -221,6 +226,7 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
                       "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
                       a->n->catalog->id);
+    a->wrote = true;
     /* a snapshot takes the old contribution out first, through the old tree */
     if (b->snapshot && store_drop_contribution(s, txn, a->child, e))
         return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
@@ -353,7 +359,7 @@ static void phase1(node_t *n, MDB_txn *txn, apply_item *it, batch_state *st)
         it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
                         "undecodable message from %s", it->child);
     else if ((st->hello = st->env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
-        it->rc = on_hello(n, txn, it->child, st->env->hello, r, &it->err);
+        it->rc = TS_OK; /* answered in the write transaction, which sees the newest seq */
     else if (st->env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)
         it->rc = prepare_delta(n, txn, it->child, st, r, &it->err);
     else
@@ -366,12 +372,14 @@ static void phase1(node_t *n, MDB_txn *txn, apply_item *it, batch_state *st)
     }
 }
 
-typedef struct {
+struct apply_pending {
     node_t *n;
     apply_item *items;
     batch_state *st;
     size_t count;
-} batch_ctx;
+    bool nested, redo; /* see batch_txn */
+};
+typedef apply_pending batch_ctx;
 
 /* Counts a refusal (or notes a hello) in the child's record. */
 static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const batch_state *st,
@@ -390,29 +398,49 @@ static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const batch
     return store_child_put(s, txn, it->child, &ch, e);
 }
 
-/* Each delta in its own nested transaction: a refused one is rolled back
- * alone, the batch commits once (one fsync for all of them). */
+/* A delta in a nested transaction of txn: refused, it is rolled back alone. */
+static int apply_nested(store_t *s, MDB_txn *txn, apply_ctx *a, ts_err *e)
+{
+    MDB_txn *nested;
+    int mrc = mdb_txn_begin(store_env(s), txn, 0, &nested);
+    if (mrc)
+        return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
+    int rc = apply_delta_txn(s, nested, a, e);
+    if (rc == TS_OK && (mrc = mdb_txn_commit(nested)) != 0)
+        return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
+    if (rc != TS_OK)
+        mdb_txn_abort(nested);
+    return rc;
+}
+
+/* The batch in one transaction, committed once (one fsync for all its
+ * deltas). Deltas are applied straight into it: a nested transaction each
+ * costs more than the cells of a small delta. Should a delta be refused
+ * after it began writing, the whole batch rolls back and runs again with
+ * each delta in its own nested transaction, so the refused one changes
+ * nothing and the others still commit. */
 static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     batch_ctx *b = vctx;
     for (size_t i = 0; i < b->count; i++) {
         apply_item *it = &b->items[i];
         batch_state *st = &b->st[i];
-        if (st->body) {
-            apply_ctx a = {b->n, it->child, st->env->delta, st->body, {0}, &it->reply};
-            delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
-            MDB_txn *nested;
-            int mrc = mdb_txn_begin(store_env(s), txn, 0, &nested);
-            if (mrc)
-                return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
+        if (st->hello && it->rc == TS_OK) {
             memset(&it->reply, 0, sizeof it->reply);
-            it->rc = apply_delta_txn(s, nested, &a, &it->err);
-            if (it->rc == TS_OK && (mrc = mdb_txn_commit(nested)) != 0) {
-                it->rc = ts_fail(&it->err, TS_ERUNTIME, "store: %s", store_strerror(mrc));
-                return ts_fail(e, TS_ERUNTIME, "%s", it->err.msg);
+            it->rc = on_hello(b->n, txn, it->child, st->env->hello, &it->reply, &it->err);
+        }
+        if (st->body) {
+            apply_ctx a = {b->n, it->child, st->env->delta, st->body, {0}, &it->reply, false};
+            delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
+            memset(&it->reply, 0, sizeof it->reply);
+            if (b->nested)
+                it->rc = apply_nested(s, txn, &a, &it->err);
+            else
+                it->rc = apply_delta_txn(s, txn, &a, &it->err);
+            if (it->rc == TS_EINPUT && a.wrote && !b->nested) {
+                b->redo = true; /* half applied: roll the batch back, redo it nested */
+                return ts_fail(e, TS_EINPUT, "%s", it->err.msg);
             }
-            if (it->rc != TS_OK)
-                mdb_txn_abort(nested);
             if (it->rc == TS_ERUNTIME) /* map full or disk: the whole batch retries or fails */
                 return ts_fail(e, TS_ERUNTIME, "%s", it->err.msg);
         }
@@ -422,9 +450,13 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return TS_OK;
 }
 
-void apply_batch(node_t *n, apply_item *items, size_t count)
+apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
 {
+    apply_pending *p = malloc(sizeof *p);
     batch_state *st = calloc(count ? count : 1, sizeof *st);
+    if (!p || !st)
+        abort();
+    *p = (apply_pending){n, items, st, count, false, false};
     MDB_txn *txn = NULL;
     ts_err e = {0};
     bool readable = store_read_begin(n->store, &txn, &e) == TS_OK;
@@ -441,12 +473,23 @@ void apply_batch(node_t *n, apply_item *items, size_t count)
     for (size_t i = 0; i < count; i++)
         if (st[i].to_verify)
             items[i].rc = check_delta(items[i].child, &st[i], &items[i].reply, &items[i].err);
+    return p;
+}
 
+void apply_commit(apply_pending *p)
+{
+    node_t *n = p->n;
+    apply_item *items = p->items;
+    batch_state *st = p->st;
+    ts_err e = {0};
     int64_t t0 = ts_mono_us();
-    batch_ctx b = {n, items, st, count};
-    int rc = store_write(n->store, batch_txn, &b, &e);
+    int rc = store_write(n->store, batch_txn, p, &e);
+    if (rc != TS_OK && p->redo) {
+        p->nested = true;
+        rc = store_write(n->store, batch_txn, p, &e);
+    }
     uint64_t took = (uint64_t)(ts_mono_us() - t0);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < p->count; i++) {
         apply_item *it = &items[i];
         if (rc != TS_OK && st[i].body) { /* nothing of the batch committed */
             it->rc = ts_fail(&it->err, TS_ERUNTIME, "%s", e.msg);
@@ -464,6 +507,12 @@ void apply_batch(node_t *n, apply_item *items, size_t count)
             tiersync__envelope__free_unpacked(st[i].env, NULL);
     }
     free(st);
+    free(p);
+}
+
+void apply_batch(node_t *n, apply_item *items, size_t count)
+{
+    apply_commit(apply_prepare(n, items, count));
 }
 
 int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len,

@@ -16,7 +16,7 @@
 #include "node.h"
 #include "tiersync.pb-c.h"
 
-#define APPLY_PARALLEL_MIN 8 /* deltas in a batch before verification uses a second thread */
+#define APPLY_PARALLEL_MIN 2 /* deltas in a batch before verification uses a second thread */
 #define APPLY_MAX_SEQ (UINT64_C(1) << 62) /* far beyond any real chain; no wrap-around */
 
 typedef struct {
@@ -45,6 +45,15 @@ typedef struct {
  * nested transaction, so a refused one changes nothing) and one commit makes
  * them all durable before any is acknowledged. */
 void apply_batch(node_t *n, apply_item *items, size_t count);
+
+/* apply_batch in its two halves, so one batch can be verified while the
+ * previous one commits: apply_prepare decodes and verifies (read-only; fills
+ * the replies of what it refuses), apply_commit applies in one write
+ * transaction, fills the other replies and frees the handle. The items must
+ * stay in place in between. */
+typedef struct apply_pending apply_pending;
+apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count);
+void apply_commit(apply_pending *p);
 
 /* Handles one packed Envelope from child (the code ZAP authenticated).
  * Fills reply; returns TS_OK when the message was accepted (hello, delta

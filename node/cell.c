@@ -4,11 +4,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The hot path of every apply: plain copies, no format parsing. */
+static char *put_part(char *out, const char *part, size_t max, char sep)
+{
+    size_t n = strnlen(part, max - 1);
+    memcpy(out, part, n);
+    out[n] = sep;
+    return out + n + 1;
+}
+
 size_t cell_key(const ts_cell *c, char *out)
 {
-    int n = snprintf(out, CELL_KEY_MAX, "%s|%s|%s|%s", c->unit, c->indicator, c->period,
-                     c->options);
-    return (size_t)n;
+    char *p = put_part(out, c->unit, sizeof c->unit, '|');
+    p = put_part(p, c->indicator, sizeof c->indicator, '|');
+    p = put_part(p, c->period, sizeof c->period, '|');
+    p = put_part(p, c->options, sizeof c->options, '\0');
+    return (size_t)(p - 1 - out);
 }
 
 static int copy_part(char *dst, size_t dstsz, const char *src, size_t n, const char *what,
@@ -62,7 +73,7 @@ int cell_set(ts_cell *c, const char *unit, const char *indicator, const char *pe
     return TS_OK;
 }
 
-int cell_check(const catalog_t *cat, const ts_cell *c, ts_err *e)
+int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_err *e)
 {
     if (!ts_code_valid(c->unit))
         return ts_fail(e, TS_EINPUT, "'%s' is not a valid org-unit code", c->unit);
@@ -72,11 +83,25 @@ int cell_check(const catalog_t *cat, const ts_cell *c, ts_err *e)
                        cat->id);
     if (catalog_period_check(ind, c->period, e))
         return TS_EINPUT;
+    char seen[CATALOG_NAME_MAX + CELL_OPTIONS_MAX];
+    int len = snprintf(seen, sizeof seen, "%s|%s", c->indicator, c->options);
+    if (memo && hmap_str_find(memo, seen, (size_t)len) >= 0)
+        return TS_OK;
     char canon[CELL_OPTIONS_MAX];
     if (catalog_options_canon(cat, ind, c->options, canon, sizeof canon, e))
         return TS_EINPUT;
     if (strcmp(canon, c->options) != 0)
         return ts_fail(e, TS_EINPUT, "options '%s' of %s are not in canonical form '%s'",
                        c->options, c->indicator, canon);
+    if (memo) {
+        if (memo->n >= CELL_MEMO_MAX)
+            hmap_str_clear(memo);
+        hmap_str_put(memo, seen, (size_t)len, 0, NULL);
+    }
     return TS_OK;
+}
+
+int cell_check(const catalog_t *cat, const ts_cell *c, ts_err *e)
+{
+    return cell_check_memo(cat, NULL, c, e);
 }

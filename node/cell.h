@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "hmap.h"
 #include "util.h"
 
 #define CELL_PERIOD_MAX 8
@@ -38,5 +39,11 @@ int cell_set(ts_cell *c, const char *unit, const char *indicator, const char *pe
 /* Checks a cell against the catalog: known indicator, period form, options
  * canonical and valid. TS_EINPUT names what is wrong. */
 int cell_check(const catalog_t *cat, const ts_cell *c, ts_err *e);
+
+/* cell_check that remembers in memo the (indicator, options) pairs it
+ * accepted, so a stream of deltas canonicalises each combination once. The
+ * memo is only valid for one catalog; it is cleared past CELL_MEMO_MAX. */
+#define CELL_MEMO_MAX 65536
+int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_err *e);
 
 #endif

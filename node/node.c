@@ -30,6 +30,7 @@ void node_close(node_t *n)
 {
     store_close(&n->store);
     catalog_destroy(&n->catalog);
+    hmap_str_free(&n->valid_options);
     if (n->has_keys)
         keys_wipe(&n->keys);
     n->has_keys = false;

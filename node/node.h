@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "hmap.h"
 #include "keys.h"
 #include "metrics.h"
 #include "store.h"
@@ -18,6 +19,7 @@ typedef struct {
     keys_t keys;
     bool has_keys;
     metrics_t metrics;
+    hmap_str valid_options; /* cell_check_memo's memo for this catalog */
 } node_t;
 
 enum { NODE_OPEN_KEYS = 1 }; /* also load the secret key (daemon, signing) */

@@ -29,6 +29,9 @@ struct store {
      * process is open; read transactions (HTTP thread too) hold this shared,
      * resizing holds it exclusive. */
     pthread_rwlock_t resize_lock;
+    /* one writer of this process at a time, map growth included: LMDB may
+     * only resize while no write transaction of the process is open */
+    pthread_mutex_t write_lock;
 };
 
 const char *store_strerror(int rc)
@@ -64,6 +67,7 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         return ts_fail(e, TS_ERUNTIME, "cannot create %s: %s", path, strerror(errno));
     store_t *s = calloc(1, sizeof *s);
     pthread_rwlock_init(&s->resize_lock, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
     snprintf(s->self, sizeof s->self, "%s", cfg->code);
     s->has_parent = cfg->parent[0] != '\0';
     s->detail = cfg->forward_detail;
@@ -108,6 +112,7 @@ void store_close(store_t **sp)
     if ((*sp)->env)
         mdb_env_close((*sp)->env);
     pthread_rwlock_destroy(&(*sp)->resize_lock);
+    pthread_mutex_destroy(&(*sp)->write_lock);
     free(*sp);
     *sp = NULL;
 }
@@ -160,7 +165,7 @@ static int grow_map(store_t *s, ts_err *e)
     return rc ? mdb_fail(s, e, rc, "cannot grow the map") : TS_OK;
 }
 
-int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
+static int write_locked(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
 {
     for (int attempt = 0; attempt < STORE_MAX_RETRIES; attempt++) {
         MDB_txn *txn;
@@ -183,6 +188,14 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
     }
     return ts_fail(e, TS_ERUNTIME, "store: the write kept failing after growing the map; "
                    "nothing was changed");
+}
+
+int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
+{
+    pthread_mutex_lock(&s->write_lock);
+    int rc = write_locked(s, fn, ctx, e);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
 }
 
 int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e)
@@ -236,17 +249,40 @@ int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size
     return n;
 }
 
+/* One B-tree search per add: insert d if the key is new, else the cursor
+ * already stands on the entry and it is rewritten (or deleted) in place. */
 int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
                   int64_t *after, ts_err *e)
 {
-    int64_t n;
-    if (__builtin_add_overflow(store_get_i64(s, txn, db, k, klen), d, &n))
-        return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
+    if (d == 0) {
+        if (after)
+            *after = store_get_i64(s, txn, db, k, klen);
+        return TS_OK;
+    }
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[db], &cur);
+    if (rc)
+        return mdb_fail(s, e, rc, "write failed");
+    MDB_val key = {klen, (void *)k}, val = {sizeof d, &d};
+    int64_t n = d;
+    rc = mdb_cursor_put(cur, &key, &val, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        int64_t old = 0;
+        if (val.mv_size == sizeof old)
+            memcpy(&old, val.mv_data, sizeof old);
+        if (__builtin_add_overflow(old, d, &n)) {
+            mdb_cursor_close(cur);
+            return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
+        }
+        MDB_val nv = {sizeof n, &n};
+        rc = n == 0 ? mdb_cursor_del(cur, 0) : mdb_cursor_put(cur, &key, &nv, MDB_CURRENT);
+    }
+    mdb_cursor_close(cur);
+    if (rc)
+        return mdb_fail(s, e, rc, "write failed");
     if (after)
         *after = n;
-    if (d == 0)
-        return TS_OK;
-    return n == 0 ? store_del(s, txn, db, k, klen, e) : store_put(s, txn, db, k, klen, &n, sizeof n, e);
+    return TS_OK;
 }
 
 uint64_t store_count(store_t *s, MDB_txn *txn, store_db db)
@@ -304,23 +340,55 @@ int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_chil
     return store_put(s, txn, DB_CHILDREN, code, strlen(code), c, sizeof *c, e);
 }
 
-/* totals[unit] and totals[every held ancestor] += d. The registry stops the
- * walk at this node's own unit, whose parent is not held here. */
-static int add_rolled_up(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t d, ts_err *e)
+int store_rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
 {
-    ts_cell up = *c;
-    for (int depth = 0; depth < STORE_MAX_DEPTH; depth++) {
-        char key[CELL_KEY_MAX];
-        size_t n = cell_key(&up, key);
-        if (store_add_i64(s, txn, DB_TOTALS, key, n, d, NULL, e))
-            return e->code;
+    ch->n = 0;
+    snprintf(ch->unit[0], sizeof ch->unit[0], "%s", code);
+    while (ch->n < STORE_MAX_DEPTH) {
+        const char *cur = ch->unit[ch->n++];
         store_unit u;
-        if (store_unit_get(s, txn, up.unit, &u) != TS_OK || !u.parent[0] ||
-            strcmp(up.unit, s->self) == 0)
-            return TS_OK;
-        snprintf(up.unit, sizeof up.unit, "%s", u.parent);
+        if (strcmp(cur, s->self) == 0 || store_unit_get(s, txn, cur, &u) != TS_OK ||
+            !u.parent[0] || ch->n == STORE_MAX_DEPTH)
+            break;
+        snprintf(ch->unit[ch->n], sizeof ch->unit[ch->n], "%s", u.parent);
     }
-    return TS_OK;
+    return ch->n;
+}
+
+int store_apply_cell_up(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c,
+                        const store_chain *ch, int64_t d, ts_err *e)
+{
+    if (d == 0)
+        return TS_OK;
+    char key[TS_CODE_MAX + 1 + CELL_KEY_MAX];
+    size_t slen = source ? strlen(source) : 0;
+    if (source) {
+        memcpy(key, source, slen);
+        key[slen++] = '|';
+    }
+    size_t n = cell_key(c, key + slen);
+    if (store_add_i64(s, txn, source ? DB_CONTRIB : DB_LOCAL, key, slen + n, d, NULL, e))
+        return e->code;
+    /* totals of the unit and of every held ancestor: same key but the unit */
+    const char *rest = key + slen + strlen(c->unit);
+    size_t rlen = n - strlen(c->unit);
+    for (int i = 0; i < ch->n; i++) {
+        char tk[CELL_KEY_MAX];
+        size_t ul = strlen(ch->unit[i]);
+        memcpy(tk, ch->unit[i], ul);
+        memcpy(tk + ul, rest, rlen);
+        if (store_add_i64(s, txn, DB_TOTALS, tk, ul + rlen, d, NULL, e))
+            return e->code;
+    }
+    if (!s->has_parent)
+        return TS_OK;
+    /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
+    char pk[CELL_KEY_MAX];
+    const char *punit = s->detail == DETAIL_SELF ? s->self : c->unit;
+    size_t ul = strlen(punit);
+    memcpy(pk, punit, ul);
+    memcpy(pk + ul, rest, rlen);
+    return store_add_i64(s, txn, DB_PENDING, pk, ul + rlen, d, NULL, e);
 }
 
 int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
@@ -328,26 +396,9 @@ int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell
 {
     if (d == 0)
         return TS_OK;
-    char key[CELL_KEY_MAX + TS_CODE_MAX + 1];
-    size_t n = cell_key(c, key);
-    if (source) {
-        char ck[sizeof key + TS_CODE_MAX + 1];
-        int m = snprintf(ck, sizeof ck, "%s|%s", source, key);
-        if (store_add_i64(s, txn, DB_CONTRIB, ck, (size_t)m, d, NULL, e))
-            return e->code;
-    } else if (store_add_i64(s, txn, DB_LOCAL, key, n, d, NULL, e)) {
-        return e->code;
-    }
-    if (add_rolled_up(s, txn, c, d, e))
-        return e->code;
-    if (!s->has_parent)
-        return TS_OK;
-    if (s->detail == DETAIL_SELF && strcmp(c->unit, s->self) != 0) {
-        ts_cell own = *c;
-        snprintf(own.unit, sizeof own.unit, "%s", s->self);
-        n = cell_key(&own, key);
-    }
-    return store_add_i64(s, txn, DB_PENDING, key, n, d, NULL, e);
+    store_chain ch;
+    store_rollup_chain(s, txn, c->unit, &ch);
+    return store_apply_cell_up(s, txn, source, c, &ch, d, e);
 }
 
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,

@@ -1,0 +1,192 @@
+/* test_apply.c: batches of deltas (apply.c) on a real store. A delta
+ * refused halfway through its cells changes nothing while the others of its
+ * batch commit; a batch verified while the previous one is still to commit
+ * (the hub's pipeline) continues the chains it depends on. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "delta.h"
+
+#define SELF "34"
+
+typedef struct {
+    const char *code;
+    keys_t keys;
+    uint64_t seq;
+    uint8_t hash[DELTA_HASH_BYTES];
+} child;
+
+typedef struct {
+    char dir[512];
+    node_t n;
+    child kids[2];
+} fixture;
+
+static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    fixture *f = ctx;
+    store_unit self = {0};
+    if (store_unit_put(s, txn, SELF, &self, e))
+        return e->code;
+    for (int i = 0; i < 2; i++) {
+        store_child ch = {0};
+        store_unit u = {0};
+        memcpy(ch.pk, f->kids[i].keys.pk, sizeof ch.pk);
+        snprintf(u.parent, sizeof u.parent, SELF);
+        snprintf(u.via, sizeof u.via, "%s", f->kids[i].code);
+        if (store_unit_put(s, txn, f->kids[i].code, &u, e) ||
+            store_child_put(s, txn, f->kids[i].code, &ch, e))
+            return e->code;
+    }
+    return TS_OK;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "%s", tu_tmpdir("apply"));
+    ts_config cfg;
+    ts_err e = {0};
+    config_defaults(&cfg, f->dir);
+    assert_int_equal(config_set(&cfg, "node", "code", SELF, &e), TS_OK);
+    assert_int_equal(config_set(&cfg, "node", "catalog", tu_catalog_path(), &e), TS_OK);
+    assert_int_equal(config_write(&cfg, &e), TS_OK);
+    assert_int_equal(node_open(&f->n, f->dir, 0, &e), TS_OK);
+    f->kids[0].code = "341";
+    f->kids[1].code = "342";
+    for (int i = 0; i < 2; i++)
+        crypto_sign_keypair(f->kids[i].keys.pk, f->kids[i].keys.sk);
+    assert_int_equal(store_write(f->n.store, enrol, f, &e), TS_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    node_close(&f->n);
+    tu_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* The child's next delta: value on STAFF_TRAINED 2024 at its own unit, then
+ * (if bad) a cell of an indicator the catalog does not have. */
+static apply_item next_delta(fixture *f, child *c, int64_t value, bool bad)
+{
+    uint64_t seq = c->seq + 1;
+    delta_builder *b = delta_builder_new(c->code, c->keys.pk, seq, c->hash, f->n.catalog->id,
+                                         (uint32_t)f->n.catalog->version, false);
+    ts_cell cell;
+    assert_int_equal(cell_set(&cell, c->code, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+    delta_add_cell(b, &cell, value);
+    if (bad) {
+        assert_int_equal(cell_set(&cell, c->code, "NO_SUCH_INDICATOR", "2024", "", NULL), TS_OK);
+        delta_add_cell(b, &cell, 1);
+    }
+    uint8_t *msg;
+    size_t len;
+    uint8_t hash[DELTA_HASH_BYTES];
+    delta_finish(b, &c->keys, &msg, &len, hash);
+    delta_builder_destroy(&b);
+    if (!bad) {
+        c->seq = seq;
+        memcpy(c->hash, hash, sizeof hash);
+    }
+    return (apply_item){.child = c->code, .data = msg, .len = len};
+}
+
+static int64_t total(fixture *f, const char *unit)
+{
+    ts_cell c;
+    char key[CELL_KEY_MAX];
+    assert_int_equal(cell_set(&c, unit, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+    size_t n = cell_key(&c, key);
+    MDB_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    int64_t v = store_get_i64(f->n.store, txn, DB_TOTALS, key, n);
+    store_read_end(txn);
+    return v;
+}
+
+static store_child child_record(fixture *f, const char *code)
+{
+    store_child ch = {0};
+    MDB_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    assert_int_equal(store_child_get(f->n.store, txn, code, &ch), TS_OK);
+    store_read_end(txn);
+    return ch;
+}
+
+static void free_items(apply_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((void *)items[i].data);
+}
+
+static void refused_midway_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    child *a = &f->kids[0], *b = &f->kids[1];
+    apply_item items[3] = {
+        next_delta(f, a, 3, false),
+        next_delta(f, b, 5, true), /* its first cell is good, its second is not */
+        next_delta(f, a, 4, false),
+    };
+    apply_batch(&f->n, items, 3);
+    assert_int_equal(items[0].rc, TS_OK);
+    assert_int_equal(items[0].reply.kind, TIERSYNC__ENVELOPE__MSG_ACK);
+    assert_int_equal(items[1].rc, TS_EINPUT);
+    assert_int_equal(items[1].reply.kind, TIERSYNC__ENVELOPE__MSG_NACK);
+    assert_int_equal(items[1].reply.reason, TIERSYNC__REASON__REASON_UNKNOWN_CODE);
+    assert_int_equal(items[2].rc, TS_OK);
+    assert_int_equal(items[2].reply.seq, 2);
+    assert_int_equal(total(f, "341"), 7);
+    assert_int_equal(total(f, "342"), 0); /* the good first cell was rolled back too */
+    assert_int_equal(total(f, SELF), 7);
+    store_child ch = child_record(f, "342");
+    assert_int_equal(ch.last_seq, 0);
+    assert_int_equal(ch.refused, 1);
+    free_items(items, 3);
+
+    /* the refused child then sends its delta right, and it applies */
+    apply_item again = next_delta(f, b, 5, false);
+    apply_batch(&f->n, &again, 1);
+    assert_int_equal(again.rc, TS_OK);
+    assert_int_equal(total(f, SELF), 12);
+    free_items(&again, 1);
+}
+
+static void prepared_while_previous_commits(void **state)
+{
+    fixture *f = *state;
+    child *a = &f->kids[0];
+    apply_item first = next_delta(f, a, 2, false), second = next_delta(f, a, 3, false);
+    apply_pending *p1 = apply_prepare(&f->n, &first, 1);
+    apply_pending *p2 = apply_prepare(&f->n, &second, 1); /* seq 2 before seq 1 committed */
+    apply_commit(p1);
+    apply_commit(p2);
+    assert_int_equal(first.rc, TS_OK);
+    assert_int_equal(second.rc, TS_OK);
+    assert_int_equal(second.reply.seq, 2);
+    assert_int_equal(total(f, SELF), 5);
+    assert_int_equal(child_record(f, "341").last_seq, 2);
+    free_items(&first, 1);
+    free_items(&second, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(refused_midway_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(prepared_while_previous_commits, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
