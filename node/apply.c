@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "delta.h"
 #include "log.h"
 
@@ -293,13 +294,14 @@ static int prepare_delta(node_t *n, MDB_txn *txn, const char *child, batch_state
 }
 
 /* After it: the body must decode and come from the authenticated child. */
-static int check_delta(const char *child, batch_state *st, apply_reply *r, ts_err *e)
+static int check_delta(const char *child, batch_state *st, ProtobufCAllocator *mem,
+                       apply_reply *r, ts_err *e)
 {
     const Tiersync__SignedDelta *sd = st->env->delta;
     if (!st->sig_ok)
         return refuse(r, TIERSYNC__REASON__REASON_BAD_SIGNATURE, st->expected, e,
                       "signature does not verify with %s's enrolled key", child);
-    st->body = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
+    st->body = tiersync__delta_body__unpack(mem, sd->body.len, sd->body.data);
     if (!st->body)
         return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
                       "signed body from %s does not decode", child);
@@ -308,8 +310,7 @@ static int check_delta(const char *child, batch_state *st, apply_reply *r, ts_er
         int rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
                         "delta claims origin %.32s, but the connection is child %s",
                         st->body->origin, child);
-        tiersync__delta_body__free_unpacked(st->body, NULL);
-        st->body = NULL;
+        st->body = NULL; /* its memory goes with the batch's arena */
         return rc;
     }
     return TS_OK;
@@ -334,12 +335,18 @@ static void *verify_some(void *arg)
     return NULL;
 }
 
+static void *verify_thread(void *arg)
+{
+    ts_block_signals();
+    return verify_some(arg);
+}
+
 /* Ed25519 verification dominates small deltas: split a batch over two cores. */
 static void verify_all(batch_state *st, size_t count)
 {
     verify_range lo = {st, 0, count / 2}, hi = {st, count / 2, count};
     pthread_t t;
-    if (count < APPLY_PARALLEL_MIN || pthread_create(&t, NULL, verify_some, &hi) != 0) {
+    if (count < APPLY_PARALLEL_MIN || pthread_create(&t, NULL, verify_thread, &hi) != 0) {
         lo.to = count;
         verify_some(&lo);
         return;
@@ -348,14 +355,15 @@ static void verify_all(batch_state *st, size_t count)
     pthread_join(t, NULL);
 }
 
-static void phase1(node_t *n, MDB_txn *txn, apply_item *it, batch_state *st)
+static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item *it,
+                   batch_state *st)
 {
     apply_reply *r = &it->reply;
     if (it->len > (size_t)n->cfg.max_msg_bytes)
         it->rc = refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, &it->err,
                         "message of %zu bytes from %s exceeds max_message_bytes", it->len,
                         it->child);
-    else if (!(st->env = tiersync__envelope__unpack(NULL, it->len, it->data)))
+    else if (!(st->env = tiersync__envelope__unpack(mem, it->len, it->data)))
         it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
                         "undecodable message from %s", it->child);
     else if ((st->hello = st->env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
@@ -378,6 +386,7 @@ struct apply_pending {
     batch_state *st;
     size_t count;
     bool nested, redo; /* see batch_txn */
+    arena_t mem;       /* every decoded message of the batch */
 };
 typedef apply_pending batch_ctx;
 
@@ -456,7 +465,8 @@ apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
     batch_state *st = calloc(count ? count : 1, sizeof *st);
     if (!p || !st)
         abort();
-    *p = (apply_pending){n, items, st, count, false, false};
+    *p = (apply_pending){.n = n, .items = items, .st = st, .count = count};
+    arena_init(&p->mem);
     MDB_txn *txn = NULL;
     ts_err e = {0};
     bool readable = store_read_begin(n->store, &txn, &e) == TS_OK;
@@ -464,7 +474,7 @@ apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
         memset(&items[i].reply, 0, sizeof items[i].reply);
         items[i].err.msg[0] = '\0';
         if (readable)
-            phase1(n, txn, &items[i], &st[i]);
+            phase1(n, txn, &p->mem.pb, &items[i], &st[i]);
         else
             items[i].rc = ts_fail(&items[i].err, TS_ERUNTIME, "%s", e.msg);
     }
@@ -472,7 +482,8 @@ apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
     verify_all(st, count);
     for (size_t i = 0; i < count; i++)
         if (st[i].to_verify)
-            items[i].rc = check_delta(items[i].child, &st[i], &items[i].reply, &items[i].err);
+            items[i].rc =
+                check_delta(items[i].child, &st[i], &p->mem.pb, &items[i].reply, &items[i].err);
     return p;
 }
 
@@ -501,11 +512,8 @@ void apply_commit(apply_pending *p)
         }
         if (it->rc == TS_EINPUT)
             atomic_fetch_add(&n->metrics.refused, 1);
-        if (st[i].body)
-            tiersync__delta_body__free_unpacked(st[i].body, NULL);
-        if (st[i].env)
-            tiersync__envelope__free_unpacked(st[i].env, NULL);
     }
+    arena_release(&p->mem);
     free(st);
     free(p);
 }

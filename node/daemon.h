@@ -7,7 +7,7 @@
 
 #define DAEMON_LOCK_FILE "run.lock"
 #define DAEMON_IDLE_POLL_MS 1000
-#define DAEMON_BATCH 256 /* messages handled per poll round before timers run */
+#define DAEMON_BATCH 1024 /* messages handled per poll round before timers run */
 
 /* Runs until SIGINT or SIGTERM; returns TS_OK on a clean stop. */
 int daemon_run(node_t *n, ts_err *e);
