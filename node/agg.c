@@ -307,13 +307,14 @@ int agg_apply(agg_t *a, store_t *s, MDB_txn *txn, const char *unit, size_t *ncel
     size_t n;
     uint64_t *keys = hmap_i64_nonzero(&a->delta, &n);
     int rc = TS_OK;
-    store_chain chain;
-    store_rollup_chain(s, txn, unit, &chain);
+    store_cells w;
+    store_cells_begin(&w, s, txn);
     for (size_t i = 0; i < n && rc == TS_OK; i++) {
         ts_cell cell;
         key_to_cell(a, keys[i], unit, &cell);
-        rc = store_apply_cell_up(s, txn, NULL, &cell, &chain, hmap_i64_get(&a->delta, keys[i]), e);
+        rc = store_cells_add(&w, NULL, &cell, hmap_i64_get(&a->delta, keys[i]), e);
     }
+    store_cells_end(&w);
     free(keys);
     if (ncells)
         *ncells = rc == TS_OK ? n : 0;

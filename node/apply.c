@@ -137,31 +137,35 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
 static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
-    store_chain chain = {0}; /* of the previous cell's unit: cells come grouped by unit */
-    for (size_t i = 0; i < b->n_cells; i++) {
+    store_cells w;
+    store_cells_begin(&w, s, txn);
+    const char *checked = NULL; /* the unit last found in the subtree: cells come grouped */
+    int rc = TS_OK;
+    for (size_t i = 0; i < b->n_cells && rc == TS_OK; i++) {
         const Tiersync__Cell *pc = b->cells[i];
         ts_cell c;
         ts_err ce = {0};
         if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce) ||
-            cell_check_memo(a->n->catalog, &a->n->valid_options, &c, &ce))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
-                          "cell %zu: %s", i, ce.msg);
-        if (!chain.n || strcmp(chain.unit[0], c.unit) != 0) {
-            if (!in_subtree(s, txn, a->child, c.unit))
-                return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
-                              "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
-                              a->child);
-            store_rollup_chain(s, txn, c.unit, &chain);
+            cell_check_memo(a->n->catalog, &a->n->valid_options, &c, &ce)) {
+            rc = refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
+                        "cell %zu: %s", i, ce.msg);
+        } else if ((!checked || strcmp(checked, pc->unit) != 0) &&
+                   !in_subtree(s, txn, a->child, c.unit)) {
+            rc = refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+                        "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
+                        a->child);
+        } else {
+            checked = pc->unit;
+            rc = store_cells_add(&w, a->child, &c, pc->value, e);
+            if (rc == TS_EINPUT)
+                rc = refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                            "cell %zu: %s", i, e->msg);
+            else if (rc == TS_OK)
+                a->reply->applied_cells++;
         }
-        int rc = store_apply_cell_up(s, txn, a->child, &c, &chain, pc->value, e);
-        if (rc == TS_EINPUT)
-            return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
-                          "cell %zu: %s", i, e->msg);
-        if (rc)
-            return rc;
-        a->reply->applied_cells++;
     }
-    return TS_OK;
+    store_cells_end(&w);
+    return rc;
 }
 
 static int update_cover(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)

@@ -8,6 +8,7 @@
 #include <zmq.h>
 
 #include "apply.h"
+#include "arena.h"
 #include "log.h"
 
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -18,6 +19,9 @@
  * MiB, 100-cell deltas cost about half the CPU per cell they cost at 256 KiB). */
 #define HUB_BATCH_BYTES (4096 * 1024)
 #define HUB_ZAP_REBUILD_MS 1000
+#define HUB_QUEUE_BUDGET 4000 /* messages queued in libzmq, over all children */
+#define HUB_HWM_MIN 4         /* per child: below this, batches shrink and throughput falls */
+#define HUB_HWM_MAX 1000      /* libzmq's default */
 
 typedef struct {
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
@@ -46,6 +50,23 @@ static int set_int(void *sock, int opt, int v)
     return zmq_setsockopt(sock, opt, &v, sizeof v);
 }
 
+/* Messages libzmq may queue per child before TCP holds the rest back. Each
+ * queued message pins a receive buffer of some 18 KB, so the queue gets a
+ * budget shared by the children enrolled at start: with a thousand, 4 each
+ * (about 70 MB at most); with fewer, libzmq's default. */
+static int receive_hwm(node_t *n)
+{
+    MDB_txn *txn;
+    ts_err e;
+    uint64_t kids = 1;
+    if (store_read_begin(n->store, &txn, &e) == TS_OK) {
+        kids = store_count(n->store, txn, DB_CHILDREN);
+        store_read_end(txn);
+    }
+    uint64_t hwm = HUB_QUEUE_BUDGET / (kids ? kids : 1);
+    return hwm < HUB_HWM_MIN ? HUB_HWM_MIN : hwm > HUB_HWM_MAX ? HUB_HWM_MAX : (int)hwm;
+}
+
 int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
 {
     hub_t *h = calloc(1, sizeof *h);
@@ -66,6 +87,7 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
         zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
         zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
         zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        set_int(h->router, ZMQ_RCVHWM, receive_hwm(n)) ||
         set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
         set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
         set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
@@ -217,20 +239,20 @@ static const char *reason_name(Tiersync__Reason r)
     return v ? v->name : "?";
 }
 
-typedef struct {
-    zmq_msg_t id, body;
-} hub_msg;
-
-/* Receives one [routing id, payload] message; false when none is waiting. */
-static bool recv_one(hub_t *h, hub_msg *m)
+/* Receives one [routing id, payload] message into id and body; false when
+ * none is waiting (both are then closed). */
+static bool recv_one(hub_t *h, zmq_msg_t *id, zmq_msg_t *body)
 {
-    zmq_msg_init(&m->id);
-    zmq_msg_init(&m->body);
-    if (zmq_msg_recv(&m->id, h->router, ZMQ_DONTWAIT) < 0)
+    zmq_msg_init(id);
+    zmq_msg_init(body);
+    if (zmq_msg_recv(id, h->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(id);
+        zmq_msg_close(body);
         return false;
-    if (zmq_msg_more(&m->id))
-        zmq_msg_recv(&m->body, h->router, 0);
-    for (int more = zmq_msg_more(&m->body); more;) { /* one frame per message: drop extras */
+    }
+    if (zmq_msg_more(id))
+        zmq_msg_recv(body, h->router, 0);
+    for (int more = zmq_msg_more(body); more;) { /* one frame per message: drop extras */
         zmq_msg_t extra;
         zmq_msg_init(&extra);
         zmq_msg_recv(&extra, h->router, 0);
@@ -255,41 +277,52 @@ static void log_outcome(const apply_item *it)
 }
 
 /* One received batch: the messages stay open until their replies are sent. */
+/* One received batch. Payloads are copied out of libzmq at once: a message
+ * held open pins its whole receive buffer (tens of KB for a 300-byte delta),
+ * which, times a thousand children, was most of a district's memory. */
 struct hub_batch {
-    hub_msg *msgs;
+    zmq_msg_t *ids; /* routing ids, for the replies */
     apply_item *items;
     int *item_of; /* message -> item, -1 when dropped */
     int got;
+    arena_t copies; /* payloads and child codes */
     apply_pending *pending;
     pthread_t writer;
 };
 
+static void *copy_into(arena_t *a, const void *src, size_t n)
+{
+    void *dst = a->pb.alloc(a->pb.allocator_data, n ? n : 1);
+    memcpy(dst, src, n);
+    return dst;
+}
+
 static hub_batch *batch_recv(hub_t *h, int max)
 {
     hub_batch *b = calloc(1, sizeof *b);
-    b->msgs = calloc((size_t)max, sizeof *b->msgs);
+    b->ids = calloc((size_t)max, sizeof *b->ids);
     b->items = calloc((size_t)max, sizeof *b->items);
     b->item_of = calloc((size_t)max, sizeof *b->item_of);
+    arena_init(&b->copies);
     int nitems = 0;
     size_t bytes = 0; /* a batch also stops at HUB_BATCH_BYTES of input: bounds memory */
-    while (b->got < max && bytes < HUB_BATCH_BYTES && recv_one(h, &b->msgs[b->got])) {
-        hub_msg *m = &b->msgs[b->got];
-        bytes += zmq_msg_size(&m->body);
-        const char *child = zmq_msg_gets(&m->body, "User-Id");
+    zmq_msg_t body;
+    while (b->got < max && bytes < HUB_BATCH_BYTES && recv_one(h, &b->ids[b->got], &body)) {
+        size_t len = zmq_msg_size(&body);
+        bytes += len;
+        const char *child = zmq_msg_gets(&body, "User-Id");
         b->item_of[b->got] = -1;
         if (!child || !*child) {
             log_warn("dropped a message without an authenticated child");
         } else {
             b->item_of[b->got] = nitems;
-            b->items[nitems++] = (apply_item){.child = child,
-                                              .data = zmq_msg_data(&m->body),
-                                              .len = zmq_msg_size(&m->body)};
+            b->items[nitems++] = (apply_item){
+                .child = copy_into(&b->copies, child, strlen(child) + 1),
+                .data = copy_into(&b->copies, zmq_msg_data(&body), len),
+                .len = len};
         }
+        zmq_msg_close(&body);
         b->got++;
-    }
-    if (b->got < max) { /* the failed recv_one left initialised, empty messages */
-        zmq_msg_close(&b->msgs[b->got].id);
-        zmq_msg_close(&b->msgs[b->got].body);
     }
     if (nitems)
         b->pending = apply_prepare(h->n, b->items, (size_t)nitems);
@@ -307,18 +340,18 @@ static void batch_reply(hub_t *h, hub_batch *b)
             size_t len;
             apply_reply_pack(h->n, &it->reply, &out, &len);
             if (out) {
-                zmq_send(h->router, zmq_msg_data(&b->msgs[i].id), zmq_msg_size(&b->msgs[i].id),
+                zmq_send(h->router, zmq_msg_data(&b->ids[i]), zmq_msg_size(&b->ids[i]),
                          ZMQ_SNDMORE);
                 zmq_send(h->router, out, len, 0);
                 free(out);
             }
         }
-        zmq_msg_close(&b->msgs[i].id);
-        zmq_msg_close(&b->msgs[i].body);
+        zmq_msg_close(&b->ids[i]);
     }
+    arena_release(&b->copies);
     free(b->item_of);
     free(b->items);
-    free(b->msgs);
+    free(b->ids);
     free(b);
 }
 

@@ -250,7 +250,31 @@ int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size
 }
 
 /* One B-tree search per add: insert d if the key is new, else the cursor
- * already stands on the entry and it is rewritten (or deleted) in place. */
+ * already stands on the entry and it is rewritten (or deleted) in place. A
+ * cursor kept across adds of nearby keys skips even that search while the
+ * key falls on the page it stands on. */
+static int cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, int64_t d,
+                      int64_t *after, ts_err *e)
+{
+    MDB_val key = {klen, (void *)k}, val = {sizeof d, &d};
+    int64_t n = d;
+    int rc = mdb_cursor_put(cur, &key, &val, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        int64_t old = 0;
+        if (val.mv_size == sizeof old)
+            memcpy(&old, val.mv_data, sizeof old);
+        if (__builtin_add_overflow(old, d, &n))
+            return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
+        MDB_val nv = {sizeof n, &n};
+        rc = n == 0 ? mdb_cursor_del(cur, 0) : mdb_cursor_put(cur, &key, &nv, MDB_CURRENT);
+    }
+    if (rc)
+        return mdb_fail(s, e, rc, "write failed");
+    if (after)
+        *after = n;
+    return TS_OK;
+}
+
 int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
                   int64_t *after, ts_err *e)
 {
@@ -263,26 +287,9 @@ int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t k
     int rc = mdb_cursor_open(txn, s->dbi[db], &cur);
     if (rc)
         return mdb_fail(s, e, rc, "write failed");
-    MDB_val key = {klen, (void *)k}, val = {sizeof d, &d};
-    int64_t n = d;
-    rc = mdb_cursor_put(cur, &key, &val, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) {
-        int64_t old = 0;
-        if (val.mv_size == sizeof old)
-            memcpy(&old, val.mv_data, sizeof old);
-        if (__builtin_add_overflow(old, d, &n)) {
-            mdb_cursor_close(cur);
-            return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
-        }
-        MDB_val nv = {sizeof n, &n};
-        rc = n == 0 ? mdb_cursor_del(cur, 0) : mdb_cursor_put(cur, &key, &nv, MDB_CURRENT);
-    }
+    rc = cursor_add(s, cur, k, klen, d, after, e);
     mdb_cursor_close(cur);
-    if (rc)
-        return mdb_fail(s, e, rc, "write failed");
-    if (after)
-        *after = n;
-    return TS_OK;
+    return rc;
 }
 
 uint64_t store_count(store_t *s, MDB_txn *txn, store_db db)
@@ -340,7 +347,8 @@ int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_chil
     return store_put(s, txn, DB_CHILDREN, code, strlen(code), c, sizeof *c, e);
 }
 
-int store_rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
+/* c's unit, then each ancestor held here, up to this node's own unit. */
+static void rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
 {
     ch->n = 0;
     snprintf(ch->unit[0], sizeof ch->unit[0], "%s", code);
@@ -352,14 +360,46 @@ int store_rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *
             break;
         snprintf(ch->unit[ch->n], sizeof ch->unit[ch->n], "%s", u.parent);
     }
-    return ch->n;
 }
 
-int store_apply_cell_up(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c,
-                        const store_chain *ch, int64_t d, ts_err *e)
+void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn)
+{
+    memset(w, 0, sizeof *w);
+    w->s = s;
+    w->txn = txn;
+}
+
+void store_cells_end(store_cells *w)
+{
+    MDB_cursor **all[] = {&w->contrib, &w->local, &w->pending};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (*all[i])
+            mdb_cursor_close(*all[i]);
+    for (int i = 0; i < STORE_MAX_DEPTH; i++)
+        if (w->totals[i])
+            mdb_cursor_close(w->totals[i]);
+    memset(w, 0, sizeof *w);
+}
+
+/* Adds d at k in db through *cur, opened on first use. */
+static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *k, size_t klen,
+                     int64_t d, ts_err *e)
+{
+    int rc;
+    if (!*cur && (rc = mdb_cursor_open(w->txn, w->s->dbi[db], cur)) != 0) {
+        *cur = NULL;
+        return mdb_fail(w->s, e, rc, "write failed");
+    }
+    return cursor_add(w->s, *cur, k, klen, d, NULL, e);
+}
+
+int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e)
 {
     if (d == 0)
         return TS_OK;
+    store_t *s = w->s;
+    if (!w->chain.n || strcmp(w->chain.unit[0], c->unit) != 0)
+        rollup_chain(s, w->txn, c->unit, &w->chain);
     char key[TS_CODE_MAX + 1 + CELL_KEY_MAX];
     size_t slen = source ? strlen(source) : 0;
     if (source) {
@@ -367,17 +407,19 @@ int store_apply_cell_up(store_t *s, MDB_txn *txn, const char *source, const ts_c
         key[slen++] = '|';
     }
     size_t n = cell_key(c, key + slen);
-    if (store_add_i64(s, txn, source ? DB_CONTRIB : DB_LOCAL, key, slen + n, d, NULL, e))
+    if (cells_add(w, source ? &w->contrib : &w->local, source ? DB_CONTRIB : DB_LOCAL, key,
+                  slen + n, d, e))
         return e->code;
-    /* totals of the unit and of every held ancestor: same key but the unit */
+    /* totals of the unit and of every held ancestor: same key but the unit;
+     * a cursor per level, as each level's keys lie together */
     const char *rest = key + slen + strlen(c->unit);
     size_t rlen = n - strlen(c->unit);
-    for (int i = 0; i < ch->n; i++) {
+    for (int i = 0; i < w->chain.n; i++) {
         char tk[CELL_KEY_MAX];
-        size_t ul = strlen(ch->unit[i]);
-        memcpy(tk, ch->unit[i], ul);
+        size_t ul = strlen(w->chain.unit[i]);
+        memcpy(tk, w->chain.unit[i], ul);
         memcpy(tk + ul, rest, rlen);
-        if (store_add_i64(s, txn, DB_TOTALS, tk, ul + rlen, d, NULL, e))
+        if (cells_add(w, &w->totals[i], DB_TOTALS, tk, ul + rlen, d, e))
             return e->code;
     }
     if (!s->has_parent)
@@ -388,17 +430,17 @@ int store_apply_cell_up(store_t *s, MDB_txn *txn, const char *source, const ts_c
     size_t ul = strlen(punit);
     memcpy(pk, punit, ul);
     memcpy(pk + ul, rest, rlen);
-    return store_add_i64(s, txn, DB_PENDING, pk, ul + rlen, d, NULL, e);
+    return cells_add(w, &w->pending, DB_PENDING, pk, ul + rlen, d, e);
 }
 
 int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
                      ts_err *e)
 {
-    if (d == 0)
-        return TS_OK;
-    store_chain ch;
-    store_rollup_chain(s, txn, c->unit, &ch);
-    return store_apply_cell_up(s, txn, source, c, &ch, d, e);
+    store_cells w;
+    store_cells_begin(&w, s, txn);
+    int rc = store_cells_add(&w, source, c, d, e);
+    store_cells_end(&w);
+    return rc;
 }
 
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,

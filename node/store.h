@@ -115,19 +115,23 @@ int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts
 int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
                      ts_err *e);
 
-/* The units a cell of unit code counts in: code itself, then each ancestor
- * held here, up to this node's own unit. Callers applying many cells of one
- * unit look it up once and use store_apply_cell_up. */
+/* store_apply_cell for many cells in one transaction: cursors stay open
+ * between cells (an add near the last one skips the tree search) and each
+ * unit's roll-up chain is looked up once. Begin, add, end; units must not
+ * change in between. */
 typedef struct {
     int n;
-    char unit[STORE_MAX_DEPTH][TS_CODE_MAX];
+    char unit[STORE_MAX_DEPTH][TS_CODE_MAX]; /* the cell's unit, then its ancestors */
 } store_chain;
-int store_rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch);
-
-/* store_apply_cell with c's roll-up chain already looked up (ch->unit[0] is
- * c->unit). */
-int store_apply_cell_up(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c,
-                        const store_chain *ch, int64_t d, ts_err *e);
+typedef struct {
+    store_t *s;
+    MDB_txn *txn;
+    store_chain chain; /* of the last cell's unit */
+    MDB_cursor *contrib, *local, *pending, *totals[STORE_MAX_DEPTH];
+} store_cells;
+void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn);
+int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e);
+void store_cells_end(store_cells *w);
 
 /* Sets this node's own value of c to v (value indicators): applies v - old. */
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
