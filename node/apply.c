@@ -145,8 +145,7 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
         const Tiersync__Cell *pc = b->cells[i];
         ts_cell c;
         ts_err ce = {0};
-        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce) ||
-            cell_check_memo(a->n->catalog, &a->n->valid_options, &c, &ce)) {
+        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce)) {
             rc = refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
                         "cell %zu: %s", i, ce.msg);
         } else if ((!checked || strcmp(checked, pc->unit) != 0) &&
@@ -298,7 +297,24 @@ static int prepare_delta(node_t *n, MDB_txn *txn, const char *child, batch_state
 }
 
 /* After it: the body must decode and come from the authenticated child. */
-static int check_delta(const char *child, batch_state *st, ProtobufCAllocator *mem,
+/* Every cell's codes against the catalog, before the write lock: the
+ * writer then only checks units (which deltas of the batch may announce). */
+static int check_cells(node_t *n, const Tiersync__DeltaBody *b, uint64_t expected,
+                       apply_reply *r, ts_err *e)
+{
+    for (size_t i = 0; i < b->n_cells; i++) {
+        const Tiersync__Cell *pc = b->cells[i];
+        ts_cell c;
+        ts_err ce = {0};
+        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce) ||
+            cell_check_memo(n->catalog, &n->valid_options, &c, &ce))
+            return refuse(r, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e, "cell %zu: %s",
+                          i, ce.msg);
+    }
+    return TS_OK;
+}
+
+static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCAllocator *mem,
                        apply_reply *r, ts_err *e)
 {
     const Tiersync__SignedDelta *sd = st->env->delta;
@@ -309,15 +325,17 @@ static int check_delta(const char *child, batch_state *st, ProtobufCAllocator *m
     if (!st->body)
         return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
                       "signed body from %s does not decode", child);
+    int rc = TS_OK;
     if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof st->pk ||
-        memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0) {
-        int rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
-                        "delta claims origin %.32s, but the connection is child %s",
-                        st->body->origin, child);
+        memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0)
+        rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
+                    "delta claims origin %.32s, but the connection is child %s",
+                    st->body->origin, child);
+    else if (strcmp(st->body->catalog_id, n->catalog->id) == 0) /* else refused in the txn */
+        rc = check_cells(n, st->body, st->expected, r, e);
+    if (rc != TS_OK)
         st->body = NULL; /* its memory goes with the batch's arena */
-        return rc;
-    }
-    return TS_OK;
+    return rc;
 }
 
 typedef struct {
@@ -487,7 +505,7 @@ apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
     for (size_t i = 0; i < count; i++)
         if (st[i].to_verify)
             items[i].rc =
-                check_delta(items[i].child, &st[i], &p->mem.pb, &items[i].reply, &items[i].err);
+                check_delta(n, items[i].child, &st[i], &p->mem.pb, &items[i].reply, &items[i].err);
     return p;
 }
 

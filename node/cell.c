@@ -84,8 +84,12 @@ int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_e
     if (catalog_period_check(ind, c->period, e))
         return TS_EINPUT;
     char seen[CATALOG_NAME_MAX + CELL_OPTIONS_MAX];
-    int len = snprintf(seen, sizeof seen, "%s|%s", c->indicator, c->options);
-    if (memo && hmap_str_find(memo, seen, (size_t)len) >= 0)
+    size_t il = strlen(c->indicator), ol = strlen(c->options);
+    memcpy(seen, c->indicator, il);
+    seen[il] = '|';
+    memcpy(seen + il + 1, c->options, ol);
+    size_t len = il + 1 + ol;
+    if (memo && hmap_str_find(memo, seen, len) >= 0)
         return TS_OK;
     char canon[CELL_OPTIONS_MAX];
     if (catalog_options_canon(cat, ind, c->options, canon, sizeof canon, e))
@@ -96,7 +100,7 @@ int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_e
     if (memo) {
         if (memo->n >= CELL_MEMO_MAX)
             hmap_str_clear(memo);
-        hmap_str_put(memo, seen, (size_t)len, 0, NULL);
+        hmap_str_put(memo, seen, len, 0, NULL);
     }
     return TS_OK;
 }

@@ -75,7 +75,8 @@ static int teardown(void **state)
 }
 
 /* The child's next delta: value on STAFF_TRAINED 2024 at its own unit, then
- * (if bad) a cell of an indicator the catalog does not have. */
+ * (if bad) a cell of another child's unit, which only the write transaction
+ * can refuse (units may arrive in the same batch). */
 static apply_item next_delta(fixture *f, child *c, int64_t value, bool bad)
 {
     uint64_t seq = c->seq + 1;
@@ -85,7 +86,8 @@ static apply_item next_delta(fixture *f, child *c, int64_t value, bool bad)
     assert_int_equal(cell_set(&cell, c->code, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
     delta_add_cell(b, &cell, value);
     if (bad) {
-        assert_int_equal(cell_set(&cell, c->code, "NO_SUCH_INDICATOR", "2024", "", NULL), TS_OK);
+        const char *other = c == &f->kids[0] ? f->kids[1].code : f->kids[0].code;
+        assert_int_equal(cell_set(&cell, other, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
         delta_add_cell(b, &cell, 1);
     }
     uint8_t *msg;
@@ -145,7 +147,7 @@ static void refused_midway_changes_nothing(void **state)
     assert_int_equal(items[0].reply.kind, TIERSYNC__ENVELOPE__MSG_ACK);
     assert_int_equal(items[1].rc, TS_EINPUT);
     assert_int_equal(items[1].reply.kind, TIERSYNC__ENVELOPE__MSG_NACK);
-    assert_int_equal(items[1].reply.reason, TIERSYNC__REASON__REASON_UNKNOWN_CODE);
+    assert_int_equal(items[1].reply.reason, TIERSYNC__REASON__REASON_FOREIGN_UNIT);
     assert_int_equal(items[2].rc, TS_OK);
     assert_int_equal(items[2].reply.seq, 2);
     assert_int_equal(total(f, "341"), 7);
