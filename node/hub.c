@@ -2,6 +2,7 @@
 #include "hub.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,7 @@ struct hub_batch {
     arena_t copies; /* payloads and child codes */
     apply_pending *pending;
     pthread_t writer;
+    atomic_bool committed; /* set by the writer thread when done */
 };
 
 static void *copy_into(arena_t *a, const void *src, size_t n)
@@ -324,9 +326,15 @@ static hub_batch *batch_recv(hub_t *h, int max)
         zmq_msg_close(&body);
         b->got++;
     }
-    if (nitems)
-        b->pending = apply_prepare(h->n, b->items, (size_t)nitems);
     return b;
+}
+
+static int batch_items(const hub_batch *b)
+{
+    int n = 0;
+    for (int i = 0; i < b->got; i++)
+        n += b->item_of[i] >= 0;
+    return n;
 }
 
 /* Sends every reply of a committed batch, in arrival order, and frees it. */
@@ -358,7 +366,9 @@ static void batch_reply(hub_t *h, hub_batch *b)
 static void *batch_commit(void *arg)
 {
     ts_block_signals();
-    apply_commit(((hub_batch *)arg)->pending);
+    hub_batch *b = arg;
+    apply_commit(b->pending);
+    atomic_store(&b->committed, true);
     return NULL;
 }
 
@@ -387,6 +397,11 @@ int hub_on_router(hub_t *h, int max)
 {
     hub_batch *b = batch_recv(h, max);
     int got = b->got;
+    if (h->inflight && atomic_load(&h->inflight->committed))
+        hub_finish(h); /* its acks leave before this batch's verification */
+    int nitems = batch_items(b);
+    if (nitems)
+        b->pending = apply_prepare(h->n, b->items, (size_t)nitems);
     hub_finish(h);
     if (b->pending && input_waiting(h) &&
         pthread_create(&b->writer, NULL, batch_commit, b) == 0) {
