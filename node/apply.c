@@ -19,6 +19,8 @@ typedef struct {
     uint8_t hash[DELTA_HASH_BYTES];
     apply_reply *reply;
     bool wrote; /* set before the first write: a refusal after it needs a rollback */
+    size_t bad_cell;     /* the first cell the catalog refused (check_cells), or SIZE_MAX */
+    const char *bad_msg; /* and why */
 } apply_ctx;
 
 static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
@@ -145,9 +147,10 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
         const Tiersync__Cell *pc = b->cells[i];
         ts_cell c;
         ts_err ce = {0};
-        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce)) {
+        if (i == a->bad_cell ||
+            cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce)) {
             rc = refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
-                        "cell %zu: %s", i, ce.msg);
+                        "cell %zu: %s", i, i == a->bad_cell ? a->bad_msg : ce.msg);
         } else if ((!checked || strcmp(checked, pc->unit) != 0) &&
                    !in_subtree(s, txn, a->child, c.unit)) {
             rc = refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
@@ -261,6 +264,8 @@ typedef struct {
     bool to_verify, sig_ok; /* a delta whose signature the verify step checks */
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];
     uint64_t expected;
+    size_t bad_cell; /* see check_cells */
+    ts_err bad_err;
 } batch_state;
 
 static int on_hello(node_t *n, MDB_txn *txn, const char *child, const Tiersync__Hello *h,
@@ -297,21 +302,22 @@ static int prepare_delta(node_t *n, MDB_txn *txn, const char *child, batch_state
 }
 
 /* After it: the body must decode and come from the authenticated child. */
-/* Every cell's codes against the catalog, before the write lock: the
- * writer then only checks units (which deltas of the batch may announce). */
-static int check_cells(node_t *n, const Tiersync__DeltaBody *b, uint64_t expected,
-                       apply_reply *r, ts_err *e)
+/* Every cell's codes against the catalog, before the write lock; the first
+ * refused one is only noted: the write transaction refuses it in its turn
+ * (a duplicate is still acknowledged, earlier checks still come first). */
+static void check_cells(node_t *n, batch_state *st)
 {
+    const Tiersync__DeltaBody *b = st->body;
+    st->bad_cell = SIZE_MAX;
     for (size_t i = 0; i < b->n_cells; i++) {
         const Tiersync__Cell *pc = b->cells[i];
         ts_cell c;
-        ts_err ce = {0};
-        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce) ||
-            cell_check_memo(n->catalog, &n->valid_options, &c, &ce))
-            return refuse(r, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e, "cell %zu: %s",
-                          i, ce.msg);
+        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &st->bad_err) ||
+            cell_check_memo(n->catalog, &n->valid_options, &c, &st->bad_err)) {
+            st->bad_cell = i;
+            return;
+        }
     }
-    return TS_OK;
 }
 
 static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCAllocator *mem,
@@ -325,17 +331,16 @@ static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCA
     if (!st->body)
         return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
                       "signed body from %s does not decode", child);
-    int rc = TS_OK;
     if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof st->pk ||
-        memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0)
-        rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
-                    "delta claims origin %.32s, but the connection is child %s",
-                    st->body->origin, child);
-    else if (strcmp(st->body->catalog_id, n->catalog->id) == 0) /* else refused in the txn */
-        rc = check_cells(n, st->body, st->expected, r, e);
-    if (rc != TS_OK)
+        memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0) {
+        int rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
+                        "delta claims origin %.32s, but the connection is child %s",
+                        st->body->origin, child);
         st->body = NULL; /* its memory goes with the batch's arena */
-    return rc;
+        return rc;
+    }
+    check_cells(n, st);
+    return TS_OK;
 }
 
 typedef struct {
@@ -461,7 +466,9 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
             it->rc = on_hello(b->n, txn, it->child, st->env->hello, &it->reply, &it->err);
         }
         if (st->body) {
-            apply_ctx a = {b->n, it->child, st->env->delta, st->body, {0}, &it->reply, false};
+            apply_ctx a = {b->n,           it->child, st->env->delta, st->body,
+                           {0},            &it->reply, false,         st->bad_cell,
+                           st->bad_err.msg};
             delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
             memset(&it->reply, 0, sizeof it->reply);
             if (b->nested)

@@ -40,10 +40,11 @@ typedef struct {
     ts_err err;
 } apply_item;
 
-/* Handles a batch of messages: signatures are checked before the write lock
- * is taken, then every delta is applied in one write transaction (each in a
- * nested transaction, so a refused one changes nothing) and one commit makes
- * them all durable before any is acknowledged. */
+/* Handles a batch of messages: signatures and catalog codes are checked
+ * before the write lock is taken, then every delta is applied in one write
+ * transaction (a delta refused halfway through makes the batch run again
+ * with each delta nested, so a refused one changes nothing) and one commit
+ * makes them all durable before any is acknowledged. */
 void apply_batch(node_t *n, apply_item *items, size_t count);
 
 /* apply_batch in its two halves, so one batch can be verified while the
