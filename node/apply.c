@@ -415,7 +415,6 @@ struct apply_pending {
     bool nested, redo; /* see batch_txn */
     arena_t mem;       /* every decoded message of the batch */
 };
-typedef apply_pending batch_ctx;
 
 /* Counts a refusal (or notes a hello) in the child's record. */
 static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const batch_state *st,
@@ -457,7 +456,7 @@ static int apply_nested(store_t *s, MDB_txn *txn, apply_ctx *a, ts_err *e)
  * nothing and the others still commit. */
 static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
-    batch_ctx *b = vctx;
+    apply_pending *b = vctx;
     for (size_t i = 0; i < b->count; i++) {
         apply_item *it = &b->items[i];
         batch_state *st = &b->st[i];
@@ -466,9 +465,13 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
             it->rc = on_hello(b->n, txn, it->child, st->env->hello, &it->reply, &it->err);
         }
         if (st->body) {
-            apply_ctx a = {b->n,           it->child, st->env->delta, st->body,
-                           {0},            &it->reply, false,         st->bad_cell,
-                           st->bad_err.msg};
+            apply_ctx a = {.n = b->n,
+                           .child = it->child,
+                           .signed_delta = st->env->delta,
+                           .body = st->body,
+                           .reply = &it->reply,
+                           .bad_cell = st->bad_cell,
+                           .bad_msg = st->bad_err.msg};
             delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
             memset(&it->reply, 0, sizeof it->reply);
             if (b->nested)

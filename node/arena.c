@@ -10,9 +10,9 @@ struct arena_chunk {
     max_align_t data[];
 };
 
-static void *arena_alloc(void *ctx, size_t size)
+void *arena_alloc(arena_t *a, size_t size)
 {
-    arena_t *a = ctx;
+    size = size ? size : 1;
     size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     arena_chunk *c = a->head;
     if (!c || c->cap - c->used < size) {
@@ -28,14 +28,19 @@ static void *arena_alloc(void *ctx, size_t size)
     return p;
 }
 
-static void arena_free(void *ctx, void *p)
+static void *pb_alloc(void *ctx, size_t size)
+{
+    return arena_alloc(ctx, size);
+}
+
+static void pb_free(void *ctx, void *p)
 {
     (void)ctx, (void)p; /* released with the whole arena */
 }
 
 void arena_init(arena_t *a)
 {
-    *a = (arena_t){{arena_alloc, arena_free, a}, NULL};
+    *a = (arena_t){{pb_alloc, pb_free, a}, NULL};
 }
 
 void arena_release(arena_t *a)

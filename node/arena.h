@@ -7,6 +7,8 @@
 #ifndef TIERSYNC_ARENA_H
 #define TIERSYNC_ARENA_H
 
+#include <stddef.h>
+
 #include <protobuf-c/protobuf-c.h>
 
 #define ARENA_CHUNK_BYTES (64 * 1024)
@@ -19,6 +21,8 @@ typedef struct {
 } arena_t;
 
 void arena_init(arena_t *a);
+/* n bytes (at least 1), aligned for any type, valid until arena_release. */
+void *arena_alloc(arena_t *a, size_t n);
 /* Frees every chunk; the arena can be used again. */
 void arena_release(arena_t *a);
 

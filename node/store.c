@@ -393,6 +393,15 @@ static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *
     return cursor_add(w->s, *cur, k, klen, d, NULL, e);
 }
 
+/* unit + rest into out (CELL_KEY_MAX bytes); returns the length. */
+static size_t rekey(char *out, const char *unit, const char *rest, size_t rlen)
+{
+    size_t ul = strlen(unit);
+    memcpy(out, unit, ul);
+    memcpy(out + ul, rest, rlen);
+    return ul + rlen;
+}
+
 int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e)
 {
     if (d == 0)
@@ -410,27 +419,21 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
     if (cells_add(w, source ? &w->contrib : &w->local, source ? DB_CONTRIB : DB_LOCAL, key,
                   slen + n, d, e))
         return e->code;
-    /* totals of the unit and of every held ancestor: same key but the unit;
-     * a cursor per level, as each level's keys lie together */
+    /* the same cell key under other units: "|indicator|period|options" */
     const char *rest = key + slen + strlen(c->unit);
     size_t rlen = n - strlen(c->unit);
-    for (int i = 0; i < w->chain.n; i++) {
-        char tk[CELL_KEY_MAX];
-        size_t ul = strlen(w->chain.unit[i]);
-        memcpy(tk, w->chain.unit[i], ul);
-        memcpy(tk + ul, rest, rlen);
-        if (cells_add(w, &w->totals[i], DB_TOTALS, tk, ul + rlen, d, e))
+    char k2[CELL_KEY_MAX];
+    /* totals of the unit and of every held ancestor, a cursor per level, as
+     * each level's keys lie together */
+    for (int i = 0; i < w->chain.n; i++)
+        if (cells_add(w, &w->totals[i], DB_TOTALS, k2, rekey(k2, w->chain.unit[i], rest, rlen),
+                      d, e))
             return e->code;
-    }
     if (!s->has_parent)
         return TS_OK;
     /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
-    char pk[CELL_KEY_MAX];
     const char *punit = s->detail == DETAIL_SELF ? s->self : c->unit;
-    size_t ul = strlen(punit);
-    memcpy(pk, punit, ul);
-    memcpy(pk + ul, rest, rlen);
-    return cells_add(w, &w->pending, DB_PENDING, pk, ul + rlen, d, e);
+    return cells_add(w, &w->pending, DB_PENDING, k2, rekey(k2, punit, rest, rlen), d, e);
 }
 
 int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
