@@ -43,14 +43,8 @@ static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "%s", tu_tmpdir("audit"));
-    ts_config cfg;
+    tu_node_open(&f->n, f->dir, sizeof f->dir, "audit", SELF);
     ts_err e = {0};
-    config_defaults(&cfg, f->dir);
-    assert_int_equal(config_set(&cfg, "node", "code", SELF, &e), TS_OK);
-    assert_int_equal(config_set(&cfg, "node", "catalog", tu_catalog_path(), &e), TS_OK);
-    assert_int_equal(config_write(&cfg, &e), TS_OK);
-    assert_int_equal(node_open(&f->n, f->dir, 0, &e), TS_OK);
     crypto_sign_keypair(f->child.pk, f->child.sk);
     assert_int_equal(store_write(f->n.store, enrol, f, &e), TS_OK);
     *state = f;

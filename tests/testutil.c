@@ -50,3 +50,15 @@ const char *tu_write_file(const char *dir, const char *name, const char *text)
     fclose(f);
     return path;
 }
+
+void tu_node_open(node_t *n, char *dir, size_t dirsz, const char *tag, const char *code)
+{
+    snprintf(dir, dirsz, "%s", tu_tmpdir(tag));
+    ts_config cfg;
+    ts_err e = {0};
+    config_defaults(&cfg, dir);
+    assert_int_equal(config_set(&cfg, "node", "code", code, &e), TS_OK);
+    assert_int_equal(config_set(&cfg, "node", "catalog", tu_catalog_path(), &e), TS_OK);
+    assert_int_equal(config_write(&cfg, &e), TS_OK);
+    assert_int_equal(node_open(n, dir, 0, &e), TS_OK);
+}
