@@ -491,18 +491,27 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return TS_OK;
 }
 
-apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
+apply_pending *apply_begin(node_t *n, apply_item *items, size_t max)
 {
     apply_pending *p = malloc(sizeof *p);
-    batch_state *st = calloc(count ? count : 1, sizeof *st);
+    batch_state *st = calloc(max ? max : 1, sizeof *st);
     if (!p || !st)
         abort();
-    *p = (apply_pending){.n = n, .items = items, .st = st, .count = count};
+    *p = (apply_pending){.n = n, .items = items, .st = st};
     arena_init(&p->mem);
+    return p;
+}
+
+void apply_prepare_more(apply_pending *p, size_t count)
+{
+    node_t *n = p->n;
+    apply_item *items = p->items;
+    batch_state *st = p->st;
+    size_t from = p->count;
     MDB_txn *txn = NULL;
     ts_err e = {0};
     bool readable = store_read_begin(n->store, &txn, &e) == TS_OK;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = from; i < count; i++) {
         memset(&items[i].reply, 0, sizeof items[i].reply);
         items[i].err.msg[0] = '\0';
         if (readable)
@@ -511,11 +520,18 @@ apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
             items[i].rc = ts_fail(&items[i].err, TS_ERUNTIME, "%s", e.msg);
     }
     store_read_end(txn);
-    verify_all(st, count);
-    for (size_t i = 0; i < count; i++)
+    verify_all(st + from, count - from);
+    for (size_t i = from; i < count; i++)
         if (st[i].to_verify)
             items[i].rc =
                 check_delta(n, items[i].child, &st[i], &p->mem.pb, &items[i].reply, &items[i].err);
+    p->count = count;
+}
+
+apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count)
+{
+    apply_pending *p = apply_begin(n, items, count);
+    apply_prepare_more(p, count);
     return p;
 }
 

@@ -56,6 +56,12 @@ typedef struct apply_pending apply_pending;
 apply_pending *apply_prepare(node_t *n, apply_item *items, size_t count);
 void apply_commit(apply_pending *p);
 
+/* apply_prepare in steps, for a batch that grows while the previous one
+ * commits: begin with room for max items, then prepare items up to count
+ * (each call continues where the last one stopped). */
+apply_pending *apply_begin(node_t *n, apply_item *items, size_t max);
+void apply_prepare_more(apply_pending *p, size_t count);
+
 /* Handles one packed Envelope from child (the code ZAP authenticated).
  * Fills reply; returns TS_OK when the message was accepted (hello, delta
  * applied or duplicate), TS_EINPUT when refused, TS_ERUNTIME when the store

@@ -1,11 +1,14 @@
 /* hub.c: the parent's sockets: ZAP authentication and the children's ROUTER. */
 #include "hub.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "apply.h"
@@ -24,6 +27,7 @@
 #define HUB_QUEUE_BUDGET 4000 /* messages queued in libzmq, over all children */
 #define HUB_HWM_MIN 4         /* per child: below this, batches shrink and throughput falls */
 #define HUB_HWM_MAX 1000      /* libzmq's default */
+#define HUB_WAIT_MS 50        /* longest wait for input while a batch commits (it wakes us) */
 
 typedef struct {
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
@@ -42,6 +46,7 @@ struct hub {
     size_t nkeys, capkeys;
     int64_t keys_built_ms;
     hub_batch *inflight; /* committing in its writer thread (see hub_on_router) */
+    int wake_fd;         /* eventfd the writer thread signals when it has committed */
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -73,6 +78,11 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
 {
     hub_t *h = calloc(1, sizeof *h);
     h->n = n;
+    h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (h->wake_fd < 0) {
+        ts_fail(e, TS_ERUNTIME, "cannot create an eventfd: %s", strerror(errno));
+        goto fail;
+    }
     char secret[KEYS_Z85_LEN];
     /* the transport drops only grossly oversized input; anything up to twice
      * the limit reaches apply_message, which refuses and counts it per child */
@@ -118,6 +128,8 @@ void hub_stop(hub_t **hp)
         zmq_close(h->router);
     if (h->zap)
         zmq_close(h->zap);
+    if (h->wake_fd >= 0)
+        close(h->wake_fd);
     free(h->keys);
     free(h);
     *hp = NULL;
@@ -285,11 +297,13 @@ struct hub_batch {
     zmq_msg_t *ids; /* routing ids, for the replies */
     apply_item *items;
     int *item_of; /* message -> item, -1 when dropped */
-    int got;
+    int got, nitems, max;
+    size_t bytes;
     arena_t copies; /* payloads and child codes */
     apply_pending *pending;
     pthread_t writer;
     atomic_bool committed; /* set by the writer thread when done */
+    int wake_fd;           /* and signalled on this eventfd (the hub's) */
 };
 
 static void *copy_into(arena_t *a, const void *src, size_t n)
@@ -297,26 +311,39 @@ static void *copy_into(arena_t *a, const void *src, size_t n)
     return memcpy(arena_alloc(a, n), src, n);
 }
 
-static hub_batch *batch_recv(hub_t *h, int max)
+static hub_batch *batch_new(int max)
 {
     hub_batch *b = calloc(1, sizeof *b);
+    b->max = max;
     b->ids = calloc((size_t)max, sizeof *b->ids);
     b->items = calloc((size_t)max, sizeof *b->items);
     b->item_of = calloc((size_t)max, sizeof *b->item_of);
     arena_init(&b->copies);
-    int nitems = 0;
-    size_t bytes = 0; /* a batch also stops at HUB_BATCH_BYTES of input: bounds memory */
+    return b;
+}
+
+/* A batch also stops at HUB_BATCH_BYTES of input: bounds memory. */
+static bool batch_full(const hub_batch *b)
+{
+    return b->got >= b->max || b->bytes >= HUB_BATCH_BYTES;
+}
+
+/* Appends what waits on the socket, up to the batch's bounds; returns how
+ * many messages were taken. */
+static int batch_recv(hub_t *h, hub_batch *b)
+{
+    int before = b->got;
     zmq_msg_t body;
-    while (b->got < max && bytes < HUB_BATCH_BYTES && recv_one(h, &b->ids[b->got], &body)) {
+    while (!batch_full(b) && recv_one(h, &b->ids[b->got], &body)) {
         size_t len = zmq_msg_size(&body);
-        bytes += len;
+        b->bytes += len;
         const char *child = zmq_msg_gets(&body, "User-Id");
         b->item_of[b->got] = -1;
         if (!child || !*child) {
             log_warn("dropped a message without an authenticated child");
         } else {
-            b->item_of[b->got] = nitems;
-            b->items[nitems++] = (apply_item){
+            b->item_of[b->got] = b->nitems;
+            b->items[b->nitems++] = (apply_item){
                 .child = copy_into(&b->copies, child, strlen(child) + 1),
                 .data = copy_into(&b->copies, zmq_msg_data(&body), len),
                 .len = len};
@@ -324,16 +351,19 @@ static hub_batch *batch_recv(hub_t *h, int max)
         zmq_msg_close(&body);
         b->got++;
     }
-    return b;
+    return b->got - before;
 }
 
-static int batch_items(const hub_batch *b)
+/* Decodes and verifies the items received since the last call. */
+static void batch_prepare(hub_t *h, hub_batch *b)
 {
-    int n = 0;
-    for (int i = 0; i < b->got; i++)
-        n += b->item_of[i] >= 0;
-    return n;
+    if (!b->nitems)
+        return;
+    if (!b->pending)
+        b->pending = apply_begin(h->n, b->items, (size_t)b->max);
+    apply_prepare_more(b->pending, (size_t)b->nitems);
 }
+
 
 /* Sends every reply of a committed batch, in arrival order, and frees it. */
 static void batch_reply(hub_t *h, hub_batch *b)
@@ -367,6 +397,9 @@ static void *batch_commit(void *arg)
     hub_batch *b = arg;
     apply_commit(b->pending);
     atomic_store(&b->committed, true);
+    uint64_t one = 1;
+    if (write(b->wake_fd, &one, sizeof one) < 0) { /* the waiter then sees the flag */
+    }
     return NULL;
 }
 
@@ -377,6 +410,17 @@ void hub_finish(hub_t *h)
     pthread_join(h->inflight->writer, NULL);
     batch_reply(h, h->inflight);
     h->inflight = NULL;
+}
+
+/* Until input arrives or the batch in flight has committed. */
+static void wait_input(hub_t *h)
+{
+    zmq_pollitem_t items[] = {{h->router, 0, ZMQ_POLLIN, 0}, {NULL, h->wake_fd, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, 2, HUB_WAIT_MS) > 0 && (items[1].revents & ZMQ_POLLIN)) {
+        uint64_t n;
+        if (read(h->wake_fd, &n, sizeof n) < 0) { /* raced with another read: fine */
+        }
+    }
 }
 
 static bool input_waiting(hub_t *h)
@@ -393,19 +437,27 @@ static bool input_waiting(hub_t *h)
  * added latency. */
 int hub_on_router(hub_t *h, int max)
 {
-    hub_batch *b = batch_recv(h, max);
-    int got = b->got;
+    hub_batch *b = batch_new(max);
+    batch_recv(h, b);
     if (h->inflight && atomic_load(&h->inflight->committed))
         hub_finish(h); /* its acks leave before this batch's verification */
-    int nitems = batch_items(b);
-    if (nitems)
-        b->pending = apply_prepare(h->n, b->items, (size_t)nitems);
+    batch_prepare(h, b);
+    /* while the previous batch commits, input keeps leaving libzmq's
+     * buffers and joins this batch: bigger commits, fewer pinned buffers */
+    while (h->inflight && !atomic_load(&h->inflight->committed) && !batch_full(b)) {
+        if (batch_recv(h, b))
+            batch_prepare(h, b);
+        else
+            wait_input(h);
+    }
     hub_finish(h);
+    b->wake_fd = h->wake_fd;
     if (b->pending && input_waiting(h) &&
         pthread_create(&b->writer, NULL, batch_commit, b) == 0) {
         h->inflight = b;
-        return got;
+        return b->got;
     }
+    int got = b->got;
     if (b->pending)
         apply_commit(b->pending);
     batch_reply(h, b);
