@@ -13,6 +13,7 @@
 
 #include "apply.h"
 #include "arena.h"
+#include "hmap.h"
 #include "log.h"
 
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -365,16 +366,41 @@ static void batch_prepare(hub_t *h, hub_batch *b)
 }
 
 
-/* Sends every reply of a committed batch, in arrival order, and frees it. */
+/* Acks are cumulative: an ack followed, in the same batch, by another ack
+ * to the same child says nothing the later one does not. Marks those in
+ * skip (one encryption, one send and, at the child, one commit each). */
+static void drop_covered_acks(const hub_batch *b, bool *skip)
+{
+    hmap_str next; /* child -> kind of its next reply, walking backwards */
+    hmap_str_init(&next);
+    for (int i = b->got - 1; i >= 0; i--) {
+        if (b->item_of[i] < 0)
+            continue;
+        const apply_item *it = &b->items[b->item_of[i]];
+        int added, kind = (int)it->reply.kind;
+        size_t k = hmap_str_put(&next, it->child, strlen(it->child), kind, &added);
+        if (!added) {
+            skip[i] = kind == TIERSYNC__ENVELOPE__MSG_ACK &&
+                      next.ents[k].val == TIERSYNC__ENVELOPE__MSG_ACK;
+            next.ents[k].val = kind;
+        }
+    }
+    hmap_str_free(&next);
+}
+
+/* Sends the replies of a committed batch, in arrival order, and frees it. */
 static void batch_reply(hub_t *h, hub_batch *b)
 {
+    bool *skip = calloc((size_t)b->got + 1, sizeof *skip);
+    drop_covered_acks(b, skip);
     for (int i = 0; i < b->got; i++) {
         if (b->item_of[i] >= 0) {
             apply_item *it = &b->items[b->item_of[i]];
             log_outcome(it);
-            uint8_t *out;
+            uint8_t *out = NULL;
             size_t len;
-            apply_reply_pack(h->n, &it->reply, &out, &len);
+            if (!skip[i])
+                apply_reply_pack(h->n, &it->reply, &out, &len);
             if (out) {
                 zmq_send(h->router, zmq_msg_data(&b->ids[i]), zmq_msg_size(&b->ids[i]),
                          ZMQ_SNDMORE);
@@ -384,6 +410,7 @@ static void batch_reply(hub_t *h, hub_batch *b)
         }
         zmq_msg_close(&b->ids[i]);
     }
+    free(skip);
     arena_release(&b->copies);
     free(b->item_of);
     free(b->items);
