@@ -27,17 +27,9 @@ static double mono_s(void)
 void lg_send_hello(lg_child *c)
 {
     uint8_t zero[DELTA_HASH_BYTES] = {0};
-    Tiersync__Hello h = TIERSYNC__HELLO__INIT;
-    h.code = c->code;
-    h.key = (ProtobufCBinaryData){sizeof c->keys.pk, c->keys.pk};
-    h.head_hash = (ProtobufCBinaryData){sizeof zero, zero};
-    h.protocol = DELTA_PROTOCOL;
-    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
-    env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
-    env.hello = &h;
     uint8_t *buf;
     size_t len;
-    wire_pack(&env, &buf, &len);
+    wire_pack_hello(c->code, c->keys.pk, 0, zero, &buf, &len);
     zmq_send(c->sock, buf, len, ZMQ_DONTWAIT);
     free(buf);
     c->hello_ms = ts_mono_ms();

@@ -57,18 +57,12 @@ static void delta(const char *dir, const char *name, const fuzz_node *f, const k
 
 static void hello(const char *dir, const fuzz_node *f)
 {
-    Tiersync__Hello h = TIERSYNC__HELLO__INIT;
-    h.code = FUZZ_CHILD;
-    h.key = (ProtobufCBinaryData){32, (uint8_t *)f->child.pk};
-    h.protocol = DELTA_PROTOCOL;
-    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
-    env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
-    env.hello = &h;
     uint8_t *out;
     size_t len;
-    wire_pack(&env, &out, &len);
+    wire_pack_hello(FUZZ_CHILD, f->child.pk, 0, NULL, &out, &len);
     put(dir, "fuzz_apply", "hello", out, len);
     free(out);
+    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
     Tiersync__Ack ack = TIERSYNC__ACK__INIT;
     ack.seq = 3;
     env.msg_case = TIERSYNC__ENVELOPE__MSG_ACK;

@@ -142,6 +142,22 @@ void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len)
     tiersync__envelope__pack(env, *out);
 }
 
+void wire_pack_hello(const char *code, const uint8_t pk[crypto_sign_PUBLICKEYBYTES],
+                     uint64_t head_seq, const uint8_t *head_hash, uint8_t **out, size_t *len)
+{
+    Tiersync__Hello h = TIERSYNC__HELLO__INIT;
+    h.code = (char *)code;
+    h.key = (ProtobufCBinaryData){crypto_sign_PUBLICKEYBYTES, (uint8_t *)pk};
+    h.head_seq = head_seq;
+    if (head_hash)
+        h.head_hash = (ProtobufCBinaryData){DELTA_HASH_BYTES, (uint8_t *)head_hash};
+    h.protocol = DELTA_PROTOCOL;
+    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
+    env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
+    env.hello = &h;
+    wire_pack(&env, out, len);
+}
+
 void delta_finish(delta_builder *b, const keys_t *k, uint8_t **out, size_t *outlen,
                   uint8_t hash[DELTA_HASH_BYTES])
 {

@@ -53,4 +53,9 @@ void delta_seal(const Tiersync__DeltaBody *body, const keys_t *k, uint8_t **out,
 /* Packs an envelope into a malloc'd buffer. */
 void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len);
 
+/* Packs a child's Hello: its code and key, and the head of its chain
+ * (head_hash NULL: sent empty). */
+void wire_pack_hello(const char *code, const uint8_t pk[crypto_sign_PUBLICKEYBYTES],
+                     uint64_t head_seq, const uint8_t *head_hash, uint8_t **out, size_t *len);
+
 #endif

@@ -149,30 +149,16 @@ static int read_head(uplink_t *u, outbox_head *head)
     return TS_OK;
 }
 
-static void send_envelope(uplink_t *u, const Tiersync__Envelope *env)
-{
-    uint8_t *buf;
-    size_t len;
-    wire_pack(env, &buf, &len);
-    zmq_send(u->dealer, buf, len, ZMQ_DONTWAIT);
-    free(buf);
-}
-
 static void send_hello(uplink_t *u)
 {
     outbox_head head;
     if (read_head(u, &head))
         return;
-    Tiersync__Hello h = TIERSYNC__HELLO__INIT;
-    h.code = u->n->cfg.code;
-    h.key = (ProtobufCBinaryData){sizeof u->n->keys.pk, u->n->keys.pk};
-    h.head_seq = head.seq;
-    h.head_hash = (ProtobufCBinaryData){sizeof head.hash, head.hash};
-    h.protocol = DELTA_PROTOCOL;
-    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
-    env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
-    env.hello = &h;
-    send_envelope(u, &env);
+    uint8_t *buf;
+    size_t len;
+    wire_pack_hello(u->n->cfg.code, u->n->keys.pk, head.seq, head.hash, &buf, &len);
+    zmq_send(u->dealer, buf, len, ZMQ_DONTWAIT);
+    free(buf);
     u->welcomed = false;
     u->last_hello_ms = ts_mono_ms();
 }

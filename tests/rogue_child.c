@@ -147,16 +147,9 @@ int main(int argc, char **argv)
     zmq_setsockopt(r.sock, ZMQ_CURVE_SECRETKEY, sec, 40);
     zmq_connect(r.sock, argv[2]);
 
-    Tiersync__Hello h = TIERSYNC__HELLO__INIT;
-    h.code = r.n.cfg.code;
-    h.key = (ProtobufCBinaryData){32, r.n.keys.pk};
-    h.protocol = DELTA_PROTOCOL;
-    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
-    env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
-    env.hello = &h;
     uint8_t *buf;
     size_t len;
-    wire_pack(&env, &buf, &len);
+    wire_pack_hello(r.n.cfg.code, r.n.keys.pk, 0, NULL, &buf, &len);
     zmq_send(r.sock, buf, len, 0);
     free(buf);
     Tiersync__Envelope *w = recv_env(&r);
