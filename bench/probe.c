@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit_log.h"
 #include "cellpool.h"
 #include "node.h"
 #include "tiersync.pb-c.h"
@@ -279,7 +280,7 @@ static int cmd_audit(const probe_opts *o, bool seq_only)
         char prefix[TS_CODE_MAX + 2];
         snprintf(prefix, sizeof prefix, "%s|", o->child);
         audit_ctx a = {strlen(prefix), o->after, 0, 0, 0};
-        store_scan(n.store, txn, DB_AUDIT, prefix, audit_one, &a);
+        audit_log_scan(n.store, txn, prefix, audit_one, &a);
         printf("audit_bytes %llu\naudit_deltas %llu\naudit_cells %llu\n", a.bytes, a.deltas,
                a.cells);
     }

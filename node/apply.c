@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "audit_log.h"
 #include "delta.h"
 #include "log.h"
 
@@ -196,7 +197,7 @@ static int keep_audit(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
     size_t len = tiersync__signed_delta__get_packed_size(a->signed_delta);
     uint8_t *buf = malloc(len ? len : 1);
     tiersync__signed_delta__pack(a->signed_delta, buf);
-    int rc = store_put(s, txn, DB_AUDIT, key, n + 9, buf, len, e);
+    int rc = audit_log_put(s, txn, key, n + 9, buf, len, e);
     free(buf);
     return rc;
 }

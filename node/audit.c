@@ -41,7 +41,7 @@ int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
     char key[AUDIT_KEY_MAX];
     size_t klen = audit_key(child, 0, key) - 8; /* "child|": the checkpoint */
     MDB_val v;
-    if (store_get(s, txn, DB_AUDIT, key, klen, &v, e) != TS_OK)
+    if (audit_log_get(s, txn, key, klen, &v, e) != TS_OK)
         return TS_OK;
     Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.mv_size, v.mv_data);
     int rc = TS_OK;
@@ -228,7 +228,7 @@ static int put_checkpoint(store_t *s, MDB_txn *txn, const audit_walk *w, ts_err 
     tiersync__delta_body__pack(&b, buf);
     char key[AUDIT_KEY_MAX];
     size_t klen = audit_key(w->child, 0, key) - 8;
-    int rc = store_put(s, txn, DB_AUDIT, key, klen, buf, len, e);
+    int rc = audit_log_put(s, txn, key, klen, buf, len, e);
     free(buf), free(ptrs), free(pcs), free(cells);
     return rc;
 }
@@ -243,7 +243,7 @@ static size_t walk_prefix(audit_walk *w, store_t *s, MDB_txn *txn, const char *c
     for (size_t i = 0; i < n; i++) {
         char key[AUDIT_KEY_MAX];
         MDB_val v;
-        if (store_get(s, txn, DB_AUDIT, key, audit_key(child, l->seqs[i], key), &v, why) ||
+        if (audit_log_get(s, txn, key, audit_key(child, l->seqs[i], key), &v, why) ||
             audit_walk_step(w, l->seqs[i], v.mv_data, v.mv_size, why) != TS_OK)
             return i;
     }
@@ -259,7 +259,7 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);
     seq_list l = {strlen(prefix), NULL, 0, 0};
-    store_scan(s, txn, DB_AUDIT, prefix, list_seq, &l);
+    store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &l);
     size_t retain = (size_t)p->n->cfg.audit_retain;
     size_t fold = l.n > retain ? l.n - retain : 0;
     if (fold > AUDIT_PRUNE_BATCH)
@@ -281,7 +281,7 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
     int rc = TS_OK;
     for (size_t i = 0; i < good && rc == TS_OK; i++) {
         char key[AUDIT_KEY_MAX];
-        rc = store_del(s, txn, DB_AUDIT, key, audit_key(child, l.seqs[i], key), e);
+        rc = audit_log_del(s, txn, key, audit_key(child, l.seqs[i], key), e);
         p->pruned++;
     }
     if (rc == TS_OK && good)
@@ -319,7 +319,7 @@ static bool prune_due(store_t *s, size_t retain)
         char prefix[TS_CODE_MAX + 2];
         snprintf(prefix, sizeof prefix, "%s|", l.codes[i]);
         seq_list q = {strlen(prefix), NULL, 0, 0};
-        store_scan(s, txn, DB_AUDIT, prefix, list_seq, &q);
+        store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q);
         due = q.n > retain;
         free(q.seqs);
     }

@@ -1,7 +1,7 @@
 /* audit.h: the audit trail: every signed delta a child sent, kept exactly as
- * signed (apply.c writes it under "child|" + be64(seq) in table audit, in
- * the transaction that applies it), walked back for `tiersync verify`, and
- * pruned to the retention the config asks for.
+ * signed (apply.c keeps it under "child|" + be64(seq) in the transaction
+ * that applies it; audit_log.h says how it is stored), walked back for
+ * `tiersync verify`, and pruned to the retention the config asks for.
  *
  * Retention ([audit] retain_deltas = N > 0) keeps each child's newest N
  * deltas. Older ones are folded, oldest first, into the child's
@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit_log.h"
 #include "cellsum.h"
 #include "delta.h"
 #include "node.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit_log.h"
 #include "cli.h"
 #include "node.h"
 
@@ -101,24 +102,8 @@ static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
 static int drop_audit(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
 {
     char prefix[TS_CODE_MAX + 1];
-    size_t n = (size_t)snprintf(prefix, sizeof prefix, "%s|", code);
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(txn, store_dbi(s, DB_AUDIT), &cur) != 0)
-        return ts_fail(e, TS_ERUNTIME, "cannot read the audit trail");
-    int rc;
-    for (;;) {
-        k = (MDB_val){n, prefix};
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        if (rc != 0 || k.mv_size < n || memcmp(k.mv_data, prefix, n) != 0)
-            break;
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return ts_fail(e, TS_ERUNTIME, "cannot purge the audit trail: %s", store_strerror(rc));
-    return TS_OK;
+    snprintf(prefix, sizeof prefix, "%s|", code);
+    return audit_log_drop(s, txn, prefix, e);
 }
 
 static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)

@@ -1,6 +1,8 @@
 /* store.c: LMDB environment, map growth, and the one path numbers change by. */
 #include "store.h"
 
+#include "audit_log.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,7 +16,7 @@
 
 static const char *const db_names[DB_COUNT] = {
     "meta", "children", "units", "totals", "local", "contrib", "pending",
-    "announce", "covers", "outbox", "records", "record_refs", "audit",
+    "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
 };
 
 struct store {
@@ -51,7 +53,7 @@ const char *store_strerror(int rc)
     }
 }
 
-static int mdb_fail(store_t *s, ts_err *e, int rc, const char *what)
+int store_fail(store_t *s, ts_err *e, int rc, const char *what)
 {
     if (s)
         s->last_rc = rc;
@@ -74,7 +76,7 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
     s->map_max = (size_t)cfg->map_max_mb << 20;
     int rc = mdb_env_create(&s->env);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+        rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 1); /* + the old audit table */
     if (rc == 0)
         rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
     if (rc == 0)
@@ -90,6 +92,8 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         if (rc == 0)
             rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
     }
+    if (rc == 0 && txn)
+        rc = audit_log_upgrade(s, txn);
     if (rc == 0 && txn) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -145,7 +149,7 @@ static int txn_begin(store_t *s, unsigned flags, MDB_txn **txn, ts_err *e)
     }
     if (rc && reader)
         pthread_rwlock_unlock(&s->resize_lock);
-    return rc ? mdb_fail(s, e, rc, "cannot begin a transaction") : TS_OK;
+    return rc ? store_fail(s, e, rc, "cannot begin a transaction") : TS_OK;
 }
 
 static int grow_map(store_t *s, ts_err *e)
@@ -162,7 +166,7 @@ static int grow_map(store_t *s, ts_err *e)
     pthread_rwlock_wrlock(&s->resize_lock);
     int rc = mdb_env_set_mapsize(s->env, next);
     pthread_rwlock_unlock(&s->resize_lock);
-    return rc ? mdb_fail(s, e, rc, "cannot grow the map") : TS_OK;
+    return rc ? store_fail(s, e, rc, "cannot grow the map") : TS_OK;
 }
 
 static int write_locked(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
@@ -184,7 +188,7 @@ static int write_locked(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
             return TS_OK;
         if (mrc == MDB_MAP_FULL && grow_map(s, e) == TS_OK)
             continue;
-        return mdb_fail(s, e, mrc, "cannot commit; nothing was changed");
+        return store_fail(s, e, mrc, "cannot commit; nothing was changed");
     }
     return ts_fail(e, TS_ERUNTIME, "store: the write kept failing after growing the map; "
                    "nothing was changed");
@@ -220,7 +224,7 @@ int store_get(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
     int rc = mdb_get(txn, s->dbi[db], &key, v);
     if (rc == MDB_NOTFOUND)
         return TS_ENOTFOUND;
-    return rc ? mdb_fail(s, e, rc, "read failed") : TS_OK;
+    return rc ? store_fail(s, e, rc, "read failed") : TS_OK;
 }
 
 int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, const void *v,
@@ -228,7 +232,7 @@ int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
 {
     MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
     int rc = mdb_put(txn, s->dbi[db], &key, &val, 0);
-    return rc ? mdb_fail(s, e, rc, "write failed") : TS_OK;
+    return rc ? store_fail(s, e, rc, "write failed") : TS_OK;
 }
 
 int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, ts_err *e)
@@ -237,7 +241,7 @@ int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
     int rc = mdb_del(txn, s->dbi[db], &key, NULL);
     if (rc == MDB_NOTFOUND)
         return TS_OK;
-    return rc ? mdb_fail(s, e, rc, "delete failed") : TS_OK;
+    return rc ? store_fail(s, e, rc, "delete failed") : TS_OK;
 }
 
 int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen)
@@ -269,7 +273,7 @@ static int cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, i
         rc = n == 0 ? mdb_cursor_del(cur, 0) : mdb_cursor_put(cur, &key, &nv, MDB_CURRENT);
     }
     if (rc)
-        return mdb_fail(s, e, rc, "write failed");
+        return store_fail(s, e, rc, "write failed");
     if (after)
         *after = n;
     return TS_OK;
@@ -286,7 +290,7 @@ int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t k
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->dbi[db], &cur);
     if (rc)
-        return mdb_fail(s, e, rc, "write failed");
+        return store_fail(s, e, rc, "write failed");
     rc = cursor_add(s, cur, k, klen, d, after, e);
     mdb_cursor_close(cur);
     return rc;
@@ -388,7 +392,7 @@ static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *
     int rc;
     if (!*cur && (rc = mdb_cursor_open(w->txn, w->s->dbi[db], cur)) != 0) {
         *cur = NULL;
-        return mdb_fail(w->s, e, rc, "write failed");
+        return store_fail(w->s, e, rc, "write failed");
     }
     return cursor_add(w->s, *cur, k, klen, d, NULL, e);
 }

@@ -18,7 +18,8 @@
  *   announce  code -> ""             (units to announce upward)
  *   covers    child -> store_cover   (child seq ranges folded into pending)
  *   outbox    be64 seq -> signed delta bytes (kept until the parent acks)
- *   audit     child|be64 seq -> SignedDelta bytes (every applied delta, as signed)
+ *   audit_index child|be64 seq -> be64 arrival number  (see audit_log.h)
+ *   audit_log   be64 arrival number -> SignedDelta bytes (every applied delta, as signed)
  *   records, record_refs: owned by the records module. */
 #ifndef TIERSYNC_STORE_H
 #define TIERSYNC_STORE_H
@@ -37,7 +38,7 @@
 
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
-    DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT,
+    DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
     DB_COUNT
 } store_db;
 
@@ -78,6 +79,11 @@ typedef int (*store_write_fn)(store_t *s, MDB_txn *txn, void *ctx, ts_err *e);
 
 /* Runs fn in one write transaction and commits; see the header comment. */
 int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e);
+
+/* Reports LMDB code rc from a helper called inside store_write (so that a
+ * full map grows and the write runs again): "store: WHAT: reason" into e;
+ * returns TS_ERUNTIME. */
+int store_fail(store_t *s, ts_err *e, int rc, const char *what);
 
 /* Read transactions: begin, use, then store_read_end (aborts). */
 int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e);

@@ -175,7 +175,7 @@ static void check_child(verify_ctx *v, const char *child, const store_child *ch)
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);
     trail_ctx t = {strlen(prefix), &w, v};
-    store_scan(v->s, v->txn, DB_AUDIT, prefix, trail_one, &t);
+    audit_log_scan(v->s, v->txn, prefix, trail_one, &t);
     v->sum->children++;
     v->sum->deltas += w.deltas;
     if (w.seq != ch->last_seq)

@@ -2,7 +2,8 @@
  * (verify.c) on a real store fed through apply_message: an honest store
  * verifies; an altered total, contribution or stored delta is found and
  * named; retention folds old deltas into a checkpoint that still verifies
- * and never folds an altered one. */
+ * and never folds an altered one; a trail in the old layout is moved into
+ * the log. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -134,19 +135,19 @@ static int put_i64(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 static int drop_entry(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 {
     tamper_ctx *t = ctx;
-    return store_del(s, txn, DB_AUDIT, t->key, t->klen, e);
+    return audit_log_del(s, txn, t->key, t->klen, e);
 }
 
 static int flip_byte(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 {
     tamper_ctx *t = ctx;
     MDB_val v;
-    if (store_get(s, txn, DB_AUDIT, t->key, t->klen, &v, e) != TS_OK)
+    if (audit_log_get(s, txn, t->key, t->klen, &v, e) != TS_OK)
         return ts_fail(e, TS_EINPUT, "no such audit entry");
     uint8_t *copy = malloc(v.mv_size);
     memcpy(copy, v.mv_data, v.mv_size);
     copy[t->flip % v.mv_size] ^= 0x01;
-    int rc = store_put(s, txn, DB_AUDIT, t->key, t->klen, copy, v.mv_size, e);
+    int rc = audit_log_put(s, txn, t->key, t->klen, copy, v.mv_size, e);
     free(copy);
     return rc;
 }
@@ -258,7 +259,8 @@ static void retention_keeps_a_checkpoint(void **state)
     assert_int_equal(audit_prune(&f->n, &e), TS_OK);
     MDB_txn *txn;
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT), 3); /* 2 deltas + checkpoint */
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_INDEX), 3); /* 2 deltas + checkpoint */
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_LOG), 3);   /* nothing left behind */
     store_read_end(txn);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
@@ -323,6 +325,78 @@ static void snapshot_restarts_the_contribution(void **state)
     assert_true(said(f, "child 341: seq 4..4 checked", NULL));
 }
 
+/* Puts the trail back as stores before the audit log kept it: table
+ * "audit", each delta under its trail key. */
+static int downgrade(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx, (void)e;
+    MDB_dbi old, index = store_dbi(s, DB_AUDIT_INDEX), log = store_dbi(s, DB_AUDIT_LOG);
+    MDB_cursor *cur;
+    MDB_val k, id, v;
+    assert_int_equal(mdb_dbi_open(txn, "audit", MDB_CREATE, &old), 0);
+    assert_int_equal(mdb_cursor_open(txn, index, &cur), 0);
+    while (mdb_cursor_get(cur, &k, &id, MDB_NEXT) == 0) {
+        assert_int_equal(mdb_get(txn, log, &id, &v), 0);
+        assert_int_equal(mdb_put(txn, old, &k, &v, 0), 0);
+    }
+    mdb_cursor_close(cur);
+    assert_int_equal(mdb_drop(txn, index, 0), 0);
+    assert_int_equal(mdb_drop(txn, log, 0), 0);
+    return TS_OK;
+}
+
+static void old_trail_is_upgraded(void **state)
+{
+    fixture *f = *state;
+    for (int i = 1; i <= 3; i++)
+        send(f, false, i, 1);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, downgrade, NULL, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341: its trail ends at seq 0", NULL));
+    node_close(&f->n);
+    assert_int_equal(node_open(&f->n, f->dir, 0, &e), TS_OK); /* upgrades */
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_int_equal(f->sum.deltas, 3);
+    MDB_txn *txn;
+    MDB_dbi old;
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_LOG), 3);
+    assert_int_equal(mdb_dbi_open(txn, "audit", 0, &old), MDB_NOTFOUND);
+    store_read_end(txn);
+    send(f, false, 4, 1); /* and the log goes on after the moved deltas */
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_int_equal(f->sum.deltas, 4);
+}
+
+/* The trail's writes grow a full map like every other write. */
+static int put_big(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    enum { BIG = 3 << 20 };
+    uint8_t *v = calloc(1, BIG);
+    char key[AUDIT_KEY_MAX];
+    int rc = audit_log_put(s, txn, key, audit_key(CHILD, 1, key), v, BIG, e);
+    free(v);
+    return rc;
+}
+
+static void trail_grows_the_map(void **state)
+{
+    fixture *f = *state;
+    store_close(&f->n.store);
+    f->n.cfg.map_initial_mb = 1;
+    ts_err e = {0};
+    assert_int_equal(store_open(&f->n.store, &f->n.cfg, &e), TS_OK);
+    if (store_write(f->n.store, put_big, NULL, &e) != TS_OK)
+        fail_msg("%s", e.msg);
+    MDB_envinfo info;
+    mdb_env_info(store_env(f->n.store), &info);
+    assert_true(info.me_mapsize >= (4u << 20));
+}
+
 static void unknown_unit_is_refused(void **state)
 {
     fixture *f = *state;
@@ -361,6 +435,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(retention_keeps_a_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_never_folds_an_altered_delta, setup, teardown),
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(old_trail_is_upgraded, setup, teardown),
+        cmocka_unit_test_setup_teardown(trail_grows_the_map, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_unit_is_refused, setup, teardown),
         cmocka_unit_test(retain_setting_round_trips),
     };

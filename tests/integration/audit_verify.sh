@@ -49,26 +49,33 @@ printf '34|COUNSELLING_POINTS|202611|\n\\e7\\03\\00\\00\\00\\00\\00\\00\n' >"$WO
 mdb_load -T -s totals -f "$WORK/total.txt" "$WORK/prov/db" || fail "mdb_load of the total"
 [ "$(total prov 34 COUNSELLING_POINTS 202611)" = 999 ] || fail "the total was not altered"
 # the delta: commune 34101's first one as the district keeps it: one byte of its body flipped
-mdb_dump -s audit "$WORK/d1/db" >"$WORK/audit.dump"
-seq=$(python3 - "$WORK/audit.dump" "$WORK/audit.altered" <<'PY'
+# (audit_index maps "34101|" + be64 seq to an arrival number, audit_log that number to the delta)
+mdb_dump -s audit_index "$WORK/d1/db" >"$WORK/index.dump"
+mdb_dump -s audit_log "$WORK/d1/db" >"$WORK/log.dump"
+seq=$(python3 - "$WORK/index.dump" "$WORK/log.dump" "$WORK/log.altered" <<'PY'
 import sys
+def pairs(path):  # (key hex, value hex) in dump order, and the header lines
+    lines = open(path).read().split("\n")
+    head = [l for l in lines[:lines.index("HEADER=END") + 1] if not l.startswith("db_pagesize=")]
+    body = [l.strip() for l in lines[lines.index("HEADER=END") + 1:] if l.startswith(" ")]
+    return head, list(zip(body[0::2], body[1::2]))
 prefix = "34101|".encode().hex()
-lines, out, seq = open(sys.argv[1]).read().split("\n"), [], None
-for i, l in enumerate(lines):
-    if l.startswith("db_pagesize="):  # written by mdb_dump, unknown to mdb_load
-        continue
-    key = lines[i - 1].strip() if i > 0 else ""
-    if seq is None and lines[i - 1].startswith(" ") and key.startswith(prefix) and len(key) == len(prefix) + 16:
-        b = bytearray.fromhex(l.strip())
+_, index = pairs(sys.argv[1])
+seq, arrival = min((int(k[len(prefix):], 16), v) for k, v in index
+                   if k.startswith(prefix) and len(k) == len(prefix) + 16)
+head, log = pairs(sys.argv[2])
+out = head
+for k, v in log:
+    if k == arrival:
+        b = bytearray.fromhex(v)
         b[len(b) // 3] ^= 0x01  # inside the signed body
-        l, seq = " " + b.hex(), int(key[len(prefix):], 16)
-    out.append(l)
-assert seq, "no audit entry for 34101"
-open(sys.argv[2], "w").write("\n".join(out))
+        v = b.hex()
+    out += [" " + k, " " + v]
+open(sys.argv[3], "w").write("\n".join(out + ["DATA=END", ""]))
 print(seq)
 PY
 )
-mdb_load -s audit -f "$WORK/audit.altered" "$WORK/d1/db" || fail "mdb_load of the delta"
+mdb_load -s audit_log -f "$WORK/log.altered" "$WORK/d1/db" || fail "mdb_load of the delta"
 
 step "verify names both"
 set +e
