@@ -178,11 +178,87 @@ static void prepared_while_previous_commits(void **state)
     free_items(&second, 1);
 }
 
+/* The child's next delta announcing unit code (name, level, under the child)
+ * with a value on STAFF_TRAINED 2024 there; the chain advances only if
+ * accepted. */
+static int announce(fixture *f, child *c, const char *code, const char *name, const char *level,
+                    int64_t value, apply_reply *reply)
+{
+    uint64_t seq = c->seq + 1;
+    delta_builder *b = delta_builder_new(c->code, c->keys.pk, seq, c->hash, f->n.catalog->id,
+                                         (uint32_t)f->n.catalog->version, false);
+    delta_add_unit(b, code, name, level, c->code);
+    ts_cell cell;
+    assert_int_equal(cell_set(&cell, code, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+    delta_add_cell(b, &cell, value);
+    uint8_t *msg;
+    size_t len;
+    uint8_t hash[DELTA_HASH_BYTES];
+    delta_finish(b, &c->keys, &msg, &len, hash);
+    delta_builder_destroy(&b);
+    ts_err e = {0};
+    int rc = apply_message(&f->n, c->code, msg, len, reply, &e);
+    free(msg);
+    if (rc == TS_OK) {
+        c->seq = seq;
+        memcpy(c->hash, hash, sizeof hash);
+    }
+    return rc;
+}
+
+static bool unit_stored(fixture *f, const char *code, store_unit *u)
+{
+    MDB_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    bool found = store_unit_get(f->n.store, txn, code, u) == TS_OK;
+    store_read_end(txn);
+    return found;
+}
+
+/* Names and levels reach terminals (status, child list) and exports: a
+ * control byte in either refuses the delta as malformed, and nothing of it
+ * is kept. */
+static void control_bytes_in_units_refused(void **state)
+{
+    fixture *f = *state;
+    child *a = &f->kids[0];
+    const char *bad[][2] = {
+        {"Xa\x1b[2J", "commune"}, /* escape sequence: clears the screen */
+        {"Xa\rXb", "commune"},
+        {"Xa", "commune\x7f"},
+    };
+    store_unit u;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        apply_reply r = {0};
+        assert_int_equal(announce(f, a, "34101", bad[i][0], bad[i][1], 5, &r), TS_EINPUT);
+        assert_int_equal(r.kind, TIERSYNC__ENVELOPE__MSG_NACK);
+        assert_int_equal(r.reason, TIERSYNC__REASON__REASON_MALFORMED);
+        assert_int_equal(r.seq, 1); /* still expects seq 1 */
+        assert_false(unit_stored(f, "34101", &u));
+        assert_int_equal(total(f, SELF), 0);
+        store_child ch = child_record(f, "341");
+        assert_int_equal(ch.last_seq, 0);
+        assert_int_equal(ch.refused, i + 1);
+    }
+    /* the same delta with clean text applies */
+    apply_reply r = {0};
+    assert_int_equal(announce(f, a, "34101", "Xa Tân Sơn", "commune", 5, &r), TS_OK);
+    assert_int_equal(r.kind, TIERSYNC__ENVELOPE__MSG_ACK);
+    assert_int_equal(r.seq, 1);
+    assert_true(unit_stored(f, "34101", &u));
+    assert_string_equal(u.name, "Xa Tân Sơn");
+    assert_string_equal(u.level, "commune");
+    assert_int_equal(total(f, SELF), 5);
+    assert_int_equal(child_record(f, "341").last_seq, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(refused_midway_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(prepared_while_previous_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(control_bytes_in_units_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -290,6 +290,36 @@ static void test_protected_exports(void **state)
     free(x);
 }
 
+/* Names and levels come from the children's announcements: none may start a
+ * spreadsheet formula (=, +, @, - not followed by a digit). Negative numbers
+ * stay numbers. */
+static int fill_formulas(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx, (void)e;
+    unit(s, txn, "34303", "=HYPERLINK(\"x\")", "@SUM(1)", "343", "343");
+    unit(s, txn, "34304", "+cmd", "-x", "343", "343");
+    unit(s, txn, "34305", "-3 Xã", "commune", "343", "343");
+    cell(s, txn, "343", "34303", "STAFF_TRAINED", "2025", "", -3);
+    cell(s, txn, "343", "34304", "STAFF_TRAINED", "2025", "", 2);
+    cell(s, txn, "343", "34305", "STAFF_TRAINED", "2025", "", 1);
+    return TS_OK;
+}
+
+static void test_csv_no_formulas(void **state)
+{
+    fx *f = *state;
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, fill_formulas, NULL, &e), TS_OK);
+    req q = {EXPORT_CSV, EXPORT_OWN, "343", "2025", "STAFF_TRAINED", true, NULL};
+    char *s = ok(f, &q, NULL);
+    assert_string_equal(s,
+        "unit,unit_name,level,indicator,period,options,value\n"
+        "34303,\"'=HYPERLINK(\"\"x\"\")\",\"'@SUM(1)\",STAFF_TRAINED,2025,,-3\n"
+        "34304,\"'+cmd\",\"'-x\",STAFF_TRAINED,2025,,2\n"
+        "34305,-3 Xã,commune,STAFF_TRAINED,2025,,1\n");
+    free(s);
+}
+
 static void assert_mapping_refused(fx *f, const char *text, const char *why)
 {
     const char *path = tu_write_file(f->dir, "bad-mapping.json", text);
@@ -357,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mapping_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adx_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protected_exports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_no_formulas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_refusals, setup, teardown),
         cmocka_unit_test(test_parsers),
     };

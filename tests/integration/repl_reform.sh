@@ -3,6 +3,7 @@
 # straight to the province. Same binary, no code change: the district purges
 # it, the province enrols it, the commune points at the province and resyncs.
 source "$(dirname "$0")/lib.sh"
+command -v mdb_dump >/dev/null || fail "mdb_dump is needed (Debian package lmdb-utils)"
 
 node_init prov 34 province
 node_init d1 341 district prov
@@ -19,7 +20,13 @@ out=$($TS child add --dir "$WORK/prov" 34102 "$($TS key --dir "$WORK/c2")" 2>&1)
 echo "$out" | grep -q "remove --purge 34102" || fail "refusal does not say what to do: $out"
 
 step "district purges c2; province enrols it; c2 now reports to the province"
+# c2's signed deltas in the district's audit trail: index keys "34102|" + seq
+trail_c2() { mdb_dump -s audit_index "$WORK/d1/db" | grep -c "^ $(printf '34102|' | od -An -tx1 | tr -d ' \n')" || true; }
+[ "$(trail_c2)" -gt 0 ] || fail "the district keeps no signed delta of c2 before the purge"
 $TS child remove --dir "$WORK/d1" --purge 34102 >/dev/null
+[ "$(trail_c2)" = 0 ] || fail "the purge left c2's signed deltas in the district's audit trail"
+entries() { mdb_stat -s "$1" "$WORK/d1/db" | awk '/Entries:/ {print $2}'; }
+[ "$(entries audit_log)" = "$(entries audit_index)" ] || fail "the purge left deltas in audit_log"
 expect_total 20 3 prov 341 COUNSELLING_POINTS 202611
 expect_total 20 3 prov 34 COUNSELLING_POINTS 202611
 $TS verify --dir "$WORK/d1" >/dev/null || fail "district does not verify after the purge"
