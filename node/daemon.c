@@ -71,11 +71,12 @@ int daemon_run(node_t *n, ts_err *e)
     while (!stop_requested) {
         /* tick first: it may replace the parent socket */
         int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
-        zmq_pollitem_t items[4];
-        int ni = 0, izap = -1, irouter = -1, idealer = -1, imon = -1;
+        zmq_pollitem_t items[5];
+        int ni = 0, izap = -1, irouter = -1, iwake = -1, idealer = -1, imon = -1;
         if (hub) {
             items[izap = ni++] = (zmq_pollitem_t){hub_zap(hub), 0, ZMQ_POLLIN, 0};
             items[irouter = ni++] = (zmq_pollitem_t){hub_router(hub), 0, ZMQ_POLLIN, 0};
+            items[iwake = ni++] = (zmq_pollitem_t){NULL, hub_wake_fd(hub), ZMQ_POLLIN, 0};
         }
         if (up) {
             items[idealer = ni++] = (zmq_pollitem_t){uplink_socket(up), 0, ZMQ_POLLIN, 0};
@@ -91,6 +92,8 @@ int daemon_run(node_t *n, ts_err *e)
             hub_on_zap(hub);
         if (irouter >= 0 && (items[irouter].revents & ZMQ_POLLIN))
             hub_on_router(hub, DAEMON_BATCH);
+        if (iwake >= 0 && (items[iwake].revents & ZMQ_POLLIN))
+            hub_on_committed(hub);
         if (imon >= 0 && (items[imon].revents & ZMQ_POLLIN))
             uplink_on_monitor(up);
         if (idealer >= 0 && (items[idealer].revents & ZMQ_POLLIN))

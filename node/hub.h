@@ -16,9 +16,11 @@ typedef struct hub hub_t;
 int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e);
 void hub_stop(hub_t **h);
 
-/* Sockets for the daemon's poll set. */
+/* Sockets for the daemon's poll set, and the file descriptor that turns
+ * readable when a batch has committed (then call hub_on_committed). */
 void *hub_router(hub_t *h);
 void *hub_zap(hub_t *h);
+int hub_wake_fd(hub_t *h);
 
 /* Answers every waiting ZAP request. */
 void hub_on_zap(hub_t *h);
@@ -26,5 +28,7 @@ void hub_on_zap(hub_t *h);
 int hub_on_router(hub_t *h, int max);
 /* Waits for the batch still committing, if any, and sends its replies. */
 void hub_finish(hub_t *h);
+/* Sends the replies of the batch in flight if it has committed. */
+void hub_on_committed(hub_t *h);
 
 #endif
