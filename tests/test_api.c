@@ -154,9 +154,10 @@ static json_t *ok(fx *f, bool exact, const char *path, const char *query)
 {
     int status;
     json_t *j = get(f, exact, path, query, &status);
-    if (status != 200)
-        fail_msg("%s?%s: %d %s", path, query, status,
-                 json_string_value(json_object_get(j, "error")));
+    if (status != 200) {
+        const char *why = json_string_value(json_object_get(j, "error"));
+        fail_msg("%s?%s: %d %s", path, query ? query : "", status, why ? why : "");
+    }
     return j;
 }
 
