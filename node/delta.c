@@ -171,14 +171,33 @@ void delta_seal(const Tiersync__DeltaBody *db, const keys_t *k, uint8_t **out, s
     uint8_t *body = malloc(blen ? blen : 1);
     tiersync__delta_body__pack(db, body);
     uint8_t sig[DELTA_SIG_BYTES];
-    delta_sign(k, body, blen, sig);
+    if (k)
+        delta_sign(k, body, blen, sig);
     delta_hash(body, blen, hash);
     Tiersync__SignedDelta sd = TIERSYNC__SIGNED_DELTA__INIT;
     sd.body = (ProtobufCBinaryData){blen, body};
-    sd.signature = (ProtobufCBinaryData){sizeof sig, sig};
+    sd.signature = (ProtobufCBinaryData){k ? sizeof sig : 0, sig};
     Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
     env.msg_case = TIERSYNC__ENVELOPE__MSG_DELTA;
     env.delta = &sd;
     wire_pack(&env, out, outlen);
     free(body);
+}
+
+int delta_sign_later(const keys_t *k, uint8_t **msg, size_t *len)
+{
+    Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, *len, *msg);
+    if (!env)
+        return -1;
+    Tiersync__SignedDelta *sd = env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA ? env->delta : NULL;
+    if (sd && sd->signature.len == 0) {
+        uint8_t sig[DELTA_SIG_BYTES];
+        delta_sign(k, sd->body.data, sd->body.len, sig);
+        sd->signature = (ProtobufCBinaryData){sizeof sig, sig};
+        free(*msg);
+        wire_pack(env, msg, len);
+        sd->signature = (ProtobufCBinaryData){0, NULL}; /* sig is not unpack's to free */
+    }
+    tiersync__envelope__free_unpacked(env, NULL);
+    return 0;
 }

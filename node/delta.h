@@ -42,13 +42,21 @@ void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64
 size_t delta_ncells(const delta_builder *b);
 
 /* Serializes and signs: *out (malloc'd) receives a packed Envelope holding the
- * SignedDelta, ready for the outbox and the wire; hash the body's hash. */
+ * SignedDelta, ready for the wire; hash the body's hash. With k NULL it is
+ * left unsigned, for the outbox (see delta_sign_later). */
 void delta_finish(delta_builder *b, const keys_t *k, uint8_t **out, size_t *outlen,
                   uint8_t hash[DELTA_HASH_BYTES]);
 
-/* The same for a body built by hand (tests, fuzzing): serialize, sign with k. */
+/* The same for a body built by hand (tests, fuzzing): serialize, sign with k.
+ * With k NULL the signature is left empty, for delta_sign_later. */
 void delta_seal(const Tiersync__DeltaBody *body, const keys_t *k, uint8_t **out, size_t *outlen,
                 uint8_t hash[DELTA_HASH_BYTES]);
+
+/* Signs, with k, the packed Envelope *msg if it holds a delta whose
+ * signature was left empty, replacing *msg and *len; anything else stays as
+ * it is. Ed25519 signatures are deterministic: signing the same body again,
+ * on every resend, gives the same bytes. -1 when *msg does not decode. */
+int delta_sign_later(const keys_t *k, uint8_t **msg, size_t *len);
 
 /* Packs an envelope into a malloc'd buffer. */
 void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len);

@@ -21,7 +21,7 @@ static int put_delta(node_t *n, MDB_txn *txn, delta_builder *b, outbox_head *hea
     uint8_t *env;
     size_t len;
     head->seq++;
-    delta_finish(b, &n->keys, &env, &len, head->hash);
+    delta_finish(b, NULL, &env, &len, head->hash); /* signed when sent: outbox_get_signed */
     uint8_t k[8];
     ts_put_be64(k, head->seq);
     int rc = store_put(n->store, txn, DB_OUTBOX, k, sizeof k, env, len, e);
@@ -320,6 +320,16 @@ int outbox_get(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e)
     }
     store_read_end(txn);
     return rc;
+}
+
+int outbox_get_signed(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e)
+{
+    if (outbox_get(n, seq, data, len, e) != TS_OK)
+        return TS_ERUNTIME;
+    if (delta_sign_later(&n->keys, data, len) == 0)
+        return TS_OK;
+    free(*data);
+    return ts_fail(e, TS_ERUNTIME, "outbox: delta %llu does not decode", (unsigned long long)seq);
 }
 
 bool outbox_prev_hash(node_t *n, uint64_t seq, uint8_t out[32])

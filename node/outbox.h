@@ -32,8 +32,14 @@ int outbox_snapshot(node_t *n, uint64_t parent_last, uint64_t *first, ts_err *e)
 /* Drops deltas with seq <= acked and records the ack. */
 int outbox_ack(node_t *n, uint64_t acked, ts_err *e);
 
-/* Copies outbox[seq] (a packed Envelope) into *data (malloc'd). TS_ENOTFOUND if absent. */
+/* Copies outbox[seq] (a packed Envelope) into *data (malloc'd). TS_ENOTFOUND if absent.
+ * The outbox keeps deltas unsigned: signing takes two passes over a body of
+ * up to max_cells cells, so it waits until the delta is sent, outside the
+ * write transaction that every apply waits on. */
 int outbox_get(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e);
+
+/* outbox_get, signed with the node's key: what goes on the wire. */
+int outbox_get_signed(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e);
 
 /* prev_hash of outbox[seq]; false if absent or undecodable. */
 bool outbox_prev_hash(node_t *n, uint64_t seq, uint8_t out[32]);

@@ -402,7 +402,7 @@ int uplink_tick(uplink_t *u)
         while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {
             uint8_t *data;
             size_t len;
-            if (outbox_get(u->n, u->next_send, &data, &len, NULL) != TS_OK) {
+            if (outbox_get_signed(u->n, u->next_send, &data, &len, NULL) != TS_OK) {
                 start_snapshot(u, u->acked); /* the outbox lost it: start over */
                 break;
             }

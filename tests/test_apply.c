@@ -1,7 +1,8 @@
 /* test_apply.c: batches of deltas (apply.c) on a real store. A delta
  * refused halfway through its cells changes nothing while the others of its
  * batch commit; a batch verified while the previous one is still to commit
- * (the hub's pipeline) continues the chains it depends on. */
+ * (the hub's pipeline) continues the chains it depends on; a delta signed
+ * as it leaves the outbox is the frame signed at once. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -253,12 +254,51 @@ static void control_bytes_in_units_refused(void **state)
     assert_int_equal(child_record(f, "341").last_seq, 1);
 }
 
+/* The outbox keeps deltas unsigned and signs them as they leave: the parent
+ * refuses one left unsigned, and signing it later gives the very frame
+ * signing at once gives, which the parent applies. */
+static void signed_later_is_the_same_frame(void **state)
+{
+    fixture *f = *state;
+    child *c = &f->kids[0];
+    delta_builder *b = delta_builder_new(c->code, c->keys.pk, 1, c->hash, f->n.catalog->id,
+                                         (uint32_t)f->n.catalog->version, false);
+    ts_cell cell;
+    assert_int_equal(cell_set(&cell, c->code, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+    delta_add_cell(b, &cell, 6);
+    uint8_t *now, *later, hash[DELTA_HASH_BYTES], later_hash[DELTA_HASH_BYTES];
+    size_t now_len, later_len;
+    delta_finish(b, &c->keys, &now, &now_len, hash);
+    delta_finish(b, NULL, &later, &later_len, later_hash);
+    delta_builder_destroy(&b);
+    assert_memory_equal(hash, later_hash, sizeof hash); /* the chain needs no signature */
+    apply_reply r;
+    ts_err e = {0};
+    assert_int_equal(apply_message(&f->n, c->code, later, later_len, &r, &e), TS_EINPUT);
+    assert_int_equal(child_record(f, c->code).last_seq, 0);
+    assert_int_equal(delta_sign_later(&c->keys, &later, &later_len), 0);
+    assert_int_equal(later_len, now_len);
+    assert_memory_equal(later, now, now_len);
+    assert_int_equal(delta_sign_later(&c->keys, &later, &later_len), 0); /* signed: kept */
+    assert_memory_equal(later, now, now_len);
+    assert_int_equal(apply_message(&f->n, c->code, later, later_len, &r, &e), TS_OK);
+    assert_int_equal(r.kind, TIERSYNC__ENVELOPE__MSG_ACK);
+    assert_int_equal(total(f, c->code), 6);
+    free(now);
+    free(later);
+    uint8_t junk[] = {0xff, 0xff, 0xff};
+    uint8_t *p = junk;
+    size_t n = sizeof junk;
+    assert_int_equal(delta_sign_later(&c->keys, &p, &n), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(refused_midway_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(prepared_while_previous_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(control_bytes_in_units_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(signed_later_is_the_same_frame, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
