@@ -26,6 +26,7 @@
 #define HUB_BATCH_BYTES (4096 * 1024)
 #define HUB_ZAP_REBUILD_MS 1000
 #define HUB_QUEUE_BUDGET 4000 /* messages queued in libzmq, over all children */
+#define HUB_ACK_DEFER_MAX 2   /* see drop_covered_acks */
 #define HUB_HWM_MIN 4         /* per child: below this, batches shrink and throughput falls */
 #define HUB_HWM_MAX 1000      /* libzmq's default */
 #define HUB_WAIT_MS 50        /* longest wait for input while a batch commits (it wakes us) */
@@ -366,33 +367,64 @@ static void batch_prepare(hub_t *h, hub_batch *b)
 }
 
 
-/* Acks are cumulative: an ack followed, in the same batch, by another ack
- * to the same child says nothing the later one does not. Marks those in
- * skip (one encryption, one send and, at the child, one commit each). */
-static void drop_covered_acks(const hub_batch *b, bool *skip)
+/* Messages per child in a batch, by child code. */
+static void count_children(const hub_batch *b, hmap_str *m)
 {
-    hmap_str next; /* child -> kind of its next reply, walking backwards */
-    hmap_str_init(&next);
+    hmap_str_init(m);
+    for (int i = 0; b && i < b->nitems; i++) {
+        const char *c = b->items[i].child;
+        size_t k = hmap_str_put(m, c, strlen(c), 0, NULL);
+        m->ents[k].val++;
+    }
+}
+
+static int count_of(const hmap_str *m, const char *child)
+{
+    long k = hmap_str_find(m, child, strlen(child));
+    return k < 0 ? 0 : m->ents[k].val;
+}
+
+/* Acks are cumulative, so an ack that a later one to the same child will
+ * cover says nothing new. Marks in skip (each costs an encryption, a send
+ * and, at the child, a commit): an ack followed in the same batch by
+ * another ack to that child; and a child's last ack when the next batch,
+ * already receiving, holds a message of that child too, which will be
+ * answered, provided the child has at most HUB_ACK_DEFER_MAX deltas in the
+ * two batches, so its window still lets it send meanwhile. Under many
+ * children this halves the acks; a child with several deltas per batch
+ * (few children) gets every batch's ack. */
+static void drop_covered_acks(const hub_batch *b, const hub_batch *next, bool *skip)
+{
+    hmap_str here, there, seen; /* seen: child -> kind of its next reply, walking back */
+    count_children(b, &here);
+    count_children(next, &there);
+    hmap_str_init(&seen);
     for (int i = b->got - 1; i >= 0; i--) {
         if (b->item_of[i] < 0)
             continue;
         const apply_item *it = &b->items[b->item_of[i]];
         int added, kind = (int)it->reply.kind;
-        size_t k = hmap_str_put(&next, it->child, strlen(it->child), kind, &added);
-        if (!added) {
+        size_t k = hmap_str_put(&seen, it->child, strlen(it->child), kind, &added);
+        int later = added ? count_of(&there, it->child) : 0;
+        if (!added)
             skip[i] = kind == TIERSYNC__ENVELOPE__MSG_ACK &&
-                      next.ents[k].val == TIERSYNC__ENVELOPE__MSG_ACK;
-            next.ents[k].val = kind;
-        }
+                      seen.ents[k].val == TIERSYNC__ENVELOPE__MSG_ACK;
+        else
+            skip[i] = kind == TIERSYNC__ENVELOPE__MSG_ACK && later > 0 &&
+                      count_of(&here, it->child) + later <= HUB_ACK_DEFER_MAX;
+        seen.ents[k].val = kind;
     }
-    hmap_str_free(&next);
+    hmap_str_free(&here);
+    hmap_str_free(&there);
+    hmap_str_free(&seen);
 }
 
-/* Sends the replies of a committed batch, in arrival order, and frees it. */
-static void batch_reply(hub_t *h, hub_batch *b)
+/* Sends the replies of a committed batch, in arrival order, and frees it;
+ * next: the batch now receiving, if any. */
+static void batch_reply(hub_t *h, hub_batch *b, const hub_batch *next)
 {
     bool *skip = calloc((size_t)b->got + 1, sizeof *skip);
-    drop_covered_acks(b, skip);
+    drop_covered_acks(b, next, skip);
     for (int i = 0; i < b->got; i++) {
         if (b->item_of[i] >= 0) {
             apply_item *it = &b->items[b->item_of[i]];
@@ -430,13 +462,19 @@ static void *batch_commit(void *arg)
     return NULL;
 }
 
-void hub_finish(hub_t *h)
+/* hub_finish, with the batch now receiving (see drop_covered_acks). */
+static void finish_before(hub_t *h, const hub_batch *next)
 {
     if (!h->inflight)
         return;
     pthread_join(h->inflight->writer, NULL);
-    batch_reply(h, h->inflight);
+    batch_reply(h, h->inflight, next);
     h->inflight = NULL;
+}
+
+void hub_finish(hub_t *h)
+{
+    finish_before(h, NULL);
 }
 
 int hub_wake_fd(hub_t *h) { return h->wake_fd; }
@@ -473,7 +511,7 @@ int hub_on_router(hub_t *h, int max)
     hub_batch *b = batch_new(max);
     batch_recv(h, b);
     if (h->inflight && atomic_load(&h->inflight->committed))
-        hub_finish(h); /* its acks leave before this batch's verification */
+        finish_before(h, b); /* its acks leave before this batch's verification */
     batch_prepare(h, b);
     /* while the previous batch commits, input keeps leaving libzmq's
      * buffers and joins this batch: bigger commits, fewer pinned buffers */
@@ -483,7 +521,7 @@ int hub_on_router(hub_t *h, int max)
         else
             wait_input(h);
     }
-    hub_finish(h);
+    finish_before(h, b);
     b->wake_fd = h->wake_fd;
     if (b->pending && pthread_create(&b->writer, NULL, batch_commit, b) == 0) {
         h->inflight = b;
@@ -492,6 +530,6 @@ int hub_on_router(hub_t *h, int max)
     int got = b->got;
     if (b->pending)
         apply_commit(b->pending);
-    batch_reply(h, b);
+    batch_reply(h, b, NULL);
     return got;
 }
