@@ -405,7 +405,7 @@ static void drop_covered_acks(const hub_batch *b, const hub_batch *next, bool *s
         const apply_item *it = &b->items[b->item_of[i]];
         int added, kind = (int)it->reply.kind;
         size_t k = hmap_str_put(&seen, it->child, strlen(it->child), kind, &added);
-        int later = added ? count_of(&there, it->child) : 0;
+        int later = count_of(&there, it->child);
         if (!added)
             skip[i] = kind == TIERSYNC__ENVELOPE__MSG_ACK &&
                       seen.ents[k].val == TIERSYNC__ENVELOPE__MSG_ACK;
