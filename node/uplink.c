@@ -347,16 +347,17 @@ void uplink_on_message(uplink_t *u)
     }
 }
 
-/* pending reached a delta's worth of cells: no need to wait for the timer */
-static bool pending_full(uplink_t *u)
+/* Cells and unit announcements waiting to go up. */
+static uint64_t pending_work(uplink_t *u)
 {
     MDB_txn *txn;
     ts_err e;
     if (store_read_begin(u->n->store, &txn, &e))
-        return false;
-    bool full = store_count(u->n->store, txn, DB_PENDING) >= (uint64_t)u->n->cfg.max_cells;
+        return 0;
+    uint64_t n = store_count(u->n->store, txn, DB_PENDING) +
+                 store_count(u->n->store, txn, DB_ANNOUNCE);
     store_read_end(txn);
-    return full;
+    return n;
 }
 
 int uplink_tick(uplink_t *u)
@@ -384,8 +385,12 @@ int uplink_tick(uplink_t *u)
         start_snapshot(u, 0);
         head = head_seq(u);
     }
-    /* flush: only while the window has room, so changes coalesce otherwise */
-    if (now - u->last_flush_ms >= u->n->cfg.flush_ms || pending_full(u)) {
+    /* flush: only while the window has room, so changes coalesce otherwise;
+     * a change waits at most flush_ms after the last delta was made, and
+     * none once a delta's worth of cells waits */
+    uint64_t waiting = pending_work(u);
+    if ((waiting && now - u->last_flush_ms >= u->n->cfg.flush_ms) ||
+        waiting >= (uint64_t)u->n->cfg.max_cells) {
         bool made = true;
         ts_err e;
         u->last_flush_ms = now;
