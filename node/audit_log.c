@@ -133,11 +133,14 @@ int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e)
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         if (rc != 0 || k.mv_size < n || memcmp(k.mv_data, prefix, n) != 0)
             break;
-        uint8_t id[AUDIT_LOG_ID_BYTES];
-        MDB_val lk = {sizeof id, id};
-        if (v.mv_size == sizeof id && (memcpy(id, v.mv_data, sizeof id),
-            (rc = mdb_del(txn, store_dbi(s, DB_AUDIT_LOG), &lk, NULL)) != 0) && rc != MDB_NOTFOUND)
-            break;
+        if (v.mv_size == AUDIT_LOG_ID_BYTES) {
+            uint8_t id[AUDIT_LOG_ID_BYTES];
+            memcpy(id, v.mv_data, sizeof id); /* v points into the index's page */
+            MDB_val lk = {sizeof id, id};
+            rc = mdb_del(txn, store_dbi(s, DB_AUDIT_LOG), &lk, NULL);
+            if (rc && rc != MDB_NOTFOUND)
+                break;
+        }
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
             break;
     }
