@@ -120,6 +120,9 @@ fail:
     return TS_ERUNTIME;
 }
 
+/* Waits for the batch still committing, if any, and sends its replies. */
+static void hub_finish(hub_t *h);
+
 void hub_stop(hub_t **hp)
 {
     hub_t *h = *hp;
@@ -472,7 +475,7 @@ static void finish_before(hub_t *h, const hub_batch *next)
     h->inflight = NULL;
 }
 
-void hub_finish(hub_t *h)
+static void hub_finish(hub_t *h)
 {
     finish_before(h, NULL);
 }

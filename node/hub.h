@@ -26,8 +26,6 @@ int hub_wake_fd(hub_t *h);
 void hub_on_zap(hub_t *h);
 /* Handles up to max waiting messages from children; returns how many. */
 int hub_on_router(hub_t *h, int max);
-/* Waits for the batch still committing, if any, and sends its replies. */
-void hub_finish(hub_t *h);
 /* Sends the replies of the batch in flight if it has committed. */
 void hub_on_committed(hub_t *h);
 
