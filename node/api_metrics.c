@@ -84,7 +84,7 @@ static void link_backlog(FILE *f, api_ctx *c)
          "Own deltas not yet acknowledged by the parent (head_seq - acked_seq).");
     fprintf(f, "tiersync_unacked_deltas %llu\n",
             (unsigned long long)(head.seq > acked ? head.seq - acked : 0));
-    help(f, "tiersync_outbox_deltas", "gauge", "Signed deltas kept until the parent acks.");
+    help(f, "tiersync_outbox_deltas", "gauge", "Deltas kept until the parent acks.");
     fprintf(f, "tiersync_outbox_deltas %llu\n",
             (unsigned long long)store_count(s, c->txn, DB_OUTBOX));
     help(f, "tiersync_pending_cells", "gauge",
