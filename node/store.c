@@ -60,6 +60,13 @@ int store_fail(store_t *s, ts_err *e, int rc, const char *what)
     return ts_fail(e, TS_ERUNTIME, "store: %s: %s", what, store_strerror(rc));
 }
 
+static int upgrade_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    int rc = audit_log_upgrade(s, txn);
+    return rc ? store_fail(s, e, rc, "moving the audit trail to its new layout") : TS_OK;
+}
+
 int store_open(store_t **out, const ts_config *cfg, ts_err *e)
 {
     char path[TS_PATH_MAX];
@@ -92,8 +99,6 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         if (rc == 0)
             rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
     }
-    if (rc == 0 && txn)
-        rc = audit_log_upgrade(s, txn);
     if (rc == 0 && txn) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -102,6 +107,12 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         mdb_txn_abort(txn);
     if (rc != 0) {
         ts_fail(e, TS_ERUNTIME, "cannot open the store in %s: %s", path, store_strerror(rc));
+        store_close(&s);
+        return TS_ERUNTIME;
+    }
+    /* a write of its own, so that the map grows if the moved trail needs it */
+    if (store_write(s, upgrade_txn, NULL, e) != TS_OK) {
+        ts_err_wrap(e, "cannot open the store in %s", path);
         store_close(&s);
         return TS_ERUNTIME;
     }
