@@ -22,29 +22,11 @@ BUILD=$(cd "${1:?usage: mem_district.sh BUILD_DIR}" && pwd)
 CHILDREN=${CHILDREN:-1000} DELTAS=${DELTAS:-50} CELLS=${CELLS:-20} DISTINCT=${DISTINCT:-200}
 export TIERSYNC_BIN=$BUILD/tiersync TIERSYNC_CATALOG=${TIERSYNC_CATALOG:-$SRC/catalog/drug-treatment.json}
 source "$SRC/tests/integration/lib.sh" # real nodes on 127.0.0.1, all killed at exit
+source "$SRC/bench/lib.sh"
 LG=$BUILD/bench/loadgen
 say() { echo "mem_district: $*" >&2; }
 
 field_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
-# watch PID OUT: samples PID every 0.2 s until it exits or OUT.stop appears;
-# OUT holds the peak RssAnon and RssFile in kB so far.
-watch_rss() {
-  local pid=$1 out=$2 ma=0 mf=0 a f
-  while [ -d "/proc/$pid" ] && [ ! -e "$out.stop" ]; do
-    read -r a f < <(awk '/RssAnon/ {a = $2} /RssFile/ {f = $2} END {print a + 0, f + 0}' \
-      "/proc/$pid/status" 2>/dev/null || echo "0 0")
-    [ "$a" -gt "$ma" ] && ma=$a
-    [ "$f" -gt "$mf" ] && mf=$f
-    echo "$ma $mf" >"$out"
-    sleep 0.2
-  done
-}
-link_drained() { # NAME: connected, nothing pending or unacknowledged
-  $TS status --dir "$WORK/$1" --json | python3 -c '
-import json, sys
-p = json.load(sys.stdin)["parent"]
-sys.exit(0 if p["connected"] and not p["pending_cells"] and not p["unacked"] else 1)'
-}
 
 say "province 36 <- district 363, $CHILDREN children enrolled at 363"
 node_init mprov 36 province
@@ -62,7 +44,7 @@ done
 node_start mprov
 node_start mdist
 wait_until 30 link_drained mdist || fail "the district's link did not come up"
-watch_rss "${PID[mdist]}" "$WORK/rss" &
+rss_watch "${PID[mdist]}" "$WORK/rss" &
 WATCH=$!
 echo "start_anon_kb $(field_kb "${PID[mdist]}" RssAnon)"
 echo "start_file_kb $(field_kb "${PID[mdist]}" RssFile)"

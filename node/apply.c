@@ -302,7 +302,6 @@ static int prepare_delta(node_t *n, MDB_txn *txn, const char *child, batch_state
     return TS_OK;
 }
 
-/* After it: the body must decode and come from the authenticated child. */
 /* Every cell's codes against the catalog, before the write lock; the first
  * refused one is only noted: the write transaction refuses it in its turn
  * (a duplicate is still acknowledged, earlier checks still come first). */
@@ -321,6 +320,7 @@ static void check_cells(node_t *n, batch_state *st)
     }
 }
 
+/* After it: the body must decode and come from the authenticated child. */
 static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCAllocator *mem,
                        apply_reply *r, ts_err *e)
 {

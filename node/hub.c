@@ -120,15 +120,16 @@ fail:
     return TS_ERUNTIME;
 }
 
-/* Waits for the batch still committing, if any, and sends its replies. */
-static void hub_finish(hub_t *h);
+/* Waits for the batch still committing, if any, and sends its replies;
+ * next: the batch now receiving, if any (see drop_covered_acks). */
+static void hub_finish(hub_t *h, const hub_batch *next);
 
 void hub_stop(hub_t **hp)
 {
     hub_t *h = *hp;
     if (!h)
         return;
-    hub_finish(h);
+    hub_finish(h, NULL);
     if (h->router)
         zmq_close(h->router);
     if (h->zap)
@@ -369,7 +370,6 @@ static void batch_prepare(hub_t *h, hub_batch *b)
     apply_prepare_more(b->pending, (size_t)b->nitems);
 }
 
-
 /* Messages per child in a batch, by child code. */
 static void count_children(const hub_batch *b, hmap_str *m)
 {
@@ -408,13 +408,13 @@ static void drop_covered_acks(const hub_batch *b, const hub_batch *next, bool *s
         const apply_item *it = &b->items[b->item_of[i]];
         int added, kind = (int)it->reply.kind;
         size_t k = hmap_str_put(&seen, it->child, strlen(it->child), kind, &added);
-        int later = count_of(&there, it->child);
-        if (!added)
-            skip[i] = kind == TIERSYNC__ENVELOPE__MSG_ACK &&
-                      seen.ents[k].val == TIERSYNC__ENVELOPE__MSG_ACK;
-        else
-            skip[i] = kind == TIERSYNC__ENVELOPE__MSG_ACK && later > 0 &&
-                      count_of(&here, it->child) + later <= HUB_ACK_DEFER_MAX;
+        bool ack = kind == TIERSYNC__ENVELOPE__MSG_ACK;
+        if (!added) {
+            skip[i] = ack && seen.ents[k].val == TIERSYNC__ENVELOPE__MSG_ACK;
+        } else {
+            int later = count_of(&there, it->child);
+            skip[i] = ack && later > 0 && count_of(&here, it->child) + later <= HUB_ACK_DEFER_MAX;
+        }
         seen.ents[k].val = kind;
     }
     hmap_str_free(&here);
@@ -465,19 +465,13 @@ static void *batch_commit(void *arg)
     return NULL;
 }
 
-/* hub_finish, with the batch now receiving (see drop_covered_acks). */
-static void finish_before(hub_t *h, const hub_batch *next)
+static void hub_finish(hub_t *h, const hub_batch *next)
 {
     if (!h->inflight)
         return;
     pthread_join(h->inflight->writer, NULL);
     batch_reply(h, h->inflight, next);
     h->inflight = NULL;
-}
-
-static void hub_finish(hub_t *h)
-{
-    finish_before(h, NULL);
 }
 
 int hub_wake_fd(hub_t *h) { return h->wake_fd; }
@@ -493,7 +487,7 @@ void hub_on_committed(hub_t *h)
 {
     drain_wake(h);
     if (h->inflight && atomic_load(&h->inflight->committed))
-        hub_finish(h);
+        hub_finish(h, NULL);
 }
 
 /* Until input arrives or the batch in flight has committed. */
@@ -514,7 +508,7 @@ int hub_on_router(hub_t *h, int max)
     hub_batch *b = batch_new(max);
     batch_recv(h, b);
     if (h->inflight && atomic_load(&h->inflight->committed))
-        finish_before(h, b); /* its acks leave before this batch's verification */
+        hub_finish(h, b); /* its acks leave before this batch's verification */
     batch_prepare(h, b);
     /* while the previous batch commits, input keeps leaving libzmq's
      * buffers and joins this batch: bigger commits, fewer pinned buffers */
@@ -524,7 +518,7 @@ int hub_on_router(hub_t *h, int max)
         else
             wait_input(h);
     }
-    finish_before(h, b);
+    hub_finish(h, b);
     b->wake_fd = h->wake_fd;
     if (b->pending && pthread_create(&b->writer, NULL, batch_commit, b) == 0) {
         h->inflight = b;

@@ -99,6 +99,8 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         if (rc == 0)
             rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
     }
+    MDB_dbi old_audit;
+    bool upgrade = rc == 0 && txn && mdb_dbi_open(txn, "audit", 0, &old_audit) == 0;
     if (rc == 0 && txn) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -111,7 +113,7 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         return TS_ERUNTIME;
     }
     /* a write of its own, so that the map grows if the moved trail needs it */
-    if (store_write(s, upgrade_txn, NULL, e) != TS_OK) {
+    if (upgrade && store_write(s, upgrade_txn, NULL, e) != TS_OK) {
         ts_err_wrap(e, "cannot open the store in %s", path);
         store_close(&s);
         return TS_ERUNTIME;

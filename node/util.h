@@ -44,10 +44,10 @@ int ts_path(char *out, size_t outsz, ts_err *e, const char *fmt, ...)
 
 /* Big-endian u64 for LMDB keys that must sort numerically. */
 void ts_put_be64(uint8_t *p, uint64_t v);
+uint64_t ts_get_be64(const uint8_t *p);
 
 /* For worker threads: signals (SIGTERM, SIGINT) go to the main thread,
  * whose poll they interrupt. */
 void ts_block_signals(void);
-uint64_t ts_get_be64(const uint8_t *p);
 
 #endif
