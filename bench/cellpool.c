@@ -53,6 +53,14 @@ static void add_combos(cellpool *p, size_t max, const catalog_t *cat, const char
     }
 }
 
+static int by_key(const void *a, const void *b)
+{
+    char ka[CELL_KEY_MAX], kb[CELL_KEY_MAX];
+    size_t la = cell_key(a, ka), lb = cell_key(b, kb);
+    int c = memcmp(ka, kb, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
 int cellpool_make(cellpool *p, const catalog_t *cat, const char *unit, size_t max,
                   bool value_only, ts_err *e)
 {
@@ -67,6 +75,7 @@ int cellpool_make(cellpool *p, const catalog_t *cat, const char *unit, size_t ma
         return ts_fail(e, TS_EINPUT, "catalog %s yields no %scell for unit %s", cat->id,
                        value_only ? "value " : "", unit);
     }
+    qsort(p->cells, p->n, sizeof *p->cells, by_key);
     return TS_OK;
 }
 

@@ -5,7 +5,8 @@
  * They are enumerated from the catalog itself, so the tools follow any
  * catalog: periods from December 2025 backwards (months for monthly and
  * "any" indicators, years for yearly ones), each indicator in catalog order,
- * every combination of its categories' options. */
+ * every combination of its categories' options; then sorted by cell key,
+ * the order in which a node's pending table hands cells to its deltas. */
 #ifndef TIERSYNC_BENCH_CELLPOOL_H
 #define TIERSYNC_BENCH_CELLPOOL_H
 

@@ -19,6 +19,7 @@ typedef struct {
     const Tiersync__DeltaBody *body;
     uint8_t hash[DELTA_HASH_BYTES];
     apply_reply *reply;
+    store_sums *sums; /* the batch's sums of this node's own unit; NULL when nested */
     bool wrote; /* set before the first write: a refusal after it needs a rollback */
     size_t bad_cell;     /* the first cell the catalog refused (check_cells), or SIZE_MAX */
     const char *bad_msg; /* and why */
@@ -142,6 +143,7 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
     const Tiersync__DeltaBody *b = a->body;
     store_cells w;
     store_cells_begin(&w, s, txn);
+    w.sums = a->sums;
     const char *checked = NULL; /* the unit last found in the subtree: cells come grouped */
     int rc = TS_OK;
     for (size_t i = 0; i < b->n_cells && rc == TS_OK; i++) {
@@ -415,6 +417,7 @@ struct apply_pending {
     size_t count;
     bool nested, redo; /* see batch_txn */
     arena_t mem;       /* every decoded message of the batch */
+    store_sums *sums;  /* see batch_txn */
 };
 
 /* Counts a refusal (or notes a hello) in the child's record. */
@@ -454,10 +457,13 @@ static int apply_nested(store_t *s, MDB_txn *txn, apply_ctx *a, ts_err *e)
  * costs more than the cells of a small delta. Should a delta be refused
  * after it began writing, the whole batch rolls back and runs again with
  * each delta in its own nested transaction, so the refused one changes
- * nothing and the others still commit. */
+ * nothing and the others still commit. Adds to this node's own unit are
+ * summed over the batch and written at its end (not when nested: a nested
+ * refusal must take its adds back). */
 static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     apply_pending *b = vctx;
+    store_sums_clear(b->sums); /* a map that grew runs the batch again */
     for (size_t i = 0; i < b->count; i++) {
         apply_item *it = &b->items[i];
         batch_state *st = &b->st[i];
@@ -471,6 +477,7 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                            .signed_delta = st->env->delta,
                            .body = st->body,
                            .reply = &it->reply,
+                           .sums = b->nested ? NULL : b->sums,
                            .bad_cell = st->bad_cell,
                            .bad_msg = st->bad_err.msg};
             delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
@@ -489,7 +496,9 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         if ((st->hello || it->rc == TS_EINPUT) && note_seen(s, txn, it, st, e))
             return e->code;
     }
-    return TS_OK;
+    int rc = store_sums_flush(b->sums, s, txn, e);
+    b->redo = rc == TS_EINPUT && !b->nested; /* an overflow: nested, its delta is found */
+    return rc;
 }
 
 apply_pending *apply_begin(node_t *n, apply_item *items, size_t max)
@@ -498,7 +507,7 @@ apply_pending *apply_begin(node_t *n, apply_item *items, size_t max)
     batch_state *st = calloc(max ? max : 1, sizeof *st);
     if (!p || !st)
         abort();
-    *p = (apply_pending){.n = n, .items = items, .st = st};
+    *p = (apply_pending){.n = n, .items = items, .st = st, .sums = store_sums_new()};
     arena_init(&p->mem);
     return p;
 }
@@ -563,6 +572,7 @@ void apply_commit(apply_pending *p)
             atomic_fetch_add(&n->metrics.refused, 1);
     }
     arena_release(&p->mem);
+    store_sums_destroy(&p->sums);
     free(st);
     free(p);
 }

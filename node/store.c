@@ -1,4 +1,4 @@
-/* store.c: LMDB environment, map growth, and the one path numbers change by. */
+/* store.c: LMDB environment, map growth, and access to its tables. */
 #include "store.h"
 
 #include "audit_log.h"
@@ -137,6 +137,7 @@ void store_close(store_t **sp)
 MDB_dbi store_dbi(const store_t *s, store_db db) { return s->dbi[db]; }
 const char *store_self_code(const store_t *s) { return s->self; }
 bool store_has_parent(const store_t *s) { return s->has_parent; }
+config_detail store_detail(const store_t *s) { return s->detail; }
 MDB_env *store_env(store_t *s) { return s->env; }
 
 static void set_mapsize(store_t *s, size_t size)
@@ -270,8 +271,8 @@ int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size
  * already stands on the entry and it is rewritten (or deleted) in place. A
  * cursor kept across adds of nearby keys skips even that search while the
  * key falls on the page it stands on. */
-static int cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, int64_t d,
-                      int64_t *after, ts_err *e)
+int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, int64_t d,
+                     int64_t *after, ts_err *e)
 {
     MDB_val key = {klen, (void *)k}, val = {sizeof d, &d};
     int64_t n = d;
@@ -304,7 +305,7 @@ int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t k
     int rc = mdb_cursor_open(txn, s->dbi[db], &cur);
     if (rc)
         return store_fail(s, e, rc, "write failed");
-    rc = cursor_add(s, cur, k, klen, d, after, e);
+    rc = store_cursor_add(s, cur, k, klen, d, after, e);
     mdb_cursor_close(cur);
     return rc;
 }
@@ -362,159 +363,6 @@ int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c)
 int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e)
 {
     return store_put(s, txn, DB_CHILDREN, code, strlen(code), c, sizeof *c, e);
-}
-
-/* c's unit, then each ancestor held here, up to this node's own unit. */
-static void rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
-{
-    ch->n = 0;
-    snprintf(ch->unit[0], sizeof ch->unit[0], "%s", code);
-    while (ch->n < STORE_MAX_DEPTH) {
-        const char *cur = ch->unit[ch->n++];
-        store_unit u;
-        if (strcmp(cur, s->self) == 0 || store_unit_get(s, txn, cur, &u) != TS_OK ||
-            !u.parent[0] || ch->n == STORE_MAX_DEPTH)
-            break;
-        snprintf(ch->unit[ch->n], sizeof ch->unit[ch->n], "%s", u.parent);
-    }
-}
-
-void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn)
-{
-    memset(w, 0, sizeof *w);
-    w->s = s;
-    w->txn = txn;
-}
-
-void store_cells_end(store_cells *w)
-{
-    MDB_cursor **all[] = {&w->contrib, &w->local, &w->pending};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        if (*all[i])
-            mdb_cursor_close(*all[i]);
-    for (int i = 0; i < STORE_MAX_DEPTH; i++)
-        if (w->totals[i])
-            mdb_cursor_close(w->totals[i]);
-    memset(w, 0, sizeof *w);
-}
-
-/* Adds d at k in db through *cur, opened on first use. */
-static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *k, size_t klen,
-                     int64_t d, ts_err *e)
-{
-    int rc;
-    if (!*cur && (rc = mdb_cursor_open(w->txn, w->s->dbi[db], cur)) != 0) {
-        *cur = NULL;
-        return store_fail(w->s, e, rc, "write failed");
-    }
-    return cursor_add(w->s, *cur, k, klen, d, NULL, e);
-}
-
-/* unit + rest into out (CELL_KEY_MAX bytes); returns the length. */
-static size_t rekey(char *out, const char *unit, const char *rest, size_t rlen)
-{
-    size_t ul = strlen(unit);
-    memcpy(out, unit, ul);
-    memcpy(out + ul, rest, rlen);
-    return ul + rlen;
-}
-
-int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e)
-{
-    if (d == 0)
-        return TS_OK;
-    store_t *s = w->s;
-    if (!w->chain.n || strcmp(w->chain.unit[0], c->unit) != 0)
-        rollup_chain(s, w->txn, c->unit, &w->chain);
-    char key[TS_CODE_MAX + 1 + CELL_KEY_MAX];
-    size_t slen = source ? strlen(source) : 0;
-    if (source) {
-        memcpy(key, source, slen);
-        key[slen++] = '|';
-    }
-    size_t n = cell_key(c, key + slen);
-    if (cells_add(w, source ? &w->contrib : &w->local, source ? DB_CONTRIB : DB_LOCAL, key,
-                  slen + n, d, e))
-        return e->code;
-    /* the same cell key under other units: "|indicator|period|options" */
-    const char *rest = key + slen + strlen(c->unit);
-    size_t rlen = n - strlen(c->unit);
-    char k2[CELL_KEY_MAX];
-    /* totals of the unit and of every held ancestor, a cursor per level, as
-     * each level's keys lie together */
-    for (int i = 0; i < w->chain.n; i++)
-        if (cells_add(w, &w->totals[i], DB_TOTALS, k2, rekey(k2, w->chain.unit[i], rest, rlen),
-                      d, e))
-            return e->code;
-    if (!s->has_parent)
-        return TS_OK;
-    /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
-    const char *punit = s->detail == DETAIL_SELF ? s->self : c->unit;
-    return cells_add(w, &w->pending, DB_PENDING, k2, rekey(k2, punit, rest, rlen), d, e);
-}
-
-int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
-                     ts_err *e)
-{
-    store_cells w;
-    store_cells_begin(&w, s, txn);
-    int rc = store_cells_add(&w, source, c, d, e);
-    store_cells_end(&w);
-    return rc;
-}
-
-int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
-                    ts_err *e)
-{
-    char key[CELL_KEY_MAX];
-    size_t n = cell_key(c, key);
-    int64_t before = store_get_i64(s, txn, DB_LOCAL, key, n);
-    if (old)
-        *old = before;
-    return store_apply_cell(s, txn, NULL, c, v - before, e);
-}
-
-typedef struct {
-    char (*keys)[CELL_KEY_MAX + TS_CODE_MAX + 1]; /* "child|" + cell key */
-    int64_t *vals;
-    size_t n, cap;
-} cell_list;
-
-static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
-{
-    cell_list *l = ctx;
-    if (v->mv_size != sizeof(int64_t) || k->mv_size >= sizeof *l->keys)
-        return 0;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 256;
-        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
-        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
-    }
-    memcpy(l->keys[l->n], k->mv_data, k->mv_size);
-    l->keys[l->n][k->mv_size] = '\0';
-    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
-    l->n++;
-    return 0;
-}
-
-int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
-{
-    char prefix[TS_CODE_MAX + 2];
-    snprintf(prefix, sizeof prefix, "%s|", child);
-    size_t plen = strlen(prefix);
-    cell_list l = {0};
-    store_scan(s, txn, DB_CONTRIB, prefix, collect, &l); /* collect first: apply edits the table */
-    int rc = TS_OK;
-    for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
-        ts_cell c;
-        if (l.vals[i] == INT64_MIN)
-            rc = ts_fail(e, TS_EINPUT, "stored contribution of %s out of range", child);
-        else if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
-            rc = store_apply_cell(s, txn, child, &c, -l.vals[i], e);
-    }
-    free(l.keys);
-    free(l.vals);
-    return rc;
 }
 
 int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,

@@ -92,6 +92,7 @@ void store_read_end(MDB_txn *txn);
 MDB_dbi store_dbi(const store_t *s, store_db db);
 const char *store_self_code(const store_t *s);
 bool store_has_parent(const store_t *s);
+config_detail store_detail(const store_t *s);
 MDB_env *store_env(store_t *s);
 
 /* Generic access; get returns TS_ENOTFOUND when absent (no message set). */
@@ -104,6 +105,9 @@ int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
  * *after receives the new value if non-NULL. TS_EINPUT on 64-bit overflow. */
 int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
                   int64_t *after, ts_err *e);
+/* The same through an open cursor of that table, which it leaves on the key. */
+int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, int64_t d,
+                     int64_t *after, ts_err *e);
 int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen);
 
 /* Number of entries in a table (for status and flush decisions). */
@@ -121,10 +125,25 @@ int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts
 int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
                      ts_err *e);
 
+/* Adds to this node's own unit, summed in memory over a batch of deltas and
+ * written once each, in key order, by store_sums_flush. Every child's cells
+ * roll up to this node's unit, so without them a batch from a hundred
+ * children rewrites the same totals a hundred times. Nothing in the batch's
+ * transaction may read those entries before the flush; when the sums grow
+ * many they flush early, which bounds memory. */
+typedef struct store_sums store_sums;
+store_sums *store_sums_new(void);
+void store_sums_destroy(store_sums **m);
+/* Forgets every sum (the transaction that would have taken them is gone). */
+void store_sums_clear(store_sums *m);
+/* Writes every non-zero sum into txn, then clears. TS_EINPUT when a total
+ * would leave the 64-bit range (which delta did it is not known here). */
+int store_sums_flush(store_sums *m, store_t *s, MDB_txn *txn, ts_err *e);
+
 /* store_apply_cell for many cells in one transaction: cursors stay open
  * between cells (an add near the last one skips the tree search) and each
- * unit's roll-up chain is looked up once. Begin, add, end; units must not
- * change in between. */
+ * unit's roll-up chain is looked up once. Begin, set sums if wanted, add,
+ * end; units must not change in between. */
 typedef struct {
     int n;
     char unit[STORE_MAX_DEPTH][TS_CODE_MAX]; /* the cell's unit, then its ancestors */
@@ -134,6 +153,7 @@ typedef struct {
     MDB_txn *txn;
     store_chain chain; /* of the last cell's unit */
     MDB_cursor *contrib, *local, *pending, *totals[STORE_MAX_DEPTH];
+    store_sums *sums; /* NULL: this node's own unit is written at once too */
 } store_cells;
 void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn);
 int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e);

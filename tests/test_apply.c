@@ -2,7 +2,8 @@
  * refused halfway through its cells changes nothing while the others of its
  * batch commit; a batch verified while the previous one is still to commit
  * (the hub's pipeline) continues the chains it depends on; a delta signed
- * as it leaves the outbox is the frame signed at once. */
+ * as it leaves the outbox is the frame signed at once; an overflow of this
+ * node's own total, summed over the batch, refuses only its delta. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -179,6 +180,46 @@ static void prepared_while_previous_commits(void **state)
     free_items(&second, 1);
 }
 
+/* Adds to this node's own unit are summed over a batch and written at its
+ * end; a total that would leave the 64-bit range is still pinned on the
+ * delta that caused it, whether the sum overflows or the write at the end
+ * does, and that delta alone is refused. */
+static void overflow_of_own_total_refuses_its_delta(void **state)
+{
+    fixture *f = *state;
+    child *a = &f->kids[0], *b = &f->kids[1];
+    child b_before = *b;
+    apply_item items[3] = {
+        next_delta(f, a, INT64_MAX, false),
+        next_delta(f, b, 1, false), /* overflows the batch's sum for SELF */
+        next_delta(f, a, -5, false),
+    };
+    apply_batch(&f->n, items, 3);
+    assert_int_equal(items[0].rc, TS_OK);
+    assert_int_equal(items[1].rc, TS_EINPUT);
+    assert_int_equal(items[1].reply.reason, TIERSYNC__REASON__REASON_MALFORMED);
+    assert_int_equal(items[2].rc, TS_OK);
+    assert_true(total(f, SELF) == INT64_MAX - 5);
+    assert_int_equal(total(f, "342"), 0);
+    free_items(items, 3);
+
+    *b = b_before; /* its delta was refused: the chain did not move */
+    apply_item alone = next_delta(f, b, 6, false); /* overflows as the sums are written */
+    apply_batch(&f->n, &alone, 1);
+    assert_int_equal(alone.rc, TS_EINPUT);
+    assert_int_equal(child_record(f, "342").last_seq, 0);
+    assert_true(total(f, SELF) == INT64_MAX - 5);
+    free_items(&alone, 1);
+
+    *b = b_before;
+    apply_item fits = next_delta(f, b, 5, false);
+    apply_batch(&f->n, &fits, 1);
+    assert_int_equal(fits.rc, TS_OK);
+    assert_true(total(f, SELF) == INT64_MAX);
+    assert_int_equal(total(f, "342"), 5);
+    free_items(&fits, 1);
+}
+
 /* The child's next delta announcing unit code (name, level, under the child)
  * with a value on STAFF_TRAINED 2024 there; the chain advances only if
  * accepted. */
@@ -297,6 +338,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(refused_midway_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(prepared_while_previous_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(overflow_of_own_total_refuses_its_delta, setup, teardown),
         cmocka_unit_test_setup_teardown(control_bytes_in_units_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(signed_later_is_the_same_frame, setup, teardown),
     };

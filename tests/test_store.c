@@ -1,10 +1,12 @@
 /* test_store.c: the LMDB store: opening and reopening, value overwrite giving
  * pending = new - old, roll-ups across three levels of units held by one
  * node, entries vanishing at zero, and a full map: grown when allowed,
- * refused whole (store unchanged and usable) when store.map_max_mb is hit. */
+ * refused whole (store unchanged and usable) when store.map_max_mb is hit;
+ * this node's own adds summed over a write equal them written one by one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store.h"
 #include "testutil.h"
@@ -582,6 +584,81 @@ static void test_scan_prefix(void **state)
     store_close(&s);
 }
 
+#define SUMS_ADDS 40000
+#define SUMS_CELLS 20000 /* distinct cells per unit: more sums than held before an early flush */
+
+static ts_cell sums_cell(int i)
+{
+    ts_cell c = mkcell(i % 3 ? "C" : "D", "STAFF_TRAINED", "2026", "");
+    snprintf(c.options, sizeof c.options, "o%05d", (int)(((long)i * 7919) % SUMS_CELLS));
+    return c;
+}
+
+/* Adds 0 .. SUMS_ADDS-1 in one write, this node's own unit through sums or not. */
+static int do_adds(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    store_sums *sums = vctx;
+    store_cells w;
+    store_cells_begin(&w, s, txn);
+    w.sums = sums;
+    int rc = TS_OK;
+    for (int i = 0; i < SUMS_ADDS && rc == TS_OK; i++) {
+        ts_cell c = sums_cell(i);
+        rc = store_cells_add(&w, "D", &c, i % 5 - 2, e);
+    }
+    store_cells_end(&w);
+    return rc == TS_OK && sums ? store_sums_flush(sums, s, txn, e) : rc;
+}
+
+typedef struct {
+    char *text;
+    size_t len;
+} dump;
+
+static int on_dump(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    dump *d = ctx;
+    int64_t n = 0;
+    memcpy(&n, v->mv_data, v->mv_size == sizeof n ? sizeof n : 0);
+    d->text = realloc(d->text, d->len + k->mv_size + 32);
+    d->len += (size_t)sprintf(d->text + d->len, "%.*s=%lld\n", (int)k->mv_size,
+                              (const char *)k->mv_data, (long long)n);
+    return 0;
+}
+
+/* Every entry of totals and pending after the adds, as text. */
+static dump adds_result(bool summed)
+{
+    store_t *s = three_levels("self");
+    store_sums *sums = summed ? store_sums_new() : NULL;
+    ts_err e = {0};
+    assert_int_equal(store_write(s, do_adds, sums, &e), TS_OK);
+    store_sums_destroy(&sums);
+    dump d = {calloc(1, 1), 0};
+    MDB_txn *txn;
+    assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
+    store_scan(s, txn, DB_TOTALS, NULL, on_dump, &d);
+    store_scan(s, txn, DB_PENDING, NULL, on_dump, &d);
+    store_read_end(txn);
+    store_close(&s);
+    tu_rmrf(dir); /* the next store starts empty */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    return d;
+}
+
+/* This node's own totals and pending summed over a write, flushed early
+ * when many and at the end, equal the same adds written one by one. */
+static void test_sums_equal_direct_adds(void **state)
+{
+    (void)state;
+    dump direct = adds_result(false), summed = adds_result(true);
+    assert_true(direct.len > 0);
+    assert_int_equal(summed.len, direct.len);
+    assert_memory_equal(summed.text, direct.text, direct.len);
+    free(direct.text);
+    free(summed.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -597,6 +674,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_full_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_write_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sums_equal_direct_adds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,271 @@
+/* store_cells.c: the one path numbers change by: a cell's count change into
+ * its source's contribution, the totals of its unit and every ancestor held
+ * here, and pending; and the batch sums of this node's own unit. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+
+/* c's unit, then each ancestor held here, up to this node's own unit. */
+static void rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
+{
+    ch->n = 0;
+    snprintf(ch->unit[0], sizeof ch->unit[0], "%s", code);
+    while (ch->n < STORE_MAX_DEPTH) {
+        const char *cur = ch->unit[ch->n++];
+        store_unit u;
+        if (strcmp(cur, store_self_code(s)) == 0 || store_unit_get(s, txn, cur, &u) != TS_OK ||
+            !u.parent[0] || ch->n == STORE_MAX_DEPTH)
+            break;
+        snprintf(ch->unit[ch->n], sizeof ch->unit[ch->n], "%s", u.parent);
+    }
+}
+
+void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn)
+{
+    memset(w, 0, sizeof *w);
+    w->s = s;
+    w->txn = txn;
+}
+
+void store_cells_end(store_cells *w)
+{
+    MDB_cursor **all[] = {&w->contrib, &w->local, &w->pending};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (*all[i])
+            mdb_cursor_close(*all[i]);
+    for (int i = 0; i < STORE_MAX_DEPTH; i++)
+        if (w->totals[i])
+            mdb_cursor_close(w->totals[i]);
+    memset(w, 0, sizeof *w);
+}
+
+/* Adds d at k in db through *cur, opened on first use. */
+static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *k, size_t klen,
+                     int64_t d, ts_err *e)
+{
+    int rc;
+    if (!*cur && (rc = mdb_cursor_open(w->txn, store_dbi(w->s, db), cur)) != 0) {
+        *cur = NULL;
+        return store_fail(w->s, e, rc, "write failed");
+    }
+    return store_cursor_add(w->s, *cur, k, klen, d, NULL, e);
+}
+
+/* Each sum is kept under its table's number, then its key: one sort then
+ * orders them as the tables do, and the flush walks each table once. */
+#define STORE_SUMS_MAX 16384 /* sums held before an early flush: bounds memory */
+
+struct store_sums {
+    hmap_str keys; /* table number + key */
+    int64_t *sum;  /* by entry index */
+    size_t cap;
+};
+
+store_sums *store_sums_new(void)
+{
+    store_sums *m = calloc(1, sizeof *m);
+    if (!m)
+        abort();
+    hmap_str_init(&m->keys);
+    return m;
+}
+
+void store_sums_destroy(store_sums **p)
+{
+    if (!*p)
+        return;
+    hmap_str_free(&(*p)->keys);
+    free((*p)->sum);
+    free(*p);
+    *p = NULL;
+}
+
+void store_sums_clear(store_sums *m) { hmap_str_clear(&m->keys); }
+
+typedef struct {
+    const char *k; /* table number + key */
+    size_t len;
+    int64_t sum;
+} sum_entry;
+
+/* LMDB's default order: bytes, then the shorter key first. */
+static int sum_entry_cmp(const void *a, const void *b)
+{
+    const sum_entry *x = a, *y = b;
+    int c = memcmp(x->k, y->k, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int store_sums_flush(store_sums *m, store_t *s, MDB_txn *txn, ts_err *e)
+{
+    sum_entry *v = malloc((m->keys.n ? m->keys.n : 1) * sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < m->keys.n; i++)
+        if (m->sum[i]) {
+            v[n].k = hmap_str_key(&m->keys, i, &v[n].len);
+            v[n++].sum = m->sum[i];
+        }
+    qsort(v, n, sizeof *v, sum_entry_cmp);
+    MDB_cursor *cur = NULL;
+    int rc = TS_OK, mrc;
+    for (size_t i = 0; i < n && rc == TS_OK; i++) {
+        if (!cur || v[i].k[0] != v[i - 1].k[0]) {
+            if (cur)
+                mdb_cursor_close(cur);
+            if ((mrc = mdb_cursor_open(txn, store_dbi(s, (store_db)v[i].k[0]), &cur)) != 0) {
+                cur = NULL;
+                rc = store_fail(s, e, mrc, "write failed");
+                break;
+            }
+        }
+        rc = store_cursor_add(s, cur, v[i].k + 1, v[i].len - 1, v[i].sum, NULL, e);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    free(v);
+    store_sums_clear(m);
+    return rc;
+}
+
+/* Adds d at k in db to the batch's sums; flushes them when they are many. */
+static int sums_add(store_cells *w, store_db db, const char *k, size_t klen, int64_t d,
+                    ts_err *e)
+{
+    store_sums *m = w->sums;
+    char key[1 + CELL_KEY_MAX];
+    key[0] = (char)db;
+    memcpy(key + 1, k, klen);
+    int added;
+    size_t i = hmap_str_put(&m->keys, key, klen + 1, 0, &added);
+    if (i == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 1024;
+        if (!(m->sum = realloc(m->sum, m->cap * sizeof *m->sum)))
+            abort();
+    }
+    if (added)
+        m->sum[i] = d;
+    else if (__builtin_add_overflow(m->sum[i], d, &m->sum[i]))
+        return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
+    return m->keys.n < STORE_SUMS_MAX ? TS_OK : store_sums_flush(m, w->s, w->txn, e);
+}
+
+/* unit + rest into out (CELL_KEY_MAX bytes); returns the length. */
+static size_t rekey(char *out, const char *unit, const char *rest, size_t rlen)
+{
+    size_t ul = strlen(unit);
+    memcpy(out, unit, ul);
+    memcpy(out + ul, rest, rlen);
+    return ul + rlen;
+}
+
+int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e)
+{
+    if (d == 0)
+        return TS_OK;
+    store_t *s = w->s;
+    if (!w->chain.n || strcmp(w->chain.unit[0], c->unit) != 0)
+        rollup_chain(s, w->txn, c->unit, &w->chain);
+    char key[TS_CODE_MAX + 1 + CELL_KEY_MAX];
+    size_t slen = source ? strlen(source) : 0;
+    if (source) {
+        memcpy(key, source, slen);
+        key[slen++] = '|';
+    }
+    size_t n = cell_key(c, key + slen);
+    if (cells_add(w, source ? &w->contrib : &w->local, source ? DB_CONTRIB : DB_LOCAL, key,
+                  slen + n, d, e))
+        return e->code;
+    /* the same cell key under other units: "|indicator|period|options" */
+    const char *rest = key + slen + strlen(c->unit);
+    size_t rlen = n - strlen(c->unit);
+    char k2[CELL_KEY_MAX];
+    /* totals of the unit and of every held ancestor, a cursor per level, as
+     * each level's keys lie together; this node's own (the last level) into
+     * the batch's sums when there are any */
+    const char *self = store_self_code(s);
+    int last = w->chain.n - 1;
+    bool sum_self = w->sums && !strcmp(w->chain.unit[last], self);
+    for (int i = 0; i < w->chain.n; i++) {
+        size_t klen = rekey(k2, w->chain.unit[i], rest, rlen);
+        if (sum_self && i == last ? sums_add(w, DB_TOTALS, k2, klen, d, e)
+                                  : cells_add(w, &w->totals[i], DB_TOTALS, k2, klen, d, e))
+            return e->code;
+    }
+    if (!store_has_parent(s))
+        return TS_OK;
+    /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
+    if (store_detail(s) == DETAIL_SELF)
+        return w->sums ? sums_add(w, DB_PENDING, k2, rekey(k2, self, rest, rlen), d, e)
+                       : cells_add(w, &w->pending, DB_PENDING, k2, rekey(k2, self, rest, rlen),
+                                   d, e);
+    return cells_add(w, &w->pending, DB_PENDING, k2, rekey(k2, c->unit, rest, rlen), d, e);
+}
+
+int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
+                     ts_err *e)
+{
+    store_cells w;
+    store_cells_begin(&w, s, txn);
+    int rc = store_cells_add(&w, source, c, d, e);
+    store_cells_end(&w);
+    return rc;
+}
+
+int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
+                    ts_err *e)
+{
+    char key[CELL_KEY_MAX];
+    size_t n = cell_key(c, key);
+    int64_t before = store_get_i64(s, txn, DB_LOCAL, key, n);
+    if (old)
+        *old = before;
+    return store_apply_cell(s, txn, NULL, c, v - before, e);
+}
+
+typedef struct {
+    char (*keys)[CELL_KEY_MAX + TS_CODE_MAX + 1]; /* "child|" + cell key */
+    int64_t *vals;
+    size_t n, cap;
+} cell_list;
+
+static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    cell_list *l = ctx;
+    if (v->mv_size != sizeof(int64_t) || k->mv_size >= sizeof *l->keys)
+        return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+    }
+    memcpy(l->keys[l->n], k->mv_data, k->mv_size);
+    l->keys[l->n][k->mv_size] = '\0';
+    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
+    l->n++;
+    return 0;
+}
+
+int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+{
+    char prefix[TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|", child);
+    size_t plen = strlen(prefix);
+    cell_list l = {0};
+    store_scan(s, txn, DB_CONTRIB, prefix, collect, &l); /* collect first: apply edits the table */
+    int rc = TS_OK;
+    for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
+        ts_cell c;
+        if (l.vals[i] == INT64_MIN)
+            rc = ts_fail(e, TS_EINPUT, "stored contribution of %s out of range", child);
+        else if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
+            rc = store_apply_cell(s, txn, child, &c, -l.vals[i], e);
+    }
+    free(l.keys);
+    free(l.vals);
+    return rc;
+}
+
