@@ -43,6 +43,8 @@ cat "$WORK"/m*.pub | while read -r code key; do
 done
 node_start mprov
 node_start mdist
+[ -n "${LIMIT_MB:-}" ] && { mem_limit "${PID[mdist]}" "$LIMIT_MB" "$WORK/cg" ||
+  fail "cannot put the district in a $LIMIT_MB MB memory cgroup (needs root and a memory controller)"; }
 wait_until 30 link_drained mdist || fail "the district's link did not come up"
 rss_watch "${PID[mdist]}" "$WORK/rss" &
 WATCH=$!
@@ -65,5 +67,6 @@ echo "vmhwm_kb $(field_kb "${PID[mdist]}" VmHWM)"
 echo "after_anon_kb $(field_kb "${PID[mdist]}" RssAnon)"
 echo "after_file_kb $(field_kb "${PID[mdist]}" RssFile)"
 echo "store_kb $(du -sk "$WORK/mdist/db" | cut -f1)"
+[ -n "${LIMIT_MB:-}" ] && echo "cgroup_peak_kb $(mem_limit_peak_kb "$WORK/cg")"
 node_stop mdist
 node_stop mprov

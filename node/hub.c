@@ -305,6 +305,7 @@ struct hub_batch {
     int *item_of; /* message -> item, -1 when dropped */
     int got, nitems, max;
     size_t bytes;
+    hmap_str kids; /* child code -> its messages in the batch */
     arena_t copies; /* payloads and child codes */
     apply_pending *pending;
     pthread_t writer;
@@ -325,6 +326,7 @@ static hub_batch *batch_new(int max)
     b->items = calloc((size_t)max, sizeof *b->items);
     b->item_of = calloc((size_t)max, sizeof *b->item_of);
     arena_init(&b->copies);
+    hmap_str_init(&b->kids);
     return b;
 }
 
@@ -349,6 +351,8 @@ static int batch_recv(hub_t *h, hub_batch *b)
             log_warn("dropped a message without an authenticated child");
         } else {
             b->item_of[b->got] = b->nitems;
+            size_t k = hmap_str_put(&b->kids, child, strlen(child), 0, NULL);
+            b->kids.ents[k].val++; /* after the put, which may move ents */
             b->items[b->nitems++] = (apply_item){
                 .child = copy_into(&b->copies, child, strlen(child) + 1),
                 .data = copy_into(&b->copies, zmq_msg_data(&body), len),
@@ -370,21 +374,11 @@ static void batch_prepare(hub_t *h, hub_batch *b)
     apply_prepare_more(b->pending, (size_t)b->nitems);
 }
 
-/* Messages per child in a batch, by child code. */
-static void count_children(const hub_batch *b, hmap_str *m)
+/* child's messages in batch b (none when there is no b). */
+static int count_of(const hub_batch *b, const char *child)
 {
-    hmap_str_init(m);
-    for (int i = 0; b && i < b->nitems; i++) {
-        const char *c = b->items[i].child;
-        size_t k = hmap_str_put(m, c, strlen(c), 0, NULL);
-        m->ents[k].val++;
-    }
-}
-
-static int count_of(const hmap_str *m, const char *child)
-{
-    long k = hmap_str_find(m, child, strlen(child));
-    return k < 0 ? 0 : m->ents[k].val;
+    long k = b ? hmap_str_find(&b->kids, child, strlen(child)) : -1;
+    return k < 0 ? 0 : b->kids.ents[k].val;
 }
 
 /* Acks are cumulative, so an ack that a later one to the same child will
@@ -398,9 +392,7 @@ static int count_of(const hmap_str *m, const char *child)
  * (few children) gets every batch's ack. */
 static void drop_covered_acks(const hub_batch *b, const hub_batch *next, bool *skip)
 {
-    hmap_str here, there, seen; /* seen: child -> kind of its next reply, walking back */
-    count_children(b, &here);
-    count_children(next, &there);
+    hmap_str seen; /* child -> kind of its next reply, walking back */
     hmap_str_init(&seen);
     for (int i = b->got - 1; i >= 0; i--) {
         if (b->item_of[i] < 0)
@@ -412,13 +404,11 @@ static void drop_covered_acks(const hub_batch *b, const hub_batch *next, bool *s
         if (!added) {
             skip[i] = ack && seen.ents[k].val == TIERSYNC__ENVELOPE__MSG_ACK;
         } else {
-            int later = count_of(&there, it->child);
-            skip[i] = ack && later > 0 && count_of(&here, it->child) + later <= HUB_ACK_DEFER_MAX;
+            int later = count_of(next, it->child);
+            skip[i] = ack && later > 0 && count_of(b, it->child) + later <= HUB_ACK_DEFER_MAX;
         }
         seen.ents[k].val = kind;
     }
-    hmap_str_free(&here);
-    hmap_str_free(&there);
     hmap_str_free(&seen);
 }
 
@@ -447,6 +437,7 @@ static void batch_reply(hub_t *h, hub_batch *b, const hub_batch *next)
     }
     free(skip);
     arena_release(&b->copies);
+    hmap_str_free(&b->kids);
     free(b->item_of);
     free(b->items);
     free(b->ids);
