@@ -23,18 +23,28 @@ p = json.load(sys.stdin)["parent"]
 sys.exit(0 if p["connected"] and not p["pending_cells"] and not p["unacked"] else 1)'
 }
 
-# mem_limit PID MB LINK: puts PID (and its threads) in a new memory cgroup
-# of MB (v2, else v1's memory controller, under this shell's own cgroup);
-# LINK becomes a symlink to it. Page cache counts against the limit, so the
-# kernel takes back LMDB's clean map pages once the district nears it.
-mem_limit() {
-  local pid=$1 mb=$2 link=$3 top file=memory.max
+# cg_top: this shell's own memory cgroup directory and its limit file (cgroup
+# v2, else v1's memory controller).
+cg_top() {
   if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-    top=/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+    echo "/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup) memory.max"
   else
-    top=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
-    file=memory.limit_in_bytes
+    echo "/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup) memory.limit_in_bytes"
   fi
+}
+
+mem_limit_possible() { # root, and a memory controller this shell may divide
+  local top file; read -r top file < <(cg_top)
+  [ "$(id -u)" -eq 0 ] && [ -w "$top" ] &&
+    { [ "$file" = memory.limit_in_bytes ] || grep -qw memory "$top/cgroup.subtree_control"; }
+}
+
+# mem_limit PID MB LINK: puts PID (and its threads) in a new memory cgroup of
+# MB under this shell's own; LINK becomes a symlink to it. Page cache counts
+# against the limit, so the kernel takes back LMDB's clean map pages once the
+# district nears it.
+mem_limit() {
+  local pid=$1 mb=$2 link=$3 top file; read -r top file < <(cg_top)
   rmdir "$top"/tiersync-bench-* 2>/dev/null || true # empty ones left by earlier runs
   local dir=$top/tiersync-bench-$$
   mkdir "$dir" && echo $(( mb << 20 )) >"$dir/$file" || return 1
@@ -42,7 +52,7 @@ mem_limit() {
   echo "$pid" >"$dir/cgroup.procs"
 }
 
-mem_limit_peak_kb() { # LINK: the cgroup's peak charge (v1 only keeps one), or "-"
+mem_limit_peak_kb() { # LINK: the cgroup's peak charge, or "-" where the kernel keeps none
   local f=$1/memory.max_usage_in_bytes
   [ -f "$1/memory.peak" ] && f=$1/memory.peak
   [ -f "$f" ] && echo $(( $(cat "$f") >> 10 )) || echo -

@@ -15,7 +15,9 @@
 # Prints "name value" lines (kB): the district's VmHWM at the end, its peak
 # RssAnon and RssFile (sampled every 0.2 s while the load runs and drains),
 # and its RssAnon/RssFile once the district has drained to the province.
-# CHILDREN, DELTAS, CELLS and DISTINCT change the load.
+# CHILDREN, DELTAS, CELLS and DISTINCT change the load. LIMIT_MB runs the
+# district inside a memory cgroup of that size (root only; page cache and
+# kernel memory count too) and adds its peak charge, cgroup_peak_kb.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:?usage: mem_district.sh BUILD_DIR}" && pwd)
@@ -70,3 +72,4 @@ echo "store_kb $(du -sk "$WORK/mdist/db" | cut -f1)"
 [ -n "${LIMIT_MB:-}" ] && echo "cgroup_peak_kb $(mem_limit_peak_kb "$WORK/cg")"
 node_stop mdist
 node_stop mprov
+if [ -L "$WORK/cg" ]; then rmdir "$(readlink "$WORK/cg")"; fi
