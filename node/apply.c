@@ -1,7 +1,6 @@
 /* apply.c: verify and apply what a child sends (hello, deltas, snapshots). */
 #include "apply.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "audit_log.h"
 #include "delta.h"
 #include "log.h"
+#include "worker.h"
 
 typedef struct {
     node_t *n;
@@ -351,7 +351,7 @@ typedef struct {
     size_t from, to;
 } verify_range;
 
-static void *verify_some(void *arg)
+static void verify_some(void *arg)
 {
     verify_range *v = arg;
     for (size_t i = v->from; i < v->to; i++) {
@@ -362,27 +362,22 @@ static void *verify_some(void *arg)
                                       sd->signature.len);
         }
     }
-    return NULL;
 }
 
-static void *verify_thread(void *arg)
-{
-    ts_block_signals();
-    return verify_some(arg);
-}
-
-/* Ed25519 verification dominates small deltas: split a batch over two cores. */
-static void verify_all(batch_state *st, size_t count)
+/* Ed25519 verification dominates small deltas: split a batch over two cores,
+ * this thread and the node's helper. */
+static void verify_all(node_t *n, batch_state *st, size_t count)
 {
     verify_range lo = {st, 0, count / 2}, hi = {st, count / 2, count};
-    pthread_t t;
-    if (count < APPLY_PARALLEL_MIN || pthread_create(&t, NULL, verify_thread, &hi) != 0) {
+    if (count >= APPLY_PARALLEL_MIN && !n->helper)
+        n->helper = worker_new();
+    if (count < APPLY_PARALLEL_MIN || !worker_start(n->helper, verify_some, &hi)) {
         lo.to = count;
         verify_some(&lo);
         return;
     }
     verify_some(&lo);
-    pthread_join(t, NULL);
+    worker_wait(n->helper);
 }
 
 static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item *it,
@@ -530,7 +525,7 @@ void apply_prepare_more(apply_pending *p, size_t count)
             items[i].rc = ts_fail(&items[i].err, TS_ERUNTIME, "%s", e.msg);
     }
     store_read_end(txn);
-    verify_all(st + from, count - from);
+    verify_all(n, st + from, count - from);
     for (size_t i = from; i < count; i++)
         if (st[i].to_verify)
             items[i].rc =

@@ -28,6 +28,7 @@ int node_open(node_t *n, const char *dir, int flags, ts_err *e)
 
 void node_close(node_t *n)
 {
+    worker_destroy(&n->helper);
     store_close(&n->store);
     catalog_destroy(&n->catalog);
     hmap_str_free(&n->valid_options);

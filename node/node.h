@@ -11,6 +11,7 @@
 #include "keys.h"
 #include "metrics.h"
 #include "store.h"
+#include "worker.h"
 
 typedef struct {
     ts_config cfg;
@@ -20,6 +21,7 @@ typedef struct {
     bool has_keys;
     metrics_t metrics;
     hmap_str valid_options; /* cell_check_memo's memo for this catalog */
+    worker_t *helper;       /* second core for signature checks; made at first need */
 } node_t;
 
 enum { NODE_OPEN_KEYS = 1 }; /* also load the secret key (daemon, signing) */

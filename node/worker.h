@@ -1,0 +1,23 @@
+/* worker.h: one helper thread kept for the life of a node.
+ *
+ * A batch's signatures are checked on two cores: the caller's thread and
+ * this helper. Creating a thread for every batch cost a clone, a stack and a
+ * join each time, several times per commit with few children. */
+#ifndef TIERSYNC_WORKER_H
+#define TIERSYNC_WORKER_H
+
+#include <stdbool.h>
+
+typedef struct worker worker_t;
+
+/* NULL when no thread can be made (callers then do the work themselves). */
+worker_t *worker_new(void);
+/* Waits for the job in hand, stops the thread, frees, sets *w to NULL. */
+void worker_destroy(worker_t **w);
+/* Starts fn(arg) on the helper; false (nothing started) when w is NULL or
+ * already busy. One caller thread at a time. */
+bool worker_start(worker_t *w, void (*fn)(void *), void *arg);
+/* Until the job started last has returned. */
+void worker_wait(worker_t *w);
+
+#endif
