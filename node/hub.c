@@ -2,7 +2,6 @@
 #include "hub.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "arena.h"
 #include "hmap.h"
 #include "log.h"
+#include "worker.h"
 
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define HUB_ZAP_DOMAIN "tiersync"
@@ -47,7 +47,8 @@ struct hub {
     zap_entry *keys;
     size_t nkeys, capkeys;
     int64_t keys_built_ms;
-    hub_batch *inflight; /* committing in its writer thread (see hub_on_router) */
+    hub_batch *inflight; /* committing in the writer thread (see hub_on_router) */
+    worker_t *writer;    /* NULL: batches commit on the hub's own thread */
     int wake_fd;         /* eventfd the writer thread signals when it has committed */
 };
 
@@ -80,6 +81,7 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
 {
     hub_t *h = calloc(1, sizeof *h);
     h->n = n;
+    h->writer = worker_new();
     h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (h->wake_fd < 0) {
         ts_fail(e, TS_ERUNTIME, "cannot create an eventfd: %s", strerror(errno));
@@ -130,6 +132,7 @@ void hub_stop(hub_t **hp)
     if (!h)
         return;
     hub_finish(h, NULL);
+    worker_destroy(&h->writer);
     if (h->router)
         zmq_close(h->router);
     if (h->zap)
@@ -308,7 +311,6 @@ struct hub_batch {
     hmap_str kids; /* child code -> its messages in the batch */
     arena_t copies; /* payloads and child codes */
     apply_pending *pending;
-    pthread_t writer;
     atomic_bool committed; /* set by the writer thread when done */
     int wake_fd;           /* and signalled on this eventfd (the hub's) */
 };
@@ -444,23 +446,21 @@ static void batch_reply(hub_t *h, hub_batch *b, const hub_batch *next)
     free(b);
 }
 
-static void *batch_commit(void *arg)
+static void batch_commit(void *arg)
 {
-    ts_block_signals();
     hub_batch *b = arg;
     apply_commit(b->pending);
     atomic_store(&b->committed, true);
     uint64_t one = 1;
     if (write(b->wake_fd, &one, sizeof one) < 0) { /* the waiter then sees the flag */
     }
-    return NULL;
 }
 
 static void hub_finish(hub_t *h, const hub_batch *next)
 {
     if (!h->inflight)
         return;
-    pthread_join(h->inflight->writer, NULL);
+    worker_wait(h->writer);
     batch_reply(h, h->inflight, next);
     h->inflight = NULL;
 }
@@ -511,7 +511,7 @@ int hub_on_router(hub_t *h, int max)
     }
     hub_finish(h, b);
     b->wake_fd = h->wake_fd;
-    if (b->pending && pthread_create(&b->writer, NULL, batch_commit, b) == 0) {
+    if (b->pending && worker_start(h->writer, batch_commit, b)) {
         h->inflight = b;
         return b->got;
     }

@@ -1,4 +1,4 @@
-/* worker.c: one helper thread kept for the life of a node (see worker.h). */
+/* worker.c: a helper thread that runs one job at a time (see worker.h). */
 #include "worker.h"
 
 #include <pthread.h>

@@ -1,8 +1,8 @@
-/* worker.h: one helper thread kept for the life of a node.
- *
- * A batch's signatures are checked on two cores: the caller's thread and
- * this helper. Creating a thread for every batch cost a clone, a stack and a
- * join each time, several times per commit with few children. */
+/* worker.h: a helper thread kept for the life of its owner, which hands it
+ * one job at a time: the hub's writer (each batch's commit) and the node's
+ * second core for signature checks. A thread made for every batch cost a
+ * clone, a stack and a join each time, several times per commit with few
+ * children. */
 #ifndef TIERSYNC_WORKER_H
 #define TIERSYNC_WORKER_H
 
