@@ -492,7 +492,8 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
             return e->code;
     }
     int rc = store_sums_flush(b->sums, s, txn, e);
-    b->redo = rc == TS_EINPUT && !b->nested; /* an overflow: nested, its delta is found */
+    if (rc == TS_EINPUT && !b->nested)
+        b->redo = true; /* an overflow of a sum: nested, its delta is found */
     return rc;
 }
 
