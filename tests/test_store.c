@@ -612,7 +612,7 @@ static int do_adds(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 typedef struct {
     char *text;
-    size_t len;
+    size_t len, cap;
 } dump;
 
 static int on_dump(const MDB_val *k, const MDB_val *v, void *ctx)
@@ -620,7 +620,10 @@ static int on_dump(const MDB_val *k, const MDB_val *v, void *ctx)
     dump *d = ctx;
     int64_t n = 0;
     memcpy(&n, v->mv_data, v->mv_size == sizeof n ? sizeof n : 0);
-    d->text = realloc(d->text, d->len + k->mv_size + 32);
+    if (d->len + k->mv_size + 32 > d->cap) {
+        d->cap = 2 * (d->len + k->mv_size + 32);
+        d->text = realloc(d->text, d->cap);
+    }
     d->len += (size_t)sprintf(d->text + d->len, "%.*s=%lld\n", (int)k->mv_size,
                               (const char *)k->mv_data, (long long)n);
     return 0;
@@ -634,7 +637,7 @@ static dump adds_result(bool summed)
     ts_err e = {0};
     assert_int_equal(store_write(s, do_adds, sums, &e), TS_OK);
     store_sums_destroy(&sums);
-    dump d = {calloc(1, 1), 0};
+    dump d = {calloc(1, 1), 0, 1};
     MDB_txn *txn;
     assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
     store_scan(s, txn, DB_TOTALS, NULL, on_dump, &d);
