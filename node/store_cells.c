@@ -153,13 +153,18 @@ static int sums_add(store_cells *w, store_db db, const char *k, size_t klen, int
     return m->keys.n < STORE_SUMS_MAX ? TS_OK : store_sums_flush(m, w->s, w->txn, e);
 }
 
-/* unit + rest into out (CELL_KEY_MAX bytes); returns the length. */
-static size_t rekey(char *out, const char *unit, const char *rest, size_t rlen)
+/* Adds d at unit + rest ("|indicator|period|options") in db: through *cur,
+ * or into the batch's sums when unit is this node's own and there are any. */
+static int unit_add(store_cells *w, MDB_cursor **cur, store_db db, const char *unit,
+                    const char *rest, size_t rlen, int64_t d, ts_err *e)
 {
+    char k[CELL_KEY_MAX];
     size_t ul = strlen(unit);
-    memcpy(out, unit, ul);
-    memcpy(out + ul, rest, rlen);
-    return ul + rlen;
+    memcpy(k, unit, ul);
+    memcpy(k + ul, rest, rlen);
+    if (w->sums && !strcmp(unit, store_self_code(w->s)))
+        return sums_add(w, db, k, ul + rlen, d, e);
+    return cells_add(w, cur, db, k, ul + rlen, d, e);
 }
 
 int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e)
@@ -182,27 +187,16 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
     /* the same cell key under other units: "|indicator|period|options" */
     const char *rest = key + slen + strlen(c->unit);
     size_t rlen = n - strlen(c->unit);
-    char k2[CELL_KEY_MAX];
     /* totals of the unit and of every held ancestor, a cursor per level, as
-     * each level's keys lie together; this node's own (the last level) into
-     * the batch's sums when there are any */
-    const char *self = store_self_code(s);
-    int last = w->chain.n - 1;
-    bool sum_self = w->sums && !strcmp(w->chain.unit[last], self);
-    for (int i = 0; i < w->chain.n; i++) {
-        size_t klen = rekey(k2, w->chain.unit[i], rest, rlen);
-        if (sum_self && i == last ? sums_add(w, DB_TOTALS, k2, klen, d, e)
-                                  : cells_add(w, &w->totals[i], DB_TOTALS, k2, klen, d, e))
+     * each level's keys lie together */
+    for (int i = 0; i < w->chain.n; i++)
+        if (unit_add(w, &w->totals[i], DB_TOTALS, w->chain.unit[i], rest, rlen, d, e))
             return e->code;
-    }
     if (!store_has_parent(s))
         return TS_OK;
     /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
-    if (store_detail(s) == DETAIL_SELF)
-        return w->sums ? sums_add(w, DB_PENDING, k2, rekey(k2, self, rest, rlen), d, e)
-                       : cells_add(w, &w->pending, DB_PENDING, k2, rekey(k2, self, rest, rlen),
-                                   d, e);
-    return cells_add(w, &w->pending, DB_PENDING, k2, rekey(k2, c->unit, rest, rlen), d, e);
+    const char *punit = store_detail(s) == DETAIL_SELF ? store_self_code(s) : c->unit;
+    return unit_add(w, &w->pending, DB_PENDING, punit, rest, rlen, d, e);
 }
 
 int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
