@@ -2,6 +2,7 @@
 #include "apply.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,16 +347,20 @@ static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCA
     return TS_OK;
 }
 
+/* The batch's deltas to verify, taken one at a time by whichever thread is
+ * free: a fixed half each left one core idle whenever the other thread's
+ * core was busy with something else (the writer, the I/O thread). */
 typedef struct {
     batch_state *st;
-    size_t from, to;
-} verify_range;
+    size_t count;
+    atomic_size_t next;
+} verify_queue;
 
 static void verify_some(void *arg)
 {
-    verify_range *v = arg;
-    for (size_t i = v->from; i < v->to; i++) {
-        batch_state *st = &v->st[i];
+    verify_queue *q = arg;
+    for (size_t i; (i = atomic_fetch_add(&q->next, 1)) < q->count;) {
+        batch_state *st = &q->st[i];
         if (st->to_verify) {
             const Tiersync__SignedDelta *sd = st->env->delta;
             st->sig_ok = delta_verify(st->pk, sd->body.data, sd->body.len, sd->signature.data,
@@ -364,20 +369,17 @@ static void verify_some(void *arg)
     }
 }
 
-/* Ed25519 verification dominates small deltas: split a batch over two cores,
- * this thread and the node's helper. */
+/* Ed25519 verification dominates small deltas: share a batch between two
+ * cores, this thread and the node's helper. */
 static void verify_all(node_t *n, batch_state *st, size_t count)
 {
-    verify_range lo = {st, 0, count / 2}, hi = {st, count / 2, count};
+    verify_queue q = {st, count, 0};
     if (count >= APPLY_PARALLEL_MIN && !n->helper)
         n->helper = worker_new();
-    if (count < APPLY_PARALLEL_MIN || !worker_start(n->helper, verify_some, &hi)) {
-        lo.to = count;
-        verify_some(&lo);
-        return;
-    }
-    verify_some(&lo);
-    worker_wait(n->helper);
+    bool shared = count >= APPLY_PARALLEL_MIN && worker_start(n->helper, verify_some, &q);
+    verify_some(&q);
+    if (shared)
+        worker_wait(n->helper);
 }
 
 static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item *it,

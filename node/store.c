@@ -88,8 +88,11 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
     if (rc == 0)
         rc = mdb_env_set_mapsize(s->env, (size_t)cfg->map_initial_mb << 20);
+    /* No readahead: a district's reads land on random pages, and readahead
+     * filled the page cache with their neighbours; under a memory limit that
+     * evicted the pages in use (bench: 1,000 children in 150 MB, 5x faster). */
     if (rc == 0)
-        rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600);
+        rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0600);
     if (rc == 0)
         mdb_env_set_userctx(s->env, s);
     MDB_txn *txn = NULL;

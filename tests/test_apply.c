@@ -1,7 +1,8 @@
 /* test_apply.c: batches of deltas (apply.c) on a real store. A delta
  * refused halfway through its cells changes nothing while the others of its
  * batch commit; a batch verified while the previous one is still to commit
- * (the hub's pipeline) continues the chains it depends on; a delta signed
+ * (the hub's pipeline) continues the chains it depends on; a forged delta
+ * is refused wherever it sits in a batch; a delta signed
  * as it leaves the outbox is the frame signed at once; an overflow of this
  * node's own total, summed over the batch, refuses only its delta. */
 #include "testutil.h"
@@ -72,8 +73,9 @@ static int teardown(void **state)
 
 /* The child's next delta: value on STAFF_TRAINED 2024 at its own unit, then
  * (if bad) a cell of another child's unit, which only the write transaction
- * can refuse (units may arrive in the same batch). */
-static apply_item next_delta(fixture *f, child *c, int64_t value, bool bad)
+ * can refuse (units may arrive in the same batch); signed by signer. */
+static apply_item signed_delta(fixture *f, child *c, int64_t value, bool bad,
+                               const keys_t *signer)
 {
     uint64_t seq = c->seq + 1;
     delta_builder *b = delta_builder_new(c->code, c->keys.pk, seq, c->hash, f->n.catalog->id,
@@ -89,13 +91,18 @@ static apply_item next_delta(fixture *f, child *c, int64_t value, bool bad)
     uint8_t *msg;
     size_t len;
     uint8_t hash[DELTA_HASH_BYTES];
-    delta_finish(b, &c->keys, &msg, &len, hash);
+    delta_finish(b, signer, &msg, &len, hash);
     delta_builder_destroy(&b);
-    if (!bad) {
+    if (!bad && signer == &c->keys) {
         c->seq = seq;
         memcpy(c->hash, hash, sizeof hash);
     }
     return (apply_item){.child = c->code, .data = msg, .len = len};
+}
+
+static apply_item next_delta(fixture *f, child *c, int64_t value, bool bad)
+{
+    return signed_delta(f, c, value, bad, &c->keys);
 }
 
 static int64_t total(fixture *f, const char *unit)
@@ -160,6 +167,27 @@ static void refused_midway_changes_nothing(void **state)
     assert_int_equal(again.rc, TS_OK);
     assert_int_equal(total(f, SELF), 12);
     free_items(&again, 1);
+}
+
+/* Both verifying threads take deltas from one queue: whichever checks it,
+ * a forged delta late in a big batch is refused and every other applies
+ * (the child's own delta of that seq comes right after the forgery). */
+static void forged_late_in_a_big_batch_refused(void **state)
+{
+    fixture *f = *state;
+    child *a = &f->kids[0];
+    enum { N = 40, FORGED = 37 };
+    apply_item items[N];
+    for (int i = 0; i < N; i++)
+        items[i] = i == FORGED ? signed_delta(f, a, 1, false, &f->kids[1].keys)
+                               : next_delta(f, a, 1, false);
+    apply_batch(&f->n, items, N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(items[i].rc, i == FORGED ? TS_EINPUT : TS_OK);
+    assert_int_equal(items[FORGED].reply.reason, TIERSYNC__REASON__REASON_BAD_SIGNATURE);
+    assert_int_equal(child_record(f, "341").last_seq, N - 1);
+    assert_int_equal(total(f, SELF), N - 1);
+    free_items(items, N);
 }
 
 static void prepared_while_previous_commits(void **state)
@@ -337,6 +365,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(refused_midway_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(forged_late_in_a_big_batch_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(prepared_while_previous_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(overflow_of_own_total_refuses_its_delta, setup, teardown),
         cmocka_unit_test_setup_teardown(control_bytes_in_units_refused, setup, teardown),
