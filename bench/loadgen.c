@@ -268,6 +268,7 @@ static void report(lg_t *g)
            (unsigned long long)s->errors);
     printf("elapsed_s %.3f\ndeltas_per_s %.1f\ncells_per_s %.1f\n", elapsed,
            (double)s->acked / elapsed, (double)s->acked * g->opt.cells / elapsed);
+    printf("gen_cpu_us_per_delta %.1f\n", s->acked ? s->cpu_s * 1e6 / (double)s->acked : 0);
     lg_latency_report(g);
     if (g->opt.watch)
         printf("watch_exact %d\nwatch_ms %.1f\n", s->watch_done, s->watch_ms);

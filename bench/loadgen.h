@@ -56,6 +56,7 @@ typedef struct {
 typedef struct {
     double t0, t_last_ack; /* seconds, monotonic */
     double connect_ms, prepare_ms, watch_ms;
+    double cpu_s; /* the generator's own CPU time (all threads) while sending and draining */
     uint64_t sent, acked, nacks, errors;
     double *lat_ms; /* one per acknowledged delta */
     size_t nlat;
