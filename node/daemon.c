@@ -52,6 +52,12 @@ int daemon_run(node_t *n, ts_err *e)
     signal(SIGPIPE, SIG_IGN);
 
     void *zctx = zmq_ctx_new();
+    /* libzmq then copies each message out of its read buffer: a queued
+     * message costs its own size instead of pinning a buffer of some 18 KB
+     * (a district under 1,000 children: 13 MB less). Only an optimisation:
+     * a libzmq without the option keeps working as before. */
+    if (zctx)
+        zmq_ctx_set(zctx, DAEMON_ZMQ_ZERO_COPY_RECV, 0);
     hub_t *hub = NULL;
     uplink_t *up = NULL;
     http_t *http = NULL;

@@ -7,6 +7,9 @@
 
 #define DAEMON_LOCK_FILE "run.lock"
 #define DAEMON_IDLE_POLL_MS 1000
+/* libzmq's context option ZMQ_ZERO_COPY_RECV, which zmq.h declares only
+ * for builds with its draft API */
+#define DAEMON_ZMQ_ZERO_COPY_RECV 10
 #define DAEMON_BATCH 1024 /* messages handled per poll round before timers run */
 
 /* Runs until SIGINT or SIGTERM; returns TS_OK on a clean stop. */

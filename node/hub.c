@@ -27,7 +27,8 @@
 #define HUB_ZAP_REBUILD_MS 1000
 #define HUB_QUEUE_BUDGET 4000 /* messages queued in libzmq, over all children */
 #define HUB_ACK_DEFER_MAX 2   /* see drop_covered_acks */
-#define HUB_HWM_MIN 4         /* per child: below this, batches shrink and throughput falls */
+#define HUB_HWM_MIN 16        /* per child: twice the default window, so no child keeping to
+                                 its window waits in TCP behind a full queue */
 #define HUB_HWM_MAX 1000      /* libzmq's default */
 #define HUB_WAIT_MS 50        /* longest wait for input while a batch commits (it wakes us) */
 
@@ -60,10 +61,11 @@ static int set_int(void *sock, int opt, int v)
     return zmq_setsockopt(sock, opt, &v, sizeof v);
 }
 
-/* Messages libzmq may queue per child before TCP holds the rest back. Each
- * queued message pins a receive buffer of some 18 KB, so the queue gets a
- * budget shared by the children enrolled at start: with a thousand, 4 each
- * (about 70 MB at most); with fewer, libzmq's default. */
+/* Messages libzmq may queue per child before TCP holds the rest back: a
+ * budget shared by the children enrolled at start, and at least
+ * HUB_HWM_MIN each. A child keeps at most its window in flight, so the
+ * bound only holds back one that ignores it. (A queued message costs its
+ * own size: the daemon turns libzmq's zero-copy receive off.) */
 static int receive_hwm(node_t *n)
 {
     MDB_txn *txn;
