@@ -301,9 +301,10 @@ static void log_outcome(const apply_item *it)
                   (unsigned long long)it->reply.seq, it->reply.applied_cells);
 }
 
-/* One received batch. Payloads are copied out of libzmq at once: a message
- * held open pins its whole receive buffer (tens of KB for a 300-byte delta),
- * which, times a thousand children, was most of a district's memory. */
+/* One received batch. Payloads are copied into the batch's arena at once
+ * and libzmq's messages closed: with libzmq's zero-copy receive (the
+ * default, which the daemon turns off) a message held open pins its whole
+ * receive buffer, tens of KB for a 300-byte delta. */
 struct hub_batch {
     zmq_msg_t *ids; /* routing ids, for the replies */
     apply_item *items;
