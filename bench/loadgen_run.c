@@ -60,13 +60,6 @@ static Tiersync__Envelope *recv_env(lg_child *c)
     return env;
 }
 
-static const char *reason_name(Tiersync__Reason r)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, r);
-    return v ? v->name : "?";
-}
-
 static zmq_pollitem_t *poll_items(lg_t *g, int from, int to)
 {
     zmq_pollitem_t *items = calloc((size_t)(to - from), sizeof *items);
@@ -94,7 +87,7 @@ int lg_welcome(lg_t *g, int from, int to, int64_t deadline_ms, ts_err *e)
                     waiting--;
                 } else if (env->msg_case == TIERSYNC__ENVELOPE__MSG_NACK) {
                     rc = ts_fail(e, TS_EINPUT, "child %s: the parent refused its hello (%s: %s)",
-                                 c->code, reason_name(env->nack->reason),
+                                 c->code, delta_reason_name(env->nack->reason, "?"),
                                  env->nack->detail ? env->nack->detail : "");
                 }
                 tiersync__envelope__free_unpacked(env, NULL);
@@ -252,7 +245,7 @@ static void on_nack(lg_t *g, lg_child *c, const Tiersync__Nack *nk)
         return;
     }
     fprintf(stderr, "loadgen: child %s: the parent refused a delta (%s, expects seq %llu): %s\n",
-            c->code, reason_name(nk->reason), (unsigned long long)nk->expected,
+            c->code, delta_reason_name(nk->reason, "?"), (unsigned long long)nk->expected,
             nk->detail ? nk->detail : "");
     c->failed = true;
     g->st.errors++;

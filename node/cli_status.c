@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "node.h"
 #include "outbox.h"
-#include "tiersync.pb-c.h"
+#include "delta.h"
 
 static const char status_help[] =
     "usage: tiersync status --dir DIR [--json]\n\n"
@@ -22,13 +22,6 @@ static json_t *iso_time(int64_t ms)
     char buf[TS_ISO_TIME_MAX];
     ts_iso_time(ms, buf);
     return ms ? json_string(buf) : json_null();
-}
-
-static const char *reason_name(uint32_t r)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, (int)r);
-    return v && r ? v->name : "";
 }
 
 typedef struct {
@@ -51,13 +44,14 @@ static int add_child(const MDB_val *k, const MDB_val *v, void *vctx)
                         : c->now - ch.last_seen_ms > (int64_t)c->late_after_s * 1000 ? "late"
                         : ch.reported_head > ch.last_seq                            ? "behind"
                                                                                     : "current";
+    const char *refusal = ch.last_refusal ? delta_reason_name((int)ch.last_refusal, "") : "";
     json_array_append_new(
         c->arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s}", "code", code,
                           "fingerprint", fp, "last_seq", (json_int_t)ch.last_seq, "reported_head",
                           (json_int_t)ch.reported_head, "last_seen",
                           iso_time(ch.last_seen_ms), "last_applied", iso_time(ch.last_applied_ms),
                           "applied", (json_int_t)ch.applied, "refused", (json_int_t)ch.refused,
-                          "last_refusal", reason_name(ch.last_refusal), "state", state));
+                          "last_refusal", refusal, "state", state));
     return 0;
 }
 

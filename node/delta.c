@@ -34,6 +34,13 @@ bool delta_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *b
     return ok;
 }
 
+const char *delta_reason_name(int reason, const char *unknown)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, reason);
+    return v ? v->name : unknown;
+}
+
 void delta_hash(const uint8_t *body, size_t len, uint8_t out[DELTA_HASH_BYTES])
 {
     crypto_generichash(out, DELTA_HASH_BYTES, body, len, NULL, 0);

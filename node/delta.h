@@ -25,6 +25,9 @@
 void delta_sign(const keys_t *k, const uint8_t *body, size_t len, uint8_t sig[DELTA_SIG_BYTES]);
 bool delta_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *body, size_t len,
                   const uint8_t *sig, size_t siglen);
+/* The name of a Nack reason as the protocol spells it (REASON_GAP, ...), or
+ * unknown when the value is not one. */
+const char *delta_reason_name(int reason, const char *unknown);
 /* BLAKE2b-256 of the body bytes: the next delta's prev_hash. */
 void delta_hash(const uint8_t *body, size_t len, uint8_t out[DELTA_HASH_BYTES]);
 

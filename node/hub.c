@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "arena.h"
+#include "delta.h"
 #include "hmap.h"
 #include "log.h"
 #include "worker.h"
@@ -258,12 +259,6 @@ void hub_on_zap(hub_t *h)
     }
 }
 
-static const char *reason_name(Tiersync__Reason r)
-{
-    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, r);
-    return v ? v->name : "?";
-}
-
 /* Receives one [routing id, payload] message into id and body; false when
  * none is waiting (both are then closed). */
 static bool recv_one(hub_t *h, zmq_msg_t *id, zmq_msg_t *body)
@@ -290,8 +285,8 @@ static bool recv_one(hub_t *h, zmq_msg_t *id, zmq_msg_t *body)
 static void log_outcome(const apply_item *it)
 {
     if (it->rc == TS_EINPUT && it->reply.reason != TIERSYNC__REASON__REASON_GAP)
-        log_warn("child %s: refused (%s): %s", it->child, reason_name(it->reply.reason),
-                 it->err.msg);
+        log_warn("child %s: refused (%s): %s", it->child,
+                 delta_reason_name(it->reply.reason, "?"), it->err.msg);
     else if (it->rc == TS_EINPUT)
         log_info("child %s: %s", it->child, it->err.msg);
     else if (it->rc != TS_OK)

@@ -265,9 +265,7 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
 
 static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, nk->reason);
-    const char *reason = v ? v->name : "?";
+    const char *reason = delta_reason_name(nk->reason, "?");
     uint8_t *data;
     size_t len;
     bool chain = nk->reason == TIERSYNC__REASON__REASON_GAP ||
