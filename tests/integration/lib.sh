@@ -17,6 +17,7 @@ cleanup() {
     echo "---- $TEST_NAME failed; node logs:" >&2
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 25 "$f" >&2; }; done
   fi
+  for f in "$WORK"/port.*; do rmdir "$PORT_LOCKS/${f##*.}" 2>/dev/null || true; done
   rm -rf "$WORK"
   exit $rc
 }
@@ -26,12 +27,20 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "PASS: $*"; }
 step() { echo "-- $*"; }
 
-# A TCP port nobody listens on (random in a high range; checked with bash).
+# A TCP port nobody listens on (random in a high range; checked with bash),
+# reserved until this test exits: tests run in parallel, and a node binds its
+# port only when it starts, so two tests could otherwise draw the same one.
+PORT_LOCKS=${TMPDIR:-/tmp}/tiersync-it-ports
+mkdir -p "$PORT_LOCKS"
 free_port() {
   local p
   for _ in $(seq 1 200); do
     p=$(( 10000 + RANDOM % 22000 ))  # below the ephemeral range (32768+)
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    mkdir "$PORT_LOCKS/$p" 2>/dev/null || continue
+    touch "$WORK/port.$p"
+    echo "$p"
+    return 0
   done
   fail "no free port"
 }
