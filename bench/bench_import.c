@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "import.h"
@@ -25,17 +24,10 @@ typedef struct {
     MDB_val k, v;
 } pair;
 
-static double clock_s(clockid_t id)
-{
-    struct timespec t;
-    clock_gettime(id, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
+static double now_s(void) { return (double)ts_mono_us() / 1e6; }
 
 /* CPU seconds of this process: the rate on a busy machine without the wait. */
-static double cpu_s(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+static double cpu_s(void) { return (double)ts_cpu_us() / 1e6; }
 
 static void die(const char *what, const char *msg)
 {

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -23,13 +22,6 @@ struct lg_watch {
     size_t *klen;
     int64_t *target;
 };
-
-static double cpu_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double mono_s(void)
 {
@@ -345,7 +337,8 @@ int lg_loop(lg_t *g, ts_err *e)
     if (ep < 0)
         return ts_fail(e, TS_ERUNTIME, "cannot watch the children's sockets (epoll)");
     struct epoll_event evs[LG_EVENTS];
-    double t0 = g->st.t0 = g->st.t_last_ack = mono_s(), swept = t0, cpu0 = cpu_now_s();
+    double t0 = g->st.t0 = g->st.t_last_ack = mono_s(), swept = t0;
+    int64_t cpu0 = ts_cpu_us();
     double stop_sending = t0 + g->opt.duration_s, give_up = 0;
     int rr = 0, rc = TS_OK;
     bool watching = g->watch != NULL;
@@ -382,7 +375,7 @@ int lg_loop(lg_t *g, ts_err *e)
         }
     }
     close(ep);
-    g->st.cpu_s = cpu_now_s() - cpu0;
+    g->st.cpu_s = (double)(ts_cpu_us() - cpu0) / 1e6;
     if (rc == TS_OK && g->st.errors)
         rc = ts_fail(e, TS_EINPUT, "%llu deltas were refused by their parent (see above)",
                      (unsigned long long)g->st.errors);

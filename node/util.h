@@ -15,6 +15,8 @@
 int64_t ts_now_ms(void);
 int64_t ts_mono_ms(void);
 int64_t ts_mono_us(void);
+/* CPU time of this process, all its threads, in microseconds. */
+int64_t ts_cpu_us(void);
 
 /* The node's "today" as YYYYMMDD: TIERSYNC_TODAY=YYYY-MM-DD when set (tests),
  * else the local date. */
