@@ -193,7 +193,7 @@ int lg_watch_open(lg_t *g, ts_err *e)
     if (store_read_begin(w->n.store, &txn, e))
         return e->code;
     for (size_t t = 0; t < w->nt; t++)
-        w->target[t] += store_get_i64(w->n.store, txn, DB_TOTALS, w->key[t], w->klen[t]);
+        w->target[t] += store_total(w->n.store, txn, w->key[t], w->klen[t]);
     store_read_end(txn);
     return TS_OK;
 }
@@ -207,7 +207,7 @@ static bool watch_exact(lg_watch *w)
         return false;
     bool ok = true;
     for (size_t t = 0; t < w->nt && ok; t++)
-        ok = store_get_i64(w->n.store, txn, DB_TOTALS, w->key[t], w->klen[t]) == w->target[t];
+        ok = store_total(w->n.store, txn, w->key[t], w->klen[t]) == w->target[t];
     store_read_end(txn);
     return ok;
 }

@@ -27,6 +27,7 @@
 #include "audit_log.h"
 #include "cellpool.h"
 #include "node.h"
+#include "query.h"
 #include "tiersync.pb-c.h"
 
 #define PROBE_POLL_NS 200000L /* 0.2 ms */
@@ -57,7 +58,7 @@ static int64_t total_of(node_t *n, const char *key, size_t klen)
     ts_err e;
     if (store_read_begin(n->store, &txn, &e))
         return INT64_MIN;
-    int64_t v = store_get_i64(n->store, txn, DB_TOTALS, key, klen);
+    int64_t v = store_total(n->store, txn, key, klen);
     store_read_end(txn);
     return v;
 }
@@ -107,7 +108,7 @@ static int cmd_latency(const probe_opts *o)
     MDB_txn *txn;
     if (store_read_begin(c.store, &txn, &e))
         return fail("latency", &e);
-    int64_t have = store_get_i64(c.store, txn, DB_TOTALS, key, klen);
+    int64_t have = store_total(c.store, txn, key, klen);
     store_read_end(txn);
     if (poll_until(&top, key, klen, have, o->timeout_s) < 0) {
         fprintf(stderr, "bench_probe latency: %s does not hold the commune's %s before the "
@@ -170,30 +171,29 @@ typedef struct {
     size_t len, cap;
 } dump;
 
-static int dump_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static int dump_one(const ts_cell *c, int64_t x, void *ctx)
 {
     dump *d = ctx;
-    int64_t x = 0;
-    if (v->mv_size == sizeof x)
-        memcpy(&x, v->mv_data, sizeof x);
-    size_t need = k->mv_size + 32;
+    char key[CELL_KEY_MAX];
+    size_t klen = cell_key(c, key), need = klen + 32;
     if (d->len + need > d->cap) {
         d->cap = 2 * (d->cap + need);
         d->buf = realloc(d->buf, d->cap);
     }
-    memcpy(d->buf + d->len, k->mv_data, k->mv_size);
-    d->len += k->mv_size;
+    memcpy(d->buf + d->len, key, klen);
+    d->len += klen;
     d->len += (size_t)snprintf(d->buf + d->len, d->cap - d->len, "=%lld\n", (long long)x);
     return 0;
 }
 
-static void dump_unit(node_t *n, const char *prefix, dump *d)
+static void dump_unit(node_t *n, const char *unit, dump *d)
 {
     MDB_txn *txn;
     ts_err e;
     d->len = 0;
+    query_filter f = {.unit = unit};
     if (store_read_begin(n->store, &txn, &e) == TS_OK) {
-        store_scan(n->store, txn, DB_TOTALS, prefix, dump_one, d);
+        query_totals(n->store, txn, &f, dump_one, d);
         store_read_end(txn);
     }
 }
@@ -204,14 +204,12 @@ static int cmd_wait(const probe_opts *o)
     ts_err e = {0};
     if (node_open(&a, o->dir, 0, &e) || node_open(&b, o->like, 0, &e))
         return fail("wait", &e);
-    char prefix[TS_CODE_MAX + 2];
-    snprintf(prefix, sizeof prefix, "%s|", o->unit);
     dump da = {0}, db = {0};
     int64_t start = ts_mono_us();
     bool same = false;
     while (!same && (double)(ts_mono_us() - start) < o->timeout_s * 1e6) {
-        dump_unit(&a, prefix, &da);
-        dump_unit(&b, prefix, &db);
+        dump_unit(&a, o->unit, &da);
+        dump_unit(&b, o->unit, &db);
         same = da.len == db.len && (da.len == 0 || !memcmp(da.buf, db.buf, da.len));
         if (!same)
             nap(4 * PROBE_POLL_NS);

@@ -43,6 +43,7 @@ static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
     snprintf(child.name, sizeof child.name, "Commune 1");
     snprintf(child.parent, sizeof child.parent, FUZZ_SELF);
     snprintf(child.via, sizeof child.via, FUZZ_CHILD);
+    child.leaf = true; /* as 'child add' registers it */
     memcpy(ch.pk, f->child.pk, sizeof ch.pk);
     if (store_unit_put(s, txn, FUZZ_SELF, &self, e) ||
         store_unit_put(s, txn, FUZZ_CHILD, &child, e) ||

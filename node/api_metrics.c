@@ -96,7 +96,7 @@ static void link_backlog(FILE *f, api_ctx *c)
             (unsigned long long)store_meta_u64(s, c->txn, "link_connected"));
     help(f, "tiersync_total_cells", "gauge", "Non-zero rolled-up totals held.");
     fprintf(f, "tiersync_total_cells %llu\n",
-            (unsigned long long)store_count(s, c->txn, DB_TOTALS));
+            (unsigned long long)store_total_cells(s, c->txn));
     help(f, "tiersync_units", "gauge", "Org units known (this node's and every unit below).");
     fprintf(f, "tiersync_units %zu\n", c->tree.n);
 }

@@ -11,6 +11,7 @@
 #include "audit_log.h"
 #include "delta.h"
 #include "log.h"
+#include "query.h"
 #include "worker.h"
 
 typedef struct {
@@ -60,18 +61,17 @@ static bool has_control(const char *s)
     return false;
 }
 
-static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
+static int any_total(const ts_cell *c, int64_t v, void *ctx)
 {
-    (void)k, (void)v, (void)ctx;
+    (void)c, (void)v, (void)ctx;
     return 1;
 }
 
 /* True while some total is held for unit code (its own or rolled up). */
 static bool has_totals(store_t *s, MDB_txn *txn, const char *code)
 {
-    char prefix[TS_CODE_MAX + 1];
-    snprintf(prefix, sizeof prefix, "%s|", code);
-    return store_scan(s, txn, DB_TOTALS, prefix, any_entry, NULL) != 0;
+    query_filter f = {.unit = code};
+    return query_totals(s, txn, &f, any_total, NULL) != 0;
 }
 
 /* Roll-ups follow parents: a loop would count a change more than once. */
@@ -114,7 +114,9 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
             return refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
                           "unit %s moves from parent %s to %s while it holds numbers; only a "
                           "snapshot may move it", pu->code, u.parent, parent);
+        bool leaf = !known || u.leaf; /* a new unit has no sub-units yet */
         memset(&u, 0, sizeof u);
+        u.leaf = leaf;
         snprintf(u.name, sizeof u.name, "%s", pu->name);
         snprintf(u.level, sizeof u.level, "%s", pu->level);
         snprintf(u.parent, sizeof u.parent, "%s", parent);
@@ -135,6 +137,8 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
             return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s: its chain of parents loops or never reaches child %s",
                           pu->code, a->child);
+        if (strcmp(pu->code, a->child) != 0 && store_unit_branch(s, txn, pu->parent, e))
+            return e->code;
     }
     return TS_OK;
 }

@@ -39,6 +39,7 @@ int backup_check(const char *path, const char *code, ts_err *e)
     MDB_txn *txn = NULL;
     MDB_dbi dbi;
     MDB_val k = {strlen(code), (void *)code}, v;
+    store_unit u;
     int rc = mdb_env_create(&env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(env, DB_COUNT);
@@ -56,8 +57,7 @@ int backup_check(const char *path, const char *code, ts_err *e)
     if (rc != 0)
         out = ts_fail(e, TS_EINPUT, "%s is an LMDB file but not a tiersync store (no '%s' "
                       "table)", path, BACKUP_UNITS_DB);
-    else if ((rc = mdb_get(txn, dbi, &k, &v)) != 0 || v.mv_size != sizeof(store_unit) ||
-             ((const store_unit *)v.mv_data)->via[0] != '\0')
+    else if ((rc = mdb_get(txn, dbi, &k, &v)) != 0 || !store_unit_decode(&v, &u) || u.via[0])
         /* a node registers its own unit with via = "" (cli_init.c); a parent
          * holds its children's units with via set, so this tells them apart */
         out = ts_fail(e, TS_EINPUT, "%s is not a backup of node %s (it does not hold unit %s "

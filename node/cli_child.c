@@ -70,9 +70,12 @@ static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     snprintf(u.name, sizeof u.name, "%s", c->code);
     snprintf(u.parent, sizeof u.parent, "%s", store_self_code(s));
     snprintf(u.via, sizeof u.via, "%s", c->code);
+    u.leaf = true; /* until a unit below it is announced */
     store_unit old;
-    if (store_unit_get(s, txn, c->code, &old) == TS_OK) /* keep an announced name */
+    if (store_unit_get(s, txn, c->code, &old) == TS_OK) { /* keep an announced name */
         memcpy(u.name, old.name, sizeof u.name), memcpy(u.level, old.level, sizeof u.level);
+        u.leaf = old.leaf;
+    }
     return store_unit_put(s, txn, c->code, &u, e);
 }
 
@@ -87,9 +90,8 @@ static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
 {
     remove_ctx *c = vctx;
     store_unit u;
-    if (v->mv_size != sizeof u || k->mv_size >= TS_CODE_MAX)
+    if (!store_unit_decode(v, &u) || k->mv_size >= TS_CODE_MAX)
         return 0;
-    memcpy(&u, v->mv_data, sizeof u);
     if (strcmp(u.via, c->code) != 0)
         return 0;
     c->units = realloc(c->units, (c->nunits + 1) * sizeof *c->units);

@@ -76,7 +76,7 @@ static json_t *status_json(node_t *n, MDB_txn *txn)
     json_t *st = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "code", n->cfg.code, "name",
                            n->cfg.name, "level", n->cfg.level, "public_key", pk, "fingerprint", fp,
                            "catalog", n->catalog->id, "total_cells",
-                           (json_int_t)store_count(s, txn, DB_TOTALS));
+                           (json_int_t)store_total_cells(s, txn));
     if (n->cfg.parent[0]) {
         uint64_t acked = store_meta_u64(s, txn, "acked_seq");
         MDB_val v;

@@ -175,7 +175,7 @@ static int64_t own_value(writer *w, int unit, const ts_cell *c, int64_t total)
         snprintf(k.unit, sizeof k.unit, "%s", t->units[ch].code);
         char key[CELL_KEY_MAX];
         size_t n = cell_key(&k, key);
-        total -= store_get_i64(w->n->store, w->txn, DB_TOTALS, key, n);
+        total -= store_total(w->n->store, w->txn, key, n);
     }
     return total;
 }

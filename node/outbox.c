@@ -204,9 +204,8 @@ static int add_subtree_unit(const MDB_val *k, const MDB_val *v, void *ctx)
     delta_builder *b = p[1];
     store_unit u;
     char code[TS_CODE_MAX];
-    if (v->mv_size != sizeof u || k->mv_size >= sizeof code)
+    if (!store_unit_decode(v, &u) || k->mv_size >= sizeof code)
         return 0;
-    memcpy(&u, v->mv_data, sizeof u);
     memcpy(code, k->mv_data, k->mv_size);
     code[k->mv_size] = '\0';
     bool self = !strcmp(code, n->cfg.code);

@@ -9,14 +9,18 @@ typedef struct {
     const query_filter *f;
     query_fn fn;
     void *ctx;
+    store_t *s;
+    MDB_txn *txn;
+    size_t skip; /* bytes before the cell key: a leaf's "via|" */
+    char last[TS_CODE_MAX + 1 + TS_CODE_MAX]; /* a scan of all contrib: "via|unit" last seen */
+    bool last_leaf;                           /* and whether it is a leaf of that child */
 } scan_ctx;
 
-static int on_total(const MDB_val *k, const MDB_val *v, void *vctx)
+static int on_cell(scan_ctx *sc, const char *key, size_t klen, const MDB_val *v)
 {
-    scan_ctx *sc = vctx;
     ts_cell c;
     int64_t n;
-    if (v->mv_size != sizeof n || cell_parse(k->mv_data, k->mv_size, &c, NULL) != TS_OK)
+    if (v->mv_size != sizeof n || cell_parse(key, klen, &c, NULL) != TS_OK)
         return 0;
     memcpy(&n, v->mv_data, sizeof n);
     const query_filter *f = sc->f;
@@ -26,15 +30,49 @@ static int on_total(const MDB_val *k, const MDB_val *v, void *vctx)
     return sc->fn(&c, n, sc->ctx);
 }
 
+static int on_total(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    scan_ctx *sc = vctx;
+    return on_cell(sc, (const char *)k->mv_data + sc->skip, k->mv_size - sc->skip, v);
+}
+
+/* Every contribution: those of leaves are their units' totals. */
+static int on_contribution(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    scan_ctx *sc = vctx;
+    const char *key = k->mv_data, *bar = memchr(key, '|', k->mv_size);
+    const char *end = bar ? memchr(bar + 1, '|', k->mv_size - (size_t)(bar + 1 - key)) : NULL;
+    if (!end || (size_t)(end - key) >= sizeof sc->last)
+        return 0;
+    size_t len = (size_t)(end - key);
+    if (strlen(sc->last) != len || memcmp(sc->last, key, len) != 0) {
+        memcpy(sc->last, key, len);
+        sc->last[len] = '\0';
+        store_unit u;
+        size_t vlen = (size_t)(bar - key);
+        sc->last_leaf = store_unit_get(sc->s, sc->txn, sc->last + vlen + 1, &u) == TS_OK &&
+                        u.leaf && strlen(u.via) == vlen && !memcmp(u.via, key, vlen);
+    }
+    size_t skip = (size_t)(bar + 1 - key);
+    return sc->last_leaf ? on_cell(sc, key + skip, k->mv_size - skip, v) : 0;
+}
+
 int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, void *ctx)
 {
-    char prefix[CELL_KEY_MAX] = "";
-    if (f->unit && f->indicator)
-        snprintf(prefix, sizeof prefix, "%s|%s|", f->unit, f->indicator);
-    else if (f->unit)
-        snprintf(prefix, sizeof prefix, "%s|", f->unit);
-    scan_ctx sc = {f, fn, ctx};
-    return store_scan(s, txn, DB_TOTALS, prefix, on_total, &sc);
+    scan_ctx sc = {.f = f, .fn = fn, .ctx = ctx, .s = s, .txn = txn};
+    if (!f->unit) { /* the units keeping their own totals, then the leaves */
+        int stop = store_scan(s, txn, DB_TOTALS, NULL, on_total, &sc);
+        return stop ? stop : store_scan(s, txn, DB_CONTRIB, NULL, on_contribution, &sc);
+    }
+    char prefix[TS_CODE_MAX + 1 + CELL_KEY_MAX];
+    store_db db = store_totals_at(s, txn, f->unit, prefix);
+    sc.skip = strlen(prefix);
+    size_t room = sizeof prefix - sc.skip;
+    if (f->indicator)
+        snprintf(prefix + sc.skip, room, "%s|%s|", f->unit, f->indicator);
+    else
+        snprintf(prefix + sc.skip, room, "%s|", f->unit);
+    return store_scan(s, txn, db, prefix, on_total, &sc);
 }
 
 static int add_up(const ts_cell *c, int64_t v, void *ctx)

@@ -19,8 +19,9 @@ typedef struct {
 
 typedef int (*query_fn)(const ts_cell *c, int64_t value, void *ctx);
 
-/* Calls fn for every non-zero total matching f, in key order; stops when fn
- * returns non-zero and returns that. */
+/* Calls fn for every non-zero total matching f, a unit's in key order
+ * (without f->unit: grouped by unit); stops when fn returns non-zero and
+ * returns that. */
 int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, void *ctx);
 
 /* Sum of the matching totals. */

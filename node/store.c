@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,7 +334,7 @@ int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts
     return store_put(s, txn, DB_META, key, strlen(key), &v, sizeof v, e);
 }
 
-/* Fixed-size records (units, children): TS_ENOTFOUND when absent or of
+/* Fixed-size records (children): TS_ENOTFOUND when absent or of
  * another size (a store written by an incompatible version). */
 static int get_fixed(store_t *s, MDB_txn *txn, store_db db, const char *key, void *out,
                      size_t size)
@@ -348,9 +349,22 @@ static int get_fixed(store_t *s, MDB_txn *txn, store_db db, const char *key, voi
     return TS_OK;
 }
 
+bool store_unit_decode(const MDB_val *v, store_unit *u)
+{
+    if (v->mv_size != sizeof *u && v->mv_size != offsetof(store_unit, leaf))
+        return false;
+    memset(u, 0, sizeof *u);
+    memcpy(u, v->mv_data, v->mv_size);
+    return true;
+}
+
 int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u)
 {
-    return get_fixed(s, txn, DB_UNITS, code, u, sizeof *u);
+    MDB_val v;
+    int rc = store_get(s, txn, DB_UNITS, code, strlen(code), &v, NULL);
+    if (rc)
+        return rc;
+    return store_unit_decode(&v, u) ? TS_OK : TS_ENOTFOUND;
 }
 
 int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e)

@@ -11,7 +11,8 @@
  *   meta      string key -> bytes    (identity copy, own chain head, link state)
  *   children  code -> store_child    (enrolled key, applied seq/hash, counters)
  *   units     code -> store_unit     (org-unit registry: name, level, parent)
- *   totals    cell key -> int64      (rolled up: a unit's total is one lookup)
+ *   totals    cell key -> int64      (rolled up: a unit's total is one lookup;
+ *                                    a leaf's are in contrib, see store_unit)
  *   local     cell key -> int64      (this node's own contribution)
  *   contrib   child|cell key -> int64 (each child's contribution, as received)
  *   pending   cell key -> int64      (changes not yet sent upward, coalesced)
@@ -63,6 +64,12 @@ typedef struct {
     char level[TS_CODE_MAX];
     char parent[TS_CODE_MAX]; /* "" when the parent is not held here */
     char via[TS_CODE_MAX];    /* the direct child it came through; "" for this node's own */
+    /* No unit held here has it as parent, so its totals equal, key for key,
+     * its child's contribution for it (contrib "via|unit|..."): they are
+     * read from there rather than written twice. Cleared, the totals copied
+     * out, when it gains a sub-unit. Stores older than this field lack it:
+     * false, every total in table totals. */
+    bool leaf;
 } store_unit;
 
 typedef struct {
@@ -147,6 +154,7 @@ int store_sums_flush(store_sums *m, store_t *s, MDB_txn *txn, ts_err *e);
 typedef struct {
     int n;
     char unit[STORE_MAX_DEPTH][TS_CODE_MAX]; /* the cell's unit, then its ancestors */
+    char leaf_via[TS_CODE_MAX]; /* the cell's unit is a leaf of this child; else "" */
 } store_chain;
 typedef struct {
     store_t *s;
@@ -170,6 +178,22 @@ int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err 
 /* Org-unit registry. */
 int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u);
 int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e);
+/* A units table value into *u (one without the leaf field too); false when
+ * it is of another size. */
+bool store_unit_decode(const MDB_val *v, store_unit *u);
+/* Ends unit code's leaf state (it gains a sub-unit): copies its totals out
+ * of its child's contribution into table totals. */
+int store_unit_branch(store_t *s, MDB_txn *txn, const char *code, ts_err *e);
+
+/* Where unit's totals are: table totals under "unit|", or, for a leaf,
+ * table contrib under "via|unit|", whose "via|" goes into via_prefix.
+ * Returns the table. */
+store_db store_totals_at(store_t *s, MDB_txn *txn, const char *unit,
+                         char via_prefix[TS_CODE_MAX + 1]);
+/* The rolled-up total of one cell key, wherever it is kept; 0 if none. */
+int64_t store_total(store_t *s, MDB_txn *txn, const char *key, size_t klen);
+/* Number of non-zero totals held, leaves' included. */
+uint64_t store_total_cells(store_t *s, MDB_txn *txn);
 
 /* Children. */
 int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c);

@@ -13,12 +13,16 @@
 static void rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
 {
     ch->n = 0;
+    ch->leaf_via[0] = '\0';
     snprintf(ch->unit[0], sizeof ch->unit[0], "%s", code);
     while (ch->n < STORE_MAX_DEPTH) {
         const char *cur = ch->unit[ch->n++];
         store_unit u;
-        if (strcmp(cur, store_self_code(s)) == 0 || store_unit_get(s, txn, cur, &u) != TS_OK ||
-            !u.parent[0] || ch->n == STORE_MAX_DEPTH)
+        if (strcmp(cur, store_self_code(s)) == 0 || store_unit_get(s, txn, cur, &u) != TS_OK)
+            break;
+        if (ch->n == 1 && u.leaf && u.via[0])
+            snprintf(ch->leaf_via, sizeof ch->leaf_via, "%s", u.via);
+        if (!u.parent[0] || ch->n == STORE_MAX_DEPTH)
             break;
         snprintf(ch->unit[ch->n], sizeof ch->unit[ch->n], "%s", u.parent);
     }
@@ -174,6 +178,14 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
     store_t *s = w->s;
     if (!w->chain.n || strcmp(w->chain.unit[0], c->unit) != 0)
         rollup_chain(s, w->txn, c->unit, &w->chain);
+    /* a leaf's totals are its child's contribution; any other source of
+     * numbers for it makes it keep its own (never, as units go today) */
+    bool leaf = w->chain.leaf_via[0] && source && !strcmp(source, w->chain.leaf_via);
+    if (w->chain.leaf_via[0] && !leaf) {
+        if (store_unit_branch(s, w->txn, c->unit, e))
+            return e->code;
+        rollup_chain(s, w->txn, c->unit, &w->chain);
+    }
     char key[TS_CODE_MAX + 1 + CELL_KEY_MAX];
     size_t slen = source ? strlen(source) : 0;
     if (source) {
@@ -187,9 +199,10 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
     /* the same cell key under other units: "|indicator|period|options" */
     const char *rest = key + slen + strlen(c->unit);
     size_t rlen = n - strlen(c->unit);
-    /* totals of the unit and of every held ancestor, a cursor per level, as
-     * each level's keys lie together */
-    for (int i = 0; i < w->chain.n; i++)
+    /* totals of the unit (a leaf's are the contribution just written) and of
+     * every held ancestor, a cursor per level, as each level's keys lie
+     * together */
+    for (int i = leaf ? 1 : 0; i < w->chain.n; i++)
         if (unit_add(w, &w->totals[i], DB_TOTALS, w->chain.unit[i], rest, rlen, d, e))
             return e->code;
     if (!store_has_parent(s))

@@ -37,12 +37,13 @@ static tree_unit *append(load_ctx *c, const char *code, size_t len)
 static int on_unit(const MDB_val *k, const MDB_val *v, void *vctx)
 {
     load_ctx *c = vctx;
-    if (v->mv_size != sizeof(store_unit))
+    store_unit su;
+    if (!store_unit_decode(v, &su))
         return 0;
     tree_unit *u = append(c, k->mv_data, k->mv_size);
     if (!u)
         return c->failed;
-    memcpy(&u->u, v->mv_data, sizeof u->u);
+    u->u = su;
     u->announced = true;
     return 0;
 }

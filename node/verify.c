@@ -64,14 +64,14 @@ static bool in_scope(verify_ctx *v, const char *code)
 static int check_loop(const MDB_val *k, const MDB_val *val, void *vctx)
 {
     verify_ctx *v = vctx;
-    if (k->mv_size >= TS_CODE_MAX || val->mv_size != sizeof(store_unit))
+    store_unit u;
+    if (k->mv_size >= TS_CODE_MAX || !store_unit_decode(val, &u))
         return 0;
     char code[TS_CODE_MAX], cur[TS_CODE_MAX];
     memcpy(code, k->mv_data, k->mv_size);
     code[k->mv_size] = '\0';
     snprintf(cur, sizeof cur, "%s", code);
     for (int depth = 0; depth <= STORE_MAX_DEPTH; depth++) {
-        store_unit u;
         if (!strcmp(cur, store_self_code(v->s)) || store_unit_get(v->s, v->txn, cur, &u) ||
             !u.parent[0])
             return 0;
@@ -239,24 +239,29 @@ typedef struct {
     char last_source[TS_CODE_MAX];
 } rollup_ctx;
 
-/* want[c and each ancestor held here] += d, as store_apply_cell does. */
-static void roll_up(rollup_ctx *r, const ts_cell *c, int64_t d)
+/* want[c and each ancestor held here] += d, as store_apply_cell does: all
+ * but a leaf's own total, which is source's contribution (checked with the
+ * child's trail) and must not be in table totals. */
+static void roll_up(rollup_ctx *r, const char *source, const ts_cell *c, int64_t d)
 {
     ts_cell up = *c;
     for (int depth = 0; depth < STORE_MAX_DEPTH; depth++) {
+        store_unit u;
+        bool known = store_unit_get(r->v->s, r->v->txn, up.unit, &u) == TS_OK;
+        bool in_contrib = !depth && known && u.leaf && source && !strcmp(source, u.via);
         char key[CELL_KEY_MAX];
         size_t n = cell_key(&up, key);
-        if (!cellsum_add(&r->want, key, n, d))
+        if (in_contrib && in_scope(r->v, up.unit))
+            r->v->sum->cells++; /* a total all the same */
+        else if (!in_contrib && !cellsum_add(&r->want, key, n, d))
             say(r->v, true, "total %s: the roll-up leaves the 64-bit range", key);
-        store_unit u;
-        if (store_unit_get(r->v->s, r->v->txn, up.unit, &u) != TS_OK || !u.parent[0] ||
-            !strcmp(up.unit, store_self_code(r->v->s)))
+        if (!known || !u.parent[0] || !strcmp(up.unit, store_self_code(r->v->s)))
             return;
         snprintf(up.unit, sizeof up.unit, "%s", u.parent);
     }
 }
 
-static int add_source(rollup_ctx *r, const char *what, const MDB_val *k, const MDB_val *val,
+static int add_source(rollup_ctx *r, const char *source, const MDB_val *k, const MDB_val *val,
                       size_t skip)
 {
     ts_cell c;
@@ -265,12 +270,12 @@ static int add_source(rollup_ctx *r, const char *what, const MDB_val *k, const M
     const char *key = (const char *)k->mv_data + skip;
     size_t klen = k->mv_size - skip;
     if (val->mv_size != sizeof d || cell_parse(key, klen, &c, &e) != TS_OK) {
-        say(r->v, true, "%s %.*s: malformed entry, left out of the roll-up", what,
-            (int)k->mv_size, (const char *)k->mv_data);
+        say(r->v, true, "%s %.*s: malformed entry, left out of the roll-up",
+            source ? "contribution" : "own value", (int)k->mv_size, (const char *)k->mv_data);
         return 0;
     }
     memcpy(&d, val->mv_data, sizeof d);
-    roll_up(r, &c, d);
+    roll_up(r, source, &c, d);
     return 0;
 }
 
@@ -278,7 +283,7 @@ static int local_one(const MDB_val *k, const MDB_val *val, void *vctx)
 {
     rollup_ctx *r = vctx;
     r->own++;
-    return add_source(r, "own value", k, val, 0);
+    return add_source(r, NULL, k, val, 0);
 }
 
 static int contrib_source(const MDB_val *k, const MDB_val *val, void *vctx)
@@ -287,7 +292,7 @@ static int contrib_source(const MDB_val *k, const MDB_val *val, void *vctx)
     const char *bar = memchr(k->mv_data, '|', k->mv_size);
     size_t slen = bar ? (size_t)(bar - (const char *)k->mv_data) : 0;
     if (!bar || slen >= TS_CODE_MAX)
-        return add_source(r, "contribution", k, val, k->mv_size); /* reports it */
+        return add_source(r, "", k, val, k->mv_size); /* reports it */
     if (strlen(r->last_source) != slen || memcmp(r->last_source, k->mv_data, slen)) {
         memcpy(r->last_source, k->mv_data, slen);
         r->last_source[slen] = '\0';
@@ -297,7 +302,7 @@ static int contrib_source(const MDB_val *k, const MDB_val *val, void *vctx)
             say(r->v, false, "%s is no longer enrolled: its contribution stays counted with no "
                 "key left to check it against", r->last_source);
     }
-    return add_source(r, "contribution", k, val, slen + 1);
+    return add_source(r, r->last_source, k, val, slen + 1);
 }
 
 typedef struct {

@@ -41,6 +41,7 @@ static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
         memcpy(ch.pk, f->kids[i].keys.pk, sizeof ch.pk);
         snprintf(u.parent, sizeof u.parent, SELF);
         snprintf(u.via, sizeof u.via, "%s", f->kids[i].code);
+        u.leaf = true; /* as 'child add' registers it */
         if (store_unit_put(s, txn, f->kids[i].code, &u, e) ||
             store_child_put(s, txn, f->kids[i].code, &ch, e))
             return e->code;
@@ -114,7 +115,7 @@ static int64_t total(fixture *f, const char *unit)
     MDB_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    int64_t v = store_get_i64(f->n.store, txn, DB_TOTALS, key, n);
+    int64_t v = store_total(f->n.store, txn, key, n);
     store_read_end(txn);
     return v;
 }
