@@ -165,7 +165,7 @@ static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
     for (int k = 0; k < KIDS; k++) {
         store_unit u = {.leaf = true}; /* as 'child add' registers it */
         snprintf(u.parent, sizeof u.parent, SELF);
-        snprintf(u.via, sizeof u.via, "%s", units[k].code);
+        memcpy(u.via, units[k].code, sizeof u.via);
         if (store_unit_put(s, txn, units[k].code, &u, e))
             return e->code;
     }
