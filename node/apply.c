@@ -378,9 +378,12 @@ static void verify_some(void *arg)
 static void verify_all(node_t *n, batch_state *st, size_t count)
 {
     verify_queue q = {st, count, 0};
-    if (count >= APPLY_PARALLEL_MIN && !n->helper)
-        n->helper = worker_new();
-    bool shared = count >= APPLY_PARALLEL_MIN && worker_start(n->helper, verify_some, &q);
+    bool shared = false;
+    if (count >= APPLY_PARALLEL_MIN) {
+        if (!n->helper)
+            n->helper = worker_new();
+        shared = worker_start(n->helper, verify_some, &q);
+    }
     verify_some(&q);
     if (shared)
         worker_wait(n->helper);

@@ -45,15 +45,14 @@ static int on_contribution(const MDB_val *k, const MDB_val *v, void *vctx)
     if (!end || (size_t)(end - key) >= sizeof sc->last)
         return 0;
     size_t len = (size_t)(end - key);
+    size_t skip = (size_t)(bar + 1 - key); /* "via|" */
     if (strlen(sc->last) != len || memcmp(sc->last, key, len) != 0) {
         memcpy(sc->last, key, len);
         sc->last[len] = '\0';
-        store_unit u;
-        size_t vlen = (size_t)(bar - key);
-        sc->last_leaf = store_unit_get(sc->s, sc->txn, sc->last + vlen + 1, &u) == TS_OK &&
-                        u.leaf && strlen(u.via) == vlen && !memcmp(u.via, key, vlen);
+        char via[TS_CODE_MAX + 1];
+        sc->last_leaf = store_totals_at(sc->s, sc->txn, sc->last + skip, via) == DB_CONTRIB &&
+                        strlen(via) == skip && !memcmp(via, key, skip);
     }
-    size_t skip = (size_t)(bar + 1 - key);
     return sc->last_leaf ? on_cell(sc, key + skip, k->mv_size - skip, v) : 0;
 }
 
