@@ -90,6 +90,27 @@ PY
 wait_until 120 compare || fail "the district does not match its communes: $(compare 2>&1 || true)"
 pass "the district holds every commune's totals exactly and their sum ($(compare) cells)"
 
+step "invite refuses what it cannot honour, and changes nothing"
+cli_refused() { # cli_refused TEXT ARGS...: exit 2 with TEXT on stderr
+  local text=$1 rc=0; shift
+  "$TS" child "$@" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
+  [ $rc = 2 ] && grep -q -- "$text" "$WORK/cli.err" || fail "child $*: exit $rc, $(cat "$WORK/cli.err")"
+}
+before=$($TS child invites --dir "$WORK/d")
+cli_refused "own code" invite --dir "$WORK/d" 341
+cli_refused "already enrolled as a child" invite --dir "$WORK/d" 34001
+cli_refused "already enrolled as a child" invite --dir "$WORK/d" --csv "$WORK/units.csv"
+cli_refused "expires" invite --dir "$WORK/d" 34980 --expires 7x
+cli_refused "not a valid org-unit code" invite --dir "$WORK/d" "bad code"
+printf 'code,name\n34981,A\n34981,B\n' >"$WORK/dup.csv"
+cli_refused "34981 is listed twice" invite --dir "$WORK/d" --csv "$WORK/dup.csv"
+cli_refused "no open invitation for 34001" revoke-invite --dir "$WORK/d" 34001
+[ "$($TS child invites --dir "$WORK/d")" = "$before" ] || fail "a refused invite changed the open invitations"
+node_init wild 342 district
+node_set wild listen endpoint "tcp://0.0.0.0:$(free_port)"
+cli_refused "join.advertise" invite --dir "$WORK/wild" 34201
+pass "own code, enrolled child, bad expiry, bad code, duplicate line, wildcard address: refused"
+
 # refused JOINDIR INVITATION TEXT: init --join exits 2 saying TEXT, writes
 # nothing, and the district's children stay as they were.
 refused() {
