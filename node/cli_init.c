@@ -141,10 +141,16 @@ int cli_init(int argc, char **argv)
     keys_t keys;
     store_t *store = NULL;
     int rc = keys_check_new(dir, force, &e) || keys_generate(&keys, &e) ||
-             (join && join_parent(&cfg, &iv, &keys, &e)) || keys_save(&keys, dir, force, &e) ||
-             config_write(&cfg, &e) || store_open(&store, &cfg, &e) ||
-             store_write(store, register_self, &cfg, &e);
+             (join && join_parent(&cfg, &iv, &keys, &e));
+    bool joined = join && !rc;
+    if (!rc)
+        rc = keys_save(&keys, dir, force, &e) || config_write(&cfg, &e) ||
+             store_open(&store, &cfg, &e) || store_write(store, register_self, &cfg, &e);
     store_close(&store);
+    if (rc && joined)
+        ts_err_wrap(&e, "the parent enrolled this node's key, but the node could not be "
+                    "written here: fix this, then ask for a new invitation (the parent's "
+                    "operator first runs 'tiersync child remove %s')", cfg.code);
     sodium_memzero(&iv, sizeof iv);
     if (rc) {
         keys_wipe(&keys);

@@ -29,7 +29,8 @@ static void b32_encode(const uint8_t *in, size_t n, char *out)
 }
 
 /* Decodes base32 (either case) into out (max bytes); returns the length, or
- * -1 for a character outside the alphabet or too long an input. */
+ * -1 for a character outside the alphabet or too long an input, -2 for an
+ * end no encoder writes (a changed or cut last letter). */
 static long b32_decode(const char *in, size_t len, uint8_t *out, size_t max)
 {
     uint32_t acc = 0;
@@ -48,6 +49,10 @@ static long b32_decode(const char *in, size_t len, uint8_t *out, size_t max)
             bits -= 8;
         }
     }
+    /* only the encoder's form: a leftover under 5 bits, all zero, so that
+     * every letter counts and a changed last letter is caught */
+    if (bits >= 5 || (acc & ((1u << bits) - 1)) != 0)
+        return -2;
     return (long)n;
 }
 
@@ -121,6 +126,9 @@ int invite_decode(const char *text, invite_t *iv, ts_err *e)
                        "by 'tiersync child invite' at the parent)", INVITE_PREFIX);
     uint8_t p[INVITE_PAYLOAD_MAX], check[INVITE_CHECK_BYTES];
     long n = b32_decode(text + pl, len - pl, p, sizeof p);
+    if (n == -2)
+        return ts_fail(e, TS_EINPUT, "the invitation is mistyped or cut (its last letters do "
+                       "not fit): copy the whole line again");
     if (n < 0)
         return ts_fail(e, TS_EINPUT, "the invitation holds a character that cannot be in one "
                        "(after %s only letters and the digits 2-7): copy it again", INVITE_PREFIX);
