@@ -6,13 +6,12 @@
  * time). A unit's own value is its total minus its children's totals. */
 #include "export.h"
 
-#include "csv.h"
-
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "csv.h"
 #include "query.h"
 
 typedef struct {

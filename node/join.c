@@ -2,6 +2,7 @@
  * (see join.h). */
 #include "join.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,11 +178,26 @@ typedef struct {
     bool existed;
 } join_txn_ctx;
 
-static int refuse(join_txn_ctx *c, Tiersync__JoinOutcome o, const char *fmt, const char *code)
+static int refuse(join_txn_ctx *c, Tiersync__JoinOutcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int refuse(join_txn_ctx *c, Tiersync__JoinOutcome o, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     c->outcome = o;
-    snprintf(c->detail, sizeof c->detail, fmt, code);
+    vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+    va_end(ap);
     return TS_OK;
+}
+
+/* The invitation was used by this very key: its reply was lost, and it asks
+ * again. Answered as enrolled while the key still is; once removed
+ * (`child remove`), replaying the Join must not bring it back. */
+static bool still_enrolled(store_t *s, MDB_txn *txn, const char *code, const uint8_t *key)
+{
+    store_child ch;
+    return store_child_get(s, txn, code, &ch) == TS_OK &&
+           sodium_memcmp(ch.pk, key, sizeof ch.pk) == 0;
 }
 
 /* Checks the request against its invitation and, if it holds, enrols the
@@ -201,7 +217,8 @@ static int join_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                       "the request does not prove the secret of the invitation for %s: a wrong "
                       "code, a mistyped or forged invitation, or one made again since", code);
     bool again = rec.state == INVITE_USED &&
-                 sodium_memcmp(rec.used_by, c->rq->key, sizeof rec.used_by) == 0;
+                 sodium_memcmp(rec.used_by, c->rq->key, sizeof rec.used_by) == 0 &&
+                 still_enrolled(s, txn, code, c->rq->key);
     if (rec.state == INVITE_USED && !again)
         return refuse(c, TIERSYNC__JOIN_OUTCOME__JOIN_USED,
                       "the invitation for %s has already been used: ask for a new one", code);

@@ -2,7 +2,8 @@
 # One-time invitations. A district invites 30 communes from one CSV list;
 # they join in parallel with one command each and replicate exactly (the
 # district holds, for every commune, what its node holds, and its own totals
-# are their sum). A reused, expired, revoked, wrong-code, forged or
+# are their sum). A replayed Join changes nothing and cannot undo a removal.
+# A reused, expired, revoked, wrong-code, forged or
 # mistyped invitation is refused with its reason and enrols nothing; a
 # server that does not hold the pinned key is not taken for the parent; an
 # unknown key still gets no handshake on the replication port while the
@@ -10,6 +11,7 @@
 # appears in the log.
 source "$(dirname "$0")/lib.sh"
 ROGUE=${ROGUE_CHILD:?set ROGUE_CHILD}
+REPLAY=${JOIN_REPLAY:?set JOIN_REPLAY}
 GEN="${TIERSYNC_SOURCE:?set TIERSYNC_SOURCE to the source tree}/tools/gen_records.py"
 N=30
 export TIERSYNC_TODAY=2026-11-20
@@ -90,6 +92,18 @@ PY
 wait_until 120 compare || fail "the district does not match its communes: $(compare 2>&1 || true)"
 pass "the district holds every commune's totals exactly and their sum ($(compare) cells)"
 
+step "a replayed Join: answered as before while enrolled, refused once the child is removed"
+inv_of() { $TS child invite --dir "$WORK/d" "$@" | head -1; }
+KEEP=$(inv_of 34990 --name "Giữ mở")   # keeps the join socket open throughout
+out=$("$REPLAY" "$WORK/c2" "$(inv 34002)")
+[ "$out" = ENROLLED ] || fail "the same Join again (a lost reply) was not answered enrolled: $out"
+$TS child remove --dir "$WORK/d" 34002 >/dev/null
+out=$("$REPLAY" "$WORK/c2" "$(inv 34002)")
+echo "$out" | grep -q "JOIN_USED" || fail "a removed child's replayed Join got: $out"
+$TS child list --dir "$WORK/d" | grep -q "^34002 " && fail "the replay re-enrolled a removed child"
+$TS child add --dir "$WORK/d" 34002 "$($TS key --dir "$WORK/c2")" >/dev/null
+pass "replay changes nothing and cannot undo a removal"
+
 step "invite refuses what it cannot honour, and changes nothing"
 cli_refused() { # cli_refused TEXT ARGS...: exit 2 with TEXT on stderr
   local text=$1 rc=0; shift
@@ -141,8 +155,6 @@ PY
 }
 
 step "reused, expired, revoked, wrong-code, forged and mistyped invitations are refused"
-inv_of() { $TS child invite --dir "$WORK/d" "$@" | head -1; }
-KEEP=$(inv_of 34990 --name "Giữ mở")   # keeps the join socket open throughout
 refused reused "$(inv 34001)" "JOIN_USED"
 EXP=$(inv_of 34991 --expires 2s)
 sleep 3
