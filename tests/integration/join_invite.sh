@@ -213,3 +213,4 @@ for text in invs:
             sys.exit(f"the log holds part of an invitation: {needle}")
 PY
 pass "no invitation or secret in the district's log"
+! grep -E "AddressSanitizer|runtime error| error " "$WORK/d.log" || fail "the district logged errors"
