@@ -1,6 +1,7 @@
 /* api.c: the read API's dispatch and shared helpers, and the endpoints
  * about the node itself: /api/info, /api/catalog, /api/units,
- * /api/freshness, /api/export. Numbers: api_totals.c; /metrics: api_metrics.c. */
+ * /api/freshness, /api/export. Numbers: api_totals.c; /metrics:
+ * api_metrics.c; the printable monthly report /report: report.c. */
 #include "api_int.h"
 
 #include <stdarg.h>
@@ -33,6 +34,7 @@ static const struct {
     {"/api/plan", api_plan, {"unit", "year", NULL}},
     {"/api/freshness", api_freshness, {"unit", NULL}},
     {"/api/export", api_export, {"format", "unit", "period", "indicator", "values", NULL}},
+    {"/report", api_report, {"unit", "period", "lang", NULL}},
     {"/metrics", api_metrics, {NULL}},
 };
 
