@@ -190,7 +190,7 @@ static void data_table(report *rp)
     fprintf(f, "<h2>%s</h2>\n<table class=\"data\" id=\"data\">\n<thead><tr><th>%s</th>", tx->sec_data,
             tx->no);
     if (!transpose) {
-        fprintf(f, "<th>%s</th>", tx->indicator);
+        fprintf(f, "<th class=\"ind\">%s</th>", tx->indicator);
         for (int i = 0; i < rp->nunits; i++) {
             fputs("<th>", f);
             put_unit_name(rp, rp->units[i]);
@@ -347,7 +347,7 @@ static const char report_css[] =
     "h2{font-size:13pt;margin:12pt 0 4pt}\n"
     "table.data{border-collapse:collapse;width:100%%;font-size:11pt}"
     ".data th,.data td{border:1px solid #000;padding:2pt 4pt;vertical-align:top}"
-    ".data th{text-align:center}.num{text-align:right;white-space:nowrap}.no{text-align:center}"
+    ".data th{text-align:center}.data th.ind{width:40%%}.num{text-align:right;white-space:nowrap}.no{text-align:center}"
     "\n.per{font-style:italic}.mark{font-style:italic;font-weight:normal}"
     "thead{display:table-header-group}tr{page-break-inside:avoid}\n"
     ".sign{width:100%%;margin-top:16pt;border-collapse:collapse;page-break-inside:avoid}"
