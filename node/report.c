@@ -8,16 +8,19 @@
  * freshness rule of /api/freshness), and the signature block.
  *
  * Every figure goes through api_value(), so the report follows the
- * reader's access exactly as the API does; every text is HTML-escaped. A4
- * via CSS @page, landscape when the table is wide. */
+ * reader's access exactly as the API does; every text is HTML-escaped. The
+ * layout is node/web/report.css (A4 via @page, landscape when wide). */
 #include "api_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "web.h"
+
 #define REPORT_MAX_UNIT_COLUMNS 6 /* the unit and 5 below it; more: units become rows */
 #define REPORT_PORTRAIT_COLUMNS 7 /* wider tables print landscape */
+#define REPORT_CSS "/report.css"   /* node/web/report.css */
 
 typedef struct {
     const char *lang, *motto1, *motto2, *number, *title, *subtitle, *period, *sec_data,
@@ -213,7 +216,7 @@ static void data_table(report *rp)
             fputs("</tr>\n", f);
         }
     } else {
-        fprintf(f, "<th>%s</th>", tx->unit);
+        fprintf(f, "<th class=\"unit\">%s</th>", tx->unit);
         for (int k = 0; k < cat->ninds; k++) {
             const catalog_indicator *ind = &cat->inds[k];
             if (is_target(cat, ind))
@@ -334,27 +337,6 @@ static void status_list(report *rp)
         fprintf(f, "<p>%s</p>\n", rp->tx->all_reported);
 }
 
-static const char report_css[] =
-    "@page{size:A4 %s;margin:20mm 15mm 20mm 30mm}\n"
-    "body{font-family:'Times New Roman','Liberation Serif','DejaVu Serif',serif;"
-    "font-size:13pt;color:#000;margin:0}\n"
-    ".head{width:100%%;border-collapse:collapse}.head td{text-align:center;vertical-align:top;"
-    "width:40%%}.head td+td{width:60%%}\n.issuer{font-weight:bold;text-transform:uppercase}"
-    ".motto1,.motto2{font-weight:bold;font-size:12pt;white-space:nowrap}"
-    ".motto2{text-decoration:underline;font-size:13pt}\n"
-    ".date{font-style:italic}h1{text-align:center;font-size:14pt;margin:14pt 0 2pt}\n"
-    ".subtitle,.period{text-align:center;margin:0}.period{font-style:italic;margin-bottom:8pt}\n"
-    "h2{font-size:13pt;margin:12pt 0 4pt}\n"
-    "table.data{border-collapse:collapse;width:100%%;font-size:11pt}"
-    ".data th,.data td{border:1px solid #000;padding:2pt 4pt;vertical-align:top}"
-    ".data th{text-align:center}.data th.ind{width:40%%}.num{text-align:right;white-space:nowrap}.no{text-align:center}"
-    "\n.per{font-style:italic}.mark{font-style:italic;font-weight:normal}"
-    "thead{display:table-header-group}tr{page-break-inside:avoid}\n"
-    ".sign{width:100%%;margin-top:16pt;border-collapse:collapse;page-break-inside:avoid}"
-    ".sign td{vertical-align:top;width:30%%;text-align:center}.sign td+td+td{width:40%%}.sign td.recv{text-align:left;"
-    "font-size:11pt}.sign .role{font-weight:bold}.sign .space{height:70pt}\n"
-    ".note{font-size:10pt;font-style:italic;margin-top:10pt}\n";
-
 static void header(report *rp)
 {
     FILE *f = rp->f;
@@ -446,9 +428,15 @@ int api_report(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
             rp.tx->lang);
     fprintf(rp.f, "%s ", rp.tx->title);
     esc(rp.f, t->units[rp.unit].code);
-    fprintf(rp.f, " %s</title>\n<style>\n", rp.month);
-    fprintf(rp.f, report_css, width > REPORT_PORTRAIT_COLUMNS ? "landscape" : "portrait");
-    fputs("</style></head>\n<body>\n", rp.f);
+    /* linked for the node's pages (a policy may refuse inline styles), and
+     * inlined for a saved file */
+    fprintf(rp.f, " %s</title>\n<link rel=\"stylesheet\" href=\"%s\">\n<style>\n", rp.month,
+            REPORT_CSS);
+    const web_asset *css = web_find(REPORT_CSS);
+    if (css)
+        fwrite(css->data, 1, css->len, rp.f);
+    fprintf(rp.f, "</style></head>\n<body class=\"%s\">\n",
+            width > REPORT_PORTRAIT_COLUMNS ? "landscape" : "portrait");
     header(&rp);
     data_table(&rp);
     int rc = plan_table(&rp, e);

@@ -11,7 +11,7 @@
 #     equal to `tiersync totals`.
 # Skips (77) when a reader is missing: tools/install-deps.sh installs them.
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-for tool in "$CHROMIUM" pdftotext pdftoppm npm node; do
+for tool in "$CHROMIUM" pdftotext pdftoppm pdfinfo npm node; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (tools/install-deps.sh)"; exit 77; }
 done
 XLPY=python3 # Debian's openpyxl is /usr/bin/python3's, which another python3 may hide
@@ -75,6 +75,8 @@ grep -q 'Small counts at the finest units are protected' "$WORK/report-343-en.ht
   fail "the protected report does not say so"
 curl -s "${AUTH[@]}" "$BASE/report?unit=343&period=202603" >"$WORK/report-343-token.html"
 grep -q 'được bảo vệ' "$WORK/report-343-token.html" && fail "a token reader's report says it is protected"
+grep -q '<link rel="stylesheet" href="/report.css">' "$WORK/report-343-en.html" &&
+  curl -sf "$BASE/report.css" | grep -q '@page wide' || fail "the report's stylesheet is not served"
 cp "$WORK/report-343-en.html" "$ART/"
 pass "report over HTTP follows the reader's access"
 
@@ -92,6 +94,23 @@ $TS report --dir "$WORK/odd" --period 202603 --out "$WORK/esc.html" || fail "rep
 grep -q '<script>alert' "$WORK/esc.html" && fail "a unit name reached the page unescaped"
 grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co' "$WORK/esc.html" || fail "the name is not on the page, escaped"
 pass "bad periods, languages and units refused; names escaped"
+
+step "many units below: units become rows and the page prints landscape"
+$TS init --dir "$WORK/wide" --code 97 --level province --name "Tỉnh Rộng" >/dev/null
+for i in 1 2 3 4 5 6 7; do
+  $TS init --dir "$WORK/wide-$i" --code "97$i" --level district --name "Huyện $i" >/dev/null
+  $TS child add --dir "$WORK/wide" "97$i" "$($TS key --dir "$WORK/wide-$i")" >/dev/null
+done
+$TS report --dir "$WORK/wide" --period 202603 --lang en --out "$WORK/wide.html" || fail "report of 7 units below"
+grep -q '<body class="landscape">' "$WORK/wide.html" || fail "a wide report is not landscape"
+pdf "$WORK/wide.html" "$WORK/wide.pdf"
+pdfinfo "$WORK/wide.pdf" | grep -Eq '^Page size: +84[12](\.[0-9]+)? x 59[45]' ||
+  fail "the wide report did not print on landscape A4: $(pdfinfo "$WORK/wide.pdf" | grep 'Page size')"
+pdfinfo "$WORK/report-34.pdf" | grep -Eq '^Page size: +59[45](\.[0-9]+)? x 84[12]' ||
+  fail "the province's report did not print on portrait A4"
+pdftotext "$WORK/wide.pdf" - | tr -s ' \n' '  ' | grep -q '972 Not reported' ||
+  fail "unit 972 is not a row marked not reported"
+pass "transposed table, landscape A4 (portrait for the province's)"
 
 step "Excel: openpyxl reads every value of tiersync totals"
 $TS export --dir "$WORK/prov" --format xlsx --output "$WORK/all.xlsx" || fail "export --format xlsx"
