@@ -119,14 +119,17 @@ static int column_of(export_book *b, xlsx_sheet *s, const char *options, ts_err 
     for (int i = 0; i < s->ncols; i++)
         if (!strcmp(s->cols[i], options))
             return XLSX_FIRST_COL + i;
-    if (s->ncols == XLSX_MAX_COLS)
-        return ts_fail(e, TS_EINPUT, "indicator %s has more than %d category combinations: "
-                       "export it by period or in another format", s->ind->code,
-                       XLSX_MAX_COLS), -1;
+    if (s->ncols == XLSX_MAX_COLS) {
+        ts_fail(e, TS_EINPUT, "indicator %s has more than %d category combinations: export "
+                "it in another format", s->ind->code, XLSX_MAX_COLS);
+        return -1;
+    }
     if (s->ncols % 16 == 0) {
         void *c = realloc(s->cols, (size_t)(s->ncols + 16) * sizeof *s->cols);
-        if (!c)
-            return ts_fail(e, TS_ERUNTIME, "out of memory"), -1;
+        if (!c) {
+            ts_fail(e, TS_ERUNTIME, "out of memory");
+            return -1;
+        }
         s->cols = c;
     }
     snprintf(s->cols[s->ncols], CELL_OPTIONS_MAX, "%s", options);
