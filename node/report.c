@@ -102,8 +102,9 @@ static void put_json(const report *rp, json_t *v)
     } else if (json_is_real(v)) {
         char s[32];
         snprintf(s, sizeof s, "%.1f", json_real_value(v));
-        if (rp->tx == &text_vi)
-            *strchr(s, '.') = ',';
+        char *dot = strchr(s, '.');
+        if (dot && rp->tx == &text_vi)
+            *dot = ',';
         fputs(s, rp->f);
     } else if (json_is_string(v)) {
         esc(rp->f, json_string_value(v));
