@@ -14,6 +14,7 @@
 #include "http.h"
 #include "hub.h"
 #include "log.h"
+#include "scrub.h"
 #include "uplink.h"
 
 static volatile sig_atomic_t stop_requested; /* the only global: signals need it */
@@ -61,12 +62,15 @@ int daemon_run(node_t *n, ts_err *e)
     hub_t *hub = NULL;
     uplink_t *up = NULL;
     http_t *http = NULL;
+    scrub_t *scrub = NULL;
     int rc = TS_OK;
     if (n->cfg.listen[0] && (rc = hub_start(&hub, n, zctx, e)) != TS_OK)
         goto out;
     if (n->cfg.parent[0] && (rc = uplink_start(&up, n, zctx, e)) != TS_OK)
         goto out;
     if (n->cfg.http[0] && (rc = http_start(&http, n, e)) != TS_OK)
+        goto out;
+    if ((rc = scrub_start(&scrub, n, e)) != TS_OK)
         goto out;
     char fp[KEYS_FINGERPRINT_LEN];
     keys_fingerprint(n->keys.pk, fp);
@@ -116,6 +120,7 @@ int daemon_run(node_t *n, ts_err *e)
     if (stop_requested)
         log_info("node %s stopping", n->cfg.code);
 out:
+    scrub_stop(&scrub);
     http_stop(&http);
     uplink_stop(&up);
     hub_stop(&hub);
