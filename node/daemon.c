@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "agg.h"
 #include "audit.h"
+#include "clock.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
@@ -72,7 +74,9 @@ int daemon_run(node_t *n, ts_err *e)
         goto out;
     if ((rc = scrub_start(&scrub, n, e)) != TS_OK)
         goto out;
-    char fp[KEYS_FINGERPRINT_LEN];
+    char fp[KEYS_FINGERPRINT_LEN], note[CLOCK_NOTE_MAX];
+    if (clock_suspect((int64_t)time(NULL), clock_store_time(n->cfg.dir), note, sizeof note))
+        log_warn("%s; dates refused as after today, and months not begun, are this clock's", note);
     keys_fingerprint(n->keys.pk, fp);
     log_info("node %s (%s) running: key %s, children on %s, parent %s", n->cfg.code,
              n->cfg.level, fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");

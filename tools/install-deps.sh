@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libzmq3-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev
-  curl python3 chromium
+  curl python3 chromium faketime
   clang libclang-rt-14-dev # the fuzz smoke run: libFuzzer, ASan, UBSan (docs/FUZZING.md)
 )
 # Optional, for bench/run only (never for the test suite): the PostgreSQL peer.
