@@ -10,6 +10,7 @@ PACKAGES=(
   libzmq3-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev
   curl python3 chromium
+  systemd e2fsprogs mount # systemd_unit.sh (systemd-analyze, -sysusers, -tmpfiles); disk_full.sh
   clang libclang-rt-14-dev # the fuzz smoke run: libFuzzer, ASan, UBSan (docs/FUZZING.md)
 )
 # Optional, for bench/run only (never for the test suite): the PostgreSQL peer.

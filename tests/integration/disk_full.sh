@@ -7,7 +7,7 @@
 #  B. at a province on it receiving deltas: the apply fails whole, the
 #     daemon keeps running and says why, and once space returns the child's
 #     retransmission makes it exact, without a restart.
-# Needs root (mount); otherwise it prints SKIP.
+# Needs root (mount); otherwise it prints SKIP and exits 77.
 source "$(dirname "$0")/lib.sh"
 export TIERSYNC_TODAY=2024-06-15
 GEN=${TIERSYNC_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/gen_records.py
@@ -26,7 +26,7 @@ elif [ "$(id -u)" = 0 ] && command -v mkfs.ext4 >/dev/null && truncate -s 24M "$
   FULL="$FULL|Input/output error"
 else
   echo "SKIP: cannot mount a small filesystem (needs root and tmpfs or loop devices)"
-  exit 0
+  exit 77
 fi
 unmount_fs() {
   for n in "${!PID[@]}"; do kill -9 "${PID[$n]}" 2>/dev/null || true; done
