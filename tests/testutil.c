@@ -62,3 +62,56 @@ void tu_node_open(node_t *n, char *dir, size_t dirsz, const char *tag, const cha
     assert_int_equal(config_write(&cfg, &e), TS_OK);
     assert_int_equal(node_open(n, dir, 0, &e), TS_OK);
 }
+
+typedef struct {
+    const tu_unit *units;
+    size_t n;
+} units_ctx;
+
+static int put_units(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    const units_ctx *c = vctx;
+    for (size_t i = 0; i < c->n; i++) {
+        const tu_unit *t = &c->units[i];
+        store_unit u = {.leaf = t->leaf};
+        snprintf(u.parent, sizeof u.parent, "%s", t->parent ? t->parent : "");
+        snprintf(u.via, sizeof u.via, "%s", t->via ? t->via : "");
+        if (t->parent && store_unit_put(s, txn, t->code, &u, e))
+            return e->code;
+        store_child ch = {0};
+        if (t->pk)
+            memcpy(ch.pk, t->pk, sizeof ch.pk);
+        if (t->child && store_child_put(s, txn, t->code, &ch, e))
+            return e->code;
+    }
+    return TS_OK;
+}
+
+void tu_units_put(node_t *node, const tu_unit *units, size_t n)
+{
+    units_ctx c = {units, n};
+    ts_err e = {0};
+    assert_int_equal(store_write(node->store, put_units, &c, &e), TS_OK);
+}
+
+static int digest_one(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    uint64_t *h = ctx;
+    for (size_t i = 0; i < k->mv_size; i++)
+        *h = (*h ^ ((const uint8_t *)k->mv_data)[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < v->mv_size; i++)
+        *h = (*h ^ ((const uint8_t *)v->mv_data)[i]) * 1099511628211ULL;
+    *h = (*h ^ 0xff) * 1099511628211ULL; /* where one entry ends */
+    return 0;
+}
+
+uint64_t tu_digest_db(node_t *node, store_db db)
+{
+    MDB_txn *txn;
+    ts_err e = {0};
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
+    assert_int_equal(store_scan(node->store, txn, db, NULL, digest_one, &h), 0);
+    store_read_end(txn);
+    return h;
+}
