@@ -53,12 +53,21 @@ const char *tu_write_file(const char *dir, const char *name, const char *text)
 
 void tu_node_open(node_t *n, char *dir, size_t dirsz, const char *tag, const char *code)
 {
+    tu_node_open_with(n, dir, dirsz, tag, code, NULL);
+}
+
+void tu_node_open_with(node_t *n, char *dir, size_t dirsz, const char *tag, const char *code,
+                       const char *const *settings)
+{
     snprintf(dir, dirsz, "%s", tu_tmpdir(tag));
     ts_config cfg;
     ts_err e = {0};
     config_defaults(&cfg, dir);
     assert_int_equal(config_set(&cfg, "node", "code", code, &e), TS_OK);
     assert_int_equal(config_set(&cfg, "node", "catalog", tu_catalog_path(), &e), TS_OK);
+    for (const char *const *kv = settings; kv && kv[0]; kv += 3)
+        if (config_set(&cfg, kv[0], kv[1], kv[2], &e) != TS_OK)
+            fail_msg("%s.%s = %s: %s", kv[0], kv[1], kv[2], e.msg);
     assert_int_equal(config_write(&cfg, &e), TS_OK);
     assert_int_equal(node_open(n, dir, 0, &e), TS_OK);
 }

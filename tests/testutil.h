@@ -26,6 +26,11 @@ const char *tu_catalog_path(void);
  * into dir, dirsz bytes), opened into n. */
 void tu_node_open(node_t *n, char *dir, size_t dirsz, const char *tag, const char *code);
 
+/* tu_node_open with more settings: {section, key, value} triples ending
+ * with a NULL section. */
+void tu_node_open_with(node_t *n, char *dir, size_t dirsz, const char *tag, const char *code,
+                       const char *const *settings);
+
 /* A unit of the registry as the hub registers it: parent and via ("" for
  * this node's own; parent NULL: not in the registry at all), leaf as
  * 'child add' and announcements set it; child: also an enrolled direct
