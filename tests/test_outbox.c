@@ -26,41 +26,14 @@ typedef struct {
     node_t n;
 } fixture;
 
-typedef struct {
-    const char *indicator, *period;
-    int64_t d;
-} change;
-
 /* Five cells of this node's own, one changed twice, one back to zero. */
-static const change CHANGES[] = {
-    {"A", "2024", 1}, {"B", "2024", 2}, {"C", "2024", 3}, {"D", "2024", 4},
-    {"E", "2024", 5}, {"B", "2024", 10}, {"F", "2024", 7}, {"F", "2024", -7},
+static const tu_change CHANGES[] = {
+    {NULL, SELF, "A", "2024", "", 1},  {NULL, SELF, "B", "2024", "", 2},
+    {NULL, SELF, "C", "2024", "", 3},  {NULL, SELF, "D", "2024", "", 4},
+    {NULL, SELF, "E", "2024", "", 5},  {NULL, SELF, "B", "2024", "", 10},
+    {NULL, SELF, "F", "2024", "", 7},  {NULL, SELF, "F", "2024", "", -7},
 };
 #define NCHANGES (sizeof CHANGES / sizeof *CHANGES)
-
-typedef struct {
-    const change *c;
-    size_t n;
-} changes_ctx;
-
-static int apply(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
-{
-    const changes_ctx *cc = vctx;
-    for (size_t i = 0; i < cc->n; i++) {
-        ts_cell cell;
-        if (cell_set(&cell, SELF, cc->c[i].indicator, cc->c[i].period, "", e) ||
-            store_apply_cell(s, txn, NULL, &cell, cc->c[i].d, e))
-            return e->code;
-    }
-    return TS_OK;
-}
-
-static void change_all(fixture *f, const change *c, size_t n)
-{
-    changes_ctx cc = {c, n};
-    ts_err e = {0};
-    assert_int_equal(store_write(f->n.store, apply, &cc, &e), TS_OK);
-}
 
 static int setup(void **state)
 {
@@ -103,8 +76,8 @@ static uint64_t count(fixture *f, store_db db)
 }
 
 /* outbox[seq]'s body, decoded (free with tiersync__delta_body__free_unpacked);
- * *signed_ receives whether it carries a valid signature. */
-static Tiersync__DeltaBody *body_of(fixture *f, uint64_t seq, bool sign, bool *signed_,
+ * *valid receives whether it carries a valid signature. */
+static Tiersync__DeltaBody *body_of(fixture *f, uint64_t seq, bool sign, bool *valid,
                                     uint8_t hash[DELTA_HASH_BYTES])
 {
     uint8_t *msg;
@@ -114,29 +87,12 @@ static Tiersync__DeltaBody *body_of(fixture *f, uint64_t seq, bool sign, bool *s
     if (rc != TS_OK)
         fail_msg("outbox[%llu]: %s", (unsigned long long)seq, e.msg);
     Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, len, msg);
-    assert_non_null(env);
-    assert_int_equal(env->msg_case, TIERSYNC__ENVELOPE__MSG_DELTA);
-    Tiersync__SignedDelta *sd = env->delta;
-    *signed_ = delta_verify(f->n.keys.pk, sd->body.data, sd->body.len, sd->signature.data,
-                            sd->signature.len);
-    if (hash)
-        delta_hash(sd->body.data, sd->body.len, hash);
-    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
-    assert_non_null(b);
+    Tiersync__DeltaBody *b = tu_delta_body(env, f->n.keys.pk, valid, hash);
+    for (size_t i = 0; i < b->n_cells; i++)
+        assert_string_equal(b->cells[i]->unit, SELF);
     tiersync__envelope__free_unpacked(env, NULL);
     free(msg);
     return b;
-}
-
-/* "A=1 B=12 ..." of a body's cells, in order. */
-static void cells_text(const Tiersync__DeltaBody *b, char *out, size_t cap)
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < b->n_cells; i++) {
-        assert_string_equal(b->cells[i]->unit, SELF);
-        snprintf(out + strlen(out), cap - strlen(out), "%s%s=%lld", i ? " " : "",
-                 b->cells[i]->indicator, (long long)b->cells[i]->value);
-    }
 }
 
 static bool flush(fixture *f)
@@ -165,7 +121,7 @@ static void test_nothing_pending_makes_nothing(void **state)
 static void test_flush_chains_deltas_of_max_cells(void **state)
 {
     fixture *f = *state;
-    change_all(f, CHANGES, NCHANGES);
+    tu_apply(&f->n, CHANGES, NCHANGES);
     assert_int_equal(count(f, DB_PENDING), 5); /* F summed to nothing */
 
     assert_true(flush(f));
@@ -191,7 +147,7 @@ static void test_flush_chains_deltas_of_max_cells(void **state)
     assert_memory_equal(b->prev_hash.data, zeros, DELTA_HASH_BYTES);
     assert_memory_equal(hash, h1.hash, DELTA_HASH_BYTES);
     assert_false(b->snapshot);
-    cells_text(b, text, sizeof text);
+    tu_cells_text(b, text, sizeof text);
     assert_string_equal(text, "A=1 B=12 C=3");
     tiersync__delta_body__free_unpacked(b, NULL);
 
@@ -200,7 +156,7 @@ static void test_flush_chains_deltas_of_max_cells(void **state)
     assert_int_equal(b->seq, 2);
     assert_memory_equal(b->prev_hash.data, h1.hash, DELTA_HASH_BYTES);
     assert_memory_equal(hash, h2.hash, DELTA_HASH_BYTES);
-    cells_text(b, text, sizeof text);
+    tu_cells_text(b, text, sizeof text);
     assert_string_equal(text, "D=4 E=5");
     tiersync__delta_body__free_unpacked(b, NULL);
     assert_true(outbox_prev_hash(&f->n, 2, prev));
@@ -208,12 +164,12 @@ static void test_flush_chains_deltas_of_max_cells(void **state)
     assert_false(outbox_prev_hash(&f->n, 3, prev));
 
     /* a later change continues the chain */
-    const change more = {"A", "2024", -1};
-    change_all(f, &more, 1);
+    const tu_change more = {NULL, SELF, "A", "2024", "", -1};
+    tu_apply(&f->n, &more, 1);
     assert_true(flush(f));
     b = body_of(f, 3, true, &sig, NULL);
     assert_memory_equal(b->prev_hash.data, h2.hash, DELTA_HASH_BYTES);
-    cells_text(b, text, sizeof text);
+    tu_cells_text(b, text, sizeof text);
     assert_string_equal(text, "A=-1");
     tiersync__delta_body__free_unpacked(b, NULL);
 }
@@ -221,7 +177,7 @@ static void test_flush_chains_deltas_of_max_cells(void **state)
 static void test_ack_drops_what_it_covers(void **state)
 {
     fixture *f = *state;
-    change_all(f, CHANGES, NCHANGES);
+    tu_apply(&f->n, CHANGES, NCHANGES);
     assert_true(flush(f));
     assert_true(flush(f));
     ts_err e = {0};
@@ -247,7 +203,7 @@ static void test_ack_drops_what_it_covers(void **state)
 static void test_snapshot_replaces_unacknowledged(void **state)
 {
     fixture *f = *state;
-    change_all(f, CHANGES, NCHANGES);
+    tu_apply(&f->n, CHANGES, NCHANGES);
     assert_true(flush(f)); /* seq 1 (A B C); D E stay pending */
     outbox_head h1;
     head(f, &h1);
@@ -268,7 +224,7 @@ static void test_snapshot_replaces_unacknowledged(void **state)
     assert_true(sig);
     assert_true(b->snapshot);
     assert_memory_equal(b->prev_hash.data, h1.hash, DELTA_HASH_BYTES);
-    cells_text(b, text, sizeof text);
+    tu_cells_text(b, text, sizeof text);
     assert_string_equal(text, "A=1 B=12 C=3");
     bool self_announced = false;
     for (size_t i = 0; i < b->n_units; i++)
@@ -278,7 +234,7 @@ static void test_snapshot_replaces_unacknowledged(void **state)
     b = body_of(f, 7, true, &sig, NULL);
     assert_false(b->snapshot); /* the rest of the snapshot continues its chain */
     assert_memory_equal(b->prev_hash.data, hash6, DELTA_HASH_BYTES);
-    cells_text(b, text, sizeof text);
+    tu_cells_text(b, text, sizeof text);
     assert_string_equal(text, "D=4 E=5");
     tiersync__delta_body__free_unpacked(b, NULL);
 

@@ -15,13 +15,8 @@ static const tu_unit UNITS[] = {
     {"342", "34", "342", true, true, NULL},
 };
 
-typedef struct {
-    const char *source, *unit, *indicator, *period, *options;
-    int64_t d;
-} change;
-
 /* What the children sent and this node entered itself. */
-static const change CHANGES[] = {
+static const tu_change CHANGES[] = {
     {"341", "34101", "PATIENTS", "2024", "sex=f", 3},
     {"341", "34101", "PATIENTS", "2024", "sex=m", 4},
     {"341", "34101", "PATIENTS", "2023", "sex=f", 2},
@@ -40,32 +35,13 @@ typedef struct {
     int calls, stop_after;
 } fixture;
 
-typedef struct {
-    const change *c;
-    size_t n;
-} changes_ctx;
-
-static int apply(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
-{
-    const changes_ctx *cc = vctx;
-    for (size_t i = 0; i < cc->n; i++) {
-        const change *c = &cc->c[i];
-        ts_cell cell;
-        if (cell_set(&cell, c->unit, c->indicator, c->period, c->options, e) ||
-            store_apply_cell(s, txn, c->source, &cell, c->d, e))
-            return e->code;
-    }
-    return TS_OK;
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     tu_node_open(&f->n, f->dir, sizeof f->dir, "query", "34");
     tu_units_put(&f->n, UNITS, sizeof UNITS / sizeof *UNITS);
-    changes_ctx cc = {CHANGES, sizeof CHANGES / sizeof *CHANGES};
+    tu_apply(&f->n, CHANGES, sizeof CHANGES / sizeof *CHANGES);
     ts_err e = {0};
-    assert_int_equal(store_write(f->n.store, apply, &cc, &e), TS_OK);
     assert_int_equal(store_read_begin(f->n.store, &f->txn, &e), TS_OK);
     *state = f;
     return 0;

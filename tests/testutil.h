@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "node.h"
+#include "tiersync.pb-c.h"
 
 /* Creates a fresh empty directory under $TMPDIR (or /tmp); returns a static
  * buffer owned by the caller until the next call. */
@@ -48,6 +49,42 @@ void tu_units_put(node_t *node, const tu_unit *units, size_t n);
 /* A digest of every entry of table db: equal before and after a refused
  * change. */
 uint64_t tu_digest_db(node_t *node, store_db db);
+
+/* A count change as store_apply_cell takes it: source NULL for this
+ * node's own, options "" for none. */
+typedef struct {
+    const char *source, *unit, *indicator, *period, *options;
+    int64_t d;
+} tu_change;
+
+/* Applies changes[0..n) in one write transaction. */
+void tu_apply(node_t *node, const tu_change *changes, size_t n);
+
+/* The body of the delta in env, decoded (free it with
+ * tiersync__delta_body__free_unpacked); *valid: whether its signature
+ * verifies with pk; hash (may be NULL): the body's chain hash. */
+Tiersync__DeltaBody *tu_delta_body(const Tiersync__Envelope *env, const uint8_t *pk, bool *valid,
+                                   uint8_t *hash);
+
+/* "IND=v IND=v ..." of a body's cells, in order, into out. */
+void tu_cells_text(const Tiersync__DeltaBody *b, char *out, size_t cap);
+
+/* A CURVE socket of type in zctx with own's keys (its Ed25519 pair
+ * converted): with server_pk a client of that server, without a server;
+ * linger 0. For a test playing the other end of a link. */
+void *tu_curve_socket(void *zctx, int type, const keys_t *own, const uint8_t *server_pk);
+
+/* The endpoint sock is bound to (after a bind to port *), static buffer. */
+const char *tu_endpoint(void *sock);
+
+/* Sends env on sock, after routing id id (idlen bytes) when id is not NULL. */
+void tu_send_envelope(void *sock, const void *id, size_t idlen, const Tiersync__Envelope *env);
+
+/* One message waiting on sock (a ROUTER's: its routing id goes into id,
+ * idcap bytes, *idlen its length), decoded; NULL when none. raw/rawlen,
+ * when not NULL, receive a copy of its bytes (free it). */
+Tiersync__Envelope *tu_recv_envelope(void *sock, uint8_t *id, size_t idcap, size_t *idlen,
+                                     uint8_t **raw, size_t *rawlen);
 
 /* Writes text to dir/name and returns the path in a static buffer. */
 const char *tu_write_file(const char *dir, const char *name, const char *text);
