@@ -41,26 +41,6 @@ on_fs() { mkdir -p "$FS/$1" && ln -s "$FS/$1" "$WORK/$1"; }
 fill_fs() { dd if=/dev/zero of="$FS/filler" bs=64k 2>/dev/null || true; sync; }
 free_fs() { rm -f "$FS/filler"; sync; }
 
-# expect_exact NAME UNIT DIR: NAME's totals of UNIT for the indicators
-# counted from records are exactly DIR/expected.json.
-expect_exact() {
-  totals_lines "$1" | python3 -c '
-import json, os, sys
-unit, exp = sys.argv[1], json.load(open(sys.argv[2] + "/expected.json"))["cells"]
-cat = json.load(open(os.environ["TIERSYNC_CATALOG"]))
-entered = {i["code"] for i in cat["indicators"] if i["kind"] == "value"}
-got = {}
-for l in sys.stdin:
-    u, ind, per, opts, v = l.split(" ")
-    if u == unit and ind not in entered:
-        got["|".join([ind, per, "" if opts == "-" else opts])] = int(v)
-want = {k: v for k, v in exp.items() if v}
-bad = [(k, want.get(k, 0), got.get(k, 0)) for k in sorted(set(want) | set(got)) if want.get(k, 0) != got.get(k, 0)]
-for k, w, g in bad[:10]:
-    print(f"{k}: expected {w}, found {g}", file=sys.stderr)
-sys.exit(1 if bad else 0)' "$2" "$3"
-}
-
 step "A. a commune on a full disk: import and value set"
 on_fs k
 node_init k 34301 commune
