@@ -209,6 +209,15 @@ static void start_chain(fixture *f, uint8_t head_hash[32])
     assert_int_equal(meta(f, "acked_seq"), 2);
 }
 
+/* start_chain, then one change more: A + 7 in delta 3. */
+static void chain_and_one_more(fixture *f)
+{
+    uint8_t hash[32];
+    start_chain(f, hash);
+    const tu_change c = {NULL, SELF, "A", "2024", "", 7};
+    tu_apply(&f->n, &c, 1);
+}
+
 static void test_hello_snapshot_ack(void **state)
 {
     fixture *f = *state;
@@ -272,10 +281,7 @@ static void test_window_holds_back_and_coalesces(void **state)
 static void test_gap_resends_same_delta(void **state)
 {
     fixture *f = *state;
-    uint8_t hash[32];
-    start_chain(f, hash);
-    const tu_change c = {NULL, SELF, "A", "2024", "", 7};
-    tu_apply(&f->n, &c, 1);
+    chain_and_one_more(f);
     uint8_t *first, *again;
     size_t first_len, again_len;
     Tiersync__Envelope *env = next(f, TIERSYNC__ENVELOPE__MSG_DELTA, &first, &first_len);
@@ -293,10 +299,7 @@ static void test_gap_resends_same_delta(void **state)
 static void test_broken_chain_sends_snapshot(void **state)
 {
     fixture *f = *state;
-    uint8_t hash[32];
-    start_chain(f, hash);
-    const tu_change c = {NULL, SELF, "A", "2024", "", 7};
-    tu_apply(&f->n, &c, 1);
+    chain_and_one_more(f);
     bool snap;
     char cells[128];
     assert_int_equal(next_delta(f, &snap, cells, sizeof cells, NULL), 3);
@@ -338,10 +341,7 @@ static void test_ack_beyond_head_says_hello(void **state)
 static void test_refusal_pauses(void **state)
 {
     fixture *f = *state;
-    uint8_t hash[32];
-    start_chain(f, hash);
-    const tu_change c = {NULL, SELF, "A", "2024", "", 7};
-    tu_apply(&f->n, &c, 1);
+    chain_and_one_more(f);
     bool snap;
     char cells[128];
     assert_int_equal(next_delta(f, &snap, cells, sizeof cells, NULL), 3);

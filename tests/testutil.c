@@ -221,6 +221,21 @@ void tu_apply(node_t *node, const tu_change *changes, size_t n)
         fail_msg("applying changes: %s", e.msg);
 }
 
+int64_t tu_total(node_t *node, const char *unit, const char *indicator, const char *period,
+                 const char *options)
+{
+    ts_cell c;
+    char key[CELL_KEY_MAX];
+    ts_err e = {0};
+    assert_int_equal(cell_set(&c, unit, indicator, period, options, &e), TS_OK);
+    size_t n = cell_key(&c, key);
+    MDB_txn *txn;
+    assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
+    int64_t v = store_total(node->store, txn, key, n);
+    store_read_end(txn);
+    return v;
+}
+
 Tiersync__DeltaBody *tu_delta_body(const Tiersync__Envelope *env, const uint8_t *pk, bool *valid,
                                    uint8_t *hash)
 {

@@ -60,6 +60,10 @@ typedef struct {
 /* Applies changes[0..n) in one write transaction. */
 void tu_apply(node_t *node, const tu_change *changes, size_t n);
 
+/* The rolled-up total of one cell at node, wherever it is kept; 0 if none. */
+int64_t tu_total(node_t *node, const char *unit, const char *indicator, const char *period,
+                 const char *options);
+
 /* The body of the delta in env, decoded (free it with
  * tiersync__delta_body__free_unpacked); *valid: whether its signature
  * verifies with pk; hash (may be NULL): the body's chain hash. */
