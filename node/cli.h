@@ -1,5 +1,5 @@
 /* cli.h: the tiersync subcommands. Each returns the process exit status:
- * 0 done, 1 failure at run time, 2 refused input (DESIGN.md section 7). */
+ * 0 done, 1 failure at run time, 2 refused input (docs/DESIGN.md, Operating). */
 #ifndef TIERSYNC_CLI_H
 #define TIERSYNC_CLI_H
 

@@ -1,4 +1,5 @@
-/* test_agg.c: property test of the aggregation rule (DESIGN.md section 4).
+/* test_agg.c: property test of the aggregation rule (docs/DESIGN.md, Records
+ * and aggregation).
  *
  * A seeded random history of record changes — adds, edits, moves and
  * deletes of persons, episodes and supports, imports (new, updated and

@@ -1,5 +1,5 @@
 /* test_records.c: imports and single-record changes at a commune: update
- * semantics, every refusal of DESIGN.md section 4 (each naming line, field
+ * semantics, every refusal of docs/RECORDS.md (each naming line, field
  * and reason, never a pii value, and leaving the store byte-for-byte
  * unchanged), the report of many bad rows, deletes, moves, progress, and a
  * batch re-run after the store's map grew. */
