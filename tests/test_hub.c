@@ -37,11 +37,9 @@ static int setup(void **state)
     crypto_sign_keypair(f->child_keys.pk, f->child_keys.sk);
     const char *settings[] = {"listen", "endpoint", "tcp://127.0.0.1:*", NULL};
     tu_node_open_with(&f->n, f->dir, sizeof f->dir, "hub", SELF, settings);
-    crypto_sign_keypair(f->n.keys.pk, f->n.keys.sk);
-    f->n.has_keys = true;
-    const tu_unit units[] = {{SELF, "", "", false, false, NULL},
-                             {CHILD, SELF, CHILD, true, true, f->child_keys.pk}};
-    tu_units_put(&f->n, units, 2);
+    tu_node_identity(&f->n);
+    const tu_unit child = {CHILD, SELF, CHILD, true, true, f->child_keys.pk};
+    tu_units_put(&f->n, &child, 1);
     ts_err e = {0};
     assert_int_equal(hub_start(&f->h, &f->n, f->zctx, &e), TS_OK);
     f->child = tu_curve_socket(f->zctx, ZMQ_DEALER, &f->child_keys, f->n.keys.pk);

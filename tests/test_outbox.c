@@ -39,10 +39,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     tu_node_open_with(&f->n, f->dir, sizeof f->dir, "outbox", SELF, SETTINGS);
-    crypto_sign_keypair(f->n.keys.pk, f->n.keys.sk);
-    f->n.has_keys = true;
-    const tu_unit self = {SELF, "", "", false, false, NULL}; /* as 'tiersync init' registers it */
-    tu_units_put(&f->n, &self, 1);
+    tu_node_identity(&f->n);
     *state = f;
     return 0;
 }
@@ -63,16 +60,6 @@ static void head(fixture *f, outbox_head *h)
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     outbox_head_get(&f->n, txn, h);
     store_read_end(txn);
-}
-
-static uint64_t count(fixture *f, store_db db)
-{
-    MDB_txn *txn;
-    ts_err e = {0};
-    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    uint64_t c = store_count(f->n.store, txn, db);
-    store_read_end(txn);
-    return c;
 }
 
 /* outbox[seq]'s body, decoded (free with tiersync__delta_body__free_unpacked);
@@ -110,7 +97,7 @@ static void test_nothing_pending_makes_nothing(void **state)
     assert_false(flush(f));
     head(f, &h);
     assert_int_equal(h.seq, 0);
-    assert_int_equal(count(f, DB_OUTBOX), 0);
+    assert_int_equal(tu_count(&f->n, DB_OUTBOX), 0);
     uint8_t *msg;
     size_t len;
     ts_err e = {0};
@@ -122,19 +109,19 @@ static void test_flush_chains_deltas_of_max_cells(void **state)
 {
     fixture *f = *state;
     tu_apply(&f->n, CHANGES, NCHANGES);
-    assert_int_equal(count(f, DB_PENDING), 5); /* F summed to nothing */
+    assert_int_equal(tu_count(&f->n, DB_PENDING), 5); /* F summed to nothing */
 
     assert_true(flush(f));
     outbox_head h1, h2;
     head(f, &h1);
     assert_int_equal(h1.seq, 1);
-    assert_int_equal(count(f, DB_PENDING), 2);
+    assert_int_equal(tu_count(&f->n, DB_PENDING), 2);
     assert_true(flush(f));
     head(f, &h2);
     assert_int_equal(h2.seq, 2);
-    assert_int_equal(count(f, DB_PENDING), 0);
+    assert_int_equal(tu_count(&f->n, DB_PENDING), 0);
     assert_false(flush(f));
-    assert_int_equal(count(f, DB_OUTBOX), 2);
+    assert_int_equal(tu_count(&f->n, DB_OUTBOX), 2);
 
     bool sig;
     uint8_t hash[DELTA_HASH_BYTES], zeros[DELTA_HASH_BYTES] = {0}, prev[DELTA_HASH_BYTES];
@@ -187,12 +174,9 @@ static void test_ack_drops_what_it_covers(void **state)
     assert_int_equal(outbox_get(&f->n, 1, &msg, &len, &e), TS_ENOTFOUND);
     assert_int_equal(outbox_get(&f->n, 2, &msg, &len, &e), TS_OK);
     free(msg);
-    MDB_txn *txn;
-    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    assert_int_equal(store_meta_u64(f->n.store, txn, "acked_seq"), 1);
-    store_read_end(txn);
+    assert_int_equal(tu_meta_u64(&f->n, "acked_seq"), 1);
     assert_int_equal(outbox_ack(&f->n, 2, &e), TS_OK);
-    assert_int_equal(count(f, DB_OUTBOX), 0);
+    assert_int_equal(tu_count(&f->n, DB_OUTBOX), 0);
     outbox_head h;
     head(f, &h);
     assert_int_equal(h.seq, 2); /* the chain goes on from its head */
@@ -211,8 +195,8 @@ static void test_snapshot_replaces_unacknowledged(void **state)
     ts_err e = {0};
     assert_int_equal(outbox_snapshot(&f->n, 5, &first, &e), TS_OK);
     assert_int_equal(first, 6);
-    assert_int_equal(count(f, DB_PENDING), 0);
-    assert_int_equal(count(f, DB_OUTBOX), 2); /* 5 cells, 3 a delta */
+    assert_int_equal(tu_count(&f->n, DB_PENDING), 0);
+    assert_int_equal(tu_count(&f->n, DB_OUTBOX), 2); /* 5 cells, 3 a delta */
     uint8_t *msg;
     size_t len;
     assert_int_equal(outbox_get(&f->n, 1, &msg, &len, &e), TS_ENOTFOUND);
@@ -241,7 +225,7 @@ static void test_snapshot_replaces_unacknowledged(void **state)
     /* behind the head, the parent's last does not move it back */
     assert_int_equal(outbox_snapshot(&f->n, 2, &first, &e), TS_OK);
     assert_int_equal(first, 8);
-    assert_int_equal(count(f, DB_OUTBOX), 2);
+    assert_int_equal(tu_count(&f->n, DB_OUTBOX), 2);
 }
 
 int main(void)

@@ -50,10 +50,7 @@ static int setup(void **state)
                               "sync", "flush_ms", "1",
                               NULL};
     tu_node_open_with(&f->n, f->dir, sizeof f->dir, "uplink", SELF, settings);
-    crypto_sign_keypair(f->n.keys.pk, f->n.keys.sk);
-    f->n.has_keys = true;
-    const tu_unit self = {SELF, "", "", false, false, NULL};
-    tu_units_put(&f->n, &self, 1);
+    tu_node_identity(&f->n);
     tu_apply(&f->n, CHANGES, sizeof CHANGES / sizeof *CHANGES);
     ts_err e = {0};
     assert_int_equal(uplink_start(&f->u, &f->n, f->zctx, &e), TS_OK);
@@ -175,16 +172,6 @@ static void until_dropped(fixture *f, uint64_t seq)
     fail_msg("outbox[%llu] was never dropped", (unsigned long long)seq);
 }
 
-static uint64_t meta(fixture *f, const char *key)
-{
-    MDB_txn *txn;
-    ts_err e = {0};
-    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    uint64_t v = store_meta_u64(f->n.store, txn, key);
-    store_read_end(txn);
-    return v;
-}
-
 /* Hello, welcome from a parent with nothing, the snapshot of the five
  * cells in two deltas, both acknowledged: the chain's head hash. */
 static void start_chain(fixture *f, uint8_t head_hash[32])
@@ -206,7 +193,7 @@ static void start_chain(fixture *f, uint8_t head_hash[32])
     assert_string_equal(cells, "D=4 E=5");
     send_ack(f, 2);
     until_dropped(f, 2);
-    assert_int_equal(meta(f, "acked_seq"), 2);
+    assert_int_equal(tu_meta_u64(&f->n, "acked_seq"), 2);
 }
 
 /* start_chain, then one change more: A + 7 in delta 3. */
@@ -232,7 +219,7 @@ static void test_hello_snapshot_ack(void **state)
     assert_int_equal(v.mv_size, strlen(PARENT));
     assert_memory_equal(v.mv_data, PARENT, v.mv_size);
     store_read_end(txn);
-    assert_int_equal(meta(f, "link_connected"), 1);
+    assert_int_equal(tu_meta_u64(&f->n, "link_connected"), 1);
 }
 
 /* Nine changed cells, three deltas' worth, with a window of two: two leave,

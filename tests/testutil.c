@@ -257,3 +257,31 @@ void tu_cells_text(const Tiersync__DeltaBody *b, char *out, size_t cap)
         snprintf(out + strlen(out), cap - strlen(out), "%s%s=%lld", i ? " " : "",
                  b->cells[i]->indicator, (long long)b->cells[i]->value);
 }
+
+void tu_node_identity(node_t *n)
+{
+    crypto_sign_keypair(n->keys.pk, n->keys.sk);
+    n->has_keys = true;
+    const tu_unit self = {n->cfg.code, "", "", false, false, NULL};
+    tu_units_put(n, &self, 1);
+}
+
+uint64_t tu_count(node_t *node, store_db db)
+{
+    MDB_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
+    uint64_t c = store_count(node->store, txn, db);
+    store_read_end(txn);
+    return c;
+}
+
+uint64_t tu_meta_u64(node_t *node, const char *key)
+{
+    MDB_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
+    uint64_t v = store_meta_u64(node->store, txn, key);
+    store_read_end(txn);
+    return v;
+}

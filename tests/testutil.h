@@ -32,6 +32,15 @@ void tu_node_open(node_t *n, char *dir, size_t dirsz, const char *tag, const cha
 void tu_node_open_with(node_t *n, char *dir, size_t dirsz, const char *tag, const char *code,
                        const char *const *settings);
 
+/* What 'tiersync init' adds to a node opened by tu_node_open: a fresh key
+ * pair (in n->keys only) and its own unit in the registry. */
+void tu_node_identity(node_t *n);
+
+/* Entries of table db, and a number of table meta, each read in its own
+ * read transaction. */
+uint64_t tu_count(node_t *node, store_db db);
+uint64_t tu_meta_u64(node_t *node, const char *key);
+
 /* A unit of the registry as the hub registers it: parent and via ("" for
  * this node's own; parent NULL: not in the registry at all), leaf as
  * 'child add' and announcements set it; child: also an enrolled direct
