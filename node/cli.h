@@ -19,6 +19,7 @@ int cli_status(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_monthly_report(int argc, char **argv); /* `tiersync report` */
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 
