@@ -1,4 +1,5 @@
-/* testutil.c: temp directories and fixtures for the unit tests. */
+/* testutil.c: temp directories, nodes, units, changes, table digests and
+ * CURVE sockets for the unit tests (see testutil.h). */
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
