@@ -12,6 +12,7 @@
 #include "delta.h"
 #include "log.h"
 #include "query.h"
+#include "wire_text.h"
 #include "worker.h"
 
 typedef struct {
@@ -33,10 +34,12 @@ static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts
 static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
                   const char *fmt, ...)
 {
+    char raw[sizeof r->detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    log_escape(r->detail, sizeof r->detail, raw); /* it quotes the child's bytes: keep it text */
     r->kind = TIERSYNC__ENVELOPE__MSG_NACK;
     r->reason = reason;
     r->seq = expected;
@@ -339,6 +342,13 @@ static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCA
     if (!st->body)
         return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
                       "signed body from %s does not decode", child);
+    const char *where;
+    if (!wire_text_ok(&tiersync__delta_body__descriptor, sd->body.data, sd->body.len, &where)) {
+        st->body = NULL; /* its memory goes with the batch's arena */
+        return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
+                      "field %s of the delta from %s is not UTF-8 text without NUL bytes", where,
+                      child);
+    }
     if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof st->pk ||
         memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0) {
         int rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
@@ -393,6 +403,7 @@ static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item 
                    batch_state *st)
 {
     apply_reply *r = &it->reply;
+    const char *where;
     if (it->len > (size_t)n->cfg.max_msg_bytes)
         it->rc = refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, &it->err,
                         "message of %zu bytes from %s exceeds max_message_bytes", it->len,
@@ -400,6 +411,10 @@ static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item 
     else if (!(st->env = tiersync__envelope__unpack(mem, it->len, it->data)))
         it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
                         "undecodable message from %s", it->child);
+    else if (!wire_text_ok(&tiersync__envelope__descriptor, it->data, it->len, &where))
+        it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
+                        "field %s of a message from %s is not UTF-8 text without NUL bytes",
+                        where, it->child);
     else if ((st->hello = st->env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
         it->rc = TS_OK; /* answered in the write transaction, which sees the newest seq */
     else if (st->env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)
