@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply_stage.h"
 #include "arena.h"
 #include "audit_log.h"
 #include "delta.h"
@@ -181,6 +182,70 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
     return rc;
 }
 
+/* What a delta changes in the counts: a snapshot first takes the old
+ * contribution out, through the old tree; then its units, then its cells. */
+static int apply_body(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+{
+    if (a->body->snapshot && store_drop_contribution(s, txn, a->child, e))
+        return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
+                                             expected, e, "%s", e->msg)
+                                    : e->code;
+    if (register_units(a, s, txn, expected, e))
+        return e->code;
+    return apply_cells(a, s, txn, expected, e);
+}
+
+typedef struct {
+    apply_ctx *a;
+    store_t *s;
+    MDB_txn *txn;
+    uint64_t expected;
+} replay_ctx;
+
+/* One staged part of a snapshot, applied when its last part arrives. */
+static int replay_part(const Tiersync__DeltaBody *b, void *vctx, ts_err *e)
+{
+    replay_ctx *r = vctx;
+    apply_ctx part = *r->a;
+    part.body = b;
+    part.bad_cell = SIZE_MAX; /* its cells passed the catalog when it arrived */
+    int rc = apply_body(&part, r->s, r->txn, r->expected, e);
+    if (rc != TS_EINPUT)
+        return rc;
+    char why[sizeof r->a->reply->detail];
+    snprintf(why, sizeof why, "%s", r->a->reply->detail);
+    return refuse(r->a->reply, r->a->reply->reason, r->expected, e, "snapshot part %llu: %s",
+                  (unsigned long long)b->seq, why);
+}
+
+/* Applies the delta, or, while a multi-part snapshot arrives, keeps each
+ * part but the last, which applies them all at once (apply_stage.h). The
+ * units and subtree of a kept part are therefore checked with the last
+ * part, whose refusal names the part at fault. */
+static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+{
+    const Tiersync__DeltaBody *b = a->body;
+    uint64_t end = apply_stage_end(s, txn, a->child);
+    if (b->snapshot && end && apply_stage_clear(s, txn, a->child, e))
+        return e->code; /* a new snapshot replaces one left unfinished */
+    if (b->snapshot)
+        end = b->snapshot_end > b->seq ? b->snapshot_end : 0;
+    if (!end)
+        return apply_body(a, s, txn, expected, e);
+    if (b->seq < end) {
+        if (a->bad_cell != SIZE_MAX)
+            return refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
+                          "cell %zu: %s", a->bad_cell, a->bad_msg);
+        const ProtobufCBinaryData *body = &a->signed_delta->body;
+        return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
+    }
+    replay_ctx r = {a, s, txn, expected};
+    if (apply_stage_each(s, txn, a->child, replay_part, &r, e) ||
+        apply_body(a, s, txn, expected, e))
+        return e->code;
+    return apply_stage_clear(s, txn, a->child, e);
+}
+
 static int update_cover(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
 {
     store_cover cov = {0};
@@ -244,15 +309,12 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
                       "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
                       a->n->catalog->id);
+    if (b->snapshot && b->snapshot_end > b->seq &&
+        b->snapshot_end - b->seq >= APPLY_STAGE_MAX_PARTS)
+        return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                      "snapshot from %s in more than %d parts", a->child, APPLY_STAGE_MAX_PARTS);
     a->wrote = true;
-    /* a snapshot takes the old contribution out first, through the old tree */
-    if (b->snapshot && store_drop_contribution(s, txn, a->child, e))
-        return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
-                                             expected, e, "%s", e->msg)
-                                    : e->code;
-    if (register_units(a, s, txn, expected, e))
-        return e->code;
-    if (apply_cells(a, s, txn, expected, e))
+    if (stage_or_apply(a, s, txn, expected, e))
         return e->code;
     if (store_has_parent(s) && update_cover(a, s, txn, e))
         return e->code;

@@ -3,7 +3,9 @@
  * what the command line asks for: valid deltas and forged, replayed,
  * out-of-order, foreign, unknown, random and oversized ones, and strings
  * that are not text (BYTE:FIELD, see patched_message). One line per step on
- * stdout: "ACK n", "NACK REASON_X n" or "NO-REPLY". pause=FILE waits until
+ * stdout: "ACK n", "NACK REASON_X n" or "NO-REPLY". snap:K/N sends part K of
+ * an N-part snapshot, one cell (COUNSELLING_POINTS, 2026-K) = 10 each, part
+ * 1 flagged snapshot and naming its last part. pause=FILE waits until
  * FILE exists; disconnected says whether the parent dropped the connection
  * ("DISCONNECTED") or not ("STILL-CONNECTED").
  *
@@ -220,6 +222,20 @@ static void step(rogue *r, const char *what)
     } else if (!strcmp(what, "oversized")) {
         len = (size_t)r->n.cfg.max_msg_bytes + 4096;
         msg = calloc(1, len);
+    } else if (!strncmp(what, "snap:", 5)) {
+        int k = atoi(what + 5), parts = atoi(strchr(what, '/') + 1);
+        delta_builder *b = delta_builder_new(self, r->n.keys.pk, r->last + 1, r->hash,
+                                             r->n.catalog->id, (uint32_t)r->n.catalog->version,
+                                             k == 1);
+        if (k == 1)
+            delta_set_snapshot_end(b, r->last + (uint64_t)parts);
+        ts_cell c;
+        char period[16];
+        snprintf(period, sizeof period, "2026%02d", k);
+        cell_set(&c, self, "COUNSELLING_POINTS", period, "", NULL);
+        delta_add_cell(b, &c, 10);
+        delta_finish(b, &r->n.keys, &msg, &len, hash);
+        delta_builder_destroy(&b);
     } else if (strchr(what, ':')) {
         patched_message(r, what, &msg, &len);
     } else {
@@ -228,7 +244,8 @@ static void step(rogue *r, const char *what)
     }
     zmq_send(r->sock, msg, len, 0);
     free(msg);
-    report(r, recv_env(r), !strcmp(what, "valid") ? hash : NULL);
+    bool chained = !strcmp(what, "valid") || !strncmp(what, "snap:", 5);
+    report(r, recv_env(r), chained ? hash : NULL);
 }
 
 /* A CURVE DEALER connected to endpoint, and a socket that receives its

@@ -91,6 +91,30 @@ out=$("$ROGUE" "$WORK/forger" "$D1_EP" "$D1_KEY" newline:origin)
 grep -qF 'claims origin x\x0aFAKE-LOG-LINE' "$WORK/d1.log" || fail "the refusal is not logged escaped"
 pass "the newline is logged as \\x0a"
 
+step "a snapshot in parts changes nothing until its last part, then everything at once"
+rm -f "$WORK/part1" "$WORK/part2"
+"$ROGUE" "$WORK/forger" "$D1_EP" "$D1_KEY" snap:1/3 "pause=$WORK/part1" snap:2/3 \
+    "pause=$WORK/part2" snap:3/3 >"$WORK/snap.out" &
+snap_pid=$!
+wait_until 20 grep -q '^ACK 1' "$WORK/snap.out" || fail "part 1 not acknowledged"
+[ "$(total d1 34103 COUNSELLING_POINTS 202601)" = 0 ] || fail "part 1 of 3 applied on its own"
+touch "$WORK/part1"
+wait_until 20 grep -q '^ACK 2' "$WORK/snap.out" || fail "part 2 not acknowledged"
+for m in 01 02; do
+  [ "$(total d1 34103 COUNSELLING_POINTS 2026$m)" = 0 ] || fail "2026$m applied before the last part"
+done
+$TS verify --dir "$WORK/d1" >/dev/null || fail "verify finds the trail wrong while a snapshot is staged"
+touch "$WORK/part2"
+wait "$snap_pid" || true
+cat "$WORK/snap.out"
+grep -q '^ACK 3' "$WORK/snap.out" || fail "last part not acknowledged"
+for m in 01 02 03; do
+  eq_total 10 d1 34103 COUNSELLING_POINTS 2026$m || fail "2026$m not applied with the last part"
+  expect_total 20 10 prov 34103 COUNSELLING_POINTS 2026$m
+done
+$TS verify --dir "$WORK/d1" >/dev/null || fail "verify finds the trail wrong after the snapshot"
+pass "held while staged, applied whole with its last part, here and upward"
+
 step "a grossly oversized message only drops the connection; the node keeps serving"
 "$ROGUE" "$WORK/rogue" "$D1_EP" "$D1_KEY" valid >/dev/null
 node_set rogue sync max_message_bytes 16777216   # rogue builds a 16 MiB message
