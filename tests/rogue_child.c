@@ -61,7 +61,9 @@ static void report(rogue *r, Tiersync__Envelope *env, const uint8_t *hash_if_ack
     } else if (env->msg_case == TIERSYNC__ENVELOPE__MSG_NACK) {
         const ProtobufCEnumValue *v =
             protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, env->nack->reason);
-        printf("NACK %s %llu\n", v ? v->name : "?", (unsigned long long)env->nack->expected);
+        const char *d = env->nack->detail ? env->nack->detail : "";
+        printf("NACK %s %llu%s\n", v ? v->name : "?", (unsigned long long)env->nack->expected,
+               ts_text_valid(d, strlen(d)) ? "" : " DETAIL-NOT-UTF-8");
     } else {
         printf("OTHER %d\n", (int)env->msg_case);
     }
@@ -99,14 +101,18 @@ static void patch_marker(uint8_t *buf, size_t len, const char *marked, char b)
 
 /* "BYTE:FIELD": a message whose FIELD (indicator, unit, period, options,
  * origin, catalog, name: a unit announcement's; hello: Hello.code) holds
- * BYTE (nul, badutf8: 0xff, newline), written into the packed bytes after
+ * BYTE (nul, badutf8: 0xff, newline; long: no bad byte, but 33 bytes of
+ * "ã" that a 32-byte quote cuts mid-character), written into the packed bytes after
  * protobuf-c encoded it, as a child in another language could send it. A
  * newline in origin carries a forged log line. The delta is properly
  * signed and chained. */
 static void patched_message(rogue *r, const char *what, uint8_t **out, size_t *len)
 {
     const char *field = strchr(what, ':') + 1;
-    char b = !strncmp(what, "nul:", 4) ? '\0' : !strncmp(what, "badutf8:", 8) ? '\xff' : '\n';
+    char b = !strncmp(what, "nul:", 4)       ? '\0'
+             : !strncmp(what, "badutf8:", 8) ? '\xff'
+             : !strncmp(what, "long:", 5)    ? '_'
+                                             : '\n';
     const char *self = r->n.cfg.code;
     char origin[80], unit[48], ind[48], period[16], opts[8], cat[80], name[48], *marked;
     snprintf(origin, sizeof origin, "%s", self);
@@ -126,6 +132,9 @@ static void patched_message(rogue *r, const char *what, uint8_t **out, size_t *l
     }
     if (b == '\n' && marked == origin)
         snprintf(origin, sizeof origin, "x~FAKE-LOG-LINE warn child 12346: forged");
+    else if (!strncmp(what, "long:", 5)) /* text, but cut at 32 bytes inside a character */
+        snprintf(marked, 48, "~%s", "\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3"
+                 "\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3");
     else
         strcat(marked, "~Xq9");
     if (!strcmp(field, "hello")) {

@@ -84,12 +84,13 @@ n=$(grep -c "refused connection .* not enrolled" "$WORK/d1.log")
 [ "$n" = 1 ] || fail "$n lines for over 40 refused handshakes from one address, expected 1"
 pass "one line each"
 
-step "a newline in a refused code forges no log line"
-out=$("$ROGUE" "$WORK/forger" "$D1_EP" "$D1_KEY" newline:origin)
-[ "$out" = $'WELCOME 0\nNACK REASON_WRONG_ORIGIN 1' ] || fail "forger got: $out"
+step "a newline in a refused code forges no log line; a Nack quoting a cut code is still UTF-8"
+out=$("$ROGUE" "$WORK/forger" "$D1_EP" "$D1_KEY" newline:origin long:origin)
+[ "$out" = $'WELCOME 0\nNACK REASON_WRONG_ORIGIN 1\nNACK REASON_WRONG_ORIGIN 1' ] ||
+  fail "forger got: $out"
 ! grep -q '^FAKE-LOG-LINE' "$WORK/d1.log" || fail "the district's log holds a forged line"
 grep -qF 'claims origin x\x0aFAKE-LOG-LINE' "$WORK/d1.log" || fail "the refusal is not logged escaped"
-pass "the newline is logged as \\x0a"
+pass "the newline is logged as \\x0a; the Nack details are UTF-8"
 
 step "a snapshot in parts changes nothing until its last part, then everything at once"
 rm -f "$WORK/part1" "$WORK/part2"
