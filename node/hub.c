@@ -290,8 +290,10 @@ void hub_on_zap(hub_t *h)
             zap_send(h->zap, why, strlen(why), 1);
             zap_send(h->zap, "", 0, 1);
             snprintf(key, sizeof key, "zap|%s", addr);
-            log_limited(&h->limits, key, LOG_WARN, "refused connection from %s: %s%s", addr, why,
-                        strcmp(why, HUB_ZAP_NOT_ENROLLED) ? "" : " (tiersync child add)");
+            log_limited(&h->limits, key, LOG_WARN, "refused connection from %s: %s", addr,
+                        strcmp(why, HUB_ZAP_NOT_ENROLLED)
+                            ? why
+                            : "its key is not enrolled (tiersync child add)");
         }
         zap_send(h->zap, "", 0, 0);
         for (int i = 0; i < nf; i++)
