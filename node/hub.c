@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -60,6 +61,7 @@ struct hub {
      * came on (-1: none known), so a removed child's session can be ended */
     hmap_str conns;
     int64_t swept_ms;
+    int port; /* the ROUTER's TCP port: only a socket on it is a child's (0: not TCP) */
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -128,6 +130,11 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
         goto fail;
     }
     sodium_memzero(secret, sizeof secret);
+    char bound[CONFIG_ENDPOINT_MAX + 16] = "";
+    size_t blen = sizeof bound - 1;
+    zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, bound, &blen);
+    const char *colon = strrchr(bound, ':');
+    h->port = !strncmp(bound, "tcp://", 6) && colon ? atoi(colon + 1) : 0;
     *out = h;
     return TS_OK;
 fail:
@@ -385,11 +392,25 @@ static bool batch_full(const hub_batch *b)
  * compatibility). shutdown() on it makes libzmq's I/O thread see the
  * connection end and drop the session as if the peer had left; the
  * descriptor stays libzmq's to close. Should the connection have ended
- * already and the number been reused, another child only reconnects. */
+ * already and the number been reused, conn_is_child keeps the shutdown to
+ * connections on the children's port: another child only reconnects. */
 static void note_conn(hub_t *h, const char *child, int fd)
 {
     size_t k = hmap_str_put(&h->conns, child, strlen(child), fd, NULL);
     h->conns.ents[k].val = fd; /* after the put, which may move ents */
+}
+
+static bool conn_is_child(const hub_t *h, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return false;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port) == h->port;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == h->port;
+    return !h->port && ss.ss_family == AF_UNIX;
 }
 
 static void drop_conn(hub_t *h, size_t k, const char *why)
@@ -397,8 +418,10 @@ static void drop_conn(hub_t *h, size_t k, const char *why)
     int fd = h->conns.ents[k].val;
     if (fd < 0)
         return;
-    shutdown(fd, SHUT_RDWR);
     h->conns.ents[k].val = -1;
+    if (!conn_is_child(h, fd)) /* gone already, its number reused elsewhere */
+        return;
+    shutdown(fd, SHUT_RDWR);
     log_info("child %s: connection closed: %s", hmap_str_key(&h->conns, k, NULL), why);
 }
 
