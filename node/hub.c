@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -16,6 +14,7 @@
 #include "arena.h"
 #include "delta.h"
 #include "hmap.h"
+#include "hub_conns.h"
 #include "log.h"
 #include "worker.h"
 
@@ -57,11 +56,7 @@ struct hub {
     worker_t *writer;    /* NULL: batches commit on the hub's own thread */
     int wake_fd;         /* eventfd the writer thread signals when it has committed */
     log_limit limits;    /* refusals an attacker can repeat at will: once a minute each */
-    /* child code -> the descriptor of the TCP connection its last message
-     * came on (-1: none known), so a removed child's session can be ended */
-    hmap_str conns;
-    int64_t swept_ms;
-    int port; /* the ROUTER's TCP port: only a socket on it is a child's (0: not TCP) */
+    hub_conns conns;     /* to end a removed child's session */
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -96,7 +91,6 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
     h->n = n;
     h->writer = worker_new();
     log_limit_init(&h->limits);
-    hmap_str_init(&h->conns);
     h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (h->wake_fd < 0) {
         ts_fail(e, TS_ERUNTIME, "cannot create an eventfd: %s", strerror(errno));
@@ -133,8 +127,7 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
     char bound[CONFIG_ENDPOINT_MAX + 16] = "";
     size_t blen = sizeof bound - 1;
     zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, bound, &blen);
-    const char *colon = strrchr(bound, ':');
-    h->port = !strncmp(bound, "tcp://", 6) && colon ? atoi(colon + 1) : 0;
+    hub_conns_init(&h->conns, bound);
     *out = h;
     return TS_OK;
 fail:
@@ -161,7 +154,7 @@ void hub_stop(hub_t **hp)
         close(h->wake_fd);
     free(h->keys);
     log_limit_free(&h->limits);
-    hmap_str_free(&h->conns);
+    hub_conns_free(&h->conns);
     free(h);
     *hp = NULL;
 }
@@ -387,60 +380,9 @@ static bool batch_full(const hub_batch *b)
     return b->got >= b->max || b->bytes >= HUB_BATCH_BYTES;
 }
 
-/* libzmq has no call that closes one peer of a ROUTER, but it still tells
- * which descriptor a message was read from (ZMQ_SRCFD, kept for
- * compatibility). shutdown() on it makes libzmq's I/O thread see the
- * connection end and drop the session as if the peer had left; the
- * descriptor stays libzmq's to close. Should the connection have ended
- * already and the number been reused, conn_is_child keeps the shutdown to
- * connections on the children's port: another child only reconnects. */
-static void note_conn(hub_t *h, const char *child, int fd)
-{
-    size_t k = hmap_str_put(&h->conns, child, strlen(child), fd, NULL);
-    h->conns.ents[k].val = fd; /* after the put, which may move ents */
-}
-
-static bool conn_is_child(const hub_t *h, int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return false;
-    if (ss.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&ss)->sin_port) == h->port;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == h->port;
-    return !h->port && ss.ss_family == AF_UNIX;
-}
-
-static void drop_conn(hub_t *h, size_t k, const char *why)
-{
-    int fd = h->conns.ents[k].val;
-    if (fd < 0)
-        return;
-    h->conns.ents[k].val = -1;
-    if (!conn_is_child(h, fd)) /* gone already, its number reused elsewhere */
-        return;
-    shutdown(fd, SHUT_RDWR);
-    log_info("child %s: connection closed: %s", hmap_str_key(&h->conns, k, NULL), why);
-}
-
 void hub_tick(hub_t *h)
 {
-    int64_t now = ts_mono_ms();
-    if (now - h->swept_ms < HUB_TICK_MS)
-        return;
-    h->swept_ms = now;
-    MDB_txn *txn;
-    ts_err e;
-    if (store_read_begin(h->n->store, &txn, &e) != TS_OK)
-        return;
-    store_child ch;
-    for (size_t k = 0; k < h->conns.n; k++)
-        if (h->conns.ents[k].val >= 0 &&
-            store_child_get(h->n->store, txn, hmap_str_key(&h->conns, k, NULL), &ch) != TS_OK)
-            drop_conn(h, k, "no longer enrolled (tiersync child remove)");
-    store_read_end(txn);
+    hub_conns_sweep(&h->conns, h->n->store, HUB_TICK_MS);
 }
 
 /* Appends what waits on the socket, up to the batch's bounds; returns how
@@ -458,7 +400,7 @@ static int batch_recv(hub_t *h, hub_batch *b)
             log_warn("dropped a message without an authenticated child");
         } else {
             b->item_of[b->got] = b->nitems;
-            note_conn(h, child, zmq_msg_get(&body, ZMQ_SRCFD));
+            hub_conns_note(&h->conns, child, zmq_msg_get(&body, ZMQ_SRCFD));
             size_t k = hmap_str_put(&b->kids, child, strlen(child), 0, NULL);
             b->kids.ents[k].val++; /* after the put, which may move ents */
             b->items[b->nitems++] = (apply_item){
@@ -540,9 +482,9 @@ static void batch_reply(hub_t *h, hub_batch *b, const hub_batch *next)
                 zmq_send(h->router, out, len, 0);
                 free(out);
             }
-            long k = hmap_str_find(&h->conns, it->child, strlen(it->child));
-            if (it->reply.reason == TIERSYNC__REASON__REASON_NOT_ENROLLED && k >= 0)
-                drop_conn(h, (size_t)k, "no longer enrolled (tiersync child remove)");
+            if (it->reply.reason == TIERSYNC__REASON__REASON_NOT_ENROLLED)
+                hub_conns_drop(&h->conns, it->child,
+                               "no longer enrolled (tiersync child remove)");
         }
         zmq_msg_close(&b->ids[i]);
     }
