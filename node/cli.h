@@ -1,5 +1,5 @@
 /* cli.h: the tiersync subcommands. Each returns the process exit status:
- * 0 done, 1 failure at run time, 2 refused input (DESIGN.md section 7). */
+ * 0 done, 1 failure at run time, 2 refused input (docs/DESIGN.md, Operating). */
 #ifndef TIERSYNC_CLI_H
 #define TIERSYNC_CLI_H
 
@@ -33,6 +33,10 @@ int cli_child_invite(const char *dir, const char *verb, int nargs, char **args,
 
 /* Prints "tiersync: <message>" to stderr and returns the error's exit status. */
 int cli_report(const ts_err *e);
+
+/* Warns on stderr when this computer's clock cannot be right (clock.h), for
+ * the commands that check dates against today. */
+void cli_clock_check(const char *dir);
 
 /* Refuses a bad command line: prints the reason and a pointer to --help. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

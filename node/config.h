@@ -18,7 +18,7 @@
 #define CONFIG_TOKEN_MAX 128
 #define CONFIG_MAX_TOKENS 8
 
-/* Defaults (DESIGN.md section 5 and 6). */
+/* Defaults (docs/DESIGN.md, The replication link and Reading). */
 #define CONFIG_DEFAULT_DIR "/var/lib/tiersync"
 #define CONFIG_DEFAULT_FLUSH_MS 100
 #define CONFIG_DEFAULT_WINDOW 8
@@ -31,6 +31,8 @@
 #define CONFIG_DEFAULT_SMALL_CELL_K 5
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
+#define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
+#define CONFIG_MAX_SCRUB_EVERY_H 8760.0
 #define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
@@ -66,6 +68,7 @@ typedef struct {
     int map_max_mb;
     /* [audit] */
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
     /* [read] */
     int small_cell_k;
     int ntokens;

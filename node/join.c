@@ -19,6 +19,7 @@ typedef struct {
     char addr[JOIN_ADDR_MAX];
     int fails;
     int64_t until_ms; /* no join from it is looked at before */
+    bool told;        /* its wait has been logged (once per wait: no log flood) */
 } join_slot;
 
 struct join {
@@ -29,6 +30,7 @@ struct join {
     join_slot slots[JOIN_ADDR_SLOTS];
     int global_left;      /* failures allowed now, over all addresses */
     int64_t refill_at_ms; /* when global_left next grows */
+    int64_t global_told_ms; /* the spent budget was last logged */
 };
 
 int join_start(join_t **out, node_t *n, ts_err *e)
@@ -136,17 +138,26 @@ static join_slot *slot_of(join_t *j, const char *addr, int64_t now)
     return best;
 }
 
-/* ms addr must still wait (0: it may try now). */
-static int64_t must_wait(join_t *j, const char *addr, int64_t now)
+/* ms addr must still wait (0: it may try now); *log: whether to log this
+ * wait (once per address and wait, once per refill for the shared budget). */
+static int64_t must_wait(join_t *j, const char *addr, int64_t now, bool *log)
 {
     while (j->global_left < JOIN_GLOBAL_FAILS && now >= j->refill_at_ms) {
         j->global_left++;
         j->refill_at_ms += JOIN_GLOBAL_REFILL_MS;
     }
     int64_t wait = j->global_left > 0 ? 0 : j->refill_at_ms - now;
-    for (int i = 0; i < JOIN_ADDR_SLOTS; i++)
-        if (!strcmp(j->slots[i].addr, addr) && j->slots[i].until_ms - now > wait)
-            wait = j->slots[i].until_ms - now;
+    *log = wait > 0 && now - j->global_told_ms >= JOIN_GLOBAL_REFILL_MS;
+    if (*log)
+        j->global_told_ms = now;
+    for (int i = 0; i < JOIN_ADDR_SLOTS; i++) {
+        join_slot *s = &j->slots[i];
+        if (strcmp(s->addr, addr) != 0 || s->until_ms - now <= wait)
+            continue;
+        wait = s->until_ms - now;
+        *log = !s->told;
+        s->told = true;
+    }
     return wait;
 }
 
@@ -156,6 +167,7 @@ static void note_failure(join_t *j, const char *addr, int64_t now)
     int shift = s->fails < JOIN_MAX_DOUBLINGS ? s->fails : JOIN_MAX_DOUBLINGS;
     s->fails++;
     s->until_ms = now + ((int64_t)j->n->cfg.join_slow_down_ms << shift);
+    s->told = false;
     if (j->global_left == JOIN_GLOBAL_FAILS)
         j->refill_at_ms = now + JOIN_GLOBAL_REFILL_MS;
     if (j->global_left > 0)
@@ -269,14 +281,17 @@ static int handle(join_t *j, zmq_msg_t *id, const uint8_t *data, size_t len, con
     int64_t now = ts_mono_ms();
     join_request rq;
     join_txn_ctx c = {.rq = &rq, .parent_pk = j->n->keys.pk};
-    int64_t wait = must_wait(j, addr, now);
+    bool log_wait;
+    int64_t wait = must_wait(j, addr, now, &log_wait);
     c.outcome = join_parse_request(data, len, j->n->keys.pk, &rq);
     if (wait > 0) {
         c.outcome = TIERSYNC__JOIN_OUTCOME__JOIN_SLOW_DOWN;
         snprintf(c.detail, sizeof c.detail, "too many failed joins: try again in %lld ms",
                  (long long)wait);
-        log_warn("join from %s for %s: not looked at, its address must wait %lld ms after "
-                 "failed joins", addr, rq.code[0] ? rq.code : "?", (long long)wait);
+        if (log_wait)
+            log_warn("join from %s for %s: not looked at, its address must wait %lld ms after "
+                     "failed joins (further tries meanwhile are not logged)", addr,
+                     rq.code[0] ? rq.code : "?", (long long)wait);
     } else if (c.outcome != TIERSYNC__JOIN_OUTCOME__JOIN_ENROLLED) {
         snprintf(c.detail, sizeof c.detail, "%s",
                  c.outcome == TIERSYNC__JOIN_OUTCOME__JOIN_MALFORMED

@@ -76,10 +76,11 @@ Tiersync__JoinOutcome join_parse_request(const uint8_t *data, size_t len,
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
     bool ok = rq && rq->key.len == sizeof r->key && strlen(rq->code) < sizeof r->code &&
               crypto_sign_ed25519_pk_to_curve25519(curve, rq->key.data) == 0;
-    if (ok) {
+    if (ok && ts_code_valid(rq->code)) { /* only a valid code is kept: it is logged */
         memcpy(r->key, rq->key.data, sizeof r->key);
         memcpy(r->code, rq->code, strlen(rq->code) + 1);
-        ok = ts_code_valid(r->code);
+    } else {
+        ok = false;
     }
     if (rq)
         tiersync__join_request__free_unpacked(rq, NULL);

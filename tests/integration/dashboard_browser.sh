@@ -6,11 +6,11 @@
 # drill-down into a district shows its communes with small counts protected
 # (<5) and the never-reporting district highlighted as late. Screenshots go
 # to $TIERSYNC_ARTIFACTS (default: ./artifacts in the test's working dir).
-# Skips (exit 0) only when chromium is not installed.
+# Skips (exit 77) only when chromium is not installed.
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$CHROMIUM" ]; then
   echo "SKIP: $CHROMIUM is not installed (tools/install-deps.sh installs it)"
-  exit 0
+  exit 77
 fi
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/http_lib.bash"
