@@ -31,12 +31,12 @@ static const char *const PERIODS[] = {"month", "year", "any", NULL};
 static const char *const OPS[] = {"set", "empty", "in", NULL};
 /* The keys each kind of indicator accepts. */
 static const char *const STOCK_KEYS[] = {
-    "code", "kind", "label", "over", "start", "end", "period", "filter", "by", NULL};
+    "code", "retired_from", "kind", "label", "over", "start", "end", "period", "filter", "by", NULL};
 static const char *const FLOW_KEYS[] = {
-    "code", "kind", "label", "over", "date", "period", "filter", "by", NULL};
+    "code", "retired_from", "kind", "label", "over", "date", "period", "filter", "by", NULL};
 static const char *const REACH_KEYS[] = {
-    "code", "kind", "label", "over", "start", "end", "distinct", "period", "filter", "by", NULL};
-static const char *const VALUE_KEYS[] = {"code", "kind", "label", "period", "by", NULL};
+    "code", "retired_from", "kind", "label", "over", "start", "end", "distinct", "period", "filter", "by", NULL};
+static const char *const VALUE_KEYS[] = {"code", "retired_from", "kind", "label", "period", "by", NULL};
 static const char *const *const KIND_KEYS[] = {STOCK_KEYS, FLOW_KEYS, REACH_KEYS, VALUE_KEYS};
 
 _Static_assert(CATALOG_MAX_BANDS < CATALOG_MAX_VALUES, "age band options are the bands plus \"unknown\"");
@@ -414,6 +414,20 @@ static int load_counted(cj_loader *ld, const char *entry, catalog_indicator *ind
     return TS_OK;
 }
 
+/* "retired_from": "YYYYMM", the first month no value is entered. */
+static int load_retired(cj_loader *ld, const char *entry, catalog_indicator *ind, json_t *o)
+{
+    json_t *v = json_object_get(o, "retired_from");
+    catalog_indicator month = {.period = PERIOD_MONTH};
+    ts_err pe;
+    if (!v)
+        return TS_OK;
+    if (!json_is_string(v) || catalog_period_check(&month, json_string_value(v), &pe))
+        return cj_bad(ld, entry, "'retired_from' must be a month YYYYMM (e.g. \"202507\")");
+    ind->retired_from = atoi(json_string_value(v));
+    return TS_OK;
+}
+
 static int load_indicator(cj_loader *ld, size_t idx, json_t *o)
 {
     catalog_t *c = ld->c;
@@ -446,6 +460,8 @@ static int load_indicator(cj_loader *ld, size_t idx, json_t *o)
         if ((rc = load_counted(ld, entry, ind, o)))
             return rc;
     }
+    if ((rc = load_retired(ld, entry, ind, o)))
+        return rc;
     return load_by(ld, entry, ind, o);
 }
 

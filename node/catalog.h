@@ -91,6 +91,7 @@ typedef struct {
     int cats[CATALOG_MAX_IND_CATS]; /* indices into catalog_t.cats */
     int nfilters;
     catalog_filter filters[CATALOG_MAX_FILTERS];
+    int retired_from; /* YYYYMM from which no value is entered; 0: in use */
 } catalog_indicator;
 
 typedef struct catalog {
@@ -123,6 +124,10 @@ int catalog_option_find(const catalog_category *cat, const char *option);
 /* Checks that period has the indicator's form: YYYYMM (month, 01..12) or
  * YYYY (year). TS_EINPUT with a message naming the period otherwise. */
 int catalog_period_check(const catalog_indicator *ind, const char *period, ts_err *e);
+
+/* Whether period (YYYYMM or YYYY) falls on or after the indicator's
+ * retirement month (a year: its January). */
+bool catalog_retired(const catalog_indicator *ind, const char *period);
 
 /* Canonicalises category options for an indicator. in is either a
  * comma-separated "cat=opt,cat=opt" string or, with argv form, n strings

@@ -64,6 +64,14 @@ int catalog_period_check(const catalog_indicator *ind, const char *period, ts_er
                    period ? period : "", want, PERIOD_YEAR_MIN, PERIOD_YEAR_MAX);
 }
 
+bool catalog_retired(const catalog_indicator *ind, const char *period)
+{
+    if (!ind->retired_from || !period)
+        return false;
+    int p = atoi(period);
+    return strlen(period) == 4 ? p * 100 + 1 >= ind->retired_from : p >= ind->retired_from;
+}
+
 /* ---- category options ------------------------------------------------- */
 
 static const char *ind_cat_list(char *buf, size_t sz, const catalog_t *c, const catalog_indicator *ind)

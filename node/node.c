@@ -3,15 +3,22 @@
 
 #include <string.h>
 
+#include "catalog_doc.h"
+
 int node_open(node_t *n, const char *dir, int flags, ts_err *e)
 {
     memset(n, 0, sizeof *n);
     char path[TS_PATH_MAX];
+    catalog_t *cat = NULL;
     if (config_load(&n->cfg, dir, e))
         return e->code;
-    if (catalog_resolve_path(n->cfg.catalog[0] ? n->cfg.catalog : NULL, path, sizeof path, e) ||
-        catalog_load(&n->catalog, path, e))
+    /* an adopted signed version replaces the one the config names */
+    if (!catdoc_path(n->cfg.dir, path, sizeof path) &&
+        catalog_resolve_path(n->cfg.catalog[0] ? n->cfg.catalog : NULL, path, sizeof path, e))
         return e->code;
+    if (catalog_load(&cat, path, e))
+        return e->code;
+    n->catalog = cat;
     if ((flags & NODE_OPEN_KEYS)) {
         if (keys_load(&n->keys, dir, e)) {
             node_close(n);
@@ -30,7 +37,11 @@ void node_close(node_t *n)
 {
     worker_destroy(&n->helper);
     store_close(&n->store);
-    catalog_destroy(&n->catalog);
+    catalog_t *cat = n->catalog;
+    catalog_destroy(&cat);
+    n->catalog = NULL;
+    catdoc_kept_free(n);
+    catdoc_destroy(&n->catdoc);
     hmap_str_free(&n->valid_options);
     if (n->has_keys)
         keys_wipe(&n->keys);

@@ -13,9 +13,16 @@
 #include "store.h"
 #include "worker.h"
 
+struct catalog_doc;
+struct catalog_kept;
+
 typedef struct {
     ts_config cfg;
-    catalog_t *catalog;
+    /* atomic: a new version is swapped in while the HTTP thread and the
+     * apply workers read (catalog_doc.h, catdoc_swap) */
+    catalog_t *_Atomic catalog;
+    struct catalog_kept *catalogs_kept; /* versions swapped out, freed at node_close */
+    struct catalog_doc *catdoc;         /* the signed version in force, if any (daemon) */
     store_t *store;
     keys_t keys;
     bool has_keys;

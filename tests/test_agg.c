@@ -542,7 +542,10 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "%s", tu_tmpdir("agg"));
     config_defaults(&node.cfg, dir);
     snprintf(node.cfg.code, sizeof node.cfg.code, UNIT);
-    if (catalog_load(&node.catalog, tu_catalog_path(), &e) || store_open(&node.store, &node.cfg, &e)) {
+    catalog_t *cat = NULL;
+    int rc = catalog_load(&cat, tu_catalog_path(), &e);
+    node.catalog = cat; /* an atomic pointer (node.h) */
+    if (rc || store_open(&node.store, &node.cfg, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         return -1;
     }

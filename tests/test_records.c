@@ -30,7 +30,10 @@ static int open_node(int map_mb)
     snprintf(node.cfg.code, sizeof node.cfg.code, UNIT);
     if (map_mb)
         node.cfg.map_initial_mb = map_mb;
-    if (catalog_load(&node.catalog, tu_catalog_path(), &e) || store_open(&node.store, &node.cfg, &e)) {
+    catalog_t *cat = NULL;
+    int rc = catalog_load(&cat, tu_catalog_path(), &e);
+    node.catalog = cat; /* an atomic pointer (node.h) */
+    if (rc || store_open(&node.store, &node.cfg, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         return -1;
     }
