@@ -10,6 +10,7 @@
 #include "apply_stage.h"
 #include "arena.h"
 #include "audit_log.h"
+#include "catalog_dist.h"
 #include "delta.h"
 #include "log.h"
 #include "query.h"
@@ -679,6 +680,7 @@ void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size
 {
     Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
     Tiersync__Welcome w = TIERSYNC__WELCOME__INIT;
+    Tiersync__CatalogOffer offer;
     Tiersync__Ack ack = TIERSYNC__ACK__INIT;
     Tiersync__Nack nack = TIERSYNC__NACK__INIT;
     uint8_t hash[32];
@@ -690,6 +692,8 @@ void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size
         w.last_seq = r->seq;
         w.last_hash = (ProtobufCBinaryData){sizeof hash, hash};
         w.code = (char *)n->cfg.code;
+        if (catdist_offer_fill(n, &offer))
+            w.catalog = &offer;
         env.welcome = &w;
         break;
     case TIERSYNC__ENVELOPE__MSG_ACK:

@@ -22,6 +22,7 @@ int cli_export(int argc, char **argv);
 int cli_monthly_report(int argc, char **argv); /* `tiersync report` */
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_catalog(int argc, char **argv);
 
 /* `child invite|invites|revoke-invite` (cli_invite.c), for cli_child: the
  * verb, its positional arguments and the options only invite takes. */

@@ -12,6 +12,7 @@
 
 #include "agg.h"
 #include "audit.h"
+#include "catalog_dist.h"
 #include "clock.h"
 #include "http.h"
 #include "hub.h"
@@ -68,6 +69,10 @@ int daemon_run(node_t *n, ts_err *e)
     join_t *join = NULL;
     scrub_t *scrub = NULL;
     int rc = TS_OK;
+    catdist_watch watch = {0};
+    ts_err ce = {0};
+    if (catdist_refresh(n, &ce) != TS_OK) /* the node still runs: it has a catalog */
+        log_error("catalog: %s; this node hands no catalog version down until it is fixed", ce.msg);
     if (n->cfg.listen[0] && ((rc = hub_start(&hub, n, zctx, e)) != TS_OK ||
                              (rc = join_start(&join, n, e)) != TS_OK))
         goto out;
@@ -129,6 +134,7 @@ int daemon_run(node_t *n, ts_err *e)
             uplink_on_monitor(up);
         if (idealer >= 0 && (items[idealer].revents & ZMQ_POLLIN))
             uplink_on_message(up);
+        catdist_watch_tick(&watch, n);
         if (ts_mono_ms() >= next_agg_ms) {
             ts_err ae = {0};
             if (agg_tick(n, &ae) != TS_OK)

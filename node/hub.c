@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "arena.h"
+#include "catalog_dist.h"
 #include "delta.h"
 #include "hmap.h"
 #include "hub_conns.h"
@@ -57,6 +58,7 @@ struct hub {
     int wake_fd;         /* eventfd the writer thread signals when it has committed */
     log_limit limits;    /* refusals an attacker can repeat at will: once a minute each */
     hub_conns conns;     /* to end a removed child's session */
+    catdist_routes routes; /* to offer a new catalog version */
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -128,6 +130,7 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
     size_t blen = sizeof bound - 1;
     zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, bound, &blen);
     hub_conns_init(&h->conns, bound);
+    catdist_routes_init(&h->routes, n);
     *out = h;
     return TS_OK;
 fail:
@@ -155,6 +158,7 @@ void hub_stop(hub_t **hp)
     free(h->keys);
     log_limit_free(&h->limits);
     hub_conns_free(&h->conns);
+    catdist_routes_free(&h->routes);
     free(h);
     *hp = NULL;
 }
@@ -383,6 +387,21 @@ static bool batch_full(const hub_batch *b)
 void hub_tick(hub_t *h)
 {
     hub_conns_sweep(&h->conns, h->n->store, HUB_TICK_MS);
+    catdist_routes_offer(&h->routes, h->n, h->router);
+}
+
+/* A catalog fetch is answered at once, outside the batches of deltas. */
+static void answer_fetch(hub_t *h, const char *child, zmq_msg_t *id, zmq_msg_t *body)
+{
+    uint8_t *out;
+    size_t len;
+    const char *why;
+    catdist_answer(h->n, zmq_msg_data(body), zmq_msg_size(body), &out, &len, &why);
+    if (why)
+        log_limited(&h->limits, child, LOG_WARN, "child %s: %s", child, why);
+    if (out && zmq_send(h->router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send(h->router, out, len, ZMQ_DONTWAIT);
+    free(out);
 }
 
 /* Appends what waits on the socket, up to the batch's bounds; returns how
@@ -398,8 +417,15 @@ static int batch_recv(hub_t *h, hub_batch *b)
         b->item_of[b->got] = -1;
         if (!child || !*child) {
             log_warn("dropped a message without an authenticated child");
+        } else if (catdist_is_fetch(zmq_msg_data(&body), len)) {
+            catdist_routes_note(&h->routes, child, zmq_msg_data(&b->ids[b->got]), zmq_msg_size(&b->ids[b->got]));
+            answer_fetch(h, child, &b->ids[b->got], &body);
+            zmq_msg_close(&b->ids[b->got]);
+            zmq_msg_close(&body);
+            continue;
         } else {
             b->item_of[b->got] = b->nitems;
+            catdist_routes_note(&h->routes, child, zmq_msg_data(&b->ids[b->got]), zmq_msg_size(&b->ids[b->got]));
             hub_conns_note(&h->conns, child, zmq_msg_get(&body, ZMQ_SRCFD));
             size_t k = hmap_str_put(&b->kids, child, strlen(child), 0, NULL);
             b->kids.ents[k].val++; /* after the put, which may move ents */

@@ -23,6 +23,7 @@ static const struct {
     {"totals", cli_totals, "print rolled-up totals"},
     {"status", cli_status, "show the parent link and every child"},
     {"run", cli_run, "run the node daemon in the foreground"},
+    {"catalog", cli_catalog, "publish a new catalog version (root) or show the one in force"},
     {"verify", cli_verify, "check the signed deltas kept against the totals"},
     {"export", cli_export, "export numbers as CSV, DHIS2 JSON, ADX XML, Excel or FHIR"},
     {"report", cli_monthly_report, "write the monthly report (a printable HTML page)"},

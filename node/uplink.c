@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "catalog_dist.h"
 #include "delta.h"
 #include "log.h"
 #include "outbox.h"
@@ -24,6 +25,7 @@ struct uplink {
     uint64_t rewound_to; /* last GAP answered by resending from here */
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
     int64_t last_auth_warn_ms;
+    catdist_fetch *catalog; /* a catalog version being fetched */
 };
 
 void *uplink_socket(uplink_t *u) { return u->dealer; }
@@ -91,7 +93,12 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
     uplink_t *u = calloc(1, sizeof *u);
     u->n = n;
     u->zctx = zctx;
+    u->catalog = catdist_fetch_new();
     MDB_txn *txn;
+    if (!u->catalog) {
+        free(u);
+        return ts_fail(e, TS_ERUNTIME, "out of memory");
+    }
     if (dial(u, e) || store_read_begin(n->store, &txn, e)) {
         uplink_stop(&u);
         return TS_ERUNTIME;
@@ -108,6 +115,7 @@ void uplink_stop(uplink_t **up)
     if (!*up)
         return;
     hangup(*up);
+    catdist_fetch_destroy(&(*up)->catalog);
     free(*up);
     *up = NULL;
 }
@@ -230,6 +238,25 @@ static bool outbox_has(uplink_t *u, uint64_t seq)
     return true;
 }
 
+/* Sends a catalog message made by catalog_fetch.c, if any, and frees it. */
+static void send_catalog(uplink_t *u, uint8_t *msg, size_t len)
+{
+    if (msg && u->dealer)
+        zmq_send(u->dealer, msg, len, ZMQ_DONTWAIT);
+    free(msg);
+}
+
+static void on_catalog_chunk(uplink_t *u, const Tiersync__CatalogChunk *c)
+{
+    uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES], *msg;
+    size_t len;
+    ts_err e;
+    if (keys_parse_public(u->n->cfg.parent_key, parent_pk, &e))
+        return;
+    catdist_on_chunk(u->catalog, u->n, parent_pk, c, &msg, &len);
+    send_catalog(u, msg, len);
+}
+
 static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
 {
     ts_err e;
@@ -240,6 +267,12 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
     u->last_progress_ms = ts_mono_ms();
     if (w->code && ts_code_valid(w->code))
         record_link(u, true, w->code);
+    if (w->catalog) {
+        uint8_t *msg;
+        size_t len;
+        catdist_on_offer(u->catalog, u->n, w->catalog, &msg, &len);
+        send_catalog(u, msg, len);
+    }
     uint64_t last = w->last_seq;
     bool same_hash = w->last_hash.len == 32 && !memcmp(w->last_hash.data, head.hash, 32);
     uint8_t prev[32];
@@ -338,6 +371,16 @@ void uplink_on_message(uplink_t *u)
             u->last_progress_ms = ts_mono_ms();
             on_nack(u, env->nack);
             break;
+        case TIERSYNC__ENVELOPE__MSG_CATALOG_OFFER: {
+            uint8_t *msg;
+            size_t len;
+            catdist_on_offer(u->catalog, u->n, env->catalog_offer, &msg, &len);
+            send_catalog(u, msg, len);
+            break;
+        }
+        case TIERSYNC__ENVELOPE__MSG_CATALOG_CHUNK:
+            on_catalog_chunk(u, env->catalog_chunk);
+            break;
         default:
             log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);
         }
@@ -402,6 +445,10 @@ int uplink_tick(uplink_t *u)
         }
     }
     if (u->welcomed) {
+        uint8_t *cmsg;
+        size_t clen;
+        catdist_fetch_tick(u->catalog, &cmsg, &clen);
+        send_catalog(u, cmsg, clen);
         while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {
             uint8_t *data;
             size_t len;

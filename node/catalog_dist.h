@@ -1,0 +1,90 @@
+/* catalog_dist.h: catalog versions down the replication link
+ * (docs/PROTOCOL.md section 16).
+ *
+ * A parent offers the signed version it holds (CatalogOffer) in every
+ * Welcome and, when it adopts a new one, to every child it has heard from.
+ * A child holding an older version of the same catalog fetches the document
+ * part by part (CatalogFetch, CatalogChunk: each part fits max_msg_bytes),
+ * then checks and adopts it (catalog_doc.h): the root's signature under the
+ * pinned root key, its parent's endorsement under the parent key it pins,
+ * compatibility with the version in force. A refused version is logged with
+ * its reason and not fetched again; the node keeps the catalog it has. */
+#ifndef TIERSYNC_CATALOG_DIST_H
+#define TIERSYNC_CATALOG_DIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog_doc.h"
+#include "hmap.h"
+#include "tiersync.pb-c.h"
+
+#define CATDIST_CHUNK_OVERHEAD 512   /* room for a chunk's other fields */
+#define CATDIST_CHUNK_MIN 1024       /* the smallest part a parent sends */
+#define CATDIST_FETCH_TIMEOUT_MS 10000 /* a part not come: ask again */
+#define CATDIST_WATCH_MS 1000        /* how often the daemon looks for a published version */
+#define CATDIST_ROUTE_MAX 255        /* a ZeroMQ routing id, at most */
+
+/* ---- parent side ---- */
+
+/* Fills o with n's signed version (hash is its storage); false when the
+ * node holds none. */
+bool catdist_offer_fill(const node_t *n, Tiersync__CatalogOffer *o);
+/* The Envelope bytes of an offer (NULL when the node holds none). */
+void catdist_offer_pack(const node_t *n, uint8_t **out, size_t *len);
+/* Whether an Envelope's bytes hold a CatalogFetch (a look at its first byte,
+ * so the delta path pays nothing). */
+bool catdist_is_fetch(const uint8_t *data, size_t len);
+/* The answer to a child's fetch: the part asked for, or the current offer
+ * when the child asks for another version; NULL when there is nothing to
+ * say (undecodable: *why says so). */
+void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **out, size_t *outlen,
+                    const char **why);
+
+/* The children's last routing ids, to offer them a new version. */
+typedef struct {
+    hmap_str index; /* child code -> slot */
+    struct catdist_route *slots;
+    size_t nslots;
+    int offered; /* the version last offered (in Welcomes or sent) */
+} catdist_routes;
+
+void catdist_routes_init(catdist_routes *r, const node_t *n);
+void catdist_routes_free(catdist_routes *r);
+void catdist_routes_note(catdist_routes *r, const char *child, const void *id, size_t idlen);
+/* Sends the offer on router to every child noted, once per new version. */
+void catdist_routes_offer(catdist_routes *r, const node_t *n, void *router);
+
+/* ---- child side ---- */
+
+typedef struct catdist_fetch catdist_fetch;
+catdist_fetch *catdist_fetch_new(void);
+void catdist_fetch_destroy(catdist_fetch **f);
+/* On an offer from the parent: the fetch to send (*out NULL: nothing to ask). */
+void catdist_on_offer(catdist_fetch *f, const node_t *n, const Tiersync__CatalogOffer *o, uint8_t **out,
+                      size_t *len);
+/* On a part: the next fetch to send, if any; a complete document is checked
+ * against parent_pk and adopted (catdoc_accept, then catdist_refresh). */
+void catdist_on_chunk(catdist_fetch *f, node_t *n, const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
+                      const Tiersync__CatalogChunk *c, uint8_t **out, size_t *len);
+/* A fetch in progress that stalled: the fetch to send again. */
+void catdist_fetch_tick(catdist_fetch *f, uint8_t **out, size_t *len);
+
+/* ---- the daemon ---- */
+
+/* Makes DIR's signed version the node's own when it is newer than the
+ * catalog in force (a `catalog publish` at the root, an adoption by the
+ * uplink) and keeps it in n->catdoc to hand down. TS_EINPUT when it
+ * cannot follow the version in force (nothing changes). */
+int catdist_refresh(node_t *n, ts_err *e);
+
+typedef struct {
+    int64_t next_ms;
+    long long mtime_ns, size, ino;
+} catdist_watch;
+/* Calls catdist_refresh when DIR/catalog/catalog.json has changed (checked
+ * every CATDIST_WATCH_MS), logging the outcome. */
+void catdist_watch_tick(catdist_watch *w, node_t *n);
+
+#endif
