@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_doc.h"
 #include "hmap.h"
 #include "log.h"
 
@@ -342,6 +343,8 @@ int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
 {
     store_t *s = n->store;
     int month = ts_today() / 100;
+    if (catdoc_count_new(n, txn, e))
+        return e->code;
     uint64_t stored = store_meta_u64(s, txn, AGG_META_MONTH);
     if (stored == (uint64_t)month)
         return TS_OK;

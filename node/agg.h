@@ -36,6 +36,7 @@
 #include "records.h"
 
 #define AGG_META_MONTH "agg_month" /* YYYYMM the store's contributions reach */
+#define AGG_META_NINDS "agg_ninds" /* catalog indicators the contributions cover */
 #define AGG_TICK_MS 5000           /* how often the daemon calls agg_tick */
 
 /* The periods counted: months YYYYMM in (m_lo, m_hi], years in (y_lo, y_hi]. */
@@ -67,7 +68,8 @@ int agg_apply(agg_t *a, store_t *s, MDB_txn *txn, const char *unit, size_t *ncel
 void agg_reset(agg_t *a);
 
 /* Brings every contribution to today's month (see above); a no-op when the
- * month has not changed. Call at the start of every write of records. */
+ * month has not changed; first counts the indicators of a newer catalog
+ * version (catdoc_count_new). Call at the start of every write of records. */
 int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e);
 
 /* For the daemon, every AGG_TICK_MS: runs agg_catch_up in a write

@@ -84,6 +84,10 @@ int catdoc_accept(node_t *n, const catalog_doc *doc, catalog_t **loaded, ts_err 
  * holding it finishes safely), and the contributions of its new indicators
  * counted from the records the node holds. Takes ownership of next. */
 int catdoc_swap(node_t *n, catalog_t *next, ts_err *e);
+/* In a write of records (agg_catch_up): counts the contributions of the
+ * catalog's indicators the store does not count yet (AGG_META_NINDS);
+ * TS_EINPUT when the store counts more indicators than n's catalog has. */
+int catdoc_count_new(node_t *n, MDB_txn *txn, ts_err *e);
 /* Frees the versions catdoc_swap kept (node_close). */
 void catdoc_kept_free(node_t *n);
 

@@ -23,57 +23,65 @@ struct catalog_kept {
 };
 
 typedef struct {
-    node_t *n;
-    const catalog_t *full;  /* the new version, to read records with */
-    catalog_t *only_new;    /* the same with only its new counted indicators */
-    size_t ncells;
+    agg_t *a;
+    agg_window w;
 } recount_ctx;
 
 static int recount_cluster(const records_cluster *cl, void *vctx)
 {
-    void **p = vctx;
-    agg_t *a = p[0];
-    const agg_window *w = p[1];
-    agg_add_cluster(a, cl, ~0u, w, 1);
+    recount_ctx *rc = vctx;
+    agg_add_cluster(rc->a, cl, ~0u, &rc->w, 1);
     return 0;
 }
 
-static int recount_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+/* Adds what indicators [from, ninds) of n's catalog contribute, for every
+ * period the store's contributions reach. */
+static int recount(node_t *n, MDB_txn *txn, int from, ts_err *e)
 {
-    recount_ctx *rc = vctx;
-    uint64_t month = store_meta_u64(s, txn, AGG_META_MONTH);
+    const catalog_t *c = n->catalog;
+    uint64_t month = store_meta_u64(n->store, txn, AGG_META_MONTH);
     if (month == 0) /* no record was ever counted here */
         return TS_OK;
-    agg_window w = {0, (int)month, 0, (int)month / 100};
-    agg_t *a = agg_new(rc->only_new);
-    if (!a)
+    catalog_t *only = malloc(sizeof *only); /* the catalog with just those indicators */
+    if (!only)
         return ts_fail(e, TS_ERUNTIME, "out of memory counting the new indicators");
-    void *p[] = {a, &w};
-    int r = records_scan_clusters(s, txn, rc->full, recount_cluster, p, e);
+    memcpy(only, c, sizeof *only);
+    only->ninds = c->ninds - from;
+    memmove(only->inds, &c->inds[from], (size_t)only->ninds * sizeof only->inds[0]);
+    recount_ctx rc = {agg_new(only), {0, (int)month, 0, (int)month / 100}};
+    size_t ncells = 0;
+    int r = records_scan_clusters(n->store, txn, c, recount_cluster, &rc, e);
     if (r == TS_OK)
-        r = agg_apply(a, s, txn, rc->n->cfg.code, &rc->ncells, e);
-    agg_destroy(&a);
+        r = agg_apply(rc.a, n->store, txn, n->cfg.code, &ncells, e);
+    if (r == TS_OK && ncells)
+        log_info("catalog %s version %d: %zu cells of its new indicators counted from the records", c->id,
+                 c->version, ncells);
+    agg_destroy(&rc.a);
+    free(only);
     return r;
 }
 
-/* Counts what next's indicators beyond old's first old_ninds contribute. */
-static int recount_new(node_t *n, const catalog_t *next, int old_ninds, ts_err *e)
+int catdoc_count_new(node_t *n, MDB_txn *txn, ts_err *e)
 {
-    if (next->ninds <= old_ninds)
+    const catalog_t *c = n->catalog;
+    uint64_t counted = store_meta_u64(n->store, txn, AGG_META_NINDS);
+    if (counted == (uint64_t)c->ninds)
         return TS_OK;
-    catalog_t *only = malloc(sizeof *only);
-    if (!only)
-        return ts_fail(e, TS_ERUNTIME, "out of memory counting the new indicators");
-    memcpy(only, next, sizeof *only);
-    only->ninds = next->ninds - old_ninds;
-    memmove(only->inds, &next->inds[old_ninds], (size_t)only->ninds * sizeof only->inds[0]);
-    recount_ctx rc = {n, next, only, 0};
-    int r = store_write(n->store, recount_fn, &rc, e);
-    if (r == TS_OK && rc.ncells)
-        log_info("catalog %s version %d: %zu cells of its new indicators counted from the records", next->id,
-                 next->version, rc.ncells);
-    free(only);
-    return r;
+    if (counted > (uint64_t)c->ninds)
+        return ts_fail(e, TS_EINPUT,
+                       "this node's records are counted for %llu indicators, catalog %s version %d has %d: "
+                       "a newer version was adopted while this command ran; run it again",
+                       (unsigned long long)counted, c->id, c->version, c->ninds);
+    /* 0: a store that never recorded the figure counts every indicator */
+    if (counted && recount(n, txn, (int)counted, e))
+        return e->code;
+    return store_meta_put_u64(n->store, txn, AGG_META_NINDS, (uint64_t)c->ninds, e);
+}
+
+static int count_fn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)s;
+    return agg_catch_up(ctx, txn, e);
 }
 
 int catdoc_swap(node_t *n, catalog_t *next, ts_err *e)
@@ -88,7 +96,7 @@ int catdoc_swap(node_t *n, catalog_t *next, ts_err *e)
     k->next = n->catalogs_kept;
     n->catalogs_kept = k;
     n->catalog = next;
-    return recount_new(n, next, old->ninds, e);
+    return store_write(n->store, count_fn, n, e);
 }
 
 void catdoc_kept_free(node_t *n)

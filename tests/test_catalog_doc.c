@@ -2,13 +2,18 @@
  * of change a version may and may not make, each refusal naming the code),
  * the root's signature and the parent's endorsement, and adoption, which
  * refuses a wrong root key, a bad signature, a missing or bad endorsement
- * and an incompatible version without touching the node's files. */
+ * and an incompatible version without touching the node's files; then the
+ * link's half: a version fetched part by part from a parent whose messages
+ * are small, and a tampered part or a wrong endorser refused. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg.h"
+#include "catalog_dist.h"
 #include "catalog_doc.h"
+#include "delta.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -292,12 +297,153 @@ static void test_adopt(void **state)
     tu_rmrf(dir);
 }
 
+static int put_ninds(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    return store_meta_put_u64(s, txn, AGG_META_NINDS, *(uint64_t *)ctx, e);
+}
+
+static int count_new(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)s;
+    return catdoc_count_new(ctx, txn, e);
+}
+
+/* A command still holding an older version once the store counts a newer
+ * one's indicators is refused; the same version goes on. */
+static void test_count_new(void **state)
+{
+    (void)state;
+    node_t n;
+    char dir[TS_PATH_MAX];
+    ts_err e = {0};
+    tu_node_open(&n, dir, sizeof dir, "catalog_count", "34101");
+    assert_int_equal(store_write(n.store, count_new, &n, &e), TS_OK);
+    assert_int_equal(tu_meta_u64(&n, AGG_META_NINDS), (uint64_t)n.catalog->ninds);
+    uint64_t more = (uint64_t)n.catalog->ninds + 2;
+    assert_int_equal(store_write(n.store, put_ninds, &more, &e), TS_OK);
+    assert_int_equal(store_write(n.store, count_new, &n, &e), TS_EINPUT);
+    assert_non_null(strstr(e.msg, "run it again"));
+    node_close(&n);
+    tu_rmrf(dir);
+}
+
+/* ---- distribution (catalog_dist.h) ---- */
+
+/* A parent holding version 2 (it is the root), with small messages. */
+static void parent_open(node_t *p, char *dir, size_t dirsz)
+{
+    static const char *const small[] = {"sync", "max_message_bytes", "1536", NULL};
+    catalog_t *loaded = NULL;
+    ts_err e = {0};
+    tu_node_open_with(p, dir, dirsz, "catalog_parent", "34", small);
+    tu_node_identity(p);
+    catalog_doc d = doc_of(v2(), &p->keys, &p->keys);
+    assert_int_equal(catdoc_accept(p, &d, &loaded, &e), TS_OK);
+    free(d.data);
+    catalog_destroy(&loaded);
+    assert_int_equal(catdist_refresh(p, &e), TS_OK);
+    assert_non_null(p->catdoc);
+    assert_int_equal(p->catalog->version, 2);
+}
+
+/* Runs the fetch between child c and parent p until it ends; tamper, when
+ * set, flips a byte of the part it numbers. Returns the parts received. */
+static int fetch_all(node_t *p, node_t *c, const uint8_t *parent_pk, int tamper)
+{
+    catdist_fetch *f = catdist_fetch_new();
+    Tiersync__CatalogOffer o;
+    uint8_t *msg;
+    size_t len;
+    int parts = 0;
+    assert_true(catdist_offer_fill(p, &o));
+    catdist_on_offer(f, c, &o, &msg, &len);
+    assert_non_null(msg);
+    for (int guard = 0; msg && guard < 1000; guard++) {
+        uint8_t *ans;
+        size_t alen;
+        const char *why;
+        assert_true(catdist_is_fetch(msg, len));
+        catdist_answer(p, msg, len, &ans, &alen, &why);
+        free(msg);
+        assert_null(why);
+        assert_true(alen <= (size_t)p->cfg.max_msg_bytes);
+        Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, alen, ans);
+        free(ans);
+        assert_non_null(env);
+        assert_int_equal(env->msg_case, TIERSYNC__ENVELOPE__MSG_CATALOG_CHUNK);
+        if (++parts == tamper)
+            env->catalog_chunk->data.data[0] ^= 1;
+        catdist_on_chunk(f, c, parent_pk, env->catalog_chunk, &msg, &len);
+        tiersync__envelope__free_unpacked(env, NULL);
+    }
+    /* a version refused is not fetched again */
+    catdist_on_offer(f, c, &o, &msg, &len);
+    assert_true(c->catalog->version == 2 || msg == NULL);
+    free(msg);
+    catdist_fetch_destroy(&f);
+    return parts;
+}
+
+static void test_fetch(void **state)
+{
+    (void)state;
+    node_t p, c;
+    char pdir[TS_PATH_MAX], cdir[TS_PATH_MAX];
+    keys_t rogue;
+    ts_err e;
+    parent_open(&p, pdir, sizeof pdir);
+    assert_int_equal(keys_generate(&rogue, &e), TS_OK);
+
+    tu_node_open(&c, cdir, sizeof cdir, "catalog_child", "341");
+    assert_int_equal(fetch_all(&p, &c, p.keys.pk, 2) > 1, true);
+    assert_int_equal(c.catalog->version, 1); /* a tampered part: refused */
+    char path[TS_PATH_MAX];
+    assert_false(catdoc_path(cdir, path, sizeof path)); /* nothing written */
+    assert_true(fetch_all(&p, &c, rogue.pk, 0) > 1);
+    assert_int_equal(c.catalog->version, 1); /* endorsed by a key that is not the parent's */
+    int parts = fetch_all(&p, &c, p.keys.pk, 0);
+    assert_true(parts >= (int)(p.catdoc->len / 1536));
+    assert_int_equal(c.catalog->version, 2);
+    assert_non_null(catalog_indicator_find(c.catalog, "PEER_GROUPS"));
+    assert_non_null(c.catdoc);
+    assert_memory_equal(c.catdoc->endorser_pk, p.keys.pk, sizeof p.keys.pk);
+
+    /* a fetch of another version is answered with what the parent holds */
+    Tiersync__CatalogFetch q = TIERSYNC__CATALOG_FETCH__INIT;
+    Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
+    q.id = "drug-treatment";
+    q.version = 7;
+    env.msg_case = TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH;
+    env.catalog_fetch = &q;
+    uint8_t *msg, *ans;
+    size_t len, alen;
+    const char *why;
+    wire_pack(&env, &msg, &len);
+    catdist_answer(&p, msg, len, &ans, &alen, &why);
+    Tiersync__Envelope *r = tiersync__envelope__unpack(NULL, alen, ans);
+    assert_non_null(r);
+    assert_int_equal(r->msg_case, TIERSYNC__ENVELOPE__MSG_CATALOG_OFFER);
+    assert_int_equal(r->catalog_offer->version, 2);
+    tiersync__envelope__free_unpacked(r, NULL);
+    free(ans);
+    msg[len - 1] ^= 0xff; /* undecodable */
+    catdist_answer(&p, msg, len - 1, &ans, &alen, &why);
+    assert_null(ans);
+    assert_non_null(why);
+    free(msg);
+    node_close(&c);
+    node_close(&p);
+    tu_rmrf(cdir);
+    tu_rmrf(pdir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compat_additions), cmocka_unit_test(test_compat_refusals),
         cmocka_unit_test(test_compat_retirement), cmocka_unit_test(test_signatures),
-        cmocka_unit_test(test_adopt),
+        cmocka_unit_test(test_adopt),            cmocka_unit_test(test_fetch),
+        cmocka_unit_test(test_count_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

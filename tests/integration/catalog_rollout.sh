@@ -40,6 +40,7 @@ for r in c["records"]:
 c["indicators"].append({"code": "PERSONS_REGISTERED", "kind": "flow", "over": "person",
                         "date": "registered_on", "by": ["sex"]})
 c["indicators"].append({"code": "PEER_GROUPS", "kind": "value", "period": "month", "by": ["kind"]})
+next(i for i in c["indicators"] if i["code"] == "COUNSELLING_POINTS")["retired_from"] = "202511"
 json.dump(c, open(sys.argv[2], "w"), indent=1, ensure_ascii=False)
 PY
 $TS catalog show --dir "$WORK/prov" | grep -q "^catalog drug-treatment version 1$" || fail "prov does not start at version 1"
@@ -77,18 +78,22 @@ peer_support() {
 }
 eq_peer() { [ "$(peer_support)" = 1 ]; }
 wait_until 30 eq_peer || fail "prov holds $(peer_support) peer_support supports of c1, expected 1"
-pass "new codes recorded at c1 and held at the province"
+$TS value set --dir "$WORK/c1" COUNSELLING_POINTS 202510 2 >/dev/null || fail "c1 cannot enter a month before retirement"
+rc=0; $TS value set --dir "$WORK/c1" COUNSELLING_POINTS 202511 2 2>"$WORK/retired.err" || rc=$?
+[ $rc -eq 2 ] && grep -q "retired from 202511" "$WORK/retired.err" || fail "a retired month was entered (exit $rc)"
+pass "new codes recorded at c1 and held at the province; a retired indicator refuses new months"
 
 step "the offline commune catches up and replicates exactly"
 $TS catalog show --dir "$WORK/c2" | grep -q "version 1$" || fail "c2 is not at version 1"
 node_start c2
 wait_until 30 shows_v2 c2 || fail "c2 did not catch up to version 2"
+c2_counted() { totals_lines c2 | grep -q '^34302 PERSONS_REGISTERED '; }
+wait_until 30 c2_counted || fail "c2 did not count the new indicator from its records"
 same_c2() { [ "$(totals_lines c2 | grep '^34302 ')" = "$(totals_lines prov | grep '^34302 ')" ]; }
 wait_until 30 status_test c2 "s['parent']['head_seq'] >= 1 and s['parent']['acked_seq'] == s['parent']['head_seq']" ||
   fail "c2 does not replicate"
 wait_until 30 same_c2 || fail "prov's totals of c2 differ from c2's: $(diff <(totals_lines c2 | grep '^34302 ') \
   <(totals_lines prov | grep '^34302 ') | head -n 5)"
-totals_lines c2 | grep -q '^34302 PERSONS_REGISTERED ' || fail "c2 did not count the new indicator"
 $TS verify --dir "$WORK/prov" --quiet >"$WORK/verify.out" || fail "verify at prov: $(tail -n 5 "$WORK/verify.out")"
 pass "c2 caught up; the province holds its totals exactly"
 
