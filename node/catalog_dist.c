@@ -96,6 +96,20 @@ void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **
         tiersync__envelope__free_unpacked(env, NULL);
 }
 
+void catdist_serve(const node_t *n, void *router, const void *id, size_t idlen, const uint8_t *data, size_t len,
+                   const char *child, log_limit *limits)
+{
+    uint8_t *out;
+    size_t outlen;
+    const char *why;
+    catdist_answer(n, data, len, &out, &outlen, &why);
+    if (why)
+        log_limited(limits, child, LOG_WARN, "child %s: %s", child, why);
+    if (out && zmq_send(router, id, idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send(router, out, outlen, ZMQ_DONTWAIT);
+    free(out);
+}
+
 /* ---- offering to the children ---- */
 
 void catdist_routes_init(catdist_routes *r, const node_t *n)

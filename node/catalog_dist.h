@@ -18,6 +18,7 @@
 
 #include "catalog_doc.h"
 #include "hmap.h"
+#include "log.h"
 #include "tiersync.pb-c.h"
 
 #define CATDIST_CHUNK_OVERHEAD 512   /* room for a chunk's other fields */
@@ -41,6 +42,11 @@ bool catdist_is_fetch(const uint8_t *data, size_t len);
  * say (undecodable: *why says so). */
 void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **out, size_t *outlen,
                     const char **why);
+
+/* catdist_answer sent back on the hub's router to the routing id it came
+ * from; a refusal logged through limits (once a minute per child). */
+void catdist_serve(const node_t *n, void *router, const void *id, size_t idlen, const uint8_t *data, size_t len,
+                   const char *child, log_limit *limits);
 
 /* The children's last routing ids, to offer them a new version. */
 typedef struct {

@@ -390,20 +390,6 @@ void hub_tick(hub_t *h)
     catdist_routes_offer(&h->routes, h->n, h->router);
 }
 
-/* A catalog fetch is answered at once, outside the batches of deltas. */
-static void answer_fetch(hub_t *h, const char *child, zmq_msg_t *id, zmq_msg_t *body)
-{
-    uint8_t *out;
-    size_t len;
-    const char *why;
-    catdist_answer(h->n, zmq_msg_data(body), zmq_msg_size(body), &out, &len, &why);
-    if (why)
-        log_limited(&h->limits, child, LOG_WARN, "child %s: %s", child, why);
-    if (out && zmq_send(h->router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-        zmq_send(h->router, out, len, ZMQ_DONTWAIT);
-    free(out);
-}
-
 /* Appends what waits on the socket, up to the batch's bounds; returns how
  * many messages were taken. */
 static int batch_recv(hub_t *h, hub_batch *b)
@@ -419,7 +405,8 @@ static int batch_recv(hub_t *h, hub_batch *b)
             log_warn("dropped a message without an authenticated child");
         } else if (catdist_is_fetch(zmq_msg_data(&body), len)) {
             catdist_routes_note(&h->routes, child, zmq_msg_data(&b->ids[b->got]), zmq_msg_size(&b->ids[b->got]));
-            answer_fetch(h, child, &b->ids[b->got], &body);
+            catdist_serve(h->n, h->router, zmq_msg_data(&b->ids[b->got]), zmq_msg_size(&b->ids[b->got]),
+                          zmq_msg_data(&body), len, child, &h->limits);
             zmq_msg_close(&b->ids[b->got]);
             zmq_msg_close(&body);
             continue;
