@@ -125,3 +125,8 @@ wait_until 30 grep -q "catalog drug-treatment version 3 refused: .*root's signat
 shows_v2 c1 || fail "c1 did not keep version 2"
 $TS value set --dir "$WORK/c1" FORGED 2025 1 >/dev/null 2>&1 && fail "c1 accepts a code of the forged version"
 pass "forged version refused; c1 keeps version 2"
+
+step "every node stops cleanly"
+for n in c1 c2 dist prov; do node_stop $n; done
+if grep -l "Sanitizer" "$WORK"/*.log; then fail "a sanitizer report in the logs above"; fi
+pass "clean stop"
