@@ -129,7 +129,7 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
     if (IS("audit", "retain_deltas"))
         return parse_int(&c->audit_retain, full, v, 0, 1 << 30, e);
     if (IS("read", "small_cell_k"))
-        return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
+        return parse_int(&c->small_cell_k, full, v, DISCLOSE_K_MIN, DISCLOSE_K_MAX, e);
     if (IS("read", "token")) {
         if (c->ntokens >= CONFIG_MAX_TOKENS)
             return ts_fail(e, TS_EINPUT, "too many read.token lines (at most %d)",
@@ -280,7 +280,8 @@ int config_write(const ts_config *c, ts_err *e)
         "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
         "retain_deltas = %d\n\n"
         "[read]\n"
-        "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
+        "# Readers without a token see every count derived from records randomly\n"
+        "# rounded to a multiple of k (docs/SECURITY.md); 2 to 100.\n"
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
         c->code, c->name, c->level, c->catalog, c->listen, c->http, c->parent, c->parent_key,

@@ -69,11 +69,9 @@ static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder
 static int take_cell(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
 {
     ts_cell c;
-    int64_t val;
-    if (v->mv_size == sizeof val && cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK) {
-        memcpy(&val, v->mv_data, sizeof val);
+    disclose_fig val;
+    if (store_fig_decode(v, &val) && cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK)
         delta_add_cell(b, &c, val);
-    }
     return 0;
 }
 
@@ -145,7 +143,7 @@ int outbox_flush(node_t *n, bool *made, ts_err *e)
  * forward_detail = self, summed per cell key. */
 typedef struct {
     char **keys;
-    int64_t *vals;
+    disclose_fig *vals;
     size_t n, cap;
     bool contrib; /* keys carry a "child|" prefix to drop */
     node_t *node;
@@ -164,7 +162,8 @@ static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
         key = bar + 1;
     }
     ts_cell c;
-    if (v->mv_size != sizeof(int64_t) || cell_parse(key, klen, &c, NULL) != TS_OK)
+    disclose_fig f;
+    if (!store_fig_decode(v, &f) || cell_parse(key, klen, &c, NULL) != TS_OK)
         return 0;
     if (l->node->cfg.forward_detail == DETAIL_SELF)
         snprintf(c.unit, sizeof c.unit, "%s", l->node->cfg.code);
@@ -176,14 +175,13 @@ static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
     char buf[CELL_KEY_MAX];
     cell_key(&c, buf);
     l->keys[l->n] = strdup(buf);
-    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
-    l->n++;
+    l->vals[l->n++] = f;
     return 0;
 }
 
 typedef struct {
     char *key;
-    int64_t val;
+    disclose_fig val;
 } kv;
 
 static int kv_cmp(const void *a, const void *b)
@@ -246,11 +244,13 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         rc = ts_fail(e, TS_ERUNTIME, "snapshot: cannot read covers");
     for (size_t i = 0; i < l.n && rc == TS_OK;) {
         size_t j = i;
-        int64_t sum = 0;
+        disclose_fig sum = {0, 0};
         for (; j < l.n && !strcmp(items[j].key, items[i].key); j++)
-            sum += items[j].val;
+            if (disclose_add(&sum, items[j].val))
+                rc = ts_fail(e, TS_EINPUT, "snapshot: cell %s leaves the 64-bit range",
+                             items[i].key);
         ts_cell c;
-        if (sum && cell_parse(items[i].key, strlen(items[i].key), &c, NULL) == TS_OK)
+        if ((sum.v || sum.key) && cell_parse(items[i].key, strlen(items[i].key), &c, NULL) == TS_OK)
             delta_add_cell(b, &c, sum);
         i = j;
         if (delta_ncells(b) >= (size_t)n->cfg.max_cells && i < l.n) {

@@ -27,7 +27,7 @@ static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, co
     ts_cell c;
     ts_err e = {0};
     assert_int_equal(cell_set(&c, unit, ind, period, opts, &e), TS_OK);
-    assert_int_equal(store_apply_cell(s, txn, src, &c, v, &e), TS_OK);
+    assert_int_equal(store_apply_cell(s, txn, src, &c, (disclose_fig){v, 0}, &e), TS_OK);
 }
 
 static void unit(store_t *s, MDB_txn *txn, const char *code, const char *level,
