@@ -75,7 +75,7 @@ static int64_t get(store_t *s, store_db db, const char *prefix, const ts_cell *c
     int rc = store_get(s, txn, db, key, strlen(key), &v, &e);
     int64_t n = 0;
     if (rc == TS_OK) {
-        assert_int_equal(v.mv_size, sizeof n);
+        assert_int_equal(v.mv_size, STORE_FIG_BYTES);
         memcpy(&n, v.mv_data, sizeof n);
     } else {
         assert_int_equal(rc, TS_ENOTFOUND);
