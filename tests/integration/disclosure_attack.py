@@ -65,13 +65,11 @@ def fig(unit, ind, per, filt):
     return (unit, ind, per, tuple(sorted(filt.items())))
 
 
-# ---- truth: every cell, with a token ----
-cells = {}
-for u in UNITS:
-    for i in inds:
-        for p in periods(i):
-            for c in get(PROV, "/api/totals", {"unit": u, "indicator": i, "period": p}, True)["cells"]:
-                cells.setdefault((u, i, p), []).append((c["options"], c["value"]))
+# ---- truth: every cell, with a token (asked for each unit, indicator and period seen) ----
+@functools.lru_cache(maxsize=None)
+def cells(unit, ind, per):
+    t = get(PROV, "/api/totals", {"unit": unit, "indicator": ind, "period": per}, True)
+    return [(c["options"], c["value"]) for c in t["cells"]]
 
 
 @functools.lru_cache(maxsize=None)
@@ -80,7 +78,7 @@ def truth(f):
     if unit.endswith("#own"):
         parent = unit[:-4]
         return truth((parent, ind, per, filt)) - sum(truth((c, ind, per, filt)) for c in TREE[parent])
-    return sum(v for o, v in cells.get((unit, ind, per), []) if all(o.get(k) == x for k, x in filt))
+    return sum(v for o, v in cells(unit, ind, per) if all(o.get(k) == x for k, x in filt))
 
 
 # ---- the sweep, without a token ----
