@@ -24,7 +24,7 @@ static const char export_help[] =
     "                  ADX receivers add units up themselves); total: the roll-ups\n"
     "  --mapping FILE  codes -> DHIS2 UIDs / ADX codes (see docs/API.md); default\n"
     "                  DIR/dhis2-mapping.json if it exists, else every code as is\n"
-    "The operator of the node sees exact values: no small-cell protection here.\n";
+    "The operator of the node sees exact values: no rounding here.\n";
 
 typedef struct {
     const char *format, *unit, *period, *indicator, *values, *mapping, *output;
