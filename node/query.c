@@ -76,7 +76,7 @@ int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, v
 
 int64_t query_publish(const query_reader *r, const catalog_indicator *ind, disclose_fig f)
 {
-    return r->exact || ind->kind == IND_VALUE ? f.v : disclose_round(f, r->k);
+    return r->exact || (ind && ind->kind == IND_VALUE) ? f.v : disclose_round(f, r->k);
 }
 
 const char *query_access(const query_reader *r) { return r->exact ? "exact" : "rounded"; }

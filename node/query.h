@@ -37,7 +37,8 @@ typedef struct {
 
 /* The one rule every reader-facing path applies to a figure of indicator
  * ind (a cell, or a sum of cells with the sum of their keys): exact for an
- * exact reader and for value indicators, else disclose_round. A derived
+ * exact reader and for value indicators, else disclose_round (also for an
+ * indicator the catalog does not know: ind NULL). A derived
  * figure must be summed exactly (disclose_add) and published once, never
  * summed from published figures. */
 int64_t query_publish(const query_reader *r, const catalog_indicator *ind, disclose_fig f);

@@ -1,7 +1,7 @@
 /* agg_reference.h: the model of test_agg.c: the records it believes the
  * store holds, its clock, and the plain brute-force reference that
  * recomputes every total of the default catalog from that model — over
- * every month and year, with each indicator of DESIGN.md section 4 written
+ * every month and year, with each indicator of docs/CATALOG.md written
  * out by hand, sharing no code with agg.c; and every cell key, as the sum of
  * disclose_record_hash(the counted person's record key, indicator) over the
  * cell's counted records (each person's key asked of the store through
