@@ -32,6 +32,8 @@
 #define CONFIG_DEFAULT_SMALL_CELL_K DISCLOSE_K_DEFAULT
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
+#define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
+#define CONFIG_MAX_SCRUB_EVERY_H 8760.0
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -62,6 +64,7 @@ typedef struct {
     int map_max_mb;
     /* [audit] */
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
     /* [read] */
     int small_cell_k;
     int ntokens;

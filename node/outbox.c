@@ -212,6 +212,29 @@ static int add_subtree_unit(const MDB_val *k, const MDB_val *v, void *ctx)
     return 0;
 }
 
+/* The next cell of the sorted items from *i on: the sum of its key's
+ * entries (counts and cell keys), with *i moved past them; false at the end
+ * or when a count leaves the int64 range (*overflow set). A cell whose count
+ * and key are both zero is left out. */
+static bool next_cell(const kv *items, size_t n, size_t *i, ts_cell *c, disclose_fig *sum,
+                      bool *overflow)
+{
+    while (*i < n) {
+        size_t j = *i;
+        *sum = (disclose_fig){0, 0};
+        for (; j < n && !strcmp(items[j].key, items[*i].key); j++)
+            if (disclose_add(sum, items[j].val)) {
+                *overflow = true;
+                return false;
+            }
+        const char *key = items[*i].key;
+        *i = j;
+        if ((sum->v || sum->key) && cell_parse(key, strlen(key), c, NULL) == TS_OK)
+            return true;
+    }
+    return false;
+}
+
 static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     snap_ctx *sc = vctx;
@@ -242,18 +265,21 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
     if (drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
         rc = ts_fail(e, TS_ERUNTIME, "snapshot: cannot read covers");
-    for (size_t i = 0; i < l.n && rc == TS_OK;) {
-        size_t j = i;
-        disclose_fig sum = {0, 0};
-        for (; j < l.n && !strcmp(items[j].key, items[i].key); j++)
-            if (disclose_add(&sum, items[j].val))
-                rc = ts_fail(e, TS_EINPUT, "snapshot: cell %s leaves the 64-bit range",
-                             items[i].key);
-        ts_cell c;
-        if ((sum.v || sum.key) && cell_parse(items[i].key, strlen(items[i].key), &c, NULL) == TS_OK)
-            delta_add_cell(b, &c, sum);
-        i = j;
-        if (delta_ncells(b) >= (size_t)n->cfg.max_cells && i < l.n) {
+    /* the first part names the last, so the parent can apply them as one */
+    size_t ncells = 0, max = (size_t)n->cfg.max_cells;
+    ts_cell c;
+    disclose_fig sum;
+    bool overflow = false;
+    for (size_t i = 0; next_cell(items, l.n, &i, &c, &sum, &overflow);)
+        ncells++;
+    if (overflow)
+        rc = ts_fail(e, TS_EINPUT, "snapshot: a cell's count leaves the 64-bit range: run "
+                     "'tiersync verify' on this node");
+    if (ncells > max)
+        delta_set_snapshot_end(b, sc->first + (ncells - 1) / max);
+    for (size_t i = 0, added = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
+        delta_add_cell(b, &c, sum);
+        if (++added % max == 0 && added < ncells) {
             rc = put_delta(n, txn, b, &head, e);
             delta_builder_destroy(&b);
             b = new_builder(n, &head, false);
