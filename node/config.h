@@ -34,6 +34,7 @@
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
 #define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
 #define CONFIG_MAX_SCRUB_EVERY_H 8760.0
+#define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -46,6 +47,10 @@ typedef struct {
     char catalog[TS_PATH_MAX]; /* empty: the default catalog */
     /* [listen] */
     char listen[CONFIG_ENDPOINT_MAX]; /* empty: this node takes no children */
+    /* [join] */
+    char join_listen[CONFIG_ENDPOINT_MAX];    /* empty: listen's port + 1 */
+    char join_advertise[CONFIG_ENDPOINT_MAX]; /* empty: listen.endpoint */
+    int join_slow_down_ms;
     /* [http] */
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
     /* [parent] */
