@@ -486,9 +486,10 @@ int agg_tick(node_t *n, ts_err *e)
         return e->code;
     uint64_t stored = store_meta_u64(n->store, txn, AGG_META_MONTH);
     bool keyed = store_meta_u64(n->store, txn, AGG_META_KEYED) == 1;
+    bool all_inds = store_meta_u64(n->store, txn, AGG_META_NINDS) == (uint64_t)n->catalog->ninds;
     store_read_end(txn);
     int month = ts_today() / 100;
-    if (stored == (uint64_t)month && keyed)
+    if (stored == (uint64_t)month && keyed && all_inds)
         return TS_OK;
     int rc = store_write(n->store, catch_up_fn, n, e);
     if (rc == TS_OK && stored && stored != (uint64_t)month)

@@ -79,7 +79,8 @@ void agg_reset(agg_t *a);
 int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e);
 
 /* For the daemon, every AGG_TICK_MS: runs agg_catch_up in a write
- * transaction when the month has turned (cheap read otherwise). */
+ * transaction when the month has turned, or the store does not count every
+ * indicator of the catalog in force (cheap read otherwise). */
 int agg_tick(node_t *n, ts_err *e);
 
 #endif
