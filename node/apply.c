@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "audit_checkpoint.h"
 #include "audit_log.h"
 #include "delta.h"
 #include "log.h"
@@ -241,6 +242,15 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
                       "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
                       a->n->catalog->id);
+    /* a snapshot that continues the chain is a checkpoint: it must equal
+     * what is held; where it does not, it is still taken as truth */
+    if (b->snapshot && ch.last_seq && b->seq == expected &&
+        b->prev_hash.len == DELTA_HASH_BYTES &&
+        !memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES)) {
+        a->reply->checkpoint_differs = audit_checkpoint_compare(
+            s, txn, a->child, b, a->reply->detail, sizeof a->reply->detail);
+        ch.checkpoint_findings += a->reply->checkpoint_differs > 0;
+    }
     a->wrote = true;
     /* a snapshot takes the old contribution out first, through the old tree */
     if (b->snapshot && store_drop_contribution(s, txn, a->child, e))
@@ -254,6 +264,8 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     if (store_has_parent(s) && update_cover(a, s, txn, e))
         return e->code;
     if (keep_audit(a, s, txn, e))
+        return e->code;
+    if (b->snapshot && audit_checkpoint_note(s, txn, a->child, b->seq, e))
         return e->code;
     ch.last_seq = b->seq;
     memcpy(ch.last_hash, a->hash, sizeof ch.last_hash);
@@ -572,6 +584,12 @@ void apply_commit(apply_pending *p)
             snprintf(it->reply.detail, sizeof it->reply.detail, "parent store failed; retry later");
         } else if (st[i].body && it->rc == TS_OK) {
             metrics_observe_apply(&n->metrics, took);
+            if (it->reply.checkpoint_differs)
+                log_warn("child %s: its checkpoint at seq %llu disagrees with the contribution "
+                         "held here in %zu cells (first %s); taken as truth, as a resync is: "
+                         "run 'tiersync verify' and check the child's store",
+                         it->child, (unsigned long long)it->reply.seq,
+                         it->reply.checkpoint_differs, it->reply.detail);
         }
         if (it->rc == TS_EINPUT)
             atomic_fetch_add(&n->metrics.refused, 1);

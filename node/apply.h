@@ -26,6 +26,7 @@ typedef struct {
     Tiersync__Reason reason;
     char detail[256];
     int applied_cells; /* cells applied by this message */
+    size_t checkpoint_differs; /* a checkpoint's cells that disagreed (detail says which) */
 } apply_reply;
 
 /* One message of a batch: in: child (the ZAP-authenticated code), data;

@@ -14,8 +14,9 @@
 static const char status_help[] =
     "usage: tiersync status --dir DIR [--json]\n\n"
     "Shows this node, its parent link (connected, last ack, unacknowledged deltas,\n"
-    "pending cells) and each child (last seq, last seen, refused messages, and\n"
-    "whether it is current or late).\n";
+    "pending cells, record-derived cells held for the release window, the next\n"
+    "release, the last checkpoint) and each child (last seq, last seen, refused\n"
+    "messages, checkpoints that disagreed, and whether it is current or late).\n";
 
 static json_t *iso_time(int64_t ms)
 {
@@ -92,6 +93,17 @@ static json_t *status_json(node_t *n, MDB_txn *txn)
                       (json_int_t)(head.seq - acked), "pending_cells",
                       (json_int_t)store_count(s, txn, DB_PENDING), "last_ack",
                       iso_time((int64_t)store_meta_u64(s, txn, "last_ack_ms"))));
+        json_t *p = json_object_get(st, "parent");
+        int64_t released = (int64_t)store_meta_u64(s, txn, OUTBOX_META_RELEASE);
+        /* 0 = at every flush; before the daemon's first run, a window from then */
+        json_object_set_new(p, "release_s", json_integer(n->cfg.release_s));
+        json_object_set_new(p, "held_cells", json_integer((json_int_t)store_count(s, txn, DB_HELD)));
+        json_object_set_new(p, "next_release",
+                            n->cfg.release_s && released
+                                ? iso_time(released + (int64_t)n->cfg.release_s * 1000)
+                                : json_null());
+        json_object_set_new(p, "last_checkpoint",
+                            iso_time((int64_t)store_meta_u64(s, txn, OUTBOX_META_CHECKPOINT)));
     } else {
         json_object_set_new(st, "parent", json_null());
     }
@@ -121,6 +133,16 @@ static void print_text(const json_t *st)
                (long long)json_integer_value(json_object_get(p, "unacked")),
                (long long)json_integer_value(json_object_get(p, "pending_cells")),
                json_is_string(la) ? json_string_value(la) : "never");
+        const json_t *next = json_object_get(p, "next_release"),
+                     *ck = json_object_get(p, "last_checkpoint");
+        printf("release   %lld record-derived cells held, ",
+               (long long)json_integer_value(json_object_get(p, "held_cells")));
+        if (json_is_string(next))
+            printf("next release %s (every %lld s)", json_string_value(next),
+                   (long long)json_integer_value(json_object_get(p, "release_s")));
+        else
+            printf("released at every flush (release_s = 0)");
+        printf(", last checkpoint %s\n", json_is_string(ck) ? json_string_value(ck) : "never");
     } else {
         printf("parent    none (root of the tree)\n");
     }

@@ -24,6 +24,8 @@ void config_defaults(ts_config *c, const char *dir)
     c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
     c->audit_retain = CONFIG_DEFAULT_AUDIT_RETAIN;
+    c->release_s = CONFIG_DEFAULT_RELEASE_S;
+    c->checkpoint_days = CONFIG_DEFAULT_CHECKPOINT_DAYS;
 }
 
 /* The longest "key = value" line the INI reader takes (inih's line buffer
@@ -122,12 +124,18 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->heartbeat_ms, full, v, 100, 3600000, e);
     if (IS("sync", "late_after_s"))
         return parse_int(&c->late_after_s, full, v, 1, 365 * 86400, e);
+    if (IS("sync", "release_s"))
+        return parse_int(&c->release_s, full, v, 0, 86400, e);
     if (IS("store", "map_initial_mb"))
         return parse_int(&c->map_initial_mb, full, v, 1, 1 << 20, e);
     if (IS("store", "map_max_mb"))
         return parse_int(&c->map_max_mb, full, v, 1, 1 << 24, e);
     if (IS("audit", "retain_deltas"))
         return parse_int(&c->audit_retain, full, v, 0, 1 << 30, e);
+    if (IS("audit", "checkpoint_days"))
+        return parse_int(&c->checkpoint_days, full, v, 1, 3650, e);
+    if (IS("audit", "checkpoint_s"))
+        return parse_int(&c->checkpoint_s, full, v, 0, 365 * 86400, e);
     if (IS("read", "small_cell_k"))
         return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
     if (IS("read", "token")) {
@@ -270,7 +278,12 @@ int config_write(const ts_config *c, ts_err *e)
         "# Transport heartbeat interval; a peer silent for 3 intervals is dropped.\n"
         "heartbeat_ms = %d\n"
         "# A child silent for this many seconds is shown as late.\n"
-        "late_after_s = %d\n\n"
+        "late_after_s = %d\n"
+        "# Changes derived from this node's own records leave together, at most once\n"
+        "# per release_s seconds, stamped with the release time (so parents never see\n"
+        "# when one record changed); 0 sends them at every flush (tests, demos).\n"
+        "# Values that are not about persons leave every flush_ms.\n"
+        "release_s = %d\n\n"
         "[store]\n"
         "# LMDB map size: start, and the most it may grow to when full (MiB).\n"
         "map_initial_mb = %d\n"
@@ -278,15 +291,21 @@ int config_write(const ts_config *c, ts_err *e)
         "[audit]\n"
         "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
         "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
-        "retain_deltas = %d\n\n"
+        "retain_deltas = %d\n"
+        "# Send the parent a checkpoint (a signed snapshot of this node's contribution)\n"
+        "# at least every checkpoint_days; a parent keeps each child's deltas only back\n"
+        "# to the second-newest checkpoint.\n"
+        "checkpoint_days = %d\n"
+        "# For tests only: when above 0, a checkpoint every checkpoint_s seconds instead.\n"
+        "checkpoint_s = %d\n\n"
         "[read]\n"
         "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
         c->code, c->name, c->level, c->catalog, c->listen, c->http, c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
-        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
-        c->audit_retain, c->small_cell_k);
+        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->release_s, c->map_initial_mb,
+        c->map_max_mb, c->audit_retain, c->checkpoint_days, c->checkpoint_s, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

@@ -31,6 +31,8 @@
 #define CONFIG_DEFAULT_SMALL_CELL_K 5
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
+#define CONFIG_DEFAULT_RELEASE_S 900      /* record-derived changes leave once per window */
+#define CONFIG_DEFAULT_CHECKPOINT_DAYS 30 /* a signed snapshot of the contribution at least this often */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -56,11 +58,14 @@ typedef struct {
     int max_msg_bytes;
     int heartbeat_ms;
     int late_after_s;
+    int release_s; /* record-derived changes leave at most once per release_s; 0 = every flush */
     /* [store] */
     int map_initial_mb;
     int map_max_mb;
     /* [audit] */
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    int checkpoint_days; /* send a checkpoint (signed snapshot) at least this often */
+    int checkpoint_s;    /* tests only: when > 0, every checkpoint_s seconds instead */
     /* [read] */
     int small_cell_k;
     int ntokens;

@@ -16,6 +16,8 @@
  *   local     cell key -> int64      (this node's own contribution)
  *   contrib   child|cell key -> int64 (each child's contribution, as received)
  *   pending   cell key -> int64      (changes not yet sent upward, coalesced)
+ *   held      cell key -> int64      (changes from this node's own records, held
+ *                                    until the release window lets them into pending)
  *   announce  code -> ""             (units to announce upward)
  *   covers    child -> store_cover   (child seq ranges folded into pending)
  *   outbox    be64 seq -> signed delta bytes (kept until the parent acks)
@@ -40,7 +42,7 @@
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
     DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_COUNT
+    DB_HELD, DB_COUNT
 } store_db;
 
 typedef struct store store_t;
@@ -55,7 +57,7 @@ typedef struct {
     uint64_t applied;        /* deltas applied */
     uint64_t refused;        /* messages refused */
     uint32_t last_refusal;   /* reason code of the last refusal */
-    uint32_t pad;
+    uint32_t checkpoint_findings; /* checkpoints that disagreed with its contribution */
     uint64_t reported_head;  /* the head seq its last hello reported */
 } store_child;
 
@@ -160,12 +162,18 @@ typedef struct {
     store_t *s;
     MDB_txn *txn;
     store_chain chain; /* of the last cell's unit */
-    MDB_cursor *contrib, *local, *pending, *totals[STORE_MAX_DEPTH];
+    MDB_cursor *contrib, *local, *pending, *held, *totals[STORE_MAX_DEPTH];
     store_sums *sums; /* NULL: this node's own unit is written at once too */
+    bool records; /* this node's own record-derived changes: they wait in table
+                   * held, not pending, for the release window (uplink.h) */
 } store_cells;
 void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn);
 int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e);
 void store_cells_end(store_cells *w);
+
+/* Moves every change waiting in table held into pending (the release
+ * window opened), adding to what pending holds for the same cell. */
+int store_release_held(store_t *s, MDB_txn *txn, ts_err *e);
 
 /* Sets this node's own value of c to v (value indicators): applies v - old. */
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,

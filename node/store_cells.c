@@ -37,7 +37,7 @@ void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn)
 
 void store_cells_end(store_cells *w)
 {
-    MDB_cursor **all[] = {&w->contrib, &w->local, &w->pending};
+    MDB_cursor **all[] = {&w->contrib, &w->local, &w->pending, &w->held};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (*all[i])
             mdb_cursor_close(*all[i]);
@@ -209,6 +209,8 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
         return TS_OK;
     /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
     const char *punit = store_detail(s) == DETAIL_SELF ? store_self_code(s) : c->unit;
+    if (w->records && !source)
+        return unit_add(w, &w->held, DB_HELD, punit, rest, rlen, d, e);
     return unit_add(w, &w->pending, DB_PENDING, punit, rest, rlen, d, e);
 }
 
@@ -220,6 +222,34 @@ int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell
     int rc = store_cells_add(&w, source, c, d, e);
     store_cells_end(&w);
     return rc;
+}
+
+int store_release_held(store_t *s, MDB_txn *txn, ts_err *e)
+{
+    MDB_cursor *held, *pending;
+    int rc = mdb_cursor_open(txn, store_dbi(s, DB_HELD), &held);
+    if (rc)
+        return store_fail(s, e, rc, "reading held changes");
+    if ((rc = mdb_cursor_open(txn, store_dbi(s, DB_PENDING), &pending)) != 0) {
+        mdb_cursor_close(held);
+        return store_fail(s, e, rc, "writing pending changes");
+    }
+    MDB_val k, v;
+    int out = TS_OK;
+    for (int op = MDB_FIRST; out == TS_OK && mdb_cursor_get(held, &k, &v, op) == 0; op = MDB_NEXT) {
+        int64_t d;
+        char key[CELL_KEY_MAX]; /* a copy: a write may move what the cursor points at */
+        if (v.mv_size != sizeof d || k.mv_size > sizeof key)
+            continue;
+        memcpy(&d, v.mv_data, sizeof d);
+        memcpy(key, k.mv_data, k.mv_size);
+        out = store_cursor_add(s, pending, key, k.mv_size, d, NULL, e);
+    }
+    mdb_cursor_close(pending);
+    mdb_cursor_close(held);
+    if (out == TS_OK && (rc = mdb_drop(txn, store_dbi(s, DB_HELD), 0)) != 0)
+        out = store_fail(s, e, rc, "clearing held changes");
+    return out;
 }
 
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,

@@ -43,6 +43,8 @@ mk() {
   [ -n "$parent" ] && args+=(--parent "tcp://127.0.0.1:${PORT[$parent]}"
                              --parent-key "$($TS key --dir "$DEMO/$parent")")
   $TS init "${args[@]}" >/dev/null
+  # a demo shows record changes at once; a real commune releases them every 15 minutes
+  sed -i 's/^release_s = .*/release_s = 0/' "$DEMO/$name/tiersync.conf"
   [ -n "$parent" ] && $TS child add --dir "$DEMO/$parent" "$code" "$($TS key --dir "$DEMO/$name")" >/dev/null
   echo "  $level $code $display"
 }
