@@ -112,14 +112,16 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     flush_ctx *fc = vctx;
     node_t *n = fc->n;
     fc->made = false;
+    int64_t now = ts_now_ms();
     if (fc->release && (store_release_held(s, txn, e) ||
-                        store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, (uint64_t)ts_now_ms(), e)))
+                        store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, (uint64_t)now, e)))
         return e->code;
     if (store_count(s, txn, DB_PENDING) == 0 && store_count(s, txn, DB_ANNOUNCE) == 0)
         return TS_OK;
     outbox_head head;
     outbox_head_get(n, txn, &head);
     delta_builder *b = new_builder(n, &head, false);
+    delta_set_time(b, now); /* a release's delta carries the release time */
     int mrc = drain(n, txn, DB_PENDING, (size_t)n->cfg.max_cells, b, take_cell);
     if (mrc == 0)
         mrc = drain(n, txn, DB_ANNOUNCE, SIZE_MAX, b, take_unit);
