@@ -47,12 +47,13 @@ static int add_child(const MDB_val *k, const MDB_val *v, void *vctx)
                                                                                     : "current";
     const char *refusal = ch.last_refusal ? delta_reason_name((int)ch.last_refusal, "") : "";
     json_array_append_new(
-        c->arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s}", "code", code,
+        c->arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:I}", "code", code,
                           "fingerprint", fp, "last_seq", (json_int_t)ch.last_seq, "reported_head",
                           (json_int_t)ch.reported_head, "last_seen",
                           iso_time(ch.last_seen_ms), "last_applied", iso_time(ch.last_applied_ms),
                           "applied", (json_int_t)ch.applied, "refused", (json_int_t)ch.refused,
-                          "last_refusal", refusal, "state", state));
+                          "last_refusal", refusal, "state", state, "checkpoints_disagreed",
+                          (json_int_t)ch.checkpoint_findings));
     return 0;
 }
 
@@ -149,18 +150,19 @@ static void print_text(const json_t *st)
     const json_t *kids = json_object_get(st, "children");
     printf("children  %zu\n", json_array_size(kids));
     if (json_array_size(kids))
-        printf("  %-12s %-20s %8s %8s %8s  %-8s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
-               "APPLIED", "REFUSED", "STATE", "LAST_SEEN");
+        printf("  %-12s %-20s %8s %8s %8s %8s  %-8s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
+               "APPLIED", "REFUSED", "CKPT_BAD", "STATE", "LAST_SEEN");
     size_t i;
     const json_t *c;
     json_array_foreach(kids, i, c) {
         const json_t *seen = json_object_get(c, "last_seen");
-        printf("  %-12s %-20s %8lld %8lld %8lld  %-8s %s\n",
+        printf("  %-12s %-20s %8lld %8lld %8lld %8lld  %-8s %s\n",
                json_string_value(json_object_get(c, "code")),
                json_string_value(json_object_get(c, "fingerprint")),
                (long long)json_integer_value(json_object_get(c, "last_seq")),
                (long long)json_integer_value(json_object_get(c, "applied")),
                (long long)json_integer_value(json_object_get(c, "refused")),
+               (long long)json_integer_value(json_object_get(c, "checkpoints_disagreed")),
                json_string_value(json_object_get(c, "state")),
                json_is_string(seen) ? json_string_value(seen) : "never");
     }
