@@ -80,7 +80,8 @@ typedef struct {
 } store_cover;
 
 /* Opens (creating if needed) the environment of the node configured in cfg.
- * The store keeps cfg's code, forward_detail and whether it has a parent. */
+ * The store keeps cfg's code, forward_detail, whether it has a parent and
+ * whether it holds record-derived changes for a release window. */
 int store_open(store_t **out, const ts_config *cfg, ts_err *e);
 void store_close(store_t **s);
 
@@ -101,6 +102,8 @@ void store_read_end(MDB_txn *txn);
 MDB_dbi store_dbi(const store_t *s, store_db db);
 const char *store_self_code(const store_t *s);
 bool store_has_parent(const store_t *s);
+/* True when [sync] release_s > 0: record-derived changes wait in table held. */
+bool store_holds_records(const store_t *s);
 config_detail store_detail(const store_t *s);
 MDB_env *store_env(store_t *s);
 
@@ -164,8 +167,8 @@ typedef struct {
     store_chain chain; /* of the last cell's unit */
     MDB_cursor *contrib, *local, *pending, *held, *totals[STORE_MAX_DEPTH];
     store_sums *sums; /* NULL: this node's own unit is written at once too */
-    bool records; /* this node's own record-derived changes: they wait in table
-                   * held, not pending, for the release window (uplink.h) */
+    bool records; /* this node's own record-derived changes: with a release
+                   * window they wait in table held, not pending (outbox.h) */
 } store_cells;
 void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn);
 int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e);

@@ -209,7 +209,7 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
         return TS_OK;
     /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
     const char *punit = store_detail(s) == DETAIL_SELF ? store_self_code(s) : c->unit;
-    if (w->records && !source)
+    if (w->records && !source && store_holds_records(s))
         return unit_add(w, &w->held, DB_HELD, punit, rest, rlen, d, e);
     return unit_add(w, &w->pending, DB_PENDING, punit, rest, rlen, d, e);
 }
