@@ -95,6 +95,10 @@ static void link_backlog(FILE *f, api_ctx *c)
          "Coalesced cell changes not yet turned into a delta upward.");
     fprintf(f, "tiersync_pending_cells %llu\n",
             (unsigned long long)store_count(s, c->txn, DB_PENDING));
+    help(f, "tiersync_held_cells", "gauge",
+         "Record-derived cell changes waiting for the release window (sync.release_s).");
+    fprintf(f, "tiersync_held_cells %llu\n",
+            (unsigned long long)store_count(s, c->txn, DB_HELD));
     help(f, "tiersync_parent_connected", "gauge", "1 while the link to the parent is up.");
     fprintf(f, "tiersync_parent_connected %llu\n",
             (unsigned long long)store_meta_u64(s, c->txn, "link_connected"));
