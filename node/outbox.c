@@ -105,6 +105,7 @@ typedef struct {
     node_t *n;
     bool release;
     bool made;
+    outbox_release *released;
 } flush_ctx;
 
 static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
@@ -113,9 +114,11 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     node_t *n = fc->n;
     fc->made = false;
     int64_t now = ts_now_ms();
-    if (fc->release && (store_release_held(s, txn, e) ||
+    if (fc->release && (store_release_held(s, txn, &fc->released->cells, e) ||
                         store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, (uint64_t)now, e)))
         return e->code;
+    if (fc->release)
+        fc->released->at_ms = now;
     if (store_count(s, txn, DB_PENDING) == 0 && store_count(s, txn, DB_ANNOUNCE) == 0)
         return TS_OK;
     outbox_head head;
@@ -135,9 +138,10 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return rc;
 }
 
-int outbox_flush(node_t *n, bool release, bool *made, ts_err *e)
+int outbox_flush(node_t *n, outbox_release *release, bool *made, ts_err *e)
 {
-    flush_ctx fc = {n, release, false};
+    outbox_release none;
+    flush_ctx fc = {n, release != NULL, false, release ? release : &none};
     int rc = store_write(n->store, flush_txn, &fc, e);
     *made = rc == TS_OK && fc.made;
     if (*made) {

@@ -23,12 +23,19 @@ void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
 #define OUTBOX_META_RELEASE "release_ms"       /* when the last release window opened */
 #define OUTBOX_META_CHECKPOINT "checkpoint_ms" /* when the last snapshot was made */
 
+/* A release: when, and how many held cell changes it let go. */
+typedef struct {
+    int64_t at_ms;
+    size_t cells;
+} outbox_release;
+
 /* Turns up to max_cells pending cells (and queued unit announcements and
- * covers) into the next signed delta. With release, first moves every
- * change held for the release window into pending and records the time
- * (meta OUTBOX_META_RELEASE), in the same transaction. *made is false when
- * nothing was pending. */
-int outbox_flush(node_t *n, bool release, bool *made, ts_err *e);
+ * covers) into the next signed delta. With release non-NULL, first moves
+ * every change held for the release window into pending and records the
+ * time (meta OUTBOX_META_RELEASE), in the same transaction, and fills
+ * *release; the delta carries that time. *made is false when nothing was
+ * pending. */
+int outbox_flush(node_t *n, outbox_release *release, bool *made, ts_err *e);
 
 /* Rebuilds the node's whole upward contribution (all but the changes held
  * for the release window) as a snapshot chain starting at seq

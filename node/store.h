@@ -175,8 +175,9 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
 void store_cells_end(store_cells *w);
 
 /* Moves every change waiting in table held into pending (the release
- * window opened), adding to what pending holds for the same cell. */
-int store_release_held(store_t *s, MDB_txn *txn, ts_err *e);
+ * window opened), adding to what pending holds for the same cell; *moved
+ * receives how many. */
+int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e);
 
 /* Sets this node's own value of c to v (value indicators): applies v - old. */
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,

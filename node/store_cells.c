@@ -224,8 +224,9 @@ int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell
     return rc;
 }
 
-int store_release_held(store_t *s, MDB_txn *txn, ts_err *e)
+int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e)
 {
+    *moved = 0;
     MDB_cursor *held, *pending;
     int rc = mdb_cursor_open(txn, store_dbi(s, DB_HELD), &held);
     if (rc)
@@ -244,6 +245,7 @@ int store_release_held(store_t *s, MDB_txn *txn, ts_err *e)
         memcpy(&d, v.mv_data, sizeof d);
         memcpy(key, k.mv_data, k.mv_size);
         out = store_cursor_add(s, pending, key, k.mv_size, d, NULL, e);
+        (*moved)++;
     }
     mdb_cursor_close(pending);
     mdb_cursor_close(held);

@@ -265,12 +265,11 @@ static void checkpoint_if_due(uplink_t *u)
 }
 
 /* Record-derived changes leave when a release window has passed: every
- * release_s from the last release (whatever the edits' times), or at every
- * flush with release_s = 0. */
+ * release_s from the last release, whether anything was held or not, so
+ * that the release times never depend on the edits' times. */
 static bool release_due(const uplink_t *u, int64_t now)
 {
-    int release_s = u->n->cfg.release_s;
-    return release_s == 0 || now - u->release_ms >= (int64_t)release_s * 1000;
+    return now - u->release_ms >= (int64_t)u->n->cfg.release_s * 1000;
 }
 
 static bool outbox_has(uplink_t *u, uint64_t seq)
@@ -398,17 +397,18 @@ void uplink_on_message(uplink_t *u)
     }
 }
 
-/* Cells and unit announcements waiting to go up (with held: the changes
- * held for the release window too). */
-static uint64_t pending_work(uplink_t *u, bool held)
+/* Cells and unit announcements waiting to go up; in *held, the changes
+ * held for the release window. */
+static uint64_t pending_work(uplink_t *u, uint64_t *held)
 {
     MDB_txn *txn;
     ts_err e;
+    *held = 0;
     if (store_read_begin(u->n->store, &txn, &e))
         return 0;
     uint64_t n = store_count(u->n->store, txn, DB_PENDING) +
-                 store_count(u->n->store, txn, DB_ANNOUNCE) +
-                 (held ? store_count(u->n->store, txn, DB_HELD) : 0);
+                 store_count(u->n->store, txn, DB_ANNOUNCE);
+    *held = store_count(u->n->store, txn, DB_HELD);
     store_read_end(txn);
     return n;
 }
@@ -445,9 +445,11 @@ int uplink_tick(uplink_t *u)
      * none once a delta's worth of cells waits; the changes held for the
      * release window join when it opens */
     int64_t wall = ts_now_ms();
-    bool release = release_due(u, wall);
     bool every_flush = u->n->cfg.release_s == 0;
-    uint64_t waiting = pending_work(u, every_flush);
+    uint64_t held, waiting = pending_work(u, &held);
+    /* with release_s = 0 only what a longer window left held is released */
+    bool release = every_flush ? held > 0 : release_due(u, wall);
+    waiting += every_flush ? held : 0;
     bool room = head - u->acked < (uint64_t)u->n->cfg.window;
     if ((release && !every_flush && room) ||
         (waiting && now - u->last_flush_ms >= u->n->cfg.flush_ms) ||
@@ -457,12 +459,17 @@ int uplink_tick(uplink_t *u)
         u->last_flush_ms = now;
         /* a backlog larger than max_cells leaves in several deltas at once */
         while (made && head - u->acked < (uint64_t)u->n->cfg.window) {
-            if (outbox_flush(u->n, release, &made, &e)) {
+            outbox_release r = {0, 0};
+            if (outbox_flush(u->n, release ? &r : NULL, &made, &e)) {
                 log_error("cannot turn pending changes into a delta: %s", e.msg);
                 break;
             }
-            if (release)
-                u->release_ms = wall;
+            if (release) {
+                u->release_ms = r.at_ms;
+                if (r.cells)
+                    log_info("released %zu record-derived cell changes (release time %lld ms)",
+                             r.cells, (long long)r.at_ms);
+            }
             release = false;
             head += made;
         }

@@ -139,18 +139,23 @@ static int64_t carried(const Tiersync__DeltaBody *b, const char *indicator)
     return 0;
 }
 
-static void flush(fixture *f, bool release, bool want_made)
+/* Flushes, releasing what is held when release; returns how many were. */
+static size_t flush(fixture *f, bool release, bool want_made)
 {
     bool made;
     ts_err e = {0};
-    assert_int_equal(outbox_flush(&f->n, release, &made, &e), TS_OK);
+    outbox_release r = {0, 0};
+    assert_int_equal(outbox_flush(&f->n, release ? &r : NULL, &made, &e), TS_OK);
     assert_int_equal(made, want_made);
+    if (release)
+        assert_int_equal(r.at_ms, (int64_t)meta(f, OUTBOX_META_RELEASE));
+    return r.cells;
 }
 
 static void records_wait_for_the_release(void **state)
 {
     fixture *f = *state;
-    flush(f, true, false); /* nothing to send: the window still moves on */
+    assert_int_equal(flush(f, true, false), 0); /* nothing to send: the window still moves on */
     uint64_t first_release = meta(f, OUTBOX_META_RELEASE);
     assert_true(first_release > 0);
     apply_change(f, "PERSONS_MANAGED", "age_band=30-39,sex=M", 1, true);
@@ -169,7 +174,7 @@ static void records_wait_for_the_release(void **state)
     /* the release: every held change in one delta, stamped with the release time */
     apply_change(f, "PERSONS_MANAGED", "age_band=40-49,sex=F", -1, true);
     apply_change(f, "PERSONS_MANAGED", "age_band=40-49,sex=F", 1, true);
-    flush(f, true, true);
+    assert_int_equal(flush(f, true, true), 2);
     assert_int_equal(count(f, DB_HELD), 0);
     assert_int_equal(count(f, DB_PENDING), 0);
     b = body_at(f, 2);
