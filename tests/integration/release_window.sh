@@ -12,10 +12,14 @@ command -v mdb_dump >/dev/null || fail "mdb_dump is needed (Debian package lmdb-
 export TIERSYNC_TODAY=2026-06-15
 MONTH=202606
 
-node_init dist 343 district
+node_init prov 34 province
+node_init dist 343 district prov
 node_init c 34301 commune dist
 node_set c sync release_s 3600 # first: a window far longer than the test
-node_start dist; node_start c
+# the district's own window applies to its own records only: what its communes
+# released it forwards at once
+node_set dist sync release_s 3600
+node_start prov; node_start dist; node_start c
 wait_until 30 status_test c "s['parent']['acked_seq'] > 0 and s['parent']['acked_seq'] == s['parent']['head_seq']" ||
   fail "the commune's first snapshot was not acknowledged"
 
@@ -38,6 +42,7 @@ for r in sorted(json.load(sys.stdin), key=lambda r: (r["indicator"], r["period"]
     print(r["indicator"], r["period"], sorted(r["options"].items()), r["value"])'
 }
 held() { status_field c "s['parent']['held_cells']"; }
+same_as_commune() { [ "$(unit_lines "$1")" = "$(unit_lines c)" ]; }
 person() { # person ID SEX REGISTERED: a person and an episode of theirs
   $TS record add --dir "$WORK/c" person id="$1" full_name="Người $1" sex="$2" birth_date=1990-01-01 \
     registered_on="$3" >/dev/null
@@ -84,7 +89,9 @@ released=$(releases)
 [ "$(wc -w <<<"$released")" = 1 ] || fail "the commune logged releases at '$released', expected one"
 stamp=$(record_deltas | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["created_ms"])')
 [ "$stamp" = "$released" ] || fail "the release's delta is stamped $stamp, the release was at $released"
-pass "one delta, stamped $stamp (the release time); the district's totals equal the commune's"
+wait_until 30 same_as_commune prov ||
+  fail "the district held back what the commune released: $(diff <(unit_lines c) <(unit_lines prov))"
+pass "one delta, stamped $stamp (the release time); the district's and province's totals equal the commune's"
 
 step "a stream of edits over several windows leaves at most once per window"
 before=$(record_deltas | wc -l)
