@@ -51,8 +51,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_msg_bytes, CONFIG_DEFAULT_MAX_MSG_BYTES);
     assert_int_equal(c.heartbeat_ms, CONFIG_DEFAULT_HEARTBEAT_MS);
     assert_int_equal(c.late_after_s, CONFIG_DEFAULT_LATE_AFTER_S);
-    assert_int_equal(c.release_s, 900);     /* DESIGN.md section 9 */
-    assert_int_equal(c.checkpoint_days, 30); /* DESIGN.md section 9 */
+    assert_int_equal(c.release_s, 900);      /* docs/SECURITY.md: release windows */
+    assert_int_equal(c.checkpoint_days, 30); /* and a bounded audit trail */
     assert_int_equal(c.checkpoint_s, 0);
     assert_int_equal(c.map_initial_mb, CONFIG_DEFAULT_MAP_INITIAL_MB);
     assert_int_equal(c.map_max_mb, CONFIG_DEFAULT_MAP_MAX_MB);
