@@ -33,6 +33,9 @@
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
 #define CONFIG_DEFAULT_RELEASE_S 900      /* record-derived changes leave once per window */
 #define CONFIG_DEFAULT_CHECKPOINT_DAYS 30 /* a signed snapshot of the contribution at least this often */
+#define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
+#define CONFIG_MAX_SCRUB_EVERY_H 8760.0
+#define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -45,6 +48,10 @@ typedef struct {
     char catalog[TS_PATH_MAX]; /* empty: the default catalog */
     /* [listen] */
     char listen[CONFIG_ENDPOINT_MAX]; /* empty: this node takes no children */
+    /* [join] */
+    char join_listen[CONFIG_ENDPOINT_MAX];    /* empty: listen's port + 1 */
+    char join_advertise[CONFIG_ENDPOINT_MAX]; /* empty: listen.endpoint */
+    int join_slow_down_ms;
     /* [http] */
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
     /* [parent] */
@@ -66,6 +73,7 @@ typedef struct {
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
     int checkpoint_days; /* send a checkpoint (signed snapshot) at least this often */
     int checkpoint_s;    /* tests only: when > 0, every checkpoint_s seconds instead */
+    double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
     /* [read] */
     int small_cell_k;
     int ntokens;

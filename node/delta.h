@@ -46,6 +46,8 @@ size_t delta_ncells(const delta_builder *b);
 /* Sets the body's created_ms (by default the time the builder was made):
  * a release carries the release time. */
 void delta_set_time(delta_builder *b, int64_t ms);
+/* A snapshot whose cells continue in the deltas up to seq end (its last part). */
+void delta_set_snapshot_end(delta_builder *b, uint64_t end);
 
 /* Serializes and signs: *out (malloc'd) receives a packed Envelope holding the
  * SignedDelta, ready for the wire; hash the body's hash. With k NULL it is
