@@ -28,6 +28,7 @@ typedef struct {
     bool wrote; /* set before the first write: a refusal after it needs a rollback */
     size_t bad_cell;     /* the first cell the catalog refused (check_cells), or SIZE_MAX */
     const char *bad_msg; /* and why */
+    bool checkpoint;     /* a snapshot that continues the chain (audit_checkpoint.h) */
 } apply_ctx;
 
 static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
@@ -231,8 +232,15 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         return e->code; /* a new snapshot replaces one left unfinished */
     if (b->snapshot)
         end = b->snapshot_end > b->seq ? b->snapshot_end : 0;
-    if (!end)
+    if (b->snapshot && audit_checkpoint_staging(s, txn, a->child,
+                                                end && a->checkpoint ? b->seq : 0, e))
+        return e->code;
+    if (!end) {
+        if (a->checkpoint)
+            a->reply->checkpoint_differs = audit_checkpoint_compare(
+                s, txn, a->child, b, false, a->reply->detail, sizeof a->reply->detail);
         return apply_body(a, s, txn, expected, e);
+    }
     if (b->seq < end) {
         if (a->bad_cell != SIZE_MAX)
             return refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
@@ -240,6 +248,10 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         const ProtobufCBinaryData *body = &a->signed_delta->body;
         return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
     }
+    a->reply->checkpoint_differs = audit_checkpoint_compare(
+        s, txn, a->child, b, true, a->reply->detail, sizeof a->reply->detail);
+    if (audit_checkpoint_staging(s, txn, a->child, 0, e))
+        return e->code;
     replay_ctx r = {a, s, txn, expected};
     if (apply_stage_each(s, txn, a->child, replay_part, &r, e) ||
         apply_body(a, s, txn, expected, e))
@@ -315,17 +327,15 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                       "snapshot from %s in more than %d parts", a->child, APPLY_STAGE_MAX_PARTS);
     /* a snapshot that continues the chain is a checkpoint: it must equal
-     * what is held; where it does not, it is still taken as truth */
-    if (b->snapshot && ch.last_seq && b->seq == expected &&
-        b->prev_hash.len == DELTA_HASH_BYTES &&
-        !memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES)) {
-        a->reply->checkpoint_differs = audit_checkpoint_compare(
-            s, txn, a->child, b, a->reply->detail, sizeof a->reply->detail);
-        ch.checkpoint_findings += a->reply->checkpoint_differs > 0;
-    }
+     * what is held (compared when it is whole); where it does not, it is
+     * still taken as truth */
+    a->checkpoint = b->snapshot && ch.last_seq && b->seq == expected &&
+                    b->prev_hash.len == DELTA_HASH_BYTES &&
+                    !memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES);
     a->wrote = true;
     if (stage_or_apply(a, s, txn, expected, e))
         return e->code;
+    ch.checkpoint_findings += a->reply->checkpoint_differs > 0;
     if (store_has_parent(s) && update_cover(a, s, txn, e))
         return e->code;
     if (keep_audit(a, s, txn, e))

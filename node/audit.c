@@ -17,8 +17,7 @@ size_t audit_key(const char *child, uint64_t seq, char *out)
     return n + 9;
 }
 
-/* Adds a body's cells to sum (keys as the store writes them). */
-static int add_cells(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e)
+int audit_cells_add(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e)
 {
     for (size_t i = 0; i < b->n_cells; i++) {
         const Tiersync__Cell *pc = b->cells[i];
@@ -50,7 +49,7 @@ int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
     int rc = TS_OK;
     if (!b || strcmp(b->origin, child) != 0 || b->prev_hash.len != DELTA_HASH_BYTES || !b->seq)
         rc = ts_fail(e, TS_EINPUT, "the checkpoint of %s does not decode", child);
-    else if (add_cells(&w->contrib, b, e))
+    else if (audit_cells_add(&w->contrib, b, e))
         rc = ts_err_wrap(e, "the checkpoint of %s", child);
     if (rc == TS_OK) {
         w->seq = w->checkpoint_seq = b->seq;
@@ -152,7 +151,7 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
     if (why[0])
         rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, why);
     ts_err ce = {0};
-    if (add_cells(sum_for(w, b), b, &ce) && rc == TS_OK)
+    if (audit_cells_add(sum_for(w, b), b, &ce) && rc == TS_OK)
         rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, ce.msg);
     staged_done(w, b->seq);
     if (!w->first_seq)

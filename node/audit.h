@@ -33,6 +33,10 @@
  * (AUDIT_KEY_MAX bytes); returns its length. */
 size_t audit_key(const char *child, uint64_t seq, char *out);
 
+/* Adds a body's cells to sum, keyed as the store writes them. TS_EINPUT
+ * names a cell that is malformed or whose sum leaves the 64-bit range. */
+int audit_cells_add(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e);
+
 /* Where a walk along a child's trail stands: the last delta walked (the
  * checkpoint's at the start) and the contribution summed so far. */
 typedef struct {

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply_stage.h"
+#include "audit.h"
+
 static size_t meta_key(const char *child, char out[sizeof AUDIT_META_CHECKPOINTS + TS_CODE_MAX])
 {
     return (size_t)snprintf(out, sizeof AUDIT_META_CHECKPOINTS + TS_CODE_MAX, "%s%s",
@@ -39,27 +42,84 @@ int audit_checkpoint_forget(store_t *s, MDB_txn *txn, const char *child, ts_err 
     return store_del(s, txn, DB_META, key, meta_key(child, key), e);
 }
 
-size_t audit_checkpoint_compare(store_t *s, MDB_txn *txn, const char *child,
-                                const Tiersync__DeltaBody *b, char *why, size_t whysz)
+int audit_checkpoint_staging(store_t *s, MDB_txn *txn, const char *child, uint64_t seq,
+                             ts_err *e)
 {
-    size_t differ = 0, clen = strlen(child);
+    audit_checkpoints c;
+    audit_checkpoints_get(s, txn, child, &c);
+    if (c.staging == seq)
+        return TS_OK;
+    c.staging = seq;
+    char key[sizeof AUDIT_META_CHECKPOINTS + TS_CODE_MAX];
+    return store_put(s, txn, DB_META, key, meta_key(child, key), &c, sizeof c, e);
+}
+
+static int add_part(const Tiersync__DeltaBody *b, void *ctx, ts_err *e)
+{
+    return audit_cells_add(ctx, b, e);
+}
+
+typedef struct {
+    size_t prefix_len;
+    const cellsum *want;
+    cellsum seen;
+    size_t differ;
+    char *why;
+    size_t whysz;
+} compare_ctx;
+
+static void differs(compare_ctx *c, const char *key, size_t klen, int64_t held, int64_t says)
+{
+    if (!c->differ++)
+        snprintf(c->why, c->whysz, "%.*s: held %lld, the checkpoint says %lld", (int)klen, key,
+                 (long long)held, (long long)says);
+}
+
+static int compare_held(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    compare_ctx *c = vctx;
+    const char *key = (const char *)k->mv_data + c->prefix_len;
+    size_t klen = k->mv_size - c->prefix_len;
+    int64_t held;
+    if (v->mv_size != sizeof held)
+        return 0;
+    memcpy(&held, v->mv_data, sizeof held);
+    int64_t says = cellsum_get(c->want, key, klen);
+    cellsum_add(&c->seen, key, klen, 1);
+    if (held != says)
+        differs(c, key, klen, held, says);
+    return 0;
+}
+
+size_t audit_checkpoint_compare(store_t *s, MDB_txn *txn, const char *child,
+                                const Tiersync__DeltaBody *last, bool staged, char *why,
+                                size_t whysz)
+{
     why[0] = '\0';
-    for (size_t i = 0; i < b->n_cells; i++) {
-        const Tiersync__Cell *pc = b->cells[i];
-        ts_cell c;
-        char key[TS_CODE_MAX + 1 + CELL_KEY_MAX];
-        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, NULL))
-            continue; /* refused when applied */
-        memcpy(key, child, clen);
-        key[clen] = '|';
-        size_t klen = clen + 1 + cell_key(&c, key + clen + 1);
-        int64_t held = store_get_i64(s, txn, DB_CONTRIB, key, klen);
-        if (held == pc->value)
-            continue;
-        if (!differ++)
-            snprintf(why, whysz, "%.*s: held %lld, the checkpoint says %lld",
-                     (int)(klen - clen - 1), key + clen + 1, (long long)held,
-                     (long long)pc->value);
+    audit_checkpoints ck;
+    audit_checkpoints_get(s, txn, child, &ck);
+    if (staged && !ck.staging)
+        return 0; /* a resync's parts: nothing to compare with */
+    cellsum want;
+    cellsum_init(&want);
+    ts_err e = {0};
+    if ((staged && apply_stage_each(s, txn, child, add_part, &want, &e)) ||
+        audit_cells_add(&want, last, &e)) {
+        cellsum_free(&want);
+        return 0; /* refused as it is applied */
     }
-    return differ;
+    char prefix[TS_CODE_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s|", child);
+    compare_ctx c = {.prefix_len = strlen(prefix), .want = &want, .why = why, .whysz = whysz};
+    cellsum_init(&c.seen);
+    store_scan(s, txn, DB_CONTRIB, prefix, compare_held, &c);
+    for (size_t i = 0; i < cellsum_count(&want); i++) {
+        size_t klen;
+        const char *key = cellsum_key(&want, i, &klen);
+        if (cellsum_val(&want, i) && !cellsum_get(&c.seen, key, klen))
+            differs(&c, key, klen, 0, cellsum_val(&want, i));
+    }
+    cellsum_free(&c.seen);
+    cellsum_free(&want);
+    return c.differ;
 }

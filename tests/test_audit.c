@@ -398,6 +398,55 @@ static void checkpoint_that_disagrees_is_counted(void **state)
     assert_int_equal(f->sum.problems, 0);
 }
 
+/* Sends a checkpoint in two parts (the first naming the second as its
+ * end): points in the first, staff (when staff is not 0) in the second.
+ * Returns the reply to the second, which applies both. */
+static apply_reply send_two_parts(fixture *f, int64_t points, int64_t staff)
+{
+    apply_reply r = {0};
+    for (int part = 0; part < 2; part++) {
+        uint64_t seq = f->seq + 1;
+        delta_builder *b = delta_builder_new(CHILD, f->child.pk, seq, f->hash, f->n.catalog->id,
+                                             (uint32_t)f->n.catalog->version, part == 0);
+        ts_cell c;
+        if (part == 0) {
+            delta_set_snapshot_end(b, seq + 1);
+            delta_add_unit(b, CHILD, "District 1", "district", "");
+            delta_add_unit(b, "34101", "Commune 1", "commune", CHILD);
+            assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL),
+                             TS_OK);
+            delta_add_cell(b, &c, points);
+        } else if (staff) {
+            assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+            delta_add_cell(b, &c, staff);
+        }
+        uint8_t *msg;
+        size_t len;
+        delta_finish(b, &f->child, &msg, &len, f->hash);
+        delta_builder_destroy(&b);
+        ts_err e = {0};
+        assert_int_equal(apply_message(&f->n, CHILD, msg, len, &r, &e), TS_OK);
+        assert_int_equal(r.seq, seq);
+        f->seq = seq;
+        free(msg);
+    }
+    return r;
+}
+
+static void checkpoint_in_parts_is_compared_whole(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 3, 2);
+    assert_int_equal(send_two_parts(f, 3, 2).checkpoint_differs, 0);
+    assert_int_equal(child_record(f).checkpoint_findings, 0);
+    apply_reply r = send_two_parts(f, 3, 0); /* the staff cell left out */
+    assert_int_equal(r.checkpoint_differs, 1);
+    assert_non_null(strstr(r.detail, "341|STAFF_TRAINED|2024|: held 2, the checkpoint says 0"));
+    assert_int_equal(child_record(f).checkpoint_findings, 1);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+}
+
 /* Puts the trail back as stores before the audit log kept it: table
  * "audit", each delta under its trail key. */
 static int downgrade(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
@@ -510,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_bound_the_trail, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_that_disagrees_is_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoint_in_parts_is_compared_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(old_trail_is_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(trail_grows_the_map, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_unit_is_refused, setup, teardown),
