@@ -68,11 +68,15 @@ typedef struct {
     size_t whysz;
 } compare_ctx;
 
-static void differs(compare_ctx *c, const char *key, size_t klen, int64_t held, int64_t says)
+static void differs(compare_ctx *c, const char *key, size_t klen, disclose_fig held,
+                    disclose_fig says)
 {
+    if (held.v == says.v && held.key == says.key)
+        return;
     if (!c->differ++)
-        snprintf(c->why, c->whysz, "%.*s: held %lld, the checkpoint says %lld", (int)klen, key,
-                 (long long)held, (long long)says);
+        snprintf(c->why, c->whysz, "%.*s: held %lld (cell key %u), the checkpoint says %lld "
+                 "(cell key %u)", (int)klen, key, (long long)held.v, held.key,
+                 (long long)says.v, says.key);
 }
 
 static int compare_held(const MDB_val *k, const MDB_val *v, void *vctx)
@@ -80,14 +84,11 @@ static int compare_held(const MDB_val *k, const MDB_val *v, void *vctx)
     compare_ctx *c = vctx;
     const char *key = (const char *)k->mv_data + c->prefix_len;
     size_t klen = k->mv_size - c->prefix_len;
-    int64_t held;
-    if (v->mv_size != sizeof held)
+    disclose_fig held;
+    if (!store_fig_decode(v, &held))
         return 0;
-    memcpy(&held, v->mv_data, sizeof held);
-    int64_t says = cellsum_get(c->want, key, klen);
-    cellsum_add(&c->seen, key, klen, 1);
-    if (held != says)
-        differs(c, key, klen, held, says);
+    cellsum_add(&c->seen, key, klen, (disclose_fig){1, 0});
+    differs(c, key, klen, held, cellsum_get(c->want, key, klen));
     return 0;
 }
 
@@ -116,8 +117,8 @@ size_t audit_checkpoint_compare(store_t *s, MDB_txn *txn, const char *child,
     for (size_t i = 0; i < cellsum_count(&want); i++) {
         size_t klen;
         const char *key = cellsum_key(&want, i, &klen);
-        if (cellsum_val(&want, i) && !cellsum_get(&c.seen, key, klen))
-            differs(&c, key, klen, 0, cellsum_val(&want, i));
+        if (cellsum_get(&c.seen, key, klen).v == 0)
+            differs(&c, key, klen, (disclose_fig){0, 0}, cellsum_val(&want, i));
     }
     cellsum_free(&c.seen);
     cellsum_free(&want);

@@ -74,9 +74,9 @@ static apply_reply send(fixture *f, bool snapshot, int64_t points, int64_t staff
     delta_add_unit(b, "34101", "Commune 1", "commune", CHILD);
     ts_cell c;
     assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL), TS_OK);
-    delta_add_cell(b, &c, points);
+    delta_add_cell(b, &c, (disclose_fig){points, 0});
     assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    delta_add_cell(b, &c, staff);
+    delta_add_cell(b, &c, (disclose_fig){staff, 0});
     uint8_t *msg;
     size_t len;
     delta_finish(b, &f->child, &msg, &len, f->hash);
@@ -316,9 +316,9 @@ static void snapshot_restarts_the_contribution(void **state)
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     const char *k = "341|34101|COUNSELLING_POINTS|202406|";
-    assert_int_equal(store_get_i64(f->n.store, txn, DB_CONTRIB, k, strlen(k)), 11);
+    assert_int_equal(store_get_fig(f->n.store, txn, DB_CONTRIB, k, strlen(k)).v, 11);
     k = "34|STAFF_TRAINED|2024|";
-    assert_int_equal(store_get_i64(f->n.store, txn, DB_TOTALS, k, strlen(k)), 4);
+    assert_int_equal(store_get_fig(f->n.store, txn, DB_TOTALS, k, strlen(k)).v, 4);
     store_read_end(txn);
     /* folding across the snapshot keeps the checkpoint right */
     f->n.cfg.audit_retain = 1;
@@ -380,14 +380,14 @@ static void checkpoint_that_disagrees_is_counted(void **state)
     send(f, false, 3, 1);
     apply_reply r = send(f, true, 5, 1); /* continues the chain, but 34101 held 3 */
     assert_int_equal(r.checkpoint_differs, 1);
-    assert_non_null(strstr(r.detail, "34101|COUNSELLING_POINTS|202406|: held 3, the checkpoint "
-                                     "says 5"));
+    assert_non_null(strstr(r.detail, "34101|COUNSELLING_POINTS|202406|: held 3 (cell key 0), "
+                                     "the checkpoint says 5 (cell key 0)"));
     assert_int_equal(child_record(f).checkpoint_findings, 1);
     MDB_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     const char *k = "341|34101|COUNSELLING_POINTS|202406|"; /* taken as truth */
-    assert_int_equal(store_get_i64(f->n.store, txn, DB_CONTRIB, k, strlen(k)), 5);
+    assert_int_equal(store_get_fig(f->n.store, txn, DB_CONTRIB, k, strlen(k)).v, 5);
     store_read_end(txn);
     /* a resync snapshot (the chain broken: another prev_hash) is not compared */
     memset(f->hash, 0xab, sizeof f->hash);
@@ -415,10 +415,10 @@ static apply_reply send_two_parts(fixture *f, int64_t points, int64_t staff)
             delta_add_unit(b, "34101", "Commune 1", "commune", CHILD);
             assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL),
                              TS_OK);
-            delta_add_cell(b, &c, points);
+            delta_add_cell(b, &c, (disclose_fig){points, 0});
         } else if (staff) {
             assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-            delta_add_cell(b, &c, staff);
+            delta_add_cell(b, &c, (disclose_fig){staff, 0});
         }
         uint8_t *msg;
         size_t len;
@@ -441,7 +441,8 @@ static void checkpoint_in_parts_is_compared_whole(void **state)
     assert_int_equal(child_record(f).checkpoint_findings, 0);
     apply_reply r = send_two_parts(f, 3, 0); /* the staff cell left out */
     assert_int_equal(r.checkpoint_differs, 1);
-    assert_non_null(strstr(r.detail, "341|STAFF_TRAINED|2024|: held 2, the checkpoint says 0"));
+    assert_non_null(strstr(r.detail, "341|STAFF_TRAINED|2024|: held 2 (cell key 0), the "
+                                     "checkpoint says 0 (cell key 0)"));
     assert_int_equal(child_record(f).checkpoint_findings, 1);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);

@@ -117,7 +117,7 @@ static int record_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
     assert_int_equal(cell_set(&cell, c->unit, c->indicator, c->period, c->options, NULL), TS_OK);
     store_cells_begin(&w, s, txn);
     w.records = true;
-    int rc = store_cells_add(&w, NULL, &cell, c->d, e);
+    int rc = store_cells_add(&w, NULL, &cell, (disclose_fig){c->d, 0}, e);
     store_cells_end(&w);
     return rc;
 }

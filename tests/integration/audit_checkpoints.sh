@@ -76,7 +76,7 @@ mdb_load -T -s local -f "$WORK/local.txt" "$WORK/c/db" || fail "mdb_load of the 
 node_start dist; node_start c
 expect_total 30 77 dist 34301 COUNSELLING_POINTS $MONTH
 wait_until 30 status_test dist "s['children'][0]['checkpoints_disagreed'] >= 1" || fail "the disagreement was not counted"
-grep -q "child 34301: its checkpoint at seq [0-9]* disagrees with the contribution held here in 1 cells (first 34301|COUNSELLING_POINTS|$MONTH|: held 12, the checkpoint says 77)" \
+grep -q "child 34301: its checkpoint at seq [0-9]* disagrees with the contribution held here in 1 cells (first 34301|COUNSELLING_POINTS|$MONTH|: held 12 (cell key [0-9]*), the checkpoint says 77 (cell key [0-9]*))" \
   "$WORK/dist.log" || fail "the disagreement was not logged: $(grep -i checkpoint "$WORK/dist.log" | tail -n 3)"
 expect_total 30 77 prov 34301 COUNSELLING_POINTS $MONTH
 pass "counted, logged with the cell, and the checkpoint's value taken up to the province"
