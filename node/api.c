@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "export.h"
 
 static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
@@ -327,7 +328,7 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     f->refused = ch.refused;
     f->last_seen_ms = ch.last_seen_ms;
     f->last_applied_ms = ch.last_applied_ms;
-    f->clock_offset_s = ch.clock_offset_s;
+    f->clock_offset_s = clock_child_offset(c->n->store, c->txn, f->via);
     if (ch.last_seen_ms) /* the same rule as tiersync status */
         f->state = c->now_ms - ch.last_seen_ms > (int64_t)c->n->cfg.late_after_s * 1000 ? "late"
                    : ch.reported_head > ch.last_seq ? "behind" : "current";

@@ -138,6 +138,11 @@ void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64
     APPEND(b->body.covers, b->body.n_covers, b->cap_covers, c);
 }
 
+void delta_set_time(delta_builder *b, int64_t ms)
+{
+    b->body.created_ms = ms;
+}
+
 size_t delta_ncells(const delta_builder *b)
 {
     return b->body.n_cells;
