@@ -1,4 +1,4 @@
-/* csv.c: the in-place RFC 4180 reader (see csv.h). */
+/* csv.c: the in-place RFC 4180 reader and the field writer (see csv.h). */
 #include "csv.h"
 
 #include <stdint.h>
@@ -11,6 +11,29 @@ void csv_init(csv_t *c, char *buf, size_t len)
     c->line = 1;
     if (len >= 3 && (uint8_t)buf[0] == 0xEF && (uint8_t)buf[1] == 0xBB && (uint8_t)buf[2] == 0xBF)
         c->p += 3;
+}
+
+static bool csv_is_integer(const char *s)
+{
+    if (*s == '-')
+        s++;
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+void csv_write_field(FILE *f, const char *s)
+{
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]) && !csv_is_integer(s);
+    if (!formula && !strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputs(formula ? "\"'" : "\"", f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 bool csv_utf8_valid(const char *s, size_t n)
