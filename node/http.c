@@ -81,9 +81,27 @@ bad:
                    addr);
 }
 
+/* libmicrohttpd's messages, at most HTTP_LOG_PER_MINUTE a minute: it writes
+ * one for every connection refused over a limit, which a client can repeat
+ * at will. Called from the server's thread (and from http_start). */
+#define HTTP_LOG_PER_MINUTE 10
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static int64_t window_ms;
+    static int logged, dropped;
+    int64_t now = ts_mono_ms();
+    if (now - window_ms >= 60000) {
+        if (dropped)
+            log_warn("http: %d more messages of the HTTP server in the last minute not logged",
+                     dropped);
+        window_ms = now, logged = dropped = 0;
+    }
+    if (logged >= HTTP_LOG_PER_MINUTE) {
+        dropped++;
+        return;
+    }
+    logged++;
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
     buf[strcspn(buf, "\r\n")] = '\0';
