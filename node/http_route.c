@@ -12,8 +12,9 @@
 static void reply_error(http_reply *out, int status, const char *msg, const char *param)
 {
     json_t *o = json_pack("{s:s}", "error", msg);
-    if (!o) /* msg quotes a path that is not UTF-8 */
-        o = json_pack("{s:s}", "error", "the request was refused: its path is not UTF-8 text");
+    if (!o) /* msg quotes a path that is not UTF-8 (or was cut inside a character) */
+        o = json_pack("{s:s}", "error", "the request was refused (its path, not UTF-8 text as "
+                      "quoted, is left out of this message; see docs/API.md)");
     if (o && param)
         json_object_set_new(o, "parameter", json_string(param));
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
