@@ -223,6 +223,10 @@ static void test_route(void **state)
     assert_non_null(strstr(rep.body, "[http] hosts"));
     http_reply_free(&rep);
     assert_int_equal(route(f, (req){"/", "evil.example", NULL, NULL}, NULL), 421);
+    /* a path that is not UTF-8 is not quoted, and the answer is still JSON */
+    assert_int_equal(route(f, (req){"/no\xff\xfe", "127.0.0.1:8600", NULL, NULL}, &rep), 404);
+    assert_non_null(strstr(rep.body, "not UTF-8 text"));
+    http_reply_free(&rep);
     /* control bytes, too many parameters */
     assert_int_equal(route(f, (req){"/api/info%00", "127.0.0.1:8600", NULL, NULL}, &rep), 400);
     assert_non_null(strstr(rep.body, "control character"));
