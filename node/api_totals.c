@@ -397,6 +397,23 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
     return o;
 }
 
+json_t *api_plan_json(api_ctx *c, int unit, int year)
+{
+    plan_row *rows = malloc(API_MAX_PLAN_ROWS * sizeof *rows);
+    if (!rows)
+        return NULL;
+    json_t *plans = json_array();
+    const catalog_t *cat = c->n->catalog;
+    for (int i = 0; i < cat->ninds; i++) {
+        const catalog_indicator *t = &cat->inds[i];
+        if (t->kind == IND_VALUE && !strncmp(t->code, "TARGET_", 7) &&
+            catalog_indicator_find(cat, t->code + 7))
+            json_array_append_new(plans, plan_one(c, unit, t, year, rows));
+    }
+    free(rows);
+    return plans;
+}
+
 int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 {
     int unit;
@@ -409,18 +426,9 @@ int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
             return api_bad(c, e, "year", "year '%.16s' is not a year (YYYY)", y);
         year = atoi(y);
     }
-    plan_row *rows = malloc(API_MAX_PLAN_ROWS * sizeof *rows);
-    if (!rows)
+    json_t *plans = api_plan_json(c, unit, year);
+    if (!plans)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
-    json_t *plans = json_array();
-    const catalog_t *cat = c->n->catalog;
-    for (int i = 0; i < cat->ninds; i++) {
-        const catalog_indicator *t = &cat->inds[i];
-        if (t->kind == IND_VALUE && !strncmp(t->code, "TARGET_", 7) &&
-            catalog_indicator_find(cat, t->code + 7))
-            json_array_append_new(plans, plan_one(c, unit, t, year, rows));
-    }
-    free(rows);
     char ys[16];
     snprintf(ys, sizeof ys, "%04d", year);
     api_json(r, json_pack("{s:s,s:s,s:s,s:o}", "unit", c->tree.units[unit].code, "year", ys,

@@ -50,7 +50,4 @@ int csv_next(csv_t *c, csv_row *row, ts_err *e);
  * formula, and is written as it is. */
 void csv_write_field(FILE *f, const char *s);
 
-/* True when s[0..n) is valid UTF-8 (shortest forms, no surrogates, no NUL). */
-bool csv_utf8_valid(const char *s, size_t n);
-
 #endif

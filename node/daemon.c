@@ -77,6 +77,11 @@ int daemon_run(node_t *n, ts_err *e)
     while (!stop_requested) {
         /* tick first: it may replace the parent socket */
         int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
+        if (hub) {
+            hub_tick(hub);
+            if (timeout < 0 || timeout > HUB_TICK_MS)
+                timeout = HUB_TICK_MS;
+        }
         zmq_pollitem_t items[5];
         int ni = 0, izap = -1, irouter = -1, iwake = -1, idealer = -1, imon = -1;
         if (hub) {

@@ -1,10 +1,11 @@
-/* export.c: writes CSV, DHIS2 dataValueSets JSON and IHE ADX XML.
+/* export.c: writes CSV, DHIS2 dataValueSets JSON and IHE ADX XML, and
+ * hands each value to the Excel and FHIR writers (export_int.h).
  *
  * Units are visited in code order, each unit's values sorted by period,
  * indicator and options, so an ADX group is one (unit, period) run and two
  * exports of the same store are byte-identical (except ADX's "exported"
  * time). A unit's own value is its total minus its children's totals. */
-#include "export.h"
+#include "export_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ typedef struct {
     export_row *rows;
     size_t nrows, cap;
     bool oom;
+    export_book *book; /* xlsx */
+    export_fhir *fhir; /* fhir */
+    ts_err *e;
 } writer;
 
 int export_format_parse(const char *s, export_format *f, ts_err *e)
@@ -41,9 +45,19 @@ int export_format_parse(const char *s, export_format *f, ts_err *e)
         *f = EXPORT_DHIS2;
     else if (!strcmp(s, "adx"))
         *f = EXPORT_ADX;
+    else if (!strcmp(s, "xlsx"))
+        *f = EXPORT_XLSX;
+    else if (!strcmp(s, "fhir"))
+        *f = EXPORT_FHIR;
     else
-        return ts_fail(e, TS_EINPUT, "unknown export format '%.32s': use csv, dhis2 or adx", s);
+        return ts_fail(e, TS_EINPUT, "unknown export format '%.32s': use csv, dhis2, adx, xlsx "
+                       "or fhir", s);
     return TS_OK;
+}
+
+export_values export_values_default(export_format f)
+{
+    return f == EXPORT_XLSX ? EXPORT_TOTAL : EXPORT_OWN;
 }
 
 int export_values_parse(const char *s, export_values *v, ts_err *e)
@@ -60,14 +74,21 @@ int export_values_parse(const char *s, export_values *v, ts_err *e)
 
 const char *export_content_type(export_format f)
 {
-    return f == EXPORT_CSV     ? "text/csv; charset=utf-8"
-           : f == EXPORT_DHIS2 ? "application/json; charset=utf-8"
-                               : "application/adx+xml; charset=utf-8";
+    static const char *const types[] = {
+        [EXPORT_CSV] = "text/csv; charset=utf-8",
+        [EXPORT_DHIS2] = "application/json; charset=utf-8",
+        [EXPORT_ADX] = "application/adx+xml; charset=utf-8",
+        [EXPORT_XLSX] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        [EXPORT_FHIR] = "application/fhir+json; charset=utf-8"};
+    return types[f];
 }
 
 const char *export_extension(export_format f)
 {
-    return f == EXPORT_CSV ? "csv" : f == EXPORT_DHIS2 ? "json" : "xml";
+    static const char *const ext[] = {[EXPORT_CSV] = "csv", [EXPORT_DHIS2] = "json",
+                                      [EXPORT_ADX] = "xml", [EXPORT_XLSX] = "xlsx",
+                                      [EXPORT_FHIR] = "fhir.json"};
+    return ext[f];
 }
 
 /* ---- escaping ---- */
@@ -225,7 +246,7 @@ static void emit_adx(writer *w, const tree_unit *u, const export_row *row)
     fputs("/>\n", w->out);
 }
 
-static void emit(writer *w, int unit, const export_row *row)
+static int emit(writer *w, int unit, const export_row *row)
 {
     const export_request *r = w->r;
     const tree_unit *u = &w->t->units[unit];
@@ -237,6 +258,11 @@ static void emit(writer *w, int unit, const export_row *row)
         snprintf(v, sizeof v, "%lld", (long long)row->v);
     if (hide)
         w->suppressed++;
+    export_value x = {u, &row->c, row->v, hide, v};
+    if (r->format == EXPORT_XLSX)
+        return export_xlsx_add(w->book, &x, w->e);
+    if (r->format == EXPORT_FHIR)
+        return export_fhir_add(w->fhir, &x, w->e);
     if (r->format == EXPORT_CSV) {
         const char *fields[] = {u->code, u->u.name, u->u.level, row->c.indicator,
                                 row->c.period, row->c.options, v};
@@ -247,10 +273,10 @@ static void emit(writer *w, int unit, const export_row *row)
         }
         fputc('\n', w->out);
         w->written++;
-        return;
+        return TS_OK;
     }
     if (hide) /* receivers need numbers: a protected value is left out, not faked */
-        return;
+        return TS_OK;
     if (r->format == EXPORT_ADX) {
         emit_adx(w, u, row);
     } else {
@@ -266,6 +292,7 @@ static void emit(writer *w, int unit, const export_row *row)
         json_decref(o);
     }
     w->written++;
+    return TS_OK;
 }
 
 static int export_unit(writer *w, int unit)
@@ -276,34 +303,39 @@ static int export_unit(writer *w, int unit)
                       NULL};
     query_totals(w->n->store, w->txn, &q, collect, w);
     if (w->oom)
-        return TS_ERUNTIME;
+        return ts_fail(w->e, TS_ERUNTIME, "out of memory writing the export");
     if (w->nrows > 1)
         qsort(w->rows, w->nrows, sizeof *w->rows, row_cmp);
-    for (size_t i = 0; i < w->nrows; i++) {
+    int rc = TS_OK;
+    for (size_t i = 0; i < w->nrows && rc == TS_OK; i++) {
         export_row *row = &w->rows[i];
         if (r->values == EXPORT_OWN)
             row->v = own_value(w, unit, &row->c, row->v);
-        if (row->v == 0)
-            continue;
-        emit(w, unit, row);
+        if (row->v != 0)
+            rc = emit(w, unit, row);
     }
     close_group(w);
-    return TS_OK;
+    return rc;
 }
 
 int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
                  long *suppressed, ts_err *e)
 {
-    writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out};
+    writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out, .e = e};
     *suppressed = 0;
-    begin(&w);
-    int rc = TS_OK;
+    int rc = r->format == EXPORT_XLSX   ? export_xlsx_open(&w.book, n, r, e)
+             : r->format == EXPORT_FHIR ? export_fhir_open(&w.fhir, n, r, out, e)
+                                        : (begin(&w), TS_OK);
     for (size_t i = 0; i < t->n && rc == TS_OK; i++)
         if (tree_in_subtree(t, (int)i, r->unit))
             rc = export_unit(&w, (int)i);
     free(w.rows);
+    if (r->format == EXPORT_XLSX)
+        rc = rc ? (export_xlsx_close(&w.book, NULL, NULL), rc) : export_xlsx_close(&w.book, out, e);
+    if (r->format == EXPORT_FHIR)
+        rc = rc ? (export_fhir_close(&w.fhir, NULL), rc) : export_fhir_close(&w.fhir, e);
     if (rc)
-        return ts_fail(e, TS_ERUNTIME, "out of memory writing the export");
+        return rc;
     if (r->format == EXPORT_DHIS2)
         fputs("\n]}\n", out);
     else if (r->format == EXPORT_ADX)
