@@ -44,6 +44,7 @@ struct http {
     node_t *n;
     http_guard *guard;
     http_throttle throttle; /* used by MHD's one thread only */
+    log_limit log;          /* libmicrohttpd's messages */
 };
 
 static int parse_address(const char *addr, struct sockaddr_storage *ss, socklen_t *len, ts_err *e)
@@ -81,31 +82,17 @@ bad:
                    addr);
 }
 
-/* libmicrohttpd's messages, at most HTTP_LOG_PER_MINUTE a minute: it writes
- * one for every connection refused over a limit, which a client can repeat
- * at will. Called from the server's thread (and from http_start). */
-#define HTTP_LOG_PER_MINUTE 10
+/* libmicrohttpd's messages, each kind once a minute with a count (it
+ * writes one for every connection refused over a limit, which a client can
+ * repeat at will). Called from the server's thread, or from http_start and
+ * http_stop while that thread is not running. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
-    static int64_t window_ms;
-    static int logged, dropped;
-    int64_t now = ts_mono_ms();
-    if (now - window_ms >= 60000) {
-        if (dropped)
-            log_warn("http: %d more messages of the HTTP server in the last minute not logged",
-                     dropped);
-        window_ms = now, logged = dropped = 0;
-    }
-    if (logged >= HTTP_LOG_PER_MINUTE) {
-        dropped++;
-        return;
-    }
-    logged++;
+    http_t *h = cls;
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
     buf[strcspn(buf, "\r\n")] = '\0';
-    log_warn("http: %s", buf);
+    log_limited(&h->log, fmt, LOG_WARN, "http: %s", buf);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, http_reply *r)
@@ -286,6 +273,7 @@ int http_start(http_t **out, node_t *n, ts_err *e)
         free(h);
         return e->code;
     }
+    log_limit_init(&h->log);
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -300,7 +288,7 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     sigaddset(&block, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
@@ -313,6 +301,7 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!h->d) {
         http_guard_destroy(&h->guard);
+        log_limit_free(&h->log);
         free(h);
         return ts_fail(e, TS_ERUNTIME, "cannot serve HTTP on %s: %s (is another program on "
                        "that port? change http.address in tiersync.conf)", n->cfg.http,
@@ -329,6 +318,7 @@ void http_stop(http_t **h)
         return;
     MHD_stop_daemon((*h)->d);
     http_guard_destroy(&(*h)->guard);
+    log_limit_free(&(*h)->log);
     free(*h);
     *h = NULL;
 }
