@@ -2,6 +2,7 @@
 #include "csv.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
