@@ -114,10 +114,6 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, http_reply *r)
     if (r->access)
         MHD_add_response_header(resp, "X-Tiersync-Access", r->access);
     char buf[128];
-    if (r->suppressed >= 0) {
-        snprintf(buf, sizeof buf, "%ld", r->suppressed);
-        MHD_add_response_header(resp, "X-Tiersync-Suppressed", buf);
-    }
     if (r->filename[0]) {
         snprintf(buf, sizeof buf, "attachment; filename=\"%s\"", r->filename);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, buf);

@@ -4,7 +4,7 @@
  * A request with "Authorization: Bearer TOKEN" naming one of the config's
  * [read] token lines is authorised for exact values, from any address. A
  * request without that header may read only from a loopback address, and
- * then sees small counts protected (api.h) — unless [http] trust_loopback =
+ * then sees rounded figures (api.h) — unless [http] trust_loopback =
  * no (a reverse proxy on the same machine makes every reader loopback). A
  * wrong token is refused, not downgraded: a typo should be noticed. Tokens
  * are compared in constant time (hashed first, so their lengths do not leak
@@ -23,7 +23,7 @@
 
 typedef enum {
     HTTP_READ_EXACT,     /* valid token */
-    HTTP_READ_PROTECTED, /* loopback (trusted), no token: small-cell protection */
+    HTTP_READ_PROTECTED, /* loopback (trusted), no token: rounded figures */
     HTTP_DENY_NO_TOKEN,  /* not a trusted loopback reader, and no token: 401 */
     HTTP_DENY_BAD_TOKEN  /* a token that is not configured, or a malformed header: 401 */
 } http_access;

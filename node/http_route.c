@@ -74,15 +74,13 @@ static void serve_api(node_t *n, http_throttle *t, const http_request *q, http_r
     out->body = r.body;
     out->len = r.len;
     out->owned = true;
-    out->access = acc == HTTP_READ_EXACT ? "exact" : "protected";
-    out->suppressed = r.suppressed;
+    out->access = acc == HTTP_READ_EXACT ? "exact" : "rounded";
     memcpy(out->filename, r.filename, sizeof out->filename);
 }
 
 void http_route(node_t *n, http_throttle *t, const http_request *q, http_reply *out)
 {
     memset(out, 0, sizeof *out);
-    out->suppressed = -1;
     if (q->uri == HTTP_URI_CONTROL) {
         reply_error(out, 400, "the request's path or query holds a control character (a byte "
                     "below 0x20 or 0x7f, raw or %-escaped, e.g. %00): remove it", NULL);

@@ -32,8 +32,7 @@ typedef struct {
     char *body;               /* malloc'd when owned, else a dashboard file */
     size_t len;
     bool owned, asset;
-    const char *access;       /* X-Tiersync-Access: "exact", "protected"; NULL: none */
-    long suppressed;          /* X-Tiersync-Suppressed when >= 0 */
+    const char *access;       /* X-Tiersync-Access: "exact", "rounded"; NULL: none */
     char filename[64];        /* Content-Disposition attachment when not empty */
     const char *header, *value; /* one more header (WWW-Authenticate, Allow), or NULL */
     char retry_after[16];     /* Retry-After when not empty */

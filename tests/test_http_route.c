@@ -248,7 +248,7 @@ static void test_route(void **state)
     http_reply_free(&rep);
     f->n.cfg.trust_loopback = true;
     assert_int_equal(route(f, (req){"/api/info", "127.0.0.1:8600", NULL, NULL}, &rep), 200);
-    assert_string_equal(rep.access, "protected");
+    assert_string_equal(rep.access, "rounded");
     http_reply_free(&rep);
 }
 
