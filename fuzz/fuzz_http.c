@@ -44,7 +44,8 @@ static int put_cell(store_t *s, MDB_txn *txn, const char *src, const char *unit,
     ts_cell c;
     if (cell_set(&c, unit, ind, period, opts, e))
         return e->code;
-    return store_apply_cell(s, txn, src, &c, v, e);
+    disclose_fig f = {v, (uint32_t)v * 2654435761u}; /* some cell key for the rounding */
+    return store_apply_cell(s, txn, src, &c, f, e);
 }
 
 /* A few numbers at the district and its commune: small ones too, so that
