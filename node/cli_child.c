@@ -68,7 +68,7 @@ static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
         return 0;
     if (strcmp(u.via, c->code) != 0)
         return 0;
-    c->units = realloc(c->units, (c->nunits + 1) * sizeof *c->units);
+    c->units = ts_xrealloc(c->units, (c->nunits + 1) * sizeof *c->units);
     memcpy(c->units[c->nunits], k->mv_data, k->mv_size);
     c->units[c->nunits++][k->mv_size] = '\0';
     return 0;

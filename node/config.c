@@ -13,6 +13,7 @@ void config_defaults(ts_config *c, const char *dir)
     snprintf(c->dir, sizeof c->dir, "%s", dir ? dir : CONFIG_DEFAULT_DIR);
     snprintf(c->level, sizeof c->level, "commune");
     snprintf(c->http, sizeof c->http, "%s", CONFIG_DEFAULT_HTTP);
+    c->trust_loopback = true;
     c->forward_detail = DETAIL_ALL;
     c->flush_ms = CONFIG_DEFAULT_FLUSH_MS;
     c->window = CONFIG_DEFAULT_WINDOW;
@@ -115,6 +116,20 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->join_slow_down_ms, full, v, 0, 3600000, e);
     if (IS("http", "address"))
         return copy_str(c->http, sizeof c->http, full, v, e);
+    if (IS("http", "hosts")) {
+        /* host names (a reverse proxy's public name): letters, digits, . - _ */
+        for (const char *p = v; *p; p++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_, ", *p))
+                return ts_fail(e, TS_EINPUT, "http.hosts = '%s': list host names (letters, "
+                               "digits, '.', '-') separated by commas, e.g. stats.example.org", v);
+        return copy_str(c->http_hosts, sizeof c->http_hosts, full, v, e);
+    }
+    if (IS("http", "trust_loopback")) {
+        if (strcmp(v, "yes") && strcmp(v, "no"))
+            return ts_fail(e, TS_EINPUT, "http.trust_loopback = '%s': use yes or no", v);
+        c->trust_loopback = strcmp(v, "yes") == 0;
+        return TS_OK;
+    }
     if (IS("parent", "endpoint"))
         return copy_str(c->parent, sizeof c->parent, full, v, e);
     if (IS("parent", "key")) {
@@ -294,7 +309,13 @@ int config_write(const ts_config *c, ts_err *e)
         "slow_down_ms = %d\n\n"
         "[http]\n"
         "# Read API and dashboard (IP:PORT); empty disables it.\n"
-        "address = %s\n\n"
+        "address = %s\n"
+        "# Host names, besides this address, that requests may name in their Host\n"
+        "# header (a reverse proxy's public name), separated by commas.\n"
+        "hosts = %s\n"
+        "# yes: readers on this machine (loopback) may read protected values without a\n"
+        "# token. Set no behind a reverse proxy on the same machine.\n"
+        "trust_loopback = %s\n\n"
         "[parent]\n"
         "# The parent's endpoint and public key; empty endpoint: this node is a root.\n"
         "endpoint = %s\n"
@@ -344,7 +365,8 @@ int config_write(const ts_config *c, ts_err *e)
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
         c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
-        c->join_slow_down_ms, c->http, c->parent, c->parent_key,
+        c->join_slow_down_ms, c->http, c->http_hosts, c->trust_loopback ? "yes" : "no",
+        c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
         c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->max_clock_skew_s, c->release_s,
         c->map_initial_mb, c->map_max_mb, c->audit_retain, c->checkpoint_days, c->checkpoint_s,

@@ -56,6 +56,8 @@ typedef struct {
     int join_slow_down_ms;
     /* [http] */
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
+    char http_hosts[CONFIG_NAME_MAX]; /* more names the Host header may give (comma-separated) */
+    bool trust_loopback;              /* loopback readers without a token may read */
     /* [parent] */
     char parent[CONFIG_ENDPOINT_MAX]; /* empty: this node is a root */
     char parent_key[65];              /* hex Ed25519 public key */

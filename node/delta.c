@@ -94,7 +94,7 @@ void delta_builder_destroy(delta_builder **bp)
     do {                                                             \
         if ((n) == (cap)) {                                          \
             (cap) = (cap) ? 2 * (cap) : 16;                          \
-            (arr) = realloc((arr), (cap) * sizeof *(arr));           \
+            (arr) = ts_xrealloc((arr), (cap) * sizeof *(arr));       \
         }                                                            \
         (arr)[(n)++] = (item);                                       \
     } while (0)

@@ -205,8 +205,8 @@ static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
         snprintf(c.unit, sizeof c.unit, "%s", l->node->cfg.code);
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 1024;
-        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
-        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+        l->keys = ts_xrealloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = ts_xrealloc(l->vals, l->cap * sizeof *l->vals);
     }
     char buf[CELL_KEY_MAX];
     cell_key(&c, buf);

@@ -283,8 +283,8 @@ static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 256;
-        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
-        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+        l->keys = ts_xrealloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = ts_xrealloc(l->vals, l->cap * sizeof *l->vals);
     }
     memcpy(l->keys[l->n], k->mv_data, k->mv_size);
     l->keys[l->n][k->mv_size] = '\0';

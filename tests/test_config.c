@@ -40,6 +40,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.catalog, "");
     assert_string_equal(c.listen, "");
     assert_string_equal(c.http, CONFIG_DEFAULT_HTTP);
+    assert_string_equal(c.http_hosts, "");
+    assert_true(c.trust_loopback);
     assert_string_equal(c.parent, "");
     assert_string_equal(c.parent_key, "");
     assert_int_equal(c.forward_detail, DETAIL_ALL);
@@ -93,6 +95,8 @@ static void assert_same_config(const ts_config *got, const ts_config *want)
     assert_string_equal(got->catalog, want->catalog);
     assert_string_equal(got->listen, want->listen);
     assert_string_equal(got->http, want->http);
+    assert_string_equal(got->http_hosts, want->http_hosts);
+    assert_int_equal(got->trust_loopback, want->trust_loopback);
     assert_string_equal(got->parent, want->parent);
     assert_string_equal(got->parent_key, want->parent_key);
     assert_int_equal(got->forward_detail, want->forward_detail);
@@ -126,6 +130,8 @@ static void test_write_reload_identical(void **state)
     set_ok(&c, "node", "catalog", "/usr/share/tiersync/tb.json");
     set_ok(&c, "listen", "endpoint", "tcp://0.0.0.0:7400");
     set_ok(&c, "http", "address", "");
+    set_ok(&c, "http", "hosts", "stats.example.org, huyen.example.vn");
+    set_ok(&c, "http", "trust_loopback", "no");
     set_ok(&c, "parent", "endpoint", "tcp://10.0.0.1:7400");
     set_ok(&c, "parent", "key", PARENT_KEY);
     set_ok(&c, "parent", "forward_detail", "self");
