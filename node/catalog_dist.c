@@ -10,6 +10,7 @@
 #include "delta.h"
 #include "log.h"
 #include "util.h"
+#include "wire_text.h"
 
 /* An Envelope is one field of its oneof: its first byte is that field's
  * tag, (field number << 3) | 2 for a length-delimited message. */
@@ -65,8 +66,9 @@ void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **
     *why = NULL;
     Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, len, data);
     const catalog_doc *d = n->catdoc;
-    if (!env || env->msg_case != TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH) {
-        *why = "undecodable catalog fetch";
+    if (!env || env->msg_case != TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH ||
+        !wire_text_ok(&tiersync__envelope__descriptor, data, len, NULL)) {
+        *why = "undecodable catalog fetch, or one whose id is not text";
     } else if (!d) {
         *why = "a catalog fetch, and this node holds no signed catalog";
     } else if (strcmp(env->catalog_fetch->id, d->id) != 0 || env->catalog_fetch->version != (uint32_t)d->version ||

@@ -10,6 +10,7 @@
 #include "delta.h"
 #include "log.h"
 #include "outbox.h"
+#include "wire_text.h"
 
 #define UPLINK_MONITOR_ENDPOINT "inproc://tiersync-uplink-monitor"
 
@@ -308,6 +309,15 @@ static void send_catalog(uplink_t *u, uint8_t *msg, size_t len)
     free(msg);
 }
 
+/* o: NULL when the message's strings are not text */
+static void on_catalog_offer(uplink_t *u, const Tiersync__CatalogOffer *o)
+{
+    uint8_t *msg;
+    size_t len;
+    catdist_on_offer(u->catalog, u->n, o, &msg, &len);
+    send_catalog(u, msg, len);
+}
+
 static void on_catalog_chunk(uplink_t *u, const Tiersync__CatalogChunk *c)
 {
     uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES], *msg;
@@ -332,12 +342,6 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
     u->parent_today = w->today;
-    if (w->catalog) {
-        uint8_t *msg;
-        size_t len;
-        catdist_on_offer(u->catalog, u->n, w->catalog, &msg, &len);
-        send_catalog(u, msg, len);
-    }
     uint64_t last = w->last_seq;
     bool same_hash = w->last_hash.len == 32 && !memcmp(w->last_hash.data, head.hash, 32);
     uint8_t prev[32];
@@ -408,6 +412,8 @@ void uplink_on_message(uplink_t *u)
             return;
         }
         Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        /* a catalog id is compared as a C string: it must be all of the field */
+        bool text = env && wire_text_ok(&tiersync__envelope__descriptor, zmq_msg_data(&m), zmq_msg_size(&m), NULL);
         zmq_msg_close(&m);
         if (!env) {
             log_warn("undecodable message from the parent; ignored");
@@ -417,6 +423,8 @@ void uplink_on_message(uplink_t *u)
         switch (env->msg_case) {
         case TIERSYNC__ENVELOPE__MSG_WELCOME:
             on_welcome(u, env->welcome);
+            if (env->welcome->catalog)
+                on_catalog_offer(u, text ? env->welcome->catalog : NULL);
             break;
         case TIERSYNC__ENVELOPE__MSG_ACK:
             if (env->ack->seq > head_seq(u)) {
@@ -441,15 +449,12 @@ void uplink_on_message(uplink_t *u)
             u->last_progress_ms = ts_mono_ms();
             on_nack(u, env->nack);
             break;
-        case TIERSYNC__ENVELOPE__MSG_CATALOG_OFFER: {
-            uint8_t *msg;
-            size_t len;
-            catdist_on_offer(u->catalog, u->n, env->catalog_offer, &msg, &len);
-            send_catalog(u, msg, len);
+        case TIERSYNC__ENVELOPE__MSG_CATALOG_OFFER:
+            on_catalog_offer(u, text ? env->catalog_offer : NULL);
             break;
-        }
         case TIERSYNC__ENVELOPE__MSG_CATALOG_CHUNK:
-            on_catalog_chunk(u, env->catalog_chunk);
+            if (text)
+                on_catalog_chunk(u, env->catalog_chunk);
             break;
         default:
             log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);

@@ -426,6 +426,16 @@ static void test_fetch(void **state)
     assert_int_equal(r->catalog_offer->version, 2);
     tiersync__envelope__free_unpacked(r, NULL);
     free(ans);
+    /* an id that is not all of its field ("drug-treatment" NUL "x") */
+    static const uint8_t nul_id[] = {0x3a, 0x14, 0x0a, 0x10, 'd', 'r', 'u', 'g', '-', 't', 'r', 'e', 'a', 't',
+                                     'm', 'e', 'n', 't', 0x00, 'x', 0x10, 0x02};
+    r = tiersync__envelope__unpack(NULL, sizeof nul_id, nul_id);
+    assert_non_null(r); /* it decodes: only the text rule refuses it */
+    tiersync__envelope__free_unpacked(r, NULL);
+    catdist_answer(&p, nul_id, sizeof nul_id, &ans, &alen, &why);
+    assert_null(ans);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "not text"));
     msg[len - 1] ^= 0xff; /* undecodable */
     catdist_answer(&p, msg, len - 1, &ans, &alen, &why);
     assert_null(ans);
