@@ -109,6 +109,9 @@ rc=0; $TS catalog publish --dir "$WORK/prov" "$WORK/bad.json" 2>"$WORK/bad.err" 
 [ $rc -eq 2 ] || fail "an incompatible publish exits $rc"
 grep -q "STAFF_TRAINED.*period type changed" "$WORK/bad.err" || fail "the refusal does not say why: $(cat "$WORK/bad.err")"
 shows_v2 prov || fail "the refused publish changed prov's catalog"
+rc=0; $TS catalog publish --dir "$WORK/dist" "$WORK/v2.json" 2>"$WORK/notroot.err" || rc=$?
+[ $rc -eq 2 ] && grep -q "only the root of the tree publishes" "$WORK/notroot.err" ||
+  fail "a district could publish (exit $rc): $(cat "$WORK/notroot.err")"
 
 step "a version whose root signature does not hold is refused by the commune"
 node_stop dist
