@@ -391,7 +391,7 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
 /* ---- the node, its catalog and its tree ---- */
 
 static const char *const period_names[] = {"month", "year", "any"};
-static const char *const kind_names[] = {"stock", "flow", "reach", "value"};
+static const char *const kind_names[] = {"stock", "flow", "reach", "value", "ratio", "after"};
 
 static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 {
