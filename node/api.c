@@ -258,28 +258,6 @@ json_t *api_filter_json(const api_filter *f)
     return o;
 }
 
-typedef struct {
-    const api_filter *f;
-    int64_t sum;
-} sum_ctx;
-
-static int add_matching(const ts_cell *cell, int64_t v, void *vctx)
-{
-    sum_ctx *s = vctx;
-    if (api_filter_match(s->f, cell->options))
-        s->sum += v;
-    return 0;
-}
-
-int64_t api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
-                const api_filter *f)
-{
-    query_filter q = {unit, indicator, period, NULL};
-    sum_ctx s = {f, 0};
-    query_totals(c->n->store, c->txn, &q, add_matching, &s);
-    return s.sum;
-}
-
 bool api_suppressed(const api_ctx *c, int unit, int64_t v)
 {
     int k = c->n->cfg.small_cell_k;

@@ -63,9 +63,32 @@ json_t *api_filter_json(const api_filter *f);
 /* The option of category cat in canonical options; false if absent. */
 bool api_option_of(const char *options, const char *cat, char *out, size_t outsz);
 
-/* Sum of unit's totals for indicator and period that match f (NULL: all). */
-int64_t api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
-                const api_filter *f);
+/* A figure of an indicator at a unit: a stored indicator's count v, or a
+ * ratio's parts (the ratio itself is computed only when shown). */
+typedef struct {
+    int64_t v, num, den;
+} api_fig;
+
+/* Calls fn for every total of unit for ind (of a ratio: both its parts),
+ * of period (NULL: every period); returns what query_totals returns. */
+int api_scan(api_ctx *c, const char *unit, const catalog_indicator *ind, const char *period,
+             query_fn fn, void *ctx);
+/* Adds the value v of a cell found by api_scan to f. */
+void api_fig_add(const api_ctx *c, api_fig *f, const catalog_indicator *ind, const ts_cell *cell,
+                 int64_t v);
+/* ind's figure at unit for period, over the cells matching f (NULL: all). */
+api_fig api_fig_sum(api_ctx *c, const char *unit, const catalog_indicator *ind, const char *period,
+                    const api_filter *f);
+api_fig api_fig_minus(api_fig a, api_fig b);
+/* A figure as the reader may see it: a count through api_value; a ratio
+ * (ratio.h) computed from its parts as api_value publishes them, null when
+ * the denominator is 0 or a part is withheld. */
+json_t *api_fig_json(const api_ctx *c, int unit, const catalog_indicator *ind, api_fig f);
+/* That ratio in tenths; false when it is null. */
+bool api_fig_tenths(const api_ctx *c, int unit, const catalog_indicator *ind, api_fig f,
+                    int64_t *tenths);
+/* {"numerator": {"indicator", "value"}, "denominator": {...}} of a ratio. */
+json_t *api_fig_parts_json(const api_ctx *c, int unit, const catalog_indicator *ind, api_fig f);
 
 /* A count as the reader may see it: the number, or "<k" for 1..k-1 at a
  * leaf unit when the reader has no token. */

@@ -7,11 +7,11 @@
 
 #include "query.h"
 
-bool ratio_tenths(const catalog_indicator *ind, int64_t num, int64_t den, int64_t *tenths)
+bool ratio_scaled(int64_t factor, int64_t num, int64_t den, int64_t *tenths)
 {
     if (den == 0)
         return false;
-    __int128 n = (__int128)num * ind->factor * 10 * 2, d = (__int128)den * 2;
+    __int128 n = (__int128)num * factor * 10 * 2, d = (__int128)den * 2;
     if (d < 0)
         n = -n, d = -d;
     __int128 q = (n + (n < 0 ? -d / 2 : d / 2)) / d; /* half away from zero */
@@ -19,10 +19,17 @@ bool ratio_tenths(const catalog_indicator *ind, int64_t num, int64_t den, int64_
     return true;
 }
 
+bool ratio_tenths(const catalog_indicator *ind, int64_t num, int64_t den, int64_t *tenths)
+{
+    return ratio_scaled(ind->factor, num, den, tenths);
+}
+
+json_t *ratio_tenths_json(int64_t tenths) { return json_real((double)tenths / 10.0); }
+
 json_t *ratio_json(const catalog_indicator *ind, int64_t num, int64_t den)
 {
     int64_t t;
-    return ratio_tenths(ind, num, den, &t) ? json_real((double)t / 10.0) : json_null();
+    return ratio_tenths(ind, num, den, &t) ? ratio_tenths_json(t) : json_null();
 }
 
 const char *ratio_text(const catalog_indicator *ind, int64_t num, int64_t den, char *out, size_t outsz)

@@ -22,7 +22,11 @@
 
 /* factor x num / den in tenths, rounded half away from zero, into *tenths;
  * false (nothing written) when den is 0. */
+bool ratio_scaled(int64_t factor, int64_t num, int64_t den, int64_t *tenths);
+/* The same with the factor of ratio indicator ind. */
 bool ratio_tenths(const catalog_indicator *ind, int64_t num, int64_t den, int64_t *tenths);
+/* Tenths as JSON: a real with one decimal. */
+json_t *ratio_tenths_json(int64_t tenths);
 /* The value as JSON: a real with one decimal, or null. */
 json_t *ratio_json(const catalog_indicator *ind, int64_t num, int64_t den);
 /* The value as text, "40.0", or "" when there is none; returns out. */
