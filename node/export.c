@@ -3,7 +3,11 @@
  * Units are visited in code order, each unit's values sorted by period,
  * indicator and options, so an ADX group is one (unit, period) run and two
  * exports of the same store are byte-identical (except ADX's "exported"
- * time). A unit's own value is its total minus its children's totals. */
+ * time). A unit's own value is its total minus its children's totals.
+ *
+ * Ratio indicators are never stored: DHIS2 and ADX receive their parts
+ * (the receiver computes its own indicators), and CSV shows, beside the
+ * parts, each ratio computed from the unit's parts as they are written. */
 #include "export.h"
 
 #include <jansson.h>
@@ -12,10 +16,13 @@
 #include <time.h>
 
 #include "query.h"
+#include "ratio.h"
 
 typedef struct {
     ts_cell c;
     int64_t v;
+    const catalog_indicator *ratio; /* a ratio's row (CSV only): its parts */
+    int64_t num, den;
 } export_row;
 
 typedef struct {
@@ -138,22 +145,32 @@ static bool period_matches(const char *want, const char *p)
     return !strcmp(want, p);
 }
 
-static int collect(const ts_cell *c, int64_t v, void *ctx)
+static export_row *new_row(writer *w)
 {
-    writer *w = ctx;
-    if (!period_matches(w->r->period, c->period))
-        return 0;
     if (w->nrows == w->cap) {
         size_t cap = w->cap ? 2 * w->cap : 256;
         export_row *rows = realloc(w->rows, cap * sizeof *rows);
         if (!rows) {
             w->oom = true;
-            return 1;
+            return NULL;
         }
         w->rows = rows, w->cap = cap;
     }
-    w->rows[w->nrows].c = *c;
-    w->rows[w->nrows++].v = v;
+    export_row *row = &w->rows[w->nrows++];
+    memset(row, 0, sizeof *row);
+    return row;
+}
+
+static int collect(const ts_cell *c, int64_t v, void *ctx)
+{
+    writer *w = ctx;
+    if (!period_matches(w->r->period, c->period))
+        return 0;
+    export_row *row = new_row(w);
+    if (!row)
+        return 1;
+    row->c = *c;
+    row->v = v;
     return 0;
 }
 
@@ -252,13 +269,58 @@ static void emit_adx(writer *w, const tree_unit *u, const export_row *row)
     fputs("/>\n", w->out);
 }
 
+/* Small-cell protection of a count written for unit. */
+static bool hidden(const writer *w, int unit, int64_t v)
+{
+    return !w->r->exact && v >= 1 && v < w->r->small_cell_k && tree_is_leaf(w->t, unit);
+}
+
+/* Adds to w->rows, for CSV, the rows of every ratio asked for, from the
+ * unit's parts among the rows collected (as written: own or total values;
+ * a withheld part leaves the ratio empty, as a denominator of 0 does). */
+static int add_ratio_rows(writer *w, int unit)
+{
+    const catalog_t *cat = w->n->catalog;
+    size_t nparts = w->nrows;
+    for (int k = 0; k < cat->ninds; k++) {
+        const catalog_indicator *ind = &cat->inds[k];
+        if (ind->kind != IND_RATIO || (w->r->indicator && w->r->indicator != ind))
+            continue;
+        ratio_set rs;
+        ratio_set_init(&rs, cat, ind);
+        int rc = TS_OK;
+        for (size_t i = 0; i < nparts && rc == TS_OK; i++)
+            rc = hidden(w, unit, w->rows[i].v) ? ratio_set_withhold(&rs, &w->rows[i].c)
+                                               : ratio_set_add(&rs, &w->rows[i].c, w->rows[i].v);
+        for (size_t i = 0; i < rs.n && rc == TS_OK; i++) {
+            const ratio_row *rr = &rs.rows[i];
+            export_row *row = rr->num || rr->den || rr->withheld ? new_row(w) : NULL;
+            if (!row) {
+                rc = w->oom ? TS_ERUNTIME : TS_OK;
+                continue;
+            }
+            snprintf(row->c.unit, sizeof row->c.unit, "%s", rr->unit);
+            snprintf(row->c.indicator, sizeof row->c.indicator, "%s", ind->code);
+            snprintf(row->c.period, sizeof row->c.period, "%s", rr->period);
+            snprintf(row->c.options, sizeof row->c.options, "%s", rr->options);
+            row->ratio = ind, row->num = rr->num, row->den = rr->withheld ? 0 : rr->den;
+        }
+        ratio_set_free(&rs);
+        if (rc)
+            return rc;
+    }
+    return TS_OK;
+}
+
 static void emit(writer *w, int unit, const export_row *row)
 {
     const export_request *r = w->r;
     const tree_unit *u = &w->t->units[unit];
-    bool hide = !r->exact && row->v >= 1 && row->v < r->small_cell_k && tree_is_leaf(w->t, unit);
-    char v[24];
-    if (hide)
+    bool hide = !row->ratio && hidden(w, unit, row->v);
+    char v[RATIO_TEXT_MAX];
+    if (row->ratio)
+        ratio_text(row->ratio, row->num, row->den, v, sizeof v);
+    else if (hide)
         snprintf(v, sizeof v, "<%d", r->small_cell_k);
     else
         snprintf(v, sizeof v, "%lld", (long long)row->v);
@@ -298,22 +360,27 @@ static void emit(writer *w, int unit, const export_row *row)
 static int export_unit(writer *w, int unit)
 {
     const export_request *r = w->r;
+    const catalog_t *cat = w->n->catalog;
+    const catalog_indicator *ind = r->indicator;
+    bool ratio = ind && ind->kind == IND_RATIO; /* its parts are what is stored */
+    const char *codes[] = {ratio ? cat->inds[ind->numerator].code : ind ? ind->code : NULL,
+                           ratio ? cat->inds[ind->denominator].code : NULL};
     w->nrows = 0;
-    query_filter q = {w->t->units[unit].code, r->indicator ? r->indicator->code : NULL, NULL,
-                      NULL};
-    query_totals(w->n->store, w->txn, &q, collect, w);
+    for (int i = 0; i < (ratio ? 2 : 1) && !w->oom; i++) {
+        query_filter q = {w->t->units[unit].code, codes[i], NULL, NULL};
+        query_totals(w->n->store, w->txn, &q, collect, w);
+    }
+    for (size_t i = 0; i < w->nrows && r->values == EXPORT_OWN; i++)
+        w->rows[i].v = own_value(w, unit, &w->rows[i].c, w->rows[i].v);
+    if (!w->oom && r->format == EXPORT_CSV && add_ratio_rows(w, unit))
+        w->oom = true;
     if (w->oom)
         return TS_ERUNTIME;
     if (w->nrows > 1)
         qsort(w->rows, w->nrows, sizeof *w->rows, row_cmp);
-    for (size_t i = 0; i < w->nrows; i++) {
-        export_row *row = &w->rows[i];
-        if (r->values == EXPORT_OWN)
-            row->v = own_value(w, unit, &row->c, row->v);
-        if (row->v == 0)
-            continue;
-        emit(w, unit, row);
-    }
+    for (size_t i = 0; i < w->nrows; i++)
+        if (w->rows[i].v != 0 || w->rows[i].ratio)
+            emit(w, unit, &w->rows[i]);
     close_group(w);
     return TS_OK;
 }

@@ -91,15 +91,17 @@ void ratio_set_free(ratio_set *rs)
     rs->n = rs->cap = 0;
 }
 
-int ratio_set_add(ratio_set *rs, const ts_cell *cell, int64_t v)
+/* The row of a part's cell (*row NULL for any other indicator). */
+static int row_of(ratio_set *rs, const ts_cell *cell, ratio_row **row, bool *is_num)
 {
     const catalog_indicator *num = &rs->c->inds[rs->ind->numerator], *den = &rs->c->inds[rs->ind->denominator];
-    bool is_num = !strcmp(cell->indicator, num->code);
-    if (!is_num && strcmp(cell->indicator, den->code))
+    *row = NULL;
+    *is_num = !strcmp(cell->indicator, num->code);
+    if (!*is_num && strcmp(cell->indicator, den->code))
         return TS_OK;
-    char opts[CELL_OPTIONS_MAX], key[CELL_PERIOD_MAX + 1 + CELL_OPTIONS_MAX];
+    char opts[CELL_OPTIONS_MAX], key[TS_CODE_MAX + CELL_PERIOD_MAX + CELL_OPTIONS_MAX + 2];
     ratio_project(rs->c, rs->ind, cell->options, opts, sizeof opts);
-    int klen = snprintf(key, sizeof key, "%s|%s", cell->period, opts);
+    int klen = snprintf(key, sizeof key, "%s|%s|%s", cell->unit, cell->period, opts);
     size_t len = klen > 0 && (size_t)klen < sizeof key ? (size_t)klen : strlen(key);
     int added = 0;
     size_t i = hmap_str_put(&rs->idx, key, len, 0, &added);
@@ -113,14 +115,34 @@ int ratio_set_add(ratio_set *rs, const ts_cell *cell, int64_t v)
         }
         ratio_row *r = &rs->rows[rs->n++];
         memset(r, 0, sizeof *r);
+        snprintf(r->unit, sizeof r->unit, "%s", cell->unit);
         snprintf(r->period, sizeof r->period, "%s", cell->period);
         snprintf(r->options, sizeof r->options, "%s", opts);
     }
-    if (is_num)
-        rs->rows[i].num += v;
-    else
-        rs->rows[i].den += v;
+    *row = &rs->rows[i];
     return TS_OK;
+}
+
+int ratio_set_add(ratio_set *rs, const ts_cell *cell, int64_t v)
+{
+    ratio_row *row;
+    bool is_num;
+    int rc = row_of(rs, cell, &row, &is_num);
+    if (row && is_num)
+        row->num += v;
+    else if (row)
+        row->den += v;
+    return rc;
+}
+
+int ratio_set_withhold(ratio_set *rs, const ts_cell *cell)
+{
+    ratio_row *row;
+    bool is_num;
+    int rc = row_of(rs, cell, &row, &is_num);
+    if (row)
+        row->withheld = true;
+    return rc;
 }
 
 static int on_part(const ts_cell *cell, int64_t v, void *ctx)
@@ -142,7 +164,9 @@ int ratio_set_scan(ratio_set *rs, store_t *s, MDB_txn *txn, const char *unit, co
 static int row_cmp(const void *a, const void *b)
 {
     const ratio_row *x = a, *y = b;
-    int r = strcmp(x->period, y->period);
+    int r = strcmp(x->unit, y->unit);
+    if (!r)
+        r = strcmp(x->period, y->period);
     return r ? r : strcmp(x->options, y->options);
 }
 

@@ -6,7 +6,7 @@
  * one place that divides: every read path (tiersync totals, the API, the
  * exports; the dashboard reads the API) asks it. A ratio is never stored or
  * sent: ratio_set gathers its parts' cells, projected onto the ratio's own
- * categories, into one row per (period, options). */
+ * categories, into one row per (unit, period, options). */
 #ifndef TIERSYNC_RATIO_H
 #define TIERSYNC_RATIO_H
 
@@ -34,15 +34,17 @@ const char *ratio_text(const catalog_indicator *ind, int64_t num, int64_t den, c
 
 /* The parts of one ratio figure. */
 typedef struct {
+    char unit[TS_CODE_MAX];
     char period[CELL_PERIOD_MAX];
     char options[CELL_OPTIONS_MAX]; /* canonical, the ratio's categories only */
     int64_t num, den;
+    bool withheld; /* a part was withheld from the reader: no value to show */
 } ratio_row;
 
 typedef struct {
     const catalog_t *c;
     const catalog_indicator *ind;
-    hmap_str idx; /* "period|options", entry i is row i until sorted */
+    hmap_str idx; /* "unit|period|options", entry i is row i until sorted */
     ratio_row *rows;
     size_t n, cap;
 } ratio_set;
@@ -53,9 +55,12 @@ void ratio_set_free(ratio_set *rs);
  * ignored) to the row of its period and projected options. TS_ERUNTIME
  * when out of memory. */
 int ratio_set_add(ratio_set *rs, const ts_cell *cell, int64_t v);
-/* Adds every total of unit for both parts, of period (NULL: all periods). */
+/* Marks the row of a part's cell as withheld (ratio_set_add's errors). */
+int ratio_set_withhold(ratio_set *rs, const ts_cell *cell);
+/* Adds every total of unit (NULL: every unit held) for both parts, of
+ * period (NULL: all periods). */
 int ratio_set_scan(ratio_set *rs, store_t *s, MDB_txn *txn, const char *unit, const char *period);
-/* Orders the rows by period, then options; add nothing after. */
+/* Orders the rows by unit, period, then options; add nothing after. */
 void ratio_set_sort(ratio_set *rs);
 
 /* The options of cell restricted to ind's categories, canonical order. */
