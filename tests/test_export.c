@@ -1,6 +1,7 @@
 /* test_export.c: CSV, DHIS2 dataValueSets and ADX writers on a real store:
  * own values vs roll-ups, period selection, the mapping file (the shipped
- * example and refusals of bad ones), small-cell protection in exports. */
+ * example and refusals of bad ones), small-cell protection in exports,
+ * ratio indicators (CSV shows them, DHIS2 and ADX carry their parts). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,64 @@ static void test_protected_exports(void **state)
     free(x);
 }
 
+/* Commune 34301 has 3 of 4 counsellors certified, 34302 1 of 6; 34301
+ * counts aware adults without a survey (a denominator of 0). */
+static int fill_ratios(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx, (void)e;
+    cell(s, txn, "343", "34301", "COUNSELLORS", "2026", "", 4);
+    cell(s, txn, "343", "34301", "COUNSELLORS_CERTIFIED", "2026", "", 3);
+    cell(s, txn, "343", "34302", "COUNSELLORS", "2026", "", 6);
+    cell(s, txn, "343", "34302", "COUNSELLORS_CERTIFIED", "2026", "", 1);
+    cell(s, txn, "343", "34301", "ADULTS_AWARE", "2026", "", 7);
+    return TS_OK;
+}
+
+static void test_ratio_exports(void **state)
+{
+    fx *f = *state;
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, fill_ratios, NULL, &e), TS_OK);
+    req q = {EXPORT_CSV, EXPORT_TOTAL, NULL, "2026", "COUNSELLORS_CERTIFIED_PCT", true, NULL};
+    char *csv = ok(f, &q, NULL);
+    /* the province's ratio is of its rolled-up parts: 4 / 10, not the mean of 75.0 and 16.7 */
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,COUNSELLORS_CERTIFIED_PCT,2026,,75.0\n"));
+    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS,2026,,10\n")); /* the parts too */
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED,2026,,4\n"));
+    free(csv);
+    q.indicator = NULL; /* every indicator: a denominator of 0 gives an empty value */
+    csv = ok(f, &q, NULL);
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,ADULTS_AWARE_PCT,2026,,\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,ADULTS_AWARE_PCT,2026,,\n"));
+    assert_non_null(strstr(csv, "343,\"Huyện \"\"Kim\"\", Bảng\",district,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
+    free(csv);
+    q.values = EXPORT_OWN; /* a parent entered no parts of its own: no ratio row */
+    csv = ok(f, &q, NULL);
+    assert_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT"));
+    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
+    free(csv);
+    q.values = EXPORT_TOTAL, q.exact = false; /* 3 of 4 at a commune: small parts, no ratio */
+    csv = ok(f, &q, NULL);
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,COUNSELLORS_CERTIFIED_PCT,2026,,\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
+    free(csv);
+    /* DHIS2 and ADX carry the parts only, also when the ratio is asked for */
+    req d = {EXPORT_DHIS2, EXPORT_OWN, NULL, "2026", "COUNSELLORS_CERTIFIED_PCT", true, NULL};
+    char *x = ok(f, &d, NULL);
+    json_t *j = json_loads(x, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "dataValues")), 4);
+    assert_null(strstr(x, "_PCT"));
+    json_decref(j);
+    free(x);
+    d.format = EXPORT_ADX, d.indicator = NULL;
+    x = ok(f, &d, NULL);
+    assert_non_null(strstr(x, "dataElement=\"COUNSELLORS_CERTIFIED\""));
+    assert_null(strstr(x, "_PCT"));
+    free(x);
+}
+
 /* Names and levels come from the children's announcements: none may start a
  * spreadsheet formula (=, +, @, - not followed by a digit). Negative numbers
  * stay numbers. */
@@ -348,6 +407,9 @@ static void test_mapping_refusals(void **state)
     assert_mapping_refused(f, "{\"categories\": {\"sex\": {\"options\": {\"X\": \"XX\"}}}}",
                            "X is not an option of category sex");
     assert_mapping_refused(f, "{\"catalog\": \"tb\"}", "another catalog");
+    assert_mapping_refused(f, "{\"dataElements\": {\"ADULTS_AWARE_PCT\": {\"dhis2\": \"abcdefghijk\"}}}",
+                           "ADULTS_AWARE_PCT is a ratio, never exported to DHIS2 or ADX: map its parts "
+                           "ADULTS_AWARE and ADULTS_SURVEYED");
     assert_mapping_refused(f, "{\"orgunits\": {}}", "unknown key");
     assert_mapping_refused(f, "{\"orgUnits\": {\"34\": {\"dhis2\": \"abcdefghijk\", \"adx\": \"\"}}}",
                            "orgUnits.34.adx");
@@ -388,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_adx_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protected_exports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_no_formulas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ratio_exports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_refusals, setup, teardown),
         cmocka_unit_test(test_parsers),
     };
