@@ -418,12 +418,17 @@ static int api_catalog(api_ctx *c, const api_params *p, api_response *r, ts_err 
         if (ind->kind == IND_VALUE && !strncmp(ind->code, "TARGET_", 7) &&
             catalog_indicator_find(cat, ind->code + 7))
             target_of = ind->code + 7;
-        json_array_append_new(inds, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "code", ind->code,
-                                              "kind", kind_names[ind->kind], "period",
-                                              period_names[ind->period], "label",
-                                              label_json(ind->label_vi, ind->label_en),
-                                              "categories", by, "target_of",
-                                              target_of ? json_string(target_of) : json_null()));
+        json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "code", ind->code, "kind",
+                              kind_names[ind->kind], "period", period_names[ind->period],
+                              "label", label_json(ind->label_vi, ind->label_en), "categories",
+                              by, "target_of",
+                              target_of ? json_string(target_of) : json_null());
+        if (ind->kind == IND_RATIO)
+            json_object_update_new(o, json_pack("{s:s,s:s,s:i}", "numerator",
+                                                cat->inds[ind->numerator].code, "denominator",
+                                                cat->inds[ind->denominator].code, "factor",
+                                                ind->factor));
+        json_array_append_new(inds, o);
     }
     api_json(r, json_pack("{s:s,s:i,s:o,s:o}", "id", cat->id, "version", cat->version,
                           "categories", cats, "indicators", inds));
