@@ -56,11 +56,11 @@ grep -q '40.0 %' "$WORK/dom-pct.html" || fail "district 343's 4 of 10 certified 
 pass "percentages and their targets"
 
 step "screenshots"
-browse --window-size=1440,1900 --screenshot="$ART/dashboard-vi.png" \
+browse --window-size=1440,1800 --screenshot="$ART/dashboard-vi.png" \
   "$BASE/#lang=vi&ind=IN_TREATMENT" >/dev/null
-browse --window-size=1440,1900 --screenshot="$ART/dashboard-en-343.png" \
+browse --window-size=1440,1800 --screenshot="$ART/dashboard-en-343.png" \
   "$BASE/#unit=343&lang=en&ind=IN_TREATMENT" >/dev/null
-browse --window-size=1440,1900 --screenshot="$ART/dashboard-en-pct.png" \
+browse --window-size=1440,1800 --screenshot="$ART/dashboard-en-pct.png" \
   "$BASE/#lang=en&ind=COUNSELLORS_CERTIFIED_PCT" >/dev/null
 for f in dashboard-vi.png dashboard-en-343.png dashboard-en-pct.png; do
   [ -s "$ART/$f" ] && [ "$(head -c 8 "$ART/$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
