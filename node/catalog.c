@@ -547,19 +547,6 @@ void catalog_destroy(catalog_t **c)
 
 /* ---- lookups ---------------------------------------------------------- */
 
-bool catalog_is_stored(const catalog_indicator *ind) { return ind->kind != IND_RATIO; }
-
-bool catalog_is_counted(const catalog_indicator *ind)
-{
-    return ind->kind != IND_VALUE && ind->kind != IND_RATIO;
-}
-
-int catalog_owner_type(const catalog_t *c, int rt)
-{
-    const catalog_rtype *t = rt < 0 ? NULL : &c->types[rt];
-    return !t || t->owner_ref < 0 ? -1 : t->fields[t->owner_ref].ref_type;
-}
-
 const catalog_indicator *catalog_indicator_find(const catalog_t *c, const char *code)
 {
     for (int i = 0; c && code && i < c->ninds; i++)

@@ -1,12 +1,26 @@
 /* catalog_kinds.c: the loader's rules for the two indicator kinds built on
  * others: `ratio` (computed at read time from a numerator and a
  * denominator indicator) and `after` (owners counted in the period after
- * an ended record: post-rehab management). docs/CATALOG.md states them. */
+ * an ended record: post-rehab management), and the questions about kinds
+ * the rest of the node asks. docs/CATALOG.md states the rules. */
 #include <string.h>
 
 #include "catalog_json.h"
 
 static const char *const MEASURES[] = {"within", "restarted", "supported", NULL}; /* catalog_after */
+
+bool catalog_is_stored(const catalog_indicator *ind) { return ind->kind != IND_RATIO; }
+
+bool catalog_is_counted(const catalog_indicator *ind)
+{
+    return ind->kind != IND_VALUE && ind->kind != IND_RATIO;
+}
+
+int catalog_owner_type(const catalog_t *c, int rt)
+{
+    const catalog_rtype *t = rt < 0 ? NULL : &c->types[rt];
+    return !t || t->owner_ref < 0 ? -1 : t->fields[t->owner_ref].ref_type;
+}
 
 /* obj[key] names an indicator declared earlier that a ratio may divide. */
 static int get_part(cj_loader *ld, const char *entry, json_t *o, const char *key, int *out)
