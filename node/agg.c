@@ -77,16 +77,9 @@ agg_t *agg_new(const catalog_t *c)
             a->after[a->nafter++] = k;
         if (ind->support_rtype >= 0)
             a->reads[k] |= 1u << ind->support_rtype;
-        for (int j = 0; j < ind->ncats; j++) {
+        for (int j = 0; j < ind->ncats; j++)
             a->hops[k][j] = hops_to(c, ind->rtype, c->cats[ind->cats[j]].rtype);
-            int at = j; /* insertion sort by category name */
-            while (at > 0 && strcmp(c->cats[ind->cats[a->order[k][at - 1]]].name,
-                                    c->cats[ind->cats[j]].name) > 0) {
-                a->order[k][at] = a->order[k][at - 1];
-                at--;
-            }
-            a->order[k][at] = j;
-        }
+        catalog_category_order(c, ind, a->order[k]);
     }
     return a;
 }
@@ -290,10 +283,10 @@ static int first_owned(const records_cluster *cl, int owner, int t, int fi, int 
     return best;
 }
 
-/* Ended record i opens the period [end, stop): stop is end + the catalog's
- * months, or the start of the owner's next record if that comes first. A
- * stock over its month ends, from `from` (the end, or for AFTER_SUPPORTED
- * the first support in it) on. */
+/* Ended record i opens its owner's period [end, stop): stop is end + the
+ * catalog's months, or the start of the owner's next record if sooner.
+ * `restarted` counts that start's month; `within` each month end in the
+ * period, `supported` those from the first support given in it on. */
 static void add_after(agg_t *a, const records_cluster *cl, int i, int k, const agg_window *w, int sign)
 {
     const catalog_indicator *ind = &a->c->inds[k];

@@ -226,26 +226,11 @@ int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind
     return TS_OK;
 }
 
-bool api_option_of(const char *options, const char *cat, char *out, size_t outsz)
-{
-    size_t cl = strlen(cat);
-    for (const char *s = options; s && *s;) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (len > cl && !strncmp(s, cat, cl) && s[cl] == '=') {
-            snprintf(out, outsz, "%.*s", (int)(len - cl - 1), s + cl + 1);
-            return true;
-        }
-        s = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
 bool api_filter_match(const api_filter *f, const char *options)
 {
     char opt[CATALOG_NAME_MAX];
     for (int i = 0; f && i < f->n; i++)
-        if (!api_option_of(options, f->cat[i], opt, sizeof opt) || strcmp(opt, f->opt[i]))
+        if (!query_option_of(options, f->cat[i], opt, sizeof opt) || strcmp(opt, f->opt[i]))
             return false;
     return true;
 }

@@ -60,8 +60,6 @@ int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind
 bool api_filter_match(const api_filter *f, const char *options);
 json_t *api_filter_json(const api_filter *f);
 
-/* The option of category cat in canonical options; false if absent. */
-bool api_option_of(const char *options, const char *cat, char *out, size_t outsz);
 
 /* A figure of an indicator at a unit: a stored indicator's count v, or a
  * ratio's parts (the ratio itself is computed only when shown). */

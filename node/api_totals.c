@@ -43,7 +43,7 @@ static int on_total(const ts_cell *cell, int64_t v, void *vctx)
         api_fig_add(t->c, &t->total, t->ind, cell, v);
     for (int b = 0; b < t->nby; b++) {
         char opt[CATALOG_NAME_MAX];
-        int k = api_option_of(cell->options, t->by[b]->name, opt, sizeof opt)
+        int k = query_option_of(cell->options, t->by[b]->name, opt, sizeof opt)
                     ? catalog_option_find(t->by[b], opt) : -1;
         if (k >= 0)
             api_fig_add(t->c, &t->by_sum[b][k], t->ind, cell, v);
@@ -314,24 +314,12 @@ typedef struct {
     int target_sign; /* the scan adds sign x a target, 0: it adds to actual */
 } plan_ctx;
 
-static void project(const plan_ctx *pc, const char *options, char *key, size_t keysz)
-{
-    key[0] = '\0';
-    for (int i = 0; i < pc->target->ncats; i++) {
-        const char *name = pc->cat->cats[pc->target->cats[i]].name;
-        char opt[CATALOG_NAME_MAX] = "";
-        api_option_of(options, name, opt, sizeof opt);
-        size_t at = strlen(key);
-        snprintf(key + at, keysz - at, "%s%s=%s", i ? "," : "", name, opt);
-    }
-}
-
 static int on_plan_cell(const ts_cell *cell, int64_t v, void *vctx)
 {
     plan_ctx *pc = vctx;
     char key[CELL_OPTIONS_MAX];
     if (pc->target_sign || pc->actual_has_cats)
-        project(pc, cell->options, key, sizeof key);
+        query_options_project(pc->cat, pc->target, cell->options, key, sizeof key);
     else
         key[0] = '\0'; /* not comparable by category: counts only in the total */
     int i = 0;
@@ -383,7 +371,7 @@ static int row_order(const catalog_t *cat, const catalog_indicator *t, const cha
     for (int i = 0; i < t->ncats; i++) {
         const catalog_category *cc = &cat->cats[t->cats[i]];
         char opt[CATALOG_NAME_MAX] = "";
-        api_option_of(key, cc->name, opt, sizeof opt);
+        query_option_of(key, cc->name, opt, sizeof opt);
         int k = catalog_option_find(cc, opt);
         order = order * (CATALOG_MAX_VALUES + 1) + (k < 0 ? CATALOG_MAX_VALUES : k);
     }

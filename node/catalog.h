@@ -160,6 +160,10 @@ int catalog_options_canon(const catalog_t *c, const catalog_indicator *ind,
 int catalog_options_canon_argv(const catalog_t *c, const catalog_indicator *ind,
                                int n, char *const *argv, char *out, size_t outsz, ts_err *e);
 
+/* The slots (0..ncats-1) of ind's categories in name order: the order of
+ * canonical options. */
+void catalog_category_order(const catalog_t *c, const catalog_indicator *ind, int order[CATALOG_MAX_IND_CATS]);
+
 /* Finds the catalog file: an explicit path if given, else TIERSYNC_CATALOG
  * from the environment, else the installed default, else the source tree's. */
 int catalog_resolve_path(const char *explicit_path, char *out, size_t outsz, ts_err *e);

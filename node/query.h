@@ -5,6 +5,7 @@
 #define TIERSYNC_QUERY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cell.h"
@@ -26,6 +27,16 @@ int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, v
 
 /* Sum of the matching totals. */
 int64_t query_sum(store_t *s, MDB_txn *txn, const query_filter *f);
+
+/* The option of category cat in options "a=1,b=2" into out; false if
+ * absent. */
+bool query_option_of(const char *options, const char *cat, char *out, size_t outsz);
+
+/* options restricted to ind's categories, in canonical form (an absent
+ * category gets an empty option): what a cell of a finer indicator adds
+ * to in ind's terms. */
+void query_options_project(const catalog_t *c, const catalog_indicator *ind, const char *options,
+                           char *out, size_t outsz);
 
 /* Canonical options "a=1,b=2" as a JSON object {"a":"1","b":"2"} (new ref). */
 json_t *query_options_json(const char *options);

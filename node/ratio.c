@@ -43,39 +43,6 @@ const char *ratio_text(const catalog_indicator *ind, int64_t num, int64_t den, c
     return out;
 }
 
-void ratio_project(const catalog_t *c, const catalog_indicator *ind, const char *options, char *out,
-                   size_t outsz)
-{
-    /* the categories in name order, as canonical options are */
-    const catalog_category *cats[CATALOG_MAX_IND_CATS];
-    for (int i = 0; i < ind->ncats; i++) {
-        int at = i;
-        while (at > 0 && strcmp(cats[at - 1]->name, c->cats[ind->cats[i]].name) > 0) {
-            cats[at] = cats[at - 1];
-            at--;
-        }
-        cats[at] = &c->cats[ind->cats[i]];
-    }
-    size_t len = 0;
-    out[0] = '\0';
-    for (int i = 0; i < ind->ncats && len < outsz; i++) {
-        char opt[CATALOG_NAME_MAX] = "";
-        size_t nl = strlen(cats[i]->name);
-        for (const char *p = options; p && *p;) { /* "a=1,b=2": find "name=" at a token start */
-            if (!strncmp(p, cats[i]->name, nl) && p[nl] == '=') {
-                const char *v = p + nl + 1, *comma = strchr(v, ',');
-                size_t vl = comma ? (size_t)(comma - v) : strlen(v);
-                snprintf(opt, sizeof opt, "%.*s", (int)(vl < sizeof opt ? vl : sizeof opt - 1), v);
-                break;
-            }
-            p = strchr(p, ',');
-            p = p ? p + 1 : NULL;
-        }
-        int n = snprintf(out + len, outsz - len, "%s%s=%s", i ? "," : "", cats[i]->name, opt);
-        len += n > 0 ? (size_t)n : 0;
-    }
-}
-
 void ratio_set_init(ratio_set *rs, const catalog_t *c, const catalog_indicator *ind)
 {
     memset(rs, 0, sizeof *rs);
@@ -100,7 +67,7 @@ static int row_of(ratio_set *rs, const ts_cell *cell, ratio_row **row, bool *is_
     if (!*is_num && strcmp(cell->indicator, den->code))
         return TS_OK;
     char opts[CELL_OPTIONS_MAX], key[TS_CODE_MAX + CELL_PERIOD_MAX + CELL_OPTIONS_MAX + 2];
-    ratio_project(rs->c, rs->ind, cell->options, opts, sizeof opts);
+    query_options_project(rs->c, rs->ind, cell->options, opts, sizeof opts);
     int klen = snprintf(key, sizeof key, "%s|%s|%s", cell->unit, cell->period, opts);
     size_t len = klen > 0 && (size_t)klen < sizeof key ? (size_t)klen : strlen(key);
     int added = 0;

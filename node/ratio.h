@@ -63,8 +63,4 @@ int ratio_set_scan(ratio_set *rs, store_t *s, MDB_txn *txn, const char *unit, co
 /* Orders the rows by unit, period, then options; add nothing after. */
 void ratio_set_sort(ratio_set *rs);
 
-/* The options of cell restricted to ind's categories, canonical order. */
-void ratio_project(const catalog_t *c, const catalog_indicator *ind, const char *options, char *out,
-                   size_t outsz);
-
 #endif

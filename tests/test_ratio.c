@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query.h"
 #include "ratio.h"
 #include "testutil.h"
 
@@ -62,11 +63,11 @@ static void test_project(void **state)
     (void)state;
     char out[CELL_OPTIONS_MAX];
     const catalog_indicator *pct = ind("POST_REHAB_SUPPORTED_PCT"), *plain = ind("ADULTS_AWARE_PCT");
-    ratio_project(cat, pct, "age_band=18-29,sex=M", out, sizeof out);
+    query_options_project(cat, pct, "age_band=18-29,sex=M", out, sizeof out);
     assert_string_equal(out, "age_band=18-29,sex=M");
-    ratio_project(cat, plain, "age_band=18-29,sex=M", out, sizeof out);
+    query_options_project(cat, plain, "age_band=18-29,sex=M", out, sizeof out);
     assert_string_equal(out, "");
-    ratio_project(cat, pct, "age_band=50+,sex=F", out, sizeof out);
+    query_options_project(cat, pct, "age_band=50+,sex=F", out, sizeof out);
     assert_string_equal(out, "age_band=50+,sex=F");
 }
 
