@@ -1,5 +1,6 @@
 /* agg.h: the aggregation engine: what a cluster of records adds to the
- * node's totals, driven by the catalog alone (DESIGN.md section 4).
+ * node's totals, driven by the catalog alone (docs/DESIGN.md, Records and
+ * aggregation; docs/RECORDS.md).
  *
  * The contribution of a cluster (a root record and every record it owns,
  * see records.h) is a multiset of cells (this node's unit, indicator,

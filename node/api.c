@@ -1,6 +1,7 @@
 /* api.c: the read API's dispatch and shared helpers, and the endpoints
  * about the node itself: /api/info, /api/catalog, /api/units,
- * /api/freshness, /api/export. Numbers: api_totals.c; /metrics: api_metrics.c. */
+ * /api/freshness, /api/export. Numbers: api_totals.c; /metrics:
+ * api_metrics.c; the printable monthly report /report: report.c. */
 #include "api_int.h"
 
 #include <stdarg.h>
@@ -33,6 +34,7 @@ static const struct {
     {"/api/plan", api_plan, {"unit", "year", NULL}},
     {"/api/freshness", api_freshness, {"unit", NULL}},
     {"/api/export", api_export, {"format", "unit", "period", "indicator", "values", NULL}},
+    {"/report", api_report, {"unit", "period", "lang", NULL}},
     {"/metrics", api_metrics, {NULL}},
 };
 
@@ -464,9 +466,10 @@ static int api_export(api_ctx *c, const api_params *p, api_response *r, ts_err *
     const char *fmt = api_param(p, "format"), *vals = api_param(p, "values");
     ts_err pe = {0};
     if (!fmt)
-        return api_bad(c, e, "format", "format is required: csv, dhis2 or adx");
+        return api_bad(c, e, "format", "format is required: csv, dhis2, adx, xlsx or fhir");
     if (export_format_parse(fmt, &x.format, &pe))
         return api_bad(c, e, "format", "%s", pe.msg);
+    x.values = export_values_default(x.format);
     if (vals && export_values_parse(vals, &x.values, &pe))
         return api_bad(c, e, "values", "%s", pe.msg);
     if (api_get_unit(c, p, &x.unit, e) || api_get_indicator(c, p, false, &x.indicator, e) ||

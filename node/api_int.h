@@ -111,11 +111,16 @@ json_t *api_unit_json(const api_ctx *c, int unit);
 /* Sets r to a 200 JSON response (takes the reference). */
 void api_json(api_response *r, json_t *body);
 
-/* Endpoints (api_totals.c, api_metrics.c, api.c). */
+/* Endpoints (api_totals.c, api_metrics.c, api.c, report.c). */
 int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
 int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
 int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
 int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
+int api_report(api_ctx *c, const api_params *p, api_response *r, ts_err *e); /* report.c */
+
+/* /api/plan's "plans" for unit and year (progress up to c->today); NULL
+ * when out of memory. */
+json_t *api_plan_json(api_ctx *c, int unit, int year);
 int api_metrics(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
 
 #endif

@@ -443,8 +443,8 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
     for (int i = 0; i < pc.n; i++) {
         tt += rows[i].target;
         ta.v += rows[i].actual.v, ta.num += rows[i].actual.num, ta.den += rows[i].actual.den;
-        if (!pc.actual_has_cats && !rows[i].key[0] && t->ncats)
-            continue; /* actual without comparable categories: total only */
+        if (!t->ncats || (!pc.actual_has_cats && !rows[i].key[0]))
+            continue; /* no categories, or none comparable: the total only */
         json_t *o = plan_figures(c, unit, x, rows[i].target, rows[i].actual, pc.actual_has_cats);
         json_object_set_new(o, "options", query_options_json(rows[i].key));
         json_array_append_new(jrows, o);
@@ -455,6 +455,23 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
     json_object_set_new(o, "total", plan_figures(c, unit, x, tt, ta, true));
     json_object_set_new(o, "rows", jrows);
     return o;
+}
+
+json_t *api_plan_json(api_ctx *c, int unit, int year)
+{
+    plan_row *rows = malloc(API_MAX_PLAN_ROWS * sizeof *rows);
+    if (!rows)
+        return NULL;
+    json_t *plans = json_array();
+    const catalog_t *cat = c->n->catalog;
+    for (int i = 0; i < cat->ninds; i++) {
+        const catalog_indicator *t = &cat->inds[i];
+        if (t->kind == IND_VALUE && !strncmp(t->code, "TARGET_", 7) &&
+            catalog_indicator_find(cat, t->code + 7))
+            json_array_append_new(plans, plan_one(c, unit, t, year, rows));
+    }
+    free(rows);
+    return plans;
 }
 
 int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
@@ -469,18 +486,9 @@ int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
             return api_bad(c, e, "year", "year '%.16s' is not a year (YYYY)", y);
         year = atoi(y);
     }
-    plan_row *rows = malloc(API_MAX_PLAN_ROWS * sizeof *rows);
-    if (!rows)
+    json_t *plans = api_plan_json(c, unit, year);
+    if (!plans)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
-    json_t *plans = json_array();
-    const catalog_t *cat = c->n->catalog;
-    for (int i = 0; i < cat->ninds; i++) {
-        const catalog_indicator *t = &cat->inds[i];
-        if (t->kind == IND_VALUE && !strncmp(t->code, "TARGET_", 7) &&
-            catalog_indicator_find(cat, t->code + 7))
-            json_array_append_new(plans, plan_one(c, unit, t, year, rows));
-    }
-    free(rows);
     char ys[16];
     snprintf(ys, sizeof ys, "%04d", year);
     api_json(r, json_pack("{s:s,s:s,s:s,s:o}", "unit", c->tree.units[unit].code, "year", ys,

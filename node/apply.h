@@ -1,7 +1,7 @@
 /* apply.h: the parent's side of the protocol, free of sockets: one message
  * from an authenticated child in, one reply out.
  *
- * A delta is applied exactly as DESIGN.md section 5 says: verify the
+ * A delta is applied as docs/PROTOCOL.md specifies: verify the
  * signature with the enrolled key, continue the seq/prev_hash chain, check
  * every unit and cell (subtree, catalog), then in ONE write transaction add
  * the cells to the child's contribution, the totals (with roll-ups) and this

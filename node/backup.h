@@ -8,7 +8,8 @@
  * Restoring replaces DIR/db/data.mdb while no process has the environment
  * open. The restored node is behind its parent and its children: the
  * children resend snapshots of their totals and the parent resyncs this
- * node's contribution (DESIGN.md section 5), so every total is exact again.
+ * node's contribution (docs/DESIGN.md, The replication link), so every total is
+ * exact again.
  * What was entered at the node itself after the backup is lost. */
 #ifndef TIERSYNC_BACKUP_H
 #define TIERSYNC_BACKUP_H

@@ -1,5 +1,5 @@
 /* cli.h: the tiersync subcommands. Each returns the process exit status:
- * 0 done, 1 failure at run time, 2 refused input (DESIGN.md section 7). */
+ * 0 done, 1 failure at run time, 2 refused input (docs/DESIGN.md, Operating). */
 #ifndef TIERSYNC_CLI_H
 #define TIERSYNC_CLI_H
 
@@ -19,6 +19,7 @@ int cli_status(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_monthly_report(int argc, char **argv); /* `tiersync report` */
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 

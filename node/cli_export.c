@@ -1,5 +1,6 @@
 /* cli_export.c: `tiersync export`: this node's numbers as CSV, DHIS2
- * dataValueSets JSON or IHE ADX XML, for the systems ministries run.
+ * dataValueSets JSON, IHE ADX XML, an Excel workbook or a FHIR Bundle of
+ * MeasureReports, for the systems ministries run.
  * The same writer serves GET /api/export (export.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include "node.h"
 
 static const char export_help[] =
-    "usage: tiersync export --dir DIR --format csv|dhis2|adx [--unit CODE] [--period P]\n"
+    "usage: tiersync export --dir DIR --format csv|dhis2|adx|xlsx|fhir [--unit CODE] [--period P]\n"
     "                       [--indicator CODE] [--values own|total] [--mapping FILE]\n"
     "                       [--output FILE]\n\n"
     "Writes the numbers this node holds for CODE (default: this node's unit) and every\n"
@@ -19,11 +20,17 @@ static const char export_help[] =
     "  --format dhis2  DHIS2 dataValueSets JSON (POST it to /api/dataValueSets)\n"
     "  --format adx    IHE ADX XML (POST it to DHIS2's /api/dataValueSets with\n"
     "                  Content-Type application/adx+xml)\n"
+    "  --format xlsx   an Excel workbook: one sheet per indicator, units and periods\n"
+    "                  as rows, category combinations as columns (use --output)\n"
+    "  --format fhir   a FHIR R4 Bundle of MeasureReports (IHE mADX), one per unit,\n"
+    "                  indicator and period\n"
     "  --period P      YYYYMM: that month; YYYY: the year and each of its months\n"
-    "  --values own    each unit's own numbers, not rolled up (the default: DHIS2 and\n"
-    "                  ADX receivers add units up themselves); total: the roll-ups\n"
-    "  --mapping FILE  codes -> DHIS2 UIDs / ADX codes (see docs/API.md); default\n"
-    "                  DIR/dhis2-mapping.json if it exists, else every code as is\n"
+    "  --values own    each unit's own numbers, not rolled up (the default but for\n"
+    "                  xlsx: receivers add units up themselves); total: the roll-ups\n"
+    "                  (the default of xlsx)\n"
+    "  --mapping FILE  codes -> DHIS2 UIDs / ADX codes / FHIR Measure URLs (see\n"
+    "                  docs/API.md); default DIR/dhis2-mapping.json if it exists,\n"
+    "                  else every code as is\n"
     "The operator of the node sees exact values: no small-cell protection here.\n";
 
 typedef struct {
@@ -35,6 +42,7 @@ static int prepare(node_t *n, const export_args *a, export_request *x, export_ma
 {
     if (export_format_parse(a->format, &x->format, e))
         return e->code;
+    x->values = export_values_default(x->format);
     if (a->values && export_values_parse(a->values, &x->values, e))
         return e->code;
     if (a->indicator && !(x->indicator = catalog_indicator_find(n->catalog, a->indicator)))
@@ -132,7 +140,7 @@ int cli_export(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
     if (!a.format)
-        return cli_usage_error("export", "--format is required: csv, dhis2 or adx");
+        return cli_usage_error("export", "--format is required: csv, dhis2, adx, xlsx or fhir");
     if (a.unit && !ts_code_valid(a.unit))
         return cli_usage_error("export", "--unit '%s' is not an org-unit code", a.unit);
     node_t n;

@@ -18,7 +18,7 @@
 #define CONFIG_TOKEN_MAX 128
 #define CONFIG_MAX_TOKENS 8
 
-/* Defaults (DESIGN.md section 5 and 6). */
+/* Defaults (docs/DESIGN.md, The replication link and Reading). */
 #define CONFIG_DEFAULT_DIR "/var/lib/tiersync"
 #define CONFIG_DEFAULT_FLUSH_MS 100
 #define CONFIG_DEFAULT_WINDOW 8

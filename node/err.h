@@ -3,7 +3,7 @@
  * Library code never prints. A function that can fail returns an int status
  * (TS_OK or a TS_E* code) and fills a ts_err the caller passed in; only the
  * CLI and daemon edges print err->msg. The codes double as process exit
- * statuses (DESIGN.md section 7): 1 run-time failure, 2 refused input. */
+ * statuses (docs/DESIGN.md, Operating): 1 run-time failure, 2 refused input. */
 #ifndef TIERSYNC_ERR_H
 #define TIERSYNC_ERR_H
 

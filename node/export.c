@@ -1,14 +1,16 @@
-/* export.c: writes CSV, DHIS2 dataValueSets JSON and IHE ADX XML.
+/* export.c: writes CSV, DHIS2 dataValueSets JSON and IHE ADX XML, and
+ * hands each value to the Excel and FHIR writers (export_int.h).
  *
  * Units are visited in code order, each unit's values sorted by period,
  * indicator and options, so an ADX group is one (unit, period) run and two
  * exports of the same store are byte-identical (except ADX's "exported"
  * time). A unit's own value is its total minus its children's totals.
  *
- * Ratio indicators are never stored: DHIS2 and ADX receive their parts
- * (the receiver computes its own indicators), and CSV shows, beside the
- * parts, each ratio computed from the unit's parts as they are written. */
-#include "export.h"
+ * Ratio indicators are never stored: DHIS2, ADX and FHIR receive their
+ * parts (the receiver computes its own indicators), and the tables (CSV,
+ * Excel) show, beside the parts, each ratio computed from the unit's parts
+ * as they are written. */
+#include "export_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -21,7 +23,7 @@
 typedef struct {
     ts_cell c;
     int64_t v;
-    const catalog_indicator *ratio; /* a ratio's row (CSV only): its parts */
+    const catalog_indicator *ratio; /* a ratio's row (tables only): its parts */
     int64_t num, den;
 } export_row;
 
@@ -37,6 +39,9 @@ typedef struct {
     export_row *rows;
     size_t nrows, cap;
     bool oom;
+    export_book *book; /* xlsx */
+    export_fhir *fhir; /* fhir */
+    ts_err *e;
 } writer;
 
 int export_format_parse(const char *s, export_format *f, ts_err *e)
@@ -47,9 +52,19 @@ int export_format_parse(const char *s, export_format *f, ts_err *e)
         *f = EXPORT_DHIS2;
     else if (!strcmp(s, "adx"))
         *f = EXPORT_ADX;
+    else if (!strcmp(s, "xlsx"))
+        *f = EXPORT_XLSX;
+    else if (!strcmp(s, "fhir"))
+        *f = EXPORT_FHIR;
     else
-        return ts_fail(e, TS_EINPUT, "unknown export format '%.32s': use csv, dhis2 or adx", s);
+        return ts_fail(e, TS_EINPUT, "unknown export format '%.32s': use csv, dhis2, adx, xlsx "
+                       "or fhir", s);
     return TS_OK;
+}
+
+export_values export_values_default(export_format f)
+{
+    return f == EXPORT_XLSX ? EXPORT_TOTAL : EXPORT_OWN;
 }
 
 int export_values_parse(const char *s, export_values *v, ts_err *e)
@@ -66,14 +81,21 @@ int export_values_parse(const char *s, export_values *v, ts_err *e)
 
 const char *export_content_type(export_format f)
 {
-    return f == EXPORT_CSV     ? "text/csv; charset=utf-8"
-           : f == EXPORT_DHIS2 ? "application/json; charset=utf-8"
-                               : "application/adx+xml; charset=utf-8";
+    static const char *const types[] = {
+        [EXPORT_CSV] = "text/csv; charset=utf-8",
+        [EXPORT_DHIS2] = "application/json; charset=utf-8",
+        [EXPORT_ADX] = "application/adx+xml; charset=utf-8",
+        [EXPORT_XLSX] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        [EXPORT_FHIR] = "application/fhir+json; charset=utf-8"};
+    return types[f];
 }
 
 const char *export_extension(export_format f)
 {
-    return f == EXPORT_CSV ? "csv" : f == EXPORT_DHIS2 ? "json" : "xml";
+    static const char *const ext[] = {[EXPORT_CSV] = "csv", [EXPORT_DHIS2] = "json",
+                                      [EXPORT_ADX] = "xml", [EXPORT_XLSX] = "xlsx",
+                                      [EXPORT_FHIR] = "fhir.json"};
+    return ext[f];
 }
 
 /* ---- escaping ---- */
@@ -275,9 +297,12 @@ static bool hidden(const writer *w, int unit, int64_t v)
     return !w->r->exact && v >= 1 && v < w->r->small_cell_k && tree_is_leaf(w->t, unit);
 }
 
-/* Adds to w->rows, for CSV, the rows of every ratio asked for, from the
- * unit's parts among the rows collected (as written: own or total values;
- * a withheld part leaves the ratio empty, as a denominator of 0 does). */
+/* The tables (CSV, Excel) show ratios; the exchange formats carry parts. */
+static bool shows_ratios(export_format f) { return f == EXPORT_CSV || f == EXPORT_XLSX; }
+
+/* Adds to w->rows the rows of every ratio asked for, from the unit's parts
+ * among the rows collected (as written: own or total values; a withheld
+ * part leaves the ratio empty, as a denominator of 0 does). */
 static int add_ratio_rows(writer *w, int unit)
 {
     const catalog_t *cat = w->n->catalog;
@@ -312,20 +337,28 @@ static int add_ratio_rows(writer *w, int unit)
     return TS_OK;
 }
 
-static void emit(writer *w, int unit, const export_row *row)
+static int emit(writer *w, int unit, const export_row *row)
 {
     const export_request *r = w->r;
     const tree_unit *u = &w->t->units[unit];
     bool hide = !row->ratio && hidden(w, unit, row->v);
     char v[RATIO_TEXT_MAX];
+    int64_t tenths = 0;
+    if (row->ratio) /* no value: written empty, like a protected one but not counted */
+        hide = !ratio_tenths(row->ratio, row->num, row->den, &tenths);
     if (row->ratio)
         ratio_text(row->ratio, row->num, row->den, v, sizeof v);
     else if (hide)
         snprintf(v, sizeof v, "<%d", r->small_cell_k);
     else
         snprintf(v, sizeof v, "%lld", (long long)row->v);
-    if (hide)
+    if (hide && !row->ratio)
         w->suppressed++;
+    export_value x = {u, &row->c, row->ratio ? tenths : row->v, hide, v, row->ratio != NULL};
+    if (r->format == EXPORT_XLSX)
+        return export_xlsx_add(w->book, &x, w->e);
+    if (r->format == EXPORT_FHIR)
+        return export_fhir_add(w->fhir, &x, w->e);
     if (r->format == EXPORT_CSV) {
         const char *fields[] = {u->code, u->u.name, u->u.level, row->c.indicator,
                                 row->c.period, row->c.options, v};
@@ -336,10 +369,10 @@ static void emit(writer *w, int unit, const export_row *row)
         }
         fputc('\n', w->out);
         w->written++;
-        return;
+        return TS_OK;
     }
     if (hide) /* receivers need numbers: a protected value is left out, not faked */
-        return;
+        return TS_OK;
     if (r->format == EXPORT_ADX) {
         emit_adx(w, u, row);
     } else {
@@ -355,6 +388,7 @@ static void emit(writer *w, int unit, const export_row *row)
         json_decref(o);
     }
     w->written++;
+    return TS_OK;
 }
 
 static int export_unit(writer *w, int unit)
@@ -372,32 +406,38 @@ static int export_unit(writer *w, int unit)
     }
     for (size_t i = 0; i < w->nrows && r->values == EXPORT_OWN; i++)
         w->rows[i].v = own_value(w, unit, &w->rows[i].c, w->rows[i].v);
-    if (!w->oom && r->format == EXPORT_CSV && add_ratio_rows(w, unit))
+    if (!w->oom && shows_ratios(r->format) && add_ratio_rows(w, unit))
         w->oom = true;
     if (w->oom)
-        return TS_ERUNTIME;
+        return ts_fail(w->e, TS_ERUNTIME, "out of memory writing the export");
     if (w->nrows > 1)
         qsort(w->rows, w->nrows, sizeof *w->rows, row_cmp);
-    for (size_t i = 0; i < w->nrows; i++)
+    int rc = TS_OK;
+    for (size_t i = 0; i < w->nrows && rc == TS_OK; i++)
         if (w->rows[i].v != 0 || w->rows[i].ratio)
-            emit(w, unit, &w->rows[i]);
+            rc = emit(w, unit, &w->rows[i]);
     close_group(w);
-    return TS_OK;
+    return rc;
 }
 
 int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
                  long *suppressed, ts_err *e)
 {
-    writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out};
+    writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out, .e = e};
     *suppressed = 0;
-    begin(&w);
-    int rc = TS_OK;
+    int rc = r->format == EXPORT_XLSX   ? export_xlsx_open(&w.book, n, r, e)
+             : r->format == EXPORT_FHIR ? export_fhir_open(&w.fhir, n, r, out, e)
+                                        : (begin(&w), TS_OK);
     for (size_t i = 0; i < t->n && rc == TS_OK; i++)
         if (tree_in_subtree(t, (int)i, r->unit))
             rc = export_unit(&w, (int)i);
     free(w.rows);
+    if (r->format == EXPORT_XLSX)
+        rc = rc ? (export_xlsx_close(&w.book, NULL, NULL), rc) : export_xlsx_close(&w.book, out, e);
+    if (r->format == EXPORT_FHIR)
+        rc = rc ? (export_fhir_close(&w.fhir, NULL), rc) : export_fhir_close(&w.fhir, e);
     if (rc)
-        return ts_fail(e, TS_ERUNTIME, "out of memory writing the export");
+        return rc;
     if (r->format == EXPORT_DHIS2)
         fputs("\n]}\n", out);
     else if (r->format == EXPORT_ADX)

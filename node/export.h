@@ -1,11 +1,13 @@
 /* export.h: the numbers in the formats other systems import: CSV, DHIS2
- * dataValueSets JSON and IHE ADX XML. Shared by `tiersync export` and
+ * dataValueSets JSON, IHE ADX XML, Excel workbooks and FHIR R4
+ * MeasureReport bundles (IHE mADX). Shared by `tiersync export` and
  * GET /api/export.
  *
  * By default an export carries each unit's *own* values (what was produced
  * at that unit, not the roll-up): DHIS2 and ADX receivers aggregate up
  * their own hierarchy, so rolled-up totals would be counted again at every
- * level. values = total exports the roll-ups instead (what tiersync shows).
+ * level. values = total exports the roll-ups instead (what tiersync shows,
+ * and the default of xlsx, a table for people).
  * A mapping file (docs/API.md, catalog/dhis2-mapping.json) turns tiersync
  * codes into DHIS2 UIDs and ADX codes; without one every code maps to
  * itself (import into DHIS2 with idScheme=CODE). */
@@ -22,7 +24,7 @@
 #define EXPORT_MAPPING_FILE "dhis2-mapping.json" /* looked for in the data directory */
 #define EXPORT_ID_MAX 64 /* a mapped code or UID */
 
-typedef enum { EXPORT_CSV, EXPORT_DHIS2, EXPORT_ADX } export_format;
+typedef enum { EXPORT_CSV, EXPORT_DHIS2, EXPORT_ADX, EXPORT_XLSX, EXPORT_FHIR } export_format;
 typedef enum { EXPORT_OWN, EXPORT_TOTAL } export_values;
 
 typedef struct export_mapping export_mapping;
@@ -36,12 +38,14 @@ typedef struct {
     bool exact;                         /* false: small-cell protection (see api.h) */
     int small_cell_k;
     const export_mapping *map;          /* NULL: identity mapping */
-    int64_t now_ms;                     /* ADX "exported" time */
+    int64_t now_ms;                     /* ADX "exported", FHIR Bundle timestamp */
 } export_request;
 
-/* "csv" | "dhis2" | "adx"; "own" | "total". TS_EINPUT otherwise. */
+/* "csv" | "dhis2" | "adx" | "xlsx" | "fhir"; "own" | "total". TS_EINPUT otherwise. */
 int export_format_parse(const char *s, export_format *f, ts_err *e);
 int export_values_parse(const char *s, export_values *v, ts_err *e);
+/* What values= means when it is not given: total for xlsx, else own. */
+export_values export_values_default(export_format f);
 const char *export_content_type(export_format f);
 const char *export_extension(export_format f);
 
@@ -66,9 +70,14 @@ const char *export_map_coc(const export_mapping *m, const char *indicator, const
 const char *export_map_adx_category(const export_mapping *m, const char *category);
 const char *export_map_adx_option(const export_mapping *m, const char *category,
                                   const char *option);
+/* The FHIR Measure canonical URL of an indicator: the file's fhir.measureBase
+ * (default "urn:tiersync:CATALOG:measure:") followed by the indicator's
+ * dataElements entry "fhir" (default: its ADX data element). */
+void export_map_measure(const export_mapping *m, const catalog_t *cat, const char *indicator,
+                        char *out, size_t outsz);
 
 /* Writes r's export to out. *suppressed receives how many values small-cell
- * protection held back (dhis2, adx) or showed as "<k" (csv). */
+ * protection held back (dhis2, adx, fhir) or showed as "<k" (csv, xlsx). */
 int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
                  long *suppressed, ts_err *e);
 

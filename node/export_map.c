@@ -1,5 +1,6 @@
-/* export_map.c: the mapping file from tiersync codes to DHIS2 UIDs and ADX
- * codes (format: docs/API.md, example: catalog/dhis2-mapping.json).
+/* export_map.c: the mapping file from tiersync codes to DHIS2 UIDs, ADX
+ * codes and FHIR Measure URLs (format: docs/API.md, example:
+ * catalog/dhis2-mapping.json).
  *
  * The file is validated whole against the catalog when loaded, so a typo
  * in an indicator, category, option or UID is refused with the file, the
@@ -16,6 +17,7 @@
 
 #define DHIS2_UID_LEN 11
 #define DHIS2_DEFAULT_COC "default" /* code of DHIS2's default category option combo */
+#define FHIR_BASE_MAX 256            /* fhir.measureBase */
 
 struct export_mapping {
     json_t *root;
@@ -81,7 +83,19 @@ static int check_code(map_loader *ld, const char *entry, json_t *v, bool uid)
     return TS_OK;
 }
 
-/* {"dhis2": UID, "adx": CODE}, both optional. */
+/* FHIR canonical URL parts: printable ASCII without spaces. */
+static int check_url_part(map_loader *ld, const char *entry, json_t *v, size_t max)
+{
+    const char *s = json_string_value(v);
+    if (!s || !*s || strlen(s) >= max)
+        return bad(ld, entry, "must be a non-empty string of at most %zu characters", max - 1);
+    for (; *s; s++)
+        if (*s <= ' ' || *s > '~')
+            return bad(ld, entry, "must be printable ASCII without spaces (part of a URL)");
+    return TS_OK;
+}
+
+/* {"dhis2": UID, "adx": CODE, "fhir": ID}, all optional. */
 static int check_pair(map_loader *ld, const char *entry, json_t *o)
 {
     if (!json_is_object(o))
@@ -93,8 +107,13 @@ static int check_pair(map_loader *ld, const char *entry, json_t *o)
         snprintf(sub, sizeof sub, "%s.%s", entry, k);
         if (is_comment(k))
             continue;
+        if (!strcmp(k, "fhir")) {
+            if (check_url_part(ld, sub, v, EXPORT_ID_MAX))
+                return TS_EINPUT;
+            continue;
+        }
         if (strcmp(k, "dhis2") && strcmp(k, "adx"))
-            return bad(ld, sub, "unknown key (use dhis2 and adx)");
+            return bad(ld, sub, "unknown key (use dhis2, adx and fhir)");
         if (check_code(ld, sub, v, !strcmp(k, "dhis2")))
             return TS_EINPUT;
     }
@@ -213,6 +232,25 @@ static int each_category(map_loader *ld, const char *entry, const char *name, js
     return TS_OK;
 }
 
+static int check_fhir(map_loader *ld, const char *entry, json_t *o)
+{
+    if (!json_is_object(o))
+        return bad(ld, entry, "must be an object {\"measureBase\": URL}");
+    const char *k;
+    json_t *v;
+    char sub[256];
+    json_object_foreach(o, k, v) {
+        snprintf(sub, sizeof sub, "%s.%s", entry, k);
+        if (is_comment(k))
+            continue;
+        if (strcmp(k, "measureBase"))
+            return bad(ld, sub, "unknown key (use measureBase)");
+        if (check_url_part(ld, sub, v, FHIR_BASE_MAX))
+            return TS_EINPUT;
+    }
+    return TS_OK;
+}
+
 static int validate(map_loader *ld, json_t *root)
 {
     if (!json_is_object(root))
@@ -240,10 +278,12 @@ static int validate(map_loader *ld, json_t *root)
             rc = check_section(ld, k, v, each_coc);
         } else if (!strcmp(k, "categories")) {
             rc = check_section(ld, k, v, each_category);
+        } else if (!strcmp(k, "fhir")) {
+            rc = check_fhir(ld, k, v);
         } else {
             return bad(ld, k, "unknown key (known: catalog, dataSet, "
                        "defaultCategoryOptionCombo, orgUnits, dataElements, "
-                       "categoryOptionCombos, categories; _name for comments)");
+                       "categoryOptionCombos, categories, fhir; _name for comments)");
         }
         if (rc)
             return rc;
@@ -365,4 +405,22 @@ const char *export_map_adx_option(const export_mapping *m, const char *category,
                 json_object_get(json_object_get(m->root, "categories"), category), "options"),
             option));
     return v ? v : option;
+}
+
+void export_map_measure(const export_mapping *m, const catalog_t *cat, const char *indicator,
+                        char *out, size_t outsz)
+{
+    const char *base = m ? get_str(json_object_get(json_object_get(m->root, "fhir"),
+                                                   "measureBase"))
+                         : NULL;
+    const char *id = m ? get_str(json_object_get(
+                             json_object_get(json_object_get(m->root, "dataElements"), indicator),
+                             "fhir"))
+                       : NULL;
+    if (!id)
+        id = export_map_data_element(m, EXPORT_ADX, indicator);
+    if (base)
+        snprintf(out, outsz, "%s%s", base, id);
+    else
+        snprintf(out, outsz, "urn:tiersync:%s:measure:%s", cat->id, id);
 }

@@ -22,7 +22,8 @@ static const struct {
     {"status", cli_status, "show the parent link and every child"},
     {"run", cli_run, "run the node daemon in the foreground"},
     {"verify", cli_verify, "check the signed deltas kept against the totals"},
-    {"export", cli_export, "export numbers as CSV, DHIS2 JSON or ADX XML"},
+    {"export", cli_export, "export numbers as CSV, DHIS2 JSON, ADX XML, Excel or FHIR"},
+    {"report", cli_monthly_report, "write the monthly report (a printable HTML page)"},
     {"backup", cli_backup, "write a hot copy of the store to a file"},
     {"restore", cli_restore, "put a backup back in place (node stopped)"},
 };

@@ -1,4 +1,4 @@
-/* ratio.h: ratio indicators, computed when read (DESIGN.md section 12).
+/* ratio.h: ratio indicators, computed when read (docs/CATALOG.md).
  *
  * A ratio's value at a unit is factor x numerator / denominator of that
  * unit's rolled-up parts, never an average of its children's ratios; one

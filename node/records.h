@@ -3,7 +3,7 @@
  *
  * A record is one row of a record type of the catalog (person, episode,
  * support): a string per field, "" when empty. Records live only in the
- * commune's store (DESIGN.md section 4): nothing here is ever sent upward.
+ * commune's store (docs/RECORDS.md): nothing here is ever sent upward.
  *
  * Layout. A *cluster* is a record of a root type (one without an owner ref)
  * with every record owned by it, directly or through other owned records.

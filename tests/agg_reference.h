@@ -1,11 +1,10 @@
 /* agg_reference.h: the model of test_agg.c: the records it believes the
  * store holds, its clock, and the plain brute-force reference that
  * recomputes every total of the default catalog from that model — over
- * every month and year, with each indicator of DESIGN.md section 4 written
- * out by hand, sharing no code with agg.c, and the post-rehab indicators of
- * section 12 (POST_REHAB, RELAPSED, POST_REHAB_SUPPORTED) asked month end by
- * month end of every person's episodes and supports. Included by
- * test_agg.c only. */
+ * every month and year, with each indicator of docs/CATALOG.md written
+ * out by hand, sharing no code with agg.c — the post-rehab ones (POST_REHAB,
+ * RELAPSED, POST_REHAB_SUPPORTED) asked month end by month end of every
+ * person's episodes and supports. Included by test_agg.c only. */
 #ifndef TIERSYNC_AGG_REFERENCE_H
 #define TIERSYNC_AGG_REFERENCE_H
 

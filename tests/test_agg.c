@@ -1,4 +1,5 @@
-/* test_agg.c: property test of the aggregation rule (DESIGN.md section 4).
+/* test_agg.c: property test of the aggregation rule (docs/DESIGN.md, Records
+ * and aggregation).
  *
  * A seeded random history of record changes — adds, edits, moves and
  * deletes of persons, episodes and supports, imports (new, updated and
@@ -74,29 +75,10 @@ static void check(int step, const char *what)
 }
 
 /* A digest of every table records touch: equal before and after a refusal. */
-static uint64_t digest_db(store_db db)
-{
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    ts_err e = {0};
-    uint64_t h = 1469598103934665603ULL;
-    assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
-    assert_int_equal(mdb_cursor_open(txn, store_dbi(node.store, db), &cur), 0);
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        for (size_t i = 0; i < k.mv_size; i++)
-            h = (h ^ ((uint8_t *)k.mv_data)[i]) * 1099511628211ULL;
-        for (size_t i = 0; i < v.mv_size; i++)
-            h = (h ^ ((uint8_t *)v.mv_data)[i]) * 1099511628211ULL;
-    }
-    mdb_cursor_close(cur);
-    store_read_end(txn);
-    return h;
-}
-
 static uint64_t digest(void)
 {
-    return digest_db(DB_RECORDS) ^ digest_db(DB_RECORD_REFS) * 3 ^ digest_db(DB_LOCAL) * 7 ^ digest_db(DB_META) * 11;
+    return tu_digest_db(&node, DB_RECORDS) ^ tu_digest_db(&node, DB_RECORD_REFS) * 3 ^
+           tu_digest_db(&node, DB_LOCAL) * 7 ^ tu_digest_db(&node, DB_META) * 11;
 }
 
 /* ---- operations through the records API ------------------------------ */

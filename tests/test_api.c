@@ -424,6 +424,75 @@ static void test_refusals(void **state)
     json_decref(j);
 }
 
+/* GET /report?query: the page (free it), status 200 asserted. */
+static char *report_page(fx *f, bool exact, const char *query)
+{
+    api_params p = {0};
+    char *q = strdup(query);
+    char *save = NULL;
+    for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '=');
+        *eq = '\0';
+        assert_true(api_params_add(&p, kv, eq + 1));
+    }
+    api_response r;
+    api_handle(&f->n, exact, "/report", &p, &r);
+    free(q);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.content_type, "text/html; charset=utf-8");
+    char *page = strndup(r.body, r.len);
+    api_response_free(&r);
+    return page;
+}
+
+static void assert_contains(const char *page, const char *want)
+{
+    if (!strstr(page, want))
+        fail_msg("the report lacks %s", want);
+}
+
+static void test_report(void **state)
+{
+    fx *f = *state;
+    char *page = report_page(f, true, "unit=343&period=202603");
+    assert_contains(page, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
+    assert_contains(page, "Số: ........../BC-343");
+    assert_contains(page, "<body class=\"portrait\">");
+    /* IN_TREATMENT 202603: 343 = 7 + 2 + 3, 34301 = 10, 34302 = 2 (exact) */
+    assert_contains(page, "(03/2026)</span></td><td class=\"num\">12</td><td class=\"num\">10"
+                          "</td><td class=\"num\">2</td>");
+    /* the plan: 210 targeted, 48 reached (30 + 15 + 3), 22.9 % */
+    assert_contains(page, "<td class=\"num\">210</td><td class=\"num\">48</td>"
+                          "<td class=\"num\">22,9</td>");
+    free(page);
+    /* without a token: 34302's figure is what the API shows that reader */
+    json_t *kids = ok(f, false, "/api/children", "unit=343&indicator=IN_TREATMENT&period=202603");
+    json_t *k = find(json_object_get(kids, "children"), "code", "34302");
+    char want[96];
+    json_t *v = json_object_get(k, "value");
+    if (json_is_string(v)) /* "<5" on the page is HTML */
+        snprintf(want, sizeof want, "<td class=\"num\">10</td><td class=\"num\">&lt;%s</td>",
+                 json_string_value(v) + 1);
+    else
+        snprintf(want, sizeof want, "<td class=\"num\">10</td><td class=\"num\">%lld</td>",
+                 (long long)json_integer_value(v));
+    json_decref(kids);
+    page = report_page(f, false, "unit=343&period=202603&lang=en");
+    assert_contains(page, "SOCIALIST REPUBLIC OF VIET NAM");
+    assert_contains(page, want);
+    assert_contains(page, "Small counts at the finest units are protected");
+    free(page);
+    /* the province: 344 late, 345 never reported */
+    page = report_page(f, true, "period=202603");
+    assert_contains(page, "345<br><span class=\"mark\">Chưa báo cáo</span>");
+    assert_contains(page, "344<br><span class=\"mark\">Báo cáo trễ</span>");
+    free(page);
+    assert_refused(f, "/report", "unit=343", "period");
+    assert_refused(f, "/report", "period=2026", "period");
+    assert_refused(f, "/report", "period=202603&lang=fr", "lang");
+    assert_refused(f, "/report", "period=202603&unit=99999", "unit");
+}
+
 static void test_metrics(void **state)
 {
     fx *f = *state;
@@ -521,6 +590,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_freshness_and_units, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test(test_access),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

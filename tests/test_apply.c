@@ -106,18 +106,10 @@ static apply_item next_delta(fixture *f, child *c, int64_t value, bool bad)
     return signed_delta(f, c, value, bad, &c->keys);
 }
 
+/* STAFF_TRAINED 2024 of unit, as held here. */
 static int64_t total(fixture *f, const char *unit)
 {
-    ts_cell c;
-    char key[CELL_KEY_MAX];
-    assert_int_equal(cell_set(&c, unit, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    size_t n = cell_key(&c, key);
-    MDB_txn *txn;
-    ts_err e = {0};
-    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    int64_t v = store_total(f->n.store, txn, key, n);
-    store_read_end(txn);
-    return v;
+    return tu_total(&f->n, unit, "STAFF_TRAINED", "2024", "");
 }
 
 static store_child child_record(fixture *f, const char *code)

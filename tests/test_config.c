@@ -44,7 +44,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.parent_key, "");
     assert_int_equal(c.forward_detail, DETAIL_ALL);
     assert_int_equal(c.flush_ms, CONFIG_DEFAULT_FLUSH_MS);
-    assert_int_equal(c.flush_ms, 100); /* DESIGN.md section 5 */
+    assert_int_equal(c.flush_ms, 100); /* docs/DESIGN.md, The replication link */
     assert_int_equal(c.window, CONFIG_DEFAULT_WINDOW);
     assert_int_equal(c.window, 8);
     assert_int_equal(c.max_cells, CONFIG_DEFAULT_MAX_CELLS);
@@ -54,7 +54,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.map_initial_mb, CONFIG_DEFAULT_MAP_INITIAL_MB);
     assert_int_equal(c.map_max_mb, CONFIG_DEFAULT_MAP_MAX_MB);
     assert_int_equal(c.small_cell_k, CONFIG_DEFAULT_SMALL_CELL_K);
-    assert_int_equal(c.small_cell_k, 5); /* DESIGN.md section 6 */
+    assert_int_equal(c.small_cell_k, 5); /* docs/DESIGN.md, Reading */
     assert_int_equal(c.ntokens, 0);
 
     config_defaults(&c, NULL);

@@ -1,7 +1,9 @@
-/* test_export.c: CSV, DHIS2 dataValueSets and ADX writers on a real store:
- * own values vs roll-ups, period selection, the mapping file (the shipped
- * example and refusals of bad ones), small-cell protection in exports,
- * ratio indicators (CSV shows them, DHIS2 and ADX carry their parts). */
+/* test_export.c: CSV, DHIS2 dataValueSets, ADX, FHIR and xlsx writers on a
+ * real store: own values vs roll-ups, period selection, the mapping file
+ * (the shipped example and refusals of bad ones), small-cell protection in
+ * exports, ratio indicators (the tables show them, the exchange formats
+ * carry their parts). (reports.sh reads FHIR and xlsx with other systems'
+ * readers.) */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,7 +336,7 @@ static void test_ratio_exports(void **state)
     assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,COUNSELLORS_CERTIFIED_PCT,2026,,\n"));
     assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
     free(csv);
-    /* DHIS2 and ADX carry the parts only, also when the ratio is asked for */
+    /* DHIS2, ADX and FHIR carry the parts only, also when the ratio is asked for */
     req d = {EXPORT_DHIS2, EXPORT_OWN, NULL, "2026", "COUNSELLORS_CERTIFIED_PCT", true, NULL};
     char *x = ok(f, &d, NULL);
     json_t *j = json_loads(x, 0, NULL);
@@ -345,6 +347,11 @@ static void test_ratio_exports(void **state)
     d.format = EXPORT_ADX, d.indicator = NULL;
     x = ok(f, &d, NULL);
     assert_non_null(strstr(x, "dataElement=\"COUNSELLORS_CERTIFIED\""));
+    assert_null(strstr(x, "_PCT"));
+    free(x);
+    d.format = EXPORT_FHIR;
+    x = ok(f, &d, NULL);
+    assert_non_null(strstr(x, "COUNSELLORS_CERTIFIED"));
     assert_null(strstr(x, "_PCT"));
     free(x);
 }
@@ -414,6 +421,11 @@ static void test_mapping_refusals(void **state)
     assert_mapping_refused(f, "{\"orgUnits\": {\"34\": {\"dhis2\": \"abcdefghijk\", \"adx\": \"\"}}}",
                            "orgUnits.34.adx");
     assert_mapping_refused(f, "{\"orgUnits\": [1, 2", "not valid JSON");
+    assert_mapping_refused(f, "{\"fhir\": {\"measureBase\": \"https://x/ y/\"}}",
+                           "fhir.measureBase: must be printable ASCII without spaces");
+    assert_mapping_refused(f, "{\"fhir\": {\"base\": \"https://x/\"}}", "use measureBase");
+    assert_mapping_refused(f, "{\"dataElements\": {\"REACHED\": {\"fhir\": \"\"}}}",
+                           "dataElements.REACHED.fhir");
     export_mapping *m = NULL;
     ts_err e = {0};
     char path[1100];
@@ -424,6 +436,90 @@ static void test_mapping_refusals(void **state)
     assert_null(m);
 }
 
+static json_t *fhir_group(json_t *bundle, size_t i, json_t **mr)
+{
+    *mr = json_object_get(json_array_get(json_object_get(bundle, "entry"), i), "resource");
+    return json_array_get(json_object_get(*mr, "group"), 0);
+}
+
+static void test_fhir_shape(void **state)
+{
+    fx *f = *state;
+    export_mapping *m = shipped_mapping(f);
+    req q = {EXPORT_FHIR, EXPORT_OWN, "343", "2026", "TARGET_REACHED", true, m};
+    char *s = ok(f, &q, NULL);
+    json_t *b = json_loads(s, 0, NULL), *mr;
+    assert_string_equal(json_string_value(json_object_get(b, "type")), "collection");
+    assert_int_equal(json_array_size(json_object_get(b, "entry")), 1);
+    json_t *g = fhir_group(b, 0, &mr);
+    assert_string_equal(json_string_value(json_object_get(mr, "measure")),
+                        "https://moh.example/fhir/Measure/TARGET_REACHED");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "subject"),
+                                                          "reference")), "Location/VN-343");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "reporter"),
+                                                          "reference")), "Organization/VN-343");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "period"), "end")),
+                        "2026-12-31");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "measureScore"),
+                                                        "value")), 350);
+    json_t *st = json_object_get(json_array_get(json_object_get(g, "stratifier"), 0), "stratum");
+    assert_int_equal(json_array_size(st), 2);
+    json_t *c0 = json_array_get(json_object_get(json_array_get(st, 0), "component"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(c0, "value"), "text")),
+                        "compulsory");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(json_object_get(c0, "value"), "coding"), 0),
+                            "code")), "COMPULSORY");
+    json_decref(b);
+    free(s);
+    export_mapping_destroy(&m);
+    /* a month's period is its first and last day; no mapping: the urn */
+    req mq = {EXPORT_FHIR, EXPORT_OWN, "34301", "202602", NULL, true, NULL};
+    s = ok(f, &mq, NULL);
+    b = json_loads(s, 0, NULL);
+    g = fhir_group(b, 0, &mr);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "period"), "end")),
+                        "2026-02-28");
+    assert_string_equal(json_string_value(json_object_get(mr, "measure")),
+                        "urn:tiersync:drug-treatment:measure:COUNSELLING_POINTS");
+    assert_null(json_object_get(g, "stratifier")); /* no categories: the group's count only */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(
+                         json_object_get(g, "population"), 0), "count")), 7);
+    json_decref(b);
+    free(s);
+}
+
+static void test_fhir_xlsx_protected(void **state)
+{
+    fx *f = *state;
+    long sup = -1;
+    /* own values: 34301's 30 is shown, 34302's 3 is held back with its whole report */
+    req q = {EXPORT_FHIR, EXPORT_OWN, "343", "2026", "REACHED", false, NULL};
+    char *s = ok(f, &q, &sup);
+    json_t *b = json_loads(s, 0, NULL), *mr;
+    assert_int_equal(json_array_size(json_object_get(b, "entry")), 1);
+    fhir_group(b, 0, &mr);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "subject"),
+                                                          "reference")), "Location/34301");
+    assert_int_equal(sup, 1);
+    json_decref(b);
+    free(s);
+    /* nothing to report is an empty Bundle, without an (empty) entry array */
+    req none = {EXPORT_FHIR, EXPORT_OWN, "34302", "2025", NULL, true, NULL};
+    s = ok(f, &none, NULL);
+    b = json_loads(s, 0, NULL);
+    assert_non_null(b);
+    assert_null(json_object_get(b, "entry"));
+    json_decref(b);
+    free(s);
+    /* xlsx: a zip (the workbook); the protected value counted */
+    req x = {EXPORT_XLSX, EXPORT_TOTAL, "343", "2026", NULL, false, NULL};
+    s = ok(f, &x, &sup);
+    assert_memory_equal(s, "PK\x03\x04", 4);
+    assert_int_equal(sup, 1);
+    free(s);
+}
+
 static void test_parsers(void **state)
 {
     (void)state;
@@ -432,8 +528,13 @@ static void test_parsers(void **state)
     ts_err e = {0};
     assert_int_equal(export_format_parse("adx", &fm, &e), TS_OK);
     assert_int_equal(fm, EXPORT_ADX);
-    assert_int_equal(export_format_parse("xlsx", &fm, &e), TS_EINPUT);
-    assert_non_null(strstr(e.msg, "csv, dhis2 or adx"));
+    assert_int_equal(export_format_parse("xlsx", &fm, &e), TS_OK);
+    assert_int_equal(export_values_default(fm), EXPORT_TOTAL);
+    assert_int_equal(export_format_parse("fhir", &fm, &e), TS_OK);
+    assert_int_equal(export_values_default(fm), EXPORT_OWN);
+    assert_string_equal(export_content_type(fm), "application/fhir+json; charset=utf-8");
+    assert_int_equal(export_format_parse("pdf", &fm, &e), TS_EINPUT);
+    assert_non_null(strstr(e.msg, "csv, dhis2, adx, xlsx or fhir"));
     assert_int_equal(export_values_parse("total", &v, &e), TS_OK);
     assert_int_equal(v, EXPORT_TOTAL);
     assert_int_equal(export_values_parse("all", &v, &e), TS_EINPUT);
@@ -452,6 +553,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csv_no_formulas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratio_exports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fhir_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fhir_xlsx_protected, setup, teardown),
         cmocka_unit_test(test_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* test_records.c: imports and single-record changes at a commune: update
- * semantics, every refusal of DESIGN.md section 4 (each naming line, field
+ * semantics, every refusal of docs/RECORDS.md (each naming line, field
  * and reason, never a pii value, and leaving the store byte-for-byte
  * unchanged), the report of many bad rows, deletes, moves, progress, and a
  * batch re-run after the store's map grew. */
@@ -67,32 +67,11 @@ static void import_ok(const char *type, const char *text, records_batch *b)
                  b->problems.n ? b->problems.p[0].reason : "");
 }
 
-static uint64_t digest_db(store_db db)
-{
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    ts_err e = {0};
-    uint64_t h = 1469598103934665603ULL;
-    assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
-    assert_int_equal(mdb_cursor_open(txn, store_dbi(node.store, db), &cur), 0);
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        for (size_t i = 0; i < k.mv_size; i++)
-            h = (h ^ ((uint8_t *)k.mv_data)[i]) * 1099511628211ULL;
-        for (size_t i = 0; i < v.mv_size; i++)
-            h = (h ^ ((uint8_t *)v.mv_data)[i]) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL;
-    }
-    mdb_cursor_close(cur);
-    store_read_end(txn);
-    return h;
-}
-
 static uint64_t digest(void)
 {
     uint64_t h = 0;
     for (int db = 0; db < DB_COUNT; db++)
-        h = h * 31 + digest_db((store_db)db);
+        h = h * 31 + tu_digest_db(&node, (store_db)db);
     return h;
 }
 

@@ -109,5 +109,8 @@ $TS status --dir "$DEMO/prov"
 echo
 echo "Dashboard (province): http://127.0.0.1:$HTTP_PORT/"
 echo "Totals from the command line: $TS totals --dir $DEMO/prov --unit 34"
+echo "The monthly report: $TS report --dir $DEMO/prov --period $(date +%Y%m) --out report.html"
+echo "Excel:              $TS export --dir $DEMO/prov --format xlsx --output tiersync.xlsx"
+echo "FHIR (mADX):        $TS export --dir $DEMO/prov --format fhir --output tiersync.fhir.json"
 echo "Press Ctrl-C to stop every node."
 wait

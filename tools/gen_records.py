@@ -9,7 +9,7 @@ Writes, for the default catalog (catalog/drug-treatment.json):
   DIR/person.csv, DIR/episode.csv, DIR/support.csv   the lists a commune imports
   DIR/expected.json  {"unit": CODE, "cells": {"INDICATOR|PERIOD|cat=opt,...": count}}
                      every total the records give at CODE, computed here from the
-                     rules of DESIGN.md sections 4 and 12, independently of the C engine
+                     rules of docs/RECORDS.md, independently of the C engine
   DIR/expected-DATE.json  the same as a node would hold with its clock at DATE
                      (--expect-at: after a month or year turn, DATE >= --today)
   DIR/pii.txt        every personal value written (names, ID numbers, birth dates in
@@ -117,7 +117,7 @@ def write_csv(path, cols, rows):
             w.writerow(r)
 
 
-# ---- the expected totals: DESIGN.md section 4, written out plainly ----
+# ---- the expected totals: docs/RECORDS.md, written out plainly ----
 
 def age_band(birth, at):
     if not birth or birth > at:
@@ -187,7 +187,7 @@ def plus_months(d, n):
 
 
 def post_rehab(persons, episodes, supports, today, add, month_last):
-    """POST_REHAB, RELAPSED, POST_REHAB_SUPPORTED (DESIGN.md section 12): a
+    """POST_REHAB, RELAPSED, POST_REHAB_SUPPORTED (docs/RECORDS.md): a
     completed episode opens [end, end + 12 months), closed early by the
     person's next episode; each person counts once per month."""
     eps, given = {}, {}

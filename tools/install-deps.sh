@@ -8,10 +8,15 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libzmq3-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler libsodium-dev
-  libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev
+  libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev libxlsxwriter-dev
   curl python3 chromium
+  systemd e2fsprogs mount # systemd_unit.sh (systemd-analyze, -sysusers, -tmpfiles); disk_full.sh
+  poppler-utils python3-openpyxl # tests: the report's PDF text, the Excel reader
   clang libclang-rt-14-dev # the fuzz smoke run: libFuzzer, ASan, UBSan (docs/FUZZING.md)
 )
+# tests: the FHIR schema validator comes from npm (tests/package.json); a
+# Node.js installed otherwise (with its own npm) is used as it is.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 # Optional, for bench/run only (never for the test suite): the PostgreSQL peer.
 BENCH_PACKAGES=(postgresql)
 if [ "${1:-}" = "--bench" ]; then

@@ -21,6 +21,7 @@ const T = {
     lateUnits: '{n} đơn vị chậm báo cáo', updated: 'Cập nhật lúc {t}', total: 'Tổng',
     year: 'Năm {y}', lastSeen: 'lần cuối {t}', via: 'qua {u}', target: 'kế hoạch',
     ofTarget: '{a} / {t}', error: 'Lỗi', units: '{n} đơn vị',
+    report: 'Báo cáo', excel: 'Excel',
   },
   en: {
     month: 'Month', indicator: 'Indicator', headline: 'Headline figures', trend: 'Trend',
@@ -36,6 +37,7 @@ const T = {
     lateUnits: '{n} units late', updated: 'Updated {t}', total: 'Total',
     year: 'Year {y}', lastSeen: 'last seen {t}', via: 'via {u}', target: 'target',
     ofTarget: '{a} / {t}', error: 'Error', units: '{n} units',
+    report: 'Report', excel: 'Excel',
   },
 };
 
@@ -165,6 +167,35 @@ function go(changes) {
 
 /* ---- static texts, selectors, breadcrumbs ---- */
 
+/* The monthly report of the unit and month in view, and the Excel workbook
+ * of its year. Plain links for a reader without a token; with one, the
+ * file is fetched with the token and opened or saved from memory. */
+function outputLinks() {
+  const rep = $('report-link'), xl = $('xlsx-link');
+  rep.href = '/report?' + new URLSearchParams({unit: S.unit, period: S.month, lang: S.lang});
+  xl.href = '/api/export?' + new URLSearchParams({format: 'xlsx', unit: S.unit, period: S.month.slice(0, 4)});
+  xl.setAttribute('download', 'tiersync-' + S.unit + '-' + S.month.slice(0, 4) + '.xlsx');
+}
+
+async function openWithToken(ev, a, save) {
+  if (!S.token) return;
+  ev.preventDefault();
+  const w = save ? null : window.open('', '_blank');
+  try {
+    const r = await fetch(a.href, {headers: {Authorization: 'Bearer ' + S.token}, cache: 'no-store'});
+    if (!r.ok) throw new Error(r.status + ' ' + r.statusText);
+    const url = URL.createObjectURL(await r.blob());
+    if (w) { w.location.href = url; return; }
+    const d = el('a', {href: url, download: a.getAttribute('download')}, document.body);
+    d.click();
+    d.remove();
+  } catch (e) {
+    if (w) w.close();
+    $('error').hidden = false;
+    $('error').textContent = t('error') + ': ' + e.message;
+  }
+}
+
 function renderChrome() {
   document.documentElement.lang = S.lang;
   document.querySelectorAll('[data-i18n]').forEach((e) => { e.textContent = t(e.getAttribute('data-i18n')); });
@@ -187,6 +218,7 @@ function renderChrome() {
     el('option', {value: p}, ms, monthLabel(p));
   }
   ms.value = S.month;
+  outputLinks();
   const is = $('indicator');
   is.textContent = '';
   for (const ind of headlineIndicators()) el('option', {value: ind.code}, is, indLabel(ind));
@@ -338,8 +370,7 @@ function renderPlan(box, plan) {
   for (const p of plans) {
     const ind = indicator(p.actual_indicator), ratio = ind.kind === 'ratio';
     el('h3', {}, box, indLabel(ind));
-    /* a target without categories has one row: its total */
-    const rows = [{options: {}, total: true, ...p.total}, ...p.rows.filter((r) => Object.keys(r.options).length)];
+    const rows = [{options: {}, total: true, ...p.total}, ...p.rows];
     for (const r of rows) {
       const opt = Object.entries(r.options).map(([k, v]) => k + '=' + v).join(',');
       const row = el('div', {class: 'prow' + (r.total ? ' total' : '')}, box);
@@ -445,6 +476,8 @@ document.addEventListener('DOMContentLoaded', () => {
   for (const b of document.querySelectorAll('.lang button')) b.addEventListener('click', () => go({lang: b.getAttribute('data-lang')}));
   $('month').addEventListener('change', (ev) => go({month: ev.target.value}));
   $('indicator').addEventListener('change', (ev) => go({ind: ev.target.value}));
+  $('report-link').addEventListener('click', (ev) => openWithToken(ev, $('report-link'), false));
+  $('xlsx-link').addEventListener('click', (ev) => openWithToken(ev, $('xlsx-link'), true));
   $('token').value = S.token;
   $('token-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -9,10 +9,7 @@ BURST=${CHANGE_BURST:?set CHANGE_BURST}
 command -v mdb_load >/dev/null && command -v mdb_dump >/dev/null ||
   fail "mdb_dump and mdb_load are needed (Debian package lmdb-utils)"
 
-node_init prov 34 province
-node_init d1 341 district prov
-node_init c11 34101 commune d1
-node_init c12 34102 commune d1
+tree_nodes prov d1 c11 c12
 for n in prov d1 c11 c12; do node_start $n; done
 
 step "changes at both communes and the district, through two levels"

@@ -9,14 +9,11 @@ source "$(dirname "$0")/lib.sh"
 export TIERSYNC_TODAY=2026-11-15
 M=202611 Y=2026
 
-node_init prov 34 province
-node_init d1 341 district prov
-node_init c1 34101 commune d1
-node_init c2 34102 commune d1
-for n in prov d1 c1 c2; do node_start $n; done
-$TS value set --dir "$WORK/c1" COUNSELLING_POINTS $M 3 >/dev/null
-$TS value set --dir "$WORK/c2" COUNSELLING_POINTS $M 4 >/dev/null
-$TS value set --dir "$WORK/c1" STAFF_TRAINED $Y 5 >/dev/null
+tree_nodes prov d1 c11 c12
+for n in prov d1 c11 c12; do node_start $n; done
+$TS value set --dir "$WORK/c11" COUNSELLING_POINTS $M 3 >/dev/null
+$TS value set --dir "$WORK/c12" COUNSELLING_POINTS $M 4 >/dev/null
+$TS value set --dir "$WORK/c11" STAFF_TRAINED $Y 5 >/dev/null
 $TS value set --dir "$WORK/d1" TARGET_REACHED $Y 50 modality=methadone >/dev/null
 expect_total 20 7 prov 34 COUNSELLING_POINTS $M
 expect_total 20 50 prov 34 TARGET_REACHED $Y modality=methadone
@@ -34,8 +31,8 @@ step "hot backup of the district while its communes keep changing values"
 changes() {
   local after=0
   for i in $(seq 1 400); do
-    $TS value set --dir "$WORK/c1" COUNSELLING_POINTS $M $((10 + i)) >/dev/null
-    $TS value set --dir "$WORK/c2" COUNSELLING_POINTS $M $((500 + i)) >/dev/null
+    $TS value set --dir "$WORK/c11" COUNSELLING_POINTS $M $((10 + i)) >/dev/null
+    $TS value set --dir "$WORK/c12" COUNSELLING_POINTS $M $((500 + i)) >/dev/null
     [ -e "$WORK/backup-done" ] && after=$((after + 1))
     [ $after -lt 5 ] || return 0
   done
@@ -71,16 +68,16 @@ $TS restore --dir "$WORK/inspect" "$B1" >/dev/null || fail "restore into a scrat
 [ "$(sum_parts inspect)" = 0 ] || fail "backup inconsistent: 341 differs from its communes by $(sum_parts inspect)"
 backed=$(total inspect 341 COUNSELLING_POINTS $M)
 in_backup=$(total inspect 34102 COUNSELLING_POINTS $M)
-final=$(total c2 34102 COUNSELLING_POINTS $M)
+final=$(total c12 34102 COUNSELLING_POINTS $M)
 [ "$in_backup" -gt 500 ] || fail "the backup holds none of the changes ($in_backup)"
 [ "$in_backup" -lt "$final" ] || fail "the backup ($in_backup) was not taken while values changed (last $final)"
 [ "$(total inspect 341 TARGET_REACHED $Y modality=methadone)" = 50 ] || fail "backup lost the district's own value"
 pass "backup consistent (341 holds $backed = sum of its communes)"
 
 step "after the backup: new values at the communes and at the district"
-$TS value set --dir "$WORK/c1" COUNSELLING_POINTS $M 1000 >/dev/null
-$TS value set --dir "$WORK/c2" COUNSELLING_POINTS $M 2000 >/dev/null
-$TS value set --dir "$WORK/c2" STAFF_TRAINED $Y 8 >/dev/null
+$TS value set --dir "$WORK/c11" COUNSELLING_POINTS $M 1000 >/dev/null
+$TS value set --dir "$WORK/c12" COUNSELLING_POINTS $M 2000 >/dev/null
+$TS value set --dir "$WORK/c12" STAFF_TRAINED $Y 8 >/dev/null
 $TS value set --dir "$WORK/d1" TARGET_REACHED $Y 60 modality=methadone >/dev/null
 expect_total 20 3000 prov 34 COUNSELLING_POINTS $M
 expect_total 20 13 prov 34 STAFF_TRAINED $Y
@@ -93,10 +90,10 @@ set -e
 [ $rc -eq 2 ] || fail "restore while running exited $rc, expected 2"
 echo "$err" | grep -q "is running" || fail "refusal does not say why: $err"
 [ "$(total d1 341 COUNSELLING_POINTS $M)" = 3000 ] || fail "a refused restore changed the store"
-$TS backup --dir "$WORK/c1" "$WORK/backups/c1.mdb" >/dev/null
+$TS backup --dir "$WORK/c11" "$WORK/backups/c11.mdb" >/dev/null
 node_stop d1
 set +e
-err=$($TS restore --dir "$WORK/d1" "$WORK/backups/c1.mdb" 2>&1); rc=$?
+err=$($TS restore --dir "$WORK/d1" "$WORK/backups/c11.mdb" 2>&1); rc=$?
 set -e
 [ $rc -eq 2 ] || fail "restoring a commune's backup at the district exited $rc, expected 2"
 echo "$err" | grep -q "not a backup of node 341" || fail "refusal does not say why: $err"

@@ -15,13 +15,7 @@ SEED=${CHAOS_SEED:-20261122}
 export TIERSYNC_TODAY=2024-06-15
 RANDOM=$SEED
 
-node_init prov 34 province
-node_init d1 341 district prov
-node_init d2 342 district prov
-node_init c11 34101 commune d1
-node_init c12 34102 commune d1
-node_init c21 34201 commune d2
-node_init c22 34202 commune d2
+tree_nodes prov d1 d2 c11 c12 c21 c22
 NODES=(prov d1 d2 c11 c12 c21 c22)
 for n in "${NODES[@]}"; do
   node_set "$n" sync heartbeat_ms 300 # a stop of a second drops the link

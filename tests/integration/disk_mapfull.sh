@@ -11,26 +11,6 @@ command -v mdb_load >/dev/null || fail "mdb_load is needed (Debian package lmdb-
 export TIERSYNC_TODAY=2024-06-15
 GEN=${TIERSYNC_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/gen_records.py
 
-# expect_exact NAME UNIT DIR: NAME's totals of UNIT for the indicators
-# counted from records are exactly DIR/expected.json.
-expect_exact() {
-  totals_lines "$1" | python3 -c '
-import json, os, sys
-unit, exp = sys.argv[1], json.load(open(sys.argv[2] + "/expected.json"))["cells"]
-cat = json.load(open(os.environ["TIERSYNC_CATALOG"]))
-entered = {i["code"] for i in cat["indicators"] if i["kind"] == "value"}
-got = {}
-for l in sys.stdin:
-    u, ind, per, opts, v = l.split(" ")
-    if u == unit and ind not in entered:
-        got["|".join([ind, per, "" if opts == "-" else opts])] = int(v)
-want = {k: v for k, v in exp.items() if v}
-bad = [(k, want.get(k, 0), got.get(k, 0)) for k in sorted(set(want) | set(got)) if want.get(k, 0) != got.get(k, 0)]
-for k, w, g in bad[:10]:
-    print(f"{k}: expected {w}, found {g}", file=sys.stderr)
-sys.exit(1 if bad else 0)' "$2" "$3"
-}
-
 # fill_map DIR MIB: fills DIR's store up to a map of MIB MiB with filler
 # entries in the meta table (ignored by tiersync), the way years of data
 # would: big ones first, then small ones until not even one fits. (The

@@ -63,6 +63,28 @@ node_init() {
 }
 
 # node_set NAME SECTION KEY VALUE: edits one setting of NAME's config file.
+# The test tree: NAME -> CODE LEVEL [PARENT] for node_init.
+declare -A TREE=(
+  [prov]="34 province"
+  [d1]="341 district prov" [d2]="342 district prov"
+  [c11]="34101 commune d1" [c12]="34102 commune d1"
+  [c21]="34201 commune d2" [c22]="34202 commune d2"
+  [c0]="34001 commune prov"  # reports straight to the province
+)
+
+# tree_nodes NAME...: node_init for each named node of the test tree, parents
+# first (prov d1 d2 c11 c12 c21 c22 is the whole seven-node tree; c0 a
+# commune of the province's own).
+tree_nodes() {
+  local n
+  for n in "$@"; do
+    [ -n "${TREE[$n]:-}" ] || fail "tree_nodes: $n is not a node of the test tree"
+    # shellcheck disable=SC2086 # CODE LEVEL [PARENT], split on purpose
+    node_init "$n" ${TREE[$n]}
+  done
+}
+
+# node_set NAME SECTION KEY VALUE: edits one setting of NAME's config file.
 node_set() {
   python3 - "$WORK/$1/tiersync.conf" "$2" "$3" "$4" <<'PY'
 import sys, re
@@ -136,4 +158,24 @@ expect_total() {
   local limit=$1 want=$2; shift 2
   wait_until "$limit" eq_total "$want" "$@" ||
     fail "$1 holds $(total "$@") for ${*:2}, expected $want"
+}
+
+# expect_exact NAME UNIT DIR: NAME's totals of UNIT for the indicators
+# counted from records are exactly DIR/expected.json (tools/gen_records.py).
+expect_exact() {
+  totals_lines "$1" | python3 -c '
+import json, os, sys
+unit, exp = sys.argv[1], json.load(open(sys.argv[2] + "/expected.json"))["cells"]
+cat = json.load(open(os.environ["TIERSYNC_CATALOG"]))
+entered = {i["code"] for i in cat["indicators"] if i["kind"] == "value"}
+got = {}
+for l in sys.stdin:
+    u, ind, per, opts, v = l.split(" ")
+    if u == unit and ind not in entered:
+        got["|".join([ind, per, "" if opts == "-" else opts])] = int(v)
+want = {k: v for k, v in exp.items() if v}
+bad = [(k, want.get(k, 0), got.get(k, 0)) for k in sorted(set(want) | set(got)) if want.get(k, 0) != got.get(k, 0)]
+for k, w, g in bad[:10]:
+    print(f"{k}: expected {w}, found {g}", file=sys.stderr)
+sys.exit(1 if bad else 0)' "$2" "$3"
 }

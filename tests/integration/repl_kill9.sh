@@ -4,12 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 BURST=${CHANGE_BURST:?set CHANGE_BURST}
 
-node_init prov 34 province
-node_init d1 341 district prov
-node_init d2 342 district prov
-node_init c11 34101 commune d1
-node_init c12 34102 commune d1
-node_init c21 34201 commune d2
+tree_nodes prov d1 d2 c11 c12 c21
 for n in prov d1 d2 c11 c12 c21; do node_start $n; done
 $TS value set --dir "$WORK/c12" COUNSELLING_POINTS 202611 7 >/dev/null
 expect_total 20 7 prov 34 COUNSELLING_POINTS 202611

@@ -5,11 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 ROGUE=${ROGUE_CHILD:?set ROGUE_CHILD}
 
-node_init prov 34 province
-node_init d1 341 district prov
-node_init d2 342 district prov
-node_init c11 34101 commune d1
-node_init c21 34201 commune d2
+tree_nodes prov d1 d2 c11 c21
 node_init rogue 34102 commune d1        # enrolled at d1, driven by rogue_child
 node_init stranger 34199 commune        # never enrolled anywhere
 for n in prov d1 d2 c11 c21; do node_start $n; done

@@ -3,13 +3,10 @@
 # brought back to exact totals by its children's snapshots, automatically.
 source "$(dirname "$0")/lib.sh"
 
-node_init prov 34 province
-node_init d1 341 district prov
-node_init c1 34101 commune d1
-node_init c2 34102 commune d1
-for n in prov d1 c1 c2; do node_start $n; done
-$TS value set --dir "$WORK/c1" COUNSELLING_POINTS 202611 3 >/dev/null
-$TS value set --dir "$WORK/c2" COUNSELLING_POINTS 202611 4 >/dev/null
+tree_nodes prov d1 c11 c12
+for n in prov d1 c11 c12; do node_start $n; done
+$TS value set --dir "$WORK/c11" COUNSELLING_POINTS 202611 3 >/dev/null
+$TS value set --dir "$WORK/c12" COUNSELLING_POINTS 202611 4 >/dev/null
 $TS value set --dir "$WORK/d1" TARGET_REACHED 2026 50 modality=methadone >/dev/null
 expect_total 20 7 prov 34 COUNSELLING_POINTS 202611
 expect_total 20 50 prov 34 TARGET_REACHED 2026 modality=methadone
@@ -18,10 +15,10 @@ step "district restored from an older backup"
 node_stop d1
 cp -a "$WORK/d1/db" "$WORK/d1-backup"
 node_start d1
-$TS value set --dir "$WORK/c1" COUNSELLING_POINTS 202611 10 >/dev/null
+$TS value set --dir "$WORK/c11" COUNSELLING_POINTS 202611 10 >/dev/null
 $TS value set --dir "$WORK/d1" TARGET_REACHED 2026 60 modality=methadone >/dev/null
 for i in 1 2 3; do
-  $TS value set --dir "$WORK/c2" COUNSELLING_POINTS 202611 $((4 + i)) >/dev/null; sleep 0.2
+  $TS value set --dir "$WORK/c12" COUNSELLING_POINTS 202611 $((4 + i)) >/dev/null; sleep 0.2
 done
 expect_total 20 17 prov 34 COUNSELLING_POINTS 202611
 node_stop d1
@@ -32,14 +29,14 @@ expect_total 30 17 d1 341 COUNSELLING_POINTS 202611
 expect_total 30 17 prov 34 COUNSELLING_POINTS 202611
 expect_total 10 50 prov 34 TARGET_REACHED 2026 modality=methadone   # d1's own value is the backup's
 expect_total 10 10 prov 34101 COUNSELLING_POINTS 202611
-grep -q "snapshot" "$WORK/c1.log" || fail "commune did not resync by snapshot"
+grep -q "snapshot" "$WORK/c11.log" || fail "commune did not resync by snapshot"
 pass "restored district exact again (children resynced by snapshot)"
 
 step "district store wiped; operator re-enrols the children"
 node_stop d1
 rm -rf "$WORK/d1/db"
-$TS child add --dir "$WORK/d1" 34101 "$($TS key --dir "$WORK/c1")" >/dev/null
-$TS child add --dir "$WORK/d1" 34102 "$($TS key --dir "$WORK/c2")" >/dev/null
+$TS child add --dir "$WORK/d1" 34101 "$($TS key --dir "$WORK/c11")" >/dev/null
+$TS child add --dir "$WORK/d1" 34102 "$($TS key --dir "$WORK/c12")" >/dev/null
 node_start d1
 expect_total 30 17 d1 341 COUNSELLING_POINTS 202611
 expect_total 30 17 prov 34 COUNSELLING_POINTS 202611

@@ -4,14 +4,7 @@
 # reach every ancestor exactly, with drill-down per unit.
 source "$(dirname "$0")/lib.sh"
 
-node_init prov 34 province
-node_init d1 341 district prov
-node_init d2 342 district prov
-node_init c11 34101 commune d1
-node_init c12 34102 commune d1
-node_init c21 34201 commune d2
-node_init c22 34202 commune d2
-node_init c0 34001 commune prov          # reports straight to the province
+tree_nodes prov d1 d2 c11 c12 c21 c22 c0
 for n in prov d1 d2 c11 c12 c21 c22 c0; do node_start $n; done
 
 step "values at communes and districts"

@@ -3,13 +3,13 @@
 # all (verify exits 0 on unknown keys and bad values, printing a warning, so
 # any output fails), keeps the hardening the docs promise, and rates "OK" or
 # better in 'systemd-analyze security'. The sysusers and tmpfiles files
-# create the user and the directories in a scratch root. SKIP without
-# systemd-analyze.
+# create the user and the directories in a scratch root. SKIP (exit 77)
+# without systemd-analyze, or for the scratch root without root.
 source "$(dirname "$0")/lib.sh"
 
 if ! command -v systemd-analyze >/dev/null; then
   echo "SKIP: systemd-analyze not installed"
-  exit 0
+  exit 77
 fi
 SRC=${TIERSYNC_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 UNIT_SRC="$SRC/deploy/tiersync.service"
@@ -82,7 +82,7 @@ step "sysusers and tmpfiles in a scratch root"
 if [ "$(id -u)" -ne 0 ] || ! command -v systemd-sysusers >/dev/null ||
    ! command -v systemd-tmpfiles >/dev/null; then
   echo "SKIP: needs root, systemd-sysusers and systemd-tmpfiles"
-  exit 0
+  exit 77
 fi
 R="$WORK/root"
 mkdir -p "$R/etc"
