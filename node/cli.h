@@ -23,8 +23,20 @@ int cli_monthly_report(int argc, char **argv); /* `tiersync report` */
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 
+/* `child invite|invites|revoke-invite` (cli_invite.c), for cli_child: the
+ * verb, its positional arguments and the options only invite takes. */
+typedef struct {
+    const char *name, *expires, *csv, *out;
+} cli_invite_opts;
+int cli_child_invite(const char *dir, const char *verb, int nargs, char **args,
+                     const cli_invite_opts *o);
+
 /* Prints "tiersync: <message>" to stderr and returns the error's exit status. */
 int cli_report(const ts_err *e);
+
+/* Warns on stderr when this computer's clock cannot be right (clock.h), for
+ * the commands that check dates against today. */
+void cli_clock_check(const char *dir);
 
 /* Refuses a bad command line: prints the reason and a pointer to --help. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

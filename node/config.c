@@ -24,6 +24,8 @@ void config_defaults(ts_config *c, const char *dir)
     c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
     c->audit_retain = CONFIG_DEFAULT_AUDIT_RETAIN;
+    c->scrub_every_h = CONFIG_DEFAULT_SCRUB_EVERY_H;
+    c->join_slow_down_ms = CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS;
 }
 
 /* The longest "key = value" line the INI reader takes (inih's line buffer
@@ -66,6 +68,18 @@ static int parse_int(int *dst, const char *key, const char *v, long lo, long hi,
     return TS_OK;
 }
 
+static int parse_hours(double *dst, const char *key, const char *v, double hi, ts_err *e)
+{
+    char *end;
+    errno = 0;
+    double h = strtod(v, &end);
+    if (errno || end == v || *end != '\0' || !(h >= 0 && h <= hi))
+        return ts_fail(e, TS_EINPUT, "%s = '%s' is not a number of hours from 0 to %.0f", key, v,
+                       hi);
+    *dst = h;
+    return TS_OK;
+}
+
 int config_set(ts_config *c, const char *section, const char *key, const char *v, ts_err *e)
 {
     char full[128];
@@ -90,6 +104,12 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return copy_str(c->catalog, sizeof c->catalog, full, v, e);
     if (IS("listen", "endpoint"))
         return copy_str(c->listen, sizeof c->listen, full, v, e);
+    if (IS("join", "listen"))
+        return copy_str(c->join_listen, sizeof c->join_listen, full, v, e);
+    if (IS("join", "advertise"))
+        return copy_str(c->join_advertise, sizeof c->join_advertise, full, v, e);
+    if (IS("join", "slow_down_ms"))
+        return parse_int(&c->join_slow_down_ms, full, v, 0, 3600000, e);
     if (IS("http", "address"))
         return copy_str(c->http, sizeof c->http, full, v, e);
     if (IS("parent", "endpoint"))
@@ -128,6 +148,8 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->map_max_mb, full, v, 1, 1 << 24, e);
     if (IS("audit", "retain_deltas"))
         return parse_int(&c->audit_retain, full, v, 0, 1 << 30, e);
+    if (IS("audit", "scrub_every_h"))
+        return parse_hours(&c->scrub_every_h, full, v, CONFIG_MAX_SCRUB_EVERY_H, e);
     if (IS("read", "small_cell_k"))
         return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
     if (IS("read", "token")) {
@@ -249,6 +271,16 @@ int config_write(const ts_config *c, ts_err *e)
         "[listen]\n"
         "# Where enrolled children connect (tcp://IP:PORT); empty: no children.\n"
         "endpoint = %s\n\n"
+        "[join]\n"
+        "# Where children with an invitation ('tiersync child invite') join; open only\n"
+        "# while invitations are outstanding. Empty: listen.endpoint's port + 1.\n"
+        "listen = %s\n"
+        "# This node's replication endpoint as children reach it, written into\n"
+        "# invitations. Empty: listen.endpoint (which must then not be 0.0.0.0 or *).\n"
+        "advertise = %s\n"
+        "# An address whose join failed waits this long before its next try (ms),\n"
+        "# doubling with each further failure up to 64 times as long.\n"
+        "slow_down_ms = %d\n\n"
         "[http]\n"
         "# Read API and dashboard (IP:PORT); empty disables it.\n"
         "address = %s\n\n"
@@ -278,15 +310,19 @@ int config_write(const ts_config *c, ts_err *e)
         "[audit]\n"
         "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
         "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
-        "retain_deltas = %d\n\n"
+        "retain_deltas = %d\n"
+        "# The daemon re-checks its store against the signed deltas (as 'tiersync\n"
+        "# verify' does) every scrub_every_h hours, at low priority; 0 = never.\n"
+        "scrub_every_h = %g\n\n"
         "[read]\n"
         "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
-        c->code, c->name, c->level, c->catalog, c->listen, c->http, c->parent, c->parent_key,
+        c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
+        c->join_slow_down_ms, c->http, c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
         c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
-        c->audit_retain, c->small_cell_k);
+        c->audit_retain, c->scrub_every_h, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

@@ -31,6 +31,9 @@
 #define CONFIG_DEFAULT_SMALL_CELL_K 5
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
+#define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
+#define CONFIG_MAX_SCRUB_EVERY_H 8760.0
+#define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -43,6 +46,10 @@ typedef struct {
     char catalog[TS_PATH_MAX]; /* empty: the default catalog */
     /* [listen] */
     char listen[CONFIG_ENDPOINT_MAX]; /* empty: this node takes no children */
+    /* [join] */
+    char join_listen[CONFIG_ENDPOINT_MAX];    /* empty: listen's port + 1 */
+    char join_advertise[CONFIG_ENDPOINT_MAX]; /* empty: listen.endpoint */
+    int join_slow_down_ms;
     /* [http] */
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
     /* [parent] */
@@ -61,6 +68,7 @@ typedef struct {
     int map_max_mb;
     /* [audit] */
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
     /* [read] */
     int small_cell_k;
     int ntokens;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "csv.h"
 #include "query.h"
 #include "ratio.h"
 
@@ -99,34 +100,6 @@ const char *export_extension(export_format f)
 }
 
 /* ---- escaping ---- */
-
-static void csv_field(FILE *f, const char *s)
-{
-    /* a name announced by a child must not become a spreadsheet formula */
-    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '@' ||
-                   (s[0] == '-' && !(s[1] >= '0' && s[1] <= '9'));
-    if (formula) {
-        fputs("\"'", f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-        return;
-    }
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static void xml_attr(FILE *f, const char *name, const char *v)
 {
@@ -365,7 +338,7 @@ static int emit(writer *w, int unit, const export_row *row)
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
             if (i)
                 fputc(',', w->out);
-            csv_field(w->out, fields[i]);
+            csv_write_field(w->out, fields[i]);
         }
         fputc('\n', w->out);
         w->written++;

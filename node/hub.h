@@ -28,5 +28,15 @@ void hub_on_zap(hub_t *h);
 int hub_on_router(hub_t *h, int max);
 /* Sends the replies of the batch in flight if it has committed. */
 void hub_on_committed(hub_t *h);
+/* A child was enrolled by this process: the next unknown key rebuilds the
+ * key cache at once rather than after HUB_ZAP_REBUILD_MS. */
+void hub_keys_changed(hub_t *h);
+
+#define HUB_TICK_MS 1000 /* call hub_tick at least this often */
+
+/* Drops the connection of every child no longer enrolled (`child remove`
+ * runs in another process; the store is the only news of it): at most
+ * every HUB_TICK_MS. */
+void hub_tick(hub_t *h);
 
 #endif

@@ -18,6 +18,8 @@
 static const char *const db_names[DB_COUNT] = {
     "meta", "children", "units", "totals", "local", "contrib", "pending",
     "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
+    "staged",
+    "invites",
 };
 
 struct store {

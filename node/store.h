@@ -21,6 +21,7 @@
  *   outbox    be64 seq -> signed delta bytes (kept until the parent acks)
  *   audit_index child|be64 seq -> be64 arrival number  (see audit_log.h)
  *   audit_log   be64 arrival number -> SignedDelta bytes (every applied delta, as signed)
+ *   invites   code -> invite_record (one-time invitations, see invite.h)
  *   records, record_refs: owned by the records module. */
 #ifndef TIERSYNC_STORE_H
 #define TIERSYNC_STORE_H
@@ -40,7 +41,7 @@
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
     DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_COUNT
+    DB_STAGED, DB_INVITES, DB_COUNT
 } store_db;
 
 typedef struct store store_t;

@@ -13,7 +13,8 @@ SRC=${TIERSYNC_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 DEMO="$WORK/demo"
 NODES=8 # the demo's tree: a province, two districts, five communes
 
-# Eight consecutive free ports for the nodes, three for their HTTP servers.
+# Sixteen consecutive free ports for the nodes (each with its join port next
+# to it), three for their HTTP servers.
 free_run() { # free_run N: the first of N consecutive free ports
   local n=$1 base p ok
   for _ in $(seq 1 100); do
@@ -25,10 +26,10 @@ free_run() { # free_run N: the first of N consecutive free ports
   done
   fail "no $n consecutive free ports"
 }
-BASE_PORT=$(free_run $NODES)
+BASE_PORT=$(free_run $((2 * NODES)))
 for _ in $(seq 1 20); do # the two runs must not overlap
   HTTP_PORT=$(free_run 3)
-  [ $((HTTP_PORT + 2)) -lt "$BASE_PORT" ] || [ "$HTTP_PORT" -ge $((BASE_PORT + NODES)) ] && break
+  [ $((HTTP_PORT + 2)) -lt "$BASE_PORT" ] || [ "$HTTP_PORT" -ge $((BASE_PORT + 2 * NODES)) ] && break
 done
 
 # On the way out, kill whatever the demo left and let it go before the files.
