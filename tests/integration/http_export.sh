@@ -60,12 +60,19 @@ import csv, sys
 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
     print(r["unit"], r["indicator"], r["period"], r["options"], r["value"])
 PY
+# the stored totals, and each monthly ratio (listed when named) as the CSV shows it
+ratios=$(api /api/catalog | python3 -c 'import json,sys; print(" ".join(i["code"] for i in json.load(sys.stdin)["indicators"] if i["kind"] == "ratio" and i["period"] == "month"))')
 for u in 343 34301 34302; do
-  $TS totals --dir "$WORK/prov" --unit $u --period 202603 --json | python3 -c '
+  for ind in "" $ratios; do
+    $TS totals --dir "$WORK/prov" --unit $u --period 202603 ${ind:+--indicator $ind} --json
+  done | python3 -c '
 import json, sys
-for r in json.load(sys.stdin):
-    print(r["unit"], r["indicator"], r["period"], ",".join(k + "=" + v for k, v in sorted(r["options"].items())), r["value"])'
+for line in sys.stdin:
+    for r in json.loads(line):
+        v = "" if r["value"] is None else r["value"]
+        print(r["unit"], r["indicator"], r["period"], ",".join(k + "=" + v for k, v in sorted(r["options"].items())), v)'
 done | sort >"$WORK/343-cli.txt"
+grep -q ' POST_REHAB_SUPPORTED_PCT ' "$WORK/343-cli.txt" || fail "no post-rehab ratio in the generated records"
 sort "$WORK/343-csv.txt" | diff -u "$WORK/343-cli.txt" - || fail "CSV totals differ from tiersync totals"
 pass "CSV = totals ($(wc -l <"$WORK/343-cli.txt") rows)"
 
