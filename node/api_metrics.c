@@ -45,9 +45,11 @@ static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
     case 3: fprintf(cc->f, "tiersync_child_last_seen_timestamp_seconds{child=\"%.*s\"} %.3f\n",
                     len, code, (double)ch.last_seen_ms / 1000.0); break;
     case 4: fprintf(cc->f, "tiersync_child_late{child=\"%.*s\"} %d\n", len, code, late); break;
-    default: fprintf(cc->f, "tiersync_child_behind_deltas{child=\"%.*s\"} %llu\n", len, code,
-                     (unsigned long long)(ch.reported_head > ch.last_seq
-                                              ? ch.reported_head - ch.last_seq : 0)); break;
+    case 5: fprintf(cc->f, "tiersync_child_behind_deltas{child=\"%.*s\"} %llu\n", len, code,
+                    (unsigned long long)(ch.reported_head > ch.last_seq
+                                             ? ch.reported_head - ch.last_seq : 0)); break;
+    default: fprintf(cc->f, "tiersync_child_clock_offset_seconds{child=\"%.*s\"} %d\n", len,
+                     code, (int)ch.clock_offset_s); break;
     }
     return 0;
 }
@@ -65,8 +67,10 @@ static void children(FILE *f, api_ctx *c)
          "1 when the child has been silent longer than sync.late_after_s (or never reported)."},
         {"tiersync_child_behind_deltas", "gauge",
          "Deltas the child's last hello reported beyond the last one applied here."},
+        {"tiersync_child_clock_offset_seconds", "gauge",
+         "The child's clock minus this node's, measured at its last hello (sync.max_clock_skew_s)."},
     };
-    for (int pass = 0; pass < 6; pass++) {
+    for (int pass = 0; pass < 7; pass++) {
         help(f, fam[pass][0], fam[pass][1], fam[pass][2]);
         child_ctx cc = {f, c, pass};
         store_scan(c->n->store, c->txn, DB_CHILDREN, NULL, on_child, &cc);
