@@ -9,7 +9,7 @@
 
 #include "catalog_doc.h"
 
-static const char *const KIND_NAMES[] = {"stock", "flow", "reach", "value"};
+static const char *const KIND_NAMES[] = {"stock", "flow", "reach", "value", "ratio", "after"};
 static const char *const PERIOD_NAMES[] = {"month", "year", "any"};
 
 static const char *kind_name(catalog_kind k)
@@ -126,6 +126,12 @@ static int check_indicator(const catalog_indicator *a, const catalog_indicator *
         return refuse(e, "indicator", a->code, "its source changed (record type, dates, distinct or filters)");
     if (a->ncats != b->ncats || memcmp(a->cats, b->cats, (size_t)a->ncats * sizeof a->cats[0]) != 0)
         return refuse(e, "indicator", a->code, "its categories changed");
+    if (a->kind == IND_RATIO &&
+        (a->numerator != b->numerator || a->denominator != b->denominator || a->factor != b->factor))
+        return refuse(e, "indicator", a->code, "its numerator, denominator or factor changed");
+    if (a->kind == IND_AFTER &&
+        (a->measure != b->measure || a->support_rtype != b->support_rtype || a->support_field != b->support_field))
+        return refuse(e, "indicator", a->code, "its measure or support changed");
     if (a->retired_from && a->retired_from != b->retired_from)
         return refuse(e, "indicator", a->code, "its retirement month changed or was withdrawn");
     return TS_OK;
@@ -136,6 +142,11 @@ int catalog_compat_check(const catalog_t *cur, const catalog_t *next, ts_err *e)
     if (strcmp(cur->id, next->id) != 0)
         return ts_fail(e, TS_EINPUT, "catalog id '%s' is not the id in force '%s' (a version keeps its id)",
                        next->id, cur->id);
+    if (next->after_months != cur->after_months)
+        return ts_fail(e, TS_EINPUT,
+                       "post_rehab_months changed from %d to %d: every 'after' indicator would change meaning "
+                       "(use new codes in a new catalog)",
+                       cur->after_months, next->after_months);
     if (next->version <= cur->version)
         return ts_fail(e, TS_EINPUT, "catalog %s version %d is not newer than version %d in force", next->id,
                        next->version, cur->version);

@@ -133,8 +133,12 @@ static void test_compat_refusals(void **state)
     json_array_remove(json_object_get(field(j, 1, "modality"), "values"), 3);
     expect_refused(j, "episode.modality", "values removed");
     j = v2();
-    json_array_remove(json_object_get(j, "indicators"), json_array_size(json_object_get(j, "indicators")) - 2);
-    expect_refused(j, "TARGET_REACHED", NULL);
+    json_t *inds = json_object_get(j, "indicators");
+    size_t k = 0;
+    while (k < json_array_size(inds) && json_array_get(inds, k) != ind(j, "TARGET_REACHED"))
+        k++;
+    json_array_remove(inds, k); /* the code whose place the next one takes is named */
+    expect_refused(j, "TARGET_REACHED", "removed or moved");
     j = v2(); /* a new indicator first: every old one moves */
     json_array_insert_new(json_object_get(j, "indicators"), 0,
                           json_pack("{s:s,s:s,s:s}", "code", "FIRST", "kind", "value", "period", "year"));
@@ -142,6 +146,15 @@ static void test_compat_refusals(void **state)
     j = v2();
     json_object_set_new(field(j, 0, "phone"), "required", json_true());
     expect_refused(j, "person.phone", "cannot be required");
+    j = v2();
+    json_object_set_new(ind(j, "ADULTS_AWARE_PCT"), "factor", json_integer(1000));
+    expect_refused(j, "ADULTS_AWARE_PCT", "numerator, denominator or factor changed");
+    j = v2();
+    json_object_set_new(ind(j, "RELAPSED"), "measure", json_string("within"));
+    expect_refused(j, "RELAPSED", "measure or support changed");
+    j = v2();
+    json_object_set_new(j, "post_rehab_months", json_integer(6));
+    expect_refused(j, "post_rehab_months changed", NULL);
     j = v2();
     json_object_set_new(field(j, 0, "address"), "pii", json_false());
     expect_refused(j, "person.address", "pii");
