@@ -320,20 +320,19 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     const tree_unit *u = &c->tree.units[unit];
     f->direct = u->enrolled;
     f->via = u->enrolled ? u->code : u->u.via;
-    f->state = "never";
-    store_child ch;
-    if (!f->via[0] || store_child_get(c->n->store, c->txn, f->via, &ch) != TS_OK)
+    f->state = LINK_CHILD_NEVER;
+    link_child ch;
+    if (!f->via[0] || link_state_child(c->n->store, c->txn, f->via, c->now_ms,
+                                       c->n->cfg.late_after_s, &ch) != TS_OK)
         return;
     f->known = true;
-    f->last_seq = ch.last_seq;
-    f->reported_head = ch.reported_head;
-    f->applied = ch.applied;
-    f->refused = ch.refused;
-    f->last_seen_ms = ch.last_seen_ms;
-    f->last_applied_ms = ch.last_applied_ms;
-    if (ch.last_seen_ms) /* the same rule as tiersync status */
-        f->state = c->now_ms - ch.last_seen_ms > (int64_t)c->n->cfg.late_after_s * 1000 ? "late"
-                   : ch.reported_head > ch.last_seq ? "behind" : "current";
+    f->last_seq = ch.rec.last_seq;
+    f->reported_head = ch.rec.reported_head;
+    f->applied = ch.rec.applied;
+    f->refused = ch.rec.refused;
+    f->last_seen_ms = ch.rec.last_seen_ms;
+    f->last_applied_ms = ch.rec.last_applied_ms;
+    f->state = ch.state;
 }
 
 /* Units below top, depth first in code order (bounded by the tree size). */
@@ -356,15 +355,12 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
     size_t n = 0;
     walk(&c->tree, top, order, &n);
     json_t *units = json_array();
-    int current = 0, behind = 0, late = 0, never = 0;
+    int count[LINK_CHILD_CURRENT + 1] = {0};
     for (size_t i = 0; i < n; i++) {
         const tree_unit *u = &c->tree.units[order[i]];
         api_fresh f;
         api_freshness_of(c, order[i], &f);
-        current += !strcmp(f.state, "current");
-        behind += !strcmp(f.state, "behind");
-        late += !strcmp(f.state, "late");
-        never += !strcmp(f.state, "never");
+        count[f.state]++;
         json_t *o = api_unit_json(c, order[i]);
         json_object_set_new(o, "parent", json_string(u->u.parent));
         json_object_set_new(o, "depth", json_integer(u->depth - c->tree.units[top].depth));
@@ -379,14 +375,15 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
         json_object_set_new(o, "age_s", f.last_seen_ms
                                             ? json_integer((c->now_ms - f.last_seen_ms) / 1000)
                                             : json_null());
-        json_object_set_new(o, "state", json_string(f.state));
+        json_object_set_new(o, "state", json_string(link_child_state_name(f.state)));
         json_array_append_new(units, o);
     }
     free(order);
     api_json(r, json_pack("{s:s,s:o,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
                           c->tree.units[top].code, "now", api_iso_time(c->now_ms),
-                          "late_after_s", c->n->cfg.late_after_s, "summary", "current", current,
-                          "behind", behind, "late", late, "never", never, "units", units));
+                          "late_after_s", c->n->cfg.late_after_s, "summary", "current",
+                          count[LINK_CHILD_CURRENT], "behind", count[LINK_CHILD_BEHIND], "late",
+                          count[LINK_CHILD_LATE], "never", count[LINK_CHILD_NEVER], "units", units));
     return TS_OK;
 }
 

@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "cell.h"
+#include "link_state.h"
 #include "query.h"
 #include "tree.h"
 
@@ -80,7 +81,7 @@ typedef struct {
     const char *via;
     uint64_t last_seq, reported_head, applied, refused;
     int64_t last_seen_ms, last_applied_ms;
-    const char *state; /* "current", "behind", "late", "never" (as tiersync status) */
+    link_child_state state; /* as tiersync status */
 } api_fresh;
 void api_freshness_of(api_ctx *c, int unit, api_fresh *f);
 

@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "delta.h"
+#include "link_state.h"
 
 void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h)
 {
     MDB_val v;
-    h->seq = store_meta_u64(n->store, txn, "head_seq");
+    h->seq = store_meta_u64(n->store, txn, LINK_META_HEAD_SEQ);
     memset(h->hash, 0, sizeof h->hash);
-    if (store_get(n->store, txn, DB_META, "head_hash", 9, &v, NULL) == TS_OK &&
+    if (store_get(n->store, txn, DB_META, LINK_META_HEAD_HASH, strlen(LINK_META_HEAD_HASH), &v, NULL) == TS_OK &&
         v.mv_size == sizeof h->hash)
         memcpy(h->hash, v.mv_data, sizeof h->hash);
 }
@@ -27,9 +28,10 @@ static int put_delta(node_t *n, MDB_txn *txn, delta_builder *b, outbox_head *hea
     int rc = store_put(n->store, txn, DB_OUTBOX, k, sizeof k, env, len, e);
     free(env);
     if (rc == TS_OK)
-        rc = store_meta_put_u64(n->store, txn, "head_seq", head->seq, e);
+        rc = store_meta_put_u64(n->store, txn, LINK_META_HEAD_SEQ, head->seq, e);
     if (rc == TS_OK)
-        rc = store_put(n->store, txn, DB_META, "head_hash", 9, head->hash, sizeof head->hash, e);
+        rc = store_put(n->store, txn, DB_META, LINK_META_HEAD_HASH,
+                      strlen(LINK_META_HEAD_HASH), head->hash, sizeof head->hash, e);
     return rc;
 }
 
@@ -312,9 +314,9 @@ static int ack_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     mdb_cursor_close(cur);
     if (mrc)
         return ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
-    if (store_meta_put_u64(s, txn, "acked_seq", acked, e))
+    if (store_meta_put_u64(s, txn, LINK_META_ACKED_SEQ, acked, e))
         return e->code;
-    return store_meta_put_u64(s, txn, "last_ack_ms", (uint64_t)ts_now_ms(), e);
+    return store_meta_put_u64(s, txn, LINK_META_LAST_ACK_MS, (uint64_t)ts_now_ms(), e);
 }
 
 int outbox_ack(node_t *n, uint64_t acked, ts_err *e)

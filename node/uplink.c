@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "delta.h"
+#include "link_state.h"
 #include "log.h"
 #include "outbox.h"
 
@@ -96,7 +97,7 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
         uplink_stop(&u);
         return TS_ERUNTIME;
     }
-    u->acked = store_meta_u64(n->store, txn, "acked_seq");
+    u->acked = store_meta_u64(n->store, txn, LINK_META_ACKED_SEQ);
     store_read_end(txn);
     u->next_send = u->acked + 1;
     *out = u;
@@ -115,23 +116,24 @@ void uplink_stop(uplink_t **up)
 typedef struct {
     uint64_t connected;
     const char *parent_code;
-} link_state;
+} link_change;
 
 static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
-    link_state *ls = vctx;
-    if (store_meta_put_u64(s, txn, "link_connected", ls->connected, e) ||
-        store_meta_put_u64(s, txn, "link_changed_ms", (uint64_t)ts_now_ms(), e))
+    link_change *ls = vctx;
+    if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
+        store_meta_put_u64(s, txn, LINK_META_CHANGED_MS, (uint64_t)ts_now_ms(), e))
         return e->code;
     if (ls->parent_code)
-        return store_put(s, txn, DB_META, "parent_code", 11, ls->parent_code,
+        return store_put(s, txn, DB_META, LINK_META_PARENT_CODE, strlen(LINK_META_PARENT_CODE),
+                         ls->parent_code,
                          strlen(ls->parent_code), e);
     return TS_OK;
 }
 
 static void record_link(uplink_t *u, bool up, const char *parent_code)
 {
-    link_state ls = {up, parent_code};
+    link_change ls = {up, parent_code};
     ts_err e;
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
