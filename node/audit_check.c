@@ -1,6 +1,6 @@
-/* verify.c: the checks of `tiersync verify` (see verify.h): each child's
+/* audit_check.c: the audit checks of `tiersync verify` (see audit_check.h): each child's
  * chain of signed deltas, its contribution, and the rolled-up totals. */
-#include "verify.h"
+#include "audit_check.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,15 +14,15 @@ typedef struct {
     store_t *s;
     MDB_txn *txn;
     const char *unit; /* scope: NULL for everything */
-    verify_report_fn report;
+    audit_check_report_fn report;
     void *ctx;
-    verify_summary *sum;
-} verify_ctx;
+    audit_check_summary *sum;
+} audit_check_ctx;
 
-static void say(verify_ctx *v, bool problem, const char *fmt, ...)
+static void say(audit_check_ctx *v, bool problem, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void say(verify_ctx *v, bool problem, const char *fmt, ...)
+static void say(audit_check_ctx *v, bool problem, const char *fmt, ...)
 {
     char line[TS_ERR_MSG_MAX];
     va_list ap;
@@ -38,7 +38,7 @@ static void say(verify_ctx *v, bool problem, const char *fmt, ...)
 /* ---- the unit tree ---------------------------------------------------- */
 
 /* True when code is unit or below it (its parents lead to unit). */
-static bool within(verify_ctx *v, const char *code, const char *unit)
+static bool within(audit_check_ctx *v, const char *code, const char *unit)
 {
     char cur[TS_CODE_MAX];
     snprintf(cur, sizeof cur, "%s", code);
@@ -54,7 +54,7 @@ static bool within(verify_ctx *v, const char *code, const char *unit)
     return false;
 }
 
-static bool in_scope(verify_ctx *v, const char *code)
+static bool in_scope(audit_check_ctx *v, const char *code)
 {
     return !v->unit || within(v, code, v->unit);
 }
@@ -63,7 +63,7 @@ static bool in_scope(verify_ctx *v, const char *code)
  * adds a change to the same totals over and over. */
 static int check_loop(const MDB_val *k, const MDB_val *val, void *vctx)
 {
-    verify_ctx *v = vctx;
+    audit_check_ctx *v = vctx;
     store_unit u;
     if (k->mv_size >= TS_CODE_MAX || !store_unit_decode(val, &u))
         return 0;
@@ -89,7 +89,7 @@ static int check_loop(const MDB_val *k, const MDB_val *val, void *vctx)
 typedef struct {
     size_t prefix_len;
     audit_walk *w;
-    verify_ctx *v;
+    audit_check_ctx *v;
 } trail_ctx;
 
 static int trail_one(const MDB_val *k, const MDB_val *val, void *vctx)
@@ -113,7 +113,7 @@ typedef struct {
     size_t prefix_len;
     const cellsum *want;
     cellsum seen;
-    verify_ctx *v;
+    audit_check_ctx *v;
     const char *child;
     size_t cells;
     const char *caveat; /* when some deltas failed their check */
@@ -142,7 +142,7 @@ static int contrib_one(const MDB_val *k, const MDB_val *val, void *vctx)
 }
 
 /* Compares the walk's sum with what table contrib holds for the child. */
-static void check_contribution(verify_ctx *v, const audit_walk *w)
+static void check_contribution(audit_check_ctx *v, const audit_walk *w)
 {
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", w->child);
@@ -166,7 +166,7 @@ static void check_contribution(verify_ctx *v, const audit_walk *w)
     cellsum_free(&c.seen);
 }
 
-static void check_child(verify_ctx *v, const char *child, const store_child *ch)
+static void check_child(audit_check_ctx *v, const char *child, const store_child *ch)
 {
     audit_walk w;
     ts_err e = {0};
@@ -212,7 +212,7 @@ static void check_child(verify_ctx *v, const char *child, const store_child *ch)
 }
 
 typedef struct {
-    verify_ctx *v;
+    audit_check_ctx *v;
     const char *only; /* NULL: every child */
 } children_ctx;
 
@@ -234,7 +234,7 @@ static int child_one(const MDB_val *k, const MDB_val *val, void *vctx)
 /* ---- the totals ------------------------------------------------------- */
 
 typedef struct {
-    verify_ctx *v;
+    audit_check_ctx *v;
     cellsum want;
     size_t sources, own;
     char last_source[TS_CODE_MAX];
@@ -313,7 +313,7 @@ typedef struct {
 static int total_one(const MDB_val *k, const MDB_val *val, void *vctx)
 {
     totals_ctx *t = vctx;
-    verify_ctx *v = t->r->v;
+    audit_check_ctx *v = t->r->v;
     ts_cell c;
     ts_err e = {0};
     disclose_fig found;
@@ -336,7 +336,7 @@ static int total_one(const MDB_val *k, const MDB_val *val, void *vctx)
     return 0;
 }
 
-static void check_totals(verify_ctx *v)
+static void check_totals(audit_check_ctx *v)
 {
     rollup_ctx r = {.v = v};
     cellsum_init(&r.want);
@@ -369,7 +369,7 @@ static void check_totals(verify_ctx *v)
 /* ---- entry ------------------------------------------------------------ */
 
 /* The direct child whose subtree holds unit ("" when it is this node). */
-static int child_of(verify_ctx *v, const char *unit, char *child, ts_err *e)
+static int child_of(audit_check_ctx *v, const char *unit, char *child, ts_err *e)
 {
     child[0] = '\0';
     if (!strcmp(unit, store_self_code(v->s)))
@@ -390,7 +390,7 @@ static int child_of(verify_ctx *v, const char *unit, char *child, ts_err *e)
 }
 
 /* Runs fn over v in one read transaction of n's store. */
-static int in_read(node_t *n, verify_ctx *v, verify_summary *sum, ts_err *e)
+static int in_read(node_t *n, audit_check_ctx *v, audit_check_summary *sum, ts_err *e)
 {
     memset(sum, 0, sizeof *sum);
     v->n = n;
@@ -399,10 +399,10 @@ static int in_read(node_t *n, verify_ctx *v, verify_summary *sum, ts_err *e)
     return store_read_begin(n->store, &v->txn, e);
 }
 
-int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
-                verify_summary *sum, ts_err *e)
+int audit_check_node(node_t *n, const char *unit, audit_check_report_fn report, void *ctx,
+                audit_check_summary *sum, ts_err *e)
 {
-    verify_ctx v = {.report = report, .ctx = ctx};
+    audit_check_ctx v = {.report = report, .ctx = ctx};
     if (unit && !ts_code_valid(unit))
         return ts_fail(e, TS_EINPUT, "'%s' is not a valid org-unit code", unit);
     if (in_read(n, &v, sum, e))
@@ -422,10 +422,10 @@ int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
     return rc;
 }
 
-int verify_child(node_t *n, const char *child, verify_report_fn report, void *ctx,
-                 verify_summary *sum, ts_err *e)
+int audit_check_child(node_t *n, const char *child, audit_check_report_fn report, void *ctx,
+                 audit_check_summary *sum, ts_err *e)
 {
-    verify_ctx v = {.report = report, .ctx = ctx};
+    audit_check_ctx v = {.report = report, .ctx = ctx};
     if (in_read(n, &v, sum, e))
         return e->code;
     store_child ch;
@@ -436,9 +436,9 @@ int verify_child(node_t *n, const char *child, verify_report_fn report, void *ct
     return rc == TS_OK ? TS_OK : ts_fail(e, TS_ENOTFOUND, "child %s is not enrolled", child);
 }
 
-int verify_totals(node_t *n, verify_report_fn report, void *ctx, verify_summary *sum, ts_err *e)
+int audit_check_totals(node_t *n, audit_check_report_fn report, void *ctx, audit_check_summary *sum, ts_err *e)
 {
-    verify_ctx v = {.report = report, .ctx = ctx};
+    audit_check_ctx v = {.report = report, .ctx = ctx};
     if (in_read(n, &v, sum, e))
         return e->code;
     store_scan(v.s, v.txn, DB_UNITS, NULL, check_loop, &v);

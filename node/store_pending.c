@@ -1,6 +1,8 @@
-/* store_cells.c: the one path numbers change by: a cell's count change into
- * its source's contribution, the totals of its unit and every ancestor held
- * here, and pending; and the batch sums of this node's own unit. */
+/* store_pending.c: the one path numbers change by, from a contribution to
+ * pending: a cell's count change into its source's contribution, the totals
+ * of its unit and every ancestor held here, and the pending table (the
+ * changes the outbox turns into the next delta upward); and the batch sums
+ * of this node's own unit. */
 #include "store.h"
 
 #include <stdio.h>
