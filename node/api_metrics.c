@@ -124,16 +124,12 @@ static void daemon_counters(FILE *f, api_ctx *c)
 
 static void lmdb_size(FILE *f, api_ctx *c)
 {
-    MDB_env *env = store_env(c->n->store);
-    MDB_envinfo info;
-    MDB_stat st;
-    mdb_env_info(env, &info);
-    mdb_env_stat(env, &st);
+    store_info info;
+    store_info_get(c->n->store, &info);
     help(f, "tiersync_lmdb_map_size_bytes", "gauge", "Current LMDB map size.");
-    fprintf(f, "tiersync_lmdb_map_size_bytes %zu\n", info.me_mapsize);
+    fprintf(f, "tiersync_lmdb_map_size_bytes %llu\n", (unsigned long long)info.map_bytes);
     help(f, "tiersync_lmdb_used_bytes", "gauge", "Pages in use in the LMDB file.");
-    fprintf(f, "tiersync_lmdb_used_bytes %llu\n",
-            (unsigned long long)(info.me_last_pgno + 1) * st.ms_psize);
+    fprintf(f, "tiersync_lmdb_used_bytes %llu\n", (unsigned long long)info.used_bytes);
     char path[TS_PATH_MAX];
     struct stat sb;
     if (ts_path(path, sizeof path, NULL, "%s/%s/data.mdb", c->n->cfg.dir, STORE_SUBDIR) ==

@@ -358,21 +358,6 @@ static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const recei
     return store_child_put(s, txn, it->child, &ch, e);
 }
 
-/* A delta in a nested transaction of txn: refused, it is rolled back alone. */
-static int apply_nested(store_t *s, MDB_txn *txn, apply_ctx *a, ts_err *e)
-{
-    MDB_txn *nested;
-    int mrc = mdb_txn_begin(store_env(s), txn, 0, &nested);
-    if (mrc)
-        return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
-    int rc = apply_delta_txn(s, nested, a, e);
-    if (rc == TS_OK && (mrc = mdb_txn_commit(nested)) != 0)
-        return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
-    if (rc != TS_OK)
-        mdb_txn_abort(nested);
-    return rc;
-}
-
 /* The batch in one transaction, committed once (one fsync for all its
  * deltas). Deltas are applied straight into it: a nested transaction each
  * costs more than the cells of a small delta. Should a delta be refused
@@ -403,8 +388,8 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                            .bad_msg = st->bad_err.msg};
             delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
             memset(&it->reply, 0, sizeof it->reply);
-            if (b->nested)
-                it->rc = apply_nested(s, txn, &a, &it->err);
+            if (b->nested) /* refused, it is rolled back alone */
+                it->rc = store_write_nested(s, txn, apply_delta_txn, &a, &it->err);
             else
                 it->rc = apply_delta_txn(s, txn, &a, &it->err);
             if (it->rc == TS_EINPUT && a.wrote && !b->nested) {

@@ -35,6 +35,14 @@ static void say(audit_check_ctx *v, bool problem, const char *fmt, ...)
         v->report(v->ctx, problem, line);
 }
 
+/* A table the checks cannot read is a problem like any other. */
+static void scan(audit_check_ctx *v, store_db db, const char *prefix, store_scan_fn fn, void *ctx)
+{
+    ts_err e = {0};
+    if (store_scan(v->s, v->txn, db, prefix, fn, ctx, NULL, &e))
+        say(v, true, "%s", e.msg);
+}
+
 /* ---- the unit tree ---------------------------------------------------- */
 
 /* True when code is unit or below it (its parents lead to unit). */
@@ -150,7 +158,7 @@ static void check_contribution(audit_check_ctx *v, const audit_walk *w)
                      .caveat = w->failed ? ", as stored: see the deltas named above" : ""};
     cellsum_init(&c.seen);
     size_t before = v->sum->problems;
-    store_scan(v->s, v->txn, DB_CONTRIB, prefix, contrib_one, &c);
+    scan(v, DB_CONTRIB, prefix, contrib_one, &c);
     for (size_t i = 0; i < cellsum_count(&w->contrib); i++) {
         size_t klen;
         const char *key = cellsum_key(&w->contrib, i, &klen);
@@ -176,7 +184,8 @@ static void check_child(audit_check_ctx *v, const char *child, const store_child
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);
     trail_ctx t = {strlen(prefix), &w, v};
-    audit_log_scan(v->s, v->txn, prefix, trail_one, &t);
+    if (audit_log_scan(v->s, v->txn, prefix, trail_one, &t, NULL, &e))
+        say(v, true, "child %s: %s", child, e.msg);
     v->sum->children++;
     v->sum->deltas += w.deltas;
     if (w.seq != ch->last_seq)
@@ -341,11 +350,11 @@ static void check_totals(audit_check_ctx *v)
     rollup_ctx r = {.v = v};
     cellsum_init(&r.want);
     size_t before = v->sum->problems;
-    store_scan(v->s, v->txn, DB_LOCAL, NULL, local_one, &r);
-    store_scan(v->s, v->txn, DB_CONTRIB, NULL, contrib_source, &r);
+    scan(v, DB_LOCAL, NULL, local_one, &r);
+    scan(v, DB_CONTRIB, NULL, contrib_source, &r);
     totals_ctx t = {.r = &r};
     cellsum_init(&t.seen);
-    store_scan(v->s, v->txn, DB_TOTALS, NULL, total_one, &t);
+    scan(v, DB_TOTALS, NULL, total_one, &t);
     for (size_t i = 0; i < cellsum_count(&r.want); i++) {
         size_t klen;
         const char *key = cellsum_key(&r.want, i, &klen);
@@ -414,8 +423,8 @@ int audit_check_node(node_t *n, const char *unit, audit_check_report_fn report, 
             unit = NULL;
         v.unit = unit;
         children_ctx cc = {&v, unit ? child : NULL};
-        store_scan(v.s, v.txn, DB_CHILDREN, NULL, child_one, &cc);
-        store_scan(v.s, v.txn, DB_UNITS, NULL, check_loop, &v);
+        scan(&v, DB_CHILDREN, NULL, child_one, &cc);
+        scan(&v, DB_UNITS, NULL, check_loop, &v);
         check_totals(&v);
     }
     store_read_end(v.txn);
@@ -441,7 +450,7 @@ int audit_check_totals(node_t *n, audit_check_report_fn report, void *ctx, audit
     audit_check_ctx v = {.report = report, .ctx = ctx};
     if (in_read(n, &v, sum, e))
         return e->code;
-    store_scan(v.s, v.txn, DB_UNITS, NULL, check_loop, &v);
+    scan(&v, DB_UNITS, NULL, check_loop, &v);
     check_totals(&v);
     store_read_end(v.txn);
     return TS_OK;

@@ -115,10 +115,11 @@ static int scan_one(const MDB_val *k, const MDB_val *id, void *vctx)
     return c->fn(k, &v, c->ctx);
 }
 
-int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx)
+int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
+                   int *stop, ts_err *e)
 {
     scan_ctx c = {s, txn, fn, ctx};
-    return store_scan(s, txn, DB_AUDIT_INDEX, prefix, scan_one, &c);
+    return store_scan(s, txn, DB_AUDIT_INDEX, prefix, scan_one, &c, stop, e);
 }
 
 int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e)

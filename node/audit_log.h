@@ -25,8 +25,9 @@ int audit_log_get(store_t *s, MDB_txn *txn, const void *key, size_t klen, MDB_va
 int audit_log_del(store_t *s, MDB_txn *txn, const void *key, size_t klen, ts_err *e);
 
 /* Calls fn(key, value, ctx) for every key starting with prefix, in key
- * order, until fn returns non-zero (which is returned). */
-int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx);
+ * order, as store_scan does (its *stop and its TS_ERUNTIME in e). */
+int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
+                   int *stop, ts_err *e);
 
 /* Deletes every key starting with prefix, and the values. */
 int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e);

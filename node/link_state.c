@@ -84,9 +84,7 @@ int link_state_children(store_t *s, MDB_txn *txn, int64_t now_ms, int late_after
                         link_child_fn fn, void *ctx, ts_err *e)
 {
     children_ctx cc = {now_ms, late_after_s, fn, ctx};
-    if (store_scan(s, txn, DB_CHILDREN, NULL, on_child, &cc) < 0)
-        return ts_fail(e, TS_ERUNTIME, "cannot read the children table; run 'tiersync verify'");
-    return TS_OK;
+    return store_scan(s, txn, DB_CHILDREN, NULL, on_child, &cc, NULL, e);
 }
 
 /* ---- removal ---- */
@@ -117,10 +115,10 @@ static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
 static int drop_units(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
 {
     via_ctx c = {.code = code};
-    int rc = store_scan(s, txn, DB_UNITS, NULL, collect_via, &c) < 0 || c.oom
-                 ? ts_fail(e, TS_ERUNTIME, "cannot collect the units of child %s (out of "
-                           "memory or unreadable units table); nothing was removed", code)
-                 : TS_OK;
+    int rc = store_scan(s, txn, DB_UNITS, NULL, collect_via, &c, NULL, e);
+    if (rc == TS_OK && c.oom)
+        rc = ts_fail(e, TS_ERUNTIME, "out of memory collecting the units of child %s; nothing "
+                     "was removed", code);
     for (size_t i = 0; rc == TS_OK && i < c.nunits; i++)
         if (store_del(s, txn, DB_UNITS, c.units[i], strlen(c.units[i]), e) ||
             store_del(s, txn, DB_ANNOUNCE, c.units[i], strlen(c.units[i]), e))

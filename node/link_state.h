@@ -62,7 +62,8 @@ int link_state_child(store_t *s, MDB_txn *txn, const char *code, int64_t now_ms,
                      int late_after_s, link_child *out);
 
 /* Calls fn for every enrolled child in code order. Returns TS_OK, or
- * TS_ERUNTIME in e when the children table cannot be read. */
+ * TS_ERUNTIME in e when the children table cannot be read (fn has seen the
+ * children before). */
 typedef void (*link_child_fn)(const link_child *c, void *ctx);
 int link_state_children(store_t *s, MDB_txn *txn, int64_t now_ms, int late_after_s,
                         link_child_fn fn, void *ctx, ts_err *e);

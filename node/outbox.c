@@ -242,15 +242,15 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     snap_ctx *sc = vctx;
     node_t *n = sc->n;
     sum_list l = {.node = n};
-    store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l);
+    int rc = store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l, NULL, e);
     l.contrib = true;
-    store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l, NULL, e);
     kv *items = malloc((l.n ? l.n : 1) * sizeof *items);
     for (size_t i = 0; i < l.n; i++)
         items[i] = (kv){l.keys[i], l.vals[i]};
     qsort(items, l.n, sizeof *items, kv_cmp);
 
-    int rc = TS_OK;
     static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_OUTBOX};
     for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK; i++) {
         int mrc = mdb_drop(txn, store_dbi(s, cleared[i]), 0);
@@ -264,7 +264,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     sc->first = head.seq + 1;
     delta_builder *b = new_builder(n, &head, true);
     void *uctx[2] = {n, b};
-    store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx, NULL, e);
     if (drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
         rc = ts_fail(e, TS_ERUNTIME, "snapshot: cannot read covers");
     /* the first part names the last, so the parent can apply them as one */

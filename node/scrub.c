@@ -117,8 +117,10 @@ static bool run_pass(scrub_t *sc)
         log_error("scrub: cannot read the store: %s", e.msg);
         return true;
     }
-    int rc = store_scan(n->store, txn, DB_CHILDREN, NULL, collect_child, &kids);
+    int oom;
+    int rc = store_scan(n->store, txn, DB_CHILDREN, NULL, collect_child, &kids, &oom, &e);
     store_read_end(txn);
+    rc = rc ? rc : oom;
     pass_ctx p = {0};
     audit_check_summary s;
     for (size_t i = 0; rc == 0 && i < kids.n; i++) {
@@ -131,7 +133,8 @@ static bool run_pass(scrub_t *sc)
     }
     free(kids.code);
     if (rc != 0) {
-        log_error("scrub: cannot list the children: out of memory; the pass is skipped");
+        log_error("scrub: cannot list the children: %s; the pass is skipped",
+                  oom ? "out of memory" : e.msg);
         return true;
     }
     if (audit_check_totals(n, on_line, &p, &s, &e) != TS_OK) {

@@ -269,8 +269,8 @@ int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err 
     snprintf(prefix, sizeof prefix, "%s|", child);
     size_t plen = strlen(prefix);
     cell_list l = {0};
-    store_scan(s, txn, DB_CONTRIB, prefix, collect, &l); /* collect first: apply edits the table */
-    int rc = TS_OK;
+    /* collect first: apply edits the table */
+    int rc = store_scan(s, txn, DB_CONTRIB, prefix, collect, &l, NULL, e);
     for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
         ts_cell c;
         if (l.vals[i].v == INT64_MIN)
