@@ -328,6 +328,7 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     f->refused = ch.rec.refused;
     f->last_seen_ms = ch.rec.last_seen_ms;
     f->last_applied_ms = ch.rec.last_applied_ms;
+    f->clock_offset_s = ch.rec.clock_offset_s;
     f->state = ch.state;
 }
 
@@ -371,16 +372,20 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
         json_object_set_new(o, "age_s", f.last_seen_ms
                                             ? json_integer((c->now_ms - f.last_seen_ms) / 1000)
                                             : json_null());
+        json_object_set_new(o, "clock_offset_s", f.known && f.last_seen_ms
+                                                     ? json_integer(f.clock_offset_s)
+                                                     : json_null());
         json_object_set_new(o, "state", json_string(link_child_state_name(f.state)));
         json_array_append_new(units, o);
     }
     free(order);
-    api_json(r, json_pack("{s:s,s:s,s:o,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
+    api_json(r, json_pack("{s:s,s:s,s:o,s:i,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
                           c->tree.units[top].code, "access", query_access(&c->rd), "now",
                           api_iso_time(c->now_ms), "late_after_s", c->n->cfg.late_after_s,
-                          "summary", "current", count[LINK_CHILD_CURRENT], "behind",
-                          count[LINK_CHILD_BEHIND], "late", count[LINK_CHILD_LATE], "never",
-                          count[LINK_CHILD_NEVER], "units", units));
+                          "max_clock_skew_s", c->n->cfg.max_clock_skew_s, "summary", "current",
+                          count[LINK_CHILD_CURRENT], "behind", count[LINK_CHILD_BEHIND], "late",
+                          count[LINK_CHILD_LATE], "never", count[LINK_CHILD_NEVER], "units",
+                          units));
     return TS_OK;
 }
 

@@ -38,8 +38,10 @@ static void on_child(const link_child *ch, void *vctx)
                     (double)ch->rec.last_seen_ms / 1000.0); break;
     case 4: fprintf(f, "tiersync_child_late{child=\"%s\"} %d\n", code,
                     ch->state == LINK_CHILD_NEVER || ch->state == LINK_CHILD_LATE); break;
-    default: fprintf(f, "tiersync_child_behind_deltas{child=\"%s\"} %llu\n", code,
-                     (unsigned long long)ch->behind); break;
+    case 5: fprintf(f, "tiersync_child_behind_deltas{child=\"%s\"} %llu\n", code,
+                    (unsigned long long)ch->behind); break;
+    default: fprintf(f, "tiersync_child_clock_offset_seconds{child=\"%s\"} %d\n", code,
+                     (int)ch->rec.clock_offset_s); break;
     }
 }
 
@@ -56,9 +58,11 @@ static void children(FILE *f, api_ctx *c)
          "1 when the child has been silent longer than sync.late_after_s (or never reported)."},
         {"tiersync_child_behind_deltas", "gauge",
          "Deltas the child's last hello reported beyond the last one applied here."},
+        {"tiersync_child_clock_offset_seconds", "gauge",
+         "The child's clock minus this node's, measured at its last hello (sync.max_clock_skew_s)."},
     };
     ts_err e;
-    for (int pass = 0; pass < 6; pass++) {
+    for (int pass = 0; pass < 7; pass++) {
         help(f, fam[pass][0], fam[pass][1], fam[pass][2]);
         child_ctx cc = {f, pass};
         if (link_state_children(c->n->store, c->txn, c->now_ms, c->n->cfg.late_after_s,

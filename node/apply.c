@@ -26,6 +26,7 @@ typedef struct {
     store_sums *sums; /* the batch's sums of this node's own unit; NULL when nested */
     bool wrote; /* set before the first write: a refusal after it needs a rollback */
     size_t bad_cell;     /* the first cell the catalog refused (check_cells), or SIZE_MAX */
+    Tiersync__Reason bad_reason; /* why: UNKNOWN_CODE or FUTURE_PERIOD */
     const char *bad_msg; /* and why */
 } apply_ctx;
 
@@ -143,8 +144,11 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
         ts_err ce = {0};
         if (i == a->bad_cell ||
             cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce)) {
-            rc = receive_refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
-                        "cell %zu: %s", i, i == a->bad_cell ? a->bad_msg : ce.msg);
+            rc = receive_refuse(a->reply,
+                                i == a->bad_cell ? a->bad_reason
+                                                 : TIERSYNC__REASON__REASON_UNKNOWN_CODE,
+                                expected, e, "cell %zu: %s", i,
+                                i == a->bad_cell ? a->bad_msg : ce.msg);
         } else if ((!checked || strcmp(checked, pc->unit) != 0) &&
                    !in_subtree(s, txn, a->child, c.unit)) {
             rc = receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
@@ -216,8 +220,8 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         return apply_body(a, s, txn, expected, e);
     if (b->seq < end) {
         if (a->bad_cell != SIZE_MAX)
-            return receive_refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
-                          "cell %zu: %s", a->bad_cell, a->bad_msg);
+            return receive_refuse(a->reply, a->bad_reason, expected, e, "cell %zu: %s",
+                                  a->bad_cell, a->bad_msg);
         const ProtobufCBinaryData *body = &a->signed_delta->body;
         return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
     }
@@ -326,6 +330,13 @@ static int on_hello(node_t *n, MDB_txn *txn, const char *child, const Tiersync__
                       "%s speaks protocol %u; this parent speaks %d", child, h->protocol,
                       DELTA_PROTOCOL);
     r->kind = TIERSYNC__ENVELOPE__MSG_WELCOME;
+    if (h->now_ms > 0) {
+        int64_t off = (h->now_ms - ts_now_ms()) / 1000;
+        r->clock_told = true;
+        r->clock_offset_s = (int32_t)(off > INT32_MAX    ? INT32_MAX
+                                      : off < -INT32_MAX ? -INT32_MAX
+                                                         : off);
+    }
     r->seq = ch.last_seq;
     memcpy(r->hash, ch.last_hash, sizeof r->hash);
     return TS_OK;
@@ -349,8 +360,11 @@ static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const recei
     if (store_child_get(s, txn, it->child, &ch) != TS_OK)
         return TS_OK;
     ch.last_seen_ms = ts_now_ms();
-    if (st->hello && it->rc == TS_OK)
+    if (st->hello && it->rc == TS_OK) {
         ch.reported_head = st->env->hello->head_seq;
+        if (it->reply.clock_told)
+            ch.clock_offset_s = it->reply.clock_offset_s;
+    }
     if (it->rc == TS_EINPUT) {
         ch.refused++;
         ch.last_refusal = it->reply.reason;
@@ -385,6 +399,7 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                            .reply = &it->reply,
                            .sums = b->nested ? NULL : b->sums,
                            .bad_cell = st->bad_cell,
+                           .bad_reason = st->bad_reason,
                            .bad_msg = st->bad_err.msg};
             delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
             memset(&it->reply, 0, sizeof it->reply);
@@ -495,10 +510,13 @@ void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size
         w.last_seq = r->seq;
         w.last_hash = (ProtobufCBinaryData){sizeof hash, hash};
         w.code = (char *)n->cfg.code;
+        w.now_ms = ts_now_ms();
+        w.today = (uint32_t)ts_today();
         env.welcome = &w;
         break;
     case TIERSYNC__ENVELOPE__MSG_ACK:
         ack.seq = r->seq;
+        ack.today = (uint32_t)ts_today();
         env.ack = &ack;
         break;
     case TIERSYNC__ENVELOPE__MSG_NACK:

@@ -27,6 +27,8 @@ typedef struct {
     Tiersync__Reason reason;
     char detail[256];
     int applied_cells; /* cells applied by this message */
+    bool clock_told;   /* a hello that gave the child's clock: */
+    int32_t clock_offset_s; /* the child's clock minus this node's */
 } apply_reply;
 
 /* One message of a batch: in: child (the ZAP-authenticated code), data;

@@ -10,7 +10,9 @@
 #include "node.h"
 #include "delta.h"
 #include "link_state.h"
+#include "outbox.h"
 #include "scrub.h"
+#include "uplink.h"
 
 static const char status_help[] =
     "usage: tiersync status --dir DIR [--json]\n\n"
@@ -32,13 +34,48 @@ static void add_child(const link_child *c, void *arr)
     const char *refusal =
         c->rec.last_refusal ? delta_reason_name((int)c->rec.last_refusal, "") : "";
     json_array_append_new(
-        arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s}", "code", c->code,
+        arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:o}", "code", c->code,
                        "fingerprint", fp, "last_seq", (json_int_t)c->rec.last_seq,
                        "reported_head", (json_int_t)c->rec.reported_head, "last_seen",
                        iso_time(c->rec.last_seen_ms), "last_applied",
                        iso_time(c->rec.last_applied_ms), "applied", (json_int_t)c->rec.applied,
                        "refused", (json_int_t)c->rec.refused, "last_refusal", refusal, "state",
-                       link_child_state_name(c->state)));
+                       link_child_state_name(c->state), "clock_offset_s",
+                       c->rec.last_seen_ms ? json_integer(c->rec.clock_offset_s) : json_null()));
+}
+
+typedef struct {
+    const catalog_t *cat;
+    int parent_today;
+    json_int_t waiting;
+} future_ctx;
+
+static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    (void)v;
+    future_ctx *f = vctx;
+    ts_cell c;
+    if (cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK &&
+        cell_after_today(f->cat, &c, f->parent_today))
+        f->waiting++;
+    return 0;
+}
+
+/* The clock as the parent sees it: this node's offset from the parent's, and
+ * the pending cells of months the parent has not begun (outbox.h). */
+static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
+{
+    future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
+    if (f.parent_today)
+        store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, NULL); /* a figure */
+    char day[16] = "";
+    if (f.parent_today)
+        snprintf(day, sizeof day, "%04d-%02d-%02d", f.parent_today / 10000,
+                 f.parent_today / 100 % 100, f.parent_today % 100);
+    int64_t off_ms = (int64_t)store_meta_u64(n->store, txn, UPLINK_META_PARENT_OFFSET);
+    return json_pack("{s:o,s:o,s:I}", "parent_today", day[0] ? json_string(day) : json_null(),
+                     "clock_offset_s", day[0] ? json_integer(-off_ms / 1000) : json_null(),
+                     "waiting_future_cells", f.waiting);
 }
 
 static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
@@ -71,6 +108,9 @@ static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
                       "acked_seq", (json_int_t)p.acked_seq, "unacked",
                       (json_int_t)p.unacked, "pending_cells",
                       (json_int_t)p.pending_cells, "last_ack", iso_time(p.last_ack_ms)));
+        json_t *clock = parent_clock_json(n, txn);
+        json_object_update(json_object_get(st, "parent"), clock);
+        json_decref(clock);
     } else {
         json_object_set_new(st, "parent", json_null());
     }
@@ -111,6 +151,16 @@ static void print_text(const json_t *st)
                (long long)json_integer_value(json_object_get(p, "unacked")),
                (long long)json_integer_value(json_object_get(p, "pending_cells")),
                json_is_string(la) ? json_string_value(la) : "never");
+        const json_t *off = json_object_get(p, "clock_offset_s");
+        json_int_t wait = json_integer_value(json_object_get(p, "waiting_future_cells"));
+        char waiting[160] = "";
+        if (wait)
+            snprintf(waiting, sizeof waiting, "; %lld cells wait for their months to begin at "
+                     "the parent: is this computer's date right?", (long long)wait);
+        if (json_is_integer(off) && (json_integer_value(off) || wait))
+            printf("clock     %+lld s from the parent's (its date %s)%s\n",
+                   (long long)json_integer_value(off),
+                   json_string_value(json_object_get(p, "parent_today")), waiting);
     } else {
         printf("parent    none (root of the tree)\n");
     }
@@ -130,20 +180,24 @@ static void print_text(const json_t *st)
     const json_t *kids = json_object_get(st, "children");
     printf("children  %zu\n", json_array_size(kids));
     if (json_array_size(kids))
-        printf("  %-12s %-20s %8s %8s %8s  %-8s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
-               "APPLIED", "REFUSED", "STATE", "LAST_SEEN");
+        printf("  %-12s %-20s %8s %8s %8s  %-8s %-20s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
+               "APPLIED", "REFUSED", "STATE", "LAST_SEEN", "CLOCK_S");
     size_t i;
     const json_t *c;
     json_array_foreach(kids, i, c) {
         const json_t *seen = json_object_get(c, "last_seen");
-        printf("  %-12s %-20s %8lld %8lld %8lld  %-8s %s\n",
+        const json_t *clock = json_object_get(c, "clock_offset_s");
+        char off[24] = "-";
+        if (json_is_integer(clock))
+            snprintf(off, sizeof off, "%+lld", (long long)json_integer_value(clock));
+        printf("  %-12s %-20s %8lld %8lld %8lld  %-8s %-20s %s\n",
                json_string_value(json_object_get(c, "code")),
                json_string_value(json_object_get(c, "fingerprint")),
                (long long)json_integer_value(json_object_get(c, "last_seq")),
                (long long)json_integer_value(json_object_get(c, "applied")),
                (long long)json_integer_value(json_object_get(c, "refused")),
                json_string_value(json_object_get(c, "state")),
-               json_is_string(seen) ? json_string_value(seen) : "never");
+               json_is_string(seen) ? json_string_value(seen) : "never", off);
     }
 }
 

@@ -20,6 +20,7 @@ void config_defaults(ts_config *c, const char *dir)
     c->max_msg_bytes = CONFIG_DEFAULT_MAX_MSG_BYTES;
     c->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
     c->late_after_s = CONFIG_DEFAULT_LATE_AFTER_S;
+    c->max_clock_skew_s = CONFIG_DEFAULT_MAX_CLOCK_SKEW_S;
     c->map_initial_mb = CONFIG_DEFAULT_MAP_INITIAL_MB;
     c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
@@ -140,6 +141,8 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->max_msg_bytes, full, v, 1024, 1 << 30, e);
     if (IS("sync", "heartbeat_ms"))
         return parse_int(&c->heartbeat_ms, full, v, 100, 3600000, e);
+    if (IS("sync", "max_clock_skew_s"))
+        return parse_int(&c->max_clock_skew_s, full, v, 1, 365 * 86400, e);
     if (IS("sync", "late_after_s"))
         return parse_int(&c->late_after_s, full, v, 1, 365 * 86400, e);
     if (IS("store", "map_initial_mb"))
@@ -302,7 +305,9 @@ int config_write(const ts_config *c, ts_err *e)
         "# Transport heartbeat interval; a peer silent for 3 intervals is dropped.\n"
         "heartbeat_ms = %d\n"
         "# A child silent for this many seconds is shown as late.\n"
-        "late_after_s = %d\n\n"
+        "late_after_s = %d\n"
+        "# A child whose clock is further off than this (seconds) is warned of.\n"
+        "max_clock_skew_s = %d\n\n"
         "[store]\n"
         "# LMDB map size: start, and the most it may grow to when full (MiB).\n"
         "map_initial_mb = %d\n"
@@ -322,7 +327,7 @@ int config_write(const ts_config *c, ts_err *e)
         c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
         c->join_slow_down_ms, c->http, c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
-        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
+        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->max_clock_skew_s, c->map_initial_mb, c->map_max_mb,
         c->audit_retain, c->scrub_every_h, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);

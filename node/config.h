@@ -29,6 +29,7 @@
 #define CONFIG_DEFAULT_LATE_AFTER_S 86400  /* a child silent this long is "late" */
 #define CONFIG_DEFAULT_MAP_INITIAL_MB 64
 #define CONFIG_DEFAULT_MAP_MAX_MB 65536
+#define CONFIG_DEFAULT_MAX_CLOCK_SKEW_S 300 /* a child's clock further off is warned of */
 #define CONFIG_DEFAULT_SMALL_CELL_K DISCLOSE_K_DEFAULT
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
@@ -64,6 +65,7 @@ typedef struct {
     int max_msg_bytes;
     int heartbeat_ms;
     int late_after_s;
+    int max_clock_skew_s;
     /* [store] */
     int map_initial_mb;
     int map_max_mb;

@@ -165,6 +165,7 @@ void wire_pack_hello(const char *code, const uint8_t pk[crypto_sign_PUBLICKEYBYT
     if (head_hash)
         h.head_hash = (ProtobufCBinaryData){DELTA_HASH_BYTES, (uint8_t *)head_hash};
     h.protocol = DELTA_PROTOCOL;
+    h.now_ms = ts_now_ms(); /* the parent measures this node's clock by it */
     Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
     env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
     env.hello = &h;

@@ -68,13 +68,33 @@ static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder
     return rc;
 }
 
-static int take_cell(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
+/* Moves up to max pending cells into the builder, deleting them, except
+ * record-derived cells for periods after the parent's date (0: unknown). */
+static int drain_pending(node_t *n, MDB_txn *txn, size_t max, int parent_today,
+                         delta_builder *b, bool *all_sent)
 {
-    ts_cell c;
-    disclose_fig val;
-    if (store_fig_decode(v, &val) && cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK)
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, store_dbi(n->store, DB_PENDING), &cur) != 0)
+        return -1;
+    size_t taken = 0;
+    int rc = 0;
+    for (MDB_cursor_op op = MDB_FIRST; taken < max && mdb_cursor_get(cur, &k, &v, op) == 0;
+         op = MDB_NEXT) { /* after a delete, MDB_NEXT reads the entry that moved up */
+        ts_cell c;
+        disclose_fig val;
+        if (!store_fig_decode(&v, &val) || cell_parse(k.mv_data, k.mv_size, &c, NULL) != TS_OK)
+            continue;
+        if (parent_today && cell_after_today(n->catalog, &c, parent_today))
+            continue;
         delta_add_cell(b, &c, val);
-    return 0;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        taken++;
+    }
+    *all_sent = taken < max; /* what is left waits for its period at the parent */
+    mdb_cursor_close(cur);
+    return rc;
 }
 
 static int take_unit(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
@@ -116,16 +136,21 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     outbox_head head;
     outbox_head_get(n, txn, &head);
     delta_builder *b = new_builder(n, &head, false);
-    int mrc = drain(n, txn, DB_PENDING, (size_t)n->cfg.max_cells, b, take_cell);
+    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    bool all_sent = true;
+    size_t units = store_count(s, txn, DB_ANNOUNCE), covers = store_count(s, txn, DB_COVERS);
+    int mrc = drain_pending(n, txn, (size_t)n->cfg.max_cells, parent_today, b, &all_sent);
     if (mrc == 0)
         mrc = drain(n, txn, DB_ANNOUNCE, SIZE_MAX, b, take_unit);
-    /* provenance rides with the delta that empties pending */
-    if (mrc == 0 && store_count(s, txn, DB_PENDING) == 0)
+    /* provenance rides with the delta that sends the last of pending */
+    if (mrc == 0 && all_sent)
         mrc = drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover);
-    int rc = mrc ? ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc))
-                 : put_delta(n, txn, b, &head, e);
+    int rc = TS_OK;
+    if (mrc)
+        rc = ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
+    else if (delta_ncells(b) || units || (all_sent && covers)) /* else: periods not begun */
+        rc = put_delta(n, txn, b, &head, e), fc->made = rc == TS_OK;
     delta_builder_destroy(&b);
-    fc->made = rc == TS_OK;
     return rc;
 }
 

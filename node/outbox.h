@@ -20,8 +20,14 @@ typedef struct {
 /* Reads the chain head (0 and zeros before the first delta). */
 void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
 
+/* Meta key: the parent's date (YYYYMMDD) as its last Welcome or Ack told it.
+ * A record-derived cell for a period after it stays pending: the parent would
+ * refuse it (FUTURE_PERIOD) while this node's clock runs ahead. */
+#define OUTBOX_META_PARENT_TODAY "parent_today"
+
 /* Turns up to max_cells pending cells (and queued unit announcements and
- * covers) into the next signed delta. *made is false when nothing was pending. */
+ * covers) into the next signed delta; cells for periods after the parent's
+ * date stay pending. *made is false when nothing could be sent. */
 int outbox_flush(node_t *n, bool *made, ts_err *e);
 
 /* Rebuilds the node's whole upward contribution as a snapshot chain starting

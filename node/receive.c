@@ -47,11 +47,22 @@ static void check_cells(node_t *n, receive_state *st)
 {
     const Tiersync__DeltaBody *b = st->body;
     st->bad_cell = SIZE_MAX;
+    int today = ts_today();
     for (size_t i = 0; i < b->n_cells; i++) {
         const Tiersync__Cell *pc = b->cells[i];
         ts_cell c;
+        st->bad_reason = TIERSYNC__REASON__REASON_UNKNOWN_CODE;
         if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &st->bad_err) ||
             cell_check_memo(n->catalog, &n->valid_options, &c, &st->bad_err)) {
+            st->bad_cell = i;
+            return;
+        }
+        if (cell_after_today(n->catalog, &c, today)) {
+            st->bad_reason = TIERSYNC__REASON__REASON_FUTURE_PERIOD;
+            ts_fail(&st->bad_err, TS_EINPUT, "%s %s is a period not begun here: this node's "
+                    "date is %04d-%02d-%02d (a child's clock ahead? see its clock offset in "
+                    "'tiersync status')", c.indicator, c.period, today / 10000,
+                    today / 100 % 100, today % 100);
             st->bad_cell = i;
             return;
         }

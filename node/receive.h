@@ -2,7 +2,7 @@
  * taken (on the batch's thread and the node's helper thread): each message a
  * child sent is decoded and its text checked, a delta's signature verified
  * with the child's enrolled key, its body decoded and its origin and cell
- * codes checked against the catalog. What passes goes to apply.c, which
+ * codes checked against the catalog (and against this node's date). What passes goes to apply.c, which
  * checks the chain against the newest state and applies it. */
 #ifndef TIERSYNC_RECEIVE_H
 #define TIERSYNC_RECEIVE_H
@@ -22,6 +22,7 @@ typedef struct {
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];
     uint64_t expected;
     size_t bad_cell; /* see check_cells */
+    Tiersync__Reason bad_reason;
     ts_err bad_err;
 } receive_state;
 

@@ -58,7 +58,7 @@ typedef struct {
     uint64_t applied;        /* deltas applied */
     uint64_t refused;        /* messages refused */
     uint32_t last_refusal;   /* reason code of the last refusal */
-    uint32_t pad;
+    int32_t clock_offset_s;  /* its clock minus this node's, at its last hello */
     uint64_t reported_head;  /* the head seq its last hello reported */
 } store_child;
 

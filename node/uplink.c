@@ -25,6 +25,7 @@ struct uplink {
     uint64_t rewound_to; /* last GAP answered by resending from here */
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
     int64_t last_auth_warn_ms;
+    uint32_t parent_today; /* the parent's date as it last told it (0: never) */
 };
 
 void *uplink_socket(uplink_t *u) { return u->dealer; }
@@ -116,6 +117,9 @@ void uplink_stop(uplink_t **up)
 typedef struct {
     uint64_t connected;
     const char *parent_code;
+    uint32_t parent_today;     /* 0: not told */
+    int64_t parent_offset_ms;  /* the parent's clock minus this node's, when told */
+    bool clock_told;
 } link_change;
 
 static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
@@ -123,6 +127,12 @@ static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     link_change *ls = vctx;
     if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
         store_meta_put_u64(s, txn, LINK_META_CHANGED_MS, (uint64_t)ts_now_ms(), e))
+        return e->code;
+    if (ls->parent_today && store_meta_put_u64(s, txn, OUTBOX_META_PARENT_TODAY,
+                                               ls->parent_today, e))
+        return e->code;
+    if (ls->clock_told && store_meta_put_u64(s, txn, UPLINK_META_PARENT_OFFSET,
+                                             (uint64_t)ls->parent_offset_ms, e))
         return e->code;
     if (ls->parent_code)
         return store_put(s, txn, DB_META, LINK_META_PARENT_CODE, strlen(LINK_META_PARENT_CODE),
@@ -133,7 +143,7 @@ static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 static void record_link(uplink_t *u, bool up, const char *parent_code)
 {
-    link_change ls = {up, parent_code};
+    link_change ls = {up, parent_code, 0, 0, false};
     ts_err e;
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
@@ -240,8 +250,11 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
         return;
     u->welcomed = true;
     u->last_progress_ms = ts_mono_ms();
-    if (w->code && ts_code_valid(w->code))
-        record_link(u, true, w->code);
+    link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, w->today,
+                     w->now_ms - ts_now_ms(), w->now_ms > 0};
+    if (store_write(u->n->store, link_txn, &ls, &e))
+        log_warn("cannot record the parent link state: %s", e.msg);
+    u->parent_today = w->today;
     uint64_t last = w->last_seq;
     bool same_hash = w->last_hash.len == 32 && !memcmp(w->last_hash.data, head.hash, 32);
     uint8_t prev[32];
@@ -335,6 +348,11 @@ void uplink_on_message(uplink_t *u)
                     log_warn("cannot drop acknowledged deltas: %s", e.msg);
             }
             u->last_progress_ms = ts_mono_ms();
+            if (env->ack->today && env->ack->today != u->parent_today) {
+                link_change ls = {1, NULL, env->ack->today, 0, false};
+                if (store_write(u->n->store, link_txn, &ls, &e) == TS_OK)
+                    u->parent_today = env->ack->today; /* its month may have begun */
+            }
             break;
         case TIERSYNC__ENVELOPE__MSG_NACK:
             u->last_progress_ms = ts_mono_ms();
