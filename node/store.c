@@ -1,7 +1,6 @@
 /* store.c: LMDB environment, map growth, and access to its tables. */
 #include "store.h"
 
-#include "audit_log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -63,13 +62,6 @@ int store_fail(store_t *s, ts_err *e, int rc, const char *what)
     return ts_fail(e, TS_ERUNTIME, "store: %s: %s", what, store_strerror(rc));
 }
 
-static int upgrade_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
-{
-    (void)ctx;
-    int rc = audit_log_upgrade(s, txn);
-    return rc ? store_fail(s, e, rc, "moving the audit trail to its new layout") : TS_OK;
-}
-
 int store_open(store_t **out, const ts_config *cfg, ts_err *e)
 {
     char path[TS_PATH_MAX];
@@ -105,8 +97,6 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         if (rc == 0)
             rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
     }
-    MDB_dbi old_audit;
-    bool upgrade = rc == 0 && txn && mdb_dbi_open(txn, "audit", 0, &old_audit) == 0;
     if (rc == 0 && txn) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -115,12 +105,6 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         mdb_txn_abort(txn);
     if (rc != 0) {
         ts_fail(e, TS_ERUNTIME, "cannot open the store in %s: %s", path, store_strerror(rc));
-        store_close(&s);
-        return TS_ERUNTIME;
-    }
-    /* a write of its own, so that the map grows if the moved trail needs it */
-    if (upgrade && store_write(s, upgrade_txn, NULL, e) != TS_OK) {
-        ts_err_wrap(e, "cannot open the store in %s", path);
         store_close(&s);
         return TS_ERUNTIME;
     }
