@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "export.h"
 
 static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
@@ -328,7 +329,7 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     f->refused = ch.rec.refused;
     f->last_seen_ms = ch.rec.last_seen_ms;
     f->last_applied_ms = ch.rec.last_applied_ms;
-    f->clock_offset_s = ch.rec.clock_offset_s;
+    f->clock_offset_s = ch.clock_offset_s;
     f->state = ch.state;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "outbox.h"
 #include "scrub.h"
 
 static void help(FILE *f, const char *name, const char *type, const char *text)
@@ -38,10 +39,12 @@ static void on_child(const link_child *ch, void *vctx)
                     (double)ch->rec.last_seen_ms / 1000.0); break;
     case 4: fprintf(f, "tiersync_child_late{child=\"%s\"} %d\n", code,
                     ch->state == LINK_CHILD_NEVER || ch->state == LINK_CHILD_LATE); break;
-    case 5: fprintf(f, "tiersync_child_behind_deltas{child=\"%s\"} %llu\n", code,
+    case 5: fprintf(f, "tiersync_child_checkpoints_disagreed_total{child=\"%s\"} %u\n", code,
+                    ch->rec.checkpoint_findings); break;
+    case 6: fprintf(f, "tiersync_child_behind_deltas{child=\"%s\"} %llu\n", code,
                     (unsigned long long)ch->behind); break;
     default: fprintf(f, "tiersync_child_clock_offset_seconds{child=\"%s\"} %d\n", code,
-                     (int)ch->rec.clock_offset_s); break;
+                     (int)ch->clock_offset_s); break;
     }
 }
 
@@ -56,13 +59,15 @@ static void children(FILE *f, api_ctx *c)
          "Unix time of the last message from each child (0: never)."},
         {"tiersync_child_late", "gauge",
          "1 when the child has been silent longer than sync.late_after_s (or never reported)."},
+        {"tiersync_child_checkpoints_disagreed_total", "counter",
+         "Checkpoints from each child that disagreed with the contribution held here."},
         {"tiersync_child_behind_deltas", "gauge",
          "Deltas the child's last hello reported beyond the last one applied here."},
         {"tiersync_child_clock_offset_seconds", "gauge",
          "The child's clock minus this node's, measured at its last hello (sync.max_clock_skew_s)."},
     };
     ts_err e;
-    for (int pass = 0; pass < 7; pass++) {
+    for (int pass = 0; pass < 8; pass++) {
         help(f, fam[pass][0], fam[pass][1], fam[pass][2]);
         child_ctx cc = {f, pass};
         if (link_state_children(c->n->store, c->txn, c->now_ms, c->n->cfg.late_after_s,
@@ -86,6 +91,9 @@ static void link_backlog(FILE *f, api_ctx *c)
     help(f, "tiersync_pending_cells", "gauge",
          "Coalesced cell changes not yet turned into a delta upward.");
     fprintf(f, "tiersync_pending_cells %llu\n", (unsigned long long)p.pending_cells);
+    help(f, "tiersync_held_cells", "gauge",
+         "Record-derived cell changes waiting for the release window (sync.release_s).");
+    fprintf(f, "tiersync_held_cells %llu\n", (unsigned long long)store_count(s, c->txn, DB_HELD));
     help(f, "tiersync_parent_connected", "gauge", "1 while the link to the parent is up.");
     fprintf(f, "tiersync_parent_connected %d\n", p.connected);
     help(f, "tiersync_total_cells", "gauge", "Non-zero rolled-up totals held.");

@@ -11,8 +11,11 @@
 
 #include "apply_stage.h"
 #include "arena.h"
+#include "audit_checkpoint.h"
 #include "audit_log.h"
+#include "clock.h"
 #include "delta.h"
+#include "log.h"
 #include "query.h"
 #include "receive.h"
 
@@ -28,6 +31,7 @@ typedef struct {
     size_t bad_cell;     /* the first cell the catalog refused (check_cells), or SIZE_MAX */
     Tiersync__Reason bad_reason; /* why: UNKNOWN_CODE or FUTURE_PERIOD */
     const char *bad_msg; /* and why */
+    bool checkpoint;     /* a snapshot that continues the chain (audit_checkpoint.h) */
 } apply_ctx;
 
 /* A unit is inside child's subtree if it is the child or came through it. */
@@ -216,8 +220,15 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         return e->code; /* a new snapshot replaces one left unfinished */
     if (b->snapshot)
         end = b->snapshot_end > b->seq ? b->snapshot_end : 0;
-    if (!end)
+    if (b->snapshot && audit_checkpoint_staging(s, txn, a->child,
+                                                end && a->checkpoint ? b->seq : 0, e))
+        return e->code;
+    if (!end) {
+        if (a->checkpoint)
+            a->reply->checkpoint_differs = audit_checkpoint_compare(
+                s, txn, a->child, b, false, a->reply->detail, sizeof a->reply->detail);
         return apply_body(a, s, txn, expected, e);
+    }
     if (b->seq < end) {
         if (a->bad_cell != SIZE_MAX)
             return receive_refuse(a->reply, a->bad_reason, expected, e, "cell %zu: %s",
@@ -225,6 +236,10 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         const ProtobufCBinaryData *body = &a->signed_delta->body;
         return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
     }
+    a->reply->checkpoint_differs = audit_checkpoint_compare(
+        s, txn, a->child, b, true, a->reply->detail, sizeof a->reply->detail);
+    if (audit_checkpoint_staging(s, txn, a->child, 0, e))
+        return e->code;
     replay_ctx r = {a, s, txn, expected};
     if (apply_stage_each(s, txn, a->child, replay_part, &r, e) ||
         apply_body(a, s, txn, expected, e))
@@ -299,12 +314,21 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         b->snapshot_end - b->seq >= APPLY_STAGE_MAX_PARTS)
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                       "snapshot from %s in more than %d parts", a->child, APPLY_STAGE_MAX_PARTS);
+    /* a snapshot that continues the chain is a checkpoint: it must equal
+     * what is held (compared when it is whole); where it does not, it is
+     * still taken as truth */
+    a->checkpoint = b->snapshot && ch.last_seq && b->seq == expected &&
+                    b->prev_hash.len == DELTA_HASH_BYTES &&
+                    !memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES);
     a->wrote = true;
     if (stage_or_apply(a, s, txn, expected, e))
         return e->code;
+    ch.checkpoint_findings += a->reply->checkpoint_differs > 0;
     if (store_has_parent(s) && update_cover(a, s, txn, e))
         return e->code;
     if (keep_audit(a, s, txn, e))
+        return e->code;
+    if (b->snapshot && audit_checkpoint_note(s, txn, a->child, b->seq, e))
         return e->code;
     ch.last_seq = b->seq;
     memcpy(ch.last_hash, a->hash, sizeof ch.last_hash);
@@ -362,8 +386,9 @@ static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const recei
     ch.last_seen_ms = ts_now_ms();
     if (st->hello && it->rc == TS_OK) {
         ch.reported_head = st->env->hello->head_seq;
-        if (it->reply.clock_told)
-            ch.clock_offset_s = it->reply.clock_offset_s;
+        if (it->reply.clock_told &&
+            clock_child_put(s, txn, it->child, it->reply.clock_offset_s, e))
+            return e->code;
     }
     if (it->rc == TS_EINPUT) {
         ch.refused++;
@@ -469,6 +494,12 @@ void apply_commit(apply_pending *p)
             snprintf(it->reply.detail, sizeof it->reply.detail, "parent store failed; retry later");
         } else if (st[i].body && it->rc == TS_OK) {
             metrics_observe_apply(&n->metrics, took);
+            if (it->reply.checkpoint_differs)
+                log_warn("child %s: its checkpoint at seq %llu disagrees with the contribution "
+                         "held here in %zu cells (first %s); taken as truth, as a resync is: "
+                         "run 'tiersync verify' and check the child's store",
+                         it->child, (unsigned long long)it->reply.seq,
+                         it->reply.checkpoint_differs, it->reply.detail);
         }
         if (it->rc == TS_EINPUT)
             atomic_fetch_add(&n->metrics.refused, 1);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "node.h"
 #include "delta.h"
 #include "link_state.h"
@@ -17,8 +18,9 @@
 static const char status_help[] =
     "usage: tiersync status --dir DIR [--json]\n\n"
     "Shows this node, its parent link (connected, last ack, unacknowledged deltas,\n"
-    "pending cells) and each child (last seq, last seen, refused messages, and\n"
-    "whether it is current or late).\n";
+    "pending cells, record-derived cells held for the release window, the next\n"
+    "release, the last checkpoint) and each child (last seq, last seen, refused\n"
+    "messages, checkpoints that disagreed, and whether it is current or late).\n";
 
 static json_t *iso_time(int64_t ms)
 {
@@ -34,14 +36,15 @@ static void add_child(const link_child *c, void *arr)
     const char *refusal =
         c->rec.last_refusal ? delta_reason_name((int)c->rec.last_refusal, "") : "";
     json_array_append_new(
-        arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:o}", "code", c->code,
+        arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:o}", "code", c->code,
                        "fingerprint", fp, "last_seq", (json_int_t)c->rec.last_seq,
                        "reported_head", (json_int_t)c->rec.reported_head, "last_seen",
                        iso_time(c->rec.last_seen_ms), "last_applied",
                        iso_time(c->rec.last_applied_ms), "applied", (json_int_t)c->rec.applied,
                        "refused", (json_int_t)c->rec.refused, "last_refusal", refusal, "state",
-                       link_child_state_name(c->state), "clock_offset_s",
-                       c->rec.last_seen_ms ? json_integer(c->rec.clock_offset_s) : json_null()));
+                       link_child_state_name(c->state), "checkpoints_disagreed",
+                       (json_int_t)c->rec.checkpoint_findings, "clock_offset_s",
+                       c->rec.last_seen_ms ? json_integer(c->clock_offset_s) : json_null()));
 }
 
 typedef struct {
@@ -108,6 +111,17 @@ static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
                       "acked_seq", (json_int_t)p.acked_seq, "unacked",
                       (json_int_t)p.unacked, "pending_cells",
                       (json_int_t)p.pending_cells, "last_ack", iso_time(p.last_ack_ms)));
+        json_t *pj = json_object_get(st, "parent");
+        int64_t released = (int64_t)store_meta_u64(s, txn, OUTBOX_META_RELEASE);
+        /* 0 = at every flush; before the daemon's first run, a window from then */
+        json_object_set_new(pj, "release_s", json_integer(n->cfg.release_s));
+        json_object_set_new(pj, "held_cells", json_integer((json_int_t)store_count(s, txn, DB_HELD)));
+        json_object_set_new(pj, "next_release",
+                            n->cfg.release_s && released
+                                ? iso_time(released + (int64_t)n->cfg.release_s * 1000)
+                                : json_null());
+        json_object_set_new(pj, "last_checkpoint",
+                            iso_time((int64_t)store_meta_u64(s, txn, OUTBOX_META_CHECKPOINT)));
         json_t *clock = parent_clock_json(n, txn);
         json_object_update(json_object_get(st, "parent"), clock);
         json_decref(clock);
@@ -161,6 +175,16 @@ static void print_text(const json_t *st)
             printf("clock     %+lld s from the parent's (its date %s)%s\n",
                    (long long)json_integer_value(off),
                    json_string_value(json_object_get(p, "parent_today")), waiting);
+        const json_t *next = json_object_get(p, "next_release"),
+                     *ck = json_object_get(p, "last_checkpoint");
+        printf("release   %lld record-derived cells held, ",
+               (long long)json_integer_value(json_object_get(p, "held_cells")));
+        if (json_is_string(next))
+            printf("next release %s (every %lld s)", json_string_value(next),
+                   (long long)json_integer_value(json_object_get(p, "release_s")));
+        else
+            printf("released at every flush (release_s = 0)");
+        printf(", last checkpoint %s\n", json_is_string(ck) ? json_string_value(ck) : "never");
     } else {
         printf("parent    none (root of the tree)\n");
     }
@@ -180,8 +204,8 @@ static void print_text(const json_t *st)
     const json_t *kids = json_object_get(st, "children");
     printf("children  %zu\n", json_array_size(kids));
     if (json_array_size(kids))
-        printf("  %-12s %-20s %8s %8s %8s  %-8s %-20s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
-               "APPLIED", "REFUSED", "STATE", "LAST_SEEN", "CLOCK_S");
+        printf("  %-12s %-20s %8s %8s %8s %8s  %-8s %-20s %s\n", "CODE", "FINGERPRINT",
+               "LAST_SEQ", "APPLIED", "REFUSED", "CKPT_BAD", "STATE", "LAST_SEEN", "CLOCK_S");
     size_t i;
     const json_t *c;
     json_array_foreach(kids, i, c) {
@@ -190,12 +214,13 @@ static void print_text(const json_t *st)
         char off[24] = "-";
         if (json_is_integer(clock))
             snprintf(off, sizeof off, "%+lld", (long long)json_integer_value(clock));
-        printf("  %-12s %-20s %8lld %8lld %8lld  %-8s %-20s %s\n",
+        printf("  %-12s %-20s %8lld %8lld %8lld %8lld  %-8s %-20s %s\n",
                json_string_value(json_object_get(c, "code")),
                json_string_value(json_object_get(c, "fingerprint")),
                (long long)json_integer_value(json_object_get(c, "last_seq")),
                (long long)json_integer_value(json_object_get(c, "applied")),
                (long long)json_integer_value(json_object_get(c, "refused")),
+               (long long)json_integer_value(json_object_get(c, "checkpoints_disagreed")),
                json_string_value(json_object_get(c, "state")),
                json_is_string(seen) ? json_string_value(seen) : "never", off);
     }

@@ -94,7 +94,7 @@ void delta_builder_destroy(delta_builder **bp)
     do {                                                             \
         if ((n) == (cap)) {                                          \
             (cap) = (cap) ? 2 * (cap) : 16;                          \
-            (arr) = realloc((arr), (cap) * sizeof *(arr));           \
+            (arr) = ts_xrealloc((arr), (cap) * sizeof *(arr));       \
         }                                                            \
         (arr)[(n)++] = (item);                                       \
     } while (0)
@@ -136,6 +136,11 @@ void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64
     memcpy(c->last_hash.data, hash, DELTA_HASH_BYTES);
     c->last_hash.len = DELTA_HASH_BYTES;
     APPEND(b->body.covers, b->body.n_covers, b->cap_covers, c);
+}
+
+void delta_set_time(delta_builder *b, int64_t ms)
+{
+    b->body.created_ms = ms;
 }
 
 size_t delta_ncells(const delta_builder *b)

@@ -168,7 +168,7 @@ static int add_key(const MDB_val *k, const MDB_val *v, void *ctx)
     memcpy(&ch, v->mv_data, sizeof ch);
     if (h->nkeys == h->capkeys) {
         h->capkeys = h->capkeys ? 2 * h->capkeys : 64;
-        h->keys = realloc(h->keys, h->capkeys * sizeof *h->keys);
+        h->keys = ts_xrealloc(h->keys, h->capkeys * sizeof *h->keys);
     }
     zap_entry *z = &h->keys[h->nkeys];
     if (keys_curve_public_raw(ch.pk, z->curve, NULL) != TS_OK)

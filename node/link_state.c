@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "apply_stage.h"
+#include "audit_checkpoint.h"
 #include "audit_log.h"
+#include "clock.h"
 
 void link_state_parent(store_t *s, MDB_txn *txn, link_parent *p)
 {
@@ -40,9 +42,11 @@ link_child_state link_child_state_of(const store_child *ch, int64_t now_ms, int 
     return ch->reported_head > ch->last_seq ? LINK_CHILD_BEHIND : LINK_CHILD_CURRENT;
 }
 
-static void fill_child(link_child *c, const store_child *ch, int64_t now_ms, int late_after_s)
+static void fill_child(link_child *c, store_t *s, MDB_txn *txn, const store_child *ch,
+                       int64_t now_ms, int late_after_s)
 {
     c->rec = *ch;
+    c->clock_offset_s = clock_child_offset(s, txn, c->code);
     c->state = link_child_state_of(ch, now_ms, late_after_s);
     c->behind = ch->reported_head > ch->last_seq ? ch->reported_head - ch->last_seq : 0;
 }
@@ -55,11 +59,13 @@ int link_state_child(store_t *s, MDB_txn *txn, const char *code, int64_t now_ms,
     if (strlen(code) >= sizeof out->code || store_child_get(s, txn, code, &ch) != TS_OK)
         return TS_ENOTFOUND;
     snprintf(out->code, sizeof out->code, "%s", code);
-    fill_child(out, &ch, now_ms, late_after_s);
+    fill_child(out, s, txn, &ch, now_ms, late_after_s);
     return TS_OK;
 }
 
 typedef struct {
+    store_t *s;
+    MDB_txn *txn;
     int64_t now_ms;
     int late_after_s;
     link_child_fn fn;
@@ -75,7 +81,7 @@ static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
     memcpy(c.code, k->mv_data, k->mv_size);
     store_child ch;
     memcpy(&ch, v->mv_data, sizeof ch);
-    fill_child(&c, &ch, cc->now_ms, cc->late_after_s);
+    fill_child(&c, cc->s, cc->txn, &ch, cc->now_ms, cc->late_after_s);
     cc->fn(&c, cc->ctx);
     return 0;
 }
@@ -83,7 +89,7 @@ static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
 int link_state_children(store_t *s, MDB_txn *txn, int64_t now_ms, int late_after_s,
                         link_child_fn fn, void *ctx, ts_err *e)
 {
-    children_ctx cc = {now_ms, late_after_s, fn, ctx};
+    children_ctx cc = {s, txn, now_ms, late_after_s, fn, ctx};
     return store_scan(s, txn, DB_CHILDREN, NULL, on_child, &cc, NULL, e);
 }
 
@@ -127,12 +133,14 @@ static int drop_units(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
     return rc;
 }
 
-/* Deletes the child's "CODE|" range of the audit trail. */
+/* Deletes the child's "CODE|" range of the audit trail and its checkpoints. */
 static int drop_audit(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
 {
     char prefix[TS_CODE_MAX + 1];
     snprintf(prefix, sizeof prefix, "%s|", code);
-    return audit_log_drop(s, txn, prefix, e);
+    if (audit_log_drop(s, txn, prefix, e))
+        return e->code;
+    return audit_checkpoint_forget(s, txn, code, e);
 }
 
 int link_state_remove_child(store_t *s, MDB_txn *txn, const char *code, bool purge, ts_err *e)

@@ -55,6 +55,7 @@ typedef struct {
     store_child rec;
     link_child_state state;
     uint64_t behind; /* deltas its last hello reported beyond the last applied */
+    int32_t clock_offset_s; /* its clock minus this node's at its last hello; 0: unknown */
 } link_child;
 
 /* Reads child code; TS_ENOTFOUND when it is not enrolled. */

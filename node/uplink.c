@@ -26,6 +26,8 @@ struct uplink {
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
     int64_t last_auth_warn_ms;
     uint32_t parent_today; /* the parent's date as it last told it (0: never) */
+    int64_t release_ms;    /* wall clock: the last release window opened (meta, see outbox.h) */
+    int64_t checkpoint_ms; /* wall clock: the last snapshot or checkpoint was made */
 };
 
 void *uplink_socket(uplink_t *u) { return u->dealer; }
@@ -88,6 +90,22 @@ static int dial(uplink_t *u, ts_err *e)
     return TS_OK;
 }
 
+static int put_release(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    return store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, *(uint64_t *)ctx, e);
+}
+
+/* A store that never released starts its first window now: nothing held
+ * leaves before a whole window has passed. */
+static int start_window(uplink_t *u, ts_err *e)
+{
+    uint64_t now = (uint64_t)ts_now_ms();
+    if (store_write(u->n->store, put_release, &now, e))
+        return e->code;
+    u->release_ms = (int64_t)now;
+    return TS_OK;
+}
+
 int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
 {
     uplink_t *u = calloc(1, sizeof *u);
@@ -99,8 +117,14 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
         return TS_ERUNTIME;
     }
     u->acked = store_meta_u64(n->store, txn, LINK_META_ACKED_SEQ);
+    u->release_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_RELEASE);
+    u->checkpoint_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_CHECKPOINT);
     store_read_end(txn);
     u->next_send = u->acked + 1;
+    if (!u->release_ms && start_window(u, e)) {
+        uplink_stop(&u);
+        return TS_ERUNTIME;
+    }
     *out = u;
     return TS_OK;
 }
@@ -230,6 +254,34 @@ static void start_snapshot(uplink_t *u, uint64_t parent_last)
     u->acked = first - 1; /* the parent accepts a snapshot at any seq past its last */
     u->next_send = first;
     u->snap_first = first;
+    u->checkpoint_ms = ts_now_ms();
+}
+
+/* A checkpoint is due checkpoint_days (tests: checkpoint_s) after the last
+ * snapshot or checkpoint; each bounds the trail the parent keeps. */
+static void checkpoint_if_due(uplink_t *u)
+{
+    const ts_config *c = &u->n->cfg;
+    int64_t period = c->checkpoint_s > 0 ? (int64_t)c->checkpoint_s * 1000
+                                         : (int64_t)c->checkpoint_days * 86400 * 1000;
+    int64_t now = ts_now_ms();
+    if (u->checkpoint_ms && now - u->checkpoint_ms < period)
+        return;
+    ts_err e;
+    uint64_t first;
+    u->checkpoint_ms = now; /* failed or not: try again a period later, not at every tick */
+    if (outbox_checkpoint(u->n, &first, &e))
+        log_error("cannot build a checkpoint for the parent: %s", e.msg);
+    else
+        log_info("checkpoint for the parent at seq %llu", (unsigned long long)first);
+}
+
+/* Record-derived changes leave when a release window has passed: every
+ * release_s from the last release, whether anything was held or not, so
+ * that the release times never depend on the edits' times. */
+static bool release_due(const uplink_t *u, int64_t now)
+{
+    return now - u->release_ms >= (int64_t)u->n->cfg.release_s * 1000;
 }
 
 static bool outbox_has(uplink_t *u, uint64_t seq)
@@ -365,15 +417,18 @@ void uplink_on_message(uplink_t *u)
     }
 }
 
-/* Cells and unit announcements waiting to go up. */
-static uint64_t pending_work(uplink_t *u)
+/* Cells and unit announcements waiting to go up; in *held, the changes
+ * held for the release window. */
+static uint64_t pending_work(uplink_t *u, uint64_t *held)
 {
     MDB_txn *txn;
     ts_err e;
+    *held = 0;
     if (store_read_begin(u->n->store, &txn, &e))
         return 0;
     uint64_t n = store_count(u->n->store, txn, DB_PENDING) +
                  store_count(u->n->store, txn, DB_ANNOUNCE);
+    *held = store_count(u->n->store, txn, DB_HELD);
     store_read_end(txn);
     return n;
 }
@@ -403,23 +458,46 @@ int uplink_tick(uplink_t *u)
         start_snapshot(u, 0);
         head = head_seq(u);
     }
+    if (u->welcomed)
+        checkpoint_if_due(u);
     /* flush: only while the window has room, so changes coalesce otherwise;
      * a change waits at most flush_ms after the last delta was made, and
-     * none once a delta's worth of cells waits */
-    uint64_t waiting = pending_work(u);
-    if ((waiting && now - u->last_flush_ms >= u->n->cfg.flush_ms) ||
+     * none once a delta's worth of cells waits; the changes held for the
+     * release window join when it opens */
+    int64_t wall = ts_now_ms();
+    bool every_flush = u->n->cfg.release_s == 0;
+    uint64_t held, waiting = pending_work(u, &held);
+    /* with release_s = 0 only what a longer window left held is released */
+    bool release = every_flush ? held > 0 : release_due(u, wall);
+    waiting += every_flush ? held : 0;
+    bool room = head - u->acked < (uint64_t)u->n->cfg.window;
+    if ((release && !every_flush && room) ||
+        (waiting && now - u->last_flush_ms >= u->n->cfg.flush_ms) ||
         waiting >= (uint64_t)u->n->cfg.max_cells) {
         bool made = true;
         ts_err e;
         u->last_flush_ms = now;
         /* a backlog larger than max_cells leaves in several deltas at once */
         while (made && head - u->acked < (uint64_t)u->n->cfg.window) {
-            if (outbox_flush(u->n, &made, &e)) {
+            outbox_release r = {0, 0};
+            if (outbox_flush(u->n, release ? &r : NULL, &made, &e)) {
                 log_error("cannot turn pending changes into a delta: %s", e.msg);
                 break;
             }
+            if (release) {
+                u->release_ms = r.at_ms;
+                if (r.cells)
+                    log_info("released %zu record-derived cell changes (release time %lld ms)",
+                             r.cells, (long long)r.at_ms);
+            }
+            release = false;
             head += made;
         }
+    }
+    if (!every_flush) {
+        int64_t to_release = u->release_ms + (int64_t)u->n->cfg.release_s * 1000 - wall;
+        if (to_release > 0 && to_release < wait) /* past due: blocked by the window */
+            wait = (int)to_release;
     }
     if (u->welcomed) {
         while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {
