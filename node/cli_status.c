@@ -69,6 +69,8 @@ static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
 static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
 {
     future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
+    if (f.parent_today == OUTBOX_PARENT_TODAY_UNTOLD)
+        f.parent_today = 0; /* its parent does not tell its date */
     if (f.parent_today)
         store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, NULL); /* a figure */
     char day[16] = "";

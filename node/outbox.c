@@ -69,7 +69,9 @@ static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder
 }
 
 /* Moves up to max pending cells into the builder, deleting them, except
- * record-derived cells for periods after the parent's date (0: unknown). */
+ * record-derived cells for periods after the parent's date: all of them
+ * while it is not known yet (0), so that none reaches a parent that would
+ * refuse it before the first Welcome told its date. */
 static int drain_pending(node_t *n, MDB_txn *txn, size_t max, int parent_today,
                          delta_builder *b, bool *all_sent)
 {
@@ -85,7 +87,7 @@ static int drain_pending(node_t *n, MDB_txn *txn, size_t max, int parent_today,
         disclose_fig val;
         if (!store_fig_decode(&v, &val) || cell_parse(k.mv_data, k.mv_size, &c, NULL) != TS_OK)
             continue;
-        if (parent_today && cell_after_today(n->catalog, &c, parent_today))
+        if (cell_after_today(n->catalog, &c, parent_today))
             continue;
         delta_add_cell(b, &c, val);
         if ((rc = mdb_cursor_del(cur, 0)) != 0)

@@ -24,6 +24,7 @@ void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
  * A record-derived cell for a period after it stays pending: the parent would
  * refuse it (FUTURE_PERIOD) while this node's clock runs ahead. */
 #define OUTBOX_META_PARENT_TODAY "parent_today"
+#define OUTBOX_PARENT_TODAY_UNTOLD 99991231 /* a parent that does not tell: hold nothing */
 
 #define OUTBOX_META_RELEASE "release_ms"       /* when the last release window opened */
 #define OUTBOX_META_CHECKPOINT "checkpoint_ms" /* when the last snapshot was made */

@@ -302,11 +302,12 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
         return;
     u->welcomed = true;
     u->last_progress_ms = ts_mono_ms();
-    link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, w->today,
-                     w->now_ms - ts_now_ms(), w->now_ms > 0};
+    uint32_t today = w->today ? w->today : OUTBOX_PARENT_TODAY_UNTOLD;
+    link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, today,
+                      w->now_ms - ts_now_ms(), w->now_ms > 0};
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
-    u->parent_today = w->today;
+    u->parent_today = today;
     uint64_t last = w->last_seq;
     bool same_hash = w->last_hash.len == 32 && !memcmp(w->last_hash.data, head.hash, 32);
     uint8_t prev[32];
