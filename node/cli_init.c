@@ -178,10 +178,16 @@ int cli_init(int argc, char **argv)
 
 static const char key_help[] =
     "usage: tiersync key --dir DIR [--fingerprint]\n"
-    "       tiersync key --fingerprint PUBKEY\n\n"
+    "       tiersync key --fingerprint PUBKEY\n"
+    "       tiersync key rotate --dir DIR\n\n"
     "Prints this node's public key (64 hex digits, one line), or with --fingerprint\n"
     "its short fingerprint for reading aloud. Given a PUBKEY (e.g. the parent key in\n"
-    "tiersync.conf), prints that key's fingerprint, to compare over the phone.\n";
+    "tiersync.conf), prints that key's fingerprint, to compare over the phone.\n\n"
+    "rotate makes a new key pair and announces it, signed by the old key, to the\n"
+    "parent (which enrols it in place of the old one) and to every child (which\n"
+    "pins it): the chain of deltas continues. The old key stays in node.key.old\n"
+    "until every link has the new one, then it is wiped. With the daemon running\n"
+    "it takes the rotation up within a second; else 'tiersync run' does.\n";
 
 int cli_key(int argc, char **argv)
 {
@@ -200,6 +206,11 @@ int cli_key(int argc, char **argv)
     }
     keys_t k;
     ts_err e = {0};
+    if (optind < argc && !strcmp(argv[optind], "rotate")) {
+        if (fingerprint || optind + 1 < argc)
+            return cli_usage_error("key", "rotate takes only --dir");
+        return cli_key_rotate(cli_dir(dir));
+    }
     if (optind < argc && (!fingerprint || optind + 1 < argc))
         return cli_usage_error("key", "unexpected argument '%s'", argv[optind]);
     if (optind < argc) {
