@@ -457,6 +457,34 @@ static uint64_t pending_work(uplink_t *u)
     return n;
 }
 
+/* Not connected for UPLINK_ROTATE_TRY_MS while a rotation offers two key
+ * choices: dials with the one this socket does not use (the pinned one
+ * first, which may have changed since the socket was dialled). */
+static void try_other_keys(uplink_t *u)
+{
+    uint8_t client[crypto_sign_PUBLICKEYBYTES], server[crypto_sign_PUBLICKEYBYTES];
+    const keys_t *k;
+    ts_err e;
+    memcpy(client, u->client_pk, sizeof client);
+    memcpy(server, u->server_pk, sizeof server);
+    u->alt = false;
+    if (dial_keys(u, &k, &e) != TS_OK) {
+        log_error("%s", e.msg);
+        return;
+    }
+    if (!u->alternates && !memcmp(client, u->client_pk, sizeof client) &&
+        !memcmp(server, u->server_pk, sizeof server)) {
+        u->down_since_ms = ts_mono_ms(); /* one choice, and this socket has it */
+        return;
+    }
+    if (!memcmp(client, u->client_pk, sizeof client) &&
+        !memcmp(server, u->server_pk, sizeof server))
+        u->alt = true;
+    hangup(u);
+    if (dial(u, &e))
+        log_error("%s", e.msg);
+}
+
 int uplink_tick(uplink_t *u)
 {
     int64_t now = ts_mono_ms();
@@ -472,13 +500,8 @@ int uplink_tick(uplink_t *u)
             u->quiet_until_ms = now + UPLINK_RECONNECT_MAX_MS;
         }
     }
-    if (u->alternates && !u->connected && now - u->down_since_ms >= UPLINK_ROTATE_TRY_MS) {
-        ts_err e;
-        u->alt = !u->alt; /* the other key of a rotation under way */
-        hangup(u);
-        if (dial(u, &e))
-            log_error("%s", e.msg);
-    }
+    if (!u->connected && now - u->down_since_ms >= UPLINK_ROTATE_TRY_MS)
+        try_other_keys(u);
     if (u->connected && !u->welcomed) {
         if (now - u->last_hello_ms >= UPLINK_HELLO_RETRY_MS)
             send_hello(u);
