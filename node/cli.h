@@ -24,7 +24,7 @@ int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 int cli_parent(int argc, char **argv);
 /* `key rotate` (cli_rotate.c), for cli_key. */
-int cli_key_rotate(const char *dir);
+int cli_key_rotate(const char *dir, bool unannounced);
 
 /* `child invite|invites|revoke-invite` (cli_invite.c), for cli_child: the
  * verb, its positional arguments and the options only invite takes. */

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "outbox.h"
 #include "rotate_node.h"
 #include "rotate_link.h"
 
@@ -25,8 +26,61 @@ static bool wait_for_daemon(node_t *n)
     return false;
 }
 
-int cli_key_rotate(const char *dir)
+/* The old key may be in a thief's hands: it announces nothing. The new
+ * pair replaces it at once and the chain restarts with a snapshot signed
+ * by it (deltas not yet acknowledged were made under the old key, which
+ * the parent no longer accepts once 'child add --force' enrolled the new
+ * one). Run again if interrupted: it makes a fresh pair and snapshot. */
+static int rotate_unannounced(node_t *n, ts_err *e)
 {
+    keys_t next;
+    uint64_t first;
+    rotate_state st;
+    if (rotate_pending(n, &st))
+        return ts_fail(e, TS_EINPUT, "a planned key rotation is under way at %s; let it "
+                       "finish first", n->cfg.dir);
+    if (keys_generate(&next, e))
+        return e->code;
+    keys_wipe(&n->keys);
+    n->keys = next;
+    if (outbox_snapshot(n, 0, &first, e) ||
+        keys_save_as(&n->keys, n->cfg.dir, ROTATE_NEW_SUFFIX, e) ||
+        keys_rename(n->cfg.dir, ROTATE_NEW_SUFFIX, "", e))
+        return e->code;
+    return TS_OK;
+}
+
+static int key_rotate_unannounced(const char *dir)
+{
+    node_t n;
+    ts_err e = {0};
+    int lockfd = -1;
+    if (node_open(&n, dir, NODE_OPEN_KEYS, &e))
+        return cli_report(&e);
+    int rc = daemon_lock(dir, &lockfd, &e);
+    if (rc == TS_OK)
+        rc = rotate_unannounced(&n, &e);
+    else
+        ts_fail(&e, TS_EINPUT, "stop 'tiersync run' on %s first: --unannounced replaces the "
+                "key under it", dir);
+    if (lockfd >= 0)
+        close(lockfd);
+    if (rc == TS_OK) {
+        char fp[KEYS_FINGERPRINT_LEN], hex[KEYS_PUB_HEX_LEN + 1];
+        keys_fingerprint(n.keys.pk, fp);
+        ts_hex(n.keys.pk, sizeof n.keys.pk, hex);
+        printf("new key %s\nfingerprint %s\nnot announced: enrol it at the parent with "
+               "'tiersync child add --force CODE KEY' and pin it at every child with "
+               "'tiersync parent set-key', then start 'tiersync run'\n", hex, fp);
+    }
+    node_close(&n);
+    return rc ? cli_report(&e) : 0;
+}
+
+int cli_key_rotate(const char *dir, bool unannounced)
+{
+    if (unannounced)
+        return key_rotate_unannounced(dir);
     node_t n;
     ts_err e = {0};
     int lockfd = -1;

@@ -191,6 +191,11 @@ int rotate_retire(store_t *s, MDB_txn *txn, const char *child,
     char key[ROTATE_HIST_KEY_MAX];
     size_t n = hist_prefix(child, key);
     ts_put_be64((uint8_t *)key + n, from_seq);
+    MDB_val v;
+    /* an entry there already: the key retired now signed nothing (two
+     * rotations at the same seq), and the entry's key signed below it */
+    if (store_get(s, txn, DB_META, key, n + 8, &v, NULL) == TS_OK)
+        return TS_OK;
     return store_put(s, txn, DB_META, key, n + 8, pk, crypto_sign_PUBLICKEYBYTES, e);
 }
 

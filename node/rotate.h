@@ -86,7 +86,8 @@ bool rotate_key_at(store_t *s, MDB_txn *txn, const char *child, uint64_t seq,
 bool rotate_last_retired(store_t *s, MDB_txn *txn, const char *child,
                          uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until);
 /* At a parent, inside a write: records that child's key pk signed its
- * deltas below from_seq. */
+ * deltas below from_seq (down to the previous entry's from_seq). With an
+ * entry at from_seq already, pk signed none and nothing changes. */
 int rotate_retire(store_t *s, MDB_txn *txn, const char *child,
                   const uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t from_seq, ts_err *e);
 /* At a parent, inside a write: enrols pk for child (enrolled as *ch) in

@@ -245,6 +245,10 @@ static void test_forget_history(void **state)
     ts_err e = {0};
     uint8_t pk[32];
     assert_int_equal(mdb_txn_begin(store_env(n.store), NULL, 0, &txn), 0);
+    /* retired again at the same seq: that key signed nothing, the old one stands */
+    assert_int_equal(rotate_retire(n.store, txn, CHILD, f->other.pk, 42, &e), TS_OK);
+    assert_true(rotate_key_at(n.store, txn, CHILD, 41, pk));
+    assert_memory_equal(pk, f->old_k.pk, 32);
     assert_int_equal(rotate_forget(n.store, txn, CHILD, &e), TS_OK);
     assert_false(rotate_key_at(n.store, txn, CHILD, 1, pk));
     mdb_txn_abort(txn);

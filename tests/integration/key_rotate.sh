@@ -106,3 +106,28 @@ set -e
 node_resume c11
 wait_until 60 rotation_done || fail "third rotation incomplete"
 pass "one rotation at a time"
+
+step "a stolen key: --unannounced at d1, child add --force at prov, parent set-key at the communes"
+mkdir "$WORK/stolen"
+cp -p "$WORK/d1/node.key" "$WORK/d1/node.pub" "$WORK/d1/tiersync.conf" "$WORK/stolen/"
+node_stop d1
+$TS value set --dir "$WORK/c11" COUNSELLING_POINTS 202612 6 >/dev/null  # waits at c11
+$TS key rotate --dir "$WORK/d1" --unannounced >"$WORK/oob.out" || fail "--unannounced failed"
+NEW3=$($TS key --dir "$WORK/d1")
+grep -q "^new key $NEW3" "$WORK/oob.out" || fail "--unannounced did not print the new key"
+[ -e "$WORK/d1/node.key.old" ] && fail "--unannounced kept the stolen key"
+$TS child add --dir "$WORK/prov" --force 341 "$NEW3" >/dev/null || fail "child add --force failed"
+for c in c11 c12; do
+  $TS parent set-key --dir "$WORK/$c" "$NEW3" >/dev/null || fail "parent set-key failed at $c"
+  node_stop $c
+  node_start $c
+done
+node_start d1
+wait_until 60 all_have "$NEW3" || fail "the out-of-band key change did not take"
+expect_total 60 15 prov 34 COUNSELLING_POINTS 202612
+for n in prov d1; do
+  $TS verify --dir "$WORK/$n" >"$WORK/v2-$n.out" || { cat "$WORK/v2-$n.out"; fail "$n does not verify"; }
+done
+out=$("$ROGUE" "$WORK/stolen" "$PROV_EP" "$($TS key --dir "$WORK/prov")" handshakes=3 || true)
+[ "$out" = "REFUSED 3 of 3" ] || fail "the stolen key still connects to prov: $out"
+pass "stolen key replaced out of band: totals exact, verify passes, the stolen key is refused"
