@@ -138,12 +138,14 @@ typedef struct {
     store_t *s;
     MDB_txn *txn;
     int64_t since_ms;
-    bool all;
-} acks_ctx;
+    rotate_waiting_fn fn;
+    void *ctx;
+    size_t n;
+} waiting_ctx;
 
 static int check_ack(const MDB_val *k, const MDB_val *v, void *vctx)
 {
-    acks_ctx *a = vctx;
+    waiting_ctx *w = vctx;
     store_child ch;
     char code[TS_CODE_MAX];
     if (v->mv_size != sizeof ch || k->mv_size >= TS_CODE_MAX)
@@ -152,11 +154,18 @@ static int check_ack(const MDB_val *k, const MDB_val *v, void *vctx)
     memcpy(code, k->mv_data, k->mv_size);
     code[k->mv_size] = '\0';
     /* a child enrolled after the rotation began pins the new key already */
-    if (ch.enrolled_ms <= a->since_ms && !rotate_child_done(a->s, a->txn, code)) {
-        a->all = false;
-        return 1;
-    }
-    return 0;
+    if (ch.enrolled_ms > w->since_ms || rotate_child_done(w->s, w->txn, code))
+        return 0;
+    w->n++;
+    return w->fn ? w->fn(code, w->ctx) : 1;
+}
+
+size_t rotate_waiting(store_t *s, MDB_txn *txn, const rotate_state *st, rotate_waiting_fn fn,
+                      void *ctx)
+{
+    waiting_ctx w = {s, txn, st->created_ms, fn, ctx, 0};
+    store_scan(s, txn, DB_CHILDREN, NULL, check_ack, &w);
+    return w.n;
 }
 
 bool rotate_children_done(node_t *n)
@@ -166,13 +175,10 @@ bool rotate_children_done(node_t *n)
     rotate_state st;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return false;
-    acks_ctx a = {n->store, txn, 0, true};
-    if (rotate_state_get(n->store, txn, &st)) {
-        a.since_ms = st.created_ms;
-        store_scan(n->store, txn, DB_CHILDREN, NULL, check_ack, &a);
-    }
+    bool done = !rotate_state_get(n->store, txn, &st) || !rotate_waiting(n->store, txn, &st,
+                                                                          NULL, NULL);
     store_read_end(txn);
-    return a.all;
+    return done;
 }
 
 typedef struct {

@@ -44,7 +44,8 @@ node_kill9 d1
 [ "$(stat -c %a "$WORK/d1/node.key.old")" = 600 ] || fail "the old secret key is not mode 0600"
 echo "killed d1 (kill -9) with the rotation under way"
 node_start d1
-sleep 0.5
+wait_until 30 status_test d1 's["key_rotation"] and s["key_rotation"]["children_waiting"] == ["34102"] and s["key_rotation"]["parent_acknowledged"]' ||
+  fail "d1's status does not show the rotation waiting for c12 only: $(status_field d1 's["key_rotation"]')"
 node_resume c12
 wait $B1 $B2
 [ "$(cat "$WORK/burst1.out")" = 3000 ] && [ "$(cat "$WORK/burst2.out")" = 2000 ] ||
@@ -52,6 +53,7 @@ wait $B1 $B2
 wait_until 60 all_have "$NEW" ||
   fail "rotation incomplete: prov enrols $(enrolled_fp prov 341) (new $(fp "$NEW")), c11 pins" \
        "$(pinned c11), c12 pins $(pinned c12), old key file present: $([ -e "$WORK/d1/node.key.old" ] && echo yes || echo no)"
+status_test d1 's["key_rotation"] is None' || fail "d1's status still shows a rotation"
 pass "prov enrols d1's new key, c11 and c12 pin it, d1 wiped its old key"
 
 step "exact throughout: province totals equal the communes' values"
