@@ -41,8 +41,8 @@ static int rotate_unannounced(node_t *n, ts_err *e)
                        "finish first", n->cfg.dir);
     if (keys_generate(&next, e))
         return e->code;
-    keys_wipe(&n->keys);
     n->keys = next;
+    n->has_keys = true; /* node_close wipes it */
     if (outbox_snapshot(n, 0, &first, e) ||
         keys_save_as(&n->keys, n->cfg.dir, ROTATE_NEW_SUFFIX, e) ||
         keys_rename(n->cfg.dir, ROTATE_NEW_SUFFIX, "", e))
@@ -55,7 +55,7 @@ static int key_rotate_unannounced(const char *dir)
     node_t n;
     ts_err e = {0};
     int lockfd = -1;
-    if (node_open(&n, dir, NODE_OPEN_KEYS, &e))
+    if (node_open(&n, dir, 0, &e)) /* the old key is not needed: it may be lost */
         return cli_report(&e);
     int rc = daemon_lock(dir, &lockfd, &e);
     if (rc == TS_OK)
