@@ -34,7 +34,7 @@ static void cell(delta_builder *b, const char *unit, const char *ind, const char
 {
     ts_cell c;
     if (cell_set(&c, unit, ind, period, options, NULL) == TS_OK)
-        delta_add_cell(b, &c, v);
+        delta_add_cell(b, &c, (disclose_fig){v, 0});
 }
 
 static void delta(const char *dir, const char *name, const fuzz_node *f, const keys_t *signer,

@@ -151,7 +151,7 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
     if (IS("audit", "scrub_every_h"))
         return parse_hours(&c->scrub_every_h, full, v, CONFIG_MAX_SCRUB_EVERY_H, e);
     if (IS("read", "small_cell_k"))
-        return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
+        return parse_int(&c->small_cell_k, full, v, DISCLOSE_K_MIN, DISCLOSE_K_MAX, e);
     if (IS("read", "token")) {
         if (c->ntokens >= CONFIG_MAX_TOKENS)
             return ts_fail(e, TS_EINPUT, "too many read.token lines (at most %d)",
@@ -315,7 +315,8 @@ int config_write(const ts_config *c, ts_err *e)
         "# verify' does) every scrub_every_h hours, at low priority; 0 = never.\n"
         "scrub_every_h = %g\n\n"
         "[read]\n"
-        "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
+        "# Readers without a token see every count derived from records randomly\n"
+        "# rounded to a multiple of k (docs/SECURITY.md); 2 to 100.\n"
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
         c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "disclose.h"
 #include "err.h"
 #include "util.h"
 
@@ -28,7 +29,7 @@
 #define CONFIG_DEFAULT_LATE_AFTER_S 86400  /* a child silent this long is "late" */
 #define CONFIG_DEFAULT_MAP_INITIAL_MB 64
 #define CONFIG_DEFAULT_MAP_MAX_MB 65536
-#define CONFIG_DEFAULT_SMALL_CELL_K 5
+#define CONFIG_DEFAULT_SMALL_CELL_K DISCLOSE_K_DEFAULT
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
 #define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
