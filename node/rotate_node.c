@@ -227,6 +227,24 @@ static int finish(node_t *n, bool *changed, ts_err *e)
     return TS_OK;
 }
 
+/* The parent has the new key and every delta the old one signed: after
+ * that nothing needs the old key upward (a delta below from_seq sent again
+ * must still carry its old-key signature). */
+static bool upward_done(node_t *n, const rotate_state *st)
+{
+    if (!st->parent_done)
+        return false;
+    if (!store_has_parent(n->store))
+        return true;
+    MDB_txn *txn;
+    ts_err e;
+    if (store_read_begin(n->store, &txn, &e) != TS_OK)
+        return false;
+    uint64_t acked = store_meta_u64(n->store, txn, "acked_seq");
+    store_read_end(txn);
+    return acked + 1 >= st->from_seq;
+}
+
 int rotate_advance(node_t *n, bool *changed, ts_err *e)
 {
     rotate_state st;
@@ -239,7 +257,7 @@ int rotate_advance(node_t *n, bool *changed, ts_err *e)
     }
     if (put_in_place(n, &st, changed, e))
         return e->code;
-    if (st.parent_done && (!n->cfg.listen[0] || rotate_children_done(n)))
+    if (upward_done(n, &st) && (!n->cfg.listen[0] || rotate_children_done(n)))
         return finish(n, changed, e);
     return TS_OK;
 }

@@ -18,7 +18,8 @@ int rotate_request(node_t *n, ts_err *e);
  * (from_seq = the chain head + 1; the announcement signed by both pairs),
  * puts the new pair in place as n->keys with the old as n->old_keys, and
  * finishes once the parent and every child enrolled before it began have
- * acknowledged it. *changed: n->keys or n->old_keys changed (the links
+ * acknowledged it and the parent has acknowledged every delta below
+ * from_seq. *changed: n->keys or n->old_keys changed (the links
  * then take up the keys they should use). n needs its keys loaded. */
 int rotate_advance(node_t *n, bool *changed, ts_err *e);
 
