@@ -71,7 +71,8 @@ for n in prov d1; do
   $TS verify --dir "$WORK/$n" >"$WORK/v-$n.out" || { cat "$WORK/v-$n.out"; fail "$n does not verify"; }
   grep -q "everything holds" "$WORK/v-$n.out" || { cat "$WORK/v-$n.out"; fail "$n: no clean summary"; }
 done
-grep -q "sending a snapshot" <(sed -n '/rotat/,$p' "$WORK/d1.log") &&
+grep -q "the parent enrolled this node's new key" "$WORK/d1.log" || fail "d1 logged no enrolment of its new key"
+sed -n "/the parent enrolled this node's new key/,\$p" "$WORK/d1.log" | grep -q "sending a snapshot" &&
   fail "d1 sent a snapshot after the rotation: the chain did not continue"
 pass "verify passes at d1 and prov across the rotation"
 
