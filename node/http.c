@@ -1,16 +1,16 @@
 /* http.c: the node's HTTP server (libmicrohttpd, its own polling thread):
  * the embedded dashboard, the read API and /metrics.
  *
- * Routing: a path of the dashboard (node/web/) is served to anyone (it holds
- * no numbers); an API path first passes the access check (http_access.h),
- * then api_handle() answers it in one LMDB read transaction of this thread.
- * Only GET and HEAD exist. Every answer, errors included, is JSON except
- * the dashboard files, /metrics and exports. */
+ * This file is the glue to libmicrohttpd: it collects a request (the raw
+ * target's verdict, headers, addresses, query) for http_route(), which
+ * decides the answer, and sends it. It also bounds what a client can hold:
+ * connections in all and per address, a deadline for each request's
+ * headers (http_guard.h), and memory per connection. Every answer, errors
+ * included, is JSON except the dashboard files, /metrics and exports. */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -24,11 +24,14 @@
 
 #include "api.h"
 #include "http_access.h"
+#include "http_guard.h"
+#include "http_route.h"
 #include "log.h"
-#include "web.h"
 
-#define HTTP_CONNECTION_LIMIT 64
-#define HTTP_TIMEOUT_S 30
+#define HTTP_CONNECTION_LIMIT 256
+#define HTTP_PER_IP_LIMIT 16   /* connections at once from one address */
+#define HTTP_HEADER_DEADLINE_S 10 /* to send a request's headers, all of them */
+#define HTTP_TIMEOUT_S 30      /* idle: nothing sent or received */
 #define HTTP_MEMORY_LIMIT (64 * 1024) /* per connection: headers and query string */
 
 /* Only same-origin scripts, styles and requests: the dashboard works offline
@@ -39,6 +42,9 @@
 struct http {
     struct MHD_Daemon *d;
     node_t *n;
+    http_guard *guard;
+    http_throttle throttle; /* used by MHD's one thread only */
+    log_limit log;          /* libmicrohttpd's messages */
 };
 
 static int parse_address(const char *addr, struct sockaddr_storage *ss, socklen_t *len, ts_err *e)
@@ -76,58 +82,47 @@ bad:
                    addr);
 }
 
+/* libmicrohttpd's messages, each kind once a minute with a count (it
+ * writes one for every connection refused over a limit, which a client can
+ * repeat at will). Called from the server's thread, or from http_start and
+ * http_stop while that thread is not running. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    http_t *h = cls;
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
     buf[strcspn(buf, "\r\n")] = '\0';
-    log_warn("http: %s", buf);
+    log_limited(&h->log, fmt, LOG_WARN, "http: %s", buf);
 }
 
-static enum MHD_Result send_body(struct MHD_Connection *conn, int status, const char *type,
-                                 char *body, size_t len, bool owned, bool asset)
+static enum MHD_Result send_reply(struct MHD_Connection *conn, http_reply *r)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        r->len, r->body, r->owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
-        if (owned)
-            free(body);
+        http_reply_free(r);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    r->body = NULL; /* MHD owns it now */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, asset ? "no-cache" : "no-store");
-    if (asset)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            r->asset ? "no-cache" : "no-store");
+    if (r->asset)
         MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *msg,
-                                  const char *param, const char *extra_header,
-                                  const char *extra_value)
-{
-    json_t *o = json_pack("{s:s}", "error", msg);
-    if (param)
-        json_object_set_new(o, "parameter", json_string(param));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
+    if (r->access)
+        MHD_add_response_header(resp, "X-Tiersync-Access", r->access);
+    char buf[128];
+    if (r->filename[0]) {
+        snprintf(buf, sizeof buf, "attachment; filename=\"%s\"", r->filename);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, buf);
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (extra_header)
-        MHD_add_response_header(resp, extra_header, extra_value);
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    if (r->header)
+        MHD_add_response_header(resp, r->header, r->value);
+    if (r->retry_after[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -149,52 +144,32 @@ static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
-static enum MHD_Result serve_api(http_t *h, struct MHD_Connection *conn, const char *url)
+/* A request's *req_cls: &uri_seen[v] from on_uri (v: the raw target's
+ * verdict), &uri_ready[v] once the handler saw the headers. */
+static const http_uri_verdict uri_seen[] = {HTTP_URI_OK, HTTP_URI_CONTROL, HTTP_URI_TOO_MANY};
+static const http_uri_verdict uri_ready[] = {HTTP_URI_OK, HTTP_URI_CONTROL, HTTP_URI_TOO_MANY};
+
+/* Called with the raw request target before MHD splits off and parses the
+ * query: a target with too many parameters is cut after its '?' so that MHD
+ * parses none (parsing thousands of them exhausts the connection's memory
+ * and MHD then cannot even answer), and the handler answers 400. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls, (void)conn;
+    http_uri_verdict v = http_access_uri(uri, API_MAX_PARAMS);
+    if (v != HTTP_URI_OK) {
+        char *q = strchr(uri, '?');
+        if (q)
+            q[1] = '\0';
+    }
+    return (void *)&uri_seen[v];
+}
+
+static http_guard_conn *guard_conn(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const char *auth =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    http_access acc = http_access_decide(&h->n->cfg, ci ? ci->client_addr : NULL, auth);
-    if (acc == HTTP_DENY_NO_TOKEN)
-        return send_error(conn, 401, "this address may read only with a read token: send "
-                          "'Authorization: Bearer TOKEN' (a [read] token line of the node's "
-                          "tiersync.conf), or read from the node itself (loopback)",
-                          "Authorization", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                          "Bearer realm=\"tiersync\"");
-    if (acc == HTTP_DENY_BAD_TOKEN)
-        return send_error(conn, 401, "the read token is not one of this node's: check the "
-                          "[read] token lines of tiersync.conf (the header is "
-                          "'Authorization: Bearer TOKEN')", "Authorization",
-                          MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                          "Bearer realm=\"tiersync\", error=\"invalid_token\"");
-    param_ctx pc = {0};
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &pc);
-    if (pc.too_many)
-        return send_error(conn, 400, "too many query parameters", NULL, NULL, NULL);
-    api_response r;
-    api_handle(h->n, acc == HTTP_READ_EXACT, url, &pc.p, &r);
-    log_debug("http: GET %s -> %d", url, r.status);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        api_response_free(&r);
-        return MHD_NO;
-    }
-    r.body = NULL; /* MHD owns it now */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "X-Tiersync-Access",
-                            acc == HTTP_READ_EXACT ? "exact" : "rounded");
-    char buf[128];
-    if (r.filename[0]) {
-        snprintf(buf, sizeof buf, "attachment; filename=\"%s\"", r.filename);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, buf);
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -202,27 +177,65 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_size, void **req_cls)
 {
     (void)version, (void)upload_data;
-    static int marker;
-    if (!*req_cls) { /* first call: headers only */
-        *req_cls = &marker;
+    http_t *h = cls;
+    const http_uri_verdict *v = *req_cls;
+    if (!v || (v >= uri_seen && v < uri_seen + 3)) { /* first call: headers only */
+        http_guard_headers_done(h->guard, guard_conn(conn));
+        *req_cls = (void *)&uri_ready[v ? v - uri_seen : 0];
         return MHD_YES;
     }
     if (*upload_size) { /* a body is not expected: drop it */
         *upload_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-        return send_error(conn, 405, "only GET and HEAD: this API is read-only", NULL,
-                          MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    const web_asset *a = web_find(url);
-    if (a)
-        return send_body(conn, 200, a->content_type, (char *)a->data, a->len, false, true);
-    if (api_knows(url))
-        return serve_api(cls, conn, url);
-    char msg[160];
-    snprintf(msg, sizeof msg, "no such path: %.64s (the API is under /api/, see docs/API.md; "
-             "the dashboard is at /)", url);
-    return send_error(conn, 404, msg, NULL, NULL, NULL);
+    param_ctx pc = {0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &pc);
+    const union MHD_ConnectionInfo *client =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    memset(&local, 0, sizeof local);
+    if (fd)
+        getsockname(fd->connect_fd, (struct sockaddr *)&local, &llen);
+    http_request q = {
+        .method = method,
+        .path = url,
+        .uri = *v,
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION),
+        .client = client ? client->client_addr : NULL,
+        .local = (struct sockaddr *)&local,
+        .params = &pc.p,
+        .params_overflow = pc.too_many,
+    };
+    http_reply r;
+    http_route(h->n, &h->throttle, &q, &r);
+    return send_reply(conn, &r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)req_cls, (void)toe;
+    http_t *h = cls;
+    http_guard_request_done(h->guard, guard_conn(conn));
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    http_t *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = fd ? http_guard_open(h->guard, fd->connect_fd) : NULL;
+    } else {
+        http_guard_close(h->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* Why a bind failed: MHD does not say, so try it ourselves. */
@@ -252,6 +265,11 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     if (!h)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     h->n = n;
+    if (http_guard_new(&h->guard, HTTP_HEADER_DEADLINE_S, e)) {
+        free(h);
+        return e->code;
+    }
+    log_limit_init(&h->log);
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -266,14 +284,20 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     sigaddset(&block, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
                             MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!h->d) {
+        http_guard_destroy(&h->guard);
+        log_limit_free(&h->log);
         free(h);
         return ts_fail(e, TS_ERUNTIME, "cannot serve HTTP on %s: %s (is another program on "
                        "that port? change http.address in tiersync.conf)", n->cfg.http,
@@ -289,6 +313,8 @@ void http_stop(http_t **h)
     if (!h || !*h)
         return;
     MHD_stop_daemon((*h)->d);
+    http_guard_destroy(&(*h)->guard);
+    log_limit_free(&(*h)->log);
     free(*h);
     *h = NULL;
 }
