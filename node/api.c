@@ -229,26 +229,11 @@ int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind
     return TS_OK;
 }
 
-bool api_option_of(const char *options, const char *cat, char *out, size_t outsz)
-{
-    size_t cl = strlen(cat);
-    for (const char *s = options; s && *s;) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (len > cl && !strncmp(s, cat, cl) && s[cl] == '=') {
-            snprintf(out, outsz, "%.*s", (int)(len - cl - 1), s + cl + 1);
-            return true;
-        }
-        s = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
 bool api_filter_match(const api_filter *f, const char *options)
 {
     char opt[CATALOG_NAME_MAX];
     for (int i = 0; f && i < f->n; i++)
-        if (!api_option_of(options, f->cat[i], opt, sizeof opt) || strcmp(opt, f->opt[i]))
+        if (!query_option_of(options, f->cat[i], opt, sizeof opt) || strcmp(opt, f->opt[i]))
             return false;
     return true;
 }
@@ -267,27 +252,6 @@ int api_add(api_ctx *c, disclose_fig *sum, disclose_fig d)
         return 0;
     c->overflow = true;
     return 1;
-}
-
-typedef struct {
-    api_ctx *c;
-    const api_filter *f;
-    disclose_fig sum;
-} sum_ctx;
-
-static int add_matching(const ts_cell *cell, disclose_fig v, void *vctx)
-{
-    sum_ctx *s = vctx;
-    return api_filter_match(s->f, cell->options) ? api_add(s->c, &s->sum, v) : 0;
-}
-
-disclose_fig api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
-                     const api_filter *f)
-{
-    query_filter q = {unit, indicator, period, NULL};
-    sum_ctx s = {c, f, {0, 0}};
-    query_totals(c->n->store, c->txn, &q, add_matching, &s);
-    return s.sum;
 }
 
 json_t *api_value(const api_ctx *c, const catalog_indicator *ind, disclose_fig f)
@@ -317,21 +281,20 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     const tree_unit *u = &c->tree.units[unit];
     f->direct = u->enrolled;
     f->via = u->enrolled ? u->code : u->u.via;
-    f->state = "never";
-    store_child ch;
-    if (!f->via[0] || store_child_get(c->n->store, c->txn, f->via, &ch) != TS_OK)
+    f->state = LINK_CHILD_NEVER;
+    link_child ch;
+    if (!f->via[0] || link_state_child(c->n->store, c->txn, f->via, c->now_ms,
+                                       c->n->cfg.late_after_s, &ch) != TS_OK)
         return;
     f->known = true;
-    f->last_seq = ch.last_seq;
-    f->reported_head = ch.reported_head;
-    f->applied = ch.applied;
-    f->refused = ch.refused;
-    f->last_seen_ms = ch.last_seen_ms;
-    f->last_applied_ms = ch.last_applied_ms;
-    f->clock_offset_s = clock_child_offset(c->n->store, c->txn, f->via);
-    if (ch.last_seen_ms) /* the same rule as tiersync status */
-        f->state = c->now_ms - ch.last_seen_ms > (int64_t)c->n->cfg.late_after_s * 1000 ? "late"
-                   : ch.reported_head > ch.last_seq ? "behind" : "current";
+    f->last_seq = ch.rec.last_seq;
+    f->reported_head = ch.rec.reported_head;
+    f->applied = ch.rec.applied;
+    f->refused = ch.rec.refused;
+    f->last_seen_ms = ch.rec.last_seen_ms;
+    f->last_applied_ms = ch.rec.last_applied_ms;
+    f->clock_offset_s = ch.clock_offset_s;
+    f->state = ch.state;
 }
 
 /* Units below top, depth first in code order (bounded by the tree size). */
@@ -354,15 +317,12 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
     size_t n = 0;
     walk(&c->tree, top, order, &n);
     json_t *units = json_array();
-    int current = 0, behind = 0, late = 0, never = 0;
+    int count[LINK_CHILD_CURRENT + 1] = {0};
     for (size_t i = 0; i < n; i++) {
         const tree_unit *u = &c->tree.units[order[i]];
         api_fresh f;
         api_freshness_of(c, order[i], &f);
-        current += !strcmp(f.state, "current");
-        behind += !strcmp(f.state, "behind");
-        late += !strcmp(f.state, "late");
-        never += !strcmp(f.state, "never");
+        count[f.state]++;
         json_t *o = api_unit_json(c, order[i]);
         json_object_set_new(o, "parent", json_string(u->u.parent));
         json_object_set_new(o, "depth", json_integer(u->depth - c->tree.units[top].depth));
@@ -380,7 +340,7 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
         json_object_set_new(o, "clock_offset_s", f.known && f.last_seen_ms
                                                      ? json_integer(f.clock_offset_s)
                                                      : json_null());
-        json_object_set_new(o, "state", json_string(f.state));
+        json_object_set_new(o, "state", json_string(link_child_state_name(f.state)));
         json_array_append_new(units, o);
     }
     free(order);
@@ -388,15 +348,16 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
                           c->tree.units[top].code, "access", query_access(&c->rd), "now",
                           api_iso_time(c->now_ms), "late_after_s", c->n->cfg.late_after_s,
                           "max_clock_skew_s", c->n->cfg.max_clock_skew_s, "summary", "current",
-                          current,
-                          "behind", behind, "late", late, "never", never, "units", units));
+                          count[LINK_CHILD_CURRENT], "behind", count[LINK_CHILD_BEHIND], "late",
+                          count[LINK_CHILD_LATE], "never", count[LINK_CHILD_NEVER], "units",
+                          units));
     return TS_OK;
 }
 
 /* ---- the node, its catalog and its tree ---- */
 
 static const char *const period_names[] = {"month", "year", "any"};
-static const char *const kind_names[] = {"stock", "flow", "reach", "value"};
+static const char *const kind_names[] = {"stock", "flow", "reach", "value", "ratio", "after"};
 
 static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 {
@@ -445,12 +406,17 @@ static int api_catalog(api_ctx *c, const api_params *p, api_response *r, ts_err 
         if (ind->kind == IND_VALUE && !strncmp(ind->code, "TARGET_", 7) &&
             catalog_indicator_find(cat, ind->code + 7))
             target_of = ind->code + 7;
-        json_array_append_new(inds, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "code", ind->code,
-                                              "kind", kind_names[ind->kind], "period",
-                                              period_names[ind->period], "label",
-                                              label_json(ind->label_vi, ind->label_en),
-                                              "categories", by, "target_of",
-                                              target_of ? json_string(target_of) : json_null()));
+        json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "code", ind->code, "kind",
+                              kind_names[ind->kind], "period", period_names[ind->period],
+                              "label", label_json(ind->label_vi, ind->label_en), "categories",
+                              by, "target_of",
+                              target_of ? json_string(target_of) : json_null());
+        if (ind->kind == IND_RATIO)
+            json_object_update_new(o, json_pack("{s:s,s:s,s:i}", "numerator",
+                                                cat->inds[ind->numerator].code, "denominator",
+                                                cat->inds[ind->denominator].code, "factor",
+                                                ind->factor));
+        json_array_append_new(inds, o);
     }
     api_json(r, json_pack("{s:s,s:i,s:o,s:o}", "id", cat->id, "version", cat->version,
                           "categories", cats, "indicators", inds));

@@ -337,7 +337,10 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);
     seq_list all = {strlen(prefix), NULL, 0, 0};
-    store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &all);
+    if (store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &all, NULL, e)) {
+        free(all.seqs);
+        return e->code;
+    }
     size_t dropped;
     if (drop_before_checkpoint(p, s, txn, child, &all, &dropped, e)) {
         free(all.seqs);
@@ -393,8 +396,7 @@ static int prune_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     memset(&p->problem, 0, sizeof p->problem);
     p->pruned = 0;
     code_list l = {0};
-    store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l);
-    int rc = TS_OK;
+    int rc = store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l, NULL, e);
     for (size_t i = 0; i < l.n && rc == TS_OK; i++)
         rc = prune_child(p, s, txn, l.codes[i], e);
     free(l.codes);
@@ -410,16 +412,16 @@ static bool prune_due(store_t *s, size_t retain)
     if (store_read_begin(s, &txn, NULL) != TS_OK)
         return true; /* let the write report it */
     code_list l = {0};
-    store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l);
-    bool due = false;
+    bool due = store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l, NULL, NULL) != TS_OK;
     for (size_t i = 0; i < l.n && !due; i++) {
         char prefix[TS_CODE_MAX + 2];
         snprintf(prefix, sizeof prefix, "%s|", l.codes[i]);
         seq_list q = {strlen(prefix), NULL, 0, 0};
-        store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q);
+        /* unreadable: let the write report it */
+        bool unread = store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q, NULL, NULL) != 0;
         audit_checkpoints c;
         audit_checkpoints_get(s, txn, l.codes[i], &c);
-        due = (retain && q.n > retain) || (q.n && q.seqs[0] < c.older);
+        due = unread || (retain && q.n > retain) || (q.n && q.seqs[0] < c.older);
         free(q.seqs);
     }
     free(l.codes);

@@ -1,5 +1,6 @@
 /* cli_child.c: `tiersync child add|remove|list`: enrolment of child nodes
- * (invitations, `child invite`, are in cli_invite.c).
+ * (the work is in enrol.c and link_state.c; invitations, `child invite`, are
+ * in cli_invite.c).
  *
  * Enrolment is explicit: the operator types the child's code and public key,
  * or invites the child, which then enrols itself. The running daemon reads
@@ -10,11 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "apply_stage.h"
-#include "audit_checkpoint.h"
-#include "audit_log.h"
 #include "cli.h"
 #include "enrol.h"
+#include "link_state.h"
 #include "node.h"
 #include "rotate.h"
 
@@ -65,58 +64,12 @@ static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 typedef struct {
     const char *code;
     bool purge;
-    char (*units)[TS_CODE_MAX];
-    size_t nunits;
 } remove_ctx;
-
-static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
-{
-    remove_ctx *c = vctx;
-    store_unit u;
-    if (!store_unit_decode(v, &u) || k->mv_size >= TS_CODE_MAX)
-        return 0;
-    if (strcmp(u.via, c->code) != 0)
-        return 0;
-    c->units = ts_xrealloc(c->units, (c->nunits + 1) * sizeof *c->units);
-    memcpy(c->units[c->nunits], k->mv_data, k->mv_size);
-    c->units[c->nunits++][k->mv_size] = '\0';
-    return 0;
-}
-
-/* Deletes the child's "CODE|" range of the audit trail and its checkpoints. */
-static int drop_audit(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
-{
-    char prefix[TS_CODE_MAX + 1];
-    snprintf(prefix, sizeof prefix, "%s|", code);
-    if (audit_log_drop(s, txn, prefix, e))
-        return e->code;
-    return audit_checkpoint_forget(s, txn, code, e);
-}
 
 static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     remove_ctx *c = vctx;
-    store_child ch;
-    if (store_child_get(s, txn, c->code, &ch) != TS_OK)
-        return ts_fail(e, TS_EINPUT, "no child %s is enrolled (see 'tiersync child list')",
-                       c->code);
-    /* a snapshot it had not finished sending is never applied */
-    if (store_del(s, txn, DB_CHILDREN, c->code, strlen(c->code), e) ||
-        apply_stage_clear(s, txn, c->code, e))
-        return e->code;
-    if (!c->purge)
-        return TS_OK;
-    if (store_drop_contribution(s, txn, c->code, e) ||
-        store_del(s, txn, DB_COVERS, c->code, strlen(c->code), e) ||
-        drop_audit(s, txn, c->code, e) || rotate_forget(s, txn, c->code, e))
-        return e->code;
-    c->nunits = 0;
-    store_scan(s, txn, DB_UNITS, NULL, collect_via, c);
-    for (size_t i = 0; i < c->nunits; i++)
-        if (store_del(s, txn, DB_UNITS, c->units[i], strlen(c->units[i]), e) ||
-            store_del(s, txn, DB_ANNOUNCE, c->units[i], strlen(c->units[i]), e))
-            return e->code;
-    return TS_OK;
+    return link_state_remove_child(s, txn, c->code, c->purge, e);
 }
 
 static void fmt_time(int64_t ms, char *out, size_t n)
@@ -126,19 +79,14 @@ static void fmt_time(int64_t ms, char *out, size_t n)
     snprintf(out, n, "%s", ms ? iso : "never");
 }
 
-static int list_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static void list_one(const link_child *c, void *ctx)
 {
     (void)ctx;
-    store_child ch;
-    if (v->mv_size != sizeof ch)
-        return 0;
-    memcpy(&ch, v->mv_data, sizeof ch);
     char fp[KEYS_FINGERPRINT_LEN], seen[32];
-    keys_fingerprint(ch.pk, fp);
-    fmt_time(ch.last_seen_ms, seen, sizeof seen);
-    printf("%-12.*s %-20s %10llu %10llu  %s\n", (int)k->mv_size, (const char *)k->mv_data, fp,
-           (unsigned long long)ch.last_seq, (unsigned long long)ch.refused, seen);
-    return 0;
+    keys_fingerprint(c->rec.pk, fp);
+    fmt_time(c->rec.last_seen_ms, seen, sizeof seen);
+    printf("%-12s %-20s %10llu %10llu  %s\n", c->code, fp, (unsigned long long)c->rec.last_seq,
+           (unsigned long long)c->rec.refused, seen);
 }
 
 int cli_child(int argc, char **argv)
@@ -213,13 +161,13 @@ int cli_child(int argc, char **argv)
             printf("removed child %s: it can no longer connect%s\n", args[1],
                    purge ? "; its numbers and units are gone from this node and its ancestors"
                          : "");
-        free(c.units);
     } else {
         MDB_txn *txn;
         if ((rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {
             printf("%-12s %-20s %10s %10s  %s\n", "CODE", "FINGERPRINT", "LAST_SEQ", "REFUSED",
                    "LAST_SEEN");
-            store_scan(n.store, txn, DB_CHILDREN, NULL, list_one, NULL);
+            rc = link_state_children(n.store, txn, ts_now_ms(), n.cfg.late_after_s, list_one,
+                                     NULL, &e);
             store_read_end(txn);
         }
     }

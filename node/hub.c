@@ -242,7 +242,8 @@ static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
     if (!z && now - h->keys_built_ms >= HUB_ZAP_REBUILD_MS) {
         h->nkeys = 0;
         h->keys_built_ms = now;
-        store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h);
+        /* unreadable: the keys read so far; a key missed refuses its child, who retries */
+        store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h, NULL, NULL);
         z = cache_find(h, curve);
     }
     store_read_end(txn);

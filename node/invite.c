@@ -288,6 +288,6 @@ static int count_one(const MDB_val *k, const MDB_val *v, void *ctx)
 uint64_t invite_count_usable(store_t *s, MDB_txn *txn, int64_t now_ms)
 {
     uint64_t c[2] = {0, (uint64_t)now_ms};
-    store_scan(s, txn, DB_INVITES, NULL, count_one, c);
+    store_scan(s, txn, DB_INVITES, NULL, count_one, c, NULL, NULL); /* unreadable: those seen */
     return c[0];
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "audit_log.h"
 #include "rotate.h"
 
 int node_open(node_t *n, const char *dir, int flags, ts_err *e)
@@ -22,7 +23,7 @@ int node_open(node_t *n, const char *dir, int flags, ts_err *e)
         }
         n->has_keys = true;
     }
-    if (store_open(&n->store, &n->cfg, e)) {
+    if (store_open(&n->store, &n->cfg, e) || audit_log_open(n->store, e)) {
         node_close(n);
         return e->code;
     }

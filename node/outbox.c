@@ -5,14 +5,15 @@
 #include <string.h>
 
 #include "delta.h"
+#include "link_state.h"
 #include "rotate.h"
 
 void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h)
 {
     MDB_val v;
-    h->seq = store_meta_u64(n->store, txn, "head_seq");
+    h->seq = store_meta_u64(n->store, txn, LINK_META_HEAD_SEQ);
     memset(h->hash, 0, sizeof h->hash);
-    if (store_get(n->store, txn, DB_META, "head_hash", 9, &v, NULL) == TS_OK &&
+    if (store_get(n->store, txn, DB_META, LINK_META_HEAD_HASH, strlen(LINK_META_HEAD_HASH), &v, NULL) == TS_OK &&
         v.mv_size == sizeof h->hash)
         memcpy(h->hash, v.mv_data, sizeof h->hash);
 }
@@ -28,9 +29,10 @@ static int put_delta(node_t *n, MDB_txn *txn, delta_builder *b, outbox_head *hea
     int rc = store_put(n->store, txn, DB_OUTBOX, k, sizeof k, env, len, e);
     free(env);
     if (rc == TS_OK)
-        rc = store_meta_put_u64(n->store, txn, "head_seq", head->seq, e);
+        rc = store_meta_put_u64(n->store, txn, LINK_META_HEAD_SEQ, head->seq, e);
     if (rc == TS_OK)
-        rc = store_put(n->store, txn, DB_META, "head_hash", 9, head->hash, sizeof head->hash, e);
+        rc = store_put(n->store, txn, DB_META, LINK_META_HEAD_HASH,
+                      strlen(LINK_META_HEAD_HASH), head->hash, sizeof head->hash, e);
     return rc;
 }
 
@@ -285,20 +287,21 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
      * changes still held for the release window (and, for a checkpoint,
      * those still pending, which follow it as deltas) */
     sum_list l = {.node = n, .sign = 1};
-    store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l);
+    int rc = store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l, NULL, e);
     l.contrib = true;
-    store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l, NULL, e);
     l.contrib = false;
     l.sign = -1;
-    store_scan(s, txn, DB_HELD, NULL, sum_collect, &l);
-    if (sc->checkpoint)
-        store_scan(s, txn, DB_PENDING, NULL, sum_collect, &l);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_HELD, NULL, sum_collect, &l, NULL, e);
+    if (rc == TS_OK && sc->checkpoint)
+        rc = store_scan(s, txn, DB_PENDING, NULL, sum_collect, &l, NULL, e);
     kv *items = malloc((l.n ? l.n : 1) * sizeof *items);
     for (size_t i = 0; i < l.n; i++)
         items[i] = (kv){l.keys[i], l.vals[i]};
     qsort(items, l.n, sizeof *items, kv_cmp);
 
-    int rc = TS_OK;
     static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_OUTBOX};
     for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK && !sc->checkpoint;
          i++) {
@@ -313,7 +316,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     sc->first = head.seq + 1;
     delta_builder *b = new_builder(n, &head, true);
     void *uctx[2] = {n, b};
-    store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx, NULL, e);
     /* the covers go with the changes they cover: into a resync snapshot,
      * which takes pending in; after a checkpoint, with pending */
     if (!sc->checkpoint && drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
@@ -382,9 +386,9 @@ static int ack_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     mdb_cursor_close(cur);
     if (mrc)
         return ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
-    if (store_meta_put_u64(s, txn, "acked_seq", acked, e))
+    if (store_meta_put_u64(s, txn, LINK_META_ACKED_SEQ, acked, e))
         return e->code;
-    return store_meta_put_u64(s, txn, "last_ack_ms", (uint64_t)ts_now_ms(), e);
+    return store_meta_put_u64(s, txn, LINK_META_LAST_ACK_MS, (uint64_t)ts_now_ms(), e);
 }
 
 int outbox_ack(node_t *n, uint64_t acked, ts_err *e)

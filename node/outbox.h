@@ -3,7 +3,7 @@
  * Pending changes become a signed delta in the same transaction that clears
  * them (outbox_flush); a snapshot replaces everything unacknowledged with the
  * node's whole contribution (outbox_snapshot); acknowledged deltas are
- * dropped (outbox_ack). Chain head: meta "head_seq" / "head_hash". */
+ * dropped (outbox_ack). Chain head: meta LINK_META_HEAD_SEQ / _HASH (link_state.h). */
 #ifndef TIERSYNC_OUTBOX_H
 #define TIERSYNC_OUTBOX_H
 

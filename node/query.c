@@ -60,8 +60,14 @@ int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, v
 {
     scan_ctx sc = {.f = f, .fn = fn, .ctx = ctx, .s = s, .txn = txn};
     if (!f->unit) { /* the units keeping their own totals, then the leaves */
-        int stop = store_scan(s, txn, DB_TOTALS, NULL, on_total, &sc);
-        return stop ? stop : store_scan(s, txn, DB_CONTRIB, NULL, on_contribution, &sc);
+        int stop;
+        if (store_scan(s, txn, DB_TOTALS, NULL, on_total, &sc, &stop, NULL))
+            return QUERY_FAILED;
+        if (stop)
+            return stop;
+        if (store_scan(s, txn, DB_CONTRIB, NULL, on_contribution, &sc, &stop, NULL))
+            return QUERY_FAILED;
+        return stop;
     }
     char prefix[TS_CODE_MAX + 1 + CELL_KEY_MAX];
     store_db db = store_totals_at(s, txn, f->unit, prefix);
@@ -71,7 +77,8 @@ int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, v
         snprintf(prefix + sc.skip, room, "%s|%s|", f->unit, f->indicator);
     else
         snprintf(prefix + sc.skip, room, "%s|", f->unit);
-    return store_scan(s, txn, db, prefix, on_total, &sc);
+    int stop;
+    return store_scan(s, txn, db, prefix, on_total, &sc, &stop, NULL) ? QUERY_FAILED : stop;
 }
 
 int64_t query_publish(const query_reader *r, const catalog_indicator *ind, disclose_fig f)
@@ -80,6 +87,37 @@ int64_t query_publish(const query_reader *r, const catalog_indicator *ind, discl
 }
 
 const char *query_access(const query_reader *r) { return r->exact ? "exact" : "rounded"; }
+
+bool query_option_of(const char *options, const char *cat, char *out, size_t outsz)
+{
+    size_t cl = strlen(cat);
+    for (const char *s = options; s && *s;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len > cl && !strncmp(s, cat, cl) && s[cl] == '=') {
+            snprintf(out, outsz, "%.*s", (int)(len - cl - 1), s + cl + 1);
+            return true;
+        }
+        s = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+void query_options_project(const catalog_t *c, const catalog_indicator *ind, const char *options,
+                           char *out, size_t outsz)
+{
+    int order[CATALOG_MAX_IND_CATS];
+    catalog_category_order(c, ind, order);
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < ind->ncats && len < outsz; i++) {
+        const char *name = c->cats[ind->cats[order[i]]].name;
+        char opt[CATALOG_NAME_MAX] = "";
+        query_option_of(options, name, opt, sizeof opt);
+        int n = snprintf(out + len, outsz - len, "%s%s=%s", i ? "," : "", name, opt);
+        len += n > 0 ? (size_t)n : 0;
+    }
+}
 
 /* "a=1,b=2" -> {"a":"1","b":"2"} */
 json_t *query_options_json(const char *options)

@@ -165,7 +165,7 @@ bool rotate_key_at(store_t *s, MDB_txn *txn, const char *child, uint64_t seq,
     char prefix[ROTATE_HIST_KEY_MAX];
     hist_prefix(child, prefix);
     hist_find f = {.seq = seq == UINT64_MAX ? UINT64_MAX - 1 : seq};
-    store_scan(s, txn, DB_META, prefix, hist_step, &f);
+    store_scan(s, txn, DB_META, prefix, hist_step, &f, NULL, NULL);
     if (f.found)
         memcpy(pk, f.pk, sizeof f.pk);
     return f.found;
@@ -177,7 +177,7 @@ bool rotate_last_retired(store_t *s, MDB_txn *txn, const char *child,
     char prefix[ROTATE_HIST_KEY_MAX];
     hist_prefix(child, prefix);
     hist_find f = {.seq = UINT64_MAX};
-    store_scan(s, txn, DB_META, prefix, hist_step, &f);
+    store_scan(s, txn, DB_META, prefix, hist_step, &f, NULL, NULL);
     if (f.found) {
         memcpy(pk, f.pk, sizeof f.pk);
         *until = f.until;
@@ -232,8 +232,7 @@ int rotate_forget(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
     char prefix[ROTATE_HIST_KEY_MAX];
     hist_prefix(child, prefix);
     hist_list l = {0};
-    store_scan(s, txn, DB_META, prefix, hist_collect, &l);
-    int rc = TS_OK;
+    int rc = store_scan(s, txn, DB_META, prefix, hist_collect, &l, NULL, e);
     for (size_t i = 0; i < l.n && rc == TS_OK; i++)
         rc = store_del(s, txn, DB_META, l.keys[i], l.lens[i], e);
     free(l.keys);

@@ -164,7 +164,8 @@ size_t rotate_waiting(store_t *s, MDB_txn *txn, const rotate_state *st, rotate_w
                       void *ctx)
 {
     waiting_ctx w = {s, txn, st->created_ms, fn, ctx, 0};
-    store_scan(s, txn, DB_CHILDREN, NULL, check_ack, &w);
+    if (store_scan(s, txn, DB_CHILDREN, NULL, check_ack, &w, NULL, NULL) != TS_OK)
+        return w.n + 1; /* not read through: someone may still wait */
     return w.n;
 }
 
@@ -202,8 +203,7 @@ static int finish_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     ack_list l = {0};
-    store_scan(s, txn, DB_META, ROTATE_ACK_PREFIX, collect_ack, &l);
-    int rc = TS_OK;
+    int rc = store_scan(s, txn, DB_META, ROTATE_ACK_PREFIX, collect_ack, &l, NULL, e);
     for (size_t i = 0; i < l.n && rc == TS_OK; i++)
         rc = store_del(s, txn, DB_META, l.keys[i], strlen(l.keys[i]), e);
     free(l.keys);

@@ -99,6 +99,28 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e);
 int store_fail(store_t *s, ts_err *e, int rc, const char *what);
 
 /* Read transactions: begin, use, then store_read_end (aborts). */
+/* Runs fn in a transaction nested in the write transaction txn: what fn
+ * wrote joins txn when it returns TS_OK and is rolled back alone otherwise
+ * (fn's error is returned). TS_ERUNTIME when LMDB cannot nest or commit. */
+int store_write_nested(store_t *s, MDB_txn *txn, store_write_fn fn, void *ctx, ts_err *e);
+
+/* The environment's size, for /metrics (zeros when LMDB cannot say). */
+typedef struct {
+    uint64_t map_bytes;  /* the current map size */
+    uint64_t used_bytes; /* pages in use */
+    uint64_t max_bytes;  /* store.map_max_mb */
+} store_info;
+void store_info_get(store_t *s, store_info *out);
+
+/* Grows the map ahead of a large write so that `more` bytes fit beyond what
+ * is used (doubling, up to store.map_max_mb), with the write and resize
+ * locks held. Call it with no transaction of this thread open. Best effort:
+ * store_write still grows the map if this guessed short. */
+void store_reserve(store_t *s, size_t more);
+
+/* True when key k (klen bytes) begins with prefix (plen bytes). */
+bool store_has_prefix(const void *k, size_t klen, const void *prefix, size_t plen);
+
 int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e);
 void store_read_end(MDB_txn *txn);
 
@@ -225,11 +247,14 @@ uint64_t store_total_cells(store_t *s, MDB_txn *txn);
 int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c);
 int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e);
 
-/* Iterates a table in key order from prefix (all entries starting with it);
- * fn returns non-zero to stop, which store_scan returns. */
+/* Calls fn for the entries of table db in key order, from prefix on while
+ * they start with it (NULL: every entry). fn returns 0 to go on, anything
+ * else to stop; *stop (when not NULL) gets that value, or 0 when the table
+ * ended. Returns TS_OK, or TS_ERUNTIME in e (which may be NULL) when LMDB
+ * could not read the table: fn has then seen only the entries before. */
 typedef int (*store_scan_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
 int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
-               void *ctx);
+               void *ctx, int *stop, ts_err *e);
 
 /* Human text for an LMDB or errno code, with what to do about it. */
 const char *store_strerror(int mdb_rc);

@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "delta.h"
+#include "link_state.h"
 #include "log.h"
 #include "outbox.h"
 #include "rotate_link.h"
@@ -148,7 +149,7 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
         uplink_stop(&u);
         return TS_ERUNTIME;
     }
-    u->acked = store_meta_u64(n->store, txn, "acked_seq");
+    u->acked = store_meta_u64(n->store, txn, LINK_META_ACKED_SEQ);
     u->release_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_RELEASE);
     u->checkpoint_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_CHECKPOINT);
     store_read_end(txn);
@@ -176,13 +177,13 @@ typedef struct {
     uint32_t parent_today;     /* 0: not told */
     int64_t parent_offset_ms;  /* the parent's clock minus this node's, when told */
     bool clock_told;
-} link_state;
+} link_change;
 
 static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
-    link_state *ls = vctx;
-    if (store_meta_put_u64(s, txn, "link_connected", ls->connected, e) ||
-        store_meta_put_u64(s, txn, "link_changed_ms", (uint64_t)ts_now_ms(), e))
+    link_change *ls = vctx;
+    if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
+        store_meta_put_u64(s, txn, LINK_META_CHANGED_MS, (uint64_t)ts_now_ms(), e))
         return e->code;
     if (ls->parent_today && store_meta_put_u64(s, txn, OUTBOX_META_PARENT_TODAY,
                                                ls->parent_today, e))
@@ -191,14 +192,15 @@ static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                                              (uint64_t)ls->parent_offset_ms, e))
         return e->code;
     if (ls->parent_code)
-        return store_put(s, txn, DB_META, "parent_code", 11, ls->parent_code,
+        return store_put(s, txn, DB_META, LINK_META_PARENT_CODE, strlen(LINK_META_PARENT_CODE),
+                         ls->parent_code,
                          strlen(ls->parent_code), e);
     return TS_OK;
 }
 
 static void record_link(uplink_t *u, bool up, const char *parent_code)
 {
-    link_state ls = {up, parent_code, 0, 0, false};
+    link_change ls = {up, parent_code, 0, 0, false};
     ts_err e;
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
@@ -349,7 +351,7 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
     u->welcomed = true;
     u->announced_ms = 0; /* a rotation under way is announced at once */
     u->last_progress_ms = ts_mono_ms();
-    link_state ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, w->today,
+    link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, w->today,
                      w->now_ms - ts_now_ms(), w->now_ms > 0};
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
@@ -492,7 +494,7 @@ void uplink_on_message(uplink_t *u)
             }
             u->last_progress_ms = ts_mono_ms();
             if (env->ack->today && env->ack->today != u->parent_today) {
-                link_state ls = {1, NULL, env->ack->today, 0, false};
+                link_change ls = {1, NULL, env->ack->today, 0, false};
                 if (store_write(u->n->store, link_txn, &ls, &e) == TS_OK)
                     u->parent_today = env->ack->today; /* its month may have begun */
             }
