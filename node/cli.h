@@ -22,6 +22,9 @@ int cli_export(int argc, char **argv);
 int cli_monthly_report(int argc, char **argv); /* `tiersync report` */
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_parent(int argc, char **argv);
+/* `key rotate` (cli_rotate.c), for cli_key. */
+int cli_key_rotate(const char *dir, bool unannounced);
 
 /* `child invite|invites|revoke-invite` (cli_invite.c), for cli_child: the
  * verb, its positional arguments and the options only invite takes. */

@@ -15,9 +15,10 @@
 #include "enrol.h"
 #include "link_state.h"
 #include "node.h"
+#include "rotate.h"
 
 static const char child_help[] =
-    "usage: tiersync child add    --dir DIR CODE PUBKEY\n"
+    "usage: tiersync child add    --dir DIR [--force] CODE PUBKEY\n"
     "       tiersync child remove --dir DIR [--purge] CODE\n"
     "       tiersync child list   --dir DIR\n"
     "       tiersync child invite --dir DIR CODE [--name NAME] [--expires 7d]\n"
@@ -27,6 +28,10 @@ static const char child_help[] =
     "add enrols a child node: only enrolled keys can connect, and a child's deltas\n"
     "are accepted only for its own subtree. PUBKEY is the 64 hex digits printed by\n"
     "'tiersync key' on the child; compare fingerprints with its operator.\n"
+    "add --force replaces the key of an enrolled child (its key was stolen or\n"
+    "lost): read the new one out of band. Its deltas already applied keep\n"
+    "verifying with the old key; nothing new is accepted under it. A planned\n"
+    "change needs none of this: 'tiersync key rotate' on the child.\n"
     "remove revokes the key at once; the numbers it already sent stay counted.\n"
     "remove --purge also takes its numbers out (here and, through the next delta,\n"
     "at every ancestor) and forgets its units: the first step of moving a unit to\n"
@@ -43,12 +48,16 @@ static const char child_help[] =
 typedef struct {
     const char *code;
     uint8_t pk[32];
-    bool existed;
+    bool existed, force;
 } enrol_ctx;
 
 static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     enrol_ctx *c = vctx;
+    store_child ch;
+    if (c->force && store_child_get(s, txn, c->code, &ch) == TS_OK &&
+        memcmp(ch.pk, c->pk, sizeof ch.pk) != 0) /* the old key: only what it signed already */
+        return rotate_replace(s, txn, c->code, &ch, c->pk, ch.last_seq + 1, e);
     return enrol_child(s, txn, c->code, c->pk, &c->existed, e);
 }
 
@@ -83,17 +92,19 @@ static void list_one(const link_child *c, void *ctx)
 int cli_child(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'}, {"name", required_argument, 0, 'n'},
+        CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'}, {"force", no_argument, 0, 'f'},
+        {"name", required_argument, 0, 'n'},
         {"expires", required_argument, 0, 'x'}, {"csv", required_argument, 0, 'c'},
         {"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     const char *dir = NULL;
-    bool purge = false;
+    bool purge = false, force = false;
     cli_invite_opts io = {0};
     int o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;
         case 'p': purge = true; break;
+        case 'f': force = true; break;
         case 'n': io.name = optarg; break;
         case 'x': io.expires = optarg; break;
         case 'c': io.csv = optarg; break;
@@ -114,6 +125,8 @@ int cli_child(int argc, char **argv)
     }
     if (io.name || io.expires || io.csv || io.out)
         return cli_usage_error("child", "--name, --expires, --csv and --out are for invite");
+    if (force && strcmp(verb, "add") != 0)
+        return cli_usage_error("child", "--force is for add");
     if (!strcmp(verb, "add") && nargs != 3)
         return cli_usage_error("child", "add takes CODE and PUBKEY");
     if (!strcmp(verb, "remove") && nargs != 2)
@@ -132,7 +145,7 @@ int cli_child(int argc, char **argv)
         return cli_report(&e);
     int rc = TS_OK;
     if (!strcmp(verb, "add")) {
-        enrol_ctx c = {.code = args[1]};
+        enrol_ctx c = {.code = args[1], .force = force};
         if (!strcmp(args[1], n.cfg.code))
             rc = ts_fail(&e, TS_EINPUT, "%s is this node's own code, not a child", args[1]);
         else if ((rc = keys_parse_public(args[2], c.pk, &e)) == TS_OK &&

@@ -178,28 +178,47 @@ int cli_init(int argc, char **argv)
 
 static const char key_help[] =
     "usage: tiersync key --dir DIR [--fingerprint]\n"
-    "       tiersync key --fingerprint PUBKEY\n\n"
+    "       tiersync key --fingerprint PUBKEY\n"
+    "       tiersync key rotate --dir DIR [--unannounced]\n\n"
     "Prints this node's public key (64 hex digits, one line), or with --fingerprint\n"
     "its short fingerprint for reading aloud. Given a PUBKEY (e.g. the parent key in\n"
-    "tiersync.conf), prints that key's fingerprint, to compare over the phone.\n";
+    "tiersync.conf), prints that key's fingerprint, to compare over the phone.\n\n"
+    "rotate makes a new key pair and announces it, signed by the old key, to the\n"
+    "parent (which enrols it in place of the old one) and to every child (which\n"
+    "pins it): the chain of deltas continues. The old key stays in node.key.old\n"
+    "until every link has the new one, then it is wiped. With the daemon running\n"
+    "it takes the rotation up within a second; else 'tiersync run' does.\n"
+    "--unannounced is for a key that was stolen (docs/OPERATIONS.md): with the\n"
+    "daemon stopped, the new pair replaces the old at once and nothing is\n"
+    "announced; the parent's operator enrols it with 'child add --force', each\n"
+    "child pins it with 'tiersync parent set-key'.\n";
 
 int cli_key(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_COMMON_OPTS,
-                                         {"fingerprint", no_argument, 0, 'f'}, {0, 0, 0, 0}};
+                                         {"fingerprint", no_argument, 0, 'f'},
+                                         {"unannounced", no_argument, 0, 'u'}, {0, 0, 0, 0}};
     const char *dir = NULL;
-    bool fingerprint = false;
+    bool fingerprint = false, unannounced = false;
     int o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;
         case 'h': fputs(key_help, stdout); return 0;
         case 'f': fingerprint = true; break;
+        case 'u': unannounced = true; break;
         default: return cli_usage_error("key", "unknown option");
         }
     }
     keys_t k;
     ts_err e = {0};
+    if (optind < argc && !strcmp(argv[optind], "rotate")) {
+        if (fingerprint || optind + 1 < argc)
+            return cli_usage_error("key", "rotate takes only --dir and --unannounced");
+        return cli_key_rotate(cli_dir(dir), unannounced);
+    }
+    if (unannounced)
+        return cli_usage_error("key", "--unannounced is for rotate");
     if (optind < argc && (!fingerprint || optind + 1 < argc))
         return cli_usage_error("key", "unexpected argument '%s'", argv[optind]);
     if (optind < argc) {

@@ -12,6 +12,7 @@
 #include "delta.h"
 #include "link_state.h"
 #include "outbox.h"
+#include "rotate_node.h"
 #include "scrub.h"
 #include "uplink.h"
 
@@ -45,6 +46,28 @@ static void add_child(const link_child *c, void *arr)
                        link_child_state_name(c->state), "checkpoints_disagreed",
                        (json_int_t)c->rec.checkpoint_findings, "clock_offset_s",
                        c->rec.last_seen_ms ? json_integer(c->clock_offset_s) : json_null()));
+}
+
+static int add_waiting(const char *code, void *ctx)
+{
+    json_array_append_new(ctx, json_string(code));
+    return 0;
+}
+
+/* This node's key rotation under way (rotate.h), or null. */
+static json_t *rotation_json(store_t *s, MDB_txn *txn)
+{
+    rotate_state st;
+    if (!rotate_state_get(s, txn, &st))
+        return json_null();
+    char from[KEYS_FINGERPRINT_LEN], to[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(st.old_pk, from);
+    keys_fingerprint(st.new_pk, to);
+    json_t *waiting = json_array();
+    rotate_waiting(s, txn, &st, add_waiting, waiting);
+    return json_pack("{s:s,s:s,s:I,s:o,s:b,s:o}", "old_fingerprint", from, "new_fingerprint", to,
+                     "from_seq", (json_int_t)st.from_seq, "started", iso_time(st.created_ms),
+                     "parent_acknowledged", (int)st.parent_done, "children_waiting", waiting);
 }
 
 typedef struct {
@@ -136,6 +159,7 @@ static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
         json_decref(st);
         return NULL;
     }
+    json_object_set_new(st, "key_rotation", rotation_json(s, txn));
     scrub_result sr;
     scrub_result_get(s, txn, &sr);
     json_object_set_new(st, "scrub",
@@ -154,6 +178,21 @@ static void print_text(const json_t *st)
            json_string_value(json_object_get(st, "level")));
     printf("key       %s  (fingerprint %s)\n", json_string_value(json_object_get(st, "public_key")),
            json_string_value(json_object_get(st, "fingerprint")));
+    const json_t *r = json_object_get(st, "key_rotation");
+    if (json_is_object(r)) {
+        const json_t *w = json_object_get(r, "children_waiting");
+        printf("rotation  %s -> %s from seq %lld: parent %s, %zu children waiting",
+               json_string_value(json_object_get(r, "old_fingerprint")),
+               json_string_value(json_object_get(r, "new_fingerprint")),
+               (long long)json_integer_value(json_object_get(r, "from_seq")),
+               json_is_true(json_object_get(r, "parent_acknowledged")) ? "has it" : "waiting",
+               json_array_size(w));
+        size_t i;
+        const json_t *c;
+        json_array_foreach(w, i, c)
+            printf("%s%s", i ? " " : ": ", json_string_value(c));
+        printf("\n");
+    }
     const json_t *p = json_object_get(st, "parent");
     if (json_is_object(p)) {
         const json_t *la = json_object_get(p, "last_ack");

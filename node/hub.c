@@ -16,6 +16,8 @@
 #include "hmap.h"
 #include "hub_conns.h"
 #include "log.h"
+#include "rotate_hub.h"
+#include "rotate_node.h"
 #include "worker.h"
 
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -35,6 +37,8 @@
                                  its window waits in TCP behind a full queue */
 #define HUB_HWM_MAX 1000      /* libzmq's default */
 #define HUB_WAIT_MS 50        /* longest wait for input while a batch commits (it wakes us) */
+#define HUB_REBIND_TRIES 100  /* a closed ROUTER frees its port in libzmq's I/O thread: */
+#define HUB_REBIND_WAIT_US 20000 /* wait for it this long between tries */
 
 typedef struct {
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
@@ -45,6 +49,7 @@ typedef struct hub_batch hub_batch;
 
 struct hub {
     node_t *n;
+    void *zctx;
     void *zap;
     void *router;
     /* Curve key -> child code, so a handshake costs a lookup, not a conversion
@@ -57,6 +62,8 @@ struct hub {
     int wake_fd;         /* eventfd the writer thread signals when it has committed */
     log_limit limits;    /* refusals an attacker can repeat at will: once a minute each */
     hub_conns conns;     /* to end a removed child's session */
+    rotate_hub *rot;     /* key rotation messages, both ways */
+    uint8_t serving[crypto_sign_PUBLICKEYBYTES]; /* the key the ROUTER serves with */
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -85,45 +92,70 @@ static int receive_hwm(node_t *n)
     return hwm < HUB_HWM_MIN ? HUB_HWM_MIN : hwm > HUB_HWM_MAX ? HUB_HWM_MAX : (int)hwm;
 }
 
+/* The pair children connect to: during this node's key rotation the old
+ * one, until every child pins the new one (rotate_node.h). */
+static const keys_t *serving_keys(node_t *n)
+{
+    return n->has_old_keys && !rotate_children_done(n) ? &n->old_keys : &n->keys;
+}
+
+/* Opens the ROUTER on cfg.listen with the CURVE secret of serving_keys. */
+static int open_router(hub_t *h, ts_err *e)
+{
+    node_t *n = h->n;
+    const keys_t *k = serving_keys(n);
+    char secret[KEYS_Z85_LEN];
+    /* the transport drops only grossly oversized input; anything up to twice
+     * the limit reaches apply_message, which refuses and counts it per child */
+    int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
+    h->router = zmq_socket(h->zctx, ZMQ_ROUTER);
+    if (!h->router || keys_curve_secret_z85(k, secret, e))
+        return ts_fail(e, TS_ERUNTIME, "cannot open the children's socket: %s",
+                       zmq_strerror(zmq_errno()));
+    int bad = set_int(h->router, ZMQ_CURVE_SERVER, 1) ||
+              zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
+              zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
+              zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+              set_int(h->router, ZMQ_RCVHWM, receive_hwm(n)) ||
+              set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
+              set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
+              set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
+              set_int(h->router, ZMQ_LINGER, 0);
+    sodium_memzero(secret, sizeof secret);
+    for (int i = 0; !bad && zmq_bind(h->router, n->cfg.listen) != 0; i++) {
+        if (zmq_errno() != EADDRINUSE || i >= HUB_REBIND_TRIES) {
+            bad = 1;
+            break;
+        }
+        usleep(HUB_REBIND_WAIT_US);
+    }
+    if (bad)
+        return ts_fail(e, TS_ERUNTIME, "cannot listen on %s: %s (check listen.endpoint and that "
+                       "no other process uses the port)", n->cfg.listen, zmq_strerror(zmq_errno()));
+    memcpy(h->serving, k->pk, sizeof h->serving);
+    return TS_OK;
+}
+
 int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
 {
     hub_t *h = calloc(1, sizeof *h);
     h->n = n;
+    h->zctx = zctx;
     h->writer = worker_new();
+    h->rot = rotate_hub_new(n);
     log_limit_init(&h->limits);
     h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (h->wake_fd < 0) {
         ts_fail(e, TS_ERUNTIME, "cannot create an eventfd: %s", strerror(errno));
         goto fail;
     }
-    char secret[KEYS_Z85_LEN];
-    /* the transport drops only grossly oversized input; anything up to twice
-     * the limit reaches apply_message, which refuses and counts it per child */
-    int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
     h->zap = zmq_socket(zctx, ZMQ_REP);
     if (!h->zap || zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0) {
         ts_fail(e, TS_ERUNTIME, "cannot start the ZAP handler: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    h->router = zmq_socket(zctx, ZMQ_ROUTER);
-    if (keys_curve_secret_z85(&n->keys, secret, e))
+    if (open_router(h, e))
         goto fail;
-    if (set_int(h->router, ZMQ_CURVE_SERVER, 1) ||
-        zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
-        zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
-        zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-        set_int(h->router, ZMQ_RCVHWM, receive_hwm(n)) ||
-        set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
-        set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
-        set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
-        set_int(h->router, ZMQ_LINGER, 0) ||
-        zmq_bind(h->router, n->cfg.listen) != 0) {
-        sodium_memzero(secret, sizeof secret);
-        ts_fail(e, TS_ERUNTIME, "cannot listen on %s: %s (check listen.endpoint and that no "
-                "other process uses the port)", n->cfg.listen, zmq_strerror(zmq_errno()));
-        goto fail;
-    }
-    sodium_memzero(secret, sizeof secret);
     char bound[CONFIG_ENDPOINT_MAX + 16] = "";
     size_t blen = sizeof bound - 1;
     zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, bound, &blen);
@@ -153,6 +185,7 @@ void hub_stop(hub_t **hp)
     if (h->wake_fd >= 0)
         close(h->wake_fd);
     free(h->keys);
+    rotate_hub_destroy(&h->rot);
     log_limit_free(&h->limits);
     hub_conns_free(&h->conns);
     free(h);
@@ -390,9 +423,29 @@ static bool batch_full(const hub_batch *b)
     return b->got >= b->max || b->bytes >= HUB_BATCH_BYTES;
 }
 
-void hub_tick(hub_t *h)
+/* This node's key rotation moved on: the ROUTER takes the key children
+ * should now connect to (they reconnect, as after any restart). */
+static int rekey(hub_t *h, ts_err *e)
+{
+    const keys_t *k = serving_keys(h->n);
+    if (!memcmp(k->pk, h->serving, sizeof h->serving))
+        return TS_OK;
+    hub_finish(h, NULL);
+    zmq_close(h->router);
+    h->router = NULL;
+    if (open_router(h, e) != TS_OK)
+        return e->code;
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(h->serving, fp);
+    log_info("children now connect with this node's key %s", fp);
+    return TS_OK;
+}
+
+int hub_tick(hub_t *h, ts_err *e)
 {
     hub_conns_sweep(&h->conns, h->n->store, HUB_TICK_MS);
+    rotate_hub_tick(h->rot, h->router);
+    return rekey(h, e);
 }
 
 /* Appends what waits on the socket, up to the batch's bounds; returns how
@@ -406,8 +459,13 @@ static int batch_recv(hub_t *h, hub_batch *b)
         b->bytes += len;
         const char *child = zmq_msg_gets(&body, "User-Id");
         b->item_of[b->got] = -1;
+        bool enrolment = false;
         if (!child || !*child) {
             log_warn("dropped a message without an authenticated child");
+        } else if (rotate_hub_on_message(h->rot, h->router, child, &b->ids[b->got],
+                                         zmq_msg_data(&body), len, &enrolment)) {
+            if (enrolment)
+                hub_keys_changed(h); /* answered; the batch only closes its id */
         } else {
             b->item_of[b->got] = b->nitems;
             hub_conns_note(&h->conns, child, zmq_msg_get(&body, ZMQ_SRCFD));

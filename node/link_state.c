@@ -9,6 +9,7 @@
 #include "audit_checkpoint.h"
 #include "audit_log.h"
 #include "clock.h"
+#include "rotate.h"
 
 void link_state_parent(store_t *s, MDB_txn *txn, link_parent *p)
 {
@@ -155,7 +156,8 @@ int link_state_remove_child(store_t *s, MDB_txn *txn, const char *code, bool pur
     if (!purge)
         return TS_OK;
     if (store_drop_contribution(s, txn, code, e) ||
-        store_del(s, txn, DB_COVERS, code, strlen(code), e) || drop_audit(s, txn, code, e))
+        store_del(s, txn, DB_COVERS, code, strlen(code), e) || drop_audit(s, txn, code, e) ||
+        rotate_forget(s, txn, code, e))
         return e->code;
     return drop_units(s, txn, code, e);
 }

@@ -17,6 +17,7 @@ static const struct {
     {"init", cli_init, "create a node: data directory, key pair, config file"},
     {"key", cli_key, "print this node's public key"},
     {"child", cli_child, "enrol, remove or list child nodes"},
+    {"parent", cli_parent, "pin a parent key read out of band"},
     {"value", cli_value, "set a directly entered value (counts, plans, targets)"},
     {"import", cli_import, "import a CSV list of records (person, episode, ...)"},
     {"record", cli_record, "add, update or delete one record"},

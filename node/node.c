@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "audit_log.h"
+#include "rotate.h"
 
 int node_open(node_t *n, const char *dir, int flags, ts_err *e)
 {
@@ -15,7 +16,8 @@ int node_open(node_t *n, const char *dir, int flags, ts_err *e)
         catalog_load(&n->catalog, path, e))
         return e->code;
     if ((flags & NODE_OPEN_KEYS)) {
-        if (keys_load(&n->keys, dir, e)) {
+        /* a key rotation cut off between its two renames (rotate.h) */
+        if (keys_repair(dir, ROTATE_NEW_SUFFIX, e) || keys_load(&n->keys, dir, e)) {
             node_close(n);
             return e->code;
         }
@@ -36,5 +38,8 @@ void node_close(node_t *n)
     hmap_str_free(&n->valid_options);
     if (n->has_keys)
         keys_wipe(&n->keys);
+    if (n->has_old_keys)
+        keys_wipe(&n->old_keys);
+    n->has_old_keys = false;
     n->has_keys = false;
 }

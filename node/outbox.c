@@ -6,6 +6,7 @@
 
 #include "delta.h"
 #include "link_state.h"
+#include "rotate.h"
 
 void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h)
 {
@@ -419,7 +420,7 @@ int outbox_get_signed(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_e
 {
     if (outbox_get(n, seq, data, len, e) != TS_OK)
         return TS_ERUNTIME;
-    if (delta_sign_later(&n->keys, data, len) == 0)
+    if (delta_sign_later(rotate_signer(n, seq), data, len) == 0)
         return TS_OK;
     free(*data);
     return ts_fail(e, TS_ERUNTIME, "outbox: delta %llu does not decode", (unsigned long long)seq);

@@ -9,6 +9,7 @@
 
 #include "delta.h"
 #include "log.h"
+#include "rotate.h"
 #include "wire_text.h"
 #include "worker.h"
 
@@ -69,12 +70,29 @@ static void check_cells(node_t *n, receive_state *st)
     }
 }
 
+/* A delta the enrolled key does not verify may be one the child signed
+ * before its key rotation (rotate.h), still in flight: its retired key
+ * verifies it, and *until is the seq from which that key signs nothing. */
+static bool signed_before_rotation(node_t *n, const char *child, const Tiersync__SignedDelta *sd,
+                                   uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until)
+{
+    MDB_txn *txn;
+    ts_err e;
+    if (store_read_begin(n->store, &txn, &e) != TS_OK)
+        return false;
+    bool retired = rotate_last_retired(n->store, txn, child, pk, until);
+    store_read_end(txn);
+    return retired && delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data,
+                                   sd->signature.len);
+}
+
 /* After it: the body must decode and come from the authenticated child. */
 static int check_delta(node_t *n, const char *child, receive_state *st, ProtobufCAllocator *mem,
                        apply_reply *r, ts_err *e)
 {
     const Tiersync__SignedDelta *sd = st->env->delta;
-    if (!st->sig_ok)
+    uint64_t until = 0;
+    if (!st->sig_ok && !signed_before_rotation(n, child, sd, st->pk, &until))
         return receive_refuse(r, TIERSYNC__REASON__REASON_BAD_SIGNATURE, st->expected, e,
                       "signature does not verify with %s's enrolled key", child);
     st->body = tiersync__delta_body__unpack(mem, sd->body.len, sd->body.data);
@@ -87,6 +105,11 @@ static int check_delta(node_t *n, const char *child, receive_state *st, Protobuf
         return receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
                       "field %s of the delta from %s is not UTF-8 text without NUL bytes", where,
                       child);
+    }
+    if (until && st->body->seq >= until) {
+        st->body = NULL; /* its memory goes with the batch's arena */
+        return receive_refuse(r, TIERSYNC__REASON__REASON_BAD_SIGNATURE, st->expected, e,
+                              "delta signed by %s's retired key past its key rotation", child);
     }
     if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof st->pk ||
         memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0) {

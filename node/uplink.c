@@ -10,6 +10,8 @@
 #include "link_state.h"
 #include "log.h"
 #include "outbox.h"
+#include "rotate_link.h"
+#include "rotate_node.h"
 
 #define UPLINK_MONITOR_ENDPOINT "inproc://tiersync-uplink-monitor"
 
@@ -25,6 +27,13 @@ struct uplink {
     uint64_t rewound_to; /* last GAP answered by resending from here */
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
     int64_t last_auth_warn_ms;
+    /* key rotation (rotate.h): the keys this dial uses; with two candidates
+     * (this node's old and new key before its parent acknowledged, or the
+     * parent's new and previous key) a dial that does not connect within
+     * UPLINK_ROTATE_TRY_MS tries the other */
+    uint8_t client_pk[crypto_sign_PUBLICKEYBYTES], server_pk[crypto_sign_PUBLICKEYBYTES];
+    bool alt, alternates;
+    int64_t down_since_ms, announced_ms;
     uint32_t parent_today; /* the parent's date as it last told it (0: never) */
     int64_t release_ms;    /* wall clock: the last release window opened (meta, see outbox.h) */
     int64_t checkpoint_ms; /* wall clock: the last snapshot or checkpoint was made */
@@ -51,16 +60,40 @@ static void hangup(uplink_t *u)
     u->connected = u->welcomed = false;
 }
 
+/* This node's rotation under way and not yet acknowledged by the parent. */
+static bool announcing(uplink_t *u, rotate_state *st)
+{
+    return u->n->has_old_keys && rotate_pending(u->n, st) && !st->parent_done;
+}
+
+/* The pair this dial authenticates with and the parent key it expects. */
+static int dial_keys(uplink_t *u, const keys_t **client, ts_err *e)
+{
+    node_t *n = u->n;
+    rotate_state st;
+    uint8_t prev[crypto_sign_PUBLICKEYBYTES];
+    bool mine = announcing(u, &st);
+    bool theirs = rotate_link_parent_prev(n, prev);
+    u->alternates = mine || theirs;
+    *client = mine && !u->alt ? &n->old_keys : &n->keys;
+    memcpy(u->client_pk, (*client)->pk, sizeof u->client_pk);
+    if (theirs && u->alt)
+        memcpy(u->server_pk, prev, sizeof prev);
+    else if (keys_parse_public(n->cfg.parent_key, u->server_pk, e))
+        return e->code;
+    return TS_OK;
+}
+
 /* Opens the DEALER to the parent with CURVE client keys derived from ours. */
 static int dial(uplink_t *u, ts_err *e)
 {
     node_t *n = u->n;
     char server[KEYS_Z85_LEN], pub[KEYS_Z85_LEN], sec[KEYS_Z85_LEN], mon[64];
-    uint8_t parent_pk[32];
+    const keys_t *client;
     int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
-    if (keys_parse_public(n->cfg.parent_key, parent_pk, e) ||
-        keys_curve_public_z85(parent_pk, server, e) || keys_curve_public_z85(n->keys.pk, pub, e) ||
-        keys_curve_secret_z85(&n->keys, sec, e))
+    u->down_since_ms = ts_mono_ms();
+    if (dial_keys(u, &client, e) || keys_curve_public_z85(u->server_pk, server, e) ||
+        keys_curve_public_z85(client->pk, pub, e) || keys_curve_secret_z85(client, sec, e))
         return e->code;
     snprintf(mon, sizeof mon, "%s-%u", UPLINK_MONITOR_ENDPOINT, ++u->dials);
     u->dealer = zmq_socket(u->zctx, ZMQ_DEALER);
@@ -192,11 +225,24 @@ static void send_hello(uplink_t *u)
         return;
     uint8_t *buf;
     size_t len;
-    wire_pack_hello(u->n->cfg.code, u->n->keys.pk, head.seq, head.hash, &buf, &len);
+    wire_pack_hello(u->n->cfg.code, u->client_pk, head.seq, head.hash, &buf, &len);
     zmq_send(u->dealer, buf, len, ZMQ_DONTWAIT);
     free(buf);
     u->welcomed = false;
     u->last_hello_ms = ts_mono_ms();
+}
+
+/* Connected with the parent key now pinned: its previous one goes. */
+static void settle_parent_key(uplink_t *u)
+{
+    uint8_t pinned[crypto_sign_PUBLICKEYBYTES], prev[crypto_sign_PUBLICKEYBYTES];
+    ts_err e;
+    if (!rotate_link_parent_prev(u->n, prev) ||
+        keys_parse_public(u->n->cfg.parent_key, pinned, &e) != TS_OK ||
+        memcmp(pinned, u->server_pk, sizeof pinned) != 0)
+        return;
+    if (rotate_link_parent_settled(u->n, &e))
+        log_warn("cannot forget the parent's previous key: %s", e.msg);
 }
 
 void uplink_on_monitor(uplink_t *u)
@@ -221,8 +267,10 @@ void uplink_on_monitor(uplink_t *u)
             log_info("connected to parent %s", u->n->cfg.parent);
             u->connected = true;
             record_link(u, true, NULL);
+            settle_parent_key(u);
             send_hello(u);
         } else if (event == ZMQ_EVENT_DISCONNECTED && u->connected) {
+            u->down_since_ms = now;
             log_warn("lost the parent link %s; changes keep coalescing until it returns",
                      u->n->cfg.parent);
             u->connected = u->welcomed = false;
@@ -301,6 +349,7 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
     if (read_head(u, &head))
         return;
     u->welcomed = true;
+    u->announced_ms = 0; /* a rotation under way is announced at once */
     u->last_progress_ms = ts_mono_ms();
     uint32_t today = w->today ? w->today : OUTBOX_PARENT_TODAY_UNTOLD;
     link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, today,
@@ -362,6 +411,50 @@ static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
     }
 }
 
+/* The parent announces its new key: pin it, and say so. */
+static void on_parent_rotation(uplink_t *u, const Tiersync__KeyRotation *m)
+{
+    uint8_t new_pk[crypto_sign_PUBLICKEYBYTES];
+    char why[200];
+    ts_err e;
+    if (rotate_link_adopt(u->n, m, new_pk, why, sizeof why, &e) != TS_OK) {
+        log_error("cannot take the parent's new key: %s", e.msg);
+        return; /* no answer: the parent announces again */
+    }
+    if (why[0])
+        log_warn("refused the parent's key rotation: %s", why);
+    uint8_t *out;
+    size_t len;
+    rotate_pack_ack(new_pk, why[0] ? why : NULL, &out, &len);
+    zmq_send(u->dealer, out, len, ZMQ_DONTWAIT);
+    free(out);
+}
+
+/* The parent answers this node's announcement: accepted, the link starts
+ * over with the new key. */
+static void on_rotation_ack(uplink_t *u, const Tiersync__KeyRotationAck *a)
+{
+    ts_err e;
+    if (!a->accepted) {
+        log_error("the parent refused this node's key rotation: %s; retrying in %d s",
+                  a->detail, UPLINK_REFUSED_BACKOFF_MS / 1000);
+        u->quiet_until_ms = ts_mono_ms() + UPLINK_REFUSED_BACKOFF_MS;
+        return;
+    }
+    if (a->new_key.len != crypto_sign_PUBLICKEYBYTES ||
+        memcmp(a->new_key.data, u->n->keys.pk, crypto_sign_PUBLICKEYBYTES) != 0)
+        return; /* an answer to another rotation */
+    if (rotate_parent_acked(u->n, a->new_key.data, &e)) {
+        log_error("cannot record the parent's acknowledgement of the key rotation: %s", e.msg);
+        return;
+    }
+    log_info("the parent enrolled this node's new key; reconnecting with it");
+    hangup(u);
+    u->alt = false;
+    if (dial(u, &e))
+        log_error("%s", e.msg);
+}
+
 static uint64_t head_seq(uplink_t *u)
 {
     outbox_head head;
@@ -411,6 +504,12 @@ void uplink_on_message(uplink_t *u)
             u->last_progress_ms = ts_mono_ms();
             on_nack(u, env->nack);
             break;
+        case TIERSYNC__ENVELOPE__MSG_ROTATION:
+            on_parent_rotation(u, env->rotation);
+            break;
+        case TIERSYNC__ENVELOPE__MSG_ROTATION_ACK:
+            on_rotation_ack(u, env->rotation_ack);
+            break;
         default:
             log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);
         }
@@ -434,6 +533,34 @@ static uint64_t pending_work(uplink_t *u, uint64_t *held)
     return n;
 }
 
+/* Not connected for UPLINK_ROTATE_TRY_MS while a rotation offers two key
+ * choices: dials with the one this socket does not use (the pinned one
+ * first, which may have changed since the socket was dialled). */
+static void try_other_keys(uplink_t *u)
+{
+    uint8_t client[crypto_sign_PUBLICKEYBYTES], server[crypto_sign_PUBLICKEYBYTES];
+    const keys_t *k;
+    ts_err e;
+    memcpy(client, u->client_pk, sizeof client);
+    memcpy(server, u->server_pk, sizeof server);
+    u->alt = false;
+    if (dial_keys(u, &k, &e) != TS_OK) {
+        log_error("%s", e.msg);
+        return;
+    }
+    if (!u->alternates && !memcmp(client, u->client_pk, sizeof client) &&
+        !memcmp(server, u->server_pk, sizeof server)) {
+        u->down_since_ms = ts_mono_ms(); /* one choice, and this socket has it */
+        return;
+    }
+    if (!memcmp(client, u->client_pk, sizeof client) &&
+        !memcmp(server, u->server_pk, sizeof server))
+        u->alt = true;
+    hangup(u);
+    if (dial(u, &e))
+        log_error("%s", e.msg);
+}
+
 int uplink_tick(uplink_t *u)
 {
     int64_t now = ts_mono_ms();
@@ -449,10 +576,23 @@ int uplink_tick(uplink_t *u)
             u->quiet_until_ms = now + UPLINK_RECONNECT_MAX_MS;
         }
     }
+    if (!u->connected && now - u->down_since_ms >= UPLINK_ROTATE_TRY_MS)
+        try_other_keys(u);
     if (u->connected && !u->welcomed) {
         if (now - u->last_hello_ms >= UPLINK_HELLO_RETRY_MS)
             send_hello(u);
         return UPLINK_HELLO_RETRY_MS;
+    }
+    rotate_state rot;
+    bool gated = announcing(u, &rot); /* deltas signed by the new key wait for the parent */
+    if (gated && u->welcomed && now - u->announced_ms >= ROTATE_RESEND_MS) {
+        uint8_t *msg;
+        size_t len;
+        if (rotate_message(u->n, &msg, &len) == TS_OK) {
+            zmq_send(u->dealer, msg, len, ZMQ_DONTWAIT);
+            free(msg);
+        }
+        u->announced_ms = now;
     }
     uint64_t head = head_seq(u);
     if (head == 0) { /* every chain starts with a snapshot of the whole contribution */
@@ -501,7 +641,8 @@ int uplink_tick(uplink_t *u)
             wait = (int)to_release;
     }
     if (u->welcomed) {
-        while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {
+        while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window &&
+               !(gated && u->next_send >= rot.from_seq)) {
             uint8_t *data;
             size_t len;
             if (outbox_get_signed(u->n, u->next_send, &data, &len, NULL) != TS_OK) {
