@@ -329,14 +329,25 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     ts_cell c;
     disclose_fig sum;
     bool overflow = false;
-    for (size_t i = 0; next_cell(items, l.n, &i, &c, &sum, &overflow);)
-        ncells++;
+    /* record-derived cells of months not begun at the parent wait in pending,
+     * as flushes leave them (drain_pending) */
+    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    for (size_t i = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
+        if (sc->checkpoint || !cell_after_today(n->catalog, &c, parent_today)) {
+            ncells++;
+            continue;
+        }
+        char key[CELL_KEY_MAX];
+        rc = store_add_fig(s, txn, DB_PENDING, key, cell_key(&c, key), sum, NULL, e);
+    }
     if (overflow)
         rc = ts_fail(e, TS_EINPUT, "snapshot: a cell's count leaves the 64-bit range: run "
                      "'tiersync verify' on this node");
     if (ncells > max)
         delta_set_snapshot_end(b, sc->first + (ncells - 1) / max);
     for (size_t i = 0, added = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
+        if (!sc->checkpoint && cell_after_today(n->catalog, &c, parent_today))
+            continue; /* left in pending above */
         delta_add_cell(b, &c, sum);
         if (++added % max == 0 && added < ncells) {
             rc = put_delta(n, txn, b, &head, e);
