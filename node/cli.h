@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "config.h"
 #include "err.h"
 
 int cli_init(int argc, char **argv);
@@ -22,6 +23,13 @@ int cli_export(int argc, char **argv);
 int cli_monthly_report(int argc, char **argv); /* `tiersync report` */
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_access_log(int argc, char **argv);
+int cli_tls(int argc, char **argv);
+
+/* Makes a self-signed HTTPS certificate for cfg's node, enters it in
+ * tiersync.conf and prints its fingerprint (cli_tls.c; init --tls). */
+int cli_tls_make(ts_config *cfg, const char *const *hosts, int nhosts, bool force, ts_err *e);
 
 /* Prints "tiersync: <message>" to stderr and returns the error's exit status. */
 int cli_report(const ts_err *e);

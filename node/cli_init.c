@@ -6,15 +6,19 @@
 
 #include "cli.h"
 #include "node.h"
+#include "tls.h"
 
 static const char init_help[] =
     "usage: tiersync init --dir DIR --code CODE --name NAME --level LEVEL\n"
     "                     [--listen tcp://IP:PORT] [--http IP:PORT]\n"
     "                     [--parent tcp://HOST:PORT --parent-key PUBKEY]\n"
-    "                     [--forward-detail all|self] [--catalog FILE] [--force]\n\n"
+    "                     [--forward-detail all|self] [--catalog FILE] [--force]\n"
+    "                     [--tls [--tls-host NAME_OR_IP ...]]\n\n"
     "Creates a node: the data directory, its Ed25519 key pair (node.key, mode 0600),\n"
     "a commented tiersync.conf and an empty store. Refuses if the directory already\n"
-    "holds a key, unless --force (which makes a new identity: re-enrol it everywhere).\n";
+    "holds a key, unless --force (which makes a new identity: re-enrol it everywhere).\n"
+    "--tls also makes a self-signed HTTPS certificate (see 'tiersync tls --help')\n"
+    "and prints its fingerprint; a commune's register needs it beyond loopback.\n";
 
 static int register_self(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 {
@@ -37,9 +41,11 @@ int cli_init(int argc, char **argv)
         {"http", required_argument, 0, 'H'}, {"parent", required_argument, 0, 'p'},
         {"parent-key", required_argument, 0, 'k'}, {"catalog", required_argument, 0, 'C'},
         {"forward-detail", required_argument, 0, 'f'}, {"force", no_argument, 0, 'F'},
-        {0, 0, 0, 0}};
+        {"tls", no_argument, 0, 'T'}, {"tls-host", required_argument, 0, 'N'}, {0, 0, 0, 0}};
     const char *dir = NULL;
-    bool force = false;
+    bool force = false, tls = false;
+    const char *tls_hosts[TLS_MAX_NAMES];
+    int ntls_hosts = 0;
     ts_config cfg;
     ts_err e = {0};
     struct { char sec[16], key[24]; const char *val; } sets[12];
@@ -50,6 +56,12 @@ int cli_init(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 'h': fputs(init_help, stdout); return 0;
         case 'F': force = true; break;
+        case 'T': tls = true; break;
+        case 'N':
+            if (ntls_hosts == TLS_MAX_NAMES)
+                return cli_usage_error("init", "at most %d --tls-host", TLS_MAX_NAMES);
+            tls_hosts[ntls_hosts++] = optarg;
+            break;
         case 'c': sec = "node", key = "code"; break;
         case 'n': sec = "node", key = "name"; break;
         case 'l': sec = "node", key = "level"; break;
@@ -97,6 +109,8 @@ int cli_init(int argc, char **argv)
         return cli_report(&e);
     }
     store_close(&store);
+    if (tls && cli_tls_make(&cfg, tls_hosts, ntls_hosts, force, &e))
+        return cli_report(&e);
     char hex[KEYS_PUB_HEX_LEN + 1], fp[KEYS_FINGERPRINT_LEN];
     ts_hex(keys.pk, sizeof keys.pk, hex);
     keys_fingerprint(keys.pk, fp);

@@ -24,6 +24,8 @@ void config_defaults(ts_config *c, const char *dir)
     c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
     c->audit_retain = CONFIG_DEFAULT_AUDIT_RETAIN;
+    c->session_idle_s = CONFIG_DEFAULT_SESSION_IDLE_S;
+    c->access_log_days = CONFIG_DEFAULT_ACCESS_LOG_DAYS;
 }
 
 /* The longest "key = value" line the INI reader takes (inih's line buffer
@@ -92,6 +94,14 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return copy_str(c->listen, sizeof c->listen, full, v, e);
     if (IS("http", "address"))
         return copy_str(c->http, sizeof c->http, full, v, e);
+    if (IS("http", "tls_cert"))
+        return copy_str(c->tls_cert, sizeof c->tls_cert, full, v, e);
+    if (IS("http", "tls_key"))
+        return copy_str(c->tls_key, sizeof c->tls_key, full, v, e);
+    if (IS("register", "session_idle_s"))
+        return parse_int(&c->session_idle_s, full, v, 60, 86400, e);
+    if (IS("register", "access_log_days"))
+        return parse_int(&c->access_log_days, full, v, 1, 36500, e);
     if (IS("parent", "endpoint"))
         return copy_str(c->parent, sizeof c->parent, full, v, e);
     if (IS("parent", "key")) {
@@ -251,7 +261,12 @@ int config_write(const ts_config *c, ts_err *e)
         "endpoint = %s\n\n"
         "[http]\n"
         "# Read API and dashboard (IP:PORT); empty disables it.\n"
-        "address = %s\n\n"
+        "address = %s\n"
+        "# HTTPS: a PEM certificate and its key (relative to the data directory or\n"
+        "# absolute); both empty: plain HTTP. 'tiersync tls' makes a self-signed pair.\n"
+        "# The case register is served beyond loopback only over HTTPS.\n"
+        "tls_cert = %s\n"
+        "tls_key = %s\n\n"
         "[parent]\n"
         "# The parent's endpoint and public key; empty endpoint: this node is a root.\n"
         "endpoint = %s\n"
@@ -279,14 +294,20 @@ int config_write(const ts_config *c, ts_err *e)
         "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
         "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
         "retain_deltas = %d\n\n"
+        "[register]\n"
+        "# The case register (communes): a login session ends after this many idle\n"
+        "# seconds; the access log keeps this many days.\n"
+        "session_idle_s = %d\n"
+        "access_log_days = %d\n\n"
         "[read]\n"
         "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
-        c->code, c->name, c->level, c->catalog, c->listen, c->http, c->parent, c->parent_key,
+        c->code, c->name, c->level, c->catalog, c->listen, c->http, c->tls_cert, c->tls_key,
+        c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
         c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
-        c->audit_retain, c->small_cell_k);
+        c->audit_retain, c->session_idle_s, c->access_log_days, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

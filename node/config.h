@@ -31,6 +31,8 @@
 #define CONFIG_DEFAULT_SMALL_CELL_K 5
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
+#define CONFIG_DEFAULT_SESSION_IDLE_S 1800    /* a register session idle this long ends */
+#define CONFIG_DEFAULT_ACCESS_LOG_DAYS 1825   /* access log entries kept (five years) */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -45,6 +47,8 @@ typedef struct {
     char listen[CONFIG_ENDPOINT_MAX]; /* empty: this node takes no children */
     /* [http] */
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
+    char tls_cert[TS_PATH_MAX];     /* PEM files; both set: HTTPS (relative to dir) */
+    char tls_key[TS_PATH_MAX];
     /* [parent] */
     char parent[CONFIG_ENDPOINT_MAX]; /* empty: this node is a root */
     char parent_key[65];              /* hex Ed25519 public key */
@@ -61,6 +65,9 @@ typedef struct {
     int map_max_mb;
     /* [audit] */
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    /* [register] */
+    int session_idle_s;
+    int access_log_days;
     /* [read] */
     int small_cell_k;
     int ntokens;

@@ -1,11 +1,14 @@
 /* http.c: the node's HTTP server (libmicrohttpd, its own polling thread):
- * the embedded dashboard, the read API and /metrics.
+ * the embedded dashboard, the read API and /metrics, and a commune's case
+ * register; HTTPS when [http] tls_cert and tls_key are set.
  *
- * Routing: a path of the dashboard (node/web/) is served to anyone (it holds
- * no numbers); an API path first passes the access check (http_access.h),
- * then api_handle() answers it in one LMDB read transaction of this thread.
- * Only GET and HEAD exist. Every answer, errors included, is JSON except
- * the dashboard files, /metrics and exports. */
+ * Routing: a path of the register (reg_owns) goes to register.h with its
+ * body, cookie and CSRF header, whatever the method; a path of the
+ * dashboard (node/web/) is served to anyone (it holds no numbers); an API
+ * path first passes the access check (http_access.h), then api_handle()
+ * answers it in one LMDB read transaction of this thread. Outside the
+ * register only GET and HEAD exist. Every answer, errors included, is JSON
+ * except the dashboard files, /metrics and exports. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -25,6 +28,8 @@
 #include "api.h"
 #include "http_access.h"
 #include "log.h"
+#include "register.h"
+#include "tls.h"
 #include "web.h"
 
 #define HTTP_CONNECTION_LIMIT 64
@@ -39,7 +44,16 @@
 struct http {
     struct MHD_Daemon *d;
     node_t *n;
+    reg_t *reg;
+    char *cert, *key; /* PEM, kept while the server runs (MHD reads them then) */
 };
+
+/* A register request's body, gathered over the calls of one request. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool too_big;
+} http_body;
 
 static int parse_address(const char *addr, struct sockaddr_storage *ss, socklen_t *len, ts_err *e)
 {
@@ -201,32 +215,139 @@ static enum MHD_Result serve_api(http_t *h, struct MHD_Connection *conn, const c
     return ret;
 }
 
+static void client_text(struct MHD_Connection *conn, char *out, size_t outsz)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(out, outsz, "?");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outsz);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+static bool body_append(http_body *b, const char *data, size_t n)
+{
+    if (b->too_big || b->len + n > REG_BODY_MAX) {
+        b->too_big = true;
+        return false;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(b->buf, cap);
+        if (!nb) {
+            b->too_big = true;
+            return false;
+        }
+        b->buf = nb, b->cap = cap;
+    }
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    b->buf[b->len] = '\0';
+    return true;
+}
+
+static enum MHD_Result serve_register(http_t *h, struct MHD_Connection *conn, const char *url,
+                                      const char *method, http_body *body)
+{
+    if (body->too_big)
+        return send_error(conn, 413, "the request body is too large for the register", NULL,
+                          NULL, NULL);
+    param_ctx pc = {0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &pc);
+    if (pc.too_many)
+        return send_error(conn, 400, "too many query parameters", NULL, NULL, NULL);
+    char addr[INET6_ADDRSTRLEN];
+    client_text(conn, addr, sizeof addr);
+    reg_request q = {
+        .method = method, .path = url, .params = &pc.p, .body = body->buf,
+        .body_len = body->len, .addr = addr,
+        .cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, REG_COOKIE),
+        .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
+    };
+    reg_reply r;
+    reg_handle(h->reg, &q, &r);
+    log_debug("http: %s %s -> %d", method, url, r.status);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r.len, r.body, r.asset ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        reg_reply_free(&r);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+    if (r.set_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r.set_cookie);
+    char buf[16];
+    if (r.retry_after > 0) {
+        snprintf(buf, sizeof buf, "%d", r.retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, buf);
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)conn, (void)toe;
+    http_body *b = *req_cls;
+    if (b) {
+        free(b->buf);
+        free(b);
+    }
+    *req_cls = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **req_cls)
 {
-    (void)version, (void)upload_data;
-    static int marker;
+    (void)version;
+    http_t *h = cls;
     if (!*req_cls) { /* first call: headers only */
-        *req_cls = &marker;
-        return MHD_YES;
+        *req_cls = calloc(1, sizeof(http_body));
+        return *req_cls ? MHD_YES : MHD_NO;
     }
-    if (*upload_size) { /* a body is not expected: drop it */
+    http_body *body = *req_cls;
+    bool reg = reg_owns(url);
+    if (*upload_size) { /* kept for the register, else not expected: dropped */
+        if (reg)
+            body_append(body, upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
+    if (reg)
+        return serve_register(h, conn, url, method, body);
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-        return send_error(conn, 405, "only GET and HEAD: this API is read-only", NULL,
+        return send_error(conn, 405, "only GET and HEAD: this API is read-only (the case "
+                          "register's paths are the exception, docs/API.md)", NULL,
                           MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     const web_asset *a = web_find(url);
     if (a)
         return send_body(conn, 200, a->content_type, (char *)a->data, a->len, false, true);
     if (api_knows(url))
-        return serve_api(cls, conn, url);
+        return serve_api(h, conn, url);
     char msg[160];
     snprintf(msg, sizeof msg, "no such path: %.64s (the API is under /api/, see docs/API.md; "
              "the dashboard is at /)", url);
     return send_error(conn, 404, msg, NULL, NULL, NULL);
+}
+
+static void http_free(http_t *h)
+{
+    reg_destroy(&h->reg);
+    tls_free_pem(&h->cert);
+    tls_free_pem(&h->key);
+    free(h);
 }
 
 /* Why a bind failed: MHD does not say, so try it ourselves. */
@@ -256,7 +377,19 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     if (!h)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     h->n = n;
+    bool tls = n->cfg.tls_cert[0] || n->cfg.tls_key[0];
+    if (tls && tls_load(&n->cfg, &h->cert, &h->key, e)) {
+        free(h);
+        return e->code;
+    }
+    h->reg = reg_new(n, tls, tls_address_loopback(n->cfg.http));
+    if (!h->reg) {
+        http_free(h);
+        return ts_fail(e, TS_ERUNTIME, "out of memory");
+    }
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (tls)
+        flags |= MHD_USE_TLS;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
@@ -275,15 +408,22 @@ int http_start(http_t **out, node_t *n, ts_err *e)
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-                            MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+                            MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!h->d) {
-        free(h);
-        return ts_fail(e, TS_ERUNTIME, "cannot serve HTTP on %s: %s (is another program on "
-                       "that port? change http.address in tiersync.conf)", n->cfg.http,
-                       bind_error(&ss, len));
+        http_free(h);
+        return ts_fail(e, TS_ERUNTIME, "cannot serve HTTP%s on %s: %s (is another program on "
+                       "that port? change http.address in tiersync.conf%s)", tls ? "S" : "",
+                       n->cfg.http, bind_error(&ss, len),
+                       tls ? "; are tls_cert and tls_key a certificate and its key?" : "");
     }
-    log_info("http: dashboard and read API on http://%s/", n->cfg.http);
+    log_info("http: dashboard and read API on http%s://%s/", tls ? "s" : "", n->cfg.http);
+    if (!reg_enabled(h->reg))
+        log_warn("http: the case register is off: %s is not a loopback address and there is "
+                 "no TLS; set [http] tls_cert and tls_key ('tiersync tls --dir %s'), or bind "
+                 "to 127.0.0.1", n->cfg.http, n->cfg.dir);
     *out = h;
     return TS_OK;
 }
@@ -293,6 +433,6 @@ void http_stop(http_t **h)
     if (!h || !*h)
         return;
     MHD_stop_daemon((*h)->d);
-    free(*h);
+    http_free(*h);
     *h = NULL;
 }

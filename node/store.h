@@ -21,7 +21,11 @@
  *   outbox    be64 seq -> signed delta bytes (kept until the parent acks)
  *   audit_index child|be64 seq -> be64 arrival number  (see audit_log.h)
  *   audit_log   be64 arrival number -> SignedDelta bytes (every applied delta, as signed)
- *   records, record_refs: owned by the records module. */
+ *   records, record_refs: owned by the records module.
+ *   users       name -> users_entry (register accounts, see users.h)
+ *   access_log  be64 time ms | be32 n -> entry (see access_log.h)
+ * users and access_log hold a commune's own secrets and the traces of who
+ * read whom: no delta, snapshot or export ever reads them. */
 #ifndef TIERSYNC_STORE_H
 #define TIERSYNC_STORE_H
 
@@ -40,7 +44,7 @@
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
     DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_COUNT
+    DB_USERS, DB_ACCESS_LOG, DB_COUNT
 } store_db;
 
 typedef struct store store_t;
