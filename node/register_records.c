@@ -238,8 +238,55 @@ static void import(reg_call *c, int t)
     free(b.rows);
 }
 
+/* ---- the forms' description ---- */
+
+static const char *const field_types[] = {"string", "date", "enum", "ref"};
+
+/* A field's label: that of the category read from it, when there is one. */
+static json_t *field_label(const catalog_t *cat, int t, int f)
+{
+    for (int i = 0; i < cat->ncats; i++)
+        if (cat->cats[i].kind == CAT_FIELD && cat->cats[i].rtype == t && cat->cats[i].field == f)
+            return json_pack("{s:s,s:s}", "vi", cat->cats[i].label_vi, "en", cat->cats[i].label_en);
+    return json_null();
+}
+
+static void types(reg_call *c)
+{
+    const catalog_t *cat = c->r->n->catalog;
+    json_t *list = json_array();
+    for (int t = 0; t < cat->ntypes; t++) {
+        const catalog_rtype *rt = &cat->types[t];
+        json_t *fields = json_array();
+        for (int f = 0; f < rt->nfields; f++) {
+            const catalog_field *fd = &rt->fields[f];
+            json_t *values = json_array();
+            for (int v = 0; v < fd->nvalues; v++)
+                json_array_append_new(values, json_string(fd->values[v]));
+            json_array_append_new(fields, json_pack(
+                "{s:s,s:s,s:b,s:b,s:o,s:o,s:o}", "name", fd->name, "type", field_types[fd->type],
+                "required", fd->required, "pii", fd->pii, "values", values, "ref",
+                fd->ref_type >= 0 ? json_string(cat->types[fd->ref_type].name) : json_null(),
+                "label", field_label(cat, t, f)));
+        }
+        json_t *owner = rt->owner_ref >= 0
+                            ? json_string(cat->types[rt->fields[rt->owner_ref].ref_type].name)
+                            : json_null();
+        json_array_append_new(list, json_pack("{s:s,s:o,s:o}", "name", rt->name, "owner", owner,
+                                              "fields", fields));
+    }
+    reg_json(c, 200, json_pack("{s:s,s:o}", "catalog", cat->id, "types", list));
+}
+
 void reg_records(reg_call *c, const char *rest)
 {
+    if (!*rest) {
+        if (strcmp(c->q->method, "GET") && strcmp(c->q->method, "HEAD"))
+            reg_error(c, 405, "GET /api/records lists the record types and their fields");
+        else
+            types(c);
+        return;
+    }
     const catalog_t *cat = c->r->n->catalog;
     char type[CATALOG_NAME_MAX], list[CJ_LIST_MAX];
     const char *slash = strchr(rest, '/');
