@@ -46,7 +46,7 @@ static void read_all(const uint8_t *data, size_t size)
             fail("more fields than CSV_MAX_FIELDS");
         for (int i = 0; i < row.n; i++)
             if (row.f[i] < buf || row.f[i] > buf + size ||
-                !csv_utf8_valid(row.f[i], strlen(row.f[i])))
+                !ts_text_valid(row.f[i], strlen(row.f[i])))
                 fail("a field outside the buffer or not valid UTF-8");
     }
     free(buf);

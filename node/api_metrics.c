@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "outbox.h"
+#include "scrub.h"
 
 static void help(FILE *f, const char *name, const char *type, const char *text)
 {
@@ -156,6 +157,23 @@ static void lmdb_size(FILE *f, api_ctx *c)
             (unsigned long long)c->n->cfg.map_max_mb * 1024 * 1024);
 }
 
+static void scrub_figures(FILE *f, api_ctx *c)
+{
+    scrub_result r;
+    scrub_result_get(c->n->store, c->txn, &r);
+    help(f, "tiersync_scrub_last_timestamp_seconds", "gauge",
+         "Unix time the last self-check of the store ended (0: none yet; audit.scrub_every_h).");
+    fprintf(f, "tiersync_scrub_last_timestamp_seconds %.3f\n", (double)r.last_ms / 1000.0);
+    help(f, "tiersync_scrub_problems", "gauge",
+         "Findings of the last self-check: stored numbers that differ from the signed deltas "
+         "and their roll-up (0 when everything held).");
+    fprintf(f, "tiersync_scrub_problems %llu\n", (unsigned long long)r.problems);
+    help(f, "tiersync_scrub_checked_cells", "gauge", "Totals compared by the last self-check.");
+    fprintf(f, "tiersync_scrub_checked_cells %llu\n", (unsigned long long)r.cells);
+    help(f, "tiersync_scrub_runs", "counter", "Self-checks completed since the store was made.");
+    fprintf(f, "tiersync_scrub_runs %llu\n", (unsigned long long)r.runs);
+}
+
 int api_metrics(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 {
     (void)p;
@@ -171,6 +189,7 @@ int api_metrics(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     link_backlog(f, c);
     daemon_counters(f, c);
     lmdb_size(f, c);
+    scrub_figures(f, c);
     fclose(f);
     free(r->body);
     r->status = 200;

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply_stage.h"
 #include "arena.h"
 #include "audit_log.h"
 #include "delta.h"
 #include "log.h"
 #include "query.h"
+#include "wire_text.h"
 #include "worker.h"
 
 typedef struct {
@@ -33,10 +35,12 @@ static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts
 static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
                   const char *fmt, ...)
 {
+    char raw[sizeof r->detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    log_escape(r->detail, sizeof r->detail, raw); /* it quotes the child's bytes: keep it text */
     r->kind = TIERSYNC__ENVELOPE__MSG_NACK;
     r->reason = reason;
     r->seq = expected;
@@ -178,6 +182,70 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
     return rc;
 }
 
+/* What a delta changes in the counts: a snapshot first takes the old
+ * contribution out, through the old tree; then its units, then its cells. */
+static int apply_body(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+{
+    if (a->body->snapshot && store_drop_contribution(s, txn, a->child, e))
+        return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
+                                             expected, e, "%s", e->msg)
+                                    : e->code;
+    if (register_units(a, s, txn, expected, e))
+        return e->code;
+    return apply_cells(a, s, txn, expected, e);
+}
+
+typedef struct {
+    apply_ctx *a;
+    store_t *s;
+    MDB_txn *txn;
+    uint64_t expected;
+} replay_ctx;
+
+/* One staged part of a snapshot, applied when its last part arrives. */
+static int replay_part(const Tiersync__DeltaBody *b, void *vctx, ts_err *e)
+{
+    replay_ctx *r = vctx;
+    apply_ctx part = *r->a;
+    part.body = b;
+    part.bad_cell = SIZE_MAX; /* its cells passed the catalog when it arrived */
+    int rc = apply_body(&part, r->s, r->txn, r->expected, e);
+    if (rc != TS_EINPUT)
+        return rc;
+    char why[sizeof r->a->reply->detail];
+    snprintf(why, sizeof why, "%s", r->a->reply->detail);
+    return refuse(r->a->reply, r->a->reply->reason, r->expected, e, "snapshot part %llu: %s",
+                  (unsigned long long)b->seq, why);
+}
+
+/* Applies the delta, or, while a multi-part snapshot arrives, keeps each
+ * part but the last, which applies them all at once (apply_stage.h). The
+ * units and subtree of a kept part are therefore checked with the last
+ * part, whose refusal names the part at fault. */
+static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+{
+    const Tiersync__DeltaBody *b = a->body;
+    uint64_t end = apply_stage_end(s, txn, a->child);
+    if (b->snapshot && end && apply_stage_clear(s, txn, a->child, e))
+        return e->code; /* a new snapshot replaces one left unfinished */
+    if (b->snapshot)
+        end = b->snapshot_end > b->seq ? b->snapshot_end : 0;
+    if (!end)
+        return apply_body(a, s, txn, expected, e);
+    if (b->seq < end) {
+        if (a->bad_cell != SIZE_MAX)
+            return refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
+                          "cell %zu: %s", a->bad_cell, a->bad_msg);
+        const ProtobufCBinaryData *body = &a->signed_delta->body;
+        return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
+    }
+    replay_ctx r = {a, s, txn, expected};
+    if (apply_stage_each(s, txn, a->child, replay_part, &r, e) ||
+        apply_body(a, s, txn, expected, e))
+        return e->code;
+    return apply_stage_clear(s, txn, a->child, e);
+}
+
 static int update_cover(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
 {
     store_cover cov = {0};
@@ -241,15 +309,12 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
                       "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
                       a->n->catalog->id);
+    if (b->snapshot && b->snapshot_end > b->seq &&
+        b->snapshot_end - b->seq >= APPLY_STAGE_MAX_PARTS)
+        return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                      "snapshot from %s in more than %d parts", a->child, APPLY_STAGE_MAX_PARTS);
     a->wrote = true;
-    /* a snapshot takes the old contribution out first, through the old tree */
-    if (b->snapshot && store_drop_contribution(s, txn, a->child, e))
-        return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
-                                             expected, e, "%s", e->msg)
-                                    : e->code;
-    if (register_units(a, s, txn, expected, e))
-        return e->code;
-    if (apply_cells(a, s, txn, expected, e))
+    if (stage_or_apply(a, s, txn, expected, e))
         return e->code;
     if (store_has_parent(s) && update_cover(a, s, txn, e))
         return e->code;
@@ -339,6 +404,13 @@ static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCA
     if (!st->body)
         return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
                       "signed body from %s does not decode", child);
+    const char *where;
+    if (!wire_text_ok(&tiersync__delta_body__descriptor, sd->body.data, sd->body.len, &where)) {
+        st->body = NULL; /* its memory goes with the batch's arena */
+        return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
+                      "field %s of the delta from %s is not UTF-8 text without NUL bytes", where,
+                      child);
+    }
     if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof st->pk ||
         memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0) {
         int rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
@@ -393,6 +465,7 @@ static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item 
                    batch_state *st)
 {
     apply_reply *r = &it->reply;
+    const char *where;
     if (it->len > (size_t)n->cfg.max_msg_bytes)
         it->rc = refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, &it->err,
                         "message of %zu bytes from %s exceeds max_message_bytes", it->len,
@@ -400,6 +473,10 @@ static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item 
     else if (!(st->env = tiersync__envelope__unpack(mem, it->len, it->data)))
         it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
                         "undecodable message from %s", it->child);
+    else if (!wire_text_ok(&tiersync__envelope__descriptor, it->data, it->len, &where))
+        it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
+                        "field %s of a message from %s is not UTF-8 text without NUL bytes",
+                        where, it->child);
     else if ((st->hello = st->env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
         it->rc = TS_OK; /* answered in the write transaction, which sees the newest seq */
     else if (st->env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)

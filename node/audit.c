@@ -38,6 +38,7 @@ int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
     w->child = child;
     memcpy(w->pk, pk, sizeof w->pk);
     cellsum_init(&w->contrib);
+    cellsum_init(&w->staged);
     char key[AUDIT_KEY_MAX];
     size_t klen = audit_key(child, 0, key) - 8; /* "child|": the checkpoint */
     MDB_val v;
@@ -61,6 +62,32 @@ int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
 void audit_walk_end(audit_walk *w)
 {
     cellsum_free(&w->contrib);
+    cellsum_free(&w->staged);
+}
+
+/* The sum a body's cells go to, as apply.c counts them: a snapshot in
+ * parts into staged until its last part, which then becomes the
+ * contribution. */
+static cellsum *sum_for(audit_walk *w, const Tiersync__DeltaBody *b)
+{
+    if (b->snapshot) {
+        bool parts = b->snapshot_end > b->seq;
+        w->staged_first = parts ? b->seq : 0;
+        w->staged_end = parts ? b->snapshot_end : 0;
+        cellsum_clear(parts ? &w->staged : &w->contrib);
+    }
+    return w->staged_end ? &w->staged : &w->contrib;
+}
+
+static void staged_done(audit_walk *w, uint64_t seq)
+{
+    if (!w->staged_end || seq < w->staged_end)
+        return;
+    cellsum t = w->contrib;
+    w->contrib = w->staged;
+    w->staged = t;
+    cellsum_clear(&w->staged);
+    w->staged_first = w->staged_end = 0;
 }
 
 /* The chain and identity checks of one decoded body; "" when it holds. */
@@ -122,11 +149,10 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
         chain_problem(w, b, key_seq, why, sizeof why);
     if (why[0])
         rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, why);
-    if (b->snapshot)
-        cellsum_clear(&w->contrib);
     ts_err ce = {0};
-    if (add_cells(&w->contrib, b, &ce) && rc == TS_OK)
+    if (add_cells(sum_for(w, b), b, &ce) && rc == TS_OK)
         rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, ce.msg);
+    staged_done(w, b->seq);
     if (!w->first_seq)
         w->first_seq = key_seq;
     w->seq = key_seq;
@@ -275,6 +301,12 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
         if (p->problem.code == TS_OK)
             ts_fail(&p->problem, TS_EINPUT, "audit: child %s: %s; its trail is kept from there "
                     "on for 'tiersync verify'", child, why.msg);
+        audit_walk_end(&w);
+        walk_prefix(&w, s, txn, child, &ch, &l, good, &why);
+    }
+    if (w.staged_end) { /* the checkpoint holds no staged parts: fold up to the first */
+        while (good && l.seqs[good - 1] >= w.staged_first)
+            good--;
         audit_walk_end(&w);
         walk_prefix(&w, s, txn, child, &ch, &l, good, &why);
     }

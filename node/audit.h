@@ -45,6 +45,10 @@ typedef struct {
     size_t failed;                          /* of which did not check out */
     bool hash_unknown;                      /* the last one failed: its hash proves nothing */
     cellsum contrib;                        /* keys are cell keys (no "child|") */
+    /* a snapshot in parts (apply_stage.h) counts when its last part is
+     * walked; until then its parts are summed here */
+    cellsum staged;
+    uint64_t staged_first, staged_end; /* its first and last seq; 0: none */
 } audit_walk;
 
 /* Starts a walk at child's checkpoint (or at the chain's start when it has
@@ -57,7 +61,7 @@ void audit_walk_end(audit_walk *w);
  * it: the signature verifies with the enrolled key, the body decodes and
  * names this child, its key and key_seq, and continues the chain (seq =
  * last + 1 and prev_hash = last hash; a snapshot may jump ahead and
- * restarts the contribution). TS_EINPUT names what is wrong ("seq N: ...");
+ * restarts the contribution, at its last part when it comes in parts). TS_EINPUT names what is wrong ("seq N: ...");
  * the walk steps onto the delta all the same (folding its cells when the
  * body decodes), and the next delta's prev_hash is not judged against a
  * delta that failed: each finding names the delta that is wrong, not its

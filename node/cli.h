@@ -34,6 +34,10 @@ int cli_tls_make(ts_config *cfg, const char *const *hosts, int nhosts, bool forc
 /* Prints "tiersync: <message>" to stderr and returns the error's exit status. */
 int cli_report(const ts_err *e);
 
+/* Warns on stderr when this computer's clock cannot be right (clock.h), for
+ * the commands that check dates against today. */
+void cli_clock_check(const char *dir);
+
 /* Refuses a bad command line: prints the reason and a pointer to --help. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

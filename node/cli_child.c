@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apply_stage.h"
 #include "audit_log.h"
 #include "cli.h"
 #include "node.h"
@@ -115,7 +116,9 @@ static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     if (store_child_get(s, txn, c->code, &ch) != TS_OK)
         return ts_fail(e, TS_EINPUT, "no child %s is enrolled (see 'tiersync child list')",
                        c->code);
-    if (store_del(s, txn, DB_CHILDREN, c->code, strlen(c->code), e))
+    /* a snapshot it had not finished sending is never applied */
+    if (store_del(s, txn, DB_CHILDREN, c->code, strlen(c->code), e) ||
+        apply_stage_clear(s, txn, c->code, e))
         return e->code;
     if (!c->purge)
         return TS_OK;

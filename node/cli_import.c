@@ -50,6 +50,7 @@ int cli_import(int argc, char **argv)
     const char *type = argv[optind], *file = argv[optind + 1];
     node_t n;
     ts_err e = {0};
+    cli_clock_check(cli_dir(dir));
     if (node_open(&n, cli_dir(dir), 0, &e))
         return cli_report(&e);
     progress_ctx pc = {file, isatty(STDERR_FILENO) == 1, false};

@@ -67,6 +67,7 @@ int cli_record(int argc, char **argv)
         return cli_usage_error("record", "%s takes TYPE id=ID [FIELD=VALUE ...]", actions[a].name);
     node_t n;
     ts_err e = {0};
+    cli_clock_check(cli_dir(dir));
     if (node_open(&n, cli_dir(dir), 0, &e))
         return cli_report(&e);
     char list[CJ_LIST_MAX];

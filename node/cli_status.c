@@ -10,6 +10,7 @@
 #include "node.h"
 #include "outbox.h"
 #include "delta.h"
+#include "scrub.h"
 
 static const char status_help[] =
     "usage: tiersync status --dir DIR [--json]\n\n"
@@ -98,6 +99,14 @@ static json_t *status_json(node_t *n, MDB_txn *txn)
     child_ctx cc = {json_array(), n->cfg.late_after_s, ts_now_ms()};
     store_scan(s, txn, DB_CHILDREN, NULL, add_child, &cc);
     json_object_set_new(st, "children", cc.arr);
+    scrub_result sr;
+    scrub_result_get(s, txn, &sr);
+    json_object_set_new(st, "scrub",
+                        json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:f}", "last", iso_time(sr.last_ms),
+                                  "problems", (json_int_t)sr.problems, "children",
+                                  (json_int_t)sr.children, "deltas", (json_int_t)sr.deltas,
+                                  "cells", (json_int_t)sr.cells, "runs", (json_int_t)sr.runs,
+                                  "every_h", n->cfg.scrub_every_h));
     return st;
 }
 
@@ -124,6 +133,19 @@ static void print_text(const json_t *st)
     } else {
         printf("parent    none (root of the tree)\n");
     }
+    const json_t *sc = json_object_get(st, "scrub");
+    const json_t *last = json_object_get(sc, "last");
+    if (json_is_string(last))
+        printf("scrub     last %s: %lld problems in %lld children's trails and %lld totals%s\n",
+               json_string_value(last),
+               (long long)json_integer_value(json_object_get(sc, "problems")),
+               (long long)json_integer_value(json_object_get(sc, "children")),
+               (long long)json_integer_value(json_object_get(sc, "cells")),
+               json_integer_value(json_object_get(sc, "problems")) ? "  (run 'tiersync verify')"
+                                                                   : "");
+    else
+        printf("scrub     not run yet (every %g h)\n",
+               json_real_value(json_object_get(sc, "every_h")));
     const json_t *kids = json_object_get(st, "children");
     printf("children  %zu\n", json_array_size(kids));
     if (json_array_size(kids))

@@ -24,6 +24,7 @@ void config_defaults(ts_config *c, const char *dir)
     c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
     c->audit_retain = CONFIG_DEFAULT_AUDIT_RETAIN;
+    c->scrub_every_h = CONFIG_DEFAULT_SCRUB_EVERY_H;
     c->session_idle_s = CONFIG_DEFAULT_SESSION_IDLE_S;
     c->access_log_days = CONFIG_DEFAULT_ACCESS_LOG_DAYS;
 }
@@ -65,6 +66,18 @@ static int parse_int(int *dst, const char *key, const char *v, long lo, long hi,
         return ts_fail(e, TS_EINPUT, "%s = '%s' is not a whole number from %ld to %ld", key, v,
                        lo, hi);
     *dst = (int)n;
+    return TS_OK;
+}
+
+static int parse_hours(double *dst, const char *key, const char *v, double hi, ts_err *e)
+{
+    char *end;
+    errno = 0;
+    double h = strtod(v, &end);
+    if (errno || end == v || *end != '\0' || !(h >= 0 && h <= hi))
+        return ts_fail(e, TS_EINPUT, "%s = '%s' is not a number of hours from 0 to %.0f", key, v,
+                       hi);
+    *dst = h;
     return TS_OK;
 }
 
@@ -138,6 +151,8 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->map_max_mb, full, v, 1, 1 << 24, e);
     if (IS("audit", "retain_deltas"))
         return parse_int(&c->audit_retain, full, v, 0, 1 << 30, e);
+    if (IS("audit", "scrub_every_h"))
+        return parse_hours(&c->scrub_every_h, full, v, CONFIG_MAX_SCRUB_EVERY_H, e);
     if (IS("read", "small_cell_k"))
         return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
     if (IS("read", "token")) {
@@ -293,7 +308,10 @@ int config_write(const ts_config *c, ts_err *e)
         "[audit]\n"
         "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
         "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
-        "retain_deltas = %d\n\n"
+        "retain_deltas = %d\n"
+        "# The daemon re-checks its store against the signed deltas (as 'tiersync\n"
+        "# verify' does) every scrub_every_h hours, at low priority; 0 = never.\n"
+        "scrub_every_h = %g\n\n"
         "[register]\n"
         "# The case register (communes): a login session ends after this many idle\n"
         "# seconds; the access log keeps this many days.\n"
@@ -307,7 +325,7 @@ int config_write(const ts_config *c, ts_err *e)
         c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
         c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
-        c->audit_retain, c->session_idle_s, c->access_log_days, c->small_cell_k);
+        c->audit_retain, c->scrub_every_h, c->session_idle_s, c->access_log_days, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

@@ -31,6 +31,8 @@
 #define CONFIG_DEFAULT_SMALL_CELL_K 5
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
+#define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
+#define CONFIG_MAX_SCRUB_EVERY_H 8760.0
 #define CONFIG_DEFAULT_SESSION_IDLE_S 1800    /* a register session idle this long ends */
 #define CONFIG_DEFAULT_ACCESS_LOG_DAYS 1825   /* access log entries kept (five years) */
 
@@ -65,6 +67,7 @@ typedef struct {
     int map_max_mb;
     /* [audit] */
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
     /* [register] */
     int session_idle_s;
     int access_log_days;

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util.h"
+
 void csv_init(csv_t *c, char *buf, size_t len)
 {
     c->p = buf;
@@ -11,41 +13,6 @@ void csv_init(csv_t *c, char *buf, size_t len)
     c->line = 1;
     if (len >= 3 && (uint8_t)buf[0] == 0xEF && (uint8_t)buf[1] == 0xBB && (uint8_t)buf[2] == 0xBF)
         c->p += 3;
-}
-
-bool csv_utf8_valid(const char *s, size_t n)
-{
-    const uint8_t *p = (const uint8_t *)s, *end = p + n;
-    while (p < end) {
-        uint8_t b = *p;
-        if (b == 0)
-            return false;
-        if (b < 0x80) {
-            p++;
-            continue;
-        }
-        int need;
-        uint32_t cp, min;
-        if ((b & 0xE0) == 0xC0)
-            need = 1, cp = b & 0x1F, min = 0x80;
-        else if ((b & 0xF0) == 0xE0)
-            need = 2, cp = b & 0x0F, min = 0x800;
-        else if ((b & 0xF8) == 0xF0)
-            need = 3, cp = b & 0x07, min = 0x10000;
-        else
-            return false;
-        if (end - p <= need)
-            return false;
-        for (int i = 1; i <= need; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        p += need + 1;
-    }
-    return true;
 }
 
 /* Reads one quoted field starting after its opening quote at c->p; writes
@@ -122,7 +89,7 @@ int csv_next(csv_t *c, csv_row *row, ts_err *e)
             }
             w = c->p;
         }
-        if (!csv_utf8_valid(start, (size_t)(w - start)))
+        if (!ts_text_valid(start, (size_t)(w - start)))
             return ts_fail(e, TS_EINPUT, "line %d: field %d: not valid UTF-8 text (save the file "
                            "as 'CSV UTF-8')", c->line, field);
         bool more = c->p < c->end && *c->p == ',';

@@ -40,7 +40,4 @@ void csv_init(csv_t *c, char *buf, size_t len);
  * "line N: ..." on a structural error. */
 int csv_next(csv_t *c, csv_row *row, ts_err *e);
 
-/* True when s[0..n) is valid UTF-8 (shortest forms, no surrogates, no NUL). */
-bool csv_utf8_valid(const char *s, size_t n);
-
 #endif

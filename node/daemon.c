@@ -6,14 +6,17 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "agg.h"
 #include "audit.h"
+#include "clock.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
+#include "scrub.h"
 #include "uplink.h"
 
 static volatile sig_atomic_t stop_requested; /* the only global: signals need it */
@@ -61,6 +64,7 @@ int daemon_run(node_t *n, ts_err *e)
     hub_t *hub = NULL;
     uplink_t *up = NULL;
     http_t *http = NULL;
+    scrub_t *scrub = NULL;
     int rc = TS_OK;
     if (n->cfg.listen[0] && (rc = hub_start(&hub, n, zctx, e)) != TS_OK)
         goto out;
@@ -68,7 +72,11 @@ int daemon_run(node_t *n, ts_err *e)
         goto out;
     if (n->cfg.http[0] && (rc = http_start(&http, n, e)) != TS_OK)
         goto out;
-    char fp[KEYS_FINGERPRINT_LEN];
+    if ((rc = scrub_start(&scrub, n, e)) != TS_OK)
+        goto out;
+    char fp[KEYS_FINGERPRINT_LEN], note[CLOCK_NOTE_MAX];
+    if (clock_suspect((int64_t)time(NULL), clock_store_time(n->cfg.dir), note, sizeof note))
+        log_warn("%s; dates refused as after today, and months not begun, are this clock's", note);
     keys_fingerprint(n->keys.pk, fp);
     log_info("node %s (%s) running: key %s, children on %s, parent %s", n->cfg.code,
              n->cfg.level, fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");
@@ -77,6 +85,11 @@ int daemon_run(node_t *n, ts_err *e)
     while (!stop_requested) {
         /* tick first: it may replace the parent socket */
         int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
+        if (hub) {
+            hub_tick(hub);
+            if (timeout < 0 || timeout > HUB_TICK_MS)
+                timeout = HUB_TICK_MS;
+        }
         zmq_pollitem_t items[5];
         int ni = 0, izap = -1, irouter = -1, iwake = -1, idealer = -1, imon = -1;
         if (hub) {
@@ -116,6 +129,7 @@ int daemon_run(node_t *n, ts_err *e)
     if (stop_requested)
         log_info("node %s stopping", n->cfg.code);
 out:
+    scrub_stop(&scrub);
     http_stop(&http);
     uplink_stop(&up);
     hub_stop(&hub);

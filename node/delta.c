@@ -142,6 +142,11 @@ size_t delta_ncells(const delta_builder *b)
     return b->body.n_cells;
 }
 
+void delta_set_snapshot_end(delta_builder *b, uint64_t end)
+{
+    b->body.snapshot_end = end;
+}
+
 void wire_pack(const Tiersync__Envelope *env, uint8_t **out, size_t *len)
 {
     *len = tiersync__envelope__get_packed_size(env);

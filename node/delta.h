@@ -43,6 +43,8 @@ void delta_add_unit(delta_builder *b, const char *code, const char *name, const 
 void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64_t last,
                      const uint8_t hash[DELTA_HASH_BYTES]);
 size_t delta_ncells(const delta_builder *b);
+/* A snapshot whose cells continue in the deltas up to seq end (its last part). */
+void delta_set_snapshot_end(delta_builder *b, uint64_t end);
 
 /* Serializes and signs: *out (malloc'd) receives a packed Envelope holding the
  * SignedDelta, ready for the wire; hash the body's hash. With k NULL it is

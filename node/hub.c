@@ -14,11 +14,14 @@
 #include "arena.h"
 #include "delta.h"
 #include "hmap.h"
+#include "hub_conns.h"
 #include "log.h"
 #include "worker.h"
 
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define HUB_ZAP_DOMAIN "tiersync"
+#define HUB_ZAP_VERSION "1.0"
+#define HUB_ZAP_NOT_ENROLLED "key not enrolled"
 #define HUB_ZAP_FRAMES 7
 /* Input per batch, so per commit. LMDB writes every page a commit touched:
  * the more cells one commit covers, the fewer pages written per cell (at 4
@@ -52,6 +55,8 @@ struct hub {
     hub_batch *inflight; /* committing in the writer thread (see hub_on_router) */
     worker_t *writer;    /* NULL: batches commit on the hub's own thread */
     int wake_fd;         /* eventfd the writer thread signals when it has committed */
+    log_limit limits;    /* refusals an attacker can repeat at will: once a minute each */
+    hub_conns conns;     /* to end a removed child's session */
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -85,6 +90,7 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
     hub_t *h = calloc(1, sizeof *h);
     h->n = n;
     h->writer = worker_new();
+    log_limit_init(&h->limits);
     h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (h->wake_fd < 0) {
         ts_fail(e, TS_ERUNTIME, "cannot create an eventfd: %s", strerror(errno));
@@ -118,6 +124,10 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
         goto fail;
     }
     sodium_memzero(secret, sizeof secret);
+    char bound[CONFIG_ENDPOINT_MAX + 16] = "";
+    size_t blen = sizeof bound - 1;
+    zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, bound, &blen);
+    hub_conns_init(&h->conns, bound);
     *out = h;
     return TS_OK;
 fail:
@@ -143,6 +153,8 @@ void hub_stop(hub_t **hp)
     if (h->wake_fd >= 0)
         close(h->wake_fd);
     free(h->keys);
+    log_limit_free(&h->limits);
+    hub_conns_free(&h->conns);
     free(h);
     *hp = NULL;
 }
@@ -204,6 +216,34 @@ static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
     return z ? z->code : NULL;
 }
 
+static bool frame_is(zmq_msg_t *m, const char *s)
+{
+    return zmq_msg_size(m) == strlen(s) && !memcmp(zmq_msg_data(m), s, strlen(s));
+}
+
+/* The child a ZAP request admits, or NULL with *why (the status text).
+ * Frames (RFC 27): version, request id, domain, address, identity,
+ * mechanism, credentials. A request of another version or for another
+ * domain is not ours to answer yes to, whatever key it carries. */
+static const char *zap_admit(hub_t *h, zmq_msg_t *f, int nf, const char **why)
+{
+    if (nf != HUB_ZAP_FRAMES || !frame_is(&f[0], HUB_ZAP_VERSION)) {
+        *why = "unsupported ZAP request";
+        return NULL;
+    }
+    if (!frame_is(&f[2], HUB_ZAP_DOMAIN)) {
+        *why = "unknown ZAP domain";
+        return NULL;
+    }
+    if (!frame_is(&f[5], "CURVE")) {
+        *why = "CURVE required";
+        return NULL;
+    }
+    const char *code = zap_lookup(h, &f[6]);
+    *why = code ? NULL : HUB_ZAP_NOT_ENROLLED;
+    return code;
+}
+
 static void zap_send(void *sock, const char *s, size_t n, int more)
 {
     zmq_send(sock, s, n, more ? ZMQ_SNDMORE : 0);
@@ -213,7 +253,7 @@ void hub_on_zap(hub_t *h)
 {
     for (;;) {
         zmq_msg_t f[HUB_ZAP_FRAMES];
-        int nf = 0;
+        int nf = 0, total = 0; /* frames kept, frames received */
         int more = 1;
         while (more) {
             zmq_msg_t m;
@@ -225,15 +265,14 @@ void hub_on_zap(hub_t *h)
                 return;
             }
             more = zmq_msg_more(&m);
+            total++;
             if (nf < HUB_ZAP_FRAMES)
                 f[nf++] = m;
             else
                 zmq_msg_close(&m);
         }
-        /* version, request id, domain, address, identity, mechanism, credentials */
-        const char *mech = nf > 5 ? zmq_msg_data(&f[5]) : "";
-        bool curve = nf == HUB_ZAP_FRAMES && zmq_msg_size(&f[5]) == 5 && !memcmp(mech, "CURVE", 5);
-        const char *code = curve ? zap_lookup(h, &f[6]) : NULL;
+        const char *why = NULL;
+        const char *code = zap_admit(h, f, total == nf ? nf : 0, &why);
         zap_send(h->zap, "1.0", 3, 1);
         zmq_send(h->zap, nf > 1 ? zmq_msg_data(&f[1]) : "", nf > 1 ? zmq_msg_size(&f[1]) : 0,
                  ZMQ_SNDMORE);
@@ -243,15 +282,18 @@ void hub_on_zap(hub_t *h)
             zap_send(h->zap, code, strlen(code), 1);
             log_debug("admitted child %s", code);
         } else {
-            char addr[64] = "?";
+            char addr[64] = "?", key[80];
             if (nf > 3)
                 snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&f[3]),
                          (const char *)zmq_msg_data(&f[3]));
             zap_send(h->zap, "400", 3, 1);
-            zap_send(h->zap, "key not enrolled", 16, 1);
+            zap_send(h->zap, why, strlen(why), 1);
             zap_send(h->zap, "", 0, 1);
-            log_warn("refused connection from %s: its key is not enrolled (tiersync child add)",
-                     addr);
+            snprintf(key, sizeof key, "zap|%s", addr);
+            log_limited(&h->limits, key, LOG_WARN, "refused connection from %s: %s", addr,
+                        strcmp(why, HUB_ZAP_NOT_ENROLLED)
+                            ? why
+                            : "its key is not enrolled (tiersync child add)");
         }
         zap_send(h->zap, "", 0, 0);
         for (int i = 0; i < nf; i++)
@@ -282,13 +324,15 @@ static bool recv_one(hub_t *h, zmq_msg_t *id, zmq_msg_t *body)
     return true;
 }
 
-static void log_outcome(const apply_item *it)
+static void log_outcome(hub_t *h, const apply_item *it)
 {
+    char key[TS_CODE_MAX + 16];
+    snprintf(key, sizeof key, "%s|%d", it->child, (int)it->reply.reason);
     if (it->rc == TS_EINPUT && it->reply.reason != TIERSYNC__REASON__REASON_GAP)
-        log_warn("child %s: refused (%s): %s", it->child,
-                 delta_reason_name(it->reply.reason, "?"), it->err.msg);
+        log_limited(&h->limits, key, LOG_WARN, "child %s: refused (%s): %s", it->child,
+                    delta_reason_name(it->reply.reason, "?"), it->err.msg);
     else if (it->rc == TS_EINPUT)
-        log_info("child %s: %s", it->child, it->err.msg);
+        log_limited(&h->limits, key, LOG_INFO, "child %s: %s", it->child, it->err.msg);
     else if (it->rc != TS_OK)
         log_error("child %s: %s", it->child, it->err.msg);
     else if (it->reply.kind == TIERSYNC__ENVELOPE__MSG_ACK)
@@ -336,6 +380,11 @@ static bool batch_full(const hub_batch *b)
     return b->got >= b->max || b->bytes >= HUB_BATCH_BYTES;
 }
 
+void hub_tick(hub_t *h)
+{
+    hub_conns_sweep(&h->conns, h->n->store, HUB_TICK_MS);
+}
+
 /* Appends what waits on the socket, up to the batch's bounds; returns how
  * many messages were taken. */
 static int batch_recv(hub_t *h, hub_batch *b)
@@ -351,6 +400,7 @@ static int batch_recv(hub_t *h, hub_batch *b)
             log_warn("dropped a message without an authenticated child");
         } else {
             b->item_of[b->got] = b->nitems;
+            hub_conns_note(&h->conns, child, zmq_msg_get(&body, ZMQ_SRCFD));
             size_t k = hmap_str_put(&b->kids, child, strlen(child), 0, NULL);
             b->kids.ents[k].val++; /* after the put, which may move ents */
             b->items[b->nitems++] = (apply_item){
@@ -421,7 +471,7 @@ static void batch_reply(hub_t *h, hub_batch *b, const hub_batch *next)
     for (int i = 0; i < b->got; i++) {
         if (b->item_of[i] >= 0) {
             apply_item *it = &b->items[b->item_of[i]];
-            log_outcome(it);
+            log_outcome(h, it);
             uint8_t *out = NULL;
             size_t len;
             if (!skip[i])
@@ -432,6 +482,9 @@ static void batch_reply(hub_t *h, hub_batch *b, const hub_batch *next)
                 zmq_send(h->router, out, len, 0);
                 free(out);
             }
+            if (it->reply.reason == TIERSYNC__REASON__REASON_NOT_ENROLLED)
+                hub_conns_drop(&h->conns, it->child,
+                               "no longer enrolled (tiersync child remove)");
         }
         zmq_msg_close(&b->ids[i]);
     }

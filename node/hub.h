@@ -29,4 +29,11 @@ int hub_on_router(hub_t *h, int max);
 /* Sends the replies of the batch in flight if it has committed. */
 void hub_on_committed(hub_t *h);
 
+#define HUB_TICK_MS 1000 /* call hub_tick at least this often */
+
+/* Drops the connection of every child no longer enrolled (`child remove`
+ * runs in another process; the store is the only news of it): at most
+ * every HUB_TICK_MS. */
+void hub_tick(hub_t *h);
+
 #endif

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "config.h"
 
 static const struct {
@@ -46,6 +48,13 @@ int cli_report(const ts_err *e)
 {
     fprintf(stderr, "tiersync: %s\n", e->msg);
     return e->code == TS_EINPUT ? 2 : 1;
+}
+
+void cli_clock_check(const char *dir)
+{
+    char note[CLOCK_NOTE_MAX];
+    if (clock_suspect((int64_t)time(NULL), clock_store_time(dir), note, sizeof note))
+        fprintf(stderr, "tiersync: warning: %s\n", note);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -214,6 +214,24 @@ static int add_subtree_unit(const MDB_val *k, const MDB_val *v, void *ctx)
     return 0;
 }
 
+/* The next cell of the sorted items from *i on: the sum of its key's
+ * entries, with *i moved past them; false at the end. A cell whose sum is
+ * zero is left out. */
+static bool next_cell(const kv *items, size_t n, size_t *i, ts_cell *c, int64_t *sum)
+{
+    while (*i < n) {
+        size_t j = *i;
+        *sum = 0;
+        for (; j < n && !strcmp(items[j].key, items[*i].key); j++)
+            *sum += items[j].val;
+        const char *key = items[*i].key;
+        *i = j;
+        if (*sum && cell_parse(key, strlen(key), c, NULL) == TS_OK)
+            return true;
+    }
+    return false;
+}
+
 static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     snap_ctx *sc = vctx;
@@ -244,16 +262,17 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
     if (drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
         rc = ts_fail(e, TS_ERUNTIME, "snapshot: cannot read covers");
-    for (size_t i = 0; i < l.n && rc == TS_OK;) {
-        size_t j = i;
-        int64_t sum = 0;
-        for (; j < l.n && !strcmp(items[j].key, items[i].key); j++)
-            sum += items[j].val;
-        ts_cell c;
-        if (sum && cell_parse(items[i].key, strlen(items[i].key), &c, NULL) == TS_OK)
-            delta_add_cell(b, &c, sum);
-        i = j;
-        if (delta_ncells(b) >= (size_t)n->cfg.max_cells && i < l.n) {
+    /* the first part names the last, so the parent can apply them as one */
+    size_t ncells = 0, max = (size_t)n->cfg.max_cells;
+    ts_cell c;
+    int64_t sum;
+    for (size_t i = 0; next_cell(items, l.n, &i, &c, &sum);)
+        ncells++;
+    if (ncells > max)
+        delta_set_snapshot_end(b, sc->first + (ncells - 1) / max);
+    for (size_t i = 0, added = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum);) {
+        delta_add_cell(b, &c, sum);
+        if (++added % max == 0 && added < ncells) {
             rc = put_delta(n, txn, b, &head, e);
             delta_builder_destroy(&b);
             b = new_builder(n, &head, false);

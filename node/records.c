@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "catalog_json.h"
+#include "clock.h"
 
 void records_problem_vadd(records_problems *ps, int line, const char *field, const char *fmt, va_list ap)
 {
@@ -88,8 +89,10 @@ bool records_check_value(const catalog_t *c, int t, int fi, const char *v, int t
             return false;
         }
         if (d > today) {
-            snprintf(why, whysz, "after today (%04d-%02d-%02d)", today / 10000, today / 100 % 100,
-                     today % 100);
+            char note[CLOCK_NOTE_MAX];
+            bool clock = clock_suspect_now(note, sizeof note);
+            snprintf(why, whysz, "after today (%04d-%02d-%02d)%s%s", today / 10000,
+                     today / 100 % 100, today % 100, clock ? "; " : "", note);
             return false;
         }
         return true;

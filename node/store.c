@@ -18,7 +18,7 @@
 static const char *const db_names[DB_COUNT] = {
     "meta", "children", "units", "totals", "local", "contrib", "pending",
     "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
-    "users", "access_log",
+    "staged", "users", "access_log",
 };
 
 struct store {

@@ -213,3 +213,38 @@ void ts_block_signals(void)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 }
+
+bool ts_text_valid(const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    while (p < end) {
+        uint8_t b = *p;
+        if (b == 0)
+            return false;
+        if (b < 0x80) {
+            p++;
+            continue;
+        }
+        int need;
+        uint32_t cp, min;
+        if ((b & 0xE0) == 0xC0)
+            need = 1, cp = b & 0x1F, min = 0x80;
+        else if ((b & 0xF0) == 0xE0)
+            need = 2, cp = b & 0x0F, min = 0x800;
+        else if ((b & 0xF8) == 0xF0)
+            need = 3, cp = b & 0x07, min = 0x10000;
+        else
+            return false;
+        if (end - p <= need)
+            return false;
+        for (int i = 1; i <= need; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        p += need + 1;
+    }
+    return true;
+}

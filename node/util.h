@@ -27,6 +27,10 @@ int ts_today(void);
 /* Unix milliseconds as UTC ISO 8601 ("2026-11-22T20:47:10Z"). */
 void ts_iso_time(int64_t ms, char out[TS_ISO_TIME_MAX]);
 
+/* True when s[0..n) is text: valid UTF-8 (shortest forms, no surrogates)
+ * without NUL bytes. */
+bool ts_text_valid(const char *s, size_t n);
+
 /* True when s is a valid org-unit code. */
 bool ts_code_valid(const char *s);
 

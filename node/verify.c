@@ -387,14 +387,23 @@ static int child_of(verify_ctx *v, const char *unit, char *child, ts_err *e)
                    store_self_code(v->s));
 }
 
+/* Runs fn over v in one read transaction of n's store. */
+static int in_read(node_t *n, verify_ctx *v, verify_summary *sum, ts_err *e)
+{
+    memset(sum, 0, sizeof *sum);
+    v->n = n;
+    v->s = n->store;
+    v->sum = sum;
+    return store_read_begin(n->store, &v->txn, e);
+}
+
 int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
                 verify_summary *sum, ts_err *e)
 {
-    memset(sum, 0, sizeof *sum);
-    verify_ctx v = {n, n->store, NULL, NULL, report, ctx, sum};
+    verify_ctx v = {.report = report, .ctx = ctx};
     if (unit && !ts_code_valid(unit))
         return ts_fail(e, TS_EINPUT, "'%s' is not a valid org-unit code", unit);
-    if (store_read_begin(n->store, &v.txn, e))
+    if (in_read(n, &v, sum, e))
         return e->code;
     char child[TS_CODE_MAX];
     int rc = unit ? child_of(&v, unit, child, e) : TS_OK;
@@ -409,4 +418,29 @@ int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
     }
     store_read_end(v.txn);
     return rc;
+}
+
+int verify_child(node_t *n, const char *child, verify_report_fn report, void *ctx,
+                 verify_summary *sum, ts_err *e)
+{
+    verify_ctx v = {.report = report, .ctx = ctx};
+    if (in_read(n, &v, sum, e))
+        return e->code;
+    store_child ch;
+    int rc = store_child_get(v.s, v.txn, child, &ch);
+    if (rc == TS_OK)
+        check_child(&v, child, &ch);
+    store_read_end(v.txn);
+    return rc == TS_OK ? TS_OK : ts_fail(e, TS_ENOTFOUND, "child %s is not enrolled", child);
+}
+
+int verify_totals(node_t *n, verify_report_fn report, void *ctx, verify_summary *sum, ts_err *e)
+{
+    verify_ctx v = {.report = report, .ctx = ctx};
+    if (in_read(n, &v, sum, e))
+        return e->code;
+    store_scan(v.s, v.txn, DB_UNITS, NULL, check_loop, &v);
+    check_totals(&v);
+    store_read_end(v.txn);
+    return TS_OK;
 }

@@ -40,4 +40,11 @@ typedef void (*verify_report_fn)(void *ctx, bool problem, const char *line);
 int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
                 verify_summary *sum, ts_err *e);
 
+/* The same checks in slices, each in a read transaction of its own (the
+ * daemon's scrub): one child's trail and contribution; the unit tree and
+ * every total. verify_child returns TS_ENOTFOUND for a child not enrolled. */
+int verify_child(node_t *n, const char *child, verify_report_fn report, void *ctx,
+                 verify_summary *sum, ts_err *e);
+int verify_totals(node_t *n, verify_report_fn report, void *ctx, verify_summary *sum, ts_err *e);
+
 #endif

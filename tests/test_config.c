@@ -225,6 +225,13 @@ static void test_refuse_bad_numbers(void **state)
     }
     refuse_file("[node]\ncode = 1\n[store]\nmap_initial_mb = 8\nmap_max_mb = 4\n",
                 "store.map_initial_mb", "store.map_max_mb");
+    static const char *bad_hours[] = {"-1", "8761", "1h", "", "nan", "inf"};
+    for (size_t i = 0; i < sizeof bad_hours / sizeof *bad_hours; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "[node]\ncode = 1\n[audit]\nscrub_every_h = %s\n",
+                 bad_hours[i]);
+        refuse_file(text, "audit.scrub_every_h", "not a number of hours");
+    }
 }
 
 static void test_refuse_forward_detail(void **state)

@@ -172,11 +172,11 @@ static void test_utf8_validator(void **state)
 {
     (void)state;
     const char *ok = "Nguyễn Thị Hương, Đặng, 𝄞";
-    assert_true(csv_utf8_valid(ok, strlen(ok)));
-    assert_true(csv_utf8_valid("", 0));
-    assert_false(csv_utf8_valid("\xE1\xBB", 2));     /* truncated */
-    assert_false(csv_utf8_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
-    assert_false(csv_utf8_valid("\xFF", 1));
+    assert_true(ts_text_valid(ok, strlen(ok)));
+    assert_true(ts_text_valid("", 0));
+    assert_false(ts_text_valid("\xE1\xBB", 2));     /* truncated */
+    assert_false(ts_text_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
+    assert_false(ts_text_valid("\xFF", 1));
 }
 
 int main(void)

@@ -10,7 +10,7 @@ PACKAGES=(
   libzmq3-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev libxlsxwriter-dev
   libgnutls28-dev # the register's self-signed certificate (tiersync tls)
-  curl python3 chromium
+  curl python3 chromium faketime
   systemd e2fsprogs mount # systemd_unit.sh (systemd-analyze, -sysusers, -tmpfiles); disk_full.sh
   poppler-utils python3-openpyxl # tests: the report's PDF text, the Excel reader
   clang libclang-rt-14-dev # the fuzz smoke run: libFuzzer, ASan, UBSan (docs/FUZZING.md)

@@ -1,0 +1,36 @@
+/* hub_conns.h: which TCP connection each child's messages come on, so the
+ * hub can end the session of a child that is no longer enrolled.
+ *
+ * libzmq has no call that closes one peer of a ROUTER, but it still tells
+ * which descriptor a message was read from (ZMQ_SRCFD, kept for
+ * compatibility). shutdown() on it makes libzmq's I/O thread see the
+ * connection end and drop the session as if the peer had left; the
+ * descriptor stays libzmq's to close. A descriptor number noted earlier may
+ * have been reused since: only a socket on the children's own port is shut
+ * down, so the worst case is another child reconnecting. */
+#ifndef TIERSYNC_HUB_CONNS_H
+#define TIERSYNC_HUB_CONNS_H
+
+#include <stdint.h>
+
+#include "hmap.h"
+#include "store.h"
+
+typedef struct {
+    hmap_str fds;     /* child code -> descriptor of its last message (-1: none) */
+    int port;         /* the ROUTER's TCP port (0: not TCP) */
+    int64_t swept_ms; /* last hub_conns_sweep that ran */
+} hub_conns;
+
+/* endpoint: what the ROUTER is bound to (ZMQ_LAST_ENDPOINT). */
+void hub_conns_init(hub_conns *c, const char *endpoint);
+void hub_conns_free(hub_conns *c);
+/* The child's latest message came on descriptor fd (-1: unknown). */
+void hub_conns_note(hub_conns *c, const char *child, int fd);
+/* Shuts down the child's connection, if one is known, saying why in the log. */
+void hub_conns_drop(hub_conns *c, const char *child, const char *why);
+/* Drops the connection of every child the store no longer has enrolled; at
+ * most once per period_ms. */
+void hub_conns_sweep(hub_conns *c, store_t *s, int64_t period_ms);
+
+#endif
