@@ -151,7 +151,10 @@ bool session_csrf_ok(session_table *t, const char *id, const char *token)
     char want[SESSION_TOKEN_HEX];
     if (!token || strlen(token) != 2 * SESSION_ID_BYTES || !session_csrf(t, id, want))
         return false;
-    return sodium_memcmp(want, token, 2 * SESSION_ID_BYTES) == 0;
+    pthread_mutex_lock(&t->mu);
+    bool live = find(t, id) != NULL;
+    pthread_mutex_unlock(&t->mu);
+    return live && sodium_memcmp(want, token, 2 * SESSION_ID_BYTES) == 0;
 }
 
 void session_end(session_table *t, const char *id)

@@ -53,7 +53,8 @@ bool session_get(session_table *t, const char *id, int64_t now_ms, session_info 
  * the caller checks that the session is live). */
 bool session_csrf(session_table *t, const char *id, char csrf[SESSION_TOKEN_HEX]);
 
-/* True when token is the CSRF token of session id (constant time). */
+/* True when session id is live and token is its CSRF token (compared in
+ * constant time). */
 bool session_csrf_ok(session_table *t, const char *id, const char *token);
 
 /* Ends one session; every session of a user (removed, new password); the
