@@ -113,6 +113,9 @@ function t(key, vars) {
   return s;
 }
 
+/* A record type's name as a heading: its first letter in capitals. */
+function cap(s) { return s ? s.charAt(0).toLocaleUpperCase(S.lang) + s.slice(1) : s; }
+
 function typeOf(name) { return (S.types || []).find((x) => x.name === name); }
 function fieldOf(type, name) { const ty = typeOf(type); return ty && ty.fields.find((f) => f.name === name); }
 
@@ -281,13 +284,13 @@ async function recordView(type, id) {
     show(t('deleted', {t: t(type), id}));
     go(typeOf(type).owner ? 'rec/' + typeOf(type).owner + '/' + encodeURIComponent(rec[ownerField(type)]) : 'search');
   };
-  const parts = [el('section', {class: 'card'}, el('h2', {}, t(type) + ' ' + id), recordList(type, rec),
+  const parts = [el('section', {class: 'card'}, el('h2', {}, cap(t(type)) + ' ' + id), recordList(type, rec),
     el('div', {class: 'actions'},
       el('button', {class: 'btn', id: 'edit', type: 'button', on: {click: () => go('edit/' + type + '/' + encodeURIComponent(id))}}, t('edit')),
       el('button', {class: 'btn danger', id: 'delete', type: 'button', on: {click: del}}, t('del'))))];
   for (const ty of S.types.filter((x) => x.owner === type)) {
     const own = (r.json.owned || {})[ty.name] || [];
-    parts.push(el('section', {class: 'card', id: 'owned-' + ty.name}, el('h2', {}, t(ty.name)),
+    parts.push(el('section', {class: 'card', id: 'owned-' + ty.name}, el('h2', {}, cap(t(ty.name))),
       own.length ? recordTable(ty.name, own, (o) => go('edit/' + ty.name + '/' + encodeURIComponent(o.id)))
                  : el('p', {class: 'muted-box'}, t('none')),
       el('div', {class: 'actions'}, el('button', {class: 'btn plain', type: 'button', id: 'add-' + ty.name,
@@ -355,7 +358,7 @@ async function formView(type, id, ownerId) {
       if (fb) fb.classList.add('bad');
     }
   }}},
-  el('h2', {}, id ? t('edit') + ' ' + t(type) + ' ' + id : t('add', {t: t(type)})), general,
+  el('h2', {}, id ? t('edit') + ' ' + t(type) + ' ' + id : cap(t('add', {t: t(type)}))), general,
   el('div', {class: 'fields'}, boxes),
   el('div', {class: 'actions'}, el('button', {class: 'btn', id: 'form-save', type: 'submit'}, t('save')),
     el('button', {class: 'btn plain', type: 'button', on: {click: () => history.back()}}, t('cancel'))));
