@@ -170,6 +170,9 @@ static enum MHD_Result serve_api(http_t *h, struct MHD_Connection *conn, const c
     const char *auth =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     http_access acc = http_access_decide(&h->n->cfg, ci ? ci->client_addr : NULL, auth);
+    if (acc == HTTP_DENY_NO_TOKEN &&
+        reg_session_live(h->reg, MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, REG_COOKIE)))
+        acc = HTTP_READ_PROTECTED; /* a register account, logged in: as on the node itself */
     if (acc == HTTP_DENY_NO_TOKEN)
         return send_error(conn, 401, "this address may read only with a read token: send "
                           "'Authorization: Bearer TOKEN' (a [read] token line of the node's "

@@ -63,6 +63,11 @@ void reg_destroy(reg_t **r);
 /* False when reg_new turned it off (beyond loopback without TLS). */
 bool reg_enabled(const reg_t *r);
 
+/* True when cookie is a live session of any role: the read API then
+ * serves it as a loopback reader (small counts protected), so that a
+ * viewer in the office sees the dashboard without a read token. */
+bool reg_session_live(reg_t *r, const char *cookie);
+
 /* Answers one request. Always fills out; free it with reg_reply_free. */
 void reg_handle(reg_t *r, const reg_request *q, reg_reply *out);
 void reg_reply_free(reg_reply *out);

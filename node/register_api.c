@@ -308,6 +308,15 @@ static bool served_here(reg_call *c)
     return held && c->r->enabled;
 }
 
+bool reg_session_live(reg_t *r, const char *cookie)
+{
+    session_info who;
+    users_info info;
+    ts_err e = {0};
+    return r && r->enabled && cookie && session_get(r->sessions, cookie, ts_now_ms(), &who) &&
+           users_get(r->n->store, who.user, &info, &e) == TS_OK;
+}
+
 void reg_handle(reg_t *r, const reg_request *q, reg_reply *out)
 {
     memset(out, 0, sizeof *out);

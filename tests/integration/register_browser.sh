@@ -135,3 +135,21 @@ hdr=$(curl -sk -D - -o /dev/null -H 'Content-Type: application/json' \
 echo "$hdr" | grep -qi '^set-cookie: ts_session=.*HttpOnly; SameSite=Strict; Secure' ||
   fail "over TLS the session cookie is not Secure: $hdr"
 pass "off on 0.0.0.0 over HTTP (logged); over HTTPS the fingerprint matches and the cookie is Secure"
+
+step "from another address, a logged-in register account reads the dashboard's API"
+LAN=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | head -n 1 || true)
+if [ -z "$LAN" ]; then
+  echo "note: no non-loopback IPv4 address on this machine; step left out"
+else
+  LBASE="https://$LAN:${HTTP[$C]}"
+  [ "$(curl -sk -o /dev/null -w '%{http_code}' "$LBASE/api/info")" = 401 ] ||
+    fail "$LAN reads the API without a token or a session"
+  curl -sk -c "$WORK/jar" -o /dev/null -H 'Content-Type: application/json' \
+       -d "{\"user\":\"an\",\"password\":\"$REG_PW_ADMIN\"}" "$LBASE/api/session"
+  [ "$(curl -sk -b "$WORK/jar" -o /dev/null -w '%{http_code}' "$LBASE/api/info")" = 200 ] ||
+    fail "a logged-in account from $LAN cannot read the dashboard's API"
+  [ "$(curl -sk -b "$WORK/jar" -D - -o /dev/null "$LBASE/api/info" | tr -d '\r' | sed -n 's/^X-Tiersync-Access: //Ip')" = protected ] ||
+    fail "a register session reads exact values"
+  $TS access-log --dir "$WORK/$C" --user an | grep -q "$LAN .*login" || fail "the access log lacks the login from $LAN"
+  pass "401 without a session from $LAN; with one, the protected view; the login logged with $LAN"
+fi
