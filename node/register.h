@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "api.h"
 #include "node.h"
@@ -40,6 +41,8 @@ typedef struct {
     const char *cookie;   /* the REG_COOKIE cookie's value; NULL: none */
     const char *csrf;     /* the X-CSRF-Token header; NULL: none */
     const char *addr;     /* the client's address as text */
+    int64_t now_ms;       /* the time of the request for sessions and the login
+                           * throttle; 0: the clock (tests give their own) */
 } reg_request;
 
 typedef struct {

@@ -198,7 +198,7 @@ static void login(reg_call *c)
     char by_addr[SESSION_KEY_MAX], by_user[SESSION_KEY_MAX];
     snprintf(by_addr, sizeof by_addr, "a:%s", c->q->addr);
     snprintf(by_user, sizeof by_user, "u:%.*s", USERS_NAME_MAX, user);
-    int64_t now = ts_now_ms();
+    int64_t now = c->now_ms;
     int wait = session_wait_s(t, by_addr, now);
     int wait_user = session_wait_s(t, by_user, now);
     if (wait_user > wait)
@@ -218,6 +218,8 @@ static void login(reg_call *c)
     }
     int rc = users_check(c->r->n->store, user, pw, &info, &e);
     json_decref(o);
+    if (!c->q->now_ms)
+        now = ts_now_ms(); /* the wait counts from the answer, not from before the hashing */
     if (rc != TS_OK) {
         session_failed(t, by_addr, now);
         session_failed(t, by_user, now);
@@ -229,7 +231,7 @@ static void login(reg_call *c)
     session_succeeded(t, by_addr);
     session_succeeded(t, by_user);
     char sid[SESSION_TOKEN_HEX], csrf[SESSION_TOKEN_HEX];
-    session_create(t, info.name, info.role, now, sid, csrf, &e);
+    session_create(t, info.name, info.role, now, sid, csrf);
     c->who.role = info.role;
     log_info("register: %s (%s) logged in from %s", info.name, users_role_name(info.role),
              c->q->addr);
@@ -268,7 +270,7 @@ static void session_endpoint(reg_call *c, bool logged_in)
  * (an account removed or changed from the command line counts at once). */
 static bool find_session(reg_call *c)
 {
-    if (!c->q->cookie || !session_get(c->r->sessions, c->q->cookie, ts_now_ms(), &c->who))
+    if (!c->q->cookie || !session_get(c->r->sessions, c->q->cookie, c->now_ms, &c->who))
         return false;
     users_info info;
     ts_err e = {0};
@@ -320,7 +322,7 @@ bool reg_session_live(reg_t *r, const char *cookie)
 void reg_handle(reg_t *r, const reg_request *q, reg_reply *out)
 {
     memset(out, 0, sizeof *out);
-    reg_call call = {.r = r, .q = q, .out = out};
+    reg_call call = {.r = r, .q = q, .out = out, .now_ms = q->now_ms ? q->now_ms : ts_now_ms()};
     reg_call *c = &call;
     const char *p = q->path;
     if (!served_here(c))

@@ -25,6 +25,7 @@ typedef struct {
     reg_t *r;
     const reg_request *q;
     reg_reply *out;
+    int64_t now_ms;   /* the request's time (reg_request.now_ms or the clock) */
     const char *sid;  /* the session id (the cookie) when logged in */
     session_info who; /* when logged in */
 } reg_call;

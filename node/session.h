@@ -42,8 +42,8 @@ session_table *session_new(int idle_s);
 void session_destroy(session_table **t);
 
 /* Starts a session for user: its id and CSRF token as hex into id and csrf. */
-int session_create(session_table *t, const char *user, users_role role, int64_t now_ms,
-                   char id[SESSION_TOKEN_HEX], char csrf[SESSION_TOKEN_HEX], ts_err *e);
+void session_create(session_table *t, const char *user, users_role role, int64_t now_ms,
+                    char id[SESSION_TOKEN_HEX], char csrf[SESSION_TOKEN_HEX]);
 
 /* Looks the session id up; false when unknown or idle too long (then it
  * ends). A found session counts as used now. */

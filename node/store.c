@@ -152,6 +152,23 @@ static void set_mapsize(store_t *s, size_t size)
     pthread_rwlock_unlock(&s->resize_lock);
 }
 
+void store_reserve(store_t *s, size_t more)
+{
+    pthread_mutex_lock(&s->write_lock); /* no write transaction of this process is open */
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0) {
+        size_t want = (info.me_last_pgno + 1) * st.ms_psize + more, next = info.me_mapsize;
+        while (next < want && next < s->map_max)
+            next *= 2;
+        if (next > s->map_max)
+            next = s->map_max;
+        if (next > info.me_mapsize)
+            set_mapsize(s, next); /* waits for this process's readers */
+    }
+    pthread_mutex_unlock(&s->write_lock);
+}
+
 static int txn_begin(store_t *s, unsigned flags, MDB_txn **txn, ts_err *e)
 {
     bool reader = flags & MDB_RDONLY;

@@ -91,6 +91,13 @@ typedef int (*store_write_fn)(store_t *s, MDB_txn *txn, void *ctx, ts_err *e);
 /* Runs fn in one write transaction and commits; see the header comment. */
 int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e);
 
+/* Grows the map ahead of a large write so that some more bytes are free
+ * beyond those in use (up to store.map_max_mb), safely while other threads
+ * of this process read or write (a batch of records written from the HTTP
+ * thread). Best effort: store_write still grows the map when it guessed
+ * short. */
+void store_reserve(store_t *s, size_t more);
+
 /* Reports LMDB code rc from a helper called inside store_write (so that a
  * full map grows and the write runs again): "store: WHAT: reason" into e;
  * returns TS_ERUNTIME. */

@@ -14,6 +14,7 @@
 #include "users.h"
 
 #define TODAY "2026-03-15"
+#define NOW_MS 1773572400000LL /* 2026-03-15 11:00 UTC: the requests' time */
 
 static node_t node;
 static char dir[512];
@@ -64,7 +65,7 @@ static int call(const who *w, const char *method, const char *path, const char *
     reg_request r = {.method = method, .path = pathbuf, .params = &p, .body = b,
                      .body_len = body ? strlen(body) : 0, .addr = "192.0.2.7",
                      .cookie = w && w->cookie[0] ? w->cookie : NULL,
-                     .csrf = w && w->csrf[0] ? w->csrf : NULL};
+                     .csrf = w && w->csrf[0] ? w->csrf : NULL, .now_ms = NOW_MS};
     reg_reply out;
     reg_handle(reg, &r, &out);
     free(b);

@@ -119,12 +119,11 @@ function cap(s) { return s ? s.charAt(0).toLocaleUpperCase(S.lang) + s.slice(1) 
 function typeOf(name) { return (S.types || []).find((x) => x.name === name); }
 function fieldOf(type, name) { const ty = typeOf(type); return ty && ty.fields.find((f) => f.name === name); }
 
-/* A field's or an option's name in the officer's language. */
+/* A field's or an option's name in the officer's language: the catalog's
+ * label first, then the page's own names, else the name itself. */
 function nameOf(name, field) {
-  const own = NAMES[S.lang] && NAMES[S.lang][name];
-  if (own) return own;
   if (field && field.label && field.label[S.lang]) return field.label[S.lang];
-  return name;
+  return (NAMES[S.lang] && NAMES[S.lang][name]) || name;
 }
 
 function reason(r) {
@@ -386,7 +385,7 @@ function importView() {
     out.replaceChildren(el('div', {class: 'card'}, el('table', {class: 'list', id: 'csv-problems'},
       el('thead', {}, el('tr', {}, el('th', {}, t('line')), el('th', {}, t('field')), el('th', {}, t('reason')))),
       el('tbody', {}, (r.json.problems || []).map((p) => el('tr', {'data-line': p.line || ''},
-        el('td', {}, p.line || ''), el('td', {}, p.field ? nameOf(p.field) : t('general')), el('td', {}, reason(p.reason))))))));
+        el('td', {}, p.line || ''), el('td', {}, p.field ? nameOf(p.field, fieldOf(sel.value, p.field)) : t('general')), el('td', {}, reason(p.reason))))))));
   }}},
   el('h2', {}, t('importTitle')),
   el('div', {class: 'row'}, el('div', {class: 'field'}, el('label', {for: 'csv-type'}, t('type')), sel),
