@@ -64,7 +64,7 @@ const NAMES = {
     completed: 'Hoàn thành', dropped_out: 'Bỏ dở', transferred: 'Chuyển đi',
     vocational_training: 'Dạy nghề', job_placement: 'Giới thiệu việc làm', preferential_loan: 'Vay vốn ưu đãi',
     health_care: 'Chăm sóc y tế', other: 'Khác',
-    login: 'đăng nhập', 'login-failed': 'đăng nhập sai', logout: 'đăng xuất', read: 'xem', add: 'thêm',
+    search: 'tìm kiếm', login: 'đăng nhập', 'login-failed': 'đăng nhập sai', logout: 'đăng xuất', read: 'xem', add: 'thêm',
     update: 'sửa', delete: 'xoá', import: 'nhập CSV', 'user-add': 'thêm tài khoản', 'user-remove': 'xoá tài khoản',
     'user-passwd': 'đặt mật khẩu', 'log-read': 'xem nhật ký',
   },
@@ -260,7 +260,7 @@ async function searchView(q, type) {
     el('div', {class: 'row'}, el('div', {class: 'field'}, input), sel,
       el('button', {class: 'btn', id: 'search-go', type: 'submit'}, t('find')))), out);
   input.focus();
-  await run();
+  if (q) await run(); /* nobody's file is shown before the officer asks */
 }
 
 /* ---- one record ---- */
