@@ -123,7 +123,7 @@ static void prepare_child(lg_t *g, lg_child *c, uint32_t n)
         for (int j = 0; j < g->opt.cells; j++) {
             ts_cell cell = g->pool.cells[cell_index(g, seq, j)];
             snprintf(cell.unit, sizeof cell.unit, "%s", c->code);
-            delta_add_cell(b, &cell, 1);
+            delta_add_cell(b, &cell, (disclose_fig){1, 0x9e3779b9u});
         }
         delta_finish(b, &c->keys, &c->msg[i], &c->len[i], prev);
         delta_builder_destroy(&b);
@@ -193,7 +193,7 @@ int lg_watch_open(lg_t *g, ts_err *e)
     if (store_read_begin(w->n.store, &txn, e))
         return e->code;
     for (size_t t = 0; t < w->nt; t++)
-        w->target[t] += store_total(w->n.store, txn, w->key[t], w->klen[t]);
+        w->target[t] += store_total(w->n.store, txn, w->key[t], w->klen[t]).v;
     store_read_end(txn);
     return TS_OK;
 }
@@ -207,7 +207,7 @@ static bool watch_exact(lg_watch *w)
         return false;
     bool ok = true;
     for (size_t t = 0; t < w->nt && ok; t++)
-        ok = store_total(w->n.store, txn, w->key[t], w->klen[t]) == w->target[t];
+        ok = store_total(w->n.store, txn, w->key[t], w->klen[t]).v == w->target[t];
     store_read_end(txn);
     return ok;
 }

@@ -58,7 +58,7 @@ static int64_t total_of(node_t *n, const char *key, size_t klen)
     ts_err e;
     if (store_read_begin(n->store, &txn, &e))
         return INT64_MIN;
-    int64_t v = store_total(n->store, txn, key, klen);
+    int64_t v = store_total(n->store, txn, key, klen).v;
     store_read_end(txn);
     return v;
 }
@@ -72,7 +72,7 @@ static int change_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     change_ctx *c = vctx;
     for (size_t i = 0; i < c->count; i++)
-        if (store_apply_cell(s, txn, NULL, &c->cells[(c->from + i) % c->ncells], 1, e))
+        if (store_apply_cell(s, txn, NULL, &c->cells[(c->from + i) % c->ncells], (disclose_fig){1, 0}, e))
             return e->code;
     return TS_OK;
 }
@@ -108,7 +108,7 @@ static int cmd_latency(const probe_opts *o)
     MDB_txn *txn;
     if (store_read_begin(c.store, &txn, &e))
         return fail("latency", &e);
-    int64_t have = store_total(c.store, txn, key, klen);
+    int64_t have = store_total(c.store, txn, key, klen).v;
     store_read_end(txn);
     if (poll_until(&top, key, klen, have, o->timeout_s) < 0) {
         fprintf(stderr, "bench_probe latency: %s does not hold the commune's %s before the "
@@ -171,7 +171,7 @@ typedef struct {
     size_t len, cap;
 } dump;
 
-static int dump_one(const ts_cell *c, int64_t x, void *ctx)
+static int dump_one(const ts_cell *c, disclose_fig f, void *ctx)
 {
     dump *d = ctx;
     char key[CELL_KEY_MAX];
@@ -182,7 +182,7 @@ static int dump_one(const ts_cell *c, int64_t x, void *ctx)
     }
     memcpy(d->buf + d->len, key, klen);
     d->len += klen;
-    d->len += (size_t)snprintf(d->buf + d->len, d->cap - d->len, "=%lld\n", (long long)x);
+    d->len += (size_t)snprintf(d->buf + d->len, d->cap - d->len, "=%lld\n", (long long)f.v);
     return 0;
 }
 

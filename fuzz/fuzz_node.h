@@ -22,6 +22,10 @@
 /* Seeds of the fixed key pairs (never use them for anything real). */
 #define FUZZ_CHILD_SEED "tiersync-fuzz-child-key-seed-32b"
 #define FUZZ_OTHER_SEED "tiersync-fuzz-other-key-seed-32b"
+/* fuzz_join: the parent is "other", the joining child "child", and the
+ * invitation's secret the first INVITE_SECRET_BYTES of this */
+#define FUZZ_JOIN_SECRET "tiersync-fuzz-invite-secret!"
+#define FUZZ_JOIN_CODE "C9"
 
 typedef struct {
     node_t n;

@@ -1,9 +1,11 @@
-/* make_seeds.c: writes the seed inputs of fuzz_apply and fuzz_apply_signed
- * that depend on the fixed fuzz keys (fuzz_node.h): real envelopes signed
- * by the enrolled child, so the raw target starts past the signature check.
+/* make_seeds.c: writes the seed inputs of fuzz_apply, fuzz_apply_signed
+ * and fuzz_join that depend on the fixed fuzz keys (fuzz_node.h): real
+ * envelopes signed by the enrolled child, so the raw target starts past the
+ * signature check, and a real invitation, Join and JoinReply.
  *
  * usage: fuzz_make_seeds CORPUS_DIR   (writes CORPUS_DIR/fuzz_apply/...,
- *                                      CORPUS_DIR/fuzz_apply_signed/...) */
+ *                                      CORPUS_DIR/fuzz_apply_signed/...,
+ *                                      CORPUS_DIR/fuzz_join/...) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #include "delta.h"
 #include "fuzz_node.h"
+#include "join_wire.h"
 
 static void put(const char *dir, const char *target, const char *name, const uint8_t *data,
                 size_t len)
@@ -31,7 +34,7 @@ static void cell(delta_builder *b, const char *unit, const char *ind, const char
 {
     ts_cell c;
     if (cell_set(&c, unit, ind, period, options, NULL) == TS_OK)
-        delta_add_cell(b, &c, v);
+        delta_add_cell(b, &c, (disclose_fig){v, 0});
 }
 
 static void delta(const char *dir, const char *name, const fuzz_node *f, const keys_t *signer,
@@ -91,6 +94,45 @@ static void programs(const char *dir)
     }
 }
 
+/* One seed of fuzz_join: its mode byte, then the input. */
+static void join_seed(const char *dir, const char *name, uint8_t mode, const uint8_t *data,
+                      size_t len)
+{
+    uint8_t *b = malloc(len + 1);
+    b[0] = mode;
+    memcpy(b + 1, data, len);
+    put(dir, "fuzz_join", name, b, len + 1);
+    free(b);
+}
+
+static void join_seeds(const char *dir, const fuzz_node *f)
+{
+    invite_t iv = {0};
+    memcpy(iv.parent_pk, f->other.pk, sizeof iv.parent_pk);
+    memcpy(iv.secret, FUZZ_JOIN_SECRET, sizeof iv.secret);
+    snprintf(iv.code, sizeof iv.code, "%s", FUZZ_JOIN_CODE);
+    snprintf(iv.endpoint, sizeof iv.endpoint, "tcp://127.0.0.1:7600");
+    iv.join_port = 7601;
+    char text[INVITE_TEXT_MAX];
+    invite_encode(&iv, text);
+    join_seed(dir, "invitation", 0, (const uint8_t *)text, strlen(text));
+    uint8_t *msg, hash[JOIN_HASH_BYTES];
+    size_t len;
+    join_pack_request(&iv, &f->child, &msg, &len, hash);
+    join_seed(dir, "join", 1, msg, len);
+    free(msg);
+    memset(hash, 0x5a, sizeof hash); /* the request fuzz_join's replies must answer */
+    Tiersync__JoinResult res = TIERSYNC__JOIN_RESULT__INIT;
+    res.parent_code = FUZZ_SELF;
+    res.code = FUZZ_JOIN_CODE;
+    res.name = "X\xc3\xa3 Fuzz";
+    res.key = (ProtobufCBinaryData){sizeof f->child.pk, (uint8_t *)f->child.pk};
+    res.request_hash = (ProtobufCBinaryData){sizeof hash, hash};
+    join_pack_reply(&f->other, &res, &msg, &len);
+    join_seed(dir, "reply", 2, msg, len);
+    free(msg);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -104,5 +146,6 @@ int main(int argc, char **argv)
     delta(argv[1], "delta-other-signer", f, &f->other, 1, false, NULL);
     delta(argv[1], "delta-foreign-unit", f, &f->child, 1, false, "D2");
     programs(argv[1]);
+    join_seeds(argv[1], f);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disclose.h"
 #include "hmap.h"
 #include "log.h"
 
@@ -31,6 +32,10 @@ _Static_assert(CATALOG_MAX_INDICATORS <= 64, "an indicator index fits 6 bits");
 struct agg {
     const catalog_t *c;
     hmap_i64 delta;
+    hmap_i64 keys;       /* cell key change of each cell in delta (sums of +-shares) */
+    uint64_t record_key; /* of the cluster being counted; 0: it has none yet */
+    uint64_t hashed;     /* bit k: share[k] is computed for record_key */
+    uint32_t share[CATALOG_MAX_INDICATORS]; /* disclose_record_hash(record_key, indicator k) */
     uint64_t *seen; /* reach-distinct keys of the current cluster */
     size_t nseen, capseen;
     int nby[CATALOG_MAX_TYPES];
@@ -63,6 +68,7 @@ agg_t *agg_new(const catalog_t *c)
         abort();
     a->c = c;
     hmap_i64_init(&a->delta);
+    hmap_i64_init(&a->keys);
     for (int k = 0; k < c->ninds; k++) {
         const catalog_indicator *ind = &c->inds[k];
         if (ind->kind == IND_VALUE || ind->rtype < 0)
@@ -87,6 +93,7 @@ void agg_destroy(agg_t **a)
     if (!a || !*a)
         return;
     hmap_i64_free(&(*a)->delta);
+    hmap_i64_free(&(*a)->keys);
     free((*a)->seen);
     free(*a);
     *a = NULL;
@@ -95,6 +102,7 @@ void agg_destroy(agg_t **a)
 void agg_reset(agg_t *a)
 {
     hmap_i64_clear(&a->delta);
+    hmap_i64_clear(&a->keys);
     a->nseen = 0;
 }
 
@@ -186,6 +194,24 @@ static bool categorise(const agg_t *a, const records_cluster *cl, int i, counted
     return true;
 }
 
+/* The cluster's share of the cell key of every cell of indicator k. */
+static uint32_t share_of(agg_t *a, int k)
+{
+    if (!(a->hashed & 1ULL << k)) {
+        a->share[k] = disclose_record_hash(a->record_key, a->c->inds[k].code);
+        a->hashed |= 1ULL << k;
+    }
+    return a->share[k];
+}
+
+/* One record (or person) counted sign times in the cell packed in key. */
+static void count(agg_t *a, uint64_t key, int sign)
+{
+    hmap_i64_add(&a->delta, key, sign);
+    if (a->record_key)
+        hmap_i64_add(&a->keys, key, sign * (int64_t)share_of(a, (int)(key >> KEY_IND_SHIFT & 63)));
+}
+
 static void emit(agg_t *a, const counted *cn, uint64_t period, int period_end, int sign)
 {
     uint64_t key = KEY_MARK | (uint64_t)cn->k << KEY_IND_SHIFT | period << KEY_PERIOD_SHIFT | cn->fixed;
@@ -194,7 +220,7 @@ static void emit(agg_t *a, const counted *cn, uint64_t period, int period_end, i
         key |= (uint64_t)age_option(cat, cn->birth[j], period_end) << (KEY_OPT_BITS * cn->age_slot[j]);
     }
     if (!cn->target) {
-        hmap_i64_add(&a->delta, key, sign);
+        count(a, key, sign);
         return;
     }
     if (a->nseen == a->capseen) {
@@ -257,6 +283,8 @@ void agg_add_cluster(agg_t *a, const records_cluster *cl, unsigned type_mask, co
                      int sign)
 {
     a->nseen = 0;
+    a->record_key = cl->key;
+    a->hashed = 0;
     for (int i = 0; i < cl->n; i++) {
         int t = cl->recs[i].type;
         if (!(type_mask & (1u << t)))
@@ -269,7 +297,7 @@ void agg_add_cluster(agg_t *a, const records_cluster *cl, unsigned type_mask, co
     qsort(a->seen, a->nseen, sizeof *a->seen, cmp_u64);
     for (size_t i = 0; i < a->nseen; i++)
         if (i == 0 || a->seen[i] != a->seen[i - 1])
-            hmap_i64_add(&a->delta, a->seen[i] & KEY_CELL_MASK, sign);
+            count(a, a->seen[i] & KEY_CELL_MASK, sign);
     a->nseen = 0;
 }
 
@@ -302,17 +330,42 @@ static void key_to_cell(const agg_t *a, uint64_t key, const char *unit, ts_cell 
     }
 }
 
+/* The cells whose count or key changed, ascending, in a new array. */
+static uint64_t *changed_cells(const agg_t *a, size_t *n)
+{
+    size_t nc, nk, i = 0, j = 0;
+    uint64_t *c = hmap_i64_nonzero(&a->delta, &nc), *k = hmap_i64_nonzero(&a->keys, &nk);
+    uint64_t *out = malloc((nc + nk + 1) * sizeof *out);
+    if (!out)
+        abort();
+    *n = 0;
+    while (i < nc || j < nk) {
+        if (j == nk || (i < nc && c[i] <= k[j])) {
+            if (j < nk && c[i] == k[j])
+                j++;
+            out[(*n)++] = c[i++];
+        } else {
+            out[(*n)++] = k[j++];
+        }
+    }
+    free(c);
+    free(k);
+    return out;
+}
+
 int agg_apply(agg_t *a, store_t *s, MDB_txn *txn, const char *unit, size_t *ncells, ts_err *e)
 {
     size_t n;
-    uint64_t *keys = hmap_i64_nonzero(&a->delta, &n);
+    uint64_t *keys = changed_cells(a, &n);
     int rc = TS_OK;
     store_cells w;
     store_cells_begin(&w, s, txn);
     for (size_t i = 0; i < n && rc == TS_OK; i++) {
         ts_cell cell;
         key_to_cell(a, keys[i], unit, &cell);
-        rc = store_cells_add(&w, NULL, &cell, hmap_i64_get(&a->delta, keys[i]), e);
+        disclose_fig d = {hmap_i64_get(&a->delta, keys[i]),
+                          (uint32_t)hmap_i64_get(&a->keys, keys[i])};
+        rc = store_cells_add(&w, NULL, &cell, d, e);
     }
     store_cells_end(&w);
     free(keys);
@@ -338,13 +391,57 @@ static int catch_cluster(const records_cluster *cl, void *vctx)
     return 0;
 }
 
-int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
+static int note_keyless(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    void **p = ctx;
+    (void)v;
+    if (!memchr(k->mv_data, RECORDS_SEP, k->mv_size) &&
+        !records_key_get(p[0], p[1], k->mv_data, k->mv_size))
+        hmap_str_put(p[2], k->mv_data, k->mv_size, 0, NULL);
+    return 0;
+}
+
+/* A store older than record keys: each cluster gets its key, and its
+ * contribution, counted so far with none, is counted again with it: the
+ * counts do not change, every cell key becomes its records' sum. */
+static int keys_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
 {
     store_t *s = n->store;
-    int month = ts_today() / 100;
-    uint64_t stored = store_meta_u64(s, txn, AGG_META_MONTH);
-    if (stored == (uint64_t)month)
-        return TS_OK;
+    hmap_str roots;
+    hmap_str_init(&roots);
+    void *sctx[3] = {s, txn, &roots};
+    store_scan(s, txn, DB_RECORDS, NULL, note_keyless, sctx);
+    agg_t *a = agg_new(n->catalog);
+    agg_window w = agg_window_upto(ts_today());
+    unsigned all = (1u << n->catalog->ntypes) - 1;
+    records_cluster cl;
+    records_cluster_init(&cl);
+    int rc = TS_OK;
+    for (size_t i = 0; i < roots.n && rc == TS_OK; i++) {
+        size_t len;
+        const char *root = hmap_str_key(&roots, i, &len);
+        uint64_t key;
+        if ((rc = records_cluster_load(s, txn, n->catalog, root, len, all, &cl, e)) ||
+            (rc = records_key_new(s, txn, root, len, &key, e)))
+            break;
+        agg_add_cluster(a, &cl, all, &w, -1);
+        cl.key = key;
+        agg_add_cluster(a, &cl, all, &w, +1);
+    }
+    if (rc == TS_OK)
+        rc = agg_apply(a, s, txn, n->cfg.code, NULL, e);
+    if (rc == TS_OK && roots.n)
+        log_info("records: %zu clusters given their record keys", roots.n);
+    records_cluster_free(&cl);
+    agg_destroy(&a);
+    hmap_str_free(&roots);
+    return rc ? rc : store_meta_put_u64(s, txn, AGG_META_KEYED, 1, e);
+}
+
+/* Adds the periods between the month the contributions reach and today's. */
+static int month_catch_up(node_t *n, MDB_txn *txn, int month, uint64_t stored, ts_err *e)
+{
+    store_t *s = n->store;
     if (stored != 0) {
         int from = (int)stored;
         catch_ctx cc = {agg_new(n->catalog), (1u << n->catalog->ntypes) - 1, {0, 0, 0, 0}, 1};
@@ -362,6 +459,17 @@ int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
     return store_meta_put_u64(s, txn, AGG_META_MONTH, (uint64_t)month, e);
 }
 
+int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
+{
+    store_t *s = n->store;
+    int month = ts_today() / 100;
+    uint64_t stored = store_meta_u64(s, txn, AGG_META_MONTH);
+    int rc = stored == (uint64_t)month ? TS_OK : month_catch_up(n, txn, month, stored, e);
+    if (rc == TS_OK && store_meta_u64(s, txn, AGG_META_KEYED) != 1)
+        rc = keys_catch_up(n, txn, e);
+    return rc;
+}
+
 static int catch_up_fn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 {
     (void)s;
@@ -374,12 +482,13 @@ int agg_tick(node_t *n, ts_err *e)
     if (store_read_begin(n->store, &txn, e))
         return e->code;
     uint64_t stored = store_meta_u64(n->store, txn, AGG_META_MONTH);
+    bool keyed = store_meta_u64(n->store, txn, AGG_META_KEYED) == 1;
     store_read_end(txn);
     int month = ts_today() / 100;
-    if (stored == (uint64_t)month)
+    if (stored == (uint64_t)month && keyed)
         return TS_OK;
     int rc = store_write(n->store, catch_up_fn, n, e);
-    if (rc == TS_OK && stored)
+    if (rc == TS_OK && stored && stored != (uint64_t)month)
         log_info("records: counted periods moved from %llu to %d", (unsigned long long)stored, month);
     return rc;
 }

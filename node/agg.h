@@ -26,7 +26,12 @@
  * it holds every period up to today's month (year). When the month turns,
  * agg_catch_up adds exactly the periods between the month the store was
  * last evaluated for (meta key AGG_META_MONTH) and today's: the same rule,
- * so a node that was down across several turns catches up in one go. */
+ * so a node that was down across several turns catches up in one go.
+ *
+ * Every counted record adds to its cell's key too: +-disclose_record_hash(
+ * the cluster's record key, the indicator), so a cell key is the sum over
+ * the records it counts (disclose.h). A store older than record keys gets
+ * them in agg_catch_up (meta AGG_META_KEYED). */
 #ifndef TIERSYNC_AGG_H
 #define TIERSYNC_AGG_H
 
@@ -36,6 +41,7 @@
 #include "records.h"
 
 #define AGG_META_MONTH "agg_month" /* YYYYMM the store's contributions reach */
+#define AGG_META_KEYED "agg_keyed" /* 1: every cluster has its record key */
 #define AGG_TICK_MS 5000           /* how often the daemon calls agg_tick */
 
 /* The periods counted: months YYYYMM in (m_lo, m_hi], years in (y_lo, y_hi]. */

@@ -260,42 +260,38 @@ json_t *api_filter_json(const api_filter *f)
     return o;
 }
 
-typedef struct {
-    const api_filter *f;
-    int64_t sum;
-} sum_ctx;
-
-static int add_matching(const ts_cell *cell, int64_t v, void *vctx)
+int api_add(api_ctx *c, disclose_fig *sum, disclose_fig d)
 {
-    sum_ctx *s = vctx;
-    if (api_filter_match(s->f, cell->options))
-        s->sum += v;
-    return 0;
+    if (disclose_add(sum, d) == 0)
+        return 0;
+    c->overflow = true;
+    return 1;
 }
 
-int64_t api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
-                const api_filter *f)
+typedef struct {
+    api_ctx *c;
+    const api_filter *f;
+    disclose_fig sum;
+} sum_ctx;
+
+static int add_matching(const ts_cell *cell, disclose_fig v, void *vctx)
+{
+    sum_ctx *s = vctx;
+    return api_filter_match(s->f, cell->options) ? api_add(s->c, &s->sum, v) : 0;
+}
+
+disclose_fig api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
+                     const api_filter *f)
 {
     query_filter q = {unit, indicator, period, NULL};
-    sum_ctx s = {f, 0};
+    sum_ctx s = {c, f, {0, 0}};
     query_totals(c->n->store, c->txn, &q, add_matching, &s);
     return s.sum;
 }
 
-bool api_suppressed(const api_ctx *c, int unit, int64_t v)
+json_t *api_value(const api_ctx *c, const catalog_indicator *ind, disclose_fig f)
 {
-    int k = c->n->cfg.small_cell_k;
-    return !c->exact && v >= 1 && v < k && tree_is_leaf(&c->tree, unit);
-}
-
-json_t *api_value(const api_ctx *c, int unit, int64_t v)
-{
-    if (api_suppressed(c, unit, v)) {
-        char s[16];
-        snprintf(s, sizeof s, "<%d", c->n->cfg.small_cell_k);
-        return json_string(s);
-    }
-    return json_integer((json_int_t)v);
+    return json_integer((json_int_t)query_publish(&c->rd, ind, f));
 }
 
 json_t *api_iso_time(int64_t ms)
@@ -383,8 +379,9 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
         json_array_append_new(units, o);
     }
     free(order);
-    api_json(r, json_pack("{s:s,s:o,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
-                          c->tree.units[top].code, "now", api_iso_time(c->now_ms),
+    api_json(r, json_pack("{s:s,s:s,s:o,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
+                          c->tree.units[top].code, "access", query_access(&c->rd), "now",
+                          api_iso_time(c->now_ms),
                           "late_after_s", c->n->cfg.late_after_s, "summary", "current", current,
                           "behind", behind, "late", late, "never", never, "units", units));
     return TS_OK;
@@ -407,7 +404,7 @@ static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     api_json(r, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:{s:s,s:i},s:I}",
                           "code", cfg->code, "name", cfg->name, "level", cfg->level, "version",
                           TIERSYNC_VERSION, "today", today, "month", month, "year", year,
-                          "access", c->exact ? "exact" : "protected", "small_cell_k",
+                          "access", query_access(&c->rd), "small_cell_k",
                           cfg->small_cell_k, "late_after_s", cfg->late_after_s, "has_parent",
                           cfg->parent[0] != '\0', "catalog", "id", c->n->catalog->id, "version",
                           c->n->catalog->version, "units", (json_int_t)c->tree.n));
@@ -492,8 +489,7 @@ static int api_units(api_ctx *c, const api_params *p, api_response *r, ts_err *e
 static int api_export(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 {
     export_request x = {0};
-    x.exact = c->exact;
-    x.small_cell_k = c->n->cfg.small_cell_k;
+    x.rd = c->rd;
     x.now_ms = c->now_ms;
     const char *fmt = api_param(p, "format"), *vals = api_param(p, "values");
     ts_err pe = {0};
@@ -518,8 +514,7 @@ static int api_export(api_ctx *c, const api_params *p, api_response *r, ts_err *
         export_mapping_destroy(&map);
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     }
-    long suppressed = 0;
-    int rc = export_write(c->n, c->txn, &c->tree, &x, f, &suppressed, e);
+    int rc = export_write(c->n, c->txn, &c->tree, &x, f, e);
     fclose(f);
     export_mapping_destroy(&map);
     if (rc) {
@@ -531,7 +526,6 @@ static int api_export(api_ctx *c, const api_params *p, api_response *r, ts_err *
     r->content_type = export_content_type(x.format);
     r->body = buf;
     r->len = len;
-    r->suppressed = suppressed;
     snprintf(r->filename, sizeof r->filename, "tiersync-%s%s%s.%s",
              c->tree.units[x.unit].code, x.period ? "-" : "", x.period ? x.period : "",
              export_extension(x.format));
@@ -564,7 +558,6 @@ static int check_params(api_ctx *c, const api_params *p, const char *const *allo
 void api_handle(node_t *n, bool exact, const char *path, const api_params *p, api_response *r)
 {
     memset(r, 0, sizeof *r);
-    r->suppressed = -1;
     size_t i = 0, count = sizeof endpoints / sizeof endpoints[0];
     while (i < count && strcmp(path, endpoints[i].path))
         i++;
@@ -574,7 +567,8 @@ void api_handle(node_t *n, bool exact, const char *path, const api_params *p, ap
         set_error(r, 404, msg, NULL);
         return;
     }
-    api_ctx c = {.n = n, .exact = exact, .now_ms = ts_now_ms(), .today = ts_today()};
+    api_ctx c = {.n = n, .rd = {exact, n->cfg.small_cell_k}, .now_ms = ts_now_ms(),
+                 .today = ts_today()};
     ts_err e = {0};
     int rc = check_params(&c, p, endpoints[i].allowed, &e);
     if (rc == TS_OK && (rc = store_read_begin(n->store, &c.txn, &e)) == TS_OK) {
@@ -584,6 +578,9 @@ void api_handle(node_t *n, bool exact, const char *path, const api_params *p, ap
         tree_free(&c.tree);
         store_read_end(c.txn);
     }
+    if (rc == TS_OK && c.overflow)
+        rc = ts_fail(&e, TS_ERUNTIME, "a sum of counts for this answer leaves the 64-bit range: "
+                     "a stored total is corrupt; run 'tiersync verify' on this node");
     if (rc == TS_EINPUT)
         set_error(r, 400, e.msg, c.bad);
     else if (rc == TS_ENOTFOUND)

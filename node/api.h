@@ -3,10 +3,10 @@
  *
  * http.c decides who may read (loopback, or a read token) and passes
  * whether the reader is authorised for exact values; everything below works
- * on one read transaction per request. Readers without a token get
- * small-cell protection: at leaf units (the finest granularity held, see
- * tree.h) counts 1..k-1 are shown as the string "<k"; stored totals stay
- * exact. docs/API.md documents every endpoint with examples. */
+ * on one read transaction per request. Readers without a token see every
+ * record-derived figure randomly rounded to a multiple of k by its cell key
+ * (query_publish, disclose.h); stored totals stay exact. docs/API.md
+ * documents every endpoint with examples. */
 #ifndef TIERSYNC_API_H
 #define TIERSYNC_API_H
 
@@ -29,7 +29,6 @@ typedef struct {
     const char *content_type; /* static string */
     char *body;               /* malloc'd, len bytes */
     size_t len;
-    long suppressed;          /* exports: values held back by small-cell protection, else -1 */
     char filename[64];        /* exports: suggested file name, else "" */
 } api_response;
 
@@ -40,7 +39,7 @@ bool api_knows(const char *path);
 /* Answers GET path for a reader (exact: authorised for exact values).
  * Always fills r: the body, or a JSON error {"error", "parameter"} with
  * status 400 naming the bad parameter, 404 for an unknown path, 500 when
- * the store fails. Free r with api_response_free. */
+ * the store fails or a sum leaves the 64-bit range. Free r with api_response_free. */
 void api_handle(node_t *n, bool exact, const char *path, const api_params *p, api_response *r);
 void api_response_free(api_response *r);
 

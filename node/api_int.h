@@ -23,7 +23,8 @@ typedef struct {
     node_t *n;
     MDB_txn *txn;
     tree_t tree;
-    bool exact;
+    query_reader rd; /* exact, or rounded to base k */
+    bool overflow;   /* a sum left the int64 range: the answer is an error */
     int64_t now_ms;
     int today; /* YYYYMMDD */
     char bad[API_PARAM_NAME_MAX]; /* the refused parameter */
@@ -61,14 +62,16 @@ json_t *api_filter_json(const api_filter *f);
 /* The option of category cat in canonical options; false if absent. */
 bool api_option_of(const char *options, const char *cat, char *out, size_t outsz);
 
-/* Sum of unit's totals for indicator and period that match f (NULL: all). */
-int64_t api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
-                const api_filter *f);
+/* *sum += d (disclose_add); on overflow marks c (api_handle then answers
+ * 500) and returns 1, which stops a query_totals scan. */
+int api_add(api_ctx *c, disclose_fig *sum, disclose_fig d);
 
-/* A count as the reader may see it: the number, or "<k" for 1..k-1 at a
- * leaf unit when the reader has no token. */
-json_t *api_value(const api_ctx *c, int unit, int64_t v);
-bool api_suppressed(const api_ctx *c, int unit, int64_t v);
+/* Sum of unit's totals for indicator and period that match f (NULL: all). */
+disclose_fig api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
+                     const api_filter *f);
+
+/* A figure of ind as the reader may see it (query_publish), as JSON. */
+json_t *api_value(const api_ctx *c, const catalog_indicator *ind, disclose_fig f);
 
 /* Freshness of a unit below this node: its own link when it is a direct
  * child, else the link of the direct child it came through. */

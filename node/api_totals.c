@@ -2,10 +2,12 @@
  * (drill-down), /api/series (over periods) and /api/plan (TARGET_X vs X).
  *
  * Totals are rolled up, so every figure is a lookup or one prefix scan of
- * one unit. Sums are computed exactly and only then shown to the reader
- * through api_value(), which applies small-cell protection. */
+ * one unit. Every figure shown, a cell or a sum, is summed exactly with its
+ * cell key (api_add) and only then shown through api_value(), which applies
+ * the reader's rounding (query_publish). */
 #include "api_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,30 +19,32 @@
 
 typedef struct {
     api_ctx *c;
-    int unit;
     const api_filter *f;
     json_t *cells;
     size_t ncells;
     bool truncated;
-    int64_t total;
+    disclose_fig total;
     int nby;
     const catalog_category *by[API_MAX_BY];
-    int64_t by_sum[API_MAX_BY][CATALOG_MAX_VALUES];
+    disclose_fig by_sum[API_MAX_BY][CATALOG_MAX_VALUES];
 } totals_ctx;
 
-static int on_total(const ts_cell *cell, int64_t v, void *vctx)
+static int on_total(const ts_cell *cell, disclose_fig v, void *vctx)
 {
     totals_ctx *t = vctx;
     if (!api_filter_match(t->f, cell->options))
         return 0;
-    t->total += v;
+    if (api_add(t->c, &t->total, v))
+        return 1;
     for (int b = 0; b < t->nby; b++) {
         char opt[CATALOG_NAME_MAX];
         int k = api_option_of(cell->options, t->by[b]->name, opt, sizeof opt)
                     ? catalog_option_find(t->by[b], opt) : -1;
-        if (k >= 0)
-            t->by_sum[b][k] += v;
+        if (k >= 0 && api_add(t->c, &t->by_sum[b][k], v))
+            return 1;
     }
+    if (v.v == 0) /* a key without a count: nothing to list */
+        return 0;
     if (t->ncells == API_MAX_CELLS) {
         t->truncated = true;
         return 0;
@@ -50,7 +54,8 @@ static int on_total(const ts_cell *cell, int64_t v, void *vctx)
                                               "indicator", cell->indicator, "period",
                                               cell->period, "options",
                                               query_options_json(cell->options), "value",
-                                              api_value(t->c, t->unit, v)));
+                                              api_value(t->c, catalog_indicator_find(
+                                                  t->c->n->catalog, cell->indicator), v)));
     return 0;
 }
 
@@ -91,7 +96,7 @@ int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "by", "by needs an indicator and a period");
     if (by && parse_by(c, by, ind, &t, e))
         return e->code;
-    t.c = c, t.unit = unit, t.f = &f, t.cells = json_array();
+    t.c = c, t.f = &f, t.cells = json_array();
     const char *code = c->tree.units[unit].code;
     query_filter q = {code, ind ? ind->code : NULL, period, NULL};
     query_totals(c->n->store, c->txn, &q, on_total, &t);
@@ -99,9 +104,9 @@ int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:s}", "unit", code, "indicator",
                           ind ? json_string(ind->code) : json_null(), "period",
                           period ? json_string(period) : json_null(), "options",
-                          api_filter_json(&f), "access", c->exact ? "exact" : "protected");
+                          api_filter_json(&f), "access", query_access(&c->rd));
     if (ind && period) /* a sum over indicators or periods means nothing */
-        json_object_set_new(o, "total", api_value(c, unit, t.total));
+        json_object_set_new(o, "total", api_value(c, ind, t.total));
     if (t.nby) {
         json_t *bd = json_object();
         for (int b = 0; b < t.nby; b++) {
@@ -109,7 +114,7 @@ int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
             for (int k = 0; k < t.by[b]->noptions; k++)
                 json_array_append_new(rows, json_pack("{s:s,s:o}", "option",
                                                       t.by[b]->options[k], "value",
-                                                      api_value(c, unit, t.by_sum[b][k])));
+                                                      api_value(c, ind, t.by_sum[b][k])));
             json_object_set_new(bd, t.by[b]->name, rows);
         }
         json_object_set_new(o, "breakdown", bd);
@@ -145,34 +150,39 @@ int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "period", "period is required (YYYYMM or YYYY as %s needs)",
                        ind->code);
     const tree_t *t = &c->tree;
-    int64_t total = api_sum(c, t->units[unit].code, ind->code, period, &f), below = 0;
+    disclose_fig total = api_sum(c, t->units[unit].code, ind->code, period, &f), below = {0, 0};
     json_t *kids = json_array();
     for (int ch = t->units[unit].first_child; ch >= 0; ch = t->units[ch].next_sibling) {
-        int64_t v = api_sum(c, t->units[ch].code, ind->code, period, &f);
-        below += v;
+        disclose_fig v = api_sum(c, t->units[ch].code, ind->code, period, &f);
+        api_add(c, &below, v);
         json_t *o = api_unit_json(c, ch);
-        json_object_set_new(o, "value", api_value(c, ch, v));
+        json_object_set_new(o, "value", api_value(c, ind, v));
         json_object_set_new(o, "units_below", json_integer(t->units[ch].nchildren));
         json_object_set_new(o, "freshness", fresh_json(c, ch));
         json_array_append_new(kids, o);
     }
     json_t *self = api_unit_json(c, unit);
-    json_object_set_new(self, "value", api_value(c, unit, total));
-    /* what was entered at the unit itself (its plans, counts, its own records) */
-    json_object_set_new(self, "own", api_value(c, unit, total - below));
+    json_object_set_new(self, "value", api_value(c, ind, total));
+    /* what was entered at the unit itself (its plans, counts, its own
+     * records): a figure of its own, with its own key */
+    disclose_fig own = total;
+    if (disclose_sub(&own, below))
+        c->overflow = true;
+    json_object_set_new(self, "own", api_value(c, ind, own));
     api_json(r, json_pack("{s:o,s:s,s:s,s:o,s:s,s:o}", "unit", self, "indicator", ind->code,
                           "period", period, "options", api_filter_json(&f), "access",
-                          c->exact ? "exact" : "protected", "children", kids));
+                          query_access(&c->rd), "children", kids));
     return TS_OK;
 }
 
 /* ---- /api/series ---- */
 
 typedef struct {
+    api_ctx *c;
     bool yearly;
     int first; /* months: year*12 + month-1; years: year */
     int n;
-    int64_t *sums;
+    disclose_fig *sums;
     const api_filter *f;
 } series_ctx;
 
@@ -184,12 +194,12 @@ static int period_index(bool yearly, const char *p)
     return n == 6 ? atoi(p) / 100 * 12 + atoi(p + 4) - 1 : -1;
 }
 
-static int on_series(const ts_cell *cell, int64_t v, void *vctx)
+static int on_series(const ts_cell *cell, disclose_fig v, void *vctx)
 {
     series_ctx *s = vctx;
     int i = period_index(s->yearly, cell->period);
     if (i >= s->first && i < s->first + s->n && api_filter_match(s->f, cell->options))
-        s->sums[i - s->first] += v;
+        return api_add(s->c, &s->sums[i - s->first], v);
     return 0;
 }
 
@@ -215,7 +225,8 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "from", "from is after to");
     if (hi - lo + 1 > API_MAX_SERIES)
         return api_bad(c, e, "to", "at most %d periods in one series", API_MAX_SERIES);
-    series_ctx s = {yearly, lo, hi - lo + 1, calloc((size_t)(hi - lo + 1), sizeof(int64_t)), &f};
+    series_ctx s = {c, yearly, lo, hi - lo + 1,
+                    calloc((size_t)(hi - lo + 1), sizeof(disclose_fig)), &f};
     if (!s.sums)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     const char *code = c->tree.units[unit].code;
@@ -233,13 +244,13 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
             memcpy(pfrom, per, sizeof per);
         memcpy(pto, per, sizeof per);
         json_array_append_new(points, json_pack("{s:s,s:o}", "period", per, "value",
-                                                api_value(c, unit, s.sums[i])));
+                                                api_value(c, ind, s.sums[i])));
     }
     free(s.sums);
     api_json(r, json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:o}", "unit", code, "indicator",
                           ind->code, "options", api_filter_json(&f), "from", pfrom, "to", pto,
                           "period_type", yearly ? "year" : "month", "access",
-                          c->exact ? "exact" : "protected", "points", points));
+                          query_access(&c->rd), "points", points));
     return TS_OK;
 }
 
@@ -247,10 +258,11 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 
 typedef struct {
     char key[CELL_OPTIONS_MAX]; /* the target's categories, in its order */
-    int64_t target, actual;
+    disclose_fig target, actual;
 } plan_row;
 
 typedef struct {
+    api_ctx *c;
     const catalog_t *cat;
     const catalog_indicator *target;
     bool actual_has_cats; /* the actual indicator has every category of the target */
@@ -271,7 +283,7 @@ static void project(const plan_ctx *pc, const char *options, char *key, size_t k
     }
 }
 
-static int on_plan_cell(const ts_cell *cell, int64_t v, void *vctx)
+static int on_plan_cell(const ts_cell *cell, disclose_fig v, void *vctx)
 {
     plan_ctx *pc = vctx;
     char key[CELL_OPTIONS_MAX];
@@ -288,11 +300,7 @@ static int on_plan_cell(const ts_cell *cell, int64_t v, void *vctx)
         memset(&pc->rows[pc->n], 0, sizeof pc->rows[0]);
         snprintf(pc->rows[pc->n++].key, sizeof key, "%s", key);
     }
-    if (pc->is_target)
-        pc->rows[i].target += v;
-    else
-        pc->rows[i].actual += v;
-    return 0;
+    return api_add(pc->c, pc->is_target ? &pc->rows[i].target : &pc->rows[i].actual, v);
 }
 
 /* The periods a yearly plan is compared with: the year itself; every month
@@ -335,13 +343,16 @@ static int row_order(const catalog_t *cat, const catalog_indicator *t, const cha
     return order;
 }
 
-static json_t *plan_figures(api_ctx *c, int unit, int64_t target, int64_t actual, bool known)
+/* The percentage is of the figures as shown: for a rounded reader, of the
+ * rounded actual, so it tells nothing the actual does not. */
+static json_t *plan_figures(api_ctx *c, const catalog_indicator *t, const catalog_indicator *x,
+                            disclose_fig target, disclose_fig actual, bool known)
 {
-    json_t *o = json_pack("{s:o,s:o}", "target", api_value(c, unit, target), "actual",
-                          known ? api_value(c, unit, actual) : json_null());
-    bool hidden = api_suppressed(c, unit, target) || api_suppressed(c, unit, actual);
-    json_object_set_new(o, "percent", known && target > 0 && !hidden
-                                          ? json_real((double)((actual * 1000 + target / 2) / target) / 10.0)
+    int64_t pt = query_publish(&c->rd, t, target), pa = query_publish(&c->rd, x, actual);
+    json_t *o = json_pack("{s:I,s:o}", "target", (json_int_t)pt, "actual",
+                          known ? json_integer((json_int_t)pa) : json_null());
+    json_object_set_new(o, "percent", known && pt > 0
+                                          ? json_real(round((double)pa * 1000.0 / (double)pt) / 10.0)
                                           : json_null());
     return o;
 }
@@ -351,7 +362,7 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
 {
     const catalog_t *cat = c->n->catalog;
     const catalog_indicator *x = catalog_indicator_find(cat, t->code + 7);
-    plan_ctx pc = {cat, t, true, rows, 0, true};
+    plan_ctx pc = {c, cat, t, true, rows, 0, true};
     for (int i = 0; i < t->ncats; i++) {
         bool has = false;
         for (int k = 0; k < x->ncats; k++)
@@ -378,21 +389,21 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
             rows[k] = rows[k - 1];
             rows[k - 1] = tmp;
         }
-    int64_t tt = 0, ta = 0;
+    disclose_fig tt = {0, 0}, ta = {0, 0};
     json_t *jrows = json_array();
     for (int i = 0; i < pc.n; i++) {
-        tt += rows[i].target;
-        ta += rows[i].actual;
+        api_add(c, &tt, rows[i].target);
+        api_add(c, &ta, rows[i].actual);
         if (!pc.actual_has_cats && !rows[i].key[0] && t->ncats)
             continue; /* actual without comparable categories: total only */
-        json_t *o = plan_figures(c, unit, rows[i].target, rows[i].actual, pc.actual_has_cats);
+        json_t *o = plan_figures(c, t, x, rows[i].target, rows[i].actual, pc.actual_has_cats);
         json_object_set_new(o, "options", query_options_json(rows[i].key));
         json_array_append_new(jrows, o);
     }
     json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "target_indicator", t->code,
                           "actual_indicator", x->code, "target_period", tlabel, "actual_period",
                           alabel);
-    json_object_set_new(o, "total", plan_figures(c, unit, tt, ta, true));
+    json_object_set_new(o, "total", plan_figures(c, t, x, tt, ta, true));
     json_object_set_new(o, "rows", jrows);
     return o;
 }
@@ -432,6 +443,6 @@ int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     char ys[16];
     snprintf(ys, sizeof ys, "%04d", year);
     api_json(r, json_pack("{s:s,s:s,s:s,s:o}", "unit", c->tree.units[unit].code, "year", ys,
-                          "access", c->exact ? "exact" : "protected", "plans", plans));
+                          "access", query_access(&c->rd), "plans", plans));
     return TS_OK;
 }

@@ -65,7 +65,7 @@ static bool has_control(const char *s)
     return false;
 }
 
-static int any_total(const ts_cell *c, int64_t v, void *ctx)
+static int any_total(const ts_cell *c, disclose_fig v, void *ctx)
 {
     (void)c, (void)v, (void)ctx;
     return 1;
@@ -170,7 +170,7 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
                         a->child);
         } else {
             checked = pc->unit;
-            rc = store_cells_add(&w, a->child, &c, pc->value, e);
+            rc = store_cells_add(&w, a->child, &c, (disclose_fig){pc->value, pc->key}, e);
             if (rc == TS_EINPUT)
                 rc = refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                             "cell %zu: %s", i, e->msg);

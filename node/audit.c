@@ -25,7 +25,7 @@ static int add_cells(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e)
         if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, e))
             return ts_err_wrap(e, "cell %zu", i);
         size_t n = cell_key(&c, key);
-        if (!cellsum_add(sum, key, n, pc->value))
+        if (!cellsum_add(sum, key, n, (disclose_fig){pc->value, pc->key}))
             return ts_fail(e, TS_EINPUT, "cell %zu (%s): the sum leaves the 64-bit range", i, key);
     }
     return TS_OK;
@@ -228,14 +228,16 @@ static int put_checkpoint(store_t *s, MDB_txn *txn, const audit_walk *w, ts_err 
     for (size_t i = 0; i < n; i++) {
         size_t klen;
         const char *key = cellsum_key(&w->contrib, i, &klen);
-        if (cellsum_val(&w->contrib, i) == 0 || cell_parse(key, klen, &cells[used], NULL))
+        disclose_fig f = cellsum_val(&w->contrib, i);
+        if ((f.v == 0 && f.key == 0) || cell_parse(key, klen, &cells[used], NULL))
             continue;
         tiersync__cell__init(&pcs[used]);
         pcs[used].unit = cells[used].unit;
         pcs[used].indicator = cells[used].indicator;
         pcs[used].period = cells[used].period;
         pcs[used].options = cells[used].options;
-        pcs[used].value = cellsum_val(&w->contrib, i);
+        pcs[used].value = f.v;
+        pcs[used].key = f.key;
         ptrs[used] = &pcs[used];
         used++;
     }

@@ -22,11 +22,11 @@ void cellsum_clear(cellsum *m)
     hmap_str_clear(&m->keys);
 }
 
-bool cellsum_add(cellsum *m, const char *key, size_t len, int64_t d)
+bool cellsum_add(cellsum *m, const char *key, size_t len, disclose_fig d)
 {
     long at = hmap_str_find(&m->keys, key, len);
-    int64_t sum;
-    if (__builtin_add_overflow(at >= 0 ? m->vals[at] : 0, d, &sum))
+    disclose_fig sum = at >= 0 ? m->vals[at] : (disclose_fig){0, 0};
+    if (disclose_add(&sum, d))
         return false;
     if (at < 0) {
         at = (long)hmap_str_put(&m->keys, key, len, 0, NULL);
@@ -41,10 +41,10 @@ bool cellsum_add(cellsum *m, const char *key, size_t len, int64_t d)
     return true;
 }
 
-int64_t cellsum_get(const cellsum *m, const char *key, size_t len)
+disclose_fig cellsum_get(const cellsum *m, const char *key, size_t len)
 {
     long at = hmap_str_find(&m->keys, key, len);
-    return at >= 0 ? m->vals[at] : 0;
+    return at >= 0 ? m->vals[at] : (disclose_fig){0, 0};
 }
 
 size_t cellsum_count(const cellsum *m) { return m->keys.n; }
@@ -54,4 +54,4 @@ const char *cellsum_key(const cellsum *m, size_t i, size_t *len)
     return hmap_str_key(&m->keys, i, len);
 }
 
-int64_t cellsum_val(const cellsum *m, size_t i) { return m->vals[i]; }
+disclose_fig cellsum_val(const cellsum *m, size_t i) { return m->vals[i]; }

@@ -1,4 +1,5 @@
-/* cellsum.h: a map from a cell key (any byte string) to an int64 sum, for
+/* cellsum.h: a map from a cell key (any byte string) to a summed figure
+ * (count and cell key, disclose.h), for
  * recomputing in memory what the store holds: the contribution a child's
  * signed deltas add up to, the totals a roll-up gives (verify.c, audit.c).
  * A sum that would leave the 64-bit range is refused, never wrapped. */
@@ -9,11 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "disclose.h"
 #include "hmap.h"
 
 typedef struct {
     hmap_str keys; /* key -> index into vals, in insertion order */
-    int64_t *vals;
+    disclose_fig *vals;
     size_t cap;
 } cellsum;
 
@@ -22,14 +24,14 @@ void cellsum_free(cellsum *m);
 /* Forgets every entry (a snapshot starts the sum again). */
 void cellsum_clear(cellsum *m);
 
-/* m[key] += d; false (m unchanged) when the sum would leave int64. */
-bool cellsum_add(cellsum *m, const char *key, size_t len, int64_t d);
-/* m[key], 0 when absent. */
-int64_t cellsum_get(const cellsum *m, const char *key, size_t len);
+/* m[key] += d; false (m unchanged) when the count would leave int64. */
+bool cellsum_add(cellsum *m, const char *key, size_t len, disclose_fig d);
+/* m[key], {0, 0} when absent. */
+disclose_fig cellsum_get(const cellsum *m, const char *key, size_t len);
 
 /* Entries in insertion order (zero sums included): i < cellsum_count(m). */
 size_t cellsum_count(const cellsum *m);
 const char *cellsum_key(const cellsum *m, size_t i, size_t *len);
-int64_t cellsum_val(const cellsum *m, size_t i);
+disclose_fig cellsum_val(const cellsum *m, size_t i);
 
 #endif

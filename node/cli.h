@@ -31,6 +31,14 @@ int cli_tls(int argc, char **argv);
  * tiersync.conf and prints its fingerprint (cli_tls.c; init --tls). */
 int cli_tls_make(ts_config *cfg, const char *const *hosts, int nhosts, bool force, ts_err *e);
 
+/* `child invite|invites|revoke-invite` (cli_invite.c), for cli_child: the
+ * verb, its positional arguments and the options only invite takes. */
+typedef struct {
+    const char *name, *expires, *csv, *out;
+} cli_invite_opts;
+int cli_child_invite(const char *dir, const char *verb, int nargs, char **args,
+                     const cli_invite_opts *o);
+
 /* Prints "tiersync: <message>" to stderr and returns the error's exit status. */
 int cli_report(const ts_err *e);
 

@@ -1,8 +1,10 @@
-/* cli_child.c: `tiersync child add|remove|list`: enrolment of child nodes.
+/* cli_child.c: `tiersync child add|remove|list`: enrolment of child nodes
+ * (invitations, `child invite`, are in cli_invite.c).
  *
- * Enrolment is explicit and out of band: the operator types the child's code
- * and public key. The running daemon reads the children table on every
- * handshake and every delta, so a change takes effect without a restart. */
+ * Enrolment is explicit: the operator types the child's code and public key,
+ * or invites the child, which then enrols itself. The running daemon reads
+ * the children table on every handshake and every delta, so a change takes
+ * effect without a restart. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +13,32 @@
 #include "apply_stage.h"
 #include "audit_log.h"
 #include "cli.h"
+#include "enrol.h"
 #include "node.h"
 
 static const char child_help[] =
     "usage: tiersync child add    --dir DIR CODE PUBKEY\n"
     "       tiersync child remove --dir DIR [--purge] CODE\n"
-    "       tiersync child list   --dir DIR\n\n"
+    "       tiersync child list   --dir DIR\n"
+    "       tiersync child invite --dir DIR CODE [--name NAME] [--expires 7d]\n"
+    "       tiersync child invite --dir DIR --csv UNITS.csv [--out INVITATIONS.csv] [--expires 7d]\n"
+    "       tiersync child invites --dir DIR\n"
+    "       tiersync child revoke-invite --dir DIR CODE\n\n"
     "add enrols a child node: only enrolled keys can connect, and a child's deltas\n"
     "are accepted only for its own subtree. PUBKEY is the 64 hex digits printed by\n"
     "'tiersync key' on the child; compare fingerprints with its operator.\n"
     "remove revokes the key at once; the numbers it already sent stay counted.\n"
     "remove --purge also takes its numbers out (here and, through the next delta,\n"
     "at every ancestor) and forgets its units: the first step of moving a unit to\n"
-    "another parent, e.g. a commune that now reports straight to the province.\n";
+    "another parent, e.g. a commune that now reports straight to the province.\n\n"
+    "invite prints a one-time invitation (one line) for the unit CODE and this\n"
+    "node's fingerprint: at the child, 'tiersync init --dir DIR --join LINE' makes\n"
+    "the node and enrols it here (the daemon must run: its join socket, join.listen,\n"
+    "is open while invitations are outstanding). It works once, until it expires\n"
+    "(--expires: d, h, m or s; default 7d); inviting a code again replaces its\n"
+    "invitation. With --csv, one invitation per line code,name of UNITS.csv, as CSV\n"
+    "(code,name,invitation,expires,parent_fingerprint) to --out (mode 0600) or\n"
+    "stdout. invites lists the open ones; only a hash-like key of each is kept.\n";
 
 typedef struct {
     const char *code;
@@ -31,53 +46,10 @@ typedef struct {
     bool existed;
 } enrol_ctx;
 
-static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
-{
-    (void)k, (void)v, (void)ctx;
-    return 1;
-}
-
-/* True while child `via` still contributes numbers for unit `code`. */
-static bool still_counted(store_t *s, MDB_txn *txn, const char *via, const char *code)
-{
-    char prefix[2 * TS_CODE_MAX + 2];
-    snprintf(prefix, sizeof prefix, "%s|%s|", via, code);
-    return store_scan(s, txn, DB_CONTRIB, prefix, any_entry, NULL) != 0;
-}
-
 static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     enrol_ctx *c = vctx;
-    store_child ch = {0};
-    if (store_child_get(s, txn, c->code, &ch) == TS_OK) {
-        if (memcmp(ch.pk, c->pk, sizeof ch.pk) != 0)
-            return ts_fail(e, TS_EINPUT, "child %s is already enrolled with another key; run "
-                           "'tiersync child remove %s' first if the key really changed",
-                           c->code, c->code);
-        c->existed = true;
-        return TS_OK;
-    }
-    memcpy(ch.pk, c->pk, sizeof ch.pk);
-    ch.enrolled_ms = ts_now_ms();
-    if (store_child_put(s, txn, c->code, &ch, e))
-        return e->code;
-    store_unit u;
-    if (store_unit_get(s, txn, c->code, &u) == TS_OK && u.via[0] && strcmp(u.via, c->code) != 0 &&
-        still_counted(s, txn, u.via, c->code))
-        return ts_fail(e, TS_EINPUT, "unit %s still has numbers from child %s: run 'tiersync "
-                       "child remove --purge %s' on %s's node first, then add it here",
-                       c->code, u.via, c->code, u.via);
-    memset(&u, 0, sizeof u);
-    snprintf(u.name, sizeof u.name, "%s", c->code);
-    snprintf(u.parent, sizeof u.parent, "%s", store_self_code(s));
-    snprintf(u.via, sizeof u.via, "%s", c->code);
-    u.leaf = true; /* until a unit below it is announced */
-    store_unit old;
-    if (store_unit_get(s, txn, c->code, &old) == TS_OK) { /* keep an announced name */
-        memcpy(u.name, old.name, sizeof u.name), memcpy(u.level, old.level, sizeof u.level);
-        u.leaf = old.leaf;
-    }
-    return store_unit_put(s, txn, c->code, &u, e);
+    return enrol_child(s, txn, c->code, c->pk, &c->existed, e);
 }
 
 typedef struct {
@@ -158,15 +130,22 @@ static int list_one(const MDB_val *k, const MDB_val *v, void *ctx)
 
 int cli_child(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'}, {"name", required_argument, 0, 'n'},
+        {"expires", required_argument, 0, 'x'}, {"csv", required_argument, 0, 'c'},
+        {"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     const char *dir = NULL;
     bool purge = false;
+    cli_invite_opts io = {0};
     int o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;
         case 'p': purge = true; break;
+        case 'n': io.name = optarg; break;
+        case 'x': io.expires = optarg; break;
+        case 'c': io.csv = optarg; break;
+        case 'o': io.out = optarg; break;
         case 'h': fputs(child_help, stdout); return 0;
         default: return cli_usage_error("child", "unknown option");
         }
@@ -174,8 +153,15 @@ int cli_child(int argc, char **argv)
     int nargs = argc - optind;
     char **args = argv + optind;
     if (nargs < 1)
-        return cli_usage_error("child", "say add, remove or list");
+        return cli_usage_error("child", "say add, remove, list, invite, invites or revoke-invite");
     const char *verb = args[0];
+    if (!strcmp(verb, "invite") || !strcmp(verb, "invites") || !strcmp(verb, "revoke-invite")) {
+        if (purge)
+            return cli_usage_error("child", "--purge is for remove");
+        return cli_child_invite(dir, verb, nargs - 1, args + 1, &io);
+    }
+    if (io.name || io.expires || io.csv || io.out)
+        return cli_usage_error("child", "--name, --expires, --csv and --out are for invite");
     if (!strcmp(verb, "add") && nargs != 3)
         return cli_usage_error("child", "add takes CODE and PUBKEY");
     if (!strcmp(verb, "remove") && nargs != 2)
@@ -183,7 +169,8 @@ int cli_child(int argc, char **argv)
     if (!strcmp(verb, "list") && nargs != 1)
         return cli_usage_error("child", "list takes no arguments");
     if (strcmp(verb, "add") && strcmp(verb, "remove") && strcmp(verb, "list"))
-        return cli_usage_error("child", "unknown action '%s': use add, remove or list", verb);
+        return cli_usage_error("child", "unknown action '%s': use add, remove, list, invite, invites "
+                               "or revoke-invite", verb);
     if (nargs > 1 && !ts_code_valid(args[1]))
         return cli_usage_error("child", "'%s' is not a valid org-unit code", args[1]);
 

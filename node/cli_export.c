@@ -31,7 +31,7 @@ static const char export_help[] =
     "  --mapping FILE  codes -> DHIS2 UIDs / ADX codes / FHIR Measure URLs (see\n"
     "                  docs/API.md); default DIR/dhis2-mapping.json if it exists,\n"
     "                  else every code as is\n"
-    "The operator of the node sees exact values: no small-cell protection here.\n";
+    "The operator of the node sees exact values: no rounding here.\n";
 
 typedef struct {
     const char *format, *unit, *period, *indicator, *values, *mapping, *output;
@@ -66,8 +66,7 @@ static int run_export(node_t *n, const export_args *a, ts_err *e)
 {
     export_request x = {0};
     export_mapping *map = NULL;
-    x.exact = true;
-    x.small_cell_k = n->cfg.small_cell_k;
+    x.rd = (query_reader){true, n->cfg.small_cell_k};
     x.now_ms = ts_now_ms();
     if (prepare(n, a, &x, &map, e))
         return e->code;
@@ -81,14 +80,13 @@ static int run_export(node_t *n, const export_args *a, ts_err *e)
         char *buf = NULL;
         size_t len = 0;
         FILE *mem = NULL;
-        long suppressed;
         if (x.unit < 0)
             rc = ts_fail(e, TS_EINPUT, "unit %s is not known to this node ('tiersync totals' "
                          "lists the units it holds)", unit);
         else if (!(mem = open_memstream(&buf, &len)))
             rc = ts_fail(e, TS_ERUNTIME, "out of memory");
         else
-            rc = export_write(n, txn, &t, &x, mem, &suppressed, e);
+            rc = export_write(n, txn, &t, &x, mem, e);
         if (mem)
             fclose(mem);
         tree_free(&t);

@@ -1,10 +1,13 @@
-/* cli_init.c: `tiersync init` and `tiersync key`: create and show an identity. */
+/* cli_init.c: `tiersync init` and `tiersync key`: create and show an identity;
+ * `init --join` also enrols the new node at its parent with an invitation. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "join_client.h"
 #include "node.h"
 #include "tls.h"
 
@@ -13,10 +16,18 @@ static const char init_help[] =
     "                     [--listen tcp://IP:PORT] [--http IP:PORT]\n"
     "                     [--parent tcp://HOST:PORT --parent-key PUBKEY]\n"
     "                     [--forward-detail all|self] [--catalog FILE] [--force]\n"
+    "                     [--tls [--tls-host NAME_OR_IP ...]]\n"
+    "       tiersync init --dir DIR --join INVITATION [--name NAME] [--level LEVEL]\n"
+    "                     [--listen ...] [--http ...] [--forward-detail ...] [--catalog ...]\n"
     "                     [--tls [--tls-host NAME_OR_IP ...]]\n\n"
     "Creates a node: the data directory, its Ed25519 key pair (node.key, mode 0600),\n"
     "a commented tiersync.conf and an empty store. Refuses if the directory already\n"
-    "holds a key, unless --force (which makes a new identity: re-enrol it everywhere).\n"
+    "holds a key, unless --force (which makes a new identity: re-enrol it everywhere).\n\n"
+    "With --join, the one line 'tiersync child invite' printed at the parent gives\n"
+    "the code, the parent's endpoint and its key (pinned: only that parent can\n"
+    "answer); the new node proves it holds the invitation and the parent enrols its\n"
+    "key. Nothing is written here unless the parent enrolled it. The name defaults\n"
+    "to the one the invitation was made with. Then start: tiersync run --dir DIR\n\n"
     "--tls also makes a self-signed HTTPS certificate (see 'tiersync tls --help')\n"
     "and prints its fingerprint; a commune's register needs it beyond loopback.\n";
 
@@ -32,6 +43,37 @@ static int register_self(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
     return store_put(s, txn, DB_ANNOUNCE, c->code, strlen(c->code), "", 0, e);
 }
 
+/* --join: the invitation's code, parent and key into cfg. */
+static int apply_invitation(ts_config *cfg, const char *text, invite_t *iv, ts_err *e)
+{
+    char hex[KEYS_PUB_HEX_LEN + 1];
+    if (invite_decode(text, iv, e))
+        return e->code;
+    ts_hex(iv->parent_pk, sizeof iv->parent_pk, hex);
+    if (config_set(cfg, "node", "code", iv->code, e) ||
+        config_set(cfg, "parent", "endpoint", iv->endpoint, e) ||
+        config_set(cfg, "parent", "key", hex, e))
+        return ts_err_wrap(e, "the invitation");
+    return TS_OK;
+}
+
+/* Asks the parent to enrol keys; on success the name it was invited with
+ * becomes the node's unless --name gave one. */
+static int join_parent(ts_config *cfg, const invite_t *iv, const keys_t *keys, ts_err *e)
+{
+    join_answer ans;
+    if (join_client_run(iv, keys, JOIN_CLIENT_TIMEOUT_MS, &ans, e))
+        return e->code;
+    if (!cfg->name[0])
+        snprintf(cfg->name, sizeof cfg->name, "%s", ans.name[0] ? ans.name : cfg->code);
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(iv->parent_pk, fp);
+    printf("joined parent %s at %s: enrolled as child %s\n"
+           "parent fingerprint: %s (compare with the one the parent's operator reads out)\n",
+           ans.parent_code, iv->endpoint, cfg->code, fp);
+    return TS_OK;
+}
+
 int cli_init(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -41,9 +83,10 @@ int cli_init(int argc, char **argv)
         {"http", required_argument, 0, 'H'}, {"parent", required_argument, 0, 'p'},
         {"parent-key", required_argument, 0, 'k'}, {"catalog", required_argument, 0, 'C'},
         {"forward-detail", required_argument, 0, 'f'}, {"force", no_argument, 0, 'F'},
-        {"tls", no_argument, 0, 'T'}, {"tls-host", required_argument, 0, 'N'}, {0, 0, 0, 0}};
-    const char *dir = NULL;
-    bool force = false, tls = false;
+        {"join", required_argument, 0, 'j'}, {"tls", no_argument, 0, 'T'},
+        {"tls-host", required_argument, 0, 'N'}, {0, 0, 0, 0}};
+    const char *dir = NULL, *join = NULL;
+    bool force = false, named_parent = false, tls = false;
     const char *tls_hosts[TLS_MAX_NAMES];
     int ntls_hosts = 0;
     ts_config cfg;
@@ -56,24 +99,25 @@ int cli_init(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 'h': fputs(init_help, stdout); return 0;
         case 'F': force = true; break;
+        case 'j': join = optarg; break;
         case 'T': tls = true; break;
         case 'N':
             if (ntls_hosts == TLS_MAX_NAMES)
                 return cli_usage_error("init", "at most %d --tls-host", TLS_MAX_NAMES);
             tls_hosts[ntls_hosts++] = optarg;
             break;
-        case 'c': sec = "node", key = "code"; break;
+        case 'c': sec = "node", key = "code", named_parent = true; break;
         case 'n': sec = "node", key = "name"; break;
         case 'l': sec = "node", key = "level"; break;
         case 'C': sec = "node", key = "catalog"; break;
         case 'L': sec = "listen", key = "endpoint"; break;
         case 'H': sec = "http", key = "address"; break;
-        case 'p': sec = "parent", key = "endpoint"; break;
-        case 'k': sec = "parent", key = "key"; break;
+        case 'p': sec = "parent", key = "endpoint", named_parent = true; break;
+        case 'k': sec = "parent", key = "key", named_parent = true; break;
         case 'f': sec = "parent", key = "forward_detail"; break;
         default: return cli_usage_error("init", "unknown option");
         }
-        if (sec) {
+        if (sec && nsets < (int)(sizeof sets / sizeof sets[0])) {
             snprintf(sets[nsets].sec, sizeof sets[nsets].sec, "%s", sec);
             snprintf(sets[nsets].key, sizeof sets[nsets].key, "%s", key);
             sets[nsets++].val = optarg;
@@ -81,13 +125,19 @@ int cli_init(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+    if (join && named_parent)
+        return cli_usage_error("init", "--join gives the code, the parent and its key: leave "
+                               "out --code, --parent and --parent-key");
     dir = cli_dir(dir);
     config_defaults(&cfg, dir);
     for (int i = 0; i < nsets; i++)
         if (config_set(&cfg, sets[i].sec, sets[i].key, sets[i].val, &e))
             return cli_report(&e);
-    if (!cfg.code[0] || !cfg.name[0])
-        return cli_usage_error("init", "--code and --name are required");
+    invite_t iv;
+    if (join && apply_invitation(&cfg, join, &iv, &e))
+        return cli_report(&e);
+    if (!cfg.code[0] || (!cfg.name[0] && !join))
+        return cli_usage_error("init", "--code and --name are required (or --join)");
     if (cfg.parent[0] && !cfg.parent_key[0])
         return cli_usage_error("init", "--parent needs --parent-key (the parent's 'tiersync key')");
     char catpath[TS_PATH_MAX];
@@ -97,30 +147,50 @@ int cli_init(int argc, char **argv)
         return cli_report(&e);
     catalog_destroy(&cat);
 
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+    bool made_dir = mkdir(dir, 0750) == 0;
+    if (!made_dir && errno != EEXIST) {
         ts_fail(&e, TS_ERUNTIME, "cannot create %s: %s", dir, strerror(errno));
         return cli_report(&e);
     }
     keys_t keys;
     store_t *store = NULL;
-    if (keys_create(&keys, dir, force, &e) || config_write(&cfg, &e) ||
-        store_open(&store, &cfg, &e) || store_write(store, register_self, &cfg, &e)) {
-        store_close(&store);
+    int rc = keys_check_new(dir, force, &e) || keys_generate(&keys, &e) ||
+             (join && join_parent(&cfg, &iv, &keys, &e));
+    bool joined = join && !rc;
+    if (!rc)
+        rc = keys_save(&keys, dir, force, &e) || config_write(&cfg, &e) ||
+             store_open(&store, &cfg, &e) || store_write(store, register_self, &cfg, &e);
+    store_close(&store);
+    if (rc && joined)
+        ts_err_wrap(&e, "the parent enrolled this node's key, but the node could not be "
+                    "written here: fix this, then ask for a new invitation (the parent's "
+                    "operator first runs 'tiersync child remove %s')", cfg.code);
+    sodium_memzero(&iv, sizeof iv);
+    if (rc) {
+        keys_wipe(&keys);
+        if (made_dir)
+            rmdir(dir); /* a refused join leaves nothing behind (fails if something was written) */
         return cli_report(&e);
     }
-    store_close(&store);
-    if (tls && cli_tls_make(&cfg, tls_hosts, ntls_hosts, force, &e))
-        return cli_report(&e);
+    if (tls && cli_tls_make(&cfg, tls_hosts, ntls_hosts, force, &e)) {
+        keys_wipe(&keys);
+        return cli_report(&e); /* the node is made: 'tiersync tls' can try again */
+    }
     char hex[KEYS_PUB_HEX_LEN + 1], fp[KEYS_FINGERPRINT_LEN];
     ts_hex(keys.pk, sizeof keys.pk, hex);
     keys_fingerprint(keys.pk, fp);
     keys_wipe(&keys);
     printf("initialised node %s (%s, %s) in %s\n"
            "public key:  %s\n"
-           "fingerprint: %s\n"
-           "Give the public key to the parent's operator ('tiersync child add %s KEY');\n"
-           "read the fingerprint aloud to check it. Then start: tiersync run --dir %s\n",
-           cfg.code, cfg.name, cfg.level, dir, hex, fp, cfg.code, dir);
+           "fingerprint: %s\n",
+           cfg.code, cfg.name, cfg.level, dir, hex, fp);
+    if (join)
+        printf("The parent enrolled this key; it reads the same fingerprint in its log.\n"
+               "Start: tiersync run --dir %s\n", dir);
+    else
+        printf("Give the public key to the parent's operator ('tiersync child add %s KEY');\n"
+               "read the fingerprint aloud to check it. Then start: tiersync run --dir %s\n",
+               cfg.code, dir);
     return 0;
 }
 

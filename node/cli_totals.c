@@ -13,9 +13,14 @@ static const char totals_help[] =
     "Prints the totals this node holds. A unit's total includes every unit below it.\n"
     "--json prints one JSON array of {\"unit\",\"indicator\",\"period\",\"options\",\"value\"}.\n";
 
-static int print_row(const ts_cell *c, int64_t v, void *ctx)
+/* The operator at the node is an exact reader: counts as held, never a
+ * cell key; an entry that holds only a key (count 0) is not a total. */
+static int print_row(const ts_cell *c, disclose_fig f, void *ctx)
 {
     json_t *arr = ctx;
+    int64_t v = f.v;
+    if (v == 0)
+        return 0;
     if (arr) {
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:I}", "unit", c->unit,
                                              "indicator", c->indicator, "period", c->period,

@@ -25,6 +25,7 @@ void config_defaults(ts_config *c, const char *dir)
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
     c->audit_retain = CONFIG_DEFAULT_AUDIT_RETAIN;
     c->scrub_every_h = CONFIG_DEFAULT_SCRUB_EVERY_H;
+    c->join_slow_down_ms = CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS;
     c->session_idle_s = CONFIG_DEFAULT_SESSION_IDLE_S;
     c->access_log_days = CONFIG_DEFAULT_ACCESS_LOG_DAYS;
 }
@@ -105,6 +106,12 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return copy_str(c->catalog, sizeof c->catalog, full, v, e);
     if (IS("listen", "endpoint"))
         return copy_str(c->listen, sizeof c->listen, full, v, e);
+    if (IS("join", "listen"))
+        return copy_str(c->join_listen, sizeof c->join_listen, full, v, e);
+    if (IS("join", "advertise"))
+        return copy_str(c->join_advertise, sizeof c->join_advertise, full, v, e);
+    if (IS("join", "slow_down_ms"))
+        return parse_int(&c->join_slow_down_ms, full, v, 0, 3600000, e);
     if (IS("http", "address"))
         return copy_str(c->http, sizeof c->http, full, v, e);
     if (IS("http", "tls_cert"))
@@ -154,7 +161,7 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
     if (IS("audit", "scrub_every_h"))
         return parse_hours(&c->scrub_every_h, full, v, CONFIG_MAX_SCRUB_EVERY_H, e);
     if (IS("read", "small_cell_k"))
-        return parse_int(&c->small_cell_k, full, v, 1, 1000, e);
+        return parse_int(&c->small_cell_k, full, v, DISCLOSE_K_MIN, DISCLOSE_K_MAX, e);
     if (IS("read", "token")) {
         if (c->ntokens >= CONFIG_MAX_TOKENS)
             return ts_fail(e, TS_EINPUT, "too many read.token lines (at most %d)",
@@ -274,6 +281,16 @@ int config_write(const ts_config *c, ts_err *e)
         "[listen]\n"
         "# Where enrolled children connect (tcp://IP:PORT); empty: no children.\n"
         "endpoint = %s\n\n"
+        "[join]\n"
+        "# Where children with an invitation ('tiersync child invite') join; open only\n"
+        "# while invitations are outstanding. Empty: listen.endpoint's port + 1.\n"
+        "listen = %s\n"
+        "# This node's replication endpoint as children reach it, written into\n"
+        "# invitations. Empty: listen.endpoint (which must then not be 0.0.0.0 or *).\n"
+        "advertise = %s\n"
+        "# An address whose join failed waits this long before its next try (ms),\n"
+        "# doubling with each further failure up to 64 times as long.\n"
+        "slow_down_ms = %d\n\n"
         "[http]\n"
         "# Read API and dashboard (IP:PORT); empty disables it.\n"
         "address = %s\n"
@@ -318,11 +335,12 @@ int config_write(const ts_config *c, ts_err *e)
         "session_idle_s = %d\n"
         "access_log_days = %d\n\n"
         "[read]\n"
-        "# Counts from 1 to k-1 are shown as <k to readers without a token.\n"
+        "# Readers without a token see every count derived from records randomly\n"
+        "# rounded to a multiple of k (docs/SECURITY.md); 2 to 100.\n"
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
-        c->code, c->name, c->level, c->catalog, c->listen, c->http, c->tls_cert, c->tls_key,
-        c->parent, c->parent_key,
+        c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
+        c->join_slow_down_ms, c->http, c->tls_cert, c->tls_key, c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
         c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
         c->audit_retain, c->scrub_every_h, c->session_idle_s, c->access_log_days, c->small_cell_k);

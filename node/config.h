@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "disclose.h"
 #include "err.h"
 #include "util.h"
 
@@ -28,11 +29,12 @@
 #define CONFIG_DEFAULT_LATE_AFTER_S 86400  /* a child silent this long is "late" */
 #define CONFIG_DEFAULT_MAP_INITIAL_MB 64
 #define CONFIG_DEFAULT_MAP_MAX_MB 65536
-#define CONFIG_DEFAULT_SMALL_CELL_K 5
+#define CONFIG_DEFAULT_SMALL_CELL_K DISCLOSE_K_DEFAULT
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
 #define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
 #define CONFIG_MAX_SCRUB_EVERY_H 8760.0
+#define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
 #define CONFIG_DEFAULT_SESSION_IDLE_S 1800    /* a register session idle this long ends */
 #define CONFIG_DEFAULT_ACCESS_LOG_DAYS 1825   /* access log entries kept (five years) */
 
@@ -47,6 +49,10 @@ typedef struct {
     char catalog[TS_PATH_MAX]; /* empty: the default catalog */
     /* [listen] */
     char listen[CONFIG_ENDPOINT_MAX]; /* empty: this node takes no children */
+    /* [join] */
+    char join_listen[CONFIG_ENDPOINT_MAX];    /* empty: listen's port + 1 */
+    char join_advertise[CONFIG_ENDPOINT_MAX]; /* empty: listen.endpoint */
+    int join_slow_down_ms;
     /* [http] */
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
     char tls_cert[TS_PATH_MAX];     /* PEM files; both set: HTTPS (relative to dir) */

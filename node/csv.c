@@ -2,6 +2,7 @@
 #include "csv.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -103,4 +104,32 @@ int csv_next(csv_t *c, csv_row *row, ts_err *e)
         if (last)
             return TS_OK;
     }
+}
+
+void csv_write_field(FILE *f, const char *s)
+{
+    /* a name announced by a child must not become a spreadsheet formula */
+    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '@' ||
+                   (s[0] == '-' && !(s[1] >= '0' && s[1] <= '9'));
+    if (formula) {
+        fputs("\"'", f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+        return;
+    }
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }

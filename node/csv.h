@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -39,5 +40,10 @@ void csv_init(csv_t *c, char *buf, size_t len);
 /* Reads the next row into *row (row->n == 0 at the end). TS_EINPUT with
  * "line N: ..." on a structural error. */
 int csv_next(csv_t *c, csv_row *row, ts_err *e);
+
+/* Writes s as one CSV field: quoted when it holds a comma, quote or line
+ * break; a leading =, +, @ or - (not of a number) is quoted behind a ' so a
+ * spreadsheet never runs it as a formula. */
+void csv_write_field(FILE *f, const char *s);
 
 #endif

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "http.h"
 #include "hub.h"
+#include "join.h"
 #include "log.h"
 #include "scrub.h"
 #include "uplink.h"
@@ -64,9 +65,11 @@ int daemon_run(node_t *n, ts_err *e)
     hub_t *hub = NULL;
     uplink_t *up = NULL;
     http_t *http = NULL;
+    join_t *join = NULL;
     scrub_t *scrub = NULL;
     int rc = TS_OK;
-    if (n->cfg.listen[0] && (rc = hub_start(&hub, n, zctx, e)) != TS_OK)
+    if (n->cfg.listen[0] && ((rc = hub_start(&hub, n, zctx, e)) != TS_OK ||
+                             (rc = join_start(&join, n, e)) != TS_OK))
         goto out;
     if (n->cfg.parent[0] && (rc = uplink_start(&up, n, zctx, e)) != TS_OK)
         goto out;
@@ -90,13 +93,20 @@ int daemon_run(node_t *n, ts_err *e)
             if (timeout < 0 || timeout > HUB_TICK_MS)
                 timeout = HUB_TICK_MS;
         }
-        zmq_pollitem_t items[5];
-        int ni = 0, izap = -1, irouter = -1, iwake = -1, idealer = -1, imon = -1;
+        if (join) {
+            int jt = join_tick(join);
+            if (timeout < 0 || jt < timeout)
+                timeout = jt;
+        }
+        zmq_pollitem_t items[6];
+        int ni = 0, izap = -1, irouter = -1, iwake = -1, idealer = -1, imon = -1, ijoin = -1;
         if (hub) {
             items[izap = ni++] = (zmq_pollitem_t){hub_zap(hub), 0, ZMQ_POLLIN, 0};
             items[irouter = ni++] = (zmq_pollitem_t){hub_router(hub), 0, ZMQ_POLLIN, 0};
             items[iwake = ni++] = (zmq_pollitem_t){NULL, hub_wake_fd(hub), ZMQ_POLLIN, 0};
         }
+        if (join_socket(join))
+            items[ijoin = ni++] = (zmq_pollitem_t){join_socket(join), 0, ZMQ_POLLIN, 0};
         if (up) {
             items[idealer = ni++] = (zmq_pollitem_t){uplink_socket(up), 0, ZMQ_POLLIN, 0};
             items[imon = ni++] = (zmq_pollitem_t){uplink_monitor(up), 0, ZMQ_POLLIN, 0};
@@ -113,6 +123,8 @@ int daemon_run(node_t *n, ts_err *e)
             hub_on_router(hub, DAEMON_BATCH);
         if (iwake >= 0 && (items[iwake].revents & ZMQ_POLLIN))
             hub_on_committed(hub);
+        if (ijoin >= 0 && (items[ijoin].revents & ZMQ_POLLIN) && join_on_message(join) > 0)
+            hub_keys_changed(hub);
         if (imon >= 0 && (items[imon].revents & ZMQ_POLLIN))
             uplink_on_monitor(up);
         if (idealer >= 0 && (items[idealer].revents & ZMQ_POLLIN))
@@ -132,6 +144,7 @@ out:
     scrub_stop(&scrub);
     http_stop(&http);
     uplink_stop(&up);
+    join_stop(&join);
     hub_stop(&hub);
     zmq_ctx_term(zctx);
     close(lockfd);

@@ -99,7 +99,7 @@ void delta_builder_destroy(delta_builder **bp)
         (arr)[(n)++] = (item);                                       \
     } while (0)
 
-void delta_add_cell(delta_builder *b, const ts_cell *c, int64_t value)
+void delta_add_cell(delta_builder *b, const ts_cell *c, disclose_fig value)
 {
     Tiersync__Cell *pc = malloc(sizeof *pc);
     tiersync__cell__init(pc);
@@ -107,7 +107,8 @@ void delta_add_cell(delta_builder *b, const ts_cell *c, int64_t value)
     pc->indicator = strdup(c->indicator);
     pc->period = strdup(c->period);
     pc->options = strdup(c->options);
-    pc->value = value;
+    pc->value = value.v;
+    pc->key = value.key;
     APPEND(b->body.cells, b->body.n_cells, b->cap_cells, pc);
 }
 

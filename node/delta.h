@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cell.h"
+#include "disclose.h"
 #include "keys.h"
 #include "tiersync.pb-c.h"
 
@@ -37,7 +38,7 @@ delta_builder *delta_builder_new(const char *origin, const uint8_t key[32], uint
                                  const uint8_t prev_hash[DELTA_HASH_BYTES], const char *catalog_id,
                                  uint32_t catalog_version, bool snapshot);
 void delta_builder_destroy(delta_builder **b);
-void delta_add_cell(delta_builder *b, const ts_cell *c, int64_t value);
+void delta_add_cell(delta_builder *b, const ts_cell *c, disclose_fig value);
 void delta_add_unit(delta_builder *b, const char *code, const char *name, const char *level,
                     const char *parent);
 void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64_t last,

@@ -18,6 +18,16 @@ int disclose_add(disclose_fig *a, disclose_fig b)
     return 0;
 }
 
+int disclose_sub(disclose_fig *a, disclose_fig b)
+{
+    int64_t d;
+    if (__builtin_sub_overflow(a->v, b.v, &d))
+        return -1;
+    a->v = d;
+    a->key -= b.key;
+    return 0;
+}
+
 uint32_t disclose_record_hash(uint64_t record_key, const char *indicator)
 {
     uint8_t key[crypto_generichash_KEYBYTES_MIN];

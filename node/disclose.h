@@ -26,6 +26,10 @@ typedef struct {
  * when the count would leave the int64 range, else 0. */
 int disclose_add(disclose_fig *a, disclose_fig b);
 
+/* Subtracts b from a (a - b: counts subtract, keys subtract modulo 2^32).
+ * Returns -1 (a unchanged) when the count would leave the int64 range. */
+int disclose_sub(disclose_fig *a, disclose_fig b);
+
 /* The keyed 32-bit BLAKE2b of a record key and an indicator code: one
  * record's share of the cell key of every cell of that indicator it counts
  * in. */

@@ -12,11 +12,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "csv.h"
 #include "query.h"
 
 typedef struct {
     ts_cell c;
-    int64_t v;
+    disclose_fig v;
 } export_row;
 
 typedef struct {
@@ -25,7 +26,8 @@ typedef struct {
     const tree_t *t;
     const export_request *r;
     FILE *out;
-    long suppressed, written;
+    long written;
+    bool overflow; /* a unit's own value left the 64-bit range */
     bool group_open;
     char group_period[CELL_PERIOD_MAX]; /* ADX: the open group's period */
     export_row *rows;
@@ -92,34 +94,6 @@ const char *export_extension(export_format f)
 
 /* ---- escaping ---- */
 
-static void csv_field(FILE *f, const char *s)
-{
-    /* a name announced by a child must not become a spreadsheet formula */
-    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '@' ||
-                   (s[0] == '-' && !(s[1] >= '0' && s[1] <= '9'));
-    if (formula) {
-        fputs("\"'", f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-        return;
-    }
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void xml_attr(FILE *f, const char *name, const char *v)
 {
     fprintf(f, " %s=\"", name);
@@ -159,7 +133,7 @@ static bool period_matches(const char *want, const char *p)
     return !strcmp(want, p);
 }
 
-static int collect(const ts_cell *c, int64_t v, void *ctx)
+static int collect(const ts_cell *c, disclose_fig v, void *ctx)
 {
     writer *w = ctx;
     if (!period_matches(w->r->period, c->period))
@@ -187,8 +161,9 @@ static int row_cmp(const void *a, const void *b)
     return r ? r : strcmp(x->options, y->options);
 }
 
-/* own = total - the totals of the unit's children for the same cell */
-static int64_t own_value(writer *w, int unit, const ts_cell *c, int64_t total)
+/* own = total - the totals of the unit's children for the same cell, keys
+ * as counts */
+static disclose_fig own_value(writer *w, int unit, const ts_cell *c, disclose_fig total)
 {
     const tree_t *t = w->t;
     for (int ch = t->units[unit].first_child; ch >= 0; ch = t->units[ch].next_sibling) {
@@ -196,7 +171,8 @@ static int64_t own_value(writer *w, int unit, const ts_cell *c, int64_t total)
         snprintf(k.unit, sizeof k.unit, "%s", t->units[ch].code);
         char key[CELL_KEY_MAX];
         size_t n = cell_key(&k, key);
-        total -= store_total(w->n->store, w->txn, key, n);
+        if (disclose_sub(&total, store_total(w->n->store, w->txn, key, n)))
+            w->overflow = true;
     }
     return total;
 }
@@ -239,7 +215,7 @@ static void close_group(writer *w)
     w->group_open = false;
 }
 
-static void emit_adx(writer *w, const tree_unit *u, const export_row *row)
+static void emit_adx(writer *w, const tree_unit *u, const export_row *row, const char *v)
 {
     const export_request *r = w->r;
     if (!w->group_open || strcmp(w->group_period, row->c.period)) {
@@ -267,8 +243,6 @@ static void emit_adx(writer *w, const tree_unit *u, const export_row *row)
         xml_attr(w->out, export_map_adx_category(r->map, tok),
                  export_map_adx_option(r->map, tok, eq + 1));
     }
-    char v[24];
-    snprintf(v, sizeof v, "%lld", (long long)row->v);
     xml_attr(w->out, "value", v);
     fputs("/>\n", w->out);
 }
@@ -277,15 +251,11 @@ static int emit(writer *w, int unit, const export_row *row)
 {
     const export_request *r = w->r;
     const tree_unit *u = &w->t->units[unit];
-    bool hide = !r->exact && row->v >= 1 && row->v < r->small_cell_k && tree_is_leaf(w->t, unit);
+    const catalog_indicator *ind = catalog_indicator_find(w->n->catalog, row->c.indicator);
     char v[24];
-    if (hide)
-        snprintf(v, sizeof v, "<%d", r->small_cell_k);
-    else
-        snprintf(v, sizeof v, "%lld", (long long)row->v);
-    if (hide)
-        w->suppressed++;
-    export_value x = {u, &row->c, row->v, hide, v};
+    int64_t shown = query_publish(&r->rd, ind, row->v);
+    snprintf(v, sizeof v, "%lld", (long long)shown);
+    export_value x = {u, &row->c, row->v, shown};
     if (r->format == EXPORT_XLSX)
         return export_xlsx_add(w->book, &x, w->e);
     if (r->format == EXPORT_FHIR)
@@ -296,16 +266,14 @@ static int emit(writer *w, int unit, const export_row *row)
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
             if (i)
                 fputc(',', w->out);
-            csv_field(w->out, fields[i]);
+            csv_write_field(w->out, fields[i]);
         }
         fputc('\n', w->out);
         w->written++;
         return TS_OK;
     }
-    if (hide) /* receivers need numbers: a protected value is left out, not faked */
-        return TS_OK;
     if (r->format == EXPORT_ADX) {
-        emit_adx(w, u, row);
+        emit_adx(w, u, row, v);
     } else {
         json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "dataElement",
                               export_map_data_element(r->map, EXPORT_DHIS2, row->c.indicator),
@@ -338,7 +306,7 @@ static int export_unit(writer *w, int unit)
         export_row *row = &w->rows[i];
         if (r->values == EXPORT_OWN)
             row->v = own_value(w, unit, &row->c, row->v);
-        if (row->v != 0)
+        if (row->v.v != 0)
             rc = emit(w, unit, row);
     }
     close_group(w);
@@ -346,10 +314,9 @@ static int export_unit(writer *w, int unit)
 }
 
 int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
-                 long *suppressed, ts_err *e)
+                 ts_err *e)
 {
     writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out, .e = e};
-    *suppressed = 0;
     int rc = r->format == EXPORT_XLSX   ? export_xlsx_open(&w.book, n, r, e)
              : r->format == EXPORT_FHIR ? export_fhir_open(&w.fhir, n, r, out, e)
                                         : (begin(&w), TS_OK);
@@ -367,7 +334,9 @@ int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request 
         fputs("\n]}\n", out);
     else if (r->format == EXPORT_ADX)
         fputs("</adx>\n", out);
-    *suppressed = w.suppressed;
+    if (w.overflow)
+        return ts_fail(e, TS_ERUNTIME, "a unit's own value leaves the 64-bit range: a stored "
+                       "total is corrupt; run 'tiersync verify' on this node");
     if (r->format == EXPORT_ADX && !w.written)
         return ts_fail(e, TS_ENOTFOUND, "no values to export for unit %s%s%s%s%s: an ADX "
                        "message needs at least one", t->units[r->unit].code,

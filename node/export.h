@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "node.h"
+#include "query.h"
 #include "tree.h"
 
 #define EXPORT_MAPPING_FILE "dhis2-mapping.json" /* looked for in the data directory */
@@ -35,8 +36,7 @@ typedef struct {
     int unit;                           /* tree index: this unit and every unit below */
     const char *period;                 /* NULL all; YYYY: the year and its months; YYYYMM */
     const catalog_indicator *indicator; /* NULL: every indicator */
-    bool exact;                         /* false: small-cell protection (see api.h) */
-    int small_cell_k;
+    query_reader rd;                    /* exact, or rounded (query_publish) */
     const export_mapping *map;          /* NULL: identity mapping */
     int64_t now_ms;                     /* ADX "exported", FHIR Bundle timestamp */
 } export_request;
@@ -76,9 +76,10 @@ const char *export_map_adx_option(const export_mapping *m, const char *category,
 void export_map_measure(const export_mapping *m, const catalog_t *cat, const char *indicator,
                         char *out, size_t outsz);
 
-/* Writes r's export to out. *suppressed receives how many values small-cell
- * protection held back (dhis2, adx, fhir) or showed as "<k" (csv, xlsx). */
+/* Writes r's export to out, every figure as r->rd may see it (a unit's own
+ * value is its own figure: the exact difference, with its key, published
+ * once). TS_ERUNTIME when a difference leaves the 64-bit range. */
 int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
-                 long *suppressed, ts_err *e);
+                 ts_err *e);
 
 #endif

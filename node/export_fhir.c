@@ -6,8 +6,8 @@
  * combination as a stratum of one stratifier. Codes come from the mapping
  * file as ADX codes do; the Measure canonical URL from its fhir.measureBase.
  *
- * A value small-cell protection holds back is left out, as in DHIS2 and
- * ADX; the group's count is then left out too (it would give it away). */
+ * For a reader without a token every value is rounded (query_publish), the
+ * group's count too: from its exact sum with the sum of its cells' keys. */
 #include "export_int.h"
 
 #include <jansson.h>
@@ -27,8 +27,8 @@ struct export_fhir {
     char indicator[CATALOG_NAME_MAX], period[CELL_PERIOD_MAX];
     char options0[CELL_OPTIONS_MAX]; /* its first stratum's options: the categories */
     json_t *strata;
-    int64_t total;
-    bool any_hidden, any_shown;
+    disclose_fig total; /* exact, with its key: published once, at the flush */
+    bool overflow;
 };
 
 int export_fhir_open(export_fhir **f, const node_t *n, const export_request *r, FILE *out,
@@ -129,14 +129,17 @@ static int flush(export_fhir *f, ts_err *e)
         "{s:o}", "code",
         concept(export_map_data_element(f->r->map, EXPORT_ADX, f->indicator),
                 ind ? ind->label_en : f->indicator));
-    if (!f->any_hidden) {
-        json_object_set_new(group, "population",
-                            json_pack("[{s:{s:[{s:s,s:s}]},s:I}]", "code", "coding", "system",
-                                      FHIR_POPULATION_SYSTEM, "code", "initial-population",
-                                      "count", (json_int_t)f->total));
-        json_object_set_new(group, "measureScore",
-                            json_pack("{s:I}", "value", (json_int_t)f->total));
+    if (f->overflow) {
+        json_decref(group);
+        return ts_fail(e, TS_ERUNTIME, "a sum of %s leaves the 64-bit range: a stored total is "
+                       "corrupt; run 'tiersync verify' on this node", f->indicator);
     }
+    json_int_t total = (json_int_t)query_publish(&f->r->rd, ind, f->total);
+    json_object_set_new(group, "population",
+                        json_pack("[{s:{s:[{s:s,s:s}]},s:I}]", "code", "coding", "system",
+                                  FHIR_POPULATION_SYSTEM, "code", "initial-population", "count",
+                                  total));
+    json_object_set_new(group, "measureScore", json_pack("{s:I}", "value", total));
     if (json_array_size(f->strata))
         json_object_set_new(group, "stratifier",
                             json_pack("[{s:o,s:O}]", "code", stratifier_codes(f, f->options0),
@@ -152,10 +155,6 @@ static int flush(export_fhir *f, ts_err *e)
     f->u = NULL;
     if (!mr)
         return ts_fail(e, TS_ERUNTIME, "out of memory writing the FHIR Bundle");
-    if (!f->any_shown) { /* every value held back: no report at all */
-        json_decref(mr);
-        return TS_OK;
-    }
     json_t *entry = json_pack("{s:o}", "resource", mr);
     fputs(f->reports++ ? ",\n" : ",\"entry\":[\n", f->out);
     int rc = json_dumpf(entry, f->out, JSON_COMPACT);
@@ -176,15 +175,11 @@ int export_fhir_add(export_fhir *f, const export_value *x, ts_err *e)
         snprintf(f->period, sizeof f->period, "%s", x->c->period);
         snprintf(f->options0, sizeof f->options0, "%s", x->c->options);
         f->strata = json_array();
-        f->total = 0;
-        f->any_hidden = f->any_shown = false;
+        f->total = (disclose_fig){0, 0};
+        f->overflow = false;
     }
-    f->total += x->v;
-    if (x->hidden) {
-        f->any_hidden = true;
-        return TS_OK;
-    }
-    f->any_shown = true;
+    if (disclose_add(&f->total, x->fig))
+        f->overflow = true;
     if (x->c->options[0] && json_array_append_new(f->strata, stratum(f, x->c->options, x->v)))
         return ts_fail(e, TS_ERUNTIME, "out of memory writing the FHIR Bundle");
     return TS_OK;

@@ -10,14 +10,13 @@
 
 #include "export.h"
 
-/* One value as the reader may see it: hidden when small-cell protection
- * holds it back (shown is then what a table shows instead, e.g. "<5"). */
+/* One value: its exact figure (count and cell key, for sums a writer
+ * publishes itself) and the value as the reader may see it (query_publish). */
 typedef struct {
     const tree_unit *u;
     const ts_cell *c;
+    disclose_fig fig;
     int64_t v;
-    bool hidden;
-    const char *shown;
 } export_value;
 
 typedef struct export_book export_book;

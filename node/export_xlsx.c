@@ -159,11 +159,8 @@ int export_xlsx_add(export_book *b, const export_value *x, ts_err *e)
     int col = column_of(b, s, x->c->options, e);
     if (col < 0)
         return e->code;
-    lxw_error le = x->hidden
-                       ? worksheet_write_string(s->ws, (lxw_row_t)s->row, (lxw_col_t)col, x->shown,
-                                                NULL)
-                       : worksheet_write_number(s->ws, (lxw_row_t)s->row, (lxw_col_t)col,
-                                                (double)x->v, NULL);
+    lxw_error le =
+        worksheet_write_number(s->ws, (lxw_row_t)s->row, (lxw_col_t)col, (double)x->v, NULL);
     if (le != LXW_NO_ERROR)
         return ts_fail(e, TS_EINPUT, "the workbook refused a value of %s: %s", x->c->indicator,
                        lxw_strerror(le));

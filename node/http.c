@@ -203,12 +203,8 @@ static enum MHD_Result serve_api(http_t *h, struct MHD_Connection *conn, const c
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Tiersync-Access",
-                            acc == HTTP_READ_EXACT ? "exact" : "protected");
+                            acc == HTTP_READ_EXACT ? "exact" : "rounded");
     char buf[128];
-    if (r.suppressed >= 0) {
-        snprintf(buf, sizeof buf, "%ld", r.suppressed);
-        MHD_add_response_header(resp, "X-Tiersync-Suppressed", buf);
-    }
     if (r.filename[0]) {
         snprintf(buf, sizeof buf, "attachment; filename=\"%s\"", r.filename);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, buf);

@@ -572,3 +572,8 @@ int hub_on_router(hub_t *h, int max)
     batch_reply(h, b, NULL);
     return got;
 }
+
+void hub_keys_changed(hub_t *h)
+{
+    h->keys_built_ms = 0;
+}

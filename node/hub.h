@@ -28,6 +28,9 @@ void hub_on_zap(hub_t *h);
 int hub_on_router(hub_t *h, int max);
 /* Sends the replies of the batch in flight if it has committed. */
 void hub_on_committed(hub_t *h);
+/* A child was enrolled by this process: the next unknown key rebuilds the
+ * key cache at once rather than after HUB_ZAP_REBUILD_MS. */
+void hub_keys_changed(hub_t *h);
 
 #define HUB_TICK_MS 1000 /* call hub_tick at least this often */
 

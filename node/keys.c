@@ -19,7 +19,7 @@ static int key_paths(const char *dir, char *sec, char *pub, ts_err *e)
     return TS_OK;
 }
 
-int keys_create(keys_t *k, const char *dir, bool force, ts_err *e)
+int keys_check_new(const char *dir, bool force, ts_err *e)
 {
     char sec[TS_PATH_MAX], pub[TS_PATH_MAX];
     if (key_paths(dir, sec, pub, e))
@@ -28,9 +28,22 @@ int keys_create(keys_t *k, const char *dir, bool force, ts_err *e)
         return ts_fail(e, TS_EINPUT, "%s already exists: this node already has an identity "
                        "(use --force to replace it; its children and parent must then be "
                        "re-enrolled with the new key)", sec);
+    return TS_OK;
+}
+
+int keys_generate(keys_t *k, ts_err *e)
+{
     if (sodium_init() < 0)
         return ts_fail(e, TS_ERUNTIME, "libsodium failed to initialise");
     crypto_sign_keypair(k->pk, k->sk);
+    return TS_OK;
+}
+
+int keys_save(const keys_t *k, const char *dir, bool force, ts_err *e)
+{
+    char sec[TS_PATH_MAX], pub[TS_PATH_MAX];
+    if (keys_check_new(dir, force, e) || key_paths(dir, sec, pub, e))
+        return e->code;
     char hex[2 * crypto_sign_SECRETKEYBYTES + 2];
     ts_hex(k->sk, sizeof k->sk, hex);
     strcat(hex, "\n");
@@ -41,6 +54,13 @@ int keys_create(keys_t *k, const char *dir, bool force, ts_err *e)
     ts_hex(k->pk, sizeof k->pk, hex);
     strcat(hex, "\n");
     return ts_write_file(pub, hex, strlen(hex), 0644, e);
+}
+
+int keys_create(keys_t *k, const char *dir, bool force, ts_err *e)
+{
+    if (keys_check_new(dir, force, e) || keys_generate(k, e))
+        return e->code;
+    return keys_save(k, dir, force, e);
 }
 
 int keys_load(keys_t *k, const char *dir, ts_err *e)

@@ -27,6 +27,12 @@ typedef struct {
 /* Creates a new key pair in dir. Refuses (TS_EINPUT) if a key exists, unless
  * force. The secret key file is created with mode 0600. */
 int keys_create(keys_t *k, const char *dir, bool force, ts_err *e);
+/* keys_create in steps, for a node that must prove its key before it is
+ * written (init --join): whether dir may take a new key (TS_EINPUT as
+ * keys_create), a new pair in memory, and writing it (checking again). */
+int keys_check_new(const char *dir, bool force, ts_err *e);
+int keys_generate(keys_t *k, ts_err *e);
+int keys_save(const keys_t *k, const char *dir, bool force, ts_err *e);
 
 /* Loads the key pair from dir; refuses a secret key file readable by others
  * and a public key that does not match the secret key. */

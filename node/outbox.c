@@ -69,11 +69,9 @@ static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder
 static int take_cell(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
 {
     ts_cell c;
-    int64_t val;
-    if (v->mv_size == sizeof val && cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK) {
-        memcpy(&val, v->mv_data, sizeof val);
+    disclose_fig val;
+    if (store_fig_decode(v, &val) && cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK)
         delta_add_cell(b, &c, val);
-    }
     return 0;
 }
 
@@ -145,7 +143,7 @@ int outbox_flush(node_t *n, bool *made, ts_err *e)
  * forward_detail = self, summed per cell key. */
 typedef struct {
     char **keys;
-    int64_t *vals;
+    disclose_fig *vals;
     size_t n, cap;
     bool contrib; /* keys carry a "child|" prefix to drop */
     node_t *node;
@@ -164,7 +162,8 @@ static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
         key = bar + 1;
     }
     ts_cell c;
-    if (v->mv_size != sizeof(int64_t) || cell_parse(key, klen, &c, NULL) != TS_OK)
+    disclose_fig f;
+    if (!store_fig_decode(v, &f) || cell_parse(key, klen, &c, NULL) != TS_OK)
         return 0;
     if (l->node->cfg.forward_detail == DETAIL_SELF)
         snprintf(c.unit, sizeof c.unit, "%s", l->node->cfg.code);
@@ -176,14 +175,13 @@ static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
     char buf[CELL_KEY_MAX];
     cell_key(&c, buf);
     l->keys[l->n] = strdup(buf);
-    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
-    l->n++;
+    l->vals[l->n++] = f;
     return 0;
 }
 
 typedef struct {
     char *key;
-    int64_t val;
+    disclose_fig val;
 } kv;
 
 static int kv_cmp(const void *a, const void *b)
@@ -215,18 +213,23 @@ static int add_subtree_unit(const MDB_val *k, const MDB_val *v, void *ctx)
 }
 
 /* The next cell of the sorted items from *i on: the sum of its key's
- * entries, with *i moved past them; false at the end. A cell whose sum is
- * zero is left out. */
-static bool next_cell(const kv *items, size_t n, size_t *i, ts_cell *c, int64_t *sum)
+ * entries (counts and cell keys), with *i moved past them; false at the end
+ * or when a count leaves the int64 range (*overflow set). A cell whose count
+ * and key are both zero is left out. */
+static bool next_cell(const kv *items, size_t n, size_t *i, ts_cell *c, disclose_fig *sum,
+                      bool *overflow)
 {
     while (*i < n) {
         size_t j = *i;
-        *sum = 0;
+        *sum = (disclose_fig){0, 0};
         for (; j < n && !strcmp(items[j].key, items[*i].key); j++)
-            *sum += items[j].val;
+            if (disclose_add(sum, items[j].val)) {
+                *overflow = true;
+                return false;
+            }
         const char *key = items[*i].key;
         *i = j;
-        if (*sum && cell_parse(key, strlen(key), c, NULL) == TS_OK)
+        if ((sum->v || sum->key) && cell_parse(key, strlen(key), c, NULL) == TS_OK)
             return true;
     }
     return false;
@@ -265,12 +268,16 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     /* the first part names the last, so the parent can apply them as one */
     size_t ncells = 0, max = (size_t)n->cfg.max_cells;
     ts_cell c;
-    int64_t sum;
-    for (size_t i = 0; next_cell(items, l.n, &i, &c, &sum);)
+    disclose_fig sum;
+    bool overflow = false;
+    for (size_t i = 0; next_cell(items, l.n, &i, &c, &sum, &overflow);)
         ncells++;
+    if (overflow)
+        rc = ts_fail(e, TS_EINPUT, "snapshot: a cell's count leaves the 64-bit range: run "
+                     "'tiersync verify' on this node");
     if (ncells > max)
         delta_set_snapshot_end(b, sc->first + (ncells - 1) / max);
-    for (size_t i = 0, added = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum);) {
+    for (size_t i = 0, added = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
         delta_add_cell(b, &c, sum);
         if (++added % max == 0 && added < ncells) {
             rc = put_delta(n, txn, b, &head, e);

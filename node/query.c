@@ -1,4 +1,5 @@
-/* query.c: filtered scans over the rolled-up totals. */
+/* query.c: filtered scans over the rolled-up totals, and what a reader may
+ * see of a figure. */
 #include "query.h"
 
 #include <jansson.h>
@@ -19,10 +20,9 @@ typedef struct {
 static int on_cell(scan_ctx *sc, const char *key, size_t klen, const MDB_val *v)
 {
     ts_cell c;
-    int64_t n;
-    if (v->mv_size != sizeof n || cell_parse(key, klen, &c, NULL) != TS_OK)
+    disclose_fig n;
+    if (!store_fig_decode(v, &n) || cell_parse(key, klen, &c, NULL) != TS_OK)
         return 0;
-    memcpy(&n, v->mv_data, sizeof n);
     const query_filter *f = sc->f;
     if ((f->unit && strcmp(f->unit, c.unit)) || (f->indicator && strcmp(f->indicator, c.indicator)) ||
         (f->period && strcmp(f->period, c.period)) || (f->options && strcmp(f->options, c.options)))
@@ -74,19 +74,12 @@ int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, v
     return store_scan(s, txn, db, prefix, on_total, &sc);
 }
 
-static int add_up(const ts_cell *c, int64_t v, void *ctx)
+int64_t query_publish(const query_reader *r, const catalog_indicator *ind, disclose_fig f)
 {
-    (void)c;
-    *(int64_t *)ctx += v;
-    return 0;
+    return r->exact || (ind && ind->kind == IND_VALUE) ? f.v : disclose_round(f, r->k);
 }
 
-int64_t query_sum(store_t *s, MDB_txn *txn, const query_filter *f)
-{
-    int64_t sum = 0;
-    query_totals(s, txn, f, add_up, &sum);
-    return sum;
-}
+const char *query_access(const query_reader *r) { return r->exact ? "exact" : "rounded"; }
 
 /* "a=1,b=2" -> {"a":"1","b":"2"} */
 json_t *query_options_json(const char *options)

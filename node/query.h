@@ -1,13 +1,16 @@
 /* query.h: reading totals: the filter shared by the CLI, the HTTP API and
- * the exports. Totals are already rolled up, so a unit's figure is a lookup
- * and a filter is one prefix scan. */
+ * the exports, and the publishing rule they all apply. Totals are already
+ * rolled up, so a unit's figure is a lookup and a filter is one prefix
+ * scan. */
 #ifndef TIERSYNC_QUERY_H
 #define TIERSYNC_QUERY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cell.h"
+#include "disclose.h"
 #include "store.h"
 
 typedef struct {
@@ -17,15 +20,31 @@ typedef struct {
     const char *options;   /* NULL: every combo; else exact canonical options */
 } query_filter;
 
-typedef int (*query_fn)(const ts_cell *c, int64_t value, void *ctx);
+typedef int (*query_fn)(const ts_cell *c, disclose_fig value, void *ctx);
 
-/* Calls fn for every non-zero total matching f, a unit's in key order
+/* Calls fn for every total (count and cell key, not both 0) matching f, a unit's in key order
  * (without f->unit: grouped by unit); stops when fn returns non-zero and
  * returns that. */
 int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, void *ctx);
 
-/* Sum of the matching totals. */
-int64_t query_sum(store_t *s, MDB_txn *txn, const query_filter *f);
+/* Who reads: an exact reader (a token; the operator at the node) sees
+ * every count; any other sees record-derived figures randomly rounded to
+ * base k (disclose.h). */
+typedef struct {
+    bool exact;
+    int k; /* [read] small_cell_k */
+} query_reader;
+
+/* The one rule every reader-facing path applies to a figure of indicator
+ * ind (a cell, or a sum of cells with the sum of their keys): exact for an
+ * exact reader and for value indicators, else disclose_round (also for an
+ * indicator the catalog does not know: ind NULL). A derived
+ * figure must be summed exactly (disclose_add) and published once, never
+ * summed from published figures. */
+int64_t query_publish(const query_reader *r, const catalog_indicator *ind, disclose_fig f);
+
+/* "exact" or "rounded": the access field of every answer. */
+const char *query_access(const query_reader *r);
 
 /* Canonical options "a=1,b=2" as a JSON object {"a":"1","b":"2"} (new ref). */
 json_t *query_options_json(const char *options);

@@ -1,6 +1,8 @@
 /* records.c: record values, their validation, keys and clusters (records.h). */
 #include "records.h"
 
+#include <sodium.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,6 +372,32 @@ static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int dept
     stack[depth] = cl->n++;
 }
 
+/* ---- record keys ------------------------------------------------------ */
+
+uint64_t records_key_get(store_t *s, MDB_txn *txn, const char *root, size_t rlen)
+{
+    MDB_val v;
+    uint64_t key = 0;
+    if (store_get(s, txn, DB_RECORD_KEYS, root, rlen, &v, NULL) == TS_OK &&
+        v.mv_size == sizeof key)
+        memcpy(&key, v.mv_data, sizeof key);
+    return key;
+}
+
+int records_key_new(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t *key,
+                    ts_err *e)
+{
+    do
+        randombytes_buf(key, sizeof *key);
+    while (*key == 0); /* 0 means "none yet" */
+    return store_put(s, txn, DB_RECORD_KEYS, root, rlen, key, sizeof *key, e);
+}
+
+int records_key_drop(store_t *s, MDB_txn *txn, const char *root, size_t rlen, ts_err *e)
+{
+    return store_del(s, txn, DB_RECORD_KEYS, root, rlen, e);
+}
+
 int records_cluster_load(store_t *s, MDB_txn *txn, const catalog_t *c, const char *root,
                          size_t rlen, unsigned need, records_cluster *cl, ts_err *e)
 {
@@ -394,6 +422,7 @@ int records_cluster_load(store_t *s, MDB_txn *txn, const catalog_t *c, const cha
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return ts_fail(e, TS_ERUNTIME, "store: cannot read records: %s", store_strerror(rc));
+    cl->key = cl->n ? records_key_get(s, txn, root, rlen) : 0;
     return TS_OK;
 }
 
@@ -419,6 +448,8 @@ int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_
             stop = fn(&cl, ctx);
             cl.n = 0;
         }
+        if (depth == 0)
+            cl.key = records_key_get(s, txn, k.mv_data, k.mv_size);
         if (!stop)
             cluster_add(c, &cl, t, depth, &v, ~0u, stack);
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);

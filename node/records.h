@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "catalog.h"
 #include "err.h"
@@ -125,7 +126,8 @@ bool records_held_here(store_t *s, MDB_txn *txn);
 typedef struct {
     int n, cap;
     rec_t *recs;
-    int *parent; /* index of each record's owner in recs; -1 for the root */
+    int *parent;  /* index of each record's owner in recs; -1 for the root */
+    uint64_t key; /* the cluster's record key (records_key_get); 0: none yet */
 } records_cluster;
 
 void records_cluster_init(records_cluster *cl);
@@ -143,6 +145,23 @@ int records_cluster_load(store_t *s, MDB_txn *txn, const catalog_t *c, const cha
 typedef int (*records_cluster_fn)(const records_cluster *cl, void *ctx);
 int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_cluster_fn fn,
                           void *ctx, ts_err *e);
+
+/* ---- record keys ------------------------------------------------------ */
+
+/* Every cluster has a random 64-bit record key (table record_keys: root
+ * key -> 8 bytes), from which its share of every cell key is derived
+ * (disclose.h). It never leaves the node and is never shown. */
+
+/* The record key of the cluster rooted at root; 0 when it has none. */
+uint64_t records_key_get(store_t *s, MDB_txn *txn, const char *root, size_t rlen);
+
+/* Gives the cluster rooted at root a new random record key (never 0) into
+ * *key. */
+int records_key_new(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t *key,
+                    ts_err *e);
+
+/* Forgets the record key of a cluster whose root is deleted. */
+int records_key_drop(store_t *s, MDB_txn *txn, const char *root, size_t rlen, ts_err *e);
 
 /* The record types whose records are owned, directly or not, by records of
  * type t, with t itself: bit i set for type i. */

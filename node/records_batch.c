@@ -260,6 +260,29 @@ static int add_clusters(batch_ctx *x, int sign, ts_err *e)
     return TS_OK;
 }
 
+/* After the writes: a new cluster gets its record key, a cluster that had
+ * none (a store older than keys) gets one when touched, a deleted root's
+ * goes. Its contribution before was counted with the old key (or none),
+ * after with the new one, so every cell key stays the sum of its records'. */
+static int settle_keys(batch_ctx *x, ts_err *e)
+{
+    store_t *s = x->n->store;
+    for (size_t i = 0; i < x->roots.n; i++) {
+        size_t len;
+        const char *root = hmap_str_key(&x->roots, i, &len);
+        MDB_val v;
+        int rc = store_get(s, x->txn, DB_RECORDS, root, len, &v, e);
+        uint64_t key;
+        if (rc == TS_ENOTFOUND)
+            rc = records_key_drop(s, x->txn, root, len, e);
+        else if (rc == TS_OK && !records_key_get(s, x->txn, root, len))
+            rc = records_key_new(s, x->txn, root, len, &key, e);
+        if (rc)
+            return rc;
+    }
+    return TS_OK;
+}
+
 static int write_plans(batch_ctx *x, ts_err *e)
 {
     store_t *s = x->n->store;
@@ -319,7 +342,8 @@ static int batch_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     if (b->problems.total > 0)
         return ts_fail(e, TS_EINPUT, "%d problem%s in %d row%s; nothing was changed", b->problems.total,
                        b->problems.total == 1 ? "" : "s", b->problems.rows, b->problems.rows == 1 ? "" : "s");
-    if ((rc = add_clusters(x, -1, e)) || (rc = write_plans(x, e)) || (rc = add_clusters(x, +1, e)))
+    if ((rc = add_clusters(x, -1, e)) || (rc = write_plans(x, e)) || (rc = settle_keys(x, e)) ||
+        (rc = add_clusters(x, +1, e)))
         return rc;
     return agg_apply(x->agg, s, txn, x->n->cfg.code, &b->cells, e);
 }

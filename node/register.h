@@ -67,8 +67,8 @@ void reg_destroy(reg_t **r);
 bool reg_enabled(const reg_t *r);
 
 /* True when cookie is a live session of any role: the read API then
- * serves it as a loopback reader (small counts protected), so that a
- * viewer in the office sees the dashboard without a read token. */
+ * serves it as a loopback reader (figures rounded, as without a token), so
+ * that a viewer in the office sees the dashboard without a read token. */
 bool reg_session_live(reg_t *r, const char *cookie);
 
 /* Answers one request. Always fills out; free it with reg_reply_free. */

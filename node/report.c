@@ -26,7 +26,7 @@ typedef struct {
     const char *lang, *motto1, *motto2, *number, *title, *subtitle, *period, *sec_data,
         *sec_plan, *sec_units, *no, *indicator, *unit, *total, *target, *actual, *percent,
         *never, *late, *all_reported, *last_seen, *recipients, *recipients_list, *preparer,
-        *head, *sign_note, *sign_note_head, *protected_note, *made_by, *none;
+        *head, *sign_note, *sign_note_head, *rounded_note, *made_by, *none;
 } report_text;
 
 static const report_text text_vi = {
@@ -38,7 +38,7 @@ static const report_text text_vi = {
     "Báo cáo trễ", "Tất cả đơn vị trực thuộc đã báo cáo.", "lần cuối", "Nơi nhận:",
     "- Như trên;<br>- Lưu: VT.", "NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ", "(Ký, ghi rõ họ tên)",
     "(Ký, ghi rõ họ tên, đóng dấu)",
-    "Số liệu nhỏ ở đơn vị cấp cuối được bảo vệ (người đọc không có mã đọc).",
+    "Số liệu từ hồ sơ được làm tròn đến bội số của %d (người đọc không có mã đọc).",
     "Lập bởi tiersync lúc", "Chưa có kế hoạch cho năm này."};
 
 static const report_text text_en = {
@@ -50,7 +50,7 @@ static const report_text text_en = {
     "Reporting late", "Every unit below has reported.", "last seen", "Recipients:",
     "- As above;<br>- Filed.", "PREPARED BY", "HEAD OF UNIT", "(Signature, full name)",
     "(Signature, full name, seal)",
-    "Small counts at the finest units are protected (read without a token).",
+    "Counts from records are rounded to multiples of %d (read without a token).",
     "Made by tiersync at", "No plan for this year yet."};
 
 static const char *const months_en[] = {"January", "February", "March", "April", "May", "June",
@@ -82,7 +82,7 @@ static void esc(FILE *f, const char *s)
 }
 
 /* A figure as the API shows it: an integer with the language's thousands
- * separator, or the API's string for it (e.g. "<5"), escaped. */
+ * separator, a percentage with the language's decimal point, or "—". */
 static void put_json(const report *rp, json_t *v)
 {
     if (json_is_integer(v)) {
@@ -106,16 +106,14 @@ static void put_json(const report *rp, json_t *v)
         if (dot && rp->tx == &text_vi)
             *dot = ',';
         fputs(s, rp->f);
-    } else if (json_is_string(v)) {
-        esc(rp->f, json_string_value(v));
     } else {
         fputs("—", rp->f);
     }
 }
 
-static void put_value(const report *rp, int unit, int64_t v)
+static void put_value(const report *rp, const catalog_indicator *ind, disclose_fig v)
 {
-    json_t *j = api_value(rp->c, unit, v);
+    json_t *j = api_value(rp->c, ind, v);
     put_json(rp, j);
     json_decref(j);
 }
@@ -141,8 +139,8 @@ static const char *row_period(report *rp, const catalog_indicator *ind)
         return rp->year;
     if (ind->period == PERIOD_ANY) {
         const char *code = rp->c->tree.units[rp->unit].code;
-        if (!api_sum(rp->c, code, ind->code, rp->month, NULL) &&
-            api_sum(rp->c, code, ind->code, rp->year, NULL))
+        if (!api_sum(rp->c, code, ind->code, rp->month, NULL).v &&
+            api_sum(rp->c, code, ind->code, rp->year, NULL).v)
             return rp->year;
     }
     return rp->month;
@@ -158,14 +156,14 @@ static void put_period(const report *rp, const char *p)
 
 static void put_cell(report *rp, int unit, const catalog_indicator *ind, const char *period)
 {
-    int64_t v = api_sum(rp->c, rp->c->tree.units[unit].code, ind->code, period, NULL);
+    disclose_fig v = api_sum(rp->c, rp->c->tree.units[unit].code, ind->code, period, NULL);
     api_fresh fr;
     api_freshness_of(rp->c, unit, &fr);
     fputs("<td class=\"num\">", rp->f);
-    if (unit != rp->unit && !v && !strcmp(fr.state, "never"))
+    if (unit != rp->unit && !v.v && !strcmp(fr.state, "never"))
         fputs("—", rp->f);
     else
-        put_value(rp, unit, v);
+        put_value(rp, ind, v);
     fputs("</td>", rp->f);
 }
 
@@ -379,8 +377,10 @@ static void footer(report *rp)
             tx->sign_note);
     fprintf(f, "<td><div class=\"role\">%s</div><div><i>%s</i></div><div class=\"space\">"
             "</div></td></tr></table>\n<p class=\"note\">", tx->head, tx->sign_note_head);
-    if (!rp->c->exact)
-        fprintf(f, "%s ", tx->protected_note);
+    if (!rp->c->rd.exact) {
+        fprintf(f, tx->rounded_note, rp->c->rd.k);
+        fputc(' ', f);
+    }
     char when[TS_ISO_TIME_MAX];
     ts_iso_time(rp->c->now_ms, when);
     fprintf(f, "%s %s.</p>\n", tx->made_by, when);

@@ -18,7 +18,8 @@
 static const char *const db_names[DB_COUNT] = {
     "meta", "children", "units", "totals", "local", "contrib", "pending",
     "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
-    "staged", "users", "access_log",
+    "staged",
+    "invites", "record_keys", "users", "access_log",
 };
 
 struct store {
@@ -280,33 +281,53 @@ int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
     return rc ? store_fail(s, e, rc, "delete failed") : TS_OK;
 }
 
-int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen)
+bool store_fig_decode(const MDB_val *v, disclose_fig *f)
+{
+    if (v->mv_size != STORE_FIG_BYTES && v->mv_size != sizeof f->v)
+        return false;
+    memcpy(&f->v, v->mv_data, sizeof f->v);
+    f->key = 0;
+    if (v->mv_size == STORE_FIG_BYTES)
+        memcpy(&f->key, (const char *)v->mv_data + sizeof f->v, sizeof f->key);
+    return true;
+}
+
+static void fig_encode(disclose_fig f, char out[STORE_FIG_BYTES])
+{
+    memcpy(out, &f.v, sizeof f.v);
+    memcpy(out + sizeof f.v, &f.key, sizeof f.key);
+}
+
+disclose_fig store_get_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen)
 {
     MDB_val v;
-    int64_t n = 0;
-    if (store_get(s, txn, db, k, klen, &v, NULL) == TS_OK && v.mv_size == sizeof n)
-        memcpy(&n, v.mv_data, sizeof n);
-    return n;
+    disclose_fig f = {0, 0};
+    if (store_get(s, txn, db, k, klen, &v, NULL) != TS_OK || !store_fig_decode(&v, &f))
+        f = (disclose_fig){0, 0};
+    return f;
 }
 
 /* One B-tree search per add: insert d if the key is new, else the cursor
- * already stands on the entry and it is rewritten (or deleted) in place. A
- * cursor kept across adds of nearby keys skips even that search while the
- * key falls on the page it stands on. */
-int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, int64_t d,
-                     int64_t *after, ts_err *e)
+ * already stands on the entry and it is rewritten (or deleted, when count
+ * and key are both 0) in place. A cursor kept across adds of nearby keys
+ * skips even that search while the key falls on the page it stands on. */
+int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, disclose_fig d,
+                     disclose_fig *after, ts_err *e)
 {
-    MDB_val key = {klen, (void *)k}, val = {sizeof d, &d};
-    int64_t n = d;
+    char buf[STORE_FIG_BYTES];
+    fig_encode(d, buf);
+    MDB_val key = {klen, (void *)k}, val = {sizeof buf, buf};
+    disclose_fig n = d;
     int rc = mdb_cursor_put(cur, &key, &val, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
-        int64_t old = 0;
-        if (val.mv_size == sizeof old)
-            memcpy(&old, val.mv_data, sizeof old);
-        if (__builtin_add_overflow(old, d, &n))
+        if (!store_fig_decode(&val, &n))
+            n = (disclose_fig){0, 0};
+        if (disclose_add(&n, d))
             return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
-        MDB_val nv = {sizeof n, &n};
-        rc = n == 0 ? mdb_cursor_del(cur, 0) : mdb_cursor_put(cur, &key, &nv, MDB_CURRENT);
+        fig_encode(n, buf);
+        MDB_val nv = {sizeof buf, buf};
+        rc = n.v == 0 && n.key == 0 ? mdb_cursor_del(cur, 0)
+                                    : mdb_cursor_put(cur, &key, &nv, MDB_CURRENT);
     }
     if (rc)
         return store_fail(s, e, rc, "write failed");
@@ -315,12 +336,12 @@ int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, in
     return TS_OK;
 }
 
-int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
-                  int64_t *after, ts_err *e)
+int store_add_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen,
+                  disclose_fig d, disclose_fig *after, ts_err *e)
 {
-    if (d == 0) {
+    if (d.v == 0 && d.key == 0) {
         if (after)
-            *after = store_get_i64(s, txn, db, k, klen);
+            *after = store_get_fig(s, txn, db, k, klen);
         return TS_OK;
     }
     MDB_cursor *cur;

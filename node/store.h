@@ -11,17 +11,19 @@
  *   meta      string key -> bytes    (identity copy, own chain head, link state)
  *   children  code -> store_child    (enrolled key, applied seq/hash, counters)
  *   units     code -> store_unit     (org-unit registry: name, level, parent)
- *   totals    cell key -> int64      (rolled up: a unit's total is one lookup;
+ *   totals    cell key -> figure     (rolled up: a unit's total is one lookup;
  *                                    a leaf's are in contrib, see store_unit)
- *   local     cell key -> int64      (this node's own contribution)
- *   contrib   child|cell key -> int64 (each child's contribution, as received)
- *   pending   cell key -> int64      (changes not yet sent upward, coalesced)
+ *   local     cell key -> figure     (this node's own contribution)
+ *   contrib   child|cell key -> figure (each child's contribution, as received)
+ *   pending   cell key -> figure     (changes not yet sent upward, coalesced)
+ *   (a figure: count and cell key, see STORE_FIG_BYTES)
  *   announce  code -> ""             (units to announce upward)
  *   covers    child -> store_cover   (child seq ranges folded into pending)
  *   outbox    be64 seq -> signed delta bytes (kept until the parent acks)
  *   audit_index child|be64 seq -> be64 arrival number  (see audit_log.h)
  *   audit_log   be64 arrival number -> SignedDelta bytes (every applied delta, as signed)
- *   records, record_refs: owned by the records module.
+ *   invites   code -> invite_record (one-time invitations, see invite.h)
+ *   records, record_refs, record_keys: owned by the records module.
  *   users       name -> users_entry (register accounts, see users.h)
  *   access_log  be64 time ms | be64 seq -> entry (see access_log.h)
  * users and access_log hold a commune's own secrets and the traces of who
@@ -35,6 +37,7 @@
 
 #include "cell.h"
 #include "config.h"
+#include "disclose.h"
 #include "err.h"
 
 #define STORE_SUBDIR "db"
@@ -44,7 +47,7 @@
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
     DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_STAGED, DB_USERS, DB_ACCESS_LOG, DB_COUNT
+    DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_USERS, DB_ACCESS_LOG, DB_COUNT
 } store_db;
 
 typedef struct store store_t;
@@ -119,14 +122,24 @@ int store_get(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
 int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, const void *v,
               size_t vlen, ts_err *e);
 int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, ts_err *e);
-/* Adds d to the int64 at key (deleting the entry when it becomes 0);
- * *after receives the new value if non-NULL. TS_EINPUT on 64-bit overflow. */
-int store_add_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen, int64_t d,
-                  int64_t *after, ts_err *e);
+/* A count table's value (totals, local, contrib, pending): a count and its
+ * cell key (disclose.h), STORE_FIG_BYTES bytes; an 8-byte value (a store
+ * older than cell keys) reads as key 0. An entry exists while its count or
+ * its key is non-zero: two records' -1 and +1 in one cell leave the count
+ * but change the key, which must travel. */
+#define STORE_FIG_BYTES 12
+/* Decodes a count table's value; false when it is of neither size. */
+bool store_fig_decode(const MDB_val *v, disclose_fig *f);
+/* The figure at key, {0, 0} when absent. */
+disclose_fig store_get_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen);
+/* Adds d at key: counts add, keys add modulo 2^32; the entry is deleted
+ * when both become 0. *after receives the new figure if non-NULL. TS_EINPUT
+ * (nothing changed) when the count would leave the 64-bit range. */
+int store_add_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen,
+                  disclose_fig d, disclose_fig *after, ts_err *e);
 /* The same through an open cursor of that table, which it leaves on the key. */
-int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, int64_t d,
-                     int64_t *after, ts_err *e);
-int64_t store_get_i64(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen);
+int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, disclose_fig d,
+                     disclose_fig *after, ts_err *e);
 
 /* Number of entries in a table (for status and flush decisions). */
 uint64_t store_count(store_t *s, MDB_txn *txn, store_db db);
@@ -135,13 +148,13 @@ uint64_t store_count(store_t *s, MDB_txn *txn, store_db db);
 uint64_t store_meta_u64(store_t *s, MDB_txn *txn, const char *key);
 int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts_err *e);
 
-/* Applies a count change d to cell c on behalf of source (NULL: this node's
+/* Applies a change d (count and cell key) to cell c on behalf of source (NULL: this node's
  * own records or values; else the child's code): the source's contribution
  * (local or contrib), totals of c->unit and of every ancestor held here, and
  * (when there is a parent) pending, re-keyed to this node for
  * forward_detail = self. The one path by which any number changes. */
-int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
-                     ts_err *e);
+int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c,
+                     disclose_fig d, ts_err *e);
 
 /* Adds to this node's own unit, summed in memory over a batch of deltas and
  * written once each, in key order, by store_sums_flush. Every child's cells
@@ -175,7 +188,8 @@ typedef struct {
     store_sums *sums; /* NULL: this node's own unit is written at once too */
 } store_cells;
 void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn);
-int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e);
+int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclose_fig d,
+                    ts_err *e);
 void store_cells_end(store_cells *w);
 
 /* Sets this node's own value of c to v (value indicators): applies v - old. */
@@ -201,8 +215,8 @@ int store_unit_branch(store_t *s, MDB_txn *txn, const char *code, ts_err *e);
  * Returns the table. */
 store_db store_totals_at(store_t *s, MDB_txn *txn, const char *unit,
                          char via_prefix[TS_CODE_MAX + 1]);
-/* The rolled-up total of one cell key, wherever it is kept; 0 if none. */
-int64_t store_total(store_t *s, MDB_txn *txn, const char *key, size_t klen);
+/* The rolled-up total of one cell key, wherever it is kept; {0, 0} if none. */
+disclose_fig store_total(store_t *s, MDB_txn *txn, const char *key, size_t klen);
 /* Number of non-zero totals held, leaves' included. */
 uint64_t store_total_cells(store_t *s, MDB_txn *txn);
 

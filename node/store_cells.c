@@ -49,7 +49,7 @@ void store_cells_end(store_cells *w)
 
 /* Adds d at k in db through *cur, opened on first use. */
 static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *k, size_t klen,
-                     int64_t d, ts_err *e)
+                     disclose_fig d, ts_err *e)
 {
     int rc;
     if (!*cur && (rc = mdb_cursor_open(w->txn, store_dbi(w->s, db), cur)) != 0) {
@@ -65,7 +65,7 @@ static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *
 
 struct store_sums {
     hmap_str keys; /* table number + key */
-    int64_t *sum;  /* by entry index */
+    disclose_fig *sum; /* by entry index */
     size_t cap;
 };
 
@@ -93,7 +93,7 @@ void store_sums_clear(store_sums *m) { hmap_str_clear(&m->keys); }
 typedef struct {
     const char *k; /* table number + key */
     size_t len;
-    int64_t sum;
+    disclose_fig sum;
 } sum_entry;
 
 /* LMDB's default order: bytes, then the shorter key first. */
@@ -109,7 +109,7 @@ int store_sums_flush(store_sums *m, store_t *s, MDB_txn *txn, ts_err *e)
     sum_entry *v = malloc((m->keys.n ? m->keys.n : 1) * sizeof *v);
     size_t n = 0;
     for (size_t i = 0; i < m->keys.n; i++)
-        if (m->sum[i]) {
+        if (m->sum[i].v || m->sum[i].key) {
             v[n].k = hmap_str_key(&m->keys, i, &v[n].len);
             v[n++].sum = m->sum[i];
         }
@@ -136,7 +136,7 @@ int store_sums_flush(store_sums *m, store_t *s, MDB_txn *txn, ts_err *e)
 }
 
 /* Adds d at k in db to the batch's sums; flushes them when they are many. */
-static int sums_add(store_cells *w, store_db db, const char *k, size_t klen, int64_t d,
+static int sums_add(store_cells *w, store_db db, const char *k, size_t klen, disclose_fig d,
                     ts_err *e)
 {
     store_sums *m = w->sums;
@@ -152,7 +152,7 @@ static int sums_add(store_cells *w, store_db db, const char *k, size_t klen, int
     }
     if (added)
         m->sum[i] = d;
-    else if (__builtin_add_overflow(m->sum[i], d, &m->sum[i]))
+    else if (disclose_add(&m->sum[i], d))
         return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
     return m->keys.n < STORE_SUMS_MAX ? TS_OK : store_sums_flush(m, w->s, w->txn, e);
 }
@@ -160,7 +160,7 @@ static int sums_add(store_cells *w, store_db db, const char *k, size_t klen, int
 /* Adds d at unit + rest ("|indicator|period|options") in db: through *cur,
  * or into the batch's sums when unit is this node's own and there are any. */
 static int unit_add(store_cells *w, MDB_cursor **cur, store_db db, const char *unit,
-                    const char *rest, size_t rlen, int64_t d, ts_err *e)
+                    const char *rest, size_t rlen, disclose_fig d, ts_err *e)
 {
     char k[CELL_KEY_MAX];
     size_t ul = strlen(unit);
@@ -171,9 +171,10 @@ static int unit_add(store_cells *w, MDB_cursor **cur, store_db db, const char *u
     return cells_add(w, cur, db, k, ul + rlen, d, e);
 }
 
-int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_t d, ts_err *e)
+int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclose_fig d,
+                    ts_err *e)
 {
-    if (d == 0)
+    if (d.v == 0 && d.key == 0)
         return TS_OK;
     store_t *s = w->s;
     if (!w->chain.n || strcmp(w->chain.unit[0], c->unit) != 0)
@@ -212,8 +213,8 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, int64_
     return unit_add(w, &w->pending, DB_PENDING, punit, rest, rlen, d, e);
 }
 
-int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c, int64_t d,
-                     ts_err *e)
+int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c,
+                     disclose_fig d, ts_err *e)
 {
     store_cells w;
     store_cells_begin(&w, s, txn);
@@ -227,22 +228,27 @@ int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64
 {
     char key[CELL_KEY_MAX];
     size_t n = cell_key(c, key);
-    int64_t before = store_get_i64(s, txn, DB_LOCAL, key, n);
+    int64_t before = store_get_fig(s, txn, DB_LOCAL, key, n).v;
     if (old)
         *old = before;
-    return store_apply_cell(s, txn, NULL, c, v - before, e);
+    int64_t d;
+    if (__builtin_sub_overflow(v, before, &d))
+        return ts_fail(e, TS_EINPUT, "count overflow: %lld - %lld leaves the 64-bit range",
+                       (long long)v, (long long)before);
+    return store_apply_cell(s, txn, NULL, c, (disclose_fig){d, 0}, e);
 }
 
 typedef struct {
     char (*keys)[CELL_KEY_MAX + TS_CODE_MAX + 1]; /* "child|" + cell key */
-    int64_t *vals;
+    disclose_fig *vals;
     size_t n, cap;
 } cell_list;
 
 static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
 {
     cell_list *l = ctx;
-    if (v->mv_size != sizeof(int64_t) || k->mv_size >= sizeof *l->keys)
+    disclose_fig f;
+    if (!store_fig_decode(v, &f) || k->mv_size >= sizeof *l->keys)
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 256;
@@ -251,8 +257,7 @@ static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
     }
     memcpy(l->keys[l->n], k->mv_data, k->mv_size);
     l->keys[l->n][k->mv_size] = '\0';
-    memcpy(&l->vals[l->n], v->mv_data, sizeof(int64_t));
-    l->n++;
+    l->vals[l->n++] = f;
     return 0;
 }
 
@@ -266,10 +271,11 @@ int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err 
     int rc = TS_OK;
     for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
         ts_cell c;
-        if (l.vals[i] == INT64_MIN)
+        if (l.vals[i].v == INT64_MIN)
             rc = ts_fail(e, TS_EINPUT, "stored contribution of %s out of range", child);
         else if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
-            rc = store_apply_cell(s, txn, child, &c, -l.vals[i], e);
+            rc = store_apply_cell(s, txn, child, &c,
+                                  (disclose_fig){-l.vals[i].v, -l.vals[i].key}, e);
     }
     free(l.keys);
     free(l.vals);

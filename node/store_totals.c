@@ -16,19 +16,19 @@ store_db store_totals_at(store_t *s, MDB_txn *txn, const char *unit,
     return DB_CONTRIB;
 }
 
-int64_t store_total(store_t *s, MDB_txn *txn, const char *key, size_t klen)
+disclose_fig store_total(store_t *s, MDB_txn *txn, const char *key, size_t klen)
 {
     const char *bar = memchr(key, '|', klen);
     char unit[TS_CODE_MAX], k[TS_CODE_MAX + 1 + CELL_KEY_MAX];
     size_t ulen = bar ? (size_t)(bar - key) : klen;
     if (ulen >= sizeof unit || klen > CELL_KEY_MAX)
-        return 0;
+        return (disclose_fig){0, 0};
     memcpy(unit, key, ulen);
     unit[ulen] = '\0';
     store_db db = store_totals_at(s, txn, unit, k);
     size_t plen = strlen(k);
     memcpy(k + plen, key, klen);
-    return store_get_i64(s, txn, db, k, plen + klen);
+    return store_get_fig(s, txn, db, k, plen + klen);
 }
 
 static int count_one(const MDB_val *k, const MDB_val *v, void *ctx)
@@ -75,11 +75,10 @@ typedef struct {
 static int copy_out(const MDB_val *k, const MDB_val *v, void *vctx)
 {
     branch_ctx *c = vctx;
-    int64_t n;
-    if (v->mv_size != sizeof n)
+    disclose_fig n;
+    if (!store_fig_decode(v, &n))
         return 0;
-    memcpy(&n, v->mv_data, sizeof n);
-    return store_add_i64(c->s, c->txn, DB_TOTALS, (const char *)k->mv_data + c->skip,
+    return store_add_fig(c->s, c->txn, DB_TOTALS, (const char *)k->mv_data + c->skip,
                          k->mv_size - c->skip, n, NULL, c->e);
 }
 

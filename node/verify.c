@@ -124,19 +124,20 @@ static int contrib_one(const MDB_val *k, const MDB_val *val, void *vctx)
     contrib_ctx *c = vctx;
     const char *key = (const char *)k->mv_data + c->prefix_len;
     size_t klen = k->mv_size - c->prefix_len;
-    int64_t found = 0;
-    if (val->mv_size == sizeof found)
-        memcpy(&found, val->mv_data, sizeof found);
-    else
+    disclose_fig found = {0, 0};
+    if (!store_fig_decode(val, &found))
         say(c->v, true, "child %s contribution %.*s: the stored value is malformed", c->child,
             (int)klen, key);
-    int64_t want = cellsum_get(c->want, key, klen);
-    cellsum_add(&c->seen, key, klen, 1);
+    disclose_fig want = cellsum_get(c->want, key, klen);
+    cellsum_add(&c->seen, key, klen, (disclose_fig){1, 0});
     c->cells++;
-    if (found != want)
+    if (found.v != want.v)
         say(c->v, true, "child %s contribution %.*s: expected %lld (the sum of its signed "
-            "deltas%s), found %lld", c->child, (int)klen, key, (long long)want, c->caveat,
-            (long long)found);
+            "deltas%s), found %lld", c->child, (int)klen, key, (long long)want.v, c->caveat,
+            (long long)found.v);
+    else if (found.key != want.key)
+        say(c->v, true, "child %s contribution %.*s: its cell key is not the sum of its signed "
+            "deltas'%s", c->child, (int)klen, key, c->caveat);
     return 0;
 }
 
@@ -153,10 +154,10 @@ static void check_contribution(verify_ctx *v, const audit_walk *w)
     for (size_t i = 0; i < cellsum_count(&w->contrib); i++) {
         size_t klen;
         const char *key = cellsum_key(&w->contrib, i, &klen);
-        int64_t want = cellsum_val(&w->contrib, i);
-        if (want != 0 && cellsum_get(&c.seen, key, klen) == 0)
+        disclose_fig want = cellsum_val(&w->contrib, i);
+        if ((want.v != 0 || want.key != 0) && cellsum_get(&c.seen, key, klen).v == 0)
             say(v, true, "child %s contribution %.*s: expected %lld (the sum of its signed "
-                "deltas%s), found 0 (absent)", w->child, (int)klen, key, (long long)want,
+                "deltas%s), found 0 (absent)", w->child, (int)klen, key, (long long)want.v,
                 c.caveat);
     }
     if (v->sum->problems == before)
@@ -242,7 +243,7 @@ typedef struct {
 /* want[c and each ancestor held here] += d, as store_apply_cell does: all
  * but a leaf's own total, which is source's contribution (checked with the
  * child's trail) and must not be in table totals. */
-static void roll_up(rollup_ctx *r, const char *source, const ts_cell *c, int64_t d)
+static void roll_up(rollup_ctx *r, const char *source, const ts_cell *c, disclose_fig d)
 {
     ts_cell up = *c;
     for (int depth = 0; depth < STORE_MAX_DEPTH; depth++) {
@@ -265,16 +266,15 @@ static int add_source(rollup_ctx *r, const char *source, const MDB_val *k, const
                       size_t skip)
 {
     ts_cell c;
-    int64_t d;
+    disclose_fig d;
     ts_err e = {0};
     const char *key = (const char *)k->mv_data + skip;
     size_t klen = k->mv_size - skip;
-    if (val->mv_size != sizeof d || cell_parse(key, klen, &c, &e) != TS_OK) {
+    if (!store_fig_decode(val, &d) || cell_parse(key, klen, &c, &e) != TS_OK) {
         say(r->v, true, "%s %.*s: malformed entry, left out of the roll-up",
             source ? "contribution" : "own value", (int)k->mv_size, (const char *)k->mv_data);
         return 0;
     }
-    memcpy(&d, val->mv_data, sizeof d);
     roll_up(r, source, &c, d);
     return 0;
 }
@@ -316,21 +316,23 @@ static int total_one(const MDB_val *k, const MDB_val *val, void *vctx)
     verify_ctx *v = t->r->v;
     ts_cell c;
     ts_err e = {0};
-    int64_t found = 0;
-    if (cell_parse(k->mv_data, k->mv_size, &c, &e) != TS_OK || val->mv_size != sizeof found) {
+    disclose_fig found;
+    if (cell_parse(k->mv_data, k->mv_size, &c, &e) != TS_OK || !store_fig_decode(val, &found)) {
         say(v, true, "total %.*s: malformed entry", (int)k->mv_size, (const char *)k->mv_data);
         return 0;
     }
-    memcpy(&found, val->mv_data, sizeof found);
-    cellsum_add(&t->seen, k->mv_data, k->mv_size, 1);
+    cellsum_add(&t->seen, k->mv_data, k->mv_size, (disclose_fig){1, 0});
     if (!in_scope(v, c.unit))
         return 0;
     v->sum->cells++;
-    int64_t want = cellsum_get(&t->r->want, k->mv_data, k->mv_size);
-    if (found != want)
+    disclose_fig want = cellsum_get(&t->r->want, k->mv_data, k->mv_size);
+    if (found.v != want.v)
         say(v, true, "total %.*s: expected %lld (the roll-up of own values and children's "
             "contributions), found %lld", (int)k->mv_size, (const char *)k->mv_data,
-            (long long)want, (long long)found);
+            (long long)want.v, (long long)found.v);
+    else if (found.key != want.key)
+        say(v, true, "total %.*s: its cell key is not the roll-up of own values' and "
+            "children's contributions'", (int)k->mv_size, (const char *)k->mv_data);
     return 0;
 }
 
@@ -347,14 +349,14 @@ static void check_totals(verify_ctx *v)
     for (size_t i = 0; i < cellsum_count(&r.want); i++) {
         size_t klen;
         const char *key = cellsum_key(&r.want, i, &klen);
-        int64_t want = cellsum_val(&r.want, i);
+        disclose_fig want = cellsum_val(&r.want, i);
         ts_cell c;
-        if (want == 0 || cellsum_get(&t.seen, key, klen) != 0 ||
+        if ((want.v == 0 && want.key == 0) || cellsum_get(&t.seen, key, klen).v != 0 ||
             cell_parse(key, klen, &c, NULL) != TS_OK || !in_scope(v, c.unit))
             continue;
         v->sum->cells++;
         say(v, true, "total %.*s: expected %lld (the roll-up of own values and children's "
-            "contributions), found 0 (absent)", (int)klen, key, (long long)want);
+            "contributions), found 0 (absent)", (int)klen, key, (long long)want.v);
     }
     if (v->sum->problems == before)
         say(v, false, "totals: %zu cells%s%s equal the roll-up of %zu own values and the "

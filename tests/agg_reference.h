@@ -2,7 +2,10 @@
  * store holds, its clock, and the plain brute-force reference that
  * recomputes every total of the default catalog from that model — over
  * every month and year, with each indicator of docs/CATALOG.md written
- * out by hand, sharing no code with agg.c. Included by test_agg.c only. */
+ * out by hand, sharing no code with agg.c; and every cell key, as the sum of
+ * disclose_record_hash(the counted person's record key, indicator) over the
+ * cell's counted records (each person's key asked of the store through
+ * ref_person_key, which test_agg.c defines). Included by test_agg.c only. */
 #ifndef TIERSYNC_AGG_REFERENCE_H
 #define TIERSYNC_AGG_REFERENCE_H
 
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disclose.h"
 #include "testutil.h"
 
 #define STEPS 400
@@ -100,8 +104,41 @@ static void set_today(int ymd)
 
 /* ---- the reference: brute force over months and years ----------------- */
 
-static char **cells;
+typedef struct {
+    char *key;     /* "unit|indicator|period|options" */
+    uint32_t hash; /* the counted person's share of its cell key */
+} ref_cell;
+
+static ref_cell *cells;
 static int ncells;
+
+/* The record key of person i's cluster in the store (0: none). */
+static uint64_t ref_person_key(int i);
+
+/* Each person's share of each indicator's cell keys, for one reference(). */
+static const char *const REF_INDS[] = {"PERSONS_MANAGED", "PERSONS_CONFIRMED", "IN_TREATMENT",
+                                       "TREATMENT_STARTED", "TREATMENT_ENDED", "SUPPORT_GIVEN",
+                                       "REACHED"};
+#define REF_NINDS (int)(sizeof REF_INDS / sizeof *REF_INDS)
+static uint32_t ref_share[MAXP][REF_NINDS];
+
+static void ref_shares(void)
+{
+    for (int i = 0; i < np; i++) {
+        uint64_t key = P[i].live ? ref_person_key(i) : 0;
+        for (int k = 0; k < REF_NINDS; k++)
+            ref_share[i][k] = disclose_record_hash(key, REF_INDS[k]);
+    }
+}
+
+static uint32_t ref_share_of(int who, const char *ind)
+{
+    for (int k = 0; k < REF_NINDS; k++)
+        if (!strcmp(REF_INDS[k], ind))
+            return ref_share[who][k];
+    fail_msg("the reference has no indicator %s", ind);
+    return 0;
+}
 
 static const char *age_band(const char *birth, int at)
 {
@@ -112,8 +149,9 @@ static const char *age_band(const char *birth, int at)
     return age < 18 ? "0-17" : age < 30 ? "18-29" : age < 40 ? "30-39" : age < 50 ? "40-49" : "50+";
 }
 
-static void ref_add(const char *ind, const char *period, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void ref_add(const char *ind, const char *period, const char *fmt, ...)
+static void ref_add(int who, const char *ind, const char *period, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void ref_add(int who, const char *ind, const char *period, const char *fmt, ...)
 {
     char opts[256], key[400];
     va_list ap;
@@ -122,7 +160,8 @@ static void ref_add(const char *ind, const char *period, const char *fmt, ...)
     va_end(ap);
     snprintf(key, sizeof key, "%s|%s|%s|%s", UNIT, ind, period, opts);
     assert_true(ncells < MAX_CELLS);
-    cells[ncells++] = strdup(key);
+    cells[ncells].hash = ref_share_of(who, ind);
+    cells[ncells++].key = strdup(key);
 }
 
 static int month_end(int y, int m)
@@ -133,6 +172,7 @@ static int month_end(int y, int m)
 static void reference(void)
 {
     ncells = 0;
+    ref_shares();
     char per[16];
     for (int y = FIRST_YEAR; y <= today / 10000; y++) {
         for (int m = 1; m <= 12 && y * 100 + m <= today / 100; m++) {
@@ -144,9 +184,9 @@ static void reference(void)
                 if (!p->live)
                     continue;
                 if (reg <= end && (!der || der > end))
-                    ref_add("PERSONS_MANAGED", per, "age_band=%s,sex=%s", age_band(p->birth, end), p->sex);
+                    ref_add(i, "PERSONS_MANAGED", per, "age_band=%s,sex=%s", age_band(p->birth, end), p->sex);
                 if (conf && conf <= end && (!der || der > end))
-                    ref_add("PERSONS_CONFIRMED", per, "age_band=%s,sex=%s", age_band(p->birth, end), p->sex);
+                    ref_add(i, "PERSONS_CONFIRMED", per, "age_band=%s,sex=%s", age_band(p->birth, end), p->sex);
             }
             for (int i = 0; i < ne; i++) {
                 episode *e = &E[i];
@@ -155,17 +195,17 @@ static void reference(void)
                 if (!e->live)
                     continue;
                 if (st <= end && (!en || en > end))
-                    ref_add("IN_TREATMENT", per, "age_band=%s,modality=%s,sex=%s", age_band(p->birth, end), e->mod,
+                    ref_add(e->p, "IN_TREATMENT", per, "age_band=%s,modality=%s,sex=%s", age_band(p->birth, end), e->mod,
                             p->sex);
                 if (st / 100 == y * 100 + m)
-                    ref_add("TREATMENT_STARTED", per, "age_band=%s,modality=%s,sex=%s", age_band(p->birth, end),
+                    ref_add(e->p, "TREATMENT_STARTED", per, "age_band=%s,modality=%s,sex=%s", age_band(p->birth, end),
                             e->mod, p->sex);
                 if (en && en / 100 == y * 100 + m)
-                    ref_add("TREATMENT_ENDED", per, "modality=%s,outcome=%s", e->mod, e->outcome);
+                    ref_add(e->p, "TREATMENT_ENDED", per, "modality=%s,outcome=%s", e->mod, e->outcome);
             }
             for (int i = 0; i < ns; i++)
                 if (S[i].live && parse_date(S[i].given) / 100 == y * 100 + m)
-                    ref_add("SUPPORT_GIVEN", per, "kind=%s,sex=%s", S[i].kind, P[S[i].p].sex);
+                    ref_add(S[i].p, "SUPPORT_GIVEN", per, "kind=%s,sex=%s", S[i].kind, P[S[i].p].sex);
         }
         snprintf(per, sizeof per, "%04d", y);
         static char hit[MAXP][4];
@@ -180,31 +220,35 @@ static void reference(void)
         for (int i = 0; i < np; i++)
             for (int k = 0; k < 4; k++)
                 if (hit[i][k])
-                    ref_add("REACHED", per, "modality=%s", MODS[k]);
+                    ref_add(i, "REACHED", per, "modality=%s", MODS[k]);
     }
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_cell(const void *a, const void *b)
+{
+    return strcmp(((const ref_cell *)a)->key, ((const ref_cell *)b)->key);
+}
 
-/* "key=count" lines of the reference, sorted. */
+/* "key=count/cell key" lines of the reference, sorted. */
 static char *reference_text(void)
 {
     reference();
-    qsort(cells, (size_t)ncells, sizeof *cells, cmp_str);
+    qsort(cells, (size_t)ncells, sizeof *cells, cmp_cell);
     size_t cap = 1 << 20, len = 0;
     char *out = malloc(cap);
     out[0] = '\0';
     for (int i = 0; i < ncells;) {
         int j = i;
-        while (j < ncells && !strcmp(cells[i], cells[j]))
-            j++;
+        uint32_t key = 0;
+        while (j < ncells && !strcmp(cells[i].key, cells[j].key))
+            key += cells[j++].hash;
         if (len + 512 > cap)
             out = realloc(out, cap *= 2);
-        len += (size_t)sprintf(out + len, "%s=%d\n", cells[i], j - i);
+        len += (size_t)sprintf(out + len, "%s=%d/%u\n", cells[i].key, j - i, key);
         i = j;
     }
     for (int i = 0; i < ncells; i++)
-        free(cells[i]);
+        free(cells[i].key);
     return out;
 }
 

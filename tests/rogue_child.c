@@ -81,7 +81,7 @@ static void make_delta(rogue *r, uint64_t seq, const uint8_t prev[32], const cha
                                          (uint32_t)r->n.catalog->version, false);
     ts_cell c;
     cell_set(&c, unit, indicator, "202611", "", NULL);
-    delta_add_cell(b, &c, 1);
+    delta_add_cell(b, &c, (disclose_fig){1, 0});
     delta_finish(b, &r->n.keys, out, len, hash);
     delta_builder_destroy(&b);
 }
@@ -242,7 +242,7 @@ static void step(rogue *r, const char *what)
         char period[16];
         snprintf(period, sizeof period, "2026%02d", k);
         cell_set(&c, self, "COUNSELLING_POINTS", period, "", NULL);
-        delta_add_cell(b, &c, 10);
+        delta_add_cell(b, &c, (disclose_fig){10, 0});
         delta_finish(b, &r->n.keys, &msg, &len, hash);
         delta_builder_destroy(&b);
     } else if (strchr(what, ':')) {

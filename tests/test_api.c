@@ -27,7 +27,7 @@ static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, co
     ts_cell c;
     ts_err e = {0};
     assert_int_equal(cell_set(&c, unit, ind, period, opts, &e), TS_OK);
-    assert_int_equal(store_apply_cell(s, txn, src, &c, v, &e), TS_OK);
+    assert_int_equal(store_apply_cell(s, txn, src, &c, (disclose_fig){v, 0}, &e), TS_OK);
 }
 
 static void unit(store_t *s, MDB_txn *txn, const char *code, const char *level,
@@ -181,22 +181,25 @@ static int64_t ival(json_t *v)
 static void test_totals_and_breakdown(void **state)
 {
     fx *f = *state;
+    /* no token: every cell here has key 0 (key mod 5 = 0 < v mod 5), so each
+     * figure not a multiple of 5 rounds up: a sum from its exact value */
     json_t *j = ok(f, false, "/api/totals", "indicator=IN_TREATMENT&period=202603&by=modality,sex");
-    assert_int_equal(ival(json_object_get(j, "total")), 24);
+    assert_int_equal(ival(json_object_get(j, "total")), 25);
     json_t *mod = json_object_get(json_object_get(j, "breakdown"), "modality");
     assert_int_equal(json_array_size(mod), 4); /* every option, in catalog order */
     assert_string_equal(json_string_value(json_object_get(json_array_get(mod, 0), "option")),
                         "compulsory");
-    assert_int_equal(ival(json_object_get(json_array_get(mod, 0), "value")), 3);
-    assert_int_equal(ival(json_object_get(json_array_get(mod, 1), "value")), 21);
+    assert_int_equal(ival(json_object_get(json_array_get(mod, 0), "value")), 5);  /* 3 */
+    assert_int_equal(ival(json_object_get(json_array_get(mod, 1), "value")), 25); /* 21 */
     assert_int_equal(ival(json_object_get(json_array_get(mod, 2), "value")), 0);
     json_t *sex = json_object_get(json_object_get(j, "breakdown"), "sex");
-    assert_int_equal(ival(json_object_get(json_array_get(sex, 0), "value")), 21); /* M */
-    assert_int_equal(ival(json_object_get(json_array_get(sex, 1), "value")), 3);  /* F */
+    assert_int_equal(ival(json_object_get(json_array_get(sex, 0), "value")), 25); /* M: 21 */
+    assert_int_equal(ival(json_object_get(json_array_get(sex, 1), "value")), 5);  /* F: 3 */
+    assert_string_equal(json_string_value(json_object_get(j, "access")), "rounded");
     assert_int_equal(json_array_size(json_object_get(j, "cells")), 2);
     json_decref(j);
     j = ok(f, false, "/api/totals", "unit=343&indicator=IN_TREATMENT&period=202603&options=modality=methadone");
-    assert_int_equal(ival(json_object_get(j, "total")), 9);
+    assert_int_equal(ival(json_object_get(j, "total")), 10); /* 9 */
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "options"), "modality")),
                         "methadone");
     json_decref(j);
@@ -212,18 +215,17 @@ static void test_small_cells_both_views(void **state)
     fx *f = *state;
     json_t *p = ok(f, false, "/api/totals", "unit=34302&indicator=IN_TREATMENT&period=202603");
     json_t *x = ok(f, true, "/api/totals", "unit=34302&indicator=IN_TREATMENT&period=202603");
-    assert_string_equal(json_string_value(json_object_get(p, "total")), "<5");
-    assert_string_equal(json_string_value(
-                            json_object_get(json_array_get(json_object_get(p, "cells"), 0), "value")),
-                        "<5");
-    assert_string_equal(json_string_value(json_object_get(p, "access")), "protected");
+    assert_int_equal(ival(json_object_get(p, "total")), 5);
+    assert_int_equal(ival(json_object_get(json_array_get(json_object_get(p, "cells"), 0), "value")),
+                     5);
+    assert_string_equal(json_string_value(json_object_get(p, "access")), "rounded");
     assert_int_equal(ival(json_object_get(x, "total")), 2);
     assert_string_equal(json_string_value(json_object_get(x, "access")), "exact");
     json_decref(p);
     json_decref(x);
-    /* not a leaf: a district's small total stays exact */
+    /* a district's small figure is rounded too */
     p = ok(f, false, "/api/totals", "unit=343&indicator=IN_TREATMENT&period=202603&options=sex=F");
-    assert_int_equal(ival(json_object_get(p, "total")), 3);
+    assert_int_equal(ival(json_object_get(p, "total")), 5);
     json_decref(p);
     /* 5 = k is shown; 0 is shown */
     p = ok(f, false, "/api/totals", "unit=34301&indicator=IN_TREATMENT&period=202602");
@@ -256,9 +258,10 @@ static void test_children(void **state)
     json_t *kids = json_object_get(j, "children");
     assert_int_equal(json_array_size(kids), 2);
     assert_int_equal(ival(json_object_get(find(kids, "code", "34301"), "value")), 10);
-    assert_string_equal(json_string_value(json_object_get(find(kids, "code", "34302"), "value")), "<5");
+    assert_int_equal(ival(json_object_get(find(kids, "code", "34302"), "value")), 5); /* 2 */
     assert_true(json_is_true(json_object_get(find(kids, "code", "34302"), "leaf")));
-    assert_int_equal(ival(json_object_get(json_object_get(j, "unit"), "value")), 12);
+    /* 12, rounded from its exact sum: not 10 + 5 */
+    assert_int_equal(ival(json_object_get(json_object_get(j, "unit"), "value")), 15);
     assert_int_equal(ival(json_object_get(json_object_get(j, "unit"), "own")), 0);
     json_decref(j);
     j = ok(f, true, "/api/children", "unit=343&indicator=STAFF_TRAINED&period=2026");
@@ -272,7 +275,7 @@ static void test_children(void **state)
                             json_object_get(find(kids, "code", "344"), "freshness"), "state")), "late");
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(find(kids, "code", "345"), "freshness"), "state")), "never");
-    assert_int_equal(ival(json_object_get(find(kids, "code", "344"), "value")), 12);
+    assert_int_equal(ival(json_object_get(find(kids, "code", "344"), "value")), 15); /* 12 */
     json_decref(j);
 }
 
@@ -321,16 +324,16 @@ static void test_plan(void **state)
     assert_string_equal(json_string_value(json_object_get(plan, "actual_indicator")), "REACHED");
     json_t *t = json_object_get(plan, "total");
     assert_int_equal(ival(json_object_get(t, "target")), 445); /* 150 + 200 + 50 + 45 */
-    assert_int_equal(ival(json_object_get(t, "actual")), 138);
-    assert_true(json_real_value(json_object_get(t, "percent")) == 31.0);
+    assert_int_equal(ival(json_object_get(t, "actual")), 140); /* 138, rounded */
+    assert_true(json_real_value(json_object_get(t, "percent")) == 31.5); /* of the rounded */
     json_t *r = plan_row(plan, "compulsory");
     assert_int_equal(ival(json_object_get(r, "target")), 150);
     assert_int_equal(ival(json_object_get(r, "actual")), 55);
     assert_true(json_real_value(json_object_get(r, "percent")) == 36.7); /* rounded */
     r = plan_row(plan, "methadone");
     assert_int_equal(ival(json_object_get(r, "target")), 200);
-    assert_int_equal(ival(json_object_get(r, "actual")), 83);
-    assert_true(json_real_value(json_object_get(r, "percent")) == 41.5);
+    assert_int_equal(ival(json_object_get(r, "actual")), 85); /* 83 */
+    assert_true(json_real_value(json_object_get(r, "percent")) == 42.5);
     r = plan_row(plan, "voluntary_community");
     assert_int_equal(ival(json_object_get(r, "target")), 45);
     assert_int_equal(ival(json_object_get(r, "actual")), 0);
@@ -339,10 +342,10 @@ static void test_plan(void **state)
                             json_array_get(json_object_get(plan, "rows"), 0), "options"), "modality")),
                         "compulsory");
     json_decref(j);
-    /* a commune without a plan, actual 3: protected, and no percent leaks it */
+    /* a commune without a plan, actual 3: rounded, and no percent */
     j = ok(f, false, "/api/plan", "unit=34302&year=2026");
     r = plan_row(json_array_get(json_object_get(j, "plans"), 0), "methadone");
-    assert_string_equal(json_string_value(json_object_get(r, "actual")), "<5");
+    assert_int_equal(ival(json_object_get(r, "actual")), 5);
     assert_true(json_is_null(json_object_get(r, "percent")));
     json_decref(j);
     j = ok(f, true, "/api/plan", "unit=34302&year=2026");
@@ -470,17 +473,14 @@ static void test_report(void **state)
     json_t *k = find(json_object_get(kids, "children"), "code", "34302");
     char want[96];
     json_t *v = json_object_get(k, "value");
-    if (json_is_string(v)) /* "<5" on the page is HTML */
-        snprintf(want, sizeof want, "<td class=\"num\">10</td><td class=\"num\">&lt;%s</td>",
-                 json_string_value(v) + 1);
-    else
-        snprintf(want, sizeof want, "<td class=\"num\">10</td><td class=\"num\">%lld</td>",
-                 (long long)json_integer_value(v));
+    assert_int_equal(json_integer_value(v), 5); /* 2, rounded */
+    snprintf(want, sizeof want, "<td class=\"num\">10</td><td class=\"num\">%lld</td>",
+             (long long)json_integer_value(v));
     json_decref(kids);
     page = report_page(f, false, "unit=343&period=202603&lang=en");
     assert_contains(page, "SOCIALIST REPUBLIC OF VIET NAM");
     assert_contains(page, want);
-    assert_contains(page, "Small counts at the finest units are protected");
+    assert_contains(page, "Counts from records are rounded to multiples of 5");
     free(page);
     /* the province: 344 late, 345 never reported */
     page = report_page(f, true, "period=202603");

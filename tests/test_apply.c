@@ -83,11 +83,11 @@ static apply_item signed_delta(fixture *f, child *c, int64_t value, bool bad,
                                          (uint32_t)f->n.catalog->version, false);
     ts_cell cell;
     assert_int_equal(cell_set(&cell, c->code, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    delta_add_cell(b, &cell, value);
+    delta_add_cell(b, &cell, (disclose_fig){value, 0});
     if (bad) {
         const char *other = c == &f->kids[0] ? f->kids[1].code : f->kids[0].code;
         assert_int_equal(cell_set(&cell, other, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-        delta_add_cell(b, &cell, 1);
+        delta_add_cell(b, &cell, (disclose_fig){1, 0});
     }
     uint8_t *msg;
     size_t len;
@@ -253,7 +253,7 @@ static int announce(fixture *f, child *c, const char *code, const char *name, co
     delta_add_unit(b, code, name, level, c->code);
     ts_cell cell;
     assert_int_equal(cell_set(&cell, code, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    delta_add_cell(b, &cell, value);
+    delta_add_cell(b, &cell, (disclose_fig){value, 0});
     uint8_t *msg;
     size_t len;
     uint8_t hash[DELTA_HASH_BYTES];
@@ -327,7 +327,7 @@ static void signed_later_is_the_same_frame(void **state)
                                          (uint32_t)f->n.catalog->version, false);
     ts_cell cell;
     assert_int_equal(cell_set(&cell, c->code, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    delta_add_cell(b, &cell, 6);
+    delta_add_cell(b, &cell, (disclose_fig){6, 0});
     uint8_t *now, *later, hash[DELTA_HASH_BYTES], later_hash[DELTA_HASH_BYTES];
     size_t now_len, later_len;
     delta_finish(b, &c->keys, &now, &now_len, hash);

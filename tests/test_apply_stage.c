@@ -73,7 +73,7 @@ static const char *send(fixture *f, const char *unit, const char *indicator, con
         delta_set_snapshot_end(b, seq + parts - 1);
     ts_cell c;
     assert_int_equal(cell_set(&c, unit, indicator, year, "", NULL), TS_OK);
-    delta_add_cell(b, &c, value);
+    delta_add_cell(b, &c, (disclose_fig){value, 0});
     uint8_t *msg, hash[DELTA_HASH_BYTES];
     size_t len;
     delta_finish(b, &f->keys, &msg, &len, hash);
@@ -100,7 +100,7 @@ static int64_t total(fixture *f, const char *year)
     MDB_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    int64_t v = store_total(f->n.store, txn, key, n);
+    int64_t v = store_total(f->n.store, txn, key, n).v;
     store_read_end(txn);
     return v;
 }

@@ -72,9 +72,9 @@ static void send(fixture *f, bool snapshot, int64_t points, int64_t staff)
     delta_add_unit(b, "34101", "Commune 1", "commune", CHILD);
     ts_cell c;
     assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL), TS_OK);
-    delta_add_cell(b, &c, points);
+    delta_add_cell(b, &c, (disclose_fig){points, 0});
     assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    delta_add_cell(b, &c, staff);
+    delta_add_cell(b, &c, (disclose_fig){staff, 0});
     uint8_t *msg;
     size_t len;
     delta_finish(b, &f->child, &msg, &len, f->hash);
@@ -313,9 +313,9 @@ static void snapshot_restarts_the_contribution(void **state)
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     const char *k = "341|34101|COUNSELLING_POINTS|202406|";
-    assert_int_equal(store_get_i64(f->n.store, txn, DB_CONTRIB, k, strlen(k)), 11);
+    assert_int_equal(store_get_fig(f->n.store, txn, DB_CONTRIB, k, strlen(k)).v, 11);
     k = "34|STAFF_TRAINED|2024|";
-    assert_int_equal(store_get_i64(f->n.store, txn, DB_TOTALS, k, strlen(k)), 4);
+    assert_int_equal(store_get_fig(f->n.store, txn, DB_TOTALS, k, strlen(k)).v, 4);
     store_read_end(txn);
     /* folding across the snapshot keeps the checkpoint right */
     f->n.cfg.audit_retain = 1;

@@ -86,7 +86,7 @@ static int64_t stored_value(const char *code)
     assert_int_equal(cell_set(&cell, code, "STAFF_TRAINED", "2025", "", &e), TS_OK);
     char key[CELL_KEY_MAX];
     size_t klen = cell_key(&cell, key);
-    int64_t v = store_get_i64(s, txn, DB_TOTALS, key, klen);
+    int64_t v = store_get_fig(s, txn, DB_TOTALS, key, klen).v;
     store_read_end(txn);
     store_close(&s);
     return v;

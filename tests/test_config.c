@@ -220,7 +220,8 @@ static void test_refuse_bad_numbers(void **state)
         {"sync", "max_cells", "1.5"},    {"sync", "max_message_bytes", "1023"},
         {"sync", "heartbeat_ms", "99"},  {"sync", "late_after_s", "0x10"},
         {"store", "map_initial_mb", "0"}, {"store", "map_max_mb", "-1"},
-        {"read", "small_cell_k", "1001"},
+        {"read", "small_cell_k", "1001"}, {"read", "small_cell_k", "1"},
+        {"read", "small_cell_k", "0"},    {"read", "small_cell_k", "101"},
         {"register", "session_idle_s", "59"}, {"register", "access_log_days", "0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -232,6 +233,7 @@ static void test_refuse_bad_numbers(void **state)
         refuse_file(text, name, line);
         refuse_file(text, "not a whole number", NULL);
     }
+    refuse_file("[node]\ncode = 1\n[read]\nsmall_cell_k = 1\n", "from 2 to 100", NULL);
     refuse_file("[node]\ncode = 1\n[store]\nmap_initial_mb = 8\nmap_max_mb = 4\n",
                 "store.map_initial_mb", "store.map_max_mb");
     static const char *bad_hours[] = {"-1", "8761", "1h", "", "nan", "inf"};

@@ -25,8 +25,8 @@ static void build(fixture *f, const keys_t *k)
     ts_cell c1, c2;
     assert_int_equal(cell_set(&c1, "34101", "PATIENTS", "2024", "sex=f", NULL), TS_OK);
     assert_int_equal(cell_set(&c2, "341", "STAFF", "2024-06", "", NULL), TS_OK);
-    delta_add_cell(b, &c1, 5);
-    delta_add_cell(b, &c2, -(INT64_C(1) << 40));
+    delta_add_cell(b, &c1, (disclose_fig){5, 0xdeadbeefu});
+    delta_add_cell(b, &c2, (disclose_fig){-(INT64_C(1) << 40), 0});
     delta_add_unit(b, "34101", "Commune one", "commune", "341");
     uint8_t cover_hash[DELTA_HASH_BYTES];
     memset(cover_hash, 0xab, sizeof cover_hash);
@@ -80,6 +80,8 @@ static void test_body_round_trip(void **state)
     assert_string_equal(b->cells[0]->unit, "34101");
     assert_string_equal(b->cells[0]->options, "sex=f");
     assert_int_equal(b->cells[0]->value, 5);
+    assert_int_equal(b->cells[0]->key, 0xdeadbeefu); /* the cell key travels signed */
+    assert_int_equal(b->cells[1]->key, 0);
     assert_string_equal(b->cells[1]->period, "2024-06");
     assert_true(b->cells[1]->value == -(INT64_C(1) << 40));
     assert_int_equal(b->n_units, 1);

@@ -22,7 +22,9 @@ static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, co
     ts_cell c;
     ts_err e = {0};
     assert_int_equal(cell_set(&c, unit, ind, period, opts, &e), TS_OK);
-    assert_int_equal(store_apply_cell(s, txn, src, &c, v, &e), TS_OK);
+    /* a cell key that depends on the count alone: the tests can say how it rounds */
+    assert_int_equal(store_apply_cell(s, txn, src, &c, (disclose_fig){v, (uint32_t)v * 7}, &e),
+                     TS_OK);
 }
 
 static void unit(store_t *s, MDB_txn *txn, const char *code, const char *name, const char *level,
@@ -94,7 +96,7 @@ typedef struct {
 } req;
 
 /* Runs an export; returns the text (free it) and its status in *rc. */
-static char *run(fx *f, const req *q, int *rc, long *suppressed, ts_err *e)
+static char *run(fx *f, const req *q, int *rc, ts_err *e)
 {
     MDB_txn *txn;
     tree_t t;
@@ -102,24 +104,23 @@ static char *run(fx *f, const req *q, int *rc, long *suppressed, ts_err *e)
     assert_int_equal(tree_load(&t, f->n.store, txn, e), TS_OK);
     export_request r = {q->format, q->values, tree_find(&t, q->unit ? q->unit : "34"), q->period,
                         q->indicator ? catalog_indicator_find(f->n.catalog, q->indicator) : NULL,
-                        q->exact, 5, q->map, 1773576000000LL /* 2026-03-15T12:00:00Z */};
+                        {q->exact, 5}, q->map, 1773576000000LL /* 2026-03-15T12:00:00Z */};
     assert_true(r.unit >= 0);
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
-    *rc = export_write(&f->n, txn, &t, &r, out, suppressed, e);
+    *rc = export_write(&f->n, txn, &t, &r, out, e);
     fclose(out);
     tree_free(&t);
     store_read_end(txn);
     return buf;
 }
 
-static char *ok(fx *f, const req *q, long *suppressed)
+static char *ok(fx *f, const req *q)
 {
     int rc;
-    long s;
     ts_err e = {0};
-    char *out = run(f, q, &rc, suppressed ? suppressed : &s, &e);
+    char *out = run(f, q, &rc, &e);
     if (rc != TS_OK)
         fail_msg("export failed: %s", e.msg);
     return out;
@@ -137,13 +138,13 @@ static void test_csv_own_and_total(void **state)
 {
     fx *f = *state;
     req q = {EXPORT_CSV, EXPORT_OWN, NULL, "2026", "STAFF_TRAINED", true, NULL};
-    char *own = ok(f, &q, NULL);
+    char *own = ok(f, &q);
     assert_string_equal(own,
         "unit,unit_name,level,indicator,period,options,value\n"
         "343,\"Huyện \"\"Kim\"\", Bảng\",district,STAFF_TRAINED,2026,,4\n"
         "34301,Xã Tân Sơn,commune,STAFF_TRAINED,2026,,6\n");
     q.values = EXPORT_TOTAL;
-    char *tot = ok(f, &q, NULL);
+    char *tot = ok(f, &q);
     assert_string_equal(tot,
         "unit,unit_name,level,indicator,period,options,value\n"
         "34,Tỉnh,province,STAFF_TRAINED,2026,,10\n"
@@ -157,11 +158,11 @@ static void test_period_selection(void **state)
 {
     fx *f = *state;
     req q = {EXPORT_CSV, EXPORT_OWN, "34301", "2026", "COUNSELLING_POINTS", true, NULL};
-    char *y = ok(f, &q, NULL); /* a year: its months too, not 2025's */
+    char *y = ok(f, &q); /* a year: its months too, not 2025's */
     assert_int_equal(count(y, "COUNSELLING_POINTS,2026"), 2);
     assert_int_equal(count(y, "2025"), 0);
     q.period = "202603";
-    char *m = ok(f, &q, NULL);
+    char *m = ok(f, &q);
     assert_int_equal(count(m, "\n"), 2);
     assert_non_null(strstr(m, "COUNSELLING_POINTS,202603,,8\n"));
     free(y);
@@ -172,7 +173,7 @@ static void test_dhis2_shape(void **state)
 {
     fx *f = *state;
     req q = {EXPORT_DHIS2, EXPORT_OWN, NULL, "2026", NULL, true, NULL};
-    char *s = ok(f, &q, NULL);
+    char *s = ok(f, &q);
     json_error_t je;
     json_t *j = json_loads(s, 0, &je);
     if (!j)
@@ -216,7 +217,7 @@ static void test_mapping_applied(void **state)
     fx *f = *state;
     export_mapping *m = shipped_mapping(f);
     req q = {EXPORT_DHIS2, EXPORT_OWN, NULL, "2026", "TARGET_REACHED", true, m};
-    char *s = ok(f, &q, NULL);
+    char *s = ok(f, &q);
     json_t *j = json_loads(s, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "dataSet")), "tsDsDrugTrt");
     json_t *v = json_array_get(json_object_get(j, "dataValues"), 0);
@@ -227,7 +228,7 @@ static void test_mapping_applied(void **state)
     json_decref(j);
     free(s);
     req a = {EXPORT_ADX, EXPORT_OWN, "34301", "202603", NULL, true, m};
-    s = ok(f, &a, NULL);
+    s = ok(f, &a);
     assert_non_null(strstr(s, "<group orgUnit=\"VN-34301\" period=\"2026-03-01/P1M\" "
                               "dataSet=\"DRUG_TREATMENT\">\n"));
     assert_non_null(strstr(s, "<dataValue dataElement=\"IN_TREATMENT\" AGE_BAND=\"Y50PLUS\" "
@@ -241,7 +242,7 @@ static void test_adx_shape(void **state)
 {
     fx *f = *state;
     req q = {EXPORT_ADX, EXPORT_OWN, NULL, NULL, NULL, true, NULL};
-    char *s = ok(f, &q, NULL);
+    char *s = ok(f, &q);
     const char *head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                        "<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"2026-03-15T12:00:00Z\">\n";
     assert_true(!strncmp(s, head, strlen(head)));
@@ -258,33 +259,34 @@ static void test_adx_shape(void **state)
     /* nothing to export: ADX needs a group, so it is refused */
     req none = {EXPORT_ADX, EXPORT_OWN, NULL, "1999", NULL, true, NULL};
     int rc;
-    long sup;
     ts_err e = {0};
-    free(run(f, &none, &rc, &sup, &e));
+    free(run(f, &none, &rc, &e));
     assert_int_equal(rc, TS_ENOTFOUND);
     assert_non_null(strstr(e.msg, "no values"));
 }
 
-static void test_protected_exports(void **state)
+/* Without a token every record-derived value is rounded by its cell key:
+ * 3 with key 21 (21 mod 5 = 1 < 3) rounds up to 5, 30 stays; receivers get
+ * numbers, nothing is left out. With a token: exact. */
+static void test_rounded_exports(void **state)
 {
     fx *f = *state;
-    long sup = -1;
     req q = {EXPORT_CSV, EXPORT_OWN, NULL, "2026", "REACHED", false, NULL};
-    char *csv = ok(f, &q, &sup);
-    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,REACHED,2026,modality=methadone,<5\n"));
+    char *csv = ok(f, &q);
+    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,REACHED,2026,modality=methadone,5\n"));
     assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,REACHED,2026,modality=methadone,30\n"));
-    assert_int_equal(sup, 1);
     q.format = EXPORT_DHIS2;
-    char *d = ok(f, &q, &sup);
+    char *d = ok(f, &q);
     json_t *j = json_loads(d, 0, NULL);
-    assert_int_equal(json_array_size(json_object_get(j, "dataValues")), 1); /* 3 held back */
-    assert_int_equal(sup, 1);
+    assert_int_equal(json_array_size(json_object_get(j, "dataValues")), 2);
+    assert_non_null(strstr(d, "\"value\":\"5\""));
+    assert_null(strstr(d, "\"value\":\"3\""));
     json_decref(j);
     q.exact = true;
-    char *x = ok(f, &q, &sup);
+    char *x = ok(f, &q);
     j = json_loads(x, 0, NULL);
     assert_int_equal(json_array_size(json_object_get(j, "dataValues")), 2);
-    assert_int_equal(sup, 0);
+    assert_non_null(strstr(x, "\"value\":\"3\""));
     json_decref(j);
     free(csv);
     free(d);
@@ -312,7 +314,7 @@ static void test_csv_no_formulas(void **state)
     ts_err e = {0};
     assert_int_equal(store_write(f->n.store, fill_formulas, NULL, &e), TS_OK);
     req q = {EXPORT_CSV, EXPORT_OWN, "343", "2025", "STAFF_TRAINED", true, NULL};
-    char *s = ok(f, &q, NULL);
+    char *s = ok(f, &q);
     assert_string_equal(s,
         "unit,unit_name,level,indicator,period,options,value\n"
         "34303,\"'=HYPERLINK(\"\"x\"\")\",\"'@SUM(1)\",STAFF_TRAINED,2025,,-3\n"
@@ -379,7 +381,7 @@ static void test_fhir_shape(void **state)
     fx *f = *state;
     export_mapping *m = shipped_mapping(f);
     req q = {EXPORT_FHIR, EXPORT_OWN, "343", "2026", "TARGET_REACHED", true, m};
-    char *s = ok(f, &q, NULL);
+    char *s = ok(f, &q);
     json_t *b = json_loads(s, 0, NULL), *mr;
     assert_string_equal(json_string_value(json_object_get(b, "type")), "collection");
     assert_int_equal(json_array_size(json_object_get(b, "entry")), 1);
@@ -407,7 +409,7 @@ static void test_fhir_shape(void **state)
     export_mapping_destroy(&m);
     /* a month's period is its first and last day; no mapping: the urn */
     req mq = {EXPORT_FHIR, EXPORT_OWN, "34301", "202602", NULL, true, NULL};
-    s = ok(f, &mq, NULL);
+    s = ok(f, &mq);
     b = json_loads(s, 0, NULL);
     g = fhir_group(b, 0, &mr);
     assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "period"), "end")),
@@ -421,34 +423,34 @@ static void test_fhir_shape(void **state)
     free(s);
 }
 
-static void test_fhir_xlsx_protected(void **state)
+/* Without a token every count is rounded by its key, a FHIR group's count
+ * from its exact sum: 34302's 3 (key 21) is 5; nothing is left out. */
+static void test_fhir_xlsx_rounded(void **state)
 {
     fx *f = *state;
-    long sup = -1;
-    /* own values: 34301's 30 is shown, 34302's 3 is held back with its whole report */
     req q = {EXPORT_FHIR, EXPORT_OWN, "343", "2026", "REACHED", false, NULL};
-    char *s = ok(f, &q, &sup);
+    char *s = ok(f, &q);
     json_t *b = json_loads(s, 0, NULL), *mr;
-    assert_int_equal(json_array_size(json_object_get(b, "entry")), 1);
-    fhir_group(b, 0, &mr);
+    assert_int_equal(json_array_size(json_object_get(b, "entry")), 2);
+    json_t *g = fhir_group(b, 1, &mr);
     assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "subject"),
-                                                          "reference")), "Location/34301");
-    assert_int_equal(sup, 1);
+                                                          "reference")), "Location/34302");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "measureScore"),
+                                                        "value")), 5);
     json_decref(b);
     free(s);
     /* nothing to report is an empty Bundle, without an (empty) entry array */
     req none = {EXPORT_FHIR, EXPORT_OWN, "34302", "2025", NULL, true, NULL};
-    s = ok(f, &none, NULL);
+    s = ok(f, &none);
     b = json_loads(s, 0, NULL);
     assert_non_null(b);
     assert_null(json_object_get(b, "entry"));
     json_decref(b);
     free(s);
-    /* xlsx: a zip (the workbook); the protected value counted */
+    /* xlsx: a zip (the workbook) */
     req x = {EXPORT_XLSX, EXPORT_TOTAL, "343", "2026", NULL, false, NULL};
-    s = ok(f, &x, &sup);
+    s = ok(f, &x);
     assert_memory_equal(s, "PK\x03\x04", 4);
-    assert_int_equal(sup, 1);
     free(s);
 }
 
@@ -481,11 +483,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dhis2_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adx_shape, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_protected_exports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rounded_exports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_no_formulas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fhir_shape, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fhir_xlsx_protected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fhir_xlsx_rounded, setup, teardown),
         cmocka_unit_test(test_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

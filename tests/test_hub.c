@@ -114,7 +114,7 @@ static void send_delta(fixture *f, uint64_t seq, int64_t d)
                                          (uint32_t)f->n.catalog->version, false);
     ts_cell c;
     assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    delta_add_cell(b, &c, d);
+    delta_add_cell(b, &c, (disclose_fig){d, 0});
     uint8_t *msg, hash[DELTA_HASH_BYTES];
     size_t len;
     delta_finish(b, &f->child_keys, &msg, &len, hash);

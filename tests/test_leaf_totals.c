@@ -80,7 +80,7 @@ static int do_step(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     const step *st = vctx;
     if (st->kind == 0 || st->kind == 3) {
         ts_cell c = cell_at(units[st->unit].code, st->cell);
-        return store_apply_cell(s, txn, st->kind ? NULL : kid_code(st->kid), &c, st->d, e);
+        return store_apply_cell(s, txn, st->kind ? NULL : kid_code(st->kid), &c, (disclose_fig){st->d, 0}, e);
     }
     if (st->kind == 2)
         return store_drop_contribution(s, txn, kid_code(st->kid), e);
@@ -106,9 +106,10 @@ typedef struct {
     int rows;
 } scan_seen;
 
-static int on_row(const ts_cell *c, int64_t v, void *ctx)
+static int on_row(const ts_cell *c, disclose_fig f, void *ctx)
 {
     scan_seen *s = ctx;
+    int64_t v = f.v;
     for (int i = 0; i < CELLS; i++)
         if (!strcmp(c->period, periods[i]))
             s->seen[i] += v;
@@ -133,9 +134,9 @@ static void check_all(int step_no)
             char key[CELL_KEY_MAX];
             size_t klen = cell_key(&cell, key);
             int64_t want = want_total(u, c);
-            if (store_total(node.store, txn, key, klen) != want || sc.seen[c] != want)
+            if (store_total(node.store, txn, key, klen).v != want || sc.seen[c] != want)
                 fail_msg("step %d: unit %s %s: total %lld, scan %lld, want %lld", step_no, code,
-                         periods[c], (long long)store_total(node.store, txn, key, klen),
+                         periods[c], (long long)store_total(node.store, txn, key, klen).v,
                          (long long)sc.seen[c], (long long)want);
             rows += want != 0;
         }

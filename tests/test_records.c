@@ -80,7 +80,7 @@ static int64_t local(const char *key)
     MDB_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
-    int64_t v = store_get_i64(node.store, txn, DB_LOCAL, key, strlen(key));
+    int64_t v = store_get_fig(node.store, txn, DB_LOCAL, key, strlen(key)).v;
     store_read_end(txn);
     return v;
 }

@@ -75,7 +75,7 @@ static int64_t get(store_t *s, store_db db, const char *prefix, const ts_cell *c
     int rc = store_get(s, txn, db, key, strlen(key), &v, &e);
     int64_t n = 0;
     if (rc == TS_OK) {
-        assert_int_equal(v.mv_size, sizeof n);
+        assert_int_equal(v.mv_size, STORE_FIG_BYTES);
         memcpy(&n, v.mv_data, sizeof n);
     } else {
         assert_int_equal(rc, TS_ENOTFOUND);
@@ -125,7 +125,7 @@ typedef struct {
 static int do_apply(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     apply_ctx *a = vctx;
-    return store_apply_cell(s, txn, a->source, &a->cell, a->d, e);
+    return store_apply_cell(s, txn, a->source, &a->cell, (disclose_fig){a->d, 0}, e);
 }
 
 static void apply(store_t *s, const char *source, const ts_cell *c, int64_t d)
@@ -407,7 +407,7 @@ static int do_fill(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     const fill_ctx *f = vctx;
     for (int i = f->first; i < f->first + f->n; i++) {
         ts_cell c = fill_cell(i);
-        if (store_apply_cell(s, txn, NULL, &c, 1, e))
+        if (store_apply_cell(s, txn, NULL, &c, (disclose_fig){1, 0}, e))
             return e->code;
     }
     return TS_OK;
@@ -604,7 +604,7 @@ static int do_adds(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     int rc = TS_OK;
     for (int i = 0; i < SUMS_ADDS && rc == TS_OK; i++) {
         ts_cell c = sums_cell(i);
-        rc = store_cells_add(&w, "D", &c, i % 5 - 2, e);
+        rc = store_cells_add(&w, "D", &c, (disclose_fig){i % 5 - 2, 0}, e);
     }
     store_cells_end(&w);
     return rc == TS_OK && sums ? store_sums_flush(sums, s, txn, e) : rc;

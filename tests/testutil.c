@@ -208,7 +208,7 @@ static int apply_changes(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         const tu_change *c = &cc->c[i];
         ts_cell cell;
         if (cell_set(&cell, c->unit, c->indicator, c->period, c->options, e) ||
-            store_apply_cell(s, txn, c->source, &cell, c->d, e))
+            store_apply_cell(s, txn, c->source, &cell, (disclose_fig){c->d, 0}, e))
             return e->code;
     }
     return TS_OK;
@@ -232,7 +232,7 @@ int64_t tu_total(node_t *node, const char *unit, const char *indicator, const ch
     size_t n = cell_key(&c, key);
     MDB_txn *txn;
     assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
-    int64_t v = store_total(node->store, txn, key, n);
+    int64_t v = store_total(node->store, txn, key, n).v;
     store_read_end(txn);
     return v;
 }

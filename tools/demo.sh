@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local demo: installs dependencies, builds tiersync, and runs a small
 # tree on 127.0.0.1 — a province, two districts, communes (one of them
-# directly under the province) — with real enrolment, sample case records and
-# a yearly plan. Prints the dashboard address and runs until Ctrl-C, which
+# directly under the province) — each child enrolled with a one-time
+# invitation, with sample case records and a yearly plan. Nodes use ports
+# TIERSYNC_DEMO_PORT (7600) to +15. Prints the dashboard address and runs until Ctrl-C, which
 # stops every node. Run it again and it starts afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,29 +34,52 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-# name code level display-name parent-name port [http]
-declare -A PORT
+# mk name code level display-name parent-name port [http]: the node; a child
+# joins its parent (which runs) with a one-time invitation, as in
+# docs/OPERATIONS.md: no key is copied by hand. Each node listens on an even
+# port and opens its join socket, while it has invitations out, on the next.
 mk() {
   local name=$1 code=$2 level=$3 display=$4 parent=$5 port=$6 http=${7:-}
-  PORT[$name]=$port
-  local args=(--dir "$DEMO/$name" --code "$code" --name "$display" --level "$level"
+  local args=(--dir "$DEMO/$name" --name "$display" --level "$level"
               --listen "tcp://127.0.0.1:$port" --http "$http")
-  [ -n "$parent" ] && args+=(--parent "tcp://127.0.0.1:${PORT[$parent]}"
-                             --parent-key "$($TS key --dir "$DEMO/$parent")")
-  $TS init "${args[@]}" >/dev/null
-  [ -n "$parent" ] && $TS child add --dir "$DEMO/$parent" "$code" "$($TS key --dir "$DEMO/$name")" >/dev/null
+  if [ -z "$parent" ]; then
+    $TS init "${args[@]}" --code "$code" >/dev/null
+  else
+    local inv
+    inv=$($TS child invite --dir "$DEMO/$parent" "$code" --name "$display" --expires 1h | head -1)
+    $TS init "${args[@]}" --join "$inv" >/dev/null
+  fi
   echo "  $level $code $display"
 }
+start() {
+  for n in "$@"; do
+    $TS run --dir "$DEMO/$n" >"$DEMO/$n.log" 2>&1 &
+    PIDS+=($!)
+  done
+}
+# together: runs each "mk ..." line of stdin at once, then waits for all.
+together() {
+  local line pids=()
+  while IFS= read -r line; do eval "mk $line" & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p"; done
+}
 
-echo "creating the tree in $DEMO"
+echo "creating the tree in $DEMO (children join with invitations)"
 mk prov 34 province "Tỉnh Thái Bình" "" $BASE_PORT "127.0.0.1:$HTTP_PORT"
-mk d1 336 district "Thành phố Thái Bình" prov $((BASE_PORT + 1)) "127.0.0.1:$((HTTP_PORT + 1))"
-mk d2 341 district "Huyện Quỳnh Phụ" prov $((BASE_PORT + 2)) "127.0.0.1:$((HTTP_PORT + 2))"
-mk c11 12445 commune "Phường Lê Hồng Phong" d1 $((BASE_PORT + 3))
-mk c12 12448 commune "Phường Bồ Xuyên" d1 $((BASE_PORT + 4))
-mk c21 12706 commune "Xã Quỳnh Hoa" d2 $((BASE_PORT + 5))
-mk c22 12709 commune "Xã Quỳnh Giao" d2 $((BASE_PORT + 6))
-mk c0 12550 commune "Xã Đông Hòa" prov $((BASE_PORT + 7))
+start prov
+together <<EOF
+d1 336 district "Thành phố Thái Bình" prov $((BASE_PORT + 2)) "127.0.0.1:$((HTTP_PORT + 1))"
+d2 341 district "Huyện Quỳnh Phụ" prov $((BASE_PORT + 4)) "127.0.0.1:$((HTTP_PORT + 2))"
+c0 12550 commune "Xã Đông Hòa" prov $((BASE_PORT + 14))
+EOF
+start d1 d2 c0
+together <<EOF
+c11 12445 commune "Phường Lê Hồng Phong" d1 $((BASE_PORT + 6))
+c12 12448 commune "Phường Bồ Xuyên" d1 $((BASE_PORT + 8))
+c21 12706 commune "Xã Quỳnh Hoa" d2 $((BASE_PORT + 10))
+c22 12709 commune "Xã Quỳnh Giao" d2 $((BASE_PORT + 12))
+EOF
+start c11 c12 c21 c22
 
 echo "entering the yearly plan and commune reports"
 year=$(date +%Y); month=$(date +%Y%m)
@@ -84,11 +108,7 @@ for c in c11 c12 c21 c22 c0; do
   done
 done
 
-echo "starting the nodes (logs in $DEMO/*.log)"
-for n in prov d1 d2 c11 c12 c21 c22 c0; do
-  $TS run --dir "$DEMO/$n" >"$DEMO/$n.log" 2>&1 &
-  PIDS+=($!)
-done
+echo "the nodes run (logs in $DEMO/*.log)"
 sleep 1
 echo
 $TS status --dir "$DEMO/prov"

@@ -17,7 +17,7 @@ const T = {
     noPlan: 'Chưa có kế hoạch cho năm này.', noData: 'Chưa có số liệu.',
     noCats: 'Chỉ số này không phân tổ.', allCurrent: 'Mọi đơn vị đều báo cáo đúng hạn.',
     exact: 'Số liệu chính xác (có mã đọc)',
-    protected: 'Số nhỏ hơn {k} ở cấp cơ sở được ẩn (<{k})',
+    rounded: 'Số liệu từ hồ sơ được làm tròn đến bội số của {k}',
     lateUnits: '{n} đơn vị chậm báo cáo', updated: 'Cập nhật lúc {t}', total: 'Tổng',
     year: 'Năm {y}', lastSeen: 'lần cuối {t}', via: 'qua {u}', target: 'kế hoạch',
     ofTarget: '{a} / {t}', error: 'Lỗi', units: '{n} đơn vị',
@@ -33,7 +33,7 @@ const T = {
     noPlan: 'No plan for this year yet.', noData: 'No data yet.',
     noCats: 'This indicator has no breakdown.', allCurrent: 'Every unit is reporting on time.',
     exact: 'Exact values (read token)',
-    protected: 'Counts below {k} at the finest level are hidden (<{k})',
+    rounded: 'Counts from records are rounded to multiples of {k}',
     lateUnits: '{n} units late', updated: 'Updated {t}', total: 'Total',
     year: 'Year {y}', lastSeen: 'last seen {t}', via: 'via {u}', target: 'target',
     ofTarget: '{a} / {t}', error: 'Error', units: '{n} units',
@@ -98,12 +98,9 @@ function svg(tag, attrs, parent, text) {
 }
 function fmt(v) {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'string') return v;
   return new Intl.NumberFormat(S.lang === 'vi' ? 'vi-VN' : 'en-US').format(v);
 }
 const num = (v) => (typeof v === 'number' ? v : 0);
-/* "<5" is drawn at k/2: visible, clearly small, never taken for a number */
-const drawn = (v) => (typeof v === 'number' ? v : (S.info.small_cell_k || 5) / 2);
 
 /* Marks an element as showing the API's value for a cell selection. */
 function mark(e, check, unit, ind, period, options, value) {
@@ -202,7 +199,7 @@ function renderChrome() {
   $('version').textContent = S.info.version + ' · ' + S.catalog.id;
   document.title = (u.name || S.info.code) + ' · tiersync';
   const access = $('access');
-  access.textContent = S.info.access === 'exact' ? t('exact') : t('protected', {k: S.info.small_cell_k});
+  access.textContent = S.info.access === 'exact' ? t('exact') : t('rounded', {k: S.info.small_cell_k});
   access.className = 'badge ' + (S.info.access === 'exact' ? 'ok' : 'info');
 
   const ms = $('month');
@@ -259,7 +256,7 @@ function renderTrend(box, series, ind) {
   box.textContent = '';
   $('trend-title').textContent = '· ' + indLabel(ind);
   const pts = series.points, W = 640, H = 250, L = 44, R = 12, TOP = 22, B = 40;
-  const max = Math.max(1, ...pts.map((p) => drawn(p.value)));
+  const max = Math.max(1, ...pts.map((p) => num(p.value)));
   const step = Math.pow(10, Math.floor(Math.log10(Math.max(1, max / 4))));
   const nice = [1, 2, 2.5, 5, 10].map((f) => f * step).filter(Number.isInteger).find((s) => max / s <= 5) || step * 10;
   const top = Math.ceil(max / nice) * nice;
@@ -271,12 +268,12 @@ function renderTrend(box, series, ind) {
   }
   const bw = (W - L - R) / pts.length;
   pts.forEach((p, i) => {
-    const x = L + i * bw, h = y(0) - y(drawn(p.value)), small = typeof p.value === 'string';
-    if (drawn(p.value) > 0)
-      svg('rect', {x: x + bw * 0.18, y: y(drawn(p.value)), width: bw * 0.64, height: Math.max(h, 1),
-                   rx: 3, class: small ? 'bar hidden' : 'bar' + (p.period === periodOf(ind) ? ' sel' : '')}, s);
+    const x = L + i * bw, h = y(0) - y(num(p.value));
+    if (num(p.value) > 0)
+      svg('rect', {x: x + bw * 0.18, y: y(num(p.value)), width: bw * 0.64, height: Math.max(h, 1),
+                   rx: 3, class: 'bar' + (p.period === periodOf(ind) ? ' sel' : '')}, s);
     if (p.value !== 0) {
-      const v = svg('text', {x: x + bw / 2, y: y(drawn(p.value)) - 6, class: 'val', 'text-anchor': 'middle'}, s, fmt(p.value));
+      const v = svg('text', {x: x + bw / 2, y: y(num(p.value)) - 6, class: 'val', 'text-anchor': 'middle'}, s, fmt(p.value));
       mark(v, 'total', series.unit, ind.code, p.period, '', p.value);
     }
     const lab = p.period.length === 4 ? p.period : monthLabel(p.period, true);
@@ -289,15 +286,15 @@ function renderTrend(box, series, ind) {
 
 function hbars(box, rows, unit, ind, period, cat) {
   const W = 380, RH = 26, LW = 150, VW = 56, H = rows.length * RH + 4;
-  const max = Math.max(1, ...rows.map((r) => drawn(r.value)));
+  const max = Math.max(1, ...rows.map((r) => num(r.value)));
   const s = svg('svg', {viewBox: `0 0 ${W} ${H}`, class: 'svgchart hbars', role: 'img'}, box);
   rows.forEach((r, i) => {
-    const yy = i * RH + 2, w = (W - LW - VW) * drawn(r.value) / max;
+    const yy = i * RH + 2, w = (W - LW - VW) * num(r.value) / max;
     svg('text', {x: 0, y: yy + 16, class: 'lab'}, s, label(r.option));
     svg('rect', {x: LW, y: yy + 4, width: W - LW - VW, height: RH - 10, rx: 4, class: 'track'}, s);
     if (w > 0)
       svg('rect', {x: LW, y: yy + 4, width: Math.max(w, 2), height: RH - 10, rx: 4,
-                   fill: typeof r.value === 'string' ? '#cbd5e1' : PALETTE[i % PALETTE.length]}, s);
+                   fill: PALETTE[i % PALETTE.length]}, s);
     const v = svg('text', {x: W, y: yy + 16, class: 'val', 'text-anchor': 'end'}, s, fmt(r.value));
     mark(v, 'total', unit, ind.code, period, cat + '=' + r.option, r.value);
   });
@@ -338,8 +335,8 @@ function renderChildren(table, data, fresh, ind) {
     const share = el('td', {class: 'share'}, tr);
     const s = svg('svg', {viewBox: '0 0 100 10', preserveAspectRatio: 'none', class: 'mini'}, share);
     svg('rect', {x: 0, y: 0, width: 100, height: 10, rx: 2, class: 'track'}, s);
-    svg('rect', {x: 0, y: 0, width: Math.min(100, 100 * drawn(k.value) / total), height: 10, rx: 2,
-                 class: typeof k.value === 'string' ? 'fill hidden' : 'fill'}, s);
+    svg('rect', {x: 0, y: 0, width: Math.min(100, 100 * num(k.value) / total), height: 10, rx: 2,
+                 class: 'fill'}, s);
     const st = el('td', {}, tr);
     el('span', {class: 'state ' + (f.state || 'never')}, st, t(f.state || 'never'));
     if (f.last_seen) el('span', {class: 'ucode'}, st, t('lastSeen', {t: timeLabel(f.last_seen)}));
@@ -347,7 +344,7 @@ function renderChildren(table, data, fresh, ind) {
     tr.addEventListener('click', open);
     tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(); });
   }
-  if (num(data.unit.own) !== 0 || typeof data.unit.own === 'string') {
+  if (num(data.unit.own) !== 0) {
     const tr = el('tr', {class: 'own'}, body);
     el('td', {colspan: 2}, tr, t('own'));
     mark(el('td', {class: 'num'}, tr, fmt(data.unit.own)), 'own', data.unit.code, ind.code, data.period, data.options_str, data.unit.own);
@@ -358,7 +355,7 @@ function renderChildren(table, data, fresh, ind) {
 function renderPlan(box, plan) {
   box.textContent = '';
   $('plan-year').textContent = '· ' + plan.year;
-  const plans = plan.plans.filter((p) => num(p.total.target) > 0 || typeof p.total.target === 'string');
+  const plans = plan.plans.filter((p) => num(p.total.target) > 0);
   if (!plans.length) { el('p', {class: 'muted'}, box, t('noPlan')); return; }
   for (const p of plans) {
     const ind = indicator(p.actual_indicator);

@@ -100,7 +100,7 @@ run_rc 0 "$TS" child list --dir "$D"
 grep -qE "^12345 +$CFP " "$OUT" || fail "child list: $(cat "$OUT")"
 [ "$(grep -c '^12345 ' "$OUT")" = 1 ] || fail "child 12345 listed twice"
 refused "no child 99999" "$TS" child remove --dir "$D" 99999
-refused "add, remove or list" "$TS" child
+refused "add, remove, list, invite, invites or revoke-invite" "$TS" child
 refused "unknown action" "$TS" child enrol --dir "$D" 12345 "$CK"
 run_rc 0 "$TS" child remove --dir "$D" 12345
 run_rc 0 "$TS" child list --dir "$D"

@@ -13,7 +13,9 @@ all agree. SPEC is one of:
                plan-target), so an empty page cannot pass
   row:CODE     the table of child units has a row for unit CODE
   late:CODE    ... and that row is highlighted as late
-  hidden:CODE  some number of unit CODE is shown protected ("<k")
+  rounded:K    the page says its counts are rounded to multiples of K (in English
+               or Vietnamese), and every number of a record-derived figure it
+               shows is one
 """
 import json
 import sys
@@ -27,7 +29,7 @@ class Numbers(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.found, self.stack, self.ready, self.rows = [], [], None, {}
+        self.found, self.stack, self.ready, self.rows, self.text = [], [], None, {}, ""
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -46,6 +48,7 @@ class Numbers(HTMLParser):
             self.stack.pop()
 
     def handle_data(self, data):
+        self.text += data
         for _, idx in self.stack:
             if idx is not None:
                 self.found[idx]["text"] += data
@@ -94,6 +97,7 @@ def main():
     if p.ready != "1":
         sys.exit(f"FAIL: the dashboard did not finish loading (body data-ready={p.ready!r})")
     counts, bad = {}, []
+    records = {i["code"] for i in get(base, "/api/catalog")["indicators"] if i["kind"] != "value"}
     for item in p.found:
         a = item["attrs"]
         want = api_value(base, a)
@@ -112,10 +116,14 @@ def main():
                 bad.append(f"no row for unit {code} in the table of child units")
             elif what == "late" and "late" not in p.rows[code]:
                 bad.append(f"unit {code} is not highlighted as late")
-            elif what == "hidden" and not any(
-                    i["attrs"]["data-unit"] == code and i["attrs"]["data-value"].startswith("<")
-                    for i in p.found):
-                bad.append(f"no protected (<k) number shown for unit {code}")
+            elif what == "rounded":
+                if not (f"rounded to multiples of {code}" in p.text or
+                        f"làm tròn đến bội số của {code}" in p.text):
+                    bad.append(f"the page does not say its counts are rounded to multiples of {code}")
+                for i in p.found:
+                    v = i["attrs"].get("data-value", "")
+                    if i["attrs"]["data-indicator"] in records and v.lstrip("-").isdigit() and int(v) % int(code):
+                        bad.append(f"{i['attrs']['data-unit']} {i['attrs']['data-indicator']}: {v} is not rounded")
             continue
         kind, n = spec.split("=")
         if counts.get(kind, 0) < int(n):

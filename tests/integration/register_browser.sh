@@ -148,8 +148,8 @@ else
        -d "{\"user\":\"an\",\"password\":\"$REG_PW_ADMIN\"}" "$LBASE/api/session"
   [ "$(curl -sk -b "$WORK/jar" -o /dev/null -w '%{http_code}' "$LBASE/api/info")" = 200 ] ||
     fail "a logged-in account from $LAN cannot read the dashboard's API"
-  [ "$(curl -sk -b "$WORK/jar" -D - -o /dev/null "$LBASE/api/info" | tr -d '\r' | sed -n 's/^X-Tiersync-Access: //Ip')" = protected ] ||
+  [ "$(curl -sk -b "$WORK/jar" -D - -o /dev/null "$LBASE/api/info" | tr -d '\r' | sed -n 's/^X-Tiersync-Access: //Ip')" = rounded ] ||
     fail "a register session reads exact values"
   $TS access-log --dir "$WORK/$C" --user an | grep -q "$LAN .*login" || fail "the access log lacks the login from $LAN"
-  pass "401 without a session from $LAN; with one, the protected view; the login logged with $LAN"
+  pass "401 without a session from $LAN; with one, the rounded view; the login logged with $LAN"
 fi

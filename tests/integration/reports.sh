@@ -64,10 +64,10 @@ grep -q 'SOCIALIST REPUBLIC OF VIET NAM' "$WORK/report-343-en.html" || fail "no 
 grep -q '<html lang="en">' "$WORK/report-343-en.html" || fail "not marked English"
 python3 "$HERE/report_check.py" html "$WORK/report-343-en.html" "$BASE" 343 202603 ||
   fail "the report and the API disagree for a reader without a token"
-grep -q 'Small counts at the finest units are protected' "$WORK/report-343-en.html" ||
-  fail "the protected report does not say so"
+grep -q 'Counts from records are rounded to multiples of 5' "$WORK/report-343-en.html" ||
+  fail "the rounded report does not say so"
 curl -s "${AUTH[@]}" "$BASE/report?unit=343&period=202603" >"$WORK/report-343-token.html"
-grep -q 'được bảo vệ' "$WORK/report-343-token.html" && fail "a token reader's report says it is protected"
+grep -q 'làm tròn' "$WORK/report-343-token.html" && fail "a token reader's report says it is rounded"
 grep -q '<link rel="stylesheet" href="/report.css">' "$WORK/report-343-en.html" &&
   curl -sf "$BASE/report.css" | grep -q '@page wide' || fail "the report's stylesheet is not served"
 cp "$WORK/report-343-en.html" "$ART/"
@@ -119,10 +119,10 @@ pass "xlsx from the CLI and over HTTP"
 step "FHIR: every Bundle valid against the R4 schema, its values those of totals"
 $TS export --dir "$WORK/prov" --format fhir --values total --output "$WORK/total.fhir.json" || fail "export --format fhir"
 $TS export --dir "$WORK/prov" --format fhir --output "$WORK/own.fhir.json" || fail "export --format fhir (own)"
-curl -s "$BASE/api/export?format=fhir&unit=343" >"$WORK/protected.fhir.json"
+curl -s "$BASE/api/export?format=fhir&unit=343" >"$WORK/rounded.fhir.json"
 curl -s "${AUTH[@]}" "$BASE/api/export?format=fhir&values=total&period=202603" >"$WORK/month.fhir.json"
 NODE_PATH="$NPM_DIR/node_modules" node "$HERE/fhir_validate.js" "$WORK/total.fhir.json" \
-  "$WORK/own.fhir.json" "$WORK/protected.fhir.json" "$WORK/month.fhir.json" || fail "a Bundle is not valid FHIR R4"
+  "$WORK/own.fhir.json" "$WORK/rounded.fhir.json" "$WORK/month.fhir.json" || fail "a Bundle is not valid FHIR R4"
 python3 - "$WORK/total.fhir.json" "$WORK/broken.fhir.json" <<'PY'
 import json, sys
 b = json.load(open(sys.argv[1]))
