@@ -110,8 +110,9 @@ let page; // for a screenshot of the page when a step fails
     const session = await api(page, 'GET', '/api/session');
     const csrf = session.json.csrf;
     check(session.status === 200 && /^[0-9a-f]{64}$/.test(csrf), 'GET /api/session gives the CSRF token');
-    const storage = await page.evaluate(() => localStorage.length + sessionStorage.length);
-    check(storage === 0, 'nothing is kept in localStorage or sessionStorage');
+    const storage = await page.evaluate(async () =>
+      localStorage.length + sessionStorage.length + (await indexedDB.databases()).length);
+    check(storage === 0, 'nothing is kept in localStorage, sessionStorage or IndexedDB');
 
     // add a person through the form
     await gotoView(page, 'new/person', 'new');
@@ -179,6 +180,10 @@ let page; // for a screenshot of the page when a step fails
     check(noCsrf.status === 403, 'a write without X-CSRF-Token is refused (403)');
     const noP901 = await api(page, 'GET', '/api/records/person/P901');
     check(noP901.status === 404, 'and changed nothing');
+
+    const after = await page.evaluate(async () =>
+      localStorage.length + sessionStorage.length + (await indexedDB.databases()).length);
+    check(after === 0, 'after a morning\'s work the browser\'s storage is still empty');
 
     // the officer's cookie, then log out
     const cookies = await page.cookies();

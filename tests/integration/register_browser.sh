@@ -47,6 +47,16 @@ for p in /register /api/session /api/records/person; do
 done
 pass "the province answers 404 for the register's paths"
 
+step "the register's pages: offline, with a Content-Security-Policy"
+curl -s -D "$WORK/page.hdr" -o "$WORK/page.html" "$CBASE/register"
+grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'" "$WORK/page.hdr" ||
+  fail "/register has no Content-Security-Policy"
+grep -Eqi 'https?://' "$WORK/page.html" && fail "/register refers to another site"
+for a in register.js register.css; do
+  curl -s "$CBASE/$a" | grep -Eq "(src|href)=['\"]?https?://|@import|fetch\(['\"]https?:" && fail "$a loads from another site"
+done
+pass "CSP set; no reference to another site"
+
 # part NAME UNIT INDICATOR PERIOD [CAT=OPTION]: sum of NAME's totals whose
 # options include CAT=OPTION (tiersync totals --options wants them all).
 part() {
