@@ -360,6 +360,7 @@ int agg_apply(agg_t *a, store_t *s, MDB_txn *txn, const char *unit, size_t *ncel
     int rc = TS_OK;
     store_cells w;
     store_cells_begin(&w, s, txn);
+    w.records = true;
     for (size_t i = 0; i < n && rc == TS_OK; i++) {
         ts_cell cell;
         key_to_cell(a, keys[i], unit, &cell);

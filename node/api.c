@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "export.h"
 
 static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
@@ -327,6 +328,7 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     f->refused = ch.refused;
     f->last_seen_ms = ch.last_seen_ms;
     f->last_applied_ms = ch.last_applied_ms;
+    f->clock_offset_s = clock_child_offset(c->n->store, c->txn, f->via);
     if (ch.last_seen_ms) /* the same rule as tiersync status */
         f->state = c->now_ms - ch.last_seen_ms > (int64_t)c->n->cfg.late_after_s * 1000 ? "late"
                    : ch.reported_head > ch.last_seq ? "behind" : "current";
@@ -375,14 +377,18 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
         json_object_set_new(o, "age_s", f.last_seen_ms
                                             ? json_integer((c->now_ms - f.last_seen_ms) / 1000)
                                             : json_null());
+        json_object_set_new(o, "clock_offset_s", f.known && f.last_seen_ms
+                                                     ? json_integer(f.clock_offset_s)
+                                                     : json_null());
         json_object_set_new(o, "state", json_string(f.state));
         json_array_append_new(units, o);
     }
     free(order);
-    api_json(r, json_pack("{s:s,s:s,s:o,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
+    api_json(r, json_pack("{s:s,s:s,s:o,s:i,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
                           c->tree.units[top].code, "access", query_access(&c->rd), "now",
-                          api_iso_time(c->now_ms),
-                          "late_after_s", c->n->cfg.late_after_s, "summary", "current", current,
+                          api_iso_time(c->now_ms), "late_after_s", c->n->cfg.late_after_s,
+                          "max_clock_skew_s", c->n->cfg.max_clock_skew_s, "summary", "current",
+                          current,
                           "behind", behind, "late", late, "never", never, "units", units));
     return TS_OK;
 }

@@ -81,6 +81,7 @@ typedef struct {
     const char *via;
     uint64_t last_seq, reported_head, applied, refused;
     int64_t last_seen_ms, last_applied_ms;
+    int32_t clock_offset_s; /* the direct child's clock minus this node's, at its last hello */
     const char *state; /* "current", "behind", "late", "never" (as tiersync status) */
 } api_fresh;
 void api_freshness_of(api_ctx *c, int unit, api_fresh *f);

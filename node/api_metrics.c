@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "outbox.h"
 #include "scrub.h"
 
@@ -33,6 +34,8 @@ static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
     memcpy(&ch, v->mv_data, sizeof ch);
     int len = (int)k->mv_size;
     const char *code = k->mv_data;
+    char name[TS_CODE_MAX];
+    snprintf(name, sizeof name, "%.*s", len, code);
     bool late = !ch.last_seen_ms ||
                 cc->c->now_ms - ch.last_seen_ms > (int64_t)cc->c->n->cfg.late_after_s * 1000;
     switch (cc->pass) {
@@ -45,9 +48,13 @@ static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
     case 3: fprintf(cc->f, "tiersync_child_last_seen_timestamp_seconds{child=\"%.*s\"} %.3f\n",
                     len, code, (double)ch.last_seen_ms / 1000.0); break;
     case 4: fprintf(cc->f, "tiersync_child_late{child=\"%.*s\"} %d\n", len, code, late); break;
-    default: fprintf(cc->f, "tiersync_child_behind_deltas{child=\"%.*s\"} %llu\n", len, code,
-                     (unsigned long long)(ch.reported_head > ch.last_seq
-                                              ? ch.reported_head - ch.last_seq : 0)); break;
+    case 5: fprintf(cc->f, "tiersync_child_checkpoints_disagreed_total{child=\"%.*s\"} %u\n",
+                    len, code, ch.checkpoint_findings); break;
+    case 6: fprintf(cc->f, "tiersync_child_behind_deltas{child=\"%.*s\"} %llu\n", len, code,
+                    (unsigned long long)(ch.reported_head > ch.last_seq
+                                             ? ch.reported_head - ch.last_seq : 0)); break;
+    default: fprintf(cc->f, "tiersync_child_clock_offset_seconds{child=\"%.*s\"} %d\n", len,
+                     code, (int)clock_child_offset(cc->c->n->store, cc->c->txn, name)); break;
     }
     return 0;
 }
@@ -63,10 +70,14 @@ static void children(FILE *f, api_ctx *c)
          "Unix time of the last message from each child (0: never)."},
         {"tiersync_child_late", "gauge",
          "1 when the child has been silent longer than sync.late_after_s (or never reported)."},
+        {"tiersync_child_checkpoints_disagreed_total", "counter",
+         "Checkpoints from each child that disagreed with the contribution held here."},
         {"tiersync_child_behind_deltas", "gauge",
          "Deltas the child's last hello reported beyond the last one applied here."},
+        {"tiersync_child_clock_offset_seconds", "gauge",
+         "The child's clock minus this node's, measured at its last hello (sync.max_clock_skew_s)."},
     };
-    for (int pass = 0; pass < 6; pass++) {
+    for (int pass = 0; pass < 8; pass++) {
         help(f, fam[pass][0], fam[pass][1], fam[pass][2]);
         child_ctx cc = {f, c, pass};
         store_scan(c->n->store, c->txn, DB_CHILDREN, NULL, on_child, &cc);
@@ -92,6 +103,10 @@ static void link_backlog(FILE *f, api_ctx *c)
          "Coalesced cell changes not yet turned into a delta upward.");
     fprintf(f, "tiersync_pending_cells %llu\n",
             (unsigned long long)store_count(s, c->txn, DB_PENDING));
+    help(f, "tiersync_held_cells", "gauge",
+         "Record-derived cell changes waiting for the release window (sync.release_s).");
+    fprintf(f, "tiersync_held_cells %llu\n",
+            (unsigned long long)store_count(s, c->txn, DB_HELD));
     help(f, "tiersync_parent_connected", "gauge", "1 while the link to the parent is up.");
     fprintf(f, "tiersync_parent_connected %llu\n",
             (unsigned long long)store_meta_u64(s, c->txn, "link_connected"));

@@ -9,7 +9,9 @@
 
 #include "apply_stage.h"
 #include "arena.h"
+#include "audit_checkpoint.h"
 #include "audit_log.h"
+#include "clock.h"
 #include "delta.h"
 #include "log.h"
 #include "query.h"
@@ -26,7 +28,9 @@ typedef struct {
     store_sums *sums; /* the batch's sums of this node's own unit; NULL when nested */
     bool wrote; /* set before the first write: a refusal after it needs a rollback */
     size_t bad_cell;     /* the first cell the catalog refused (check_cells), or SIZE_MAX */
+    Tiersync__Reason bad_reason; /* why: UNKNOWN_CODE or FUTURE_PERIOD */
     const char *bad_msg; /* and why */
+    bool checkpoint;     /* a snapshot that continues the chain (audit_checkpoint.h) */
 } apply_ctx;
 
 static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
@@ -161,8 +165,9 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
         ts_err ce = {0};
         if (i == a->bad_cell ||
             cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce)) {
-            rc = refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
-                        "cell %zu: %s", i, i == a->bad_cell ? a->bad_msg : ce.msg);
+            rc = refuse(a->reply,
+                        i == a->bad_cell ? a->bad_reason : TIERSYNC__REASON__REASON_UNKNOWN_CODE,
+                        expected, e, "cell %zu: %s", i, i == a->bad_cell ? a->bad_msg : ce.msg);
         } else if ((!checked || strcmp(checked, pc->unit) != 0) &&
                    !in_subtree(s, txn, a->child, c.unit)) {
             rc = refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
@@ -230,15 +235,26 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         return e->code; /* a new snapshot replaces one left unfinished */
     if (b->snapshot)
         end = b->snapshot_end > b->seq ? b->snapshot_end : 0;
-    if (!end)
+    if (b->snapshot && audit_checkpoint_staging(s, txn, a->child,
+                                                end && a->checkpoint ? b->seq : 0, e))
+        return e->code;
+    if (!end) {
+        if (a->checkpoint)
+            a->reply->checkpoint_differs = audit_checkpoint_compare(
+                s, txn, a->child, b, false, a->reply->detail, sizeof a->reply->detail);
         return apply_body(a, s, txn, expected, e);
+    }
     if (b->seq < end) {
         if (a->bad_cell != SIZE_MAX)
-            return refuse(a->reply, TIERSYNC__REASON__REASON_UNKNOWN_CODE, expected, e,
-                          "cell %zu: %s", a->bad_cell, a->bad_msg);
+            return refuse(a->reply, a->bad_reason, expected, e, "cell %zu: %s", a->bad_cell,
+                          a->bad_msg);
         const ProtobufCBinaryData *body = &a->signed_delta->body;
         return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
     }
+    a->reply->checkpoint_differs = audit_checkpoint_compare(
+        s, txn, a->child, b, true, a->reply->detail, sizeof a->reply->detail);
+    if (audit_checkpoint_staging(s, txn, a->child, 0, e))
+        return e->code;
     replay_ctx r = {a, s, txn, expected};
     if (apply_stage_each(s, txn, a->child, replay_part, &r, e) ||
         apply_body(a, s, txn, expected, e))
@@ -313,12 +329,21 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         b->snapshot_end - b->seq >= APPLY_STAGE_MAX_PARTS)
         return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                       "snapshot from %s in more than %d parts", a->child, APPLY_STAGE_MAX_PARTS);
+    /* a snapshot that continues the chain is a checkpoint: it must equal
+     * what is held (compared when it is whole); where it does not, it is
+     * still taken as truth */
+    a->checkpoint = b->snapshot && ch.last_seq && b->seq == expected &&
+                    b->prev_hash.len == DELTA_HASH_BYTES &&
+                    !memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES);
     a->wrote = true;
     if (stage_or_apply(a, s, txn, expected, e))
         return e->code;
+    ch.checkpoint_findings += a->reply->checkpoint_differs > 0;
     if (store_has_parent(s) && update_cover(a, s, txn, e))
         return e->code;
     if (keep_audit(a, s, txn, e))
+        return e->code;
+    if (b->snapshot && audit_checkpoint_note(s, txn, a->child, b->seq, e))
         return e->code;
     ch.last_seq = b->seq;
     memcpy(ch.last_hash, a->hash, sizeof ch.last_hash);
@@ -338,6 +363,7 @@ typedef struct {
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];
     uint64_t expected;
     size_t bad_cell; /* see check_cells */
+    Tiersync__Reason bad_reason;
     ts_err bad_err;
 } batch_state;
 
@@ -356,6 +382,13 @@ static int on_hello(node_t *n, MDB_txn *txn, const char *child, const Tiersync__
                       "%s speaks protocol %u; this parent speaks %d", child, h->protocol,
                       DELTA_PROTOCOL);
     r->kind = TIERSYNC__ENVELOPE__MSG_WELCOME;
+    if (h->now_ms > 0) {
+        int64_t off = (h->now_ms - ts_now_ms()) / 1000;
+        r->clock_told = true;
+        r->clock_offset_s = (int32_t)(off > INT32_MAX    ? INT32_MAX
+                                      : off < -INT32_MAX ? -INT32_MAX
+                                                         : off);
+    }
     r->seq = ch.last_seq;
     memcpy(r->hash, ch.last_hash, sizeof r->hash);
     return TS_OK;
@@ -381,11 +414,22 @@ static void check_cells(node_t *n, batch_state *st)
 {
     const Tiersync__DeltaBody *b = st->body;
     st->bad_cell = SIZE_MAX;
+    int today = ts_today();
     for (size_t i = 0; i < b->n_cells; i++) {
         const Tiersync__Cell *pc = b->cells[i];
         ts_cell c;
+        st->bad_reason = TIERSYNC__REASON__REASON_UNKNOWN_CODE;
         if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &st->bad_err) ||
             cell_check_memo(n->catalog, &n->valid_options, &c, &st->bad_err)) {
+            st->bad_cell = i;
+            return;
+        }
+        if (cell_after_today(n->catalog, &c, today)) {
+            st->bad_reason = TIERSYNC__REASON__REASON_FUTURE_PERIOD;
+            ts_fail(&st->bad_err, TS_EINPUT, "%s %s is a period not begun here: this node's "
+                    "date is %04d-%02d-%02d (a child's clock ahead? see its clock offset in "
+                    "'tiersync status')", c.indicator, c.period, today / 10000,
+                    today / 100 % 100, today % 100);
             st->bad_cell = i;
             return;
         }
@@ -509,8 +553,12 @@ static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const batch
     if (store_child_get(s, txn, it->child, &ch) != TS_OK)
         return TS_OK;
     ch.last_seen_ms = ts_now_ms();
-    if (st->hello && it->rc == TS_OK)
+    if (st->hello && it->rc == TS_OK) {
         ch.reported_head = st->env->hello->head_seq;
+        if (it->reply.clock_told &&
+            clock_child_put(s, txn, it->child, it->reply.clock_offset_s, e))
+            return e->code;
+    }
     if (it->rc == TS_EINPUT) {
         ch.refused++;
         ch.last_refusal = it->reply.reason;
@@ -560,6 +608,7 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                            .reply = &it->reply,
                            .sums = b->nested ? NULL : b->sums,
                            .bad_cell = st->bad_cell,
+                           .bad_reason = st->bad_reason,
                            .bad_msg = st->bad_err.msg};
             delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
             memset(&it->reply, 0, sizeof it->reply);
@@ -649,6 +698,12 @@ void apply_commit(apply_pending *p)
             snprintf(it->reply.detail, sizeof it->reply.detail, "parent store failed; retry later");
         } else if (st[i].body && it->rc == TS_OK) {
             metrics_observe_apply(&n->metrics, took);
+            if (it->reply.checkpoint_differs)
+                log_warn("child %s: its checkpoint at seq %llu disagrees with the contribution "
+                         "held here in %zu cells (first %s); taken as truth, as a resync is: "
+                         "run 'tiersync verify' and check the child's store",
+                         it->child, (unsigned long long)it->reply.seq,
+                         it->reply.checkpoint_differs, it->reply.detail);
         }
         if (it->rc == TS_EINPUT)
             atomic_fetch_add(&n->metrics.refused, 1);
@@ -690,10 +745,13 @@ void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size
         w.last_seq = r->seq;
         w.last_hash = (ProtobufCBinaryData){sizeof hash, hash};
         w.code = (char *)n->cfg.code;
+        w.now_ms = ts_now_ms();
+        w.today = (uint32_t)ts_today();
         env.welcome = &w;
         break;
     case TIERSYNC__ENVELOPE__MSG_ACK:
         ack.seq = r->seq;
+        ack.today = (uint32_t)ts_today();
         env.ack = &ack;
         break;
     case TIERSYNC__ENVELOPE__MSG_NACK:

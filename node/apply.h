@@ -26,6 +26,9 @@ typedef struct {
     Tiersync__Reason reason;
     char detail[256];
     int applied_cells; /* cells applied by this message */
+    bool clock_told;   /* a hello that gave the child's clock: */
+    int32_t clock_offset_s; /* the child's clock minus this node's */
+    size_t checkpoint_differs; /* a checkpoint's cells that disagreed (detail says which) */
 } apply_reply;
 
 /* One message of a batch: in: child (the ZAP-authenticated code), data;

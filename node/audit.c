@@ -2,6 +2,8 @@
  * checkpoint (see audit.h). */
 #include "audit.h"
 
+#include "audit_checkpoint.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,7 @@ size_t audit_key(const char *child, uint64_t seq, char *out)
     return n + 9;
 }
 
-/* Adds a body's cells to sum (keys as the store writes them). */
-static int add_cells(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e)
+int audit_cells_add(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e)
 {
     for (size_t i = 0; i < b->n_cells; i++) {
         const Tiersync__Cell *pc = b->cells[i];
@@ -48,7 +49,7 @@ int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
     int rc = TS_OK;
     if (!b || strcmp(b->origin, child) != 0 || b->prev_hash.len != DELTA_HASH_BYTES || !b->seq)
         rc = ts_fail(e, TS_EINPUT, "the checkpoint of %s does not decode", child);
-    else if (add_cells(&w->contrib, b, e))
+    else if (audit_cells_add(&w->contrib, b, e))
         rc = ts_err_wrap(e, "the checkpoint of %s", child);
     if (rc == TS_OK) {
         w->seq = w->checkpoint_seq = b->seq;
@@ -150,7 +151,7 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
     if (why[0])
         rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, why);
     ts_err ce = {0};
-    if (add_cells(sum_for(w, b), b, &ce) && rc == TS_OK)
+    if (audit_cells_add(sum_for(w, b), b, &ce) && rc == TS_OK)
         rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, ce.msg);
     staged_done(w, b->seq);
     if (!w->first_seq)
@@ -278,7 +279,49 @@ static size_t walk_prefix(audit_walk *w, store_t *s, MDB_txn *txn, const char *c
     return n;
 }
 
-/* Folds child's oldest deltas beyond the retention into its checkpoint. */
+/* The seq of child's folded checkpoint (audit.h); 0 when it has none. */
+static uint64_t folded_seq(store_t *s, MDB_txn *txn, const char *child)
+{
+    char key[AUDIT_KEY_MAX];
+    MDB_val v;
+    if (audit_log_get(s, txn, key, audit_key(child, 0, key) - 8, &v, NULL) != TS_OK)
+        return 0;
+    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.mv_size, v.mv_data);
+    uint64_t seq = b ? b->seq : 0;
+    if (b)
+        tiersync__delta_body__free_unpacked(b, NULL);
+    return seq;
+}
+
+/* Drops child's deltas (listed in l, oldest first) older than its
+ * second-newest checkpoint, at most AUDIT_DROP_BATCH, and the folded
+ * checkpoint when it is older too: the signed snapshot starts the trail.
+ * *from receives how many of l were dropped (they were its first). */
+static int drop_before_checkpoint(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child,
+                                  const seq_list *l, size_t *from, ts_err *e)
+{
+    audit_checkpoints c;
+    audit_checkpoints_get(s, txn, child, &c);
+    *from = 0;
+    if (!c.older)
+        return TS_OK;
+    while (*from < l->n && *from < AUDIT_DROP_BATCH && l->seqs[*from] < c.older) {
+        char key[AUDIT_KEY_MAX];
+        if (audit_log_del(s, txn, key, audit_key(child, l->seqs[*from], key), e))
+            return e->code;
+        (*from)++;
+        p->pruned++;
+    }
+    uint64_t folded = folded_seq(s, txn, child);
+    if (folded && folded < c.older) {
+        char key[AUDIT_KEY_MAX];
+        return audit_log_del(s, txn, key, audit_key(child, 0, key) - 8, e);
+    }
+    return TS_OK;
+}
+
+/* Drops what the checkpoints no longer need, then folds child's oldest
+ * deltas beyond the retention into its folded checkpoint. */
 static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child, ts_err *e)
 {
     store_child ch;
@@ -286,14 +329,26 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
         return TS_OK; /* no key to check its deltas against: keep them */
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);
-    seq_list l = {strlen(prefix), NULL, 0, 0};
-    store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &l);
+    seq_list all = {strlen(prefix), NULL, 0, 0};
+    store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &all);
+    size_t dropped;
+    if (drop_before_checkpoint(p, s, txn, child, &all, &dropped, e)) {
+        free(all.seqs);
+        return e->code;
+    }
+    if (dropped == AUDIT_DROP_BATCH) { /* more to drop next time; fold after that */
+        free(all.seqs);
+        return TS_OK;
+    }
+    seq_list l = all;
+    l.seqs += dropped;
+    l.n -= dropped;
     size_t retain = (size_t)p->n->cfg.audit_retain;
-    size_t fold = l.n > retain ? l.n - retain : 0;
+    size_t fold = retain && l.n > retain ? l.n - retain : 0;
     if (fold > AUDIT_PRUNE_BATCH)
         fold = AUDIT_PRUNE_BATCH;
     if (!fold) {
-        free(l.seqs);
+        free(all.seqs);
         return TS_OK;
     }
     audit_walk w;
@@ -321,7 +376,7 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
     if (rc == TS_OK && good)
         rc = put_checkpoint(s, txn, &w, e);
     audit_walk_end(&w);
-    free(l.seqs);
+    free(all.seqs);
     return rc;
 }
 
@@ -339,8 +394,9 @@ static int prune_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return rc;
 }
 
-/* True when some child keeps more deltas than retain (a read, so the
- * daemon's regular call costs no write transaction when nothing is due). */
+/* True when some child keeps a delta older than its second-newest
+ * checkpoint, or more deltas than retain (0: no limit); a read, so the
+ * daemon's regular call costs no write transaction when nothing is due. */
 static bool prune_due(store_t *s, size_t retain)
 {
     MDB_txn *txn;
@@ -354,7 +410,9 @@ static bool prune_due(store_t *s, size_t retain)
         snprintf(prefix, sizeof prefix, "%s|", l.codes[i]);
         seq_list q = {strlen(prefix), NULL, 0, 0};
         store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q);
-        due = q.n > retain;
+        audit_checkpoints c;
+        audit_checkpoints_get(s, txn, l.codes[i], &c);
+        due = (retain && q.n > retain) || (q.n && q.seqs[0] < c.older);
         free(q.seqs);
     }
     free(l.codes);
@@ -364,7 +422,7 @@ static bool prune_due(store_t *s, size_t retain)
 
 int audit_prune(node_t *n, ts_err *e)
 {
-    if (n->cfg.audit_retain <= 0 || !prune_due(n->store, (size_t)n->cfg.audit_retain))
+    if (!prune_due(n->store, (size_t)n->cfg.audit_retain))
         return TS_OK;
     prune_ctx p = {n, {0}, 0};
     if (store_write(n->store, prune_txn, &p, e))

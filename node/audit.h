@@ -27,10 +27,15 @@
 
 #define AUDIT_KEY_MAX (TS_CODE_MAX + 1 + 8)
 #define AUDIT_PRUNE_BATCH 512 /* deltas folded per child per call of audit_prune */
+#define AUDIT_DROP_BATCH 4096 /* deltas before a checkpoint dropped per child per call */
 
 /* The key of child's delta seq ("child|" + be64 seq) into out
  * (AUDIT_KEY_MAX bytes); returns its length. */
 size_t audit_key(const char *child, uint64_t seq, char *out);
+
+/* Adds a body's cells to sum, keyed as the store writes them. TS_EINPUT
+ * names a cell that is malformed or whose sum leaves the 64-bit range. */
+int audit_cells_add(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e);
 
 /* Where a walk along a child's trail stands: the last delta walked (the
  * checkpoint's at the start) and the contribution summed so far. */
@@ -68,8 +73,10 @@ void audit_walk_end(audit_walk *w);
  * successor. */
 int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len, ts_err *e);
 
-/* Prunes every enrolled child's trail to the newest cfg.audit_retain
- * deltas (nothing when 0), at most AUDIT_PRUNE_BATCH per child per call,
+/* Prunes every enrolled child's trail: drops the deltas older than its
+ * second-newest checkpoint (audit_checkpoint.h), at most AUDIT_DROP_BATCH
+ * per child per call, then folds all but the newest cfg.audit_retain
+ * deltas (none when 0), at most AUDIT_PRUNE_BATCH per child per call; all
  * in one write transaction. A delta that does not check out stops the
  * pruning of that child (its trail is kept whole for verify) and is
  * reported as TS_EINPUT after the others are pruned. For the daemon: call

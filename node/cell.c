@@ -2,6 +2,7 @@
 #include "cell.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The hot path of every apply: plain copies, no format parsing. */
@@ -108,4 +109,13 @@ int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_e
 int cell_check(const catalog_t *cat, const ts_cell *c, ts_err *e)
 {
     return cell_check_memo(cat, NULL, c, e);
+}
+
+bool cell_after_today(const catalog_t *cat, const ts_cell *c, int today)
+{
+    const catalog_indicator *ind = catalog_indicator_find(cat, c->indicator);
+    if (!ind || ind->kind == IND_VALUE)
+        return false;
+    long p = strtol(c->period, NULL, 10); /* YYYYMM or YYYY, checked by cell_check */
+    return strlen(c->period) == 4 ? p > today / 10000 : p > today / 100;
 }

@@ -8,6 +8,7 @@
 #ifndef TIERSYNC_CELL_H
 #define TIERSYNC_CELL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,10 @@ int cell_check(const catalog_t *cat, const ts_cell *c, ts_err *e);
  * memo is only valid for one catalog; it is cleared past CELL_MEMO_MAX. */
 #define CELL_MEMO_MAX 65536
 int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_err *e);
+
+/* True when c is of a record-derived indicator (not a value) and its period
+ * begins after today (YYYYMMDD): no record can have counted in it yet. A
+ * value may name a future period (next year's plan). */
+bool cell_after_today(const catalog_t *cat, const ts_cell *c, int today);
 
 #endif

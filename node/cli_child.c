@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "apply_stage.h"
+#include "audit_checkpoint.h"
 #include "audit_log.h"
 #include "cli.h"
 #include "enrol.h"
@@ -67,18 +68,20 @@ static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
         return 0;
     if (strcmp(u.via, c->code) != 0)
         return 0;
-    c->units = realloc(c->units, (c->nunits + 1) * sizeof *c->units);
+    c->units = ts_xrealloc(c->units, (c->nunits + 1) * sizeof *c->units);
     memcpy(c->units[c->nunits], k->mv_data, k->mv_size);
     c->units[c->nunits++][k->mv_size] = '\0';
     return 0;
 }
 
-/* Deletes the child's "CODE|" range of the audit trail. */
+/* Deletes the child's "CODE|" range of the audit trail and its checkpoints. */
 static int drop_audit(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
 {
     char prefix[TS_CODE_MAX + 1];
     snprintf(prefix, sizeof prefix, "%s|", code);
-    return audit_log_drop(s, txn, prefix, e);
+    if (audit_log_drop(s, txn, prefix, e))
+        return e->code;
+    return audit_checkpoint_forget(s, txn, code, e);
 }
 
 static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)

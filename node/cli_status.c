@@ -7,16 +7,19 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "node.h"
 #include "outbox.h"
 #include "delta.h"
 #include "scrub.h"
+#include "uplink.h"
 
 static const char status_help[] =
     "usage: tiersync status --dir DIR [--json]\n\n"
     "Shows this node, its parent link (connected, last ack, unacknowledged deltas,\n"
-    "pending cells) and each child (last seq, last seen, refused messages, and\n"
-    "whether it is current or late).\n";
+    "pending cells, record-derived cells held for the release window, the next\n"
+    "release, the last checkpoint) and each child (last seq, last seen, refused\n"
+    "messages, checkpoints that disagreed, and whether it is current or late).\n";
 
 static json_t *iso_time(int64_t ms)
 {
@@ -29,6 +32,8 @@ typedef struct {
     json_t *arr;
     int late_after_s;
     int64_t now;
+    store_t *s;
+    MDB_txn *txn;
 } child_ctx;
 
 static int add_child(const MDB_val *k, const MDB_val *v, void *vctx)
@@ -47,13 +52,50 @@ static int add_child(const MDB_val *k, const MDB_val *v, void *vctx)
                                                                                     : "current";
     const char *refusal = ch.last_refusal ? delta_reason_name((int)ch.last_refusal, "") : "";
     json_array_append_new(
-        c->arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s}", "code", code,
+        c->arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:o}", "code", code,
                           "fingerprint", fp, "last_seq", (json_int_t)ch.last_seq, "reported_head",
                           (json_int_t)ch.reported_head, "last_seen",
                           iso_time(ch.last_seen_ms), "last_applied", iso_time(ch.last_applied_ms),
                           "applied", (json_int_t)ch.applied, "refused", (json_int_t)ch.refused,
-                          "last_refusal", refusal, "state", state));
+                          "last_refusal", refusal, "state", state, "checkpoints_disagreed",
+                          (json_int_t)ch.checkpoint_findings, "clock_offset_s",
+                          ch.last_seen_ms ? json_integer(clock_child_offset(c->s, c->txn, code))
+                                          : json_null()));
     return 0;
+}
+
+typedef struct {
+    const catalog_t *cat;
+    int parent_today;
+    json_int_t waiting;
+} future_ctx;
+
+static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
+{
+    (void)v;
+    future_ctx *f = vctx;
+    ts_cell c;
+    if (cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK &&
+        cell_after_today(f->cat, &c, f->parent_today))
+        f->waiting++;
+    return 0;
+}
+
+/* The clock as the parent sees it: this node's offset from the parent's, and
+ * the pending cells of months the parent has not begun (outbox.h). */
+static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
+{
+    future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
+    if (f.parent_today)
+        store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f);
+    char day[16] = "";
+    if (f.parent_today)
+        snprintf(day, sizeof day, "%04d-%02d-%02d", f.parent_today / 10000,
+                 f.parent_today / 100 % 100, f.parent_today % 100);
+    int64_t off_ms = (int64_t)store_meta_u64(n->store, txn, UPLINK_META_PARENT_OFFSET);
+    return json_pack("{s:o,s:o,s:I}", "parent_today", day[0] ? json_string(day) : json_null(),
+                     "clock_offset_s", day[0] ? json_integer(-off_ms / 1000) : json_null(),
+                     "waiting_future_cells", f.waiting);
 }
 
 static json_t *status_json(node_t *n, MDB_txn *txn)
@@ -93,10 +135,24 @@ static json_t *status_json(node_t *n, MDB_txn *txn)
                       (json_int_t)(head.seq - acked), "pending_cells",
                       (json_int_t)store_count(s, txn, DB_PENDING), "last_ack",
                       iso_time((int64_t)store_meta_u64(s, txn, "last_ack_ms"))));
+        json_t *p = json_object_get(st, "parent");
+        int64_t released = (int64_t)store_meta_u64(s, txn, OUTBOX_META_RELEASE);
+        /* 0 = at every flush; before the daemon's first run, a window from then */
+        json_object_set_new(p, "release_s", json_integer(n->cfg.release_s));
+        json_object_set_new(p, "held_cells", json_integer((json_int_t)store_count(s, txn, DB_HELD)));
+        json_object_set_new(p, "next_release",
+                            n->cfg.release_s && released
+                                ? iso_time(released + (int64_t)n->cfg.release_s * 1000)
+                                : json_null());
+        json_object_set_new(p, "last_checkpoint",
+                            iso_time((int64_t)store_meta_u64(s, txn, OUTBOX_META_CHECKPOINT)));
+        json_t *clock = parent_clock_json(n, txn);
+        json_object_update(json_object_get(st, "parent"), clock);
+        json_decref(clock);
     } else {
         json_object_set_new(st, "parent", json_null());
     }
-    child_ctx cc = {json_array(), n->cfg.late_after_s, ts_now_ms()};
+    child_ctx cc = {json_array(), n->cfg.late_after_s, ts_now_ms(), s, txn};
     store_scan(s, txn, DB_CHILDREN, NULL, add_child, &cc);
     json_object_set_new(st, "children", cc.arr);
     scrub_result sr;
@@ -130,6 +186,26 @@ static void print_text(const json_t *st)
                (long long)json_integer_value(json_object_get(p, "unacked")),
                (long long)json_integer_value(json_object_get(p, "pending_cells")),
                json_is_string(la) ? json_string_value(la) : "never");
+        const json_t *off = json_object_get(p, "clock_offset_s");
+        json_int_t wait = json_integer_value(json_object_get(p, "waiting_future_cells"));
+        char waiting[160] = "";
+        if (wait)
+            snprintf(waiting, sizeof waiting, "; %lld cells wait for their months to begin at "
+                     "the parent: is this computer's date right?", (long long)wait);
+        if (json_is_integer(off) && (json_integer_value(off) || wait))
+            printf("clock     %+lld s from the parent's (its date %s)%s\n",
+                   (long long)json_integer_value(off),
+                   json_string_value(json_object_get(p, "parent_today")), waiting);
+        const json_t *next = json_object_get(p, "next_release"),
+                     *ck = json_object_get(p, "last_checkpoint");
+        printf("release   %lld record-derived cells held, ",
+               (long long)json_integer_value(json_object_get(p, "held_cells")));
+        if (json_is_string(next))
+            printf("next release %s (every %lld s)", json_string_value(next),
+                   (long long)json_integer_value(json_object_get(p, "release_s")));
+        else
+            printf("released at every flush (release_s = 0)");
+        printf(", last checkpoint %s\n", json_is_string(ck) ? json_string_value(ck) : "never");
     } else {
         printf("parent    none (root of the tree)\n");
     }
@@ -149,20 +225,25 @@ static void print_text(const json_t *st)
     const json_t *kids = json_object_get(st, "children");
     printf("children  %zu\n", json_array_size(kids));
     if (json_array_size(kids))
-        printf("  %-12s %-20s %8s %8s %8s  %-8s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
-               "APPLIED", "REFUSED", "STATE", "LAST_SEEN");
+        printf("  %-12s %-20s %8s %8s %8s %8s  %-8s %-20s %s\n", "CODE", "FINGERPRINT",
+               "LAST_SEQ", "APPLIED", "REFUSED", "CKPT_BAD", "STATE", "LAST_SEEN", "CLOCK_S");
     size_t i;
     const json_t *c;
     json_array_foreach(kids, i, c) {
         const json_t *seen = json_object_get(c, "last_seen");
-        printf("  %-12s %-20s %8lld %8lld %8lld  %-8s %s\n",
+        const json_t *clock = json_object_get(c, "clock_offset_s");
+        char off[24] = "-";
+        if (json_is_integer(clock))
+            snprintf(off, sizeof off, "%+lld", (long long)json_integer_value(clock));
+        printf("  %-12s %-20s %8lld %8lld %8lld %8lld  %-8s %-20s %s\n",
                json_string_value(json_object_get(c, "code")),
                json_string_value(json_object_get(c, "fingerprint")),
                (long long)json_integer_value(json_object_get(c, "last_seq")),
                (long long)json_integer_value(json_object_get(c, "applied")),
                (long long)json_integer_value(json_object_get(c, "refused")),
+               (long long)json_integer_value(json_object_get(c, "checkpoints_disagreed")),
                json_string_value(json_object_get(c, "state")),
-               json_is_string(seen) ? json_string_value(seen) : "never");
+               json_is_string(seen) ? json_string_value(seen) : "never", off);
     }
 }
 

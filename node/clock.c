@@ -2,6 +2,7 @@
 #include "clock.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -66,4 +67,30 @@ bool clock_suspect(int64_t now_s, int64_t store_s, char *note, size_t n)
 bool clock_suspect_now(char *note, size_t n)
 {
     return clock_suspect((int64_t)time(NULL), 0, note, n);
+}
+
+#define CLOCK_META_PREFIX "clock_offset|"
+
+static size_t child_key(const char *child, char out[TS_CODE_MAX + sizeof CLOCK_META_PREFIX])
+{
+    return (size_t)snprintf(out, TS_CODE_MAX + sizeof CLOCK_META_PREFIX, "%s%s",
+                            CLOCK_META_PREFIX, child);
+}
+
+int clock_child_put(store_t *s, MDB_txn *txn, const char *child, int32_t offset_s, ts_err *e)
+{
+    char k[TS_CODE_MAX + sizeof CLOCK_META_PREFIX];
+    size_t n = child_key(child, k);
+    return store_put(s, txn, DB_META, k, n, &offset_s, sizeof offset_s, e);
+}
+
+int32_t clock_child_offset(store_t *s, MDB_txn *txn, const char *child)
+{
+    char k[TS_CODE_MAX + sizeof CLOCK_META_PREFIX];
+    size_t n = child_key(child, k);
+    MDB_val v;
+    int32_t off = 0;
+    if (store_get(s, txn, DB_META, k, n, &v, NULL) == TS_OK && v.mv_size == sizeof off)
+        memcpy(&off, v.mv_data, sizeof off);
+    return off;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 #define CLOCK_NOTE_MAX 256
 #define CLOCK_SLACK_S 600 /* a store written this far "ahead" is still fine (DST, NTP steps) */
 
@@ -31,5 +33,11 @@ bool clock_suspect(int64_t now_s, int64_t store_s, char *note, size_t n);
 /* clock_suspect of the current wall clock with no store time: for a date
  * refusal, where the store is not at hand. */
 bool clock_suspect_now(char *note, size_t n);
+
+/* A direct child's clock minus this node's (seconds), measured at its last
+ * hello, kept in the meta table beside the child's record. */
+int clock_child_put(store_t *s, MDB_txn *txn, const char *child, int32_t offset_s,
+                    ts_err *e);
+int32_t clock_child_offset(store_t *s, MDB_txn *txn, const char *child); /* 0: unknown */
 
 #endif

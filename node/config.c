@@ -13,6 +13,7 @@ void config_defaults(ts_config *c, const char *dir)
     snprintf(c->dir, sizeof c->dir, "%s", dir ? dir : CONFIG_DEFAULT_DIR);
     snprintf(c->level, sizeof c->level, "commune");
     snprintf(c->http, sizeof c->http, "%s", CONFIG_DEFAULT_HTTP);
+    c->trust_loopback = true;
     c->forward_detail = DETAIL_ALL;
     c->flush_ms = CONFIG_DEFAULT_FLUSH_MS;
     c->window = CONFIG_DEFAULT_WINDOW;
@@ -20,10 +21,13 @@ void config_defaults(ts_config *c, const char *dir)
     c->max_msg_bytes = CONFIG_DEFAULT_MAX_MSG_BYTES;
     c->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
     c->late_after_s = CONFIG_DEFAULT_LATE_AFTER_S;
+    c->max_clock_skew_s = CONFIG_DEFAULT_MAX_CLOCK_SKEW_S;
     c->map_initial_mb = CONFIG_DEFAULT_MAP_INITIAL_MB;
     c->map_max_mb = CONFIG_DEFAULT_MAP_MAX_MB;
     c->small_cell_k = CONFIG_DEFAULT_SMALL_CELL_K;
     c->audit_retain = CONFIG_DEFAULT_AUDIT_RETAIN;
+    c->release_s = CONFIG_DEFAULT_RELEASE_S;
+    c->checkpoint_days = CONFIG_DEFAULT_CHECKPOINT_DAYS;
     c->scrub_every_h = CONFIG_DEFAULT_SCRUB_EVERY_H;
     c->join_slow_down_ms = CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS;
     c->session_idle_s = CONFIG_DEFAULT_SESSION_IDLE_S;
@@ -114,6 +118,20 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->join_slow_down_ms, full, v, 0, 3600000, e);
     if (IS("http", "address"))
         return copy_str(c->http, sizeof c->http, full, v, e);
+    if (IS("http", "hosts")) {
+        /* host names (a reverse proxy's public name): letters, digits, . - _ */
+        for (const char *p = v; *p; p++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_, ", *p))
+                return ts_fail(e, TS_EINPUT, "http.hosts = '%s': list host names (letters, "
+                               "digits, '.', '-') separated by commas, e.g. stats.example.org", v);
+        return copy_str(c->http_hosts, sizeof c->http_hosts, full, v, e);
+    }
+    if (IS("http", "trust_loopback")) {
+        if (strcmp(v, "yes") && strcmp(v, "no"))
+            return ts_fail(e, TS_EINPUT, "http.trust_loopback = '%s': use yes or no", v);
+        c->trust_loopback = strcmp(v, "yes") == 0;
+        return TS_OK;
+    }
     if (IS("http", "tls_cert"))
         return copy_str(c->tls_cert, sizeof c->tls_cert, full, v, e);
     if (IS("http", "tls_key"))
@@ -150,14 +168,22 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return parse_int(&c->max_msg_bytes, full, v, 1024, 1 << 30, e);
     if (IS("sync", "heartbeat_ms"))
         return parse_int(&c->heartbeat_ms, full, v, 100, 3600000, e);
+    if (IS("sync", "max_clock_skew_s"))
+        return parse_int(&c->max_clock_skew_s, full, v, 1, 365 * 86400, e);
     if (IS("sync", "late_after_s"))
         return parse_int(&c->late_after_s, full, v, 1, 365 * 86400, e);
+    if (IS("sync", "release_s"))
+        return parse_int(&c->release_s, full, v, 0, 86400, e);
     if (IS("store", "map_initial_mb"))
         return parse_int(&c->map_initial_mb, full, v, 1, 1 << 20, e);
     if (IS("store", "map_max_mb"))
         return parse_int(&c->map_max_mb, full, v, 1, 1 << 24, e);
     if (IS("audit", "retain_deltas"))
         return parse_int(&c->audit_retain, full, v, 0, 1 << 30, e);
+    if (IS("audit", "checkpoint_days"))
+        return parse_int(&c->checkpoint_days, full, v, 1, 3650, e);
+    if (IS("audit", "checkpoint_s"))
+        return parse_int(&c->checkpoint_s, full, v, 0, 365 * 86400, e);
     if (IS("audit", "scrub_every_h"))
         return parse_hours(&c->scrub_every_h, full, v, CONFIG_MAX_SCRUB_EVERY_H, e);
     if (IS("read", "small_cell_k"))
@@ -294,6 +320,12 @@ int config_write(const ts_config *c, ts_err *e)
         "[http]\n"
         "# Read API and dashboard (IP:PORT); empty disables it.\n"
         "address = %s\n"
+        "# Host names, besides this address, that requests may name in their Host\n"
+        "# header (a reverse proxy's public name), separated by commas.\n"
+        "hosts = %s\n"
+        "# yes: readers on this machine (loopback) may read protected values without a\n"
+        "# token. Set no behind a reverse proxy on the same machine.\n"
+        "trust_loopback = %s\n"
         "# HTTPS: a PEM certificate and its key (relative to the data directory or\n"
         "# absolute); both empty: plain HTTP. 'tiersync tls' makes a self-signed pair.\n"
         "# The case register is served beyond loopback only over HTTPS.\n"
@@ -317,7 +349,14 @@ int config_write(const ts_config *c, ts_err *e)
         "# Transport heartbeat interval; a peer silent for 3 intervals is dropped.\n"
         "heartbeat_ms = %d\n"
         "# A child silent for this many seconds is shown as late.\n"
-        "late_after_s = %d\n\n"
+        "late_after_s = %d\n"
+        "# A child whose clock is further off than this (seconds) is warned of.\n"
+        "max_clock_skew_s = %d\n"
+        "# Changes derived from this node's own records leave together, at most once\n"
+        "# per release_s seconds, stamped with the release time (so parents never see\n"
+        "# when one record changed); 0 sends them at every flush (tests, demos).\n"
+        "# Values that are not about persons leave every flush_ms.\n"
+        "release_s = %d\n\n"
         "[store]\n"
         "# LMDB map size: start, and the most it may grow to when full (MiB).\n"
         "map_initial_mb = %d\n"
@@ -326,6 +365,12 @@ int config_write(const ts_config *c, ts_err *e)
         "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
         "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
         "retain_deltas = %d\n"
+        "# Send the parent a checkpoint (a signed snapshot of this node's contribution)\n"
+        "# at least every checkpoint_days; a parent keeps each child's deltas only back\n"
+        "# to the second-newest checkpoint.\n"
+        "checkpoint_days = %d\n"
+        "# For tests only: when above 0, a checkpoint every checkpoint_s seconds instead.\n"
+        "checkpoint_s = %d\n"
         "# The daemon re-checks its store against the signed deltas (as 'tiersync\n"
         "# verify' does) every scrub_every_h hours, at low priority; 0 = never.\n"
         "scrub_every_h = %g\n\n"
@@ -340,10 +385,12 @@ int config_write(const ts_config *c, ts_err *e)
         "small_cell_k = %d\n"
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
         c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
-        c->join_slow_down_ms, c->http, c->tls_cert, c->tls_key, c->parent, c->parent_key,
+        c->join_slow_down_ms, c->http, c->http_hosts, c->trust_loopback ? "yes" : "no",
+        c->tls_cert, c->tls_key, c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
-        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->map_initial_mb, c->map_max_mb,
-        c->audit_retain, c->scrub_every_h, c->session_idle_s, c->access_log_days, c->small_cell_k);
+        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->max_clock_skew_s, c->release_s,
+        c->map_initial_mb, c->map_max_mb, c->audit_retain, c->checkpoint_days, c->checkpoint_s,
+        c->scrub_every_h, c->session_idle_s, c->access_log_days, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

@@ -29,9 +29,12 @@
 #define CONFIG_DEFAULT_LATE_AFTER_S 86400  /* a child silent this long is "late" */
 #define CONFIG_DEFAULT_MAP_INITIAL_MB 64
 #define CONFIG_DEFAULT_MAP_MAX_MB 65536
+#define CONFIG_DEFAULT_MAX_CLOCK_SKEW_S 300 /* a child's clock further off is warned of */
 #define CONFIG_DEFAULT_SMALL_CELL_K DISCLOSE_K_DEFAULT
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
+#define CONFIG_DEFAULT_RELEASE_S 900      /* record-derived changes leave once per window */
+#define CONFIG_DEFAULT_CHECKPOINT_DAYS 30 /* a signed snapshot of the contribution at least this often */
 #define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
 #define CONFIG_MAX_SCRUB_EVERY_H 8760.0
 #define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
@@ -55,6 +58,8 @@ typedef struct {
     int join_slow_down_ms;
     /* [http] */
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
+    char http_hosts[CONFIG_NAME_MAX]; /* more names the Host header may give (comma-separated) */
+    bool trust_loopback;              /* loopback readers without a token may read */
     char tls_cert[TS_PATH_MAX];     /* PEM files; both set: HTTPS (relative to dir) */
     char tls_key[TS_PATH_MAX];
     /* [parent] */
@@ -68,11 +73,15 @@ typedef struct {
     int max_msg_bytes;
     int heartbeat_ms;
     int late_after_s;
+    int max_clock_skew_s;
+    int release_s; /* record-derived changes leave at most once per release_s; 0 = every flush */
     /* [store] */
     int map_initial_mb;
     int map_max_mb;
     /* [audit] */
     int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    int checkpoint_days; /* send a checkpoint (signed snapshot) at least this often */
+    int checkpoint_s;    /* tests only: when > 0, every checkpoint_s seconds instead */
     double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
     /* [register] */
     int session_idle_s;

@@ -1,4 +1,4 @@
-/* csv.c: the in-place RFC 4180 reader (see csv.h). */
+/* csv.c: the in-place RFC 4180 reader and the field writer (see csv.h). */
 #include "csv.h"
 
 #include <stdint.h>
@@ -14,6 +14,29 @@ void csv_init(csv_t *c, char *buf, size_t len)
     c->line = 1;
     if (len >= 3 && (uint8_t)buf[0] == 0xEF && (uint8_t)buf[1] == 0xBB && (uint8_t)buf[2] == 0xBF)
         c->p += 3;
+}
+
+static bool csv_is_integer(const char *s)
+{
+    if (*s == '-')
+        s++;
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+void csv_write_field(FILE *f, const char *s)
+{
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]) && !csv_is_integer(s);
+    if (!formula && !strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputs(formula ? "\"'" : "\"", f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 /* Reads one quoted field starting after its opening quote at c->p; writes
@@ -104,32 +127,4 @@ int csv_next(csv_t *c, csv_row *row, ts_err *e)
         if (last)
             return TS_OK;
     }
-}
-
-void csv_write_field(FILE *f, const char *s)
-{
-    /* a name announced by a child must not become a spreadsheet formula */
-    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '@' ||
-                   (s[0] == '-' && !(s[1] >= '0' && s[1] <= '9'));
-    if (formula) {
-        fputs("\"'", f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-        return;
-    }
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
 }

@@ -1,4 +1,5 @@
-/* csv.h: an RFC 4180 CSV reader for the lists communes keep in spreadsheets.
+/* csv.h: an RFC 4180 CSV reader for the lists communes keep in spreadsheets,
+ * and the one field writer every CSV export uses.
  *
  * Comma separated; a field may be quoted ("..."), and then may hold commas,
  * line breaks and doubled quotes (""). Line ends are LF or CRLF; a UTF-8
@@ -41,9 +42,12 @@ void csv_init(csv_t *c, char *buf, size_t len);
  * "line N: ..." on a structural error. */
 int csv_next(csv_t *c, csv_row *row, ts_err *e);
 
-/* Writes s as one CSV field: quoted when it holds a comma, quote or line
- * break; a leading =, +, @ or - (not of a number) is quoted behind a ' so a
- * spreadsheet never runs it as a formula. */
+/* Writes s as one CSV field: quoted (quotes doubled) when it holds a comma,
+ * quote or line break. A field that a spreadsheet would run as a formula —
+ * one starting with =, +, -, @, tab or CR — is neutralised as OWASP
+ * recommends for CSV injection: prefixed with a single quote and quoted
+ * ("'=HYPERLINK(...)"). A whole integer such as -3 is a number, not a
+ * formula, and is written as it is. */
 void csv_write_field(FILE *f, const char *s);
 
 #endif

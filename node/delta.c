@@ -94,7 +94,7 @@ void delta_builder_destroy(delta_builder **bp)
     do {                                                             \
         if ((n) == (cap)) {                                          \
             (cap) = (cap) ? 2 * (cap) : 16;                          \
-            (arr) = realloc((arr), (cap) * sizeof *(arr));           \
+            (arr) = ts_xrealloc((arr), (cap) * sizeof *(arr));       \
         }                                                            \
         (arr)[(n)++] = (item);                                       \
     } while (0)
@@ -138,6 +138,11 @@ void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64
     APPEND(b->body.covers, b->body.n_covers, b->cap_covers, c);
 }
 
+void delta_set_time(delta_builder *b, int64_t ms)
+{
+    b->body.created_ms = ms;
+}
+
 size_t delta_ncells(const delta_builder *b)
 {
     return b->body.n_cells;
@@ -165,6 +170,7 @@ void wire_pack_hello(const char *code, const uint8_t pk[crypto_sign_PUBLICKEYBYT
     if (head_hash)
         h.head_hash = (ProtobufCBinaryData){DELTA_HASH_BYTES, (uint8_t *)head_hash};
     h.protocol = DELTA_PROTOCOL;
+    h.now_ms = ts_now_ms(); /* the parent measures this node's clock by it */
     Tiersync__Envelope env = TIERSYNC__ENVELOPE__INIT;
     env.msg_case = TIERSYNC__ENVELOPE__MSG_HELLO;
     env.hello = &h;

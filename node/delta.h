@@ -44,6 +44,9 @@ void delta_add_unit(delta_builder *b, const char *code, const char *name, const 
 void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64_t last,
                      const uint8_t hash[DELTA_HASH_BYTES]);
 size_t delta_ncells(const delta_builder *b);
+/* Sets the body's created_ms (by default the time the builder was made):
+ * a release carries the release time. */
+void delta_set_time(delta_builder *b, int64_t ms);
 /* A snapshot whose cells continue in the deltas up to seq end (its last part). */
 void delta_set_snapshot_end(delta_builder *b, uint64_t end);
 

@@ -4,15 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HMAP_MIN_CAP 64
+#include "util.h"
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q)
-        abort();
-    return q;
-}
+#define HMAP_MIN_CAP 64
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -181,11 +175,11 @@ size_t hmap_str_put(hmap_str *m, const char *key, size_t len, int val, int *adde
     if (m->arena_len + len + 1 > m->arena_cap) {
         while (m->arena_len + len + 1 > m->arena_cap)
             m->arena_cap = m->arena_cap ? m->arena_cap * 2 : 4096;
-        m->arena = xrealloc(m->arena, m->arena_cap);
+        m->arena = ts_xrealloc(m->arena, m->arena_cap);
     }
     if (m->n == m->ents_cap) {
         m->ents_cap = m->ents_cap ? m->ents_cap * 2 : HMAP_MIN_CAP;
-        m->ents = xrealloc(m->ents, m->ents_cap * sizeof *m->ents);
+        m->ents = ts_xrealloc(m->ents, m->ents_cap * sizeof *m->ents);
     }
     memcpy(m->arena + m->arena_len, key, len);
     m->arena[m->arena_len + len] = '\0';

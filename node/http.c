@@ -1,19 +1,18 @@
 /* http.c: the node's HTTP server (libmicrohttpd, its own polling thread):
  * the embedded dashboard, the read API and /metrics, and a commune's case
- * register; HTTPS when [http] tls_cert and tls_key are set.
+ * register (with request bodies); HTTPS when [http] tls_cert and tls_key
+ * are set (tls.h).
  *
- * Routing: a path of the register (reg_owns) goes to register.h with its
- * body, cookie and CSRF header, whatever the method; a path of the
- * dashboard (node/web/) is served to anyone (it holds no numbers); an API
- * path first passes the access check (http_access.h), then api_handle()
- * answers it in one LMDB read transaction of this thread. Outside the
- * register only GET and HEAD exist. Every answer, errors included, is JSON
- * except the dashboard files, /metrics and exports. */
+ * This file is the glue to libmicrohttpd: it collects a request (the raw
+ * target's verdict, headers, addresses, query) for http_route(), which
+ * decides the answer, and sends it. It also bounds what a client can hold:
+ * connections in all and per address, a deadline for each request's
+ * headers (http_guard.h), and memory per connection. Every answer, errors
+ * included, is JSON except the dashboard files, /metrics and exports. */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -27,13 +26,16 @@
 
 #include "api.h"
 #include "http_access.h"
+#include "http_guard.h"
+#include "http_route.h"
 #include "log.h"
 #include "register.h"
 #include "tls.h"
-#include "web.h"
 
-#define HTTP_CONNECTION_LIMIT 64
-#define HTTP_TIMEOUT_S 30
+#define HTTP_CONNECTION_LIMIT 256
+#define HTTP_PER_IP_LIMIT 16   /* connections at once from one address */
+#define HTTP_HEADER_DEADLINE_S 10 /* to send a request's headers, all of them */
+#define HTTP_TIMEOUT_S 30      /* idle: nothing sent or received */
 #define HTTP_MEMORY_LIMIT (64 * 1024) /* per connection: headers and query string */
 
 /* Only same-origin scripts, styles and requests: the dashboard works offline
@@ -44,16 +46,20 @@
 struct http {
     struct MHD_Daemon *d;
     node_t *n;
+    http_guard *guard;
+    http_throttle throttle; /* used by MHD's one thread only */
+    log_limit log;          /* libmicrohttpd's messages */
     reg_t *reg;
-    char *cert, *key; /* PEM, kept while the server runs (MHD reads them then) */
+    char *cert, *key;       /* PEM, kept while the server runs */
 };
 
-/* A register request's body, gathered over the calls of one request. */
+/* One request's state (*req_cls), from on_uri to on_completed. */
 typedef struct {
-    char *buf;
+    http_uri_verdict uri; /* of the raw target */
+    char *body;           /* a register request's body, NUL-terminated */
     size_t len, cap;
     bool too_big;
-} http_body;
+} http_req;
 
 static int parse_address(const char *addr, struct sockaddr_storage *ss, socklen_t *len, ts_err *e)
 {
@@ -90,58 +96,54 @@ bad:
                    addr);
 }
 
+/* libmicrohttpd's messages, each kind once a minute with a count (it
+ * writes one for every connection refused over a limit, which a client can
+ * repeat at will). Called from the server's thread, or from http_start and
+ * http_stop while that thread is not running. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    http_t *h = cls;
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
     buf[strcspn(buf, "\r\n")] = '\0';
-    log_warn("http: %s", buf);
+    log_limited(&h->log, fmt, LOG_WARN, "http: %s", buf);
 }
 
-static enum MHD_Result send_body(struct MHD_Connection *conn, int status, const char *type,
-                                 char *body, size_t len, bool owned, bool asset)
+static enum MHD_Result send_reply(struct MHD_Connection *conn, http_reply *r)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        r->len, r->body, r->owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
-        if (owned)
-            free(body);
+        http_reply_free(r);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    r->body = NULL; /* MHD owns it now */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, asset ? "no-cache" : "no-store");
-    if (asset)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            r->asset ? "no-cache" : "no-store");
+    if (r->asset)
         MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *msg,
-                                  const char *param, const char *extra_header,
-                                  const char *extra_value)
-{
-    json_t *o = json_pack("{s:s}", "error", msg);
-    if (param)
-        json_object_set_new(o, "parameter", json_string(param));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
+    if (r->access)
+        MHD_add_response_header(resp, "X-Tiersync-Access", r->access);
+    char buf[128];
+    if (r->filename[0]) {
+        snprintf(buf, sizeof buf, "attachment; filename=\"%s\"", r->filename);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, buf);
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (extra_header)
-        MHD_add_response_header(resp, extra_header, extra_value);
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    if (r->header)
+        MHD_add_response_header(resp, r->header, r->value);
+    if (r->retry_after[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    if (r->set_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+    if (r->register_reply) {
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+        if (!r->asset)
+            MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -163,147 +165,55 @@ static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
-static enum MHD_Result serve_api(http_t *h, struct MHD_Connection *conn, const char *url)
+/* A request's *req_cls: &uri_seen[v] from on_uri (v: the raw target's
+ * verdict), then its http_req once the handler saw the headers (made only
+ * then: MHD calls on_completed, which frees it, for those requests only). */
+static const http_uri_verdict uri_seen[] = {HTTP_URI_OK, HTTP_URI_CONTROL, HTTP_URI_TOO_MANY};
+
+/* Called with the raw request target before MHD splits off and parses the
+ * query: a target with too many parameters is cut after its '?' so that MHD
+ * parses none (parsing thousands of them exhausts the connection's memory
+ * and MHD then cannot even answer), and the handler answers 400. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const char *auth =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    http_access acc = http_access_decide(&h->n->cfg, ci ? ci->client_addr : NULL, auth);
-    if (acc == HTTP_DENY_NO_TOKEN &&
-        reg_session_live(h->reg, MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, REG_COOKIE)))
-        acc = HTTP_READ_PROTECTED; /* a register account, logged in: as on the node itself */
-    if (acc == HTTP_DENY_NO_TOKEN)
-        return send_error(conn, 401, "this address may read only with a read token: send "
-                          "'Authorization: Bearer TOKEN' (a [read] token line of the node's "
-                          "tiersync.conf), or read from the node itself (loopback)",
-                          "Authorization", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                          "Bearer realm=\"tiersync\"");
-    if (acc == HTTP_DENY_BAD_TOKEN)
-        return send_error(conn, 401, "the read token is not one of this node's: check the "
-                          "[read] token lines of tiersync.conf (the header is "
-                          "'Authorization: Bearer TOKEN')", "Authorization",
-                          MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                          "Bearer realm=\"tiersync\", error=\"invalid_token\"");
-    param_ctx pc = {0};
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &pc);
-    if (pc.too_many)
-        return send_error(conn, 400, "too many query parameters", NULL, NULL, NULL);
-    api_response r;
-    api_handle(h->n, acc == HTTP_READ_EXACT, url, &pc.p, &r);
-    log_debug("http: GET %s -> %d", url, r.status);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        api_response_free(&r);
-        return MHD_NO;
+    (void)cls, (void)conn;
+    http_uri_verdict v = http_access_uri(uri, API_MAX_PARAMS);
+    if (v != HTTP_URI_OK) {
+        char *q = strchr(uri, '?');
+        if (q)
+            q[1] = '\0';
     }
-    r.body = NULL; /* MHD owns it now */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "X-Tiersync-Access",
-                            acc == HTTP_READ_EXACT ? "exact" : "rounded");
-    char buf[128];
-    if (r.filename[0]) {
-        snprintf(buf, sizeof buf, "attachment; filename=\"%s\"", r.filename);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, buf);
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return (void *)&uri_seen[v];
 }
 
-static void client_text(struct MHD_Connection *conn, char *out, size_t outsz)
+/* Keeps a register request's body (up to REG_BODY_MAX). */
+static void body_append(http_req *rq, const char *data, size_t n)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    snprintf(out, outsz, "?");
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outsz);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
-}
-
-static bool body_append(http_body *b, const char *data, size_t n)
-{
-    if (b->too_big || b->len + n > REG_BODY_MAX) {
-        b->too_big = true;
-        return false;
+    if (rq->too_big || rq->len + n > REG_BODY_MAX) {
+        rq->too_big = true;
+        return;
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
+    if (rq->len + n + 1 > rq->cap) {
+        size_t cap = rq->cap ? rq->cap : 4096;
+        while (cap < rq->len + n + 1)
             cap *= 2;
-        char *nb = realloc(b->buf, cap);
+        char *nb = realloc(rq->body, cap);
         if (!nb) {
-            b->too_big = true;
-            return false;
+            rq->too_big = true;
+            return;
         }
-        b->buf = nb, b->cap = cap;
+        rq->body = nb, rq->cap = cap;
     }
-    memcpy(b->buf + b->len, data, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-    return true;
+    memcpy(rq->body + rq->len, data, n);
+    rq->len += n;
+    rq->body[rq->len] = '\0';
 }
 
-static enum MHD_Result serve_register(http_t *h, struct MHD_Connection *conn, const char *url,
-                                      const char *method, http_body *body)
+static http_guard_conn *guard_conn(struct MHD_Connection *conn)
 {
-    if (body->too_big)
-        return send_error(conn, 413, "the request body is too large for the register", NULL,
-                          NULL, NULL);
-    param_ctx pc = {0};
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &pc);
-    if (pc.too_many)
-        return send_error(conn, 400, "too many query parameters", NULL, NULL, NULL);
-    char addr[INET6_ADDRSTRLEN];
-    client_text(conn, addr, sizeof addr);
-    reg_request q = {
-        .method = method, .path = url, .params = &pc.p, .body = body->buf,
-        .body_len = body->len, .addr = addr,
-        .cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, REG_COOKIE),
-        .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
-    };
-    reg_reply r;
-    reg_handle(h->reg, &q, &r);
-    log_debug("http: %s %s -> %d", method, url, r.status);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        r.len, r.body, r.asset ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        reg_reply_free(&r);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
-    if (r.set_cookie[0])
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r.set_cookie);
-    char buf[16];
-    if (r.retry_after > 0) {
-        snprintf(buf, sizeof buf, "%d", r.retry_after);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, buf);
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls, (void)conn, (void)toe;
-    http_body *b = *req_cls;
-    if (b) {
-        free(b->buf);
-        free(b);
-    }
-    *req_cls = NULL;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -312,37 +222,90 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     http_t *h = cls;
-    if (!*req_cls) { /* first call: headers only */
-        *req_cls = calloc(1, sizeof(http_body));
-        return *req_cls ? MHD_YES : MHD_NO;
+    const http_uri_verdict *v = *req_cls;
+    if (!v || (v >= uri_seen && v < uri_seen + 3)) { /* first call: headers only */
+        http_guard_headers_done(h->guard, guard_conn(conn));
+        http_req *rq = calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        rq->uri = v ? *v : HTTP_URI_OK;
+        *req_cls = rq;
+        return MHD_YES;
     }
-    http_body *body = *req_cls;
-    bool reg = reg_owns(url);
+    http_req *rq = *req_cls;
     if (*upload_size) { /* kept for the register, else not expected: dropped */
-        if (reg)
-            body_append(body, upload_data, *upload_size);
+        if (reg_owns(url))
+            body_append(rq, upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    if (reg)
-        return serve_register(h, conn, url, method, body);
-    if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-        return send_error(conn, 405, "only GET and HEAD: this API is read-only (the case "
-                          "register's paths are the exception, docs/API.md)", NULL,
-                          MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    const web_asset *a = web_find(url);
-    if (a)
-        return send_body(conn, 200, a->content_type, (char *)a->data, a->len, false, true);
-    if (api_knows(url))
-        return serve_api(h, conn, url);
-    char msg[160];
-    snprintf(msg, sizeof msg, "no such path: %.64s (the API is under /api/, see docs/API.md; "
-             "the dashboard is at /)", url);
-    return send_error(conn, 404, msg, NULL, NULL, NULL);
+    param_ctx pc = {0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &pc);
+    const union MHD_ConnectionInfo *client =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    memset(&local, 0, sizeof local);
+    if (fd)
+        getsockname(fd->connect_fd, (struct sockaddr *)&local, &llen);
+    http_request q = {
+        .method = method,
+        .path = url,
+        .uri = rq->uri,
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION),
+        .client = client ? client->client_addr : NULL,
+        .local = (struct sockaddr *)&local,
+        .params = &pc.p,
+        .params_overflow = pc.too_many,
+        .reg = h->reg,
+        .cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, REG_COOKIE),
+        .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
+        .body = rq->body,
+        .body_len = rq->len,
+        .body_too_big = rq->too_big,
+    };
+    http_reply r;
+    http_route(h->n, &h->throttle, &q, &r);
+    return send_reply(conn, &r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)toe;
+    http_t *h = cls;
+    http_guard_request_done(h->guard, guard_conn(conn));
+    const http_uri_verdict *v = *req_cls;
+    if (v && !(v >= uri_seen && v < uri_seen + 3)) {
+        http_req *rq = *req_cls;
+        free(rq->body);
+        free(rq);
+    }
+    *req_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    http_t *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = fd ? http_guard_open(h->guard, fd->connect_fd) : NULL;
+    } else {
+        http_guard_close(h->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void http_free(http_t *h)
 {
+    http_guard_destroy(&h->guard);
+    log_limit_free(&h->log);
     reg_destroy(&h->reg);
     tls_free_pem(&h->cert);
     tls_free_pem(&h->key);
@@ -376,15 +339,18 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     if (!h)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     h->n = n;
-    bool tls = n->cfg.tls_cert[0] || n->cfg.tls_key[0];
-    if (tls && tls_load(&n->cfg, &h->cert, &h->key, e)) {
+    if (http_guard_new(&h->guard, HTTP_HEADER_DEADLINE_S, e)) {
         free(h);
         return e->code;
     }
-    h->reg = reg_new(n, tls, tls_address_loopback(n->cfg.http));
-    if (!h->reg) {
+    log_limit_init(&h->log);
+    bool tls = n->cfg.tls_cert[0] || n->cfg.tls_key[0];
+    if ((tls && tls_load(&n->cfg, &h->cert, &h->key, e)) ||
+        !(h->reg = reg_new(n, tls, tls_address_loopback(n->cfg.http)))) {
+        if (!e->code)
+            ts_fail(e, TS_ERUNTIME, "out of memory");
         http_free(h);
-        return ts_fail(e, TS_ERUNTIME, "out of memory");
+        return e->code;
     }
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (tls)
@@ -402,12 +368,15 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     sigaddset(&block, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                             tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
                             MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -168,7 +168,7 @@ static int add_key(const MDB_val *k, const MDB_val *v, void *ctx)
     memcpy(&ch, v->mv_data, sizeof ch);
     if (h->nkeys == h->capkeys) {
         h->capkeys = h->capkeys ? 2 * h->capkeys : 64;
-        h->keys = realloc(h->keys, h->capkeys * sizeof *h->keys);
+        h->keys = ts_xrealloc(h->keys, h->capkeys * sizeof *h->keys);
     }
     zap_entry *z = &h->keys[h->nkeys];
     if (keys_curve_public_raw(ch.pk, z->curve, NULL) != TS_OK)
@@ -338,6 +338,15 @@ static void log_outcome(hub_t *h, const apply_item *it)
     else if (it->reply.kind == TIERSYNC__ENVELOPE__MSG_ACK)
         log_debug("child %s: applied through seq %llu (%d cells)", it->child,
                   (unsigned long long)it->reply.seq, it->reply.applied_cells);
+    int32_t off = it->reply.clock_offset_s;
+    if (it->rc == TS_OK && it->reply.clock_told &&
+        (off > h->n->cfg.max_clock_skew_s || off < -h->n->cfg.max_clock_skew_s)) {
+        snprintf(key, sizeof key, "%s|clock", it->child);
+        log_limited(&h->limits, key, LOG_WARN, "child %s: its clock is %+d s (%.1f days) %s "
+                    "this node's, beyond sync.max_clock_skew_s = %d: its dates and months are "
+                    "off; have its operator set the date and time", it->child, (int)off,
+                    off / 86400.0, off > 0 ? "ahead of" : "behind", h->n->cfg.max_clock_skew_s);
+    }
 }
 
 /* One received batch. Payloads are copied into the batch's arena at once

@@ -63,10 +63,13 @@ static int read_rows(csv_t *csv, const int *col, int ncols, records_batch *b, ts
             records_problem_add(&b->problems, row.line, "", "%d fields, the header has %d", row.n, ncols);
             continue;
         }
-        if (b->nrows == cap)
-            b->rows = realloc(b->rows, (cap *= 2) * sizeof *b->rows);
-        if (!b->rows)
-            return ts_fail(e, TS_ERUNTIME, "out of memory");
+        if (b->nrows == cap) {
+            records_row *more = realloc(b->rows, 2 * cap * sizeof *b->rows);
+            if (!more)
+                return ts_fail(e, TS_ERUNTIME, "out of memory after %zu rows", b->nrows);
+            b->rows = more;
+            cap *= 2;
+        }
         records_row *r = &b->rows[b->nrows++];
         memset(r, 0, sizeof *r);
         r->line = row.line;

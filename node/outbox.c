@@ -66,13 +66,33 @@ static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder
     return rc;
 }
 
-static int take_cell(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
+/* Moves up to max pending cells into the builder, deleting them, except
+ * record-derived cells for periods after the parent's date (0: unknown). */
+static int drain_pending(node_t *n, MDB_txn *txn, size_t max, int parent_today,
+                         delta_builder *b, bool *all_sent)
 {
-    ts_cell c;
-    disclose_fig val;
-    if (store_fig_decode(v, &val) && cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK)
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, store_dbi(n->store, DB_PENDING), &cur) != 0)
+        return -1;
+    size_t taken = 0;
+    int rc = 0;
+    for (MDB_cursor_op op = MDB_FIRST; taken < max && mdb_cursor_get(cur, &k, &v, op) == 0;
+         op = MDB_NEXT) { /* after a delete, MDB_NEXT reads the entry that moved up */
+        ts_cell c;
+        disclose_fig val;
+        if (!store_fig_decode(&v, &val) || cell_parse(k.mv_data, k.mv_size, &c, NULL) != TS_OK)
+            continue;
+        if (parent_today && cell_after_today(n->catalog, &c, parent_today))
+            continue;
         delta_add_cell(b, &c, val);
-    return 0;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        taken++;
+    }
+    *all_sent = taken < max; /* what is left waits for its period at the parent */
+    mdb_cursor_close(cur);
+    return rc;
 }
 
 static int take_unit(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
@@ -101,7 +121,9 @@ static int take_cover(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *
 
 typedef struct {
     node_t *n;
+    bool release;
     bool made;
+    outbox_release *released;
 } flush_ctx;
 
 static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
@@ -109,27 +131,40 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     flush_ctx *fc = vctx;
     node_t *n = fc->n;
     fc->made = false;
+    int64_t now = ts_now_ms();
+    if (fc->release && (store_release_held(s, txn, &fc->released->cells, e) ||
+                        store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, (uint64_t)now, e)))
+        return e->code;
+    if (fc->release)
+        fc->released->at_ms = now;
     if (store_count(s, txn, DB_PENDING) == 0 && store_count(s, txn, DB_ANNOUNCE) == 0)
         return TS_OK;
     outbox_head head;
     outbox_head_get(n, txn, &head);
     delta_builder *b = new_builder(n, &head, false);
-    int mrc = drain(n, txn, DB_PENDING, (size_t)n->cfg.max_cells, b, take_cell);
+    delta_set_time(b, now); /* a release's delta carries the release time */
+    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    bool all_sent = true;
+    size_t units = store_count(s, txn, DB_ANNOUNCE), covers = store_count(s, txn, DB_COVERS);
+    int mrc = drain_pending(n, txn, (size_t)n->cfg.max_cells, parent_today, b, &all_sent);
     if (mrc == 0)
         mrc = drain(n, txn, DB_ANNOUNCE, SIZE_MAX, b, take_unit);
-    /* provenance rides with the delta that empties pending */
-    if (mrc == 0 && store_count(s, txn, DB_PENDING) == 0)
+    /* provenance rides with the delta that sends the last of pending */
+    if (mrc == 0 && all_sent)
         mrc = drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover);
-    int rc = mrc ? ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc))
-                 : put_delta(n, txn, b, &head, e);
+    int rc = TS_OK;
+    if (mrc)
+        rc = ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
+    else if (delta_ncells(b) || units || (all_sent && covers)) /* else: periods not begun */
+        rc = put_delta(n, txn, b, &head, e), fc->made = rc == TS_OK;
     delta_builder_destroy(&b);
-    fc->made = rc == TS_OK;
     return rc;
 }
 
-int outbox_flush(node_t *n, bool *made, ts_err *e)
+int outbox_flush(node_t *n, outbox_release *release, bool *made, ts_err *e)
 {
-    flush_ctx fc = {n, false};
+    outbox_release none;
+    flush_ctx fc = {n, release != NULL, false, release ? release : &none};
     int rc = store_write(n->store, flush_txn, &fc, e);
     *made = rc == TS_OK && fc.made;
     if (*made) {
@@ -146,6 +181,7 @@ typedef struct {
     disclose_fig *vals;
     size_t n, cap;
     bool contrib; /* keys carry a "child|" prefix to drop */
+    int sign;     /* -1: changes not sent yet, taken out of the sum */
     node_t *node;
 } sum_list;
 
@@ -169,12 +205,16 @@ static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
         snprintf(c.unit, sizeof c.unit, "%s", l->node->cfg.code);
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 1024;
-        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
-        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+        l->keys = ts_xrealloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = ts_xrealloc(l->vals, l->cap * sizeof *l->vals);
     }
     char buf[CELL_KEY_MAX];
     cell_key(&c, buf);
     l->keys[l->n] = strdup(buf);
+    if (l->sign < 0) { /* counts and keys both negated (keys modulo 2^32) */
+        f.v = -f.v;
+        f.key = 0u - f.key;
+    }
     l->vals[l->n++] = f;
     return 0;
 }
@@ -191,6 +231,7 @@ static int kv_cmp(const void *a, const void *b)
 
 typedef struct {
     node_t *n;
+    bool checkpoint; /* continue the chain, leave pending and the outbox be */
     uint64_t parent_last;
     uint64_t first;
 } snap_ctx;
@@ -239,10 +280,18 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     snap_ctx *sc = vctx;
     node_t *n = sc->n;
-    sum_list l = {.node = n};
+    /* what the parent has or will have from the chain: everything but the
+     * changes still held for the release window (and, for a checkpoint,
+     * those still pending, which follow it as deltas) */
+    sum_list l = {.node = n, .sign = 1};
     store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l);
     l.contrib = true;
     store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l);
+    l.contrib = false;
+    l.sign = -1;
+    store_scan(s, txn, DB_HELD, NULL, sum_collect, &l);
+    if (sc->checkpoint)
+        store_scan(s, txn, DB_PENDING, NULL, sum_collect, &l);
     kv *items = malloc((l.n ? l.n : 1) * sizeof *items);
     for (size_t i = 0; i < l.n; i++)
         items[i] = (kv){l.keys[i], l.vals[i]};
@@ -250,7 +299,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
     int rc = TS_OK;
     static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_OUTBOX};
-    for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK; i++) {
+    for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK && !sc->checkpoint;
+         i++) {
         int mrc = mdb_drop(txn, store_dbi(s, cleared[i]), 0);
         if (mrc)
             rc = ts_fail(e, TS_ERUNTIME, "snapshot: %s", store_strerror(mrc));
@@ -263,7 +313,9 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     delta_builder *b = new_builder(n, &head, true);
     void *uctx[2] = {n, b};
     store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
-    if (drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
+    /* the covers go with the changes they cover: into a resync snapshot,
+     * which takes pending in; after a checkpoint, with pending */
+    if (!sc->checkpoint && drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
         rc = ts_fail(e, TS_ERUNTIME, "snapshot: cannot read covers");
     /* the first part names the last, so the parent can apply them as one */
     size_t ncells = 0, max = (size_t)n->cfg.max_cells;
@@ -287,6 +339,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     }
     if (rc == TS_OK)
         rc = put_delta(n, txn, b, &head, e);
+    if (rc == TS_OK)
+        rc = store_meta_put_u64(s, txn, OUTBOX_META_CHECKPOINT, (uint64_t)ts_now_ms(), e);
     delta_builder_destroy(&b);
     for (size_t i = 0; i < l.n; i++)
         free(l.keys[i]);
@@ -298,7 +352,15 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 int outbox_snapshot(node_t *n, uint64_t parent_last, uint64_t *first, ts_err *e)
 {
-    snap_ctx sc = {n, parent_last, 0};
+    snap_ctx sc = {n, false, parent_last, 0};
+    int rc = store_write(n->store, snapshot_txn, &sc, e);
+    *first = sc.first;
+    return rc;
+}
+
+int outbox_checkpoint(node_t *n, uint64_t *first, ts_err *e)
+{
+    snap_ctx sc = {n, true, 0, 0};
     int rc = store_write(n->store, snapshot_txn, &sc, e);
     *first = sc.first;
     return rc;

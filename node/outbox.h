@@ -20,14 +20,40 @@ typedef struct {
 /* Reads the chain head (0 and zeros before the first delta). */
 void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
 
-/* Turns up to max_cells pending cells (and queued unit announcements and
- * covers) into the next signed delta. *made is false when nothing was pending. */
-int outbox_flush(node_t *n, bool *made, ts_err *e);
+/* Meta key: the parent's date (YYYYMMDD) as its last Welcome or Ack told it.
+ * A record-derived cell for a period after it stays pending: the parent would
+ * refuse it (FUTURE_PERIOD) while this node's clock runs ahead. */
+#define OUTBOX_META_PARENT_TODAY "parent_today"
 
-/* Rebuilds the node's whole upward contribution as a snapshot chain starting
- * at seq max(head, parent_last) + 1, replacing outbox and pending. *first
- * receives the first seq to send. */
+#define OUTBOX_META_RELEASE "release_ms"       /* when the last release window opened */
+#define OUTBOX_META_CHECKPOINT "checkpoint_ms" /* when the last snapshot was made */
+
+/* A release: when, and how many held cell changes it let go. */
+typedef struct {
+    int64_t at_ms;
+    size_t cells;
+} outbox_release;
+
+/* Turns up to max_cells pending cells (and queued unit announcements and
+ * covers) into the next signed delta. With release non-NULL, first moves
+ * every change held for the release window into pending and records the
+ * time (meta OUTBOX_META_RELEASE), in the same transaction, and fills
+ * *release; the delta carries that time. Record-derived cells for periods
+ * after the parent's date stay pending. *made is false when nothing could
+ * be sent. */
+int outbox_flush(node_t *n, outbox_release *release, bool *made, ts_err *e);
+
+/* Rebuilds the node's whole upward contribution (all but the changes held
+ * for the release window) as a snapshot chain starting at seq
+ * max(head, parent_last) + 1, replacing outbox and pending. *first
+ * receives the first seq to send. Records the time as a checkpoint. */
 int outbox_snapshot(node_t *n, uint64_t parent_last, uint64_t *first, ts_err *e);
+
+/* A checkpoint: a snapshot of the contribution the parent holds once it has
+ * applied the outbox (all but the changes held or pending), appended to
+ * the chain at head + 1; pending, held and the outbox stay as they are, so
+ * it changes no total above and releases nothing early. */
+int outbox_checkpoint(node_t *n, uint64_t *first, ts_err *e);
 
 /* Drops deltas with seq <= acked and records the ack. */
 int outbox_ack(node_t *n, uint64_t acked, ts_err *e);

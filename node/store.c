@@ -18,6 +18,7 @@
 static const char *const db_names[DB_COUNT] = {
     "meta", "children", "units", "totals", "local", "contrib", "pending",
     "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
+    "held",
     "staged",
     "invites", "record_keys", "users", "access_log",
 };
@@ -27,6 +28,7 @@ struct store {
     MDB_dbi dbi[DB_COUNT];
     char self[TS_CODE_MAX];
     bool has_parent;
+    bool hold_records; /* release_s > 0: own record-derived changes wait in held */
     config_detail detail;
     size_t map_max;
     _Atomic int last_rc; /* the last LMDB code seen by a helper: tells store_write why fn failed */
@@ -82,6 +84,7 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
     pthread_mutex_init(&s->write_lock, NULL);
     snprintf(s->self, sizeof s->self, "%s", cfg->code);
     s->has_parent = cfg->parent[0] != '\0';
+    s->hold_records = cfg->release_s > 0;
     s->detail = cfg->forward_detail;
     s->map_max = (size_t)cfg->map_max_mb << 20;
     int rc = mdb_env_create(&s->env);
@@ -143,6 +146,7 @@ void store_close(store_t **sp)
 MDB_dbi store_dbi(const store_t *s, store_db db) { return s->dbi[db]; }
 const char *store_self_code(const store_t *s) { return s->self; }
 bool store_has_parent(const store_t *s) { return s->has_parent; }
+bool store_holds_records(const store_t *s) { return s->hold_records; }
 config_detail store_detail(const store_t *s) { return s->detail; }
 MDB_env *store_env(store_t *s) { return s->env; }
 

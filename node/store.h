@@ -16,6 +16,8 @@
  *   local     cell key -> figure     (this node's own contribution)
  *   contrib   child|cell key -> figure (each child's contribution, as received)
  *   pending   cell key -> figure     (changes not yet sent upward, coalesced)
+ *   held      cell key -> figure     (changes from this node's own records, held
+ *                                    until the release window lets them into pending)
  *   (a figure: count and cell key, see STORE_FIG_BYTES)
  *   announce  code -> ""             (units to announce upward)
  *   covers    child -> store_cover   (child seq ranges folded into pending)
@@ -47,7 +49,7 @@
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
     DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_USERS, DB_ACCESS_LOG, DB_COUNT
+    DB_HELD, DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_USERS, DB_ACCESS_LOG, DB_COUNT
 } store_db;
 
 typedef struct store store_t;
@@ -62,7 +64,7 @@ typedef struct {
     uint64_t applied;        /* deltas applied */
     uint64_t refused;        /* messages refused */
     uint32_t last_refusal;   /* reason code of the last refusal */
-    uint32_t pad;
+    uint32_t checkpoint_findings; /* checkpoints that disagreed with its contribution */
     uint64_t reported_head;  /* the head seq its last hello reported */
 } store_child;
 
@@ -85,7 +87,8 @@ typedef struct {
 } store_cover;
 
 /* Opens (creating if needed) the environment of the node configured in cfg.
- * The store keeps cfg's code, forward_detail and whether it has a parent. */
+ * The store keeps cfg's code, forward_detail, whether it has a parent and
+ * whether it holds record-derived changes for a release window. */
 int store_open(store_t **out, const ts_config *cfg, ts_err *e);
 void store_close(store_t **s);
 
@@ -113,6 +116,8 @@ void store_read_end(MDB_txn *txn);
 MDB_dbi store_dbi(const store_t *s, store_db db);
 const char *store_self_code(const store_t *s);
 bool store_has_parent(const store_t *s);
+/* True when [sync] release_s > 0: record-derived changes wait in table held. */
+bool store_holds_records(const store_t *s);
 config_detail store_detail(const store_t *s);
 MDB_env *store_env(store_t *s);
 
@@ -184,13 +189,20 @@ typedef struct {
     store_t *s;
     MDB_txn *txn;
     store_chain chain; /* of the last cell's unit */
-    MDB_cursor *contrib, *local, *pending, *totals[STORE_MAX_DEPTH];
+    MDB_cursor *contrib, *local, *pending, *held, *totals[STORE_MAX_DEPTH];
     store_sums *sums; /* NULL: this node's own unit is written at once too */
+    bool records; /* this node's own record-derived changes: with a release
+                   * window they wait in table held, not pending (outbox.h) */
 } store_cells;
 void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn);
 int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclose_fig d,
                     ts_err *e);
 void store_cells_end(store_cells *w);
+
+/* Moves every change waiting in table held into pending (the release
+ * window opened), adding to what pending holds for the same cell; *moved
+ * receives how many. */
+int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e);
 
 /* Sets this node's own value of c to v (value indicators): applies v - old. */
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,

@@ -37,7 +37,7 @@ void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn)
 
 void store_cells_end(store_cells *w)
 {
-    MDB_cursor **all[] = {&w->contrib, &w->local, &w->pending};
+    MDB_cursor **all[] = {&w->contrib, &w->local, &w->pending, &w->held};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (*all[i])
             mdb_cursor_close(*all[i]);
@@ -210,6 +210,8 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclo
         return TS_OK;
     /* pending: as the cell came, or re-keyed to this node (forward_detail = self) */
     const char *punit = store_detail(s) == DETAIL_SELF ? store_self_code(s) : c->unit;
+    if (w->records && !source && store_holds_records(s))
+        return unit_add(w, &w->held, DB_HELD, punit, rest, rlen, d, e);
     return unit_add(w, &w->pending, DB_PENDING, punit, rest, rlen, d, e);
 }
 
@@ -221,6 +223,35 @@ int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell
     int rc = store_cells_add(&w, source, c, d, e);
     store_cells_end(&w);
     return rc;
+}
+
+int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e)
+{
+    *moved = 0;
+    MDB_cursor *held, *pending;
+    int rc = mdb_cursor_open(txn, store_dbi(s, DB_HELD), &held);
+    if (rc)
+        return store_fail(s, e, rc, "reading held changes");
+    if ((rc = mdb_cursor_open(txn, store_dbi(s, DB_PENDING), &pending)) != 0) {
+        mdb_cursor_close(held);
+        return store_fail(s, e, rc, "writing pending changes");
+    }
+    MDB_val k, v;
+    int out = TS_OK;
+    for (int op = MDB_FIRST; out == TS_OK && mdb_cursor_get(held, &k, &v, op) == 0; op = MDB_NEXT) {
+        disclose_fig d;
+        char key[CELL_KEY_MAX]; /* a copy: a write may move what the cursor points at */
+        if (!store_fig_decode(&v, &d) || k.mv_size > sizeof key)
+            continue;
+        memcpy(key, k.mv_data, k.mv_size);
+        out = store_cursor_add(s, pending, key, k.mv_size, d, NULL, e);
+        (*moved)++;
+    }
+    mdb_cursor_close(pending);
+    mdb_cursor_close(held);
+    if (out == TS_OK && (rc = mdb_drop(txn, store_dbi(s, DB_HELD), 0)) != 0)
+        out = store_fail(s, e, rc, "clearing held changes");
+    return out;
 }
 
 int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
@@ -252,8 +283,8 @@ static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 256;
-        l->keys = realloc(l->keys, l->cap * sizeof *l->keys);
-        l->vals = realloc(l->vals, l->cap * sizeof *l->vals);
+        l->keys = ts_xrealloc(l->keys, l->cap * sizeof *l->keys);
+        l->vals = ts_xrealloc(l->vals, l->cap * sizeof *l->vals);
     }
     memcpy(l->keys[l->n], k->mv_data, k->mv_size);
     l->keys[l->n][k->mv_size] = '\0';

@@ -24,6 +24,9 @@ struct uplink {
     uint64_t rewound_to; /* last GAP answered by resending from here */
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
     int64_t last_auth_warn_ms;
+    uint32_t parent_today; /* the parent's date as it last told it (0: never) */
+    int64_t release_ms;    /* wall clock: the last release window opened (meta, see outbox.h) */
+    int64_t checkpoint_ms; /* wall clock: the last snapshot or checkpoint was made */
 };
 
 void *uplink_socket(uplink_t *u) { return u->dealer; }
@@ -86,6 +89,22 @@ static int dial(uplink_t *u, ts_err *e)
     return TS_OK;
 }
 
+static int put_release(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    return store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, *(uint64_t *)ctx, e);
+}
+
+/* A store that never released starts its first window now: nothing held
+ * leaves before a whole window has passed. */
+static int start_window(uplink_t *u, ts_err *e)
+{
+    uint64_t now = (uint64_t)ts_now_ms();
+    if (store_write(u->n->store, put_release, &now, e))
+        return e->code;
+    u->release_ms = (int64_t)now;
+    return TS_OK;
+}
+
 int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
 {
     uplink_t *u = calloc(1, sizeof *u);
@@ -97,8 +116,14 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
         return TS_ERUNTIME;
     }
     u->acked = store_meta_u64(n->store, txn, "acked_seq");
+    u->release_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_RELEASE);
+    u->checkpoint_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_CHECKPOINT);
     store_read_end(txn);
     u->next_send = u->acked + 1;
+    if (!u->release_ms && start_window(u, e)) {
+        uplink_stop(&u);
+        return TS_ERUNTIME;
+    }
     *out = u;
     return TS_OK;
 }
@@ -115,6 +140,9 @@ void uplink_stop(uplink_t **up)
 typedef struct {
     uint64_t connected;
     const char *parent_code;
+    uint32_t parent_today;     /* 0: not told */
+    int64_t parent_offset_ms;  /* the parent's clock minus this node's, when told */
+    bool clock_told;
 } link_state;
 
 static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
@@ -122,6 +150,12 @@ static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     link_state *ls = vctx;
     if (store_meta_put_u64(s, txn, "link_connected", ls->connected, e) ||
         store_meta_put_u64(s, txn, "link_changed_ms", (uint64_t)ts_now_ms(), e))
+        return e->code;
+    if (ls->parent_today && store_meta_put_u64(s, txn, OUTBOX_META_PARENT_TODAY,
+                                               ls->parent_today, e))
+        return e->code;
+    if (ls->clock_told && store_meta_put_u64(s, txn, UPLINK_META_PARENT_OFFSET,
+                                             (uint64_t)ls->parent_offset_ms, e))
         return e->code;
     if (ls->parent_code)
         return store_put(s, txn, DB_META, "parent_code", 11, ls->parent_code,
@@ -131,7 +165,7 @@ static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 static void record_link(uplink_t *u, bool up, const char *parent_code)
 {
-    link_state ls = {up, parent_code};
+    link_state ls = {up, parent_code, 0, 0, false};
     ts_err e;
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
@@ -218,6 +252,34 @@ static void start_snapshot(uplink_t *u, uint64_t parent_last)
     u->acked = first - 1; /* the parent accepts a snapshot at any seq past its last */
     u->next_send = first;
     u->snap_first = first;
+    u->checkpoint_ms = ts_now_ms();
+}
+
+/* A checkpoint is due checkpoint_days (tests: checkpoint_s) after the last
+ * snapshot or checkpoint; each bounds the trail the parent keeps. */
+static void checkpoint_if_due(uplink_t *u)
+{
+    const ts_config *c = &u->n->cfg;
+    int64_t period = c->checkpoint_s > 0 ? (int64_t)c->checkpoint_s * 1000
+                                         : (int64_t)c->checkpoint_days * 86400 * 1000;
+    int64_t now = ts_now_ms();
+    if (u->checkpoint_ms && now - u->checkpoint_ms < period)
+        return;
+    ts_err e;
+    uint64_t first;
+    u->checkpoint_ms = now; /* failed or not: try again a period later, not at every tick */
+    if (outbox_checkpoint(u->n, &first, &e))
+        log_error("cannot build a checkpoint for the parent: %s", e.msg);
+    else
+        log_info("checkpoint for the parent at seq %llu", (unsigned long long)first);
+}
+
+/* Record-derived changes leave when a release window has passed: every
+ * release_s from the last release, whether anything was held or not, so
+ * that the release times never depend on the edits' times. */
+static bool release_due(const uplink_t *u, int64_t now)
+{
+    return now - u->release_ms >= (int64_t)u->n->cfg.release_s * 1000;
 }
 
 static bool outbox_has(uplink_t *u, uint64_t seq)
@@ -238,8 +300,11 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
         return;
     u->welcomed = true;
     u->last_progress_ms = ts_mono_ms();
-    if (w->code && ts_code_valid(w->code))
-        record_link(u, true, w->code);
+    link_state ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, w->today,
+                     w->now_ms - ts_now_ms(), w->now_ms > 0};
+    if (store_write(u->n->store, link_txn, &ls, &e))
+        log_warn("cannot record the parent link state: %s", e.msg);
+    u->parent_today = w->today;
     uint64_t last = w->last_seq;
     bool same_hash = w->last_hash.len == 32 && !memcmp(w->last_hash.data, head.hash, 32);
     uint8_t prev[32];
@@ -333,6 +398,11 @@ void uplink_on_message(uplink_t *u)
                     log_warn("cannot drop acknowledged deltas: %s", e.msg);
             }
             u->last_progress_ms = ts_mono_ms();
+            if (env->ack->today && env->ack->today != u->parent_today) {
+                link_state ls = {1, NULL, env->ack->today, 0, false};
+                if (store_write(u->n->store, link_txn, &ls, &e) == TS_OK)
+                    u->parent_today = env->ack->today; /* its month may have begun */
+            }
             break;
         case TIERSYNC__ENVELOPE__MSG_NACK:
             u->last_progress_ms = ts_mono_ms();
@@ -345,15 +415,18 @@ void uplink_on_message(uplink_t *u)
     }
 }
 
-/* Cells and unit announcements waiting to go up. */
-static uint64_t pending_work(uplink_t *u)
+/* Cells and unit announcements waiting to go up; in *held, the changes
+ * held for the release window. */
+static uint64_t pending_work(uplink_t *u, uint64_t *held)
 {
     MDB_txn *txn;
     ts_err e;
+    *held = 0;
     if (store_read_begin(u->n->store, &txn, &e))
         return 0;
     uint64_t n = store_count(u->n->store, txn, DB_PENDING) +
                  store_count(u->n->store, txn, DB_ANNOUNCE);
+    *held = store_count(u->n->store, txn, DB_HELD);
     store_read_end(txn);
     return n;
 }
@@ -383,23 +456,46 @@ int uplink_tick(uplink_t *u)
         start_snapshot(u, 0);
         head = head_seq(u);
     }
+    if (u->welcomed)
+        checkpoint_if_due(u);
     /* flush: only while the window has room, so changes coalesce otherwise;
      * a change waits at most flush_ms after the last delta was made, and
-     * none once a delta's worth of cells waits */
-    uint64_t waiting = pending_work(u);
-    if ((waiting && now - u->last_flush_ms >= u->n->cfg.flush_ms) ||
+     * none once a delta's worth of cells waits; the changes held for the
+     * release window join when it opens */
+    int64_t wall = ts_now_ms();
+    bool every_flush = u->n->cfg.release_s == 0;
+    uint64_t held, waiting = pending_work(u, &held);
+    /* with release_s = 0 only what a longer window left held is released */
+    bool release = every_flush ? held > 0 : release_due(u, wall);
+    waiting += every_flush ? held : 0;
+    bool room = head - u->acked < (uint64_t)u->n->cfg.window;
+    if ((release && !every_flush && room) ||
+        (waiting && now - u->last_flush_ms >= u->n->cfg.flush_ms) ||
         waiting >= (uint64_t)u->n->cfg.max_cells) {
         bool made = true;
         ts_err e;
         u->last_flush_ms = now;
         /* a backlog larger than max_cells leaves in several deltas at once */
         while (made && head - u->acked < (uint64_t)u->n->cfg.window) {
-            if (outbox_flush(u->n, &made, &e)) {
+            outbox_release r = {0, 0};
+            if (outbox_flush(u->n, release ? &r : NULL, &made, &e)) {
                 log_error("cannot turn pending changes into a delta: %s", e.msg);
                 break;
             }
+            if (release) {
+                u->release_ms = r.at_ms;
+                if (r.cells)
+                    log_info("released %zu record-derived cell changes (release time %lld ms)",
+                             r.cells, (long long)r.at_ms);
+            }
+            release = false;
             head += made;
         }
+    }
+    if (!every_flush) {
+        int64_t to_release = u->release_ms + (int64_t)u->n->cfg.release_s * 1000 - wall;
+        if (to_release > 0 && to_release < wait) /* past due: blocked by the window */
+            wait = (int)to_release;
     }
     if (u->welcomed) {
         while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {

@@ -17,6 +17,8 @@
 #define UPLINK_RECONNECT_MS 100
 #define UPLINK_RECONNECT_MAX_MS 5000
 #define UPLINK_REFUSED_BACKOFF_MS 10000
+/* Meta key: the parent's clock minus this node's at the last Welcome (ms, int64). */
+#define UPLINK_META_PARENT_OFFSET "parent_clock_offset_ms"
 
 typedef struct uplink uplink_t;
 

@@ -13,6 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+void *ts_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        abort();
+    return q;
+}
+
 int64_t ts_now_ms(void)
 {
     struct timespec t;

@@ -12,6 +12,10 @@
 #define TS_PATH_MAX 1024
 
 /* Milliseconds since the Unix epoch (wall clock) and since boot (monotonic). */
+/* realloc that aborts when memory runs out: for the small, growing arrays
+ * whose failure no caller could recover from (n == 0 allocates 1 byte). */
+void *ts_xrealloc(void *p, size_t n);
+
 int64_t ts_now_ms(void);
 int64_t ts_mono_ms(void);
 int64_t ts_mono_us(void);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "audit_checkpoint.h"
 
 typedef struct {
     node_t *n;
@@ -188,7 +189,12 @@ static void check_child(verify_ctx *v, const char *child, const store_child *ch)
             "(last_hash)", child, (unsigned long long)w.seq);
     bool clean = v->sum->problems == before;
     char pruned[200] = "";
-    if (w.checkpoint_seq)
+    audit_checkpoints ck;
+    audit_checkpoints_get(v->s, v->txn, child, &ck);
+    if (w.deltas && ck.older && w.first_seq == ck.older)
+        snprintf(pruned, sizeof pruned, "; from its oldest checkpoint kept (the signed snapshot "
+                 "at seq %llu): the deltas before it are dropped", (unsigned long long)ck.older);
+    else if (w.checkpoint_seq)
         snprintf(pruned, sizeof pruned, "; seq 1..%llu were pruned (audit.retain_deltas): "
                  "their sum is this node's checkpoint at seq %llu, not signed",
                  (unsigned long long)w.checkpoint_seq, (unsigned long long)w.checkpoint_seq);

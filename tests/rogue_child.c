@@ -7,7 +7,8 @@
  * an N-part snapshot, one cell (COUNSELLING_POINTS, 2026-K) = 10 each, part
  * 1 flagged snapshot and naming its last part. pause=FILE waits until
  * FILE exists; disconnected says whether the parent dropped the connection
- * ("DISCONNECTED") or not ("STILL-CONNECTED").
+ * ("DISCONNECTED") or not ("STILL-CONNECTED"). future sends people reached
+ * next year (a period not begun).
  *
  * usage: rogue_child DIR ENDPOINT PARENT_PUBKEY STEP...
  *        rogue_child DIR ENDPOINT PARENT_PUBKEY handshakes=N
@@ -222,6 +223,17 @@ static void step(rogue *r, const char *what)
         make_delta(r, r->last + 1, r->hash, self, what + 8, "COUNSELLING_POINTS", &msg, &len, hash);
     } else if (!strncmp(what, "origin=", 7)) {
         make_delta(r, r->last + 1, r->hash, what + 7, self, "COUNSELLING_POINTS", &msg, &len, hash);
+    } else if (!strcmp(what, "future")) { /* people reached in a year not begun */
+        delta_builder *b = delta_builder_new(self, r->n.keys.pk, r->last + 1, r->hash,
+                                             r->n.catalog->id, (uint32_t)r->n.catalog->version,
+                                             false);
+        ts_cell c;
+        char year[8];
+        snprintf(year, sizeof year, "%d", ts_today() / 10000 + 1);
+        cell_set(&c, self, "REACHED", year, "modality=methadone", NULL);
+        delta_add_cell(b, &c, (disclose_fig){1, 7});
+        delta_finish(b, &r->n.keys, &msg, &len, hash);
+        delta_builder_destroy(&b);
     } else if (!strcmp(what, "unknown")) {
         make_delta(r, r->last + 1, r->hash, self, self, "NO_SUCH_INDICATOR", &msg, &len, hash);
     } else if (!strcmp(what, "random")) {

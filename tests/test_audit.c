@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "audit.h"
+#include "audit_checkpoint.h"
 #include "verify.h"
 
 #define SELF "34"
@@ -62,8 +63,9 @@ static int teardown(void **state)
 }
 
 /* Sends the child's next delta (or snapshot) with one cell at unit
- * 34101 (announced under the child) and one at the child itself. */
-static void send(fixture *f, bool snapshot, int64_t points, int64_t staff)
+ * 34101 (announced under the child) and one at the child itself; returns
+ * the parent's reply. */
+static apply_reply send(fixture *f, bool snapshot, int64_t points, int64_t staff)
 {
     uint64_t seq = f->seq + 1;
     delta_builder *b = delta_builder_new(CHILD, f->child.pk, seq, f->hash, f->n.catalog->id,
@@ -86,6 +88,7 @@ static void send(fixture *f, bool snapshot, int64_t points, int64_t staff)
     assert_int_equal(r.seq, seq);
     f->seq = seq;
     free(msg);
+    return r;
 }
 
 static void collect(void *ctx, bool problem, const char *line)
@@ -325,6 +328,126 @@ static void snapshot_restarts_the_contribution(void **state)
     assert_true(said(f, "child 341: seq 4..4 checked", NULL));
 }
 
+static store_child child_record(fixture *f)
+{
+    MDB_txn *txn;
+    ts_err e = {0};
+    store_child ch;
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    assert_int_equal(store_child_get(f->n.store, txn, CHILD, &ch), TS_OK);
+    store_read_end(txn);
+    return ch;
+}
+
+static void checkpoints_bound_the_trail(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 1, 1);
+    send(f, false, 1, 1);
+    for (uint64_t i = 0; i < 3; i++) { /* checkpoints at seq 3, 5, 7, each equal to what is held */
+        assert_int_equal(send(f, true, 2 + (int64_t)i, 2 + (int64_t)i).checkpoint_differs, 0);
+        send(f, false, 1, 1);
+    }
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    MDB_txn *txn;
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    audit_checkpoints ck;
+    audit_checkpoints_get(f->n.store, txn, CHILD, &ck);
+    assert_int_equal(ck.newest, 7);
+    assert_int_equal(ck.older, 5);
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_INDEX), 4); /* seq 5..8 */
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_LOG), 4);
+    store_read_end(txn);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_int_equal(f->sum.deltas, 4);
+    assert_true(said(f, "child 341: seq 5..8 checked", "from its oldest checkpoint kept (the "
+                     "signed snapshot at seq 5)", NULL));
+    assert_true(said(f, "child 341: its contribution (2 cells) equals", NULL));
+    assert_int_equal(child_record(f).checkpoint_findings, 0);
+    /* with retention too, folding starts at the oldest checkpoint */
+    f->n.cfg.audit_retain = 1;
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 8..8 checked", "seq 1..7 were pruned", NULL));
+}
+
+static void checkpoint_that_disagrees_is_counted(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 3, 1);
+    apply_reply r = send(f, true, 5, 1); /* continues the chain, but 34101 held 3 */
+    assert_int_equal(r.checkpoint_differs, 1);
+    assert_non_null(strstr(r.detail, "34101|COUNSELLING_POINTS|202406|: held 3 (cell key 0), "
+                                     "the checkpoint says 5 (cell key 0)"));
+    assert_int_equal(child_record(f).checkpoint_findings, 1);
+    MDB_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    const char *k = "341|34101|COUNSELLING_POINTS|202406|"; /* taken as truth */
+    assert_int_equal(store_get_fig(f->n.store, txn, DB_CONTRIB, k, strlen(k)).v, 5);
+    store_read_end(txn);
+    /* a resync snapshot (the chain broken: another prev_hash) is not compared */
+    memset(f->hash, 0xab, sizeof f->hash);
+    f->seq += 3;
+    assert_int_equal(send(f, true, 9, 1).checkpoint_differs, 0);
+    assert_int_equal(child_record(f).checkpoint_findings, 1);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+}
+
+/* Sends a checkpoint in two parts (the first naming the second as its
+ * end): points in the first, staff (when staff is not 0) in the second.
+ * Returns the reply to the second, which applies both. */
+static apply_reply send_two_parts(fixture *f, int64_t points, int64_t staff)
+{
+    apply_reply r = {0};
+    for (int part = 0; part < 2; part++) {
+        uint64_t seq = f->seq + 1;
+        delta_builder *b = delta_builder_new(CHILD, f->child.pk, seq, f->hash, f->n.catalog->id,
+                                             (uint32_t)f->n.catalog->version, part == 0);
+        ts_cell c;
+        if (part == 0) {
+            delta_set_snapshot_end(b, seq + 1);
+            delta_add_unit(b, CHILD, "District 1", "district", "");
+            delta_add_unit(b, "34101", "Commune 1", "commune", CHILD);
+            assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL),
+                             TS_OK);
+            delta_add_cell(b, &c, (disclose_fig){points, 0});
+        } else if (staff) {
+            assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+            delta_add_cell(b, &c, (disclose_fig){staff, 0});
+        }
+        uint8_t *msg;
+        size_t len;
+        delta_finish(b, &f->child, &msg, &len, f->hash);
+        delta_builder_destroy(&b);
+        ts_err e = {0};
+        assert_int_equal(apply_message(&f->n, CHILD, msg, len, &r, &e), TS_OK);
+        assert_int_equal(r.seq, seq);
+        f->seq = seq;
+        free(msg);
+    }
+    return r;
+}
+
+static void checkpoint_in_parts_is_compared_whole(void **state)
+{
+    fixture *f = *state;
+    send(f, false, 3, 2);
+    assert_int_equal(send_two_parts(f, 3, 2).checkpoint_differs, 0);
+    assert_int_equal(child_record(f).checkpoint_findings, 0);
+    apply_reply r = send_two_parts(f, 3, 0); /* the staff cell left out */
+    assert_int_equal(r.checkpoint_differs, 1);
+    assert_non_null(strstr(r.detail, "341|STAFF_TRAINED|2024|: held 2 (cell key 0), the "
+                                     "checkpoint says 0 (cell key 0)"));
+    assert_int_equal(child_record(f).checkpoint_findings, 1);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+}
+
 /* Puts the trail back as stores before the audit log kept it: table
  * "audit", each delta under its trail key. */
 static int downgrade(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
@@ -435,6 +558,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(retention_keeps_a_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_never_folds_an_altered_delta, setup, teardown),
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoints_bound_the_trail, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoint_that_disagrees_is_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoint_in_parts_is_compared_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(old_trail_is_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(trail_grows_the_map, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_unit_is_refused, setup, teardown),

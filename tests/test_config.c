@@ -40,6 +40,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.catalog, "");
     assert_string_equal(c.listen, "");
     assert_string_equal(c.http, CONFIG_DEFAULT_HTTP);
+    assert_string_equal(c.http_hosts, "");
+    assert_true(c.trust_loopback);
     assert_string_equal(c.parent, "");
     assert_string_equal(c.parent_key, "");
     assert_int_equal(c.forward_detail, DETAIL_ALL);
@@ -51,6 +53,9 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_msg_bytes, CONFIG_DEFAULT_MAX_MSG_BYTES);
     assert_int_equal(c.heartbeat_ms, CONFIG_DEFAULT_HEARTBEAT_MS);
     assert_int_equal(c.late_after_s, CONFIG_DEFAULT_LATE_AFTER_S);
+    assert_int_equal(c.release_s, 900);      /* docs/SECURITY.md: release windows */
+    assert_int_equal(c.checkpoint_days, 30); /* and a bounded audit trail */
+    assert_int_equal(c.checkpoint_s, 0);
     assert_int_equal(c.map_initial_mb, CONFIG_DEFAULT_MAP_INITIAL_MB);
     assert_int_equal(c.map_max_mb, CONFIG_DEFAULT_MAP_MAX_MB);
     assert_int_equal(c.small_cell_k, CONFIG_DEFAULT_SMALL_CELL_K);
@@ -94,6 +99,8 @@ static void assert_same_config(const ts_config *got, const ts_config *want)
     assert_string_equal(got->catalog, want->catalog);
     assert_string_equal(got->listen, want->listen);
     assert_string_equal(got->http, want->http);
+    assert_string_equal(got->http_hosts, want->http_hosts);
+    assert_int_equal(got->trust_loopback, want->trust_loopback);
     assert_string_equal(got->parent, want->parent);
     assert_string_equal(got->parent_key, want->parent_key);
     assert_int_equal(got->forward_detail, want->forward_detail);
@@ -103,6 +110,9 @@ static void assert_same_config(const ts_config *got, const ts_config *want)
     assert_int_equal(got->max_msg_bytes, want->max_msg_bytes);
     assert_int_equal(got->heartbeat_ms, want->heartbeat_ms);
     assert_int_equal(got->late_after_s, want->late_after_s);
+    assert_int_equal(got->release_s, want->release_s);
+    assert_int_equal(got->checkpoint_days, want->checkpoint_days);
+    assert_int_equal(got->checkpoint_s, want->checkpoint_s);
     assert_int_equal(got->map_initial_mb, want->map_initial_mb);
     assert_int_equal(got->map_max_mb, want->map_max_mb);
     assert_int_equal(got->small_cell_k, want->small_cell_k);
@@ -124,6 +134,8 @@ static void test_write_reload_identical(void **state)
     set_ok(&c, "node", "catalog", "/usr/share/tiersync/tb.json");
     set_ok(&c, "listen", "endpoint", "tcp://0.0.0.0:7400");
     set_ok(&c, "http", "address", "");
+    set_ok(&c, "http", "hosts", "stats.example.org, huyen.example.vn");
+    set_ok(&c, "http", "trust_loopback", "no");
     set_ok(&c, "parent", "endpoint", "tcp://10.0.0.1:7400");
     set_ok(&c, "parent", "key", PARENT_KEY);
     set_ok(&c, "parent", "forward_detail", "self");
@@ -133,6 +145,9 @@ static void test_write_reload_identical(void **state)
     set_ok(&c, "sync", "max_message_bytes", "65536");
     set_ok(&c, "sync", "heartbeat_ms", "1500");
     set_ok(&c, "sync", "late_after_s", "3600");
+    set_ok(&c, "sync", "release_s", "0");
+    set_ok(&c, "audit", "checkpoint_days", "7");
+    set_ok(&c, "audit", "checkpoint_s", "5");
     set_ok(&c, "store", "map_initial_mb", "2");
     set_ok(&c, "store", "map_max_mb", "9");
     set_ok(&c, "read", "small_cell_k", "3");
@@ -222,6 +237,8 @@ static void test_refuse_bad_numbers(void **state)
         {"store", "map_initial_mb", "0"}, {"store", "map_max_mb", "-1"},
         {"read", "small_cell_k", "1001"}, {"read", "small_cell_k", "1"},
         {"read", "small_cell_k", "0"},    {"read", "small_cell_k", "101"},
+        {"sync", "release_s", "-1"},     {"sync", "release_s", "86401"},
+        {"audit", "checkpoint_days", "0"}, {"audit", "checkpoint_s", "-1"},
         {"register", "session_idle_s", "59"}, {"register", "access_log_days", "0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

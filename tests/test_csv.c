@@ -179,6 +179,40 @@ static void test_utf8_validator(void **state)
     assert_false(ts_text_valid("\xFF", 1));
 }
 
+/* The writer: quoting as RFC 4180, formulas neutralised the OWASP way. */
+static void test_write_field(void **state)
+{
+    (void)state;
+    static const char *cases[][2] = {
+        {"plain", "plain"},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"=1+1", "\"'=1+1\""},
+        {"+cmd", "\"'+cmd\""},
+        {"-2+3+cmd|' /C calc'!A0", "\"'-2+3+cmd|' /C calc'!A0\""},
+        {"@SUM(A1)", "\"'@SUM(A1)\""},
+        {"\tx", "\"'\tx\""},
+        {"\r=1", "\"'\r=1\""},
+        {"=\"x\"", "\"'=\"\"x\"\"\""},
+        {"-", "\"'-\""},
+        {"-3", "-3"},
+        {"42", "42"},
+        {"<5", "<5"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        csv_write_field(f, cases[i][0]);
+        fclose(f);
+        if (strcmp(buf, cases[i][1]))
+            fail_msg("csv_write_field(%s) wrote %s, not %s", cases[i][0], buf, cases[i][1]);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,7 +220,7 @@ int main(void)
         cmocka_unit_test(test_quoted_fields),     cmocka_unit_test(test_empty_fields_and_lines),
         cmocka_unit_test(test_bom_skipped),       cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_refusals),          cmocka_unit_test(test_nul_byte_refused),
-        cmocka_unit_test(test_utf8_validator),
+        cmocka_unit_test(test_utf8_validator),    cmocka_unit_test(test_write_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

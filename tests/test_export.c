@@ -294,17 +294,21 @@ static void test_rounded_exports(void **state)
 }
 
 /* Names and levels come from the children's announcements: none may start a
- * spreadsheet formula (=, +, @, - not followed by a digit). Negative numbers
- * stay numbers. */
+ * spreadsheet formula (=, +, -, @, tab, CR: quoted after a single quote, as
+ * OWASP recommends). Negative numbers stay numbers. */
 static int fill_formulas(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx, (void)e;
     unit(s, txn, "34303", "=HYPERLINK(\"x\")", "@SUM(1)", "343", "343");
     unit(s, txn, "34304", "+cmd", "-x", "343", "343");
     unit(s, txn, "34305", "-3 Xã", "commune", "343", "343");
+    unit(s, txn, "34306", "-2+3+cmd|' /C calc'!A0", "\tx", "343", "343");
+    unit(s, txn, "34307", "\r=1", "commune", "343", "343");
     cell(s, txn, "343", "34303", "STAFF_TRAINED", "2025", "", -3);
     cell(s, txn, "343", "34304", "STAFF_TRAINED", "2025", "", 2);
     cell(s, txn, "343", "34305", "STAFF_TRAINED", "2025", "", 1);
+    cell(s, txn, "343", "34306", "STAFF_TRAINED", "2025", "", 1);
+    cell(s, txn, "343", "34307", "STAFF_TRAINED", "2025", "", 1);
     return TS_OK;
 }
 
@@ -319,7 +323,9 @@ static void test_csv_no_formulas(void **state)
         "unit,unit_name,level,indicator,period,options,value\n"
         "34303,\"'=HYPERLINK(\"\"x\"\")\",\"'@SUM(1)\",STAFF_TRAINED,2025,,-3\n"
         "34304,\"'+cmd\",\"'-x\",STAFF_TRAINED,2025,,2\n"
-        "34305,-3 Xã,commune,STAFF_TRAINED,2025,,1\n");
+        "34305,\"'-3 Xã\",commune,STAFF_TRAINED,2025,,1\n"
+        "34306,\"'-2+3+cmd|' /C calc'!A0\",\"'\tx\",STAFF_TRAINED,2025,,1\n"
+        "34307,\"'\r=1\",commune,STAFF_TRAINED,2025,,1\n");
     free(s);
 }
 

@@ -2,7 +2,12 @@
  * parent: pending cells become the next delta of the chain in the
  * transaction that clears them, at most max_cells at a time; deltas wait
  * unsigned and are signed as they leave; an ack drops what it covers; a
- * snapshot replaces everything unacknowledged with the whole contribution. */
+ * snapshot replaces everything unacknowledged with the whole contribution.
+ * The release window: the node's own record-derived changes wait in table
+ * held while values leave at once; a release takes them all into one delta
+ * stamped with the release time; a checkpoint continues the chain with the
+ * contribution the parent holds (nothing held or pending), and a resync
+ * snapshot leaves held changes held. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -86,8 +91,59 @@ static bool flush(fixture *f)
 {
     bool made = true;
     ts_err e = {0};
-    assert_int_equal(outbox_flush(&f->n, &made, &e), TS_OK);
+    assert_int_equal(outbox_flush(&f->n, NULL, &made, &e), TS_OK);
     return made;
+}
+
+/* A flush that releases what is held: returns how many cells it released
+ * and checks the release time is the one recorded. */
+static size_t release(fixture *f, bool want_made)
+{
+    bool made;
+    ts_err e = {0};
+    outbox_release r = {0, 0};
+    assert_int_equal(outbox_flush(&f->n, &r, &made, &e), TS_OK);
+    assert_int_equal(made, want_made);
+    assert_int_equal(r.at_ms, (int64_t)tu_meta_u64(&f->n, OUTBOX_META_RELEASE));
+    return r.cells;
+}
+
+/* A change of this node's own records, as agg_apply writes it. */
+static int record_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    const tu_change *c = ctx;
+    ts_cell cell;
+    store_cells w;
+    assert_int_equal(cell_set(&cell, c->unit, c->indicator, c->period, c->options, NULL), TS_OK);
+    store_cells_begin(&w, s, txn);
+    w.records = true;
+    int rc = store_cells_add(&w, NULL, &cell, (disclose_fig){c->d, 0}, e);
+    store_cells_end(&w);
+    return rc;
+}
+
+static void record_change(fixture *f, const char *indicator, int64_t d)
+{
+    tu_change c = {NULL, SELF, indicator, "2024", "", d};
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, record_txn, &c, &e), TS_OK);
+}
+
+static void value_change(fixture *f, const char *indicator, int64_t d)
+{
+    const tu_change c = {NULL, SELF, indicator, "2024", "", d};
+    tu_apply(&f->n, &c, 1);
+}
+
+static void expect_cells(fixture *f, uint64_t seq, bool snapshot, const char *want)
+{
+    bool sig;
+    char text[256];
+    Tiersync__DeltaBody *b = body_of(f, seq, false, &sig, NULL);
+    assert_int_equal(b->snapshot, snapshot);
+    tu_cells_text(b, text, sizeof text);
+    assert_string_equal(text, want);
+    tiersync__delta_body__free_unpacked(b, NULL);
 }
 
 static void test_nothing_pending_makes_nothing(void **state)
@@ -228,6 +284,69 @@ static void test_snapshot_replaces_unacknowledged(void **state)
     assert_int_equal(tu_count(&f->n, DB_OUTBOX), 2);
 }
 
+static void test_records_wait_for_the_release(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(release(f, false), 0); /* nothing to send: the window still moves on */
+    uint64_t first_release = tu_meta_u64(&f->n, OUTBOX_META_RELEASE);
+    assert_true(first_release > 0);
+    record_change(f, "R", 1);
+    record_change(f, "R", 1);
+    record_change(f, "S", 1);
+    value_change(f, "V", 4);
+    assert_int_equal(tu_count(&f->n, DB_HELD), 2);
+    assert_int_equal(tu_count(&f->n, DB_PENDING), 1);
+    assert_true(flush(f)); /* between releases: the value alone */
+    expect_cells(f, 1, false, "V=4");
+    assert_int_equal(tu_count(&f->n, DB_HELD), 2);
+    record_change(f, "S", -1);
+    record_change(f, "T", 1);
+    /* the release: every held change in one delta, stamped with the release time */
+    assert_int_equal(release(f, true), 2);
+    assert_int_equal(tu_count(&f->n, DB_HELD), 0);
+    assert_int_equal(tu_count(&f->n, DB_PENDING), 0);
+    expect_cells(f, 2, false, "R=2 T=1");
+    bool sig;
+    Tiersync__DeltaBody *b = body_of(f, 2, false, &sig, NULL);
+    assert_int_equal(b->created_ms, (int64_t)tu_meta_u64(&f->n, OUTBOX_META_RELEASE));
+    assert_true(tu_meta_u64(&f->n, OUTBOX_META_RELEASE) >= first_release);
+    tiersync__delta_body__free_unpacked(b, NULL);
+}
+
+static void test_checkpoint_leaves_held_and_pending_be(void **state)
+{
+    fixture *f = *state;
+    record_change(f, "R", 3);
+    value_change(f, "V", 4);
+    assert_int_equal(release(f, true), 1); /* seq 1: both sent, not acknowledged */
+    outbox_head h1;
+    head(f, &h1);
+    record_change(f, "R", 2); /* held */
+    value_change(f, "V", 1);  /* pending */
+    uint64_t first;
+    ts_err e = {0};
+    assert_int_equal(outbox_checkpoint(&f->n, &first, &e), TS_OK);
+    assert_int_equal(first, 2);
+    assert_true(tu_meta_u64(&f->n, OUTBOX_META_CHECKPOINT) > 0);
+    expect_cells(f, 2, true, "R=3 V=4"); /* what seq 1 gave the parent */
+    bool sig;
+    Tiersync__DeltaBody *b = body_of(f, 2, false, &sig, NULL);
+    assert_memory_equal(b->prev_hash.data, h1.hash, DELTA_HASH_BYTES); /* continues the chain */
+    tiersync__delta_body__free_unpacked(b, NULL);
+    assert_int_equal(tu_count(&f->n, DB_OUTBOX), 2);
+    assert_int_equal(tu_count(&f->n, DB_HELD), 1);
+    assert_int_equal(tu_count(&f->n, DB_PENDING), 1);
+    /* after it, pending still leaves as a delta; held waits for its release */
+    assert_true(flush(f));
+    expect_cells(f, 3, false, "V=1");
+    /* a resync snapshot replaces the outbox and pending, but held stays held */
+    assert_int_equal(outbox_snapshot(&f->n, 0, &first, &e), TS_OK);
+    assert_int_equal(first, 4);
+    expect_cells(f, 4, true, "R=3 V=5");
+    assert_int_equal(tu_count(&f->n, DB_HELD), 1);
+    assert_int_equal(tu_count(&f->n, DB_OUTBOX), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +354,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flush_chains_deltas_of_max_cells, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_drops_what_it_covers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_replaces_unacknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_wait_for_the_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_leaves_held_and_pending_be, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,8 @@ mk() {
     inv=$($TS child invite --dir "$DEMO/$parent" "$code" --name "$display" --expires 1h | head -1)
     $TS init "${args[@]}" --join "$inv" >/dev/null
   fi
+  # a demo shows record changes at once; a real commune releases them every 15 minutes
+  sed -i 's/^release_s = .*/release_s = 0/' "$DEMO/$name/tiersync.conf"
   echo "  $level $code $display"
 }
 start() {

@@ -6,7 +6,7 @@
 # usage: tools/fuzz.sh [--replay] [TARGET ...]
 #   --replay        only replay fuzz/regressions/ and fuzz/corpus/ (no fuzzing)
 #   TARGET          some of: fuzz_apply fuzz_apply_signed fuzz_csv fuzz_catalog
-#                   fuzz_config fuzz_join (default: all)
+#                   fuzz_config fuzz_http fuzz_join (default: all)
 # environment:
 #   FUZZ_SECONDS    seconds of fuzzing per target (default 20)
 #   FUZZ_RUNS       instead: exactly this many executions per target, from a fixed
@@ -23,7 +23,7 @@
 # (FUZZ_SKIP_CODE when the fuzzing was skipped).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ALL_TARGETS=(fuzz_apply fuzz_apply_signed fuzz_csv fuzz_catalog fuzz_config fuzz_join)
+ALL_TARGETS=(fuzz_apply fuzz_apply_signed fuzz_csv fuzz_catalog fuzz_config fuzz_http fuzz_join)
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 export TIERSYNC_CATALOG=${TIERSYNC_CATALOG:-$ROOT/catalog/drug-treatment.json}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}

@@ -45,6 +45,7 @@ for i in $(seq 1 $N); do
 done
 for i in $(seq 1 $N); do
   wait "${pids[$((i - 1))]}" || fail "commune $i did not join: $(cat "$WORK/join$i.out")"
+  node_set "c$i" sync release_s 0 # record changes travel at once here
 done
 grep -q "parent fingerprint: $FP" "$WORK/join1.out" || fail "the child does not print the parent's fingerprint"
 grep -q "^code = 34001$" "$WORK/c1/tiersync.conf" && grep -q "^name = Xã số 1$" "$WORK/c1/tiersync.conf" ||

@@ -57,6 +57,8 @@ node_init() {
     args+=(--parent "tcp://127.0.0.1:${PORT[$parent]}" --parent-key "$($TS key --dir "$WORK/$parent")")
   fi
   $TS init "${args[@]}" "$@" >/dev/null
+  # record-derived changes travel at once here; a test of the release window sets it
+  node_set "$name" sync release_s 0
   if [ -n "$parent" ]; then
     $TS child add --dir "$WORK/$parent" "$code" "$($TS key --dir "$WORK/$name")" >/dev/null
   fi

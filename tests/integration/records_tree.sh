@@ -64,7 +64,7 @@ wait_until 30 status_test c1 "s['parent']['head_seq'] > 0" ||
   fail "c1 made no delta while its parent was away"
 match c1 34301 "$WORK/data1/expected.json" || fail "c1's own totals differ from the generator's"
 # the outbox (signed deltas, as they go on the wire) and pending (what goes next), raw bytes
-for table in outbox pending; do
+for table in outbox pending held; do
   mdb_dump -s $table "$WORK/c1/db" | python3 -c '
 import sys
 lines = sys.stdin.read().split("HEADER=END\n", 1)[1].splitlines()
@@ -72,10 +72,10 @@ sys.stdout.buffer.write(b"".join(bytes.fromhex(l.strip()) + b"\n" for l in lines
 ' >"$WORK/c1-$table.bin"
 done
 grep -a -q "IN_TREATMENT" "$WORK/c1-outbox.bin" || fail "the outbox dump holds no cells: the check would be void"
-if grep -a -F -q -f "$WORK/pii.txt" "$WORK/c1-outbox.bin" "$WORK/c1-pending.bin"; then
+if grep -a -F -q -f "$WORK/pii.txt" "$WORK/c1-outbox.bin" "$WORK/c1-pending.bin" "$WORK/c1-held.bin"; then
   fail "a personal value is in c1's upward bytes: $(grep -a -o -F -f "$WORK/pii.txt" "$WORK"/c1-*.bin | head -n 3)"
 fi
-if grep -a -F -q -f "$WORK/ids.txt" "$WORK/c1-outbox.bin" "$WORK/c1-pending.bin"; then
+if grep -a -F -q -f "$WORK/ids.txt" "$WORK/c1-outbox.bin" "$WORK/c1-pending.bin" "$WORK/c1-held.bin"; then
   fail "a record id is in c1's upward bytes"
 fi
 pass "c1's outbox and pending hold counts only"
