@@ -5,7 +5,7 @@
  *   bits 16-31  period: (year - 1900) * 13 + month, month 0 for a year
  *   bits 32-37  indicator index in the catalog
  *   bit  38     always set, so no key is 0
- *   bits 40-63  reach with `distinct`: the counted record's owner + 1, used
+ *   bits 40-63  reach with `distinct` and after: the counted owner + 1, used
  *               only to count each owner once per cell, then cleared. */
 #include "agg.h"
 
@@ -40,6 +40,9 @@ struct agg {
     size_t nseen, capseen;
     int nby[CATALOG_MAX_TYPES];
     int by[CATALOG_MAX_TYPES][CATALOG_MAX_INDICATORS]; /* indicators over each type */
+    int nafter;
+    int after[CATALOG_MAX_INDICATORS];         /* the `after` indicators */
+    unsigned reads[CATALOG_MAX_INDICATORS];    /* record types each depends on */
     int hops[CATALOG_MAX_INDICATORS][CATALOG_MAX_IND_CATS]; /* owner steps to a category's source */
     int order[CATALOG_MAX_INDICATORS][CATALOG_MAX_IND_CATS]; /* slots sorted by category name */
 };
@@ -71,19 +74,18 @@ agg_t *agg_new(const catalog_t *c)
     hmap_i64_init(&a->keys);
     for (int k = 0; k < c->ninds; k++) {
         const catalog_indicator *ind = &c->inds[k];
-        if (ind->kind == IND_VALUE || ind->rtype < 0)
+        if (!catalog_is_counted(ind))
             continue;
-        a->by[ind->rtype][a->nby[ind->rtype]++] = k;
-        for (int j = 0; j < ind->ncats; j++) {
+        a->reads[k] = 1u << ind->rtype;
+        if (ind->kind != IND_AFTER)
+            a->by[ind->rtype][a->nby[ind->rtype]++] = k;
+        else
+            a->after[a->nafter++] = k;
+        if (ind->support_rtype >= 0)
+            a->reads[k] |= 1u << ind->support_rtype;
+        for (int j = 0; j < ind->ncats; j++)
             a->hops[k][j] = hops_to(c, ind->rtype, c->cats[ind->cats[j]].rtype);
-            int at = j; /* insertion sort by category name */
-            while (at > 0 && strcmp(c->cats[ind->cats[a->order[k][at - 1]]].name,
-                                    c->cats[ind->cats[j]].name) > 0) {
-                a->order[k][at] = a->order[k][at - 1];
-                at--;
-            }
-            a->order[k][at] = j;
-        }
+        catalog_category_order(c, ind, a->order[k]);
     }
     return a;
 }
@@ -97,6 +99,15 @@ void agg_destroy(agg_t **a)
     free((*a)->seen);
     free(*a);
     *a = NULL;
+}
+
+unsigned agg_types_read(const agg_t *a, unsigned changed)
+{
+    unsigned need = changed;
+    for (int k = 0; k < a->c->ninds; k++)
+        if (a->reads[k] & changed)
+            need |= a->reads[k];
+    return records_with_owners(a->c, need);
 }
 
 void agg_reset(agg_t *a)
@@ -117,6 +128,14 @@ static int month_end(int ym)
 }
 
 static int month_next(int ym) { return ym % 100 == 12 ? (ym / 100 + 1) * 100 + 1 : ym + 1; }
+
+/* The day n months after ymd, the month's last day when it is shorter. */
+static int add_months(int ymd, int n)
+{
+    int m = ymd / 100 % 100 - 1 + n, ym = (ymd / 10000 + m / 12) * 100 + m % 12 + 1;
+    int last = month_end(ym) % 100;
+    return ym * 100 + (ymd % 100 < last ? ymd % 100 : last);
+}
 
 static uint64_t period_month(int ym)
 {
@@ -273,6 +292,51 @@ static void add_record(agg_t *a, const records_cluster *cl, int i, int k, const 
     }
 }
 
+/* ---- after: owners in the period after an ended record --------------- */
+
+/* The earliest date field fi among the records of type t owned by owner,
+ * other than record skip, in [from, before); 0 if none. */
+static int first_owned(const records_cluster *cl, int owner, int t, int fi, int skip, int from, int before)
+{
+    int best = 0;
+    for (int j = 0; j < cl->n; j++) {
+        if (j == skip || cl->parent[j] != owner || cl->recs[j].type != t)
+            continue;
+        int d = records_parse_date(cl->recs[j].v[fi]);
+        if (d && d >= from && d < before && (!best || d < best))
+            best = d;
+    }
+    return best;
+}
+
+/* Ended record i opens its owner's period [end, stop): stop is end + the
+ * catalog's months, or the start of the owner's next record if sooner.
+ * `restarted` counts that start's month; `within` each month end in the
+ * period, `supported` those from the first support given in it on. */
+static void add_after(agg_t *a, const records_cluster *cl, int i, int k, const agg_window *w, int sign)
+{
+    const catalog_indicator *ind = &a->c->inds[k];
+    const rec_t *r = &cl->recs[i];
+    int owner = cl->parent[i], end = records_parse_date(r->v[ind->end_field]);
+    counted cn = {.ind = ind, .k = k, .target = (uint64_t)(owner + 1) << KEY_TARGET_SHIFT};
+    if (owner < 0 || !end || !filters_hold(ind, r) || !categorise(a, cl, i, &cn))
+        return;
+    int limit = add_months(end, a->c->after_months);
+    int next = first_owned(cl, owner, r->type, ind->start_field, i, end, limit);
+    int stop = next ? next : limit, from = end;
+    if (ind->measure == AFTER_RESTARTED) {
+        if (next && next / 100 > w->m_lo && next / 100 <= w->m_hi)
+            emit(a, &cn, period_month(next / 100), month_end(next / 100), sign);
+        return;
+    }
+    if (ind->measure == AFTER_SUPPORTED &&
+        !(from = first_owned(cl, owner, ind->support_rtype, ind->support_field, -1, end, stop)))
+        return;
+    int m = from / 100 > w->m_lo ? from / 100 : month_next(w->m_lo);
+    for (; m <= w->m_hi && month_end(m) < stop; m = month_next(m))
+        emit(a, &cn, period_month(m), month_end(m), sign);
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
     uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
@@ -291,6 +355,12 @@ void agg_add_cluster(agg_t *a, const records_cluster *cl, unsigned type_mask, co
             continue;
         for (int j = 0; j < a->nby[t]; j++)
             add_record(a, cl, i, a->by[t][j], w, sign);
+    }
+    for (int j = 0; j < a->nafter; j++) {
+        int k = a->after[j];
+        for (int i = 0; (a->reads[k] & type_mask) && i < cl->n; i++)
+            if (cl->recs[i].type == a->c->inds[k].rtype)
+                add_after(a, cl, i, k, w, sign);
     }
     if (a->nseen == 0)
         return;

@@ -11,7 +11,15 @@
  *   flow   the month of the date, if set;
  *   reach  each year Y up to today's: start <= 31 Dec Y and (end empty or
  *          end >= 1 Jan Y); with `distinct`, once per referenced record
- *          (person) and option combo however many of its records overlap.
+ *          (person) and option combo however many of its records overlap;
+ *   after  an ended record (episode) passing the filters opens the period
+ *          [end, stop) of its owner (person): stop = end + the catalog's
+ *          after_months, or the start of the owner's next record (one
+ *          starting on or after end) when sooner. `within` counts the owner
+ *          at each month end in it; `restarted` in the month the next
+ *          record starts, when that is inside end + after_months;
+ *          `supported` at each month end in it from the first support
+ *          record given in it. An owner counts once per cell.
  * The indicator's filters must hold; category values come from the record
  * or its owners (sex from the person for an episode); an age band is the
  * age at the end of the period, "unknown" without a birth date. A record
@@ -59,10 +67,15 @@ agg_t *agg_new(const catalog_t *c);
 void agg_destroy(agg_t **a);
 
 /* Adds sign x the contribution of cl to the pending delta, restricted to
- * indicators over the record types in type_mask (bit i: type i) and to the
- * periods of w. */
+ * indicators that read the record types in type_mask (bit i: type i; cl
+ * must hold agg_types_read of it) and to the periods of w. */
 void agg_add_cluster(agg_t *a, const records_cluster *cl, unsigned type_mask, const agg_window *w,
                      int sign);
+
+/* The record types a change to the types in changed must load: those the
+ * indicators it affects read (an `after` indicator reads episodes and
+ * supports), with their owners. */
+unsigned agg_types_read(const agg_t *a, unsigned changed);
 
 /* Writes the pending delta: one store_apply_cell per changed cell of unit
  * (this node's code); then clears it. *ncells (if non-NULL) receives the

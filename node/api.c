@@ -229,26 +229,11 @@ int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind
     return TS_OK;
 }
 
-bool api_option_of(const char *options, const char *cat, char *out, size_t outsz)
-{
-    size_t cl = strlen(cat);
-    for (const char *s = options; s && *s;) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (len > cl && !strncmp(s, cat, cl) && s[cl] == '=') {
-            snprintf(out, outsz, "%.*s", (int)(len - cl - 1), s + cl + 1);
-            return true;
-        }
-        s = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
 bool api_filter_match(const api_filter *f, const char *options)
 {
     char opt[CATALOG_NAME_MAX];
     for (int i = 0; f && i < f->n; i++)
-        if (!api_option_of(options, f->cat[i], opt, sizeof opt) || strcmp(opt, f->opt[i]))
+        if (!query_option_of(options, f->cat[i], opt, sizeof opt) || strcmp(opt, f->opt[i]))
             return false;
     return true;
 }
@@ -267,27 +252,6 @@ int api_add(api_ctx *c, disclose_fig *sum, disclose_fig d)
         return 0;
     c->overflow = true;
     return 1;
-}
-
-typedef struct {
-    api_ctx *c;
-    const api_filter *f;
-    disclose_fig sum;
-} sum_ctx;
-
-static int add_matching(const ts_cell *cell, disclose_fig v, void *vctx)
-{
-    sum_ctx *s = vctx;
-    return api_filter_match(s->f, cell->options) ? api_add(s->c, &s->sum, v) : 0;
-}
-
-disclose_fig api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
-                     const api_filter *f)
-{
-    query_filter q = {unit, indicator, period, NULL};
-    sum_ctx s = {c, f, {0, 0}};
-    query_totals(c->n->store, c->txn, &q, add_matching, &s);
-    return s.sum;
 }
 
 json_t *api_value(const api_ctx *c, const catalog_indicator *ind, disclose_fig f)
@@ -396,7 +360,7 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
 /* ---- the node, its catalog and its tree ---- */
 
 static const char *const period_names[] = {"month", "year", "any"};
-static const char *const kind_names[] = {"stock", "flow", "reach", "value"};
+static const char *const kind_names[] = {"stock", "flow", "reach", "value", "ratio", "after"};
 
 static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 {
@@ -445,12 +409,17 @@ static int api_catalog(api_ctx *c, const api_params *p, api_response *r, ts_err 
         if (ind->kind == IND_VALUE && !strncmp(ind->code, "TARGET_", 7) &&
             catalog_indicator_find(cat, ind->code + 7))
             target_of = ind->code + 7;
-        json_array_append_new(inds, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "code", ind->code,
-                                              "kind", kind_names[ind->kind], "period",
-                                              period_names[ind->period], "label",
-                                              label_json(ind->label_vi, ind->label_en),
-                                              "categories", by, "target_of",
-                                              target_of ? json_string(target_of) : json_null()));
+        json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "code", ind->code, "kind",
+                              kind_names[ind->kind], "period", period_names[ind->period],
+                              "label", label_json(ind->label_vi, ind->label_en), "categories",
+                              by, "target_of",
+                              target_of ? json_string(target_of) : json_null());
+        if (ind->kind == IND_RATIO)
+            json_object_update_new(o, json_pack("{s:s,s:s,s:i}", "numerator",
+                                                cat->inds[ind->numerator].code, "denominator",
+                                                cat->inds[ind->denominator].code, "factor",
+                                                ind->factor));
+        json_array_append_new(inds, o);
     }
     api_json(r, json_pack("{s:s,s:i,s:o,s:o}", "id", cat->id, "version", cat->version,
                           "categories", cats, "indicators", inds));

@@ -59,16 +59,42 @@ int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind
 bool api_filter_match(const api_filter *f, const char *options);
 json_t *api_filter_json(const api_filter *f);
 
-/* The option of category cat in canonical options; false if absent. */
-bool api_option_of(const char *options, const char *cat, char *out, size_t outsz);
-
 /* *sum += d (disclose_add); on overflow marks c (api_handle then answers
  * 500) and returns 1, which stops a query_totals scan. */
 int api_add(api_ctx *c, disclose_fig *sum, disclose_fig d);
 
-/* Sum of unit's totals for indicator and period that match f (NULL: all). */
-disclose_fig api_sum(api_ctx *c, const char *unit, const char *indicator, const char *period,
-                     const api_filter *f);
+/* A figure of an indicator at a unit: a stored indicator's sum v, or a
+ * ratio's parts (the ratio itself is computed only when shown); each an
+ * exact count with its summed cell key. */
+typedef struct {
+    disclose_fig v, num, den;
+} api_fig;
+
+/* Calls fn for every total of unit for ind (of a ratio: both its parts),
+ * of period (NULL: every period); returns what query_totals returns. */
+int api_scan(api_ctx *c, const char *unit, const catalog_indicator *ind, const char *period,
+             query_fn fn, void *ctx);
+/* Adds the figure v of a cell found by api_scan to f (api_add: 1 on
+ * overflow, which stops the scan). */
+int api_fig_add(api_ctx *c, api_fig *f, const catalog_indicator *ind, const ts_cell *cell,
+                disclose_fig v);
+/* ind's figure at unit for period, over the cells matching f (NULL: all). */
+api_fig api_fig_sum(api_ctx *c, const char *unit, const catalog_indicator *ind, const char *period,
+                    const api_filter *f);
+/* *a += b, part by part (disclose_add); marks c on overflow. */
+void api_fig_plus(api_ctx *c, api_fig *a, api_fig b);
+/* a - b, part by part (disclose_sub); marks c on overflow. */
+api_fig api_fig_minus(api_ctx *c, api_fig a, api_fig b);
+/* A figure as the reader may see it: a count through api_value; a ratio
+ * (ratio.h) computed from its parts as api_value publishes them (each part
+ * rounded from its own exact sum and key for a tokenless reader), null when
+ * the denominator is 0. */
+json_t *api_fig_json(const api_ctx *c, const catalog_indicator *ind, api_fig f);
+/* That ratio in tenths; false when it is null. */
+bool api_fig_tenths(const api_ctx *c, const catalog_indicator *ind, api_fig f, int64_t *tenths);
+/* {"numerator": {"indicator", "value"}, "denominator": {...}} of a ratio,
+ * each value published (api_value). */
+json_t *api_fig_parts_json(const api_ctx *c, const catalog_indicator *ind, api_fig f);
 
 /* A figure of ind as the reader may see it (query_publish), as JSON. */
 json_t *api_value(const api_ctx *c, const catalog_indicator *ind, disclose_fig f);

@@ -4,13 +4,17 @@
  * Totals are rolled up, so every figure is a lookup or one prefix scan of
  * one unit. Every figure shown, a cell or a sum, is summed exactly with its
  * cell key (api_add) and only then shown through api_value(), which applies
- * the reader's rounding (query_publish). */
+ * the reader's rounding (query_publish); a ratio indicator's figures are
+ * its two parts' sums, each published on its own and then divided
+ * (api_fig_json). */
 #include "api_int.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ratio.h"
 
 #define API_MAX_BY 4      /* categories in one by= */
 #define API_MAX_PLAN_ROWS 256
@@ -19,14 +23,16 @@
 
 typedef struct {
     api_ctx *c;
+    const catalog_indicator *ind; /* NULL: every stored indicator */
     const api_filter *f;
     json_t *cells;
     size_t ncells;
     bool truncated;
-    disclose_fig total;
+    api_fig total;
     int nby;
     const catalog_category *by[API_MAX_BY];
-    disclose_fig by_sum[API_MAX_BY][CATALOG_MAX_VALUES];
+    api_fig by_sum[API_MAX_BY][CATALOG_MAX_VALUES];
+    ratio_set rs; /* a ratio's cells: its parts by period and its own options */
 } totals_ctx;
 
 static int on_total(const ts_cell *cell, disclose_fig v, void *vctx)
@@ -34,15 +40,17 @@ static int on_total(const ts_cell *cell, disclose_fig v, void *vctx)
     totals_ctx *t = vctx;
     if (!api_filter_match(t->f, cell->options))
         return 0;
-    if (api_add(t->c, &t->total, v))
+    if (t->ind ? api_fig_add(t->c, &t->total, t->ind, cell, v) : 0)
         return 1;
     for (int b = 0; b < t->nby; b++) {
         char opt[CATALOG_NAME_MAX];
-        int k = api_option_of(cell->options, t->by[b]->name, opt, sizeof opt)
+        int k = query_option_of(cell->options, t->by[b]->name, opt, sizeof opt)
                     ? catalog_option_find(t->by[b], opt) : -1;
-        if (k >= 0 && api_add(t->c, &t->by_sum[b][k], v))
+        if (k >= 0 && api_fig_add(t->c, &t->by_sum[b][k], t->ind, cell, v))
             return 1;
     }
+    if (t->ind && t->ind->kind == IND_RATIO)
+        return ratio_set_add(&t->rs, cell, v) ? 1 : 0;
     if (v.v == 0) /* a key without a count: nothing to list */
         return 0;
     if (t->ncells == API_MAX_CELLS) {
@@ -82,6 +90,26 @@ static int parse_by(api_ctx *c, const char *by, const catalog_indicator *ind, to
     return TS_OK;
 }
 
+/* A ratio's cells, one per period and option combo of its own categories. */
+static void ratio_cells(totals_ctx *t, const char *unit)
+{
+    ratio_set_sort(&t->rs);
+    for (size_t i = 0; i < t->rs.n; i++) {
+        const ratio_row *row = &t->rs.rows[i];
+        if (t->ncells == API_MAX_CELLS) {
+            t->truncated = true;
+            break;
+        }
+        t->ncells++;
+        api_fig fig = {{0, 0}, row->num, row->den};
+        json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "unit", unit, "indicator", t->ind->code,
+                              "period", row->period, "options", query_options_json(row->options),
+                              "value", api_fig_json(t->c, t->ind, fig));
+        json_object_update_new(o, api_fig_parts_json(t->c, t->ind, fig));
+        json_array_append_new(t->cells, o);
+    }
+}
+
 int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 {
     int unit;
@@ -96,17 +124,28 @@ int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "by", "by needs an indicator and a period");
     if (by && parse_by(c, by, ind, &t, e))
         return e->code;
-    t.c = c, t.f = &f, t.cells = json_array();
+    t.c = c, t.ind = ind, t.f = &f, t.cells = json_array();
     const char *code = c->tree.units[unit].code;
-    query_filter q = {code, ind ? ind->code : NULL, period, NULL};
-    query_totals(c->n->store, c->txn, &q, on_total, &t);
+    query_filter q = {code, NULL, period, NULL};
+    if (ind)
+        ratio_set_init(&t.rs, c->n->catalog, ind);
+    if (ind)
+        api_scan(c, code, ind, period, on_total, &t);
+    else
+        query_totals(c->n->store, c->txn, &q, on_total, &t);
+    if (ind && ind->kind == IND_RATIO)
+        ratio_cells(&t, code);
+    if (ind)
+        ratio_set_free(&t.rs);
 
     json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:s}", "unit", code, "indicator",
                           ind ? json_string(ind->code) : json_null(), "period",
                           period ? json_string(period) : json_null(), "options",
                           api_filter_json(&f), "access", query_access(&c->rd));
     if (ind && period) /* a sum over indicators or periods means nothing */
-        json_object_set_new(o, "total", api_value(c, ind, t.total));
+        json_object_set_new(o, "total", api_fig_json(c, ind, t.total));
+    if (ind && period && ind->kind == IND_RATIO)
+        json_object_update_new(o, api_fig_parts_json(c, ind, t.total));
     if (t.nby) {
         json_t *bd = json_object();
         for (int b = 0; b < t.nby; b++) {
@@ -114,7 +153,7 @@ int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
             for (int k = 0; k < t.by[b]->noptions; k++)
                 json_array_append_new(rows, json_pack("{s:s,s:o}", "option",
                                                       t.by[b]->options[k], "value",
-                                                      api_value(c, ind, t.by_sum[b][k])));
+                                                      api_fig_json(c, ind, t.by_sum[b][k])));
             json_object_set_new(bd, t.by[b]->name, rows);
         }
         json_object_set_new(o, "breakdown", bd);
@@ -150,25 +189,27 @@ int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "period", "period is required (YYYYMM or YYYY as %s needs)",
                        ind->code);
     const tree_t *t = &c->tree;
-    disclose_fig total = api_sum(c, t->units[unit].code, ind->code, period, &f), below = {0, 0};
+    bool ratio = ind->kind == IND_RATIO;
+    api_fig total = api_fig_sum(c, t->units[unit].code, ind, period, &f), below = {{0, 0}, {0, 0}, {0, 0}};
     json_t *kids = json_array();
     for (int ch = t->units[unit].first_child; ch >= 0; ch = t->units[ch].next_sibling) {
-        disclose_fig v = api_sum(c, t->units[ch].code, ind->code, period, &f);
-        api_add(c, &below, v);
+        api_fig v = api_fig_sum(c, t->units[ch].code, ind, period, &f);
+        api_fig_plus(c, &below, v);
         json_t *o = api_unit_json(c, ch);
-        json_object_set_new(o, "value", api_value(c, ind, v));
+        json_object_set_new(o, "value", api_fig_json(c, ind, v));
+        if (ratio)
+            json_object_update_new(o, api_fig_parts_json(c, ind, v));
         json_object_set_new(o, "units_below", json_integer(t->units[ch].nchildren));
         json_object_set_new(o, "freshness", fresh_json(c, ch));
         json_array_append_new(kids, o);
     }
     json_t *self = api_unit_json(c, unit);
-    json_object_set_new(self, "value", api_value(c, ind, total));
+    json_object_set_new(self, "value", api_fig_json(c, ind, total));
+    if (ratio)
+        json_object_update_new(self, api_fig_parts_json(c, ind, total));
     /* what was entered at the unit itself (its plans, counts, its own
      * records): a figure of its own, with its own key */
-    disclose_fig own = total;
-    if (disclose_sub(&own, below))
-        c->overflow = true;
-    json_object_set_new(self, "own", api_value(c, ind, own));
+    json_object_set_new(self, "own", api_fig_json(c, ind, api_fig_minus(c, total, below)));
     api_json(r, json_pack("{s:o,s:s,s:s,s:o,s:s,s:o}", "unit", self, "indicator", ind->code,
                           "period", period, "options", api_filter_json(&f), "access",
                           query_access(&c->rd), "children", kids));
@@ -179,10 +220,11 @@ int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
 
 typedef struct {
     api_ctx *c;
+    const catalog_indicator *ind;
     bool yearly;
     int first; /* months: year*12 + month-1; years: year */
     int n;
-    disclose_fig *sums;
+    api_fig *sums;
     const api_filter *f;
 } series_ctx;
 
@@ -199,7 +241,7 @@ static int on_series(const ts_cell *cell, disclose_fig v, void *vctx)
     series_ctx *s = vctx;
     int i = period_index(s->yearly, cell->period);
     if (i >= s->first && i < s->first + s->n && api_filter_match(s->f, cell->options))
-        return api_add(s->c, &s->sums[i - s->first], v);
+        return api_fig_add(s->c, &s->sums[i - s->first], s->ind, cell, v);
     return 0;
 }
 
@@ -225,13 +267,11 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "from", "from is after to");
     if (hi - lo + 1 > API_MAX_SERIES)
         return api_bad(c, e, "to", "at most %d periods in one series", API_MAX_SERIES);
-    series_ctx s = {c, yearly, lo, hi - lo + 1,
-                    calloc((size_t)(hi - lo + 1), sizeof(disclose_fig)), &f};
+    series_ctx s = {c, ind, yearly, lo, hi - lo + 1, calloc((size_t)(hi - lo + 1), sizeof(api_fig)), &f};
     if (!s.sums)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     const char *code = c->tree.units[unit].code;
-    query_filter q = {code, ind->code, NULL, NULL};
-    query_totals(c->n->store, c->txn, &q, on_series, &s);
+    api_scan(c, code, ind, NULL, on_series, &s);
     json_t *points = json_array();
     char per[16], pfrom[16] = "", pto[16] = "";
     for (int i = 0; i < s.n; i++) {
@@ -243,8 +283,11 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         if (i == 0)
             memcpy(pfrom, per, sizeof per);
         memcpy(pto, per, sizeof per);
-        json_array_append_new(points, json_pack("{s:s,s:o}", "period", per, "value",
-                                                api_value(c, ind, s.sums[i])));
+        json_t *pt = json_pack("{s:s,s:o}", "period", per, "value",
+                               api_fig_json(c, ind, s.sums[i]));
+        if (ind->kind == IND_RATIO)
+            json_object_update_new(pt, api_fig_parts_json(c, ind, s.sums[i]));
+        json_array_append_new(points, pt);
     }
     free(s.sums);
     api_json(r, json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:o}", "unit", code, "indicator",
@@ -254,41 +297,34 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     return TS_OK;
 }
 
-/* ---- /api/plan ---- */
+/* ---- /api/plan ----
+ *
+ * TARGET_X against X. A count's target adds up like every value (a
+ * province's plan is its districts' plans and its own); a ratio's target
+ * (a percentage) does not: it is the one entered at the unit itself. */
 
 typedef struct {
     char key[CELL_OPTIONS_MAX]; /* the target's categories, in its order */
-    disclose_fig target, actual;
+    disclose_fig target;
+    api_fig actual;
 } plan_row;
 
 typedef struct {
     api_ctx *c;
     const catalog_t *cat;
-    const catalog_indicator *target;
+    const catalog_indicator *target, *actual;
     bool actual_has_cats; /* the actual indicator has every category of the target */
     plan_row *rows;
     int n;
-    bool is_target; /* the scan adds to target, else to actual */
+    int target_sign; /* the scan adds sign x a target, 0: it adds to actual */
 } plan_ctx;
-
-static void project(const plan_ctx *pc, const char *options, char *key, size_t keysz)
-{
-    key[0] = '\0';
-    for (int i = 0; i < pc->target->ncats; i++) {
-        const char *name = pc->cat->cats[pc->target->cats[i]].name;
-        char opt[CATALOG_NAME_MAX] = "";
-        api_option_of(options, name, opt, sizeof opt);
-        size_t at = strlen(key);
-        snprintf(key + at, keysz - at, "%s%s=%s", i ? "," : "", name, opt);
-    }
-}
 
 static int on_plan_cell(const ts_cell *cell, disclose_fig v, void *vctx)
 {
     plan_ctx *pc = vctx;
     char key[CELL_OPTIONS_MAX];
-    if (pc->is_target || pc->actual_has_cats)
-        project(pc, cell->options, key, sizeof key);
+    if (pc->target_sign || pc->actual_has_cats)
+        query_options_project(pc->cat, pc->target, cell->options, key, sizeof key);
     else
         key[0] = '\0'; /* not comparable by category: counts only in the total */
     int i = 0;
@@ -300,7 +336,13 @@ static int on_plan_cell(const ts_cell *cell, disclose_fig v, void *vctx)
         memset(&pc->rows[pc->n], 0, sizeof pc->rows[0]);
         snprintf(pc->rows[pc->n++].key, sizeof key, "%s", key);
     }
-    return api_add(pc->c, pc->is_target ? &pc->rows[i].target : &pc->rows[i].actual, v);
+    if (pc->target_sign > 0)
+        return api_add(pc->c, &pc->rows[i].target, v);
+    if (pc->target_sign < 0 && disclose_sub(&pc->rows[i].target, v)) {
+        pc->c->overflow = true;
+        return 1;
+    }
+    return pc->target_sign ? 0 : api_fig_add(pc->c, &pc->rows[i].actual, pc->actual, cell, v);
 }
 
 /* The periods a yearly plan is compared with: the year itself; every month
@@ -336,25 +378,41 @@ static int row_order(const catalog_t *cat, const catalog_indicator *t, const cha
     for (int i = 0; i < t->ncats; i++) {
         const catalog_category *cc = &cat->cats[t->cats[i]];
         char opt[CATALOG_NAME_MAX] = "";
-        api_option_of(key, cc->name, opt, sizeof opt);
+        query_option_of(key, cc->name, opt, sizeof opt);
         int k = catalog_option_find(cc, opt);
         order = order * (CATALOG_MAX_VALUES + 1) + (k < 0 ? CATALOG_MAX_VALUES : k);
     }
     return order;
 }
 
-/* The percentage is of the figures as shown: for a rounded reader, of the
- * rounded actual, so it tells nothing the actual does not. */
+/* {target, actual, percent}: percent is actual as a share of the target
+ * (of a ratio: of its value, e.g. 40.0 % against a target of 80 % is 50.0),
+ * of the figures as shown: for a rounded reader, of the published actual
+ * (a ratio's from its published parts), so it tells nothing they do not. */
 static json_t *plan_figures(api_ctx *c, const catalog_indicator *t, const catalog_indicator *x,
-                            disclose_fig target, disclose_fig actual, bool known)
+                            disclose_fig target, api_fig actual, bool known)
 {
-    int64_t pt = query_publish(&c->rd, t, target), pa = query_publish(&c->rd, x, actual);
+    bool ratio = x->kind == IND_RATIO;
+    int64_t pt = query_publish(&c->rd, t, target), a = query_publish(&c->rd, x, actual.v), pct;
+    bool shown = known && pt > 0 && (!ratio || api_fig_tenths(c, x, actual, &a));
     json_t *o = json_pack("{s:I,s:o}", "target", (json_int_t)pt, "actual",
-                          known ? json_integer((json_int_t)pa) : json_null());
-    json_object_set_new(o, "percent", known && pt > 0
-                                          ? json_real(round((double)pa * 1000.0 / (double)pt) / 10.0)
+                          known ? api_fig_json(c, x, actual) : json_null());
+    if (ratio && known)
+        json_object_update_new(o, api_fig_parts_json(c, x, actual));
+    json_object_set_new(o, "percent", shown && ratio_scaled(100, a, ratio ? pt * 10 : pt, &pct)
+                                          ? ratio_tenths_json(pct)
                                           : json_null());
     return o;
+}
+
+/* Adds sign x unit's targets of t for the periods per to pc. */
+static void plan_targets(api_ctx *c, plan_ctx *pc, const char *unit, char per[12][16], int np, int sign)
+{
+    pc->target_sign = sign;
+    for (int i = 0; i < np; i++) {
+        query_filter q = {unit, pc->target->code, per[i], NULL};
+        query_totals(c->n->store, c->txn, &q, on_plan_cell, pc);
+    }
 }
 
 static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int year,
@@ -362,7 +420,7 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
 {
     const catalog_t *cat = c->n->catalog;
     const catalog_indicator *x = catalog_indicator_find(cat, t->code + 7);
-    plan_ctx pc = {c, cat, t, true, rows, 0, true};
+    plan_ctx pc = {c, cat, t, x, true, rows, 0, 1};
     for (int i = 0; i < t->ncats; i++) {
         bool has = false;
         for (int k = 0; k < x->ncats; k++)
@@ -372,16 +430,14 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
     const char *code = c->tree.units[unit].code;
     char per[12][16], tlabel[24], alabel[24];
     int np = plan_periods(c, t, year, per, tlabel, sizeof tlabel);
-    for (int i = 0; i < np; i++) {
-        query_filter q = {code, t->code, per[i], NULL};
-        query_totals(c->n->store, c->txn, &q, on_plan_cell, &pc);
-    }
-    pc.is_target = false;
+    plan_targets(c, &pc, code, per, np, 1);
+    const tree_t *tr = &c->tree;
+    for (int ch = tr->units[unit].first_child; x->kind == IND_RATIO && ch >= 0; ch = tr->units[ch].next_sibling)
+        plan_targets(c, &pc, tr->units[ch].code, per, np, -1); /* a percentage: the unit's own */
+    pc.target_sign = 0;
     np = plan_periods(c, x, year, per, alabel, sizeof alabel);
-    for (int i = 0; i < np; i++) {
-        query_filter q = {code, x->code, per[i], NULL};
-        query_totals(c->n->store, c->txn, &q, on_plan_cell, &pc);
-    }
+    for (int i = 0; i < np; i++)
+        api_scan(c, code, x, per[i], on_plan_cell, &pc);
     /* rows in the catalog's option order (a handful: insertion sort) */
     for (int i = 1; i < pc.n; i++)
         for (int k = i; k > 0 && row_order(cat, t, rows[k - 1].key) > row_order(cat, t, rows[k].key); k--) {
@@ -389,13 +445,14 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
             rows[k] = rows[k - 1];
             rows[k - 1] = tmp;
         }
-    disclose_fig tt = {0, 0}, ta = {0, 0};
+    disclose_fig tt = {0, 0};
+    api_fig ta = {{0, 0}, {0, 0}, {0, 0}};
     json_t *jrows = json_array();
     for (int i = 0; i < pc.n; i++) {
         api_add(c, &tt, rows[i].target);
-        api_add(c, &ta, rows[i].actual);
-        if (!pc.actual_has_cats && !rows[i].key[0] && t->ncats)
-            continue; /* actual without comparable categories: total only */
+        api_fig_plus(c, &ta, rows[i].actual);
+        if (!t->ncats || (!pc.actual_has_cats && !rows[i].key[0]))
+            continue; /* no categories, or none comparable: the total only */
         json_t *o = plan_figures(c, t, x, rows[i].target, rows[i].actual, pc.actual_has_cats);
         json_object_set_new(o, "options", query_options_json(rows[i].key));
         json_array_append_new(jrows, o);

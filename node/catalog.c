@@ -18,7 +18,8 @@
 
 #define CATALOG_AGE_MAX 150 /* the oldest age a band may name */
 
-static const char *const ROOT_KEYS[] = {"id", "version", "records", "categories", "indicators", NULL};
+static const char *const ROOT_KEYS[] = {"id",         "version",   "post_rehab_months", "records",
+                                         "categories", "indicators", NULL};
 static const char *const RECORD_KEYS[] = {"name", "fields", NULL};
 static const char *const FIELD_KEYS[] = {"name", "type", "pii", "required", "values", "ref", NULL};
 static const char *const CAT_KEYS[] = {"name", "label", "field", "age_of", "bands", NULL};
@@ -26,7 +27,7 @@ static const char *const BAND_KEYS[] = {"label", "from", "to", NULL};
 static const char *const FILTER_KEYS[] = {"field", "op", "values", NULL};
 /* Indexed by the enums of catalog.h. */
 static const char *const FIELD_TYPES[] = {"string", "date", "enum", "ref", NULL};
-static const char *const KINDS[] = {"stock", "flow", "reach", "value", NULL};
+static const char *const KINDS[] = {"stock", "flow", "reach", "value", "ratio", "after", NULL};
 static const char *const PERIODS[] = {"month", "year", "any", NULL};
 static const char *const OPS[] = {"set", "empty", "in", NULL};
 /* The keys each kind of indicator accepts. */
@@ -37,7 +38,11 @@ static const char *const FLOW_KEYS[] = {
 static const char *const REACH_KEYS[] = {
     "code", "kind", "label", "over", "start", "end", "distinct", "period", "filter", "by", NULL};
 static const char *const VALUE_KEYS[] = {"code", "kind", "label", "period", "by", NULL};
-static const char *const *const KIND_KEYS[] = {STOCK_KEYS, FLOW_KEYS, REACH_KEYS, VALUE_KEYS};
+static const char *const RATIO_KEYS[] = {"code", "kind", "label", "numerator", "denominator", "factor", "by", NULL};
+static const char *const AFTER_KEYS[] = {
+    "code", "kind", "label", "measure", "over", "start", "end", "support", "period", "filter", "by", NULL};
+static const char *const *const KIND_KEYS[] = {STOCK_KEYS, FLOW_KEYS, REACH_KEYS,
+                                               VALUE_KEYS, RATIO_KEYS, AFTER_KEYS};
 
 _Static_assert(CATALOG_MAX_BANDS < CATALOG_MAX_VALUES, "age band options are the bands plus \"unknown\"");
 
@@ -160,8 +165,7 @@ static int load_records(cj_loader *ld, json_t *recs)
 
 /* ---- categories ------------------------------------------------------- */
 
-/* Resolves "type.field" at obj[key] to a record type and field index. */
-static int get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char *key, int *rt, int *fi)
+int catalog_get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char *key, int *rt, int *fi)
 {
     json_t *v = json_object_get(obj, key);
     const char *s = json_string_value(v);
@@ -241,7 +245,7 @@ static int load_category(cj_loader *ld, size_t idx, json_t *o)
         return cj_bad(ld, entry, "give exactly one of 'field' (an enum field) or 'age_of' (a date field)");
     if (by_field) {
         cat->kind = CAT_FIELD;
-        if ((rc = get_qfield(ld, entry, o, "field", &cat->rtype, &cat->field)))
+        if ((rc = catalog_get_qfield(ld, entry, o, "field", &cat->rtype, &cat->field)))
             return rc;
         const catalog_field *f = &c->types[cat->rtype].fields[cat->field];
         if (f->type != FIELD_ENUM)
@@ -256,7 +260,7 @@ static int load_category(cj_loader *ld, size_t idx, json_t *o)
         return TS_OK;
     }
     cat->kind = CAT_AGE_BAND;
-    if ((rc = get_qfield(ld, entry, o, "age_of", &cat->rtype, &cat->field)))
+    if ((rc = catalog_get_qfield(ld, entry, o, "age_of", &cat->rtype, &cat->field)))
         return rc;
     const catalog_field *f = &c->types[cat->rtype].fields[cat->field];
     if (f->type != FIELD_DATE)
@@ -347,7 +351,8 @@ static int load_by(cj_loader *ld, const char *entry, catalog_indicator *ind, jso
     const catalog_t *c = ld->c;
     json_t *by, *v;
     size_t i;
-    int chain[CATALOG_MAX_TYPES], nchain = ind->rtype < 0 ? 0 : owner_chain(c, ind->rtype, chain), rc;
+    int counted = ind->kind == IND_AFTER ? catalog_owner_type(c, ind->rtype) : ind->rtype;
+    int chain[CATALOG_MAX_TYPES], nchain = counted < 0 ? 0 : owner_chain(c, counted, chain), rc;
     if ((rc = cj_get_array(ld, entry, o, "by", false, CATALOG_MAX_IND_CATS, &by)) || !by)
         return rc;
     json_array_foreach (by, i, v) {
@@ -361,7 +366,7 @@ static int load_by(cj_loader *ld, const char *entry, catalog_indicator *ind, jso
         for (int k = 0; k < ind->ncats; k++)
             if (ind->cats[k] == ci)
                 return cj_bad(ld, entry, "category %s appears twice in 'by'", name);
-        bool ok = ind->kind == IND_VALUE;
+        bool ok = ind->kind == IND_VALUE || ind->kind == IND_RATIO;
         for (int k = 0; k < nchain; k++)
             ok |= chain[k] == c->cats[ci].rtype;
         if (!ok) {
@@ -372,7 +377,7 @@ static int load_by(cj_loader *ld, const char *entry, catalog_indicator *ind, jso
                                         c->types[chain[k]].name);
             return cj_bad(ld, entry,
                           "category %s comes from record type %s, not reachable from %s (reachable: %s)", name,
-                          c->types[c->cats[ci].rtype].name, c->types[ind->rtype].name, list);
+                          c->types[c->cats[ci].rtype].name, c->types[counted].name, list);
         }
         ind->cats[ind->ncats++] = ci;
     }
@@ -393,9 +398,9 @@ static int load_counted(cj_loader *ld, const char *entry, catalog_indicator *ind
     if (ind->rtype < 0)
         return cj_bad(ld, entry, "'over': unknown record type '%s' (record types: %s)", over,
                       cj_join(list, sizeof list, c->types[0].name, sizeof c->types[0], c->ntypes));
-    bool flow = ind->kind == IND_FLOW, reach = ind->kind == IND_REACH;
+    bool flow = ind->kind == IND_FLOW, reach = ind->kind == IND_REACH, after = ind->kind == IND_AFTER;
     if ((rc = get_ind_field(ld, entry, ind, o, flow ? "date" : "start", true, FIELD_DATE, &ind->start_field)) ||
-        (!flow && (rc = get_ind_field(ld, entry, ind, o, "end", reach, FIELD_DATE, &ind->end_field))) ||
+        (!flow && (rc = get_ind_field(ld, entry, ind, o, "end", reach || after, FIELD_DATE, &ind->end_field))) ||
         (reach && (rc = get_ind_field(ld, entry, ind, o, "distinct", false, FIELD_REF, &ind->distinct_field))) ||
         (rc = cj_get_word(ld, entry, o, "period", PERIODS, false, &period)))
         return rc;
@@ -437,16 +442,23 @@ static int load_indicator(cj_loader *ld, size_t idx, json_t *o)
         return rc;
     ind->kind = (catalog_kind)kind;
     ind->rtype = ind->start_field = ind->end_field = ind->distinct_field = -1;
+    ind->numerator = ind->denominator = ind->support_rtype = ind->support_field = -1;
     if (ind->kind == IND_VALUE) {
         if ((rc = cj_get_word(ld, entry, o, "period", PERIODS, false, &period)))
             return rc;
         ind->period = (catalog_period)period;
+    } else if (ind->kind == IND_RATIO) {
+        if ((rc = catalog_load_ratio(ld, entry, ind, o)))
+            return rc;
     } else {
         ind->period = ind->kind == IND_REACH ? PERIOD_YEAR : PERIOD_MONTH;
-        if ((rc = load_counted(ld, entry, ind, o)))
+        if ((rc = load_counted(ld, entry, ind, o)) ||
+            (ind->kind == IND_AFTER && (rc = catalog_load_after(ld, entry, ind, o))))
             return rc;
     }
-    return load_by(ld, entry, ind, o);
+    if ((rc = load_by(ld, entry, ind, o)))
+        return rc;
+    return ind->kind == IND_RATIO ? catalog_check_ratio_by(ld, entry, ind) : TS_OK;
 }
 
 static int load_root(cj_loader *ld, json_t *root)
@@ -465,6 +477,9 @@ static int load_root(cj_loader *ld, json_t *root)
     if (!json_is_integer(version) || json_integer_value(version) < 1 || json_integer_value(version) > INT_MAX)
         return cj_bad(ld, entry, "'version' must be a positive integer");
     c->version = (int)json_integer_value(version);
+    c->after_months = CATALOG_AFTER_MONTHS_DEFAULT;
+    if ((rc = cj_get_int(ld, entry, root, "post_rehab_months", 1, CATALOG_AFTER_MONTHS_MAX, &c->after_months)))
+        return rc;
     if ((rc = cj_get_array(ld, entry, root, "records", true, CATALOG_MAX_TYPES, &recs)) ||
         (rc = cj_get_array(ld, entry, root, "categories", true, CATALOG_MAX_CATEGORIES, &cats)) ||
         (rc = cj_get_array(ld, entry, root, "indicators", true, CATALOG_MAX_INDICATORS, &inds)))

@@ -2,7 +2,9 @@
  *
  * A catalog file (JSON, see docs/CATALOG.md) declares record types and their
  * fields (with a pii flag), categories for disaggregation, and indicators of
- * the kinds stock / flow / reach / value. The engine is generic: nothing in C
+ * the kinds stock / flow / reach / after / value / ratio. A ratio is
+ * computed at read time from two other indicators and never stored; every
+ * other kind is stored and sent. The engine is generic: nothing in C
  * names an indicator of the drug-treatment program. catalog_load() validates
  * the whole file and refuses a bad one naming the file, the entry and why.
  *
@@ -27,6 +29,9 @@
 #define CATALOG_MAX_FILTERS 4
 #define CATALOG_MAX_BANDS 12
 #define CATALOG_DEFAULT_FILE "drug-treatment.json"
+#define CATALOG_AFTER_MONTHS_DEFAULT 12 /* post_rehab_months when the file gives none */
+#define CATALOG_AFTER_MONTHS_MAX 120
+#define CATALOG_FACTOR_MAX 1000000      /* a ratio's factor: 1..this */
 
 typedef enum { FIELD_STRING, FIELD_DATE, FIELD_ENUM, FIELD_REF } catalog_field_type;
 
@@ -67,7 +72,11 @@ typedef struct {
     catalog_band bands[CATALOG_MAX_BANDS];
 } catalog_category;
 
-typedef enum { IND_STOCK, IND_FLOW, IND_REACH, IND_VALUE } catalog_kind;
+typedef enum { IND_STOCK, IND_FLOW, IND_REACH, IND_VALUE, IND_RATIO, IND_AFTER } catalog_kind;
+/* What an `after` indicator counts of the owners (persons) in the period
+ * after an ended record (episode): being within it (a stock), starting a
+ * new record within it (a flow), being within it having received support. */
+typedef enum { AFTER_WITHIN, AFTER_RESTARTED, AFTER_SUPPORTED } catalog_after;
 typedef enum { PERIOD_MONTH, PERIOD_YEAR, PERIOD_ANY } catalog_period;
 typedef enum { FILTER_SET, FILTER_EMPTY, FILTER_IN } catalog_filter_op;
 
@@ -82,20 +91,27 @@ typedef struct {
     char code[CATALOG_NAME_MAX];
     char label_vi[CATALOG_LABEL_MAX], label_en[CATALOG_LABEL_MAX];
     catalog_kind kind;
-    catalog_period period; /* stock, flow: MONTH; reach: YEAR; value: any of the three */
-    int rtype;       /* record type counted ("over"); -1 for value indicators */
-    int start_field; /* stock, reach: interval start; flow: the dated field */
-    int end_field;   /* stock, reach: interval end (may be empty); else -1 */
+    catalog_period period; /* stock, flow, after: MONTH; reach: YEAR; value: any; ratio: its parts' */
+    int rtype;       /* record type counted ("over"); -1 for value and ratio indicators */
+    int start_field; /* stock, reach, after: interval start; flow: the dated field */
+    int end_field;   /* stock, reach, after: interval end (may be empty); else -1 */
     int distinct_field; /* reach: FIELD_REF naming the distinct entity, -1 = the record */
     int ncats;
     int cats[CATALOG_MAX_IND_CATS]; /* indices into catalog_t.cats */
     int nfilters;
     catalog_filter filters[CATALOG_MAX_FILTERS];
+    /* ratio: factor x numerator / denominator (indices into catalog_t.inds) */
+    int numerator, denominator;
+    int factor;
+    /* after: what is counted; AFTER_SUPPORTED: the dated record of support */
+    catalog_after measure;
+    int support_rtype, support_field;
 } catalog_indicator;
 
 typedef struct catalog {
     char id[CATALOG_NAME_MAX];
     int version;
+    int after_months; /* "post_rehab_months": the period after an ended record */
     char path[512];
     int ntypes;
     catalog_rtype types[CATALOG_MAX_TYPES];
@@ -112,6 +128,15 @@ int catalog_load(catalog_t **out, const char *path, ts_err *e);
 
 /* Frees *c and sets it to NULL; NULL-safe. */
 void catalog_destroy(catalog_t **c);
+
+/* A ratio is computed when read: never stored, sent or entered. */
+bool catalog_is_stored(const catalog_indicator *ind);
+/* Counted from case records (stock, flow, reach, after), not entered. */
+bool catalog_is_counted(const catalog_indicator *ind);
+
+/* The owner type of record type rt (the type its ref field names), -1 for
+ * a root type or rt < 0. */
+int catalog_owner_type(const catalog_t *c, int rt);
 
 /* Lookups by name; return NULL / -1 when absent. */
 const catalog_indicator *catalog_indicator_find(const catalog_t *c, const char *code);
@@ -134,6 +159,10 @@ int catalog_options_canon(const catalog_t *c, const catalog_indicator *ind,
                           const char *in, char *out, size_t outsz, ts_err *e);
 int catalog_options_canon_argv(const catalog_t *c, const catalog_indicator *ind,
                                int n, char *const *argv, char *out, size_t outsz, ts_err *e);
+
+/* The slots (0..ncats-1) of ind's categories in name order: the order of
+ * canonical options. */
+void catalog_category_order(const catalog_t *c, const catalog_indicator *ind, int order[CATALOG_MAX_IND_CATS]);
 
 /* Finds the catalog file: an explicit path if given, else TIERSYNC_CATALOG
  * from the environment, else the installed default, else the source tree's. */

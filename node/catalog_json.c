@@ -134,6 +134,17 @@ int cj_get_bool(cj_loader *ld, const char *entry, json_t *obj, const char *key, 
     return TS_OK;
 }
 
+int cj_get_int(cj_loader *ld, const char *entry, json_t *obj, const char *key, int lo, int hi, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return TS_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return cj_bad(ld, entry, "'%s' must be an integer from %d to %d", key, lo, hi);
+    *out = (int)json_integer_value(v);
+    return TS_OK;
+}
+
 int cj_get_array(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required, size_t max,
                  json_t **out)
 {

@@ -59,6 +59,9 @@ int cj_get_word(cj_loader *ld, const char *entry, json_t *obj, const char *key, 
 /* obj[key] as a boolean; *given tells whether the key was there. */
 int cj_get_bool(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool *out, bool *given);
 
+/* obj[key] as an integer in [lo, hi]; absent leaves *out. */
+int cj_get_int(cj_loader *ld, const char *entry, json_t *obj, const char *key, int lo, int hi, int *out);
+
 /* obj[key] as an array of at most max entries; *out is NULL if absent. */
 int cj_get_array(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required, size_t max,
                  json_t **out);
@@ -70,5 +73,20 @@ int cj_get_values(cj_loader *ld, const char *entry, json_t *obj, const char *key
 /* obj["label"] as {"vi": ..., "en": ...} into vi and en
  * (CATALOG_LABEL_MAX bytes each); both default to name when absent. */
 int cj_get_label(cj_loader *ld, const char *entry, json_t *obj, const char *name, char *vi, char *en);
+
+/* ---- shared by catalog.c and catalog_kinds.c ---- */
+
+/* Resolves "type.field" at obj[key] to a record type and field index. */
+int catalog_get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char *key, int *rt, int *fi);
+
+/* The keys only a ratio has: numerator, denominator (declared earlier, same
+ * period type, not ratios) and factor; sets the ratio's period. */
+int catalog_load_ratio(cj_loader *ld, const char *entry, catalog_indicator *ind, json_t *o);
+/* After 'by' is read: every category of a ratio is one of both its parts'. */
+int catalog_check_ratio_by(cj_loader *ld, const char *entry, const catalog_indicator *ind);
+/* The keys only an `after` indicator has (measure, support) and its rule
+ * that the record type counted has an owner; over/start/end/filter are
+ * already read. */
+int catalog_load_after(cj_loader *ld, const char *entry, catalog_indicator *ind, json_t *o);
 
 #endif

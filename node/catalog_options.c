@@ -123,6 +123,18 @@ static int take_option(const catalog_t *c, const catalog_indicator *ind, const c
                    option_list(list, sizeof list, cat));
 }
 
+void catalog_category_order(const catalog_t *c, const catalog_indicator *ind, int order[CATALOG_MAX_IND_CATS])
+{
+    for (int k = 0; k < ind->ncats; k++) {
+        int j = k; /* insertion sort: at most four */
+        while (j > 0 && strcmp(c->cats[ind->cats[order[j - 1]]].name, c->cats[ind->cats[k]].name) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+    }
+}
+
 /* Checks every category was given and writes them sorted by name. */
 static int write_options(const catalog_t *c, const catalog_indicator *ind, const int chosen[CATALOG_MAX_IND_CATS],
                          char *out, size_t outsz, ts_err *e)
@@ -134,13 +146,8 @@ static int write_options(const catalog_t *c, const catalog_indicator *ind, const
         if (chosen[k] < 0)
             return ts_fail(e, TS_EINPUT, "indicator %s: missing category %s (options: %s)", ind->code, cat->name,
                            option_list(list, sizeof list, cat));
-        int j = k; /* insertion sort by category name */
-        while (j > 0 && strcmp(c->cats[ind->cats[order[j - 1]]].name, cat->name) > 0) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = k;
     }
+    catalog_category_order(c, ind, order);
     size_t len = 0;
     if (outsz == 0)
         return ts_fail(e, TS_ERUNTIME, "indicator %s: no room for the options", ind->code);

@@ -82,6 +82,9 @@ int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_e
     if (!ind)
         return ts_fail(e, TS_EINPUT, "unknown indicator '%s' (not in catalog %s)", c->indicator,
                        cat->id);
+    if (!catalog_is_stored(ind)) /* computed when read from its parts, which travel */
+        return ts_fail(e, TS_EINPUT, "indicator '%s' is a ratio of catalog %s: never stored or sent, "
+                       "only its parts are", c->indicator, cat->id);
     if (catalog_period_check(ind, c->period, e))
         return TS_EINPUT;
     char seen[CATALOG_NAME_MAX + CELL_OPTIONS_MAX];

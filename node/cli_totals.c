@@ -6,12 +6,16 @@
 #include "cli.h"
 #include "node.h"
 #include "query.h"
+#include "ratio.h"
 
 static const char totals_help[] =
     "usage: tiersync totals --dir DIR [--unit CODE] [--indicator CODE] [--period P]\n"
     "                       [--options CAT=OPT,...] [--json]\n\n"
     "Prints the totals this node holds. A unit's total includes every unit below it.\n"
-    "--json prints one JSON array of {\"unit\",\"indicator\",\"period\",\"options\",\"value\"}.\n";
+    "--json prints one JSON array of {\"unit\",\"indicator\",\"period\",\"options\",\"value\"}.\n"
+    "A ratio indicator is listed when --indicator names it: its value is computed from\n"
+    "the unit's rolled-up numerator and denominator (null when the denominator is 0),\n"
+    "and --json adds \"numerator\" and \"denominator\".\n";
 
 /* The operator at the node is an exact reader: counts as held, never a
  * cell key; an entry that holds only a key (count 0) is not a total. */
@@ -31,6 +35,36 @@ static int print_row(const ts_cell *c, disclose_fig f, void *ctx)
                c->options[0] ? c->options : "-", (long long)v);
     }
     return 0;
+}
+
+/* A ratio's rows: one per unit, period and option combo of its categories. */
+static int print_ratio(node_t *n, MDB_txn *txn, const catalog_indicator *ind, const query_filter *f,
+                       json_t *arr, ts_err *e)
+{
+    ratio_set rs;
+    ratio_set_init(&rs, n->catalog, ind);
+    int rc = ratio_set_scan(&rs, n->store, txn, f->unit, f->period);
+    ratio_set_sort(&rs);
+    for (size_t i = 0; i < rs.n && rc == TS_OK; i++) {
+        const ratio_row *r = &rs.rows[i];
+        if (f->options && strcmp(f->options, r->options))
+            continue;
+        if (arr) {
+            json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:o,s:I,s:I}", "unit", r->unit,
+                                                 "indicator", ind->code, "period", r->period,
+                                                 "options", query_options_json(r->options),
+                                                 "value", ratio_json(ind, r->num.v, r->den.v),
+                                                 "numerator", (json_int_t)r->num.v, "denominator",
+                                                 (json_int_t)r->den.v));
+        } else {
+            char v[RATIO_TEXT_MAX];
+            ratio_text(ind, r->num.v, r->den.v, v, sizeof v);
+            printf("%-10s %-22s %-7s %-40s %12s\n", r->unit, ind->code, r->period,
+                   r->options[0] ? r->options : "-", v[0] ? v : "null");
+        }
+    }
+    ratio_set_free(&rs);
+    return rc ? ts_fail(e, TS_ERUNTIME, "out of memory listing %s", ind->code) : TS_OK;
 }
 
 int cli_totals(int argc, char **argv)
@@ -80,7 +114,10 @@ int cli_totals(int argc, char **argv)
         if (!as_json)
             printf("%-10s %-22s %-7s %-40s %12s\n", "UNIT", "INDICATOR", "PERIOD", "OPTIONS",
                    "VALUE");
-        query_totals(n.store, txn, &f, print_row, arr);
+        if (ind && ind->kind == IND_RATIO)
+            rc = print_ratio(&n, txn, ind, &f, arr, &e);
+        else
+            query_totals(n.store, txn, &f, print_row, arr);
         store_read_end(txn);
         if (arr) {
             json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -66,6 +66,10 @@ int cli_value(int argc, char **argv)
     int rc;
     if (!ind)
         rc = ts_fail(&e, TS_EINPUT, "unknown indicator '%s' (catalog %s)", args[1], n.catalog->id);
+    else if (ind->kind == IND_RATIO)
+        rc = ts_fail(&e, TS_EINPUT, "%s is a ratio, computed from %s and %s: set those instead",
+                     args[1], n.catalog->inds[ind->numerator].code,
+                     n.catalog->inds[ind->denominator].code);
     else if (ind->kind != IND_VALUE)
         rc = ts_fail(&e, TS_EINPUT, "%s is counted from case records, not entered: only "
                      "indicators of kind 'value' can be set", args[1]);

@@ -4,7 +4,12 @@
  * Units are visited in code order, each unit's values sorted by period,
  * indicator and options, so an ADX group is one (unit, period) run and two
  * exports of the same store are byte-identical (except ADX's "exported"
- * time). A unit's own value is its total minus its children's totals. */
+ * time). A unit's own value is its total minus its children's totals.
+ *
+ * Ratio indicators are never stored: DHIS2, ADX and FHIR receive their
+ * parts (the receiver computes its own indicators), and the tables (CSV,
+ * Excel) show, beside the parts, each ratio computed from the unit's parts
+ * as they are written (for a tokenless reader: as published, query.h). */
 #include "export_int.h"
 
 #include <jansson.h>
@@ -14,10 +19,13 @@
 
 #include "csv.h"
 #include "query.h"
+#include "ratio.h"
 
 typedef struct {
     ts_cell c;
     disclose_fig v;
+    const catalog_indicator *ratio; /* a ratio's row (tables only): its parts */
+    disclose_fig num, den;
 } export_row;
 
 typedef struct {
@@ -133,22 +141,32 @@ static bool period_matches(const char *want, const char *p)
     return !strcmp(want, p);
 }
 
-static int collect(const ts_cell *c, disclose_fig v, void *ctx)
+static export_row *new_row(writer *w)
 {
-    writer *w = ctx;
-    if (!period_matches(w->r->period, c->period))
-        return 0;
     if (w->nrows == w->cap) {
         size_t cap = w->cap ? 2 * w->cap : 256;
         export_row *rows = realloc(w->rows, cap * sizeof *rows);
         if (!rows) {
             w->oom = true;
-            return 1;
+            return NULL;
         }
         w->rows = rows, w->cap = cap;
     }
-    w->rows[w->nrows].c = *c;
-    w->rows[w->nrows++].v = v;
+    export_row *row = &w->rows[w->nrows++];
+    memset(row, 0, sizeof *row);
+    return row;
+}
+
+static int collect(const ts_cell *c, disclose_fig v, void *ctx)
+{
+    writer *w = ctx;
+    if (!period_matches(w->r->period, c->period))
+        return 0;
+    export_row *row = new_row(w);
+    if (!row)
+        return 1;
+    row->c = *c;
+    row->v = v;
     return 0;
 }
 
@@ -247,15 +265,63 @@ static void emit_adx(writer *w, const tree_unit *u, const export_row *row, const
     fputs("/>\n", w->out);
 }
 
+/* The tables (CSV, Excel) show ratios; the exchange formats carry parts. */
+static bool shows_ratios(export_format f) { return f == EXPORT_CSV || f == EXPORT_XLSX; }
+
+/* Adds to w->rows the rows of every ratio asked for, from the unit's parts
+ * among the rows collected (as written: own or total values, each part's
+ * exact sum with its cell key, published when written: emit). */
+static int add_ratio_rows(writer *w)
+{
+    const catalog_t *cat = w->n->catalog;
+    size_t nparts = w->nrows;
+    for (int k = 0; k < cat->ninds; k++) {
+        const catalog_indicator *ind = &cat->inds[k];
+        if (ind->kind != IND_RATIO || (w->r->indicator && w->r->indicator != ind))
+            continue;
+        ratio_set rs;
+        ratio_set_init(&rs, cat, ind);
+        int rc = TS_OK;
+        for (size_t i = 0; i < nparts && rc == TS_OK; i++)
+            rc = ratio_set_add(&rs, &w->rows[i].c, w->rows[i].v);
+        for (size_t i = 0; i < rs.n && rc == TS_OK; i++) {
+            const ratio_row *rr = &rs.rows[i];
+            export_row *row = rr->num.v || rr->den.v ? new_row(w) : NULL;
+            if (!row) {
+                rc = w->oom ? TS_ERUNTIME : TS_OK;
+                continue;
+            }
+            snprintf(row->c.unit, sizeof row->c.unit, "%s", rr->unit);
+            snprintf(row->c.indicator, sizeof row->c.indicator, "%s", ind->code);
+            snprintf(row->c.period, sizeof row->c.period, "%s", rr->period);
+            snprintf(row->c.options, sizeof row->c.options, "%s", rr->options);
+            row->ratio = ind, row->num = rr->num, row->den = rr->den;
+        }
+        ratio_set_free(&rs);
+        if (rc)
+            return rc;
+    }
+    return TS_OK;
+}
+
 static int emit(writer *w, int unit, const export_row *row)
 {
     const export_request *r = w->r;
     const tree_unit *u = &w->t->units[unit];
     const catalog_indicator *ind = catalog_indicator_find(w->n->catalog, row->c.indicator);
-    char v[24];
+    char v[RATIO_TEXT_MAX];
     int64_t shown = query_publish(&r->rd, ind, row->v);
-    snprintf(v, sizeof v, "%lld", (long long)shown);
-    export_value x = {u, &row->c, row->v, shown};
+    if (row->ratio) { /* from the parts as published; no value: written empty */
+        const catalog_t *cat = w->n->catalog;
+        int64_t num = query_publish(&r->rd, &cat->inds[row->ratio->numerator], row->num);
+        int64_t den = query_publish(&r->rd, &cat->inds[row->ratio->denominator], row->den);
+        if (!ratio_tenths(row->ratio, num, den, &shown))
+            shown = 0;
+        ratio_text(row->ratio, num, den, v, sizeof v);
+    } else {
+        snprintf(v, sizeof v, "%lld", (long long)shown);
+    }
+    export_value x = {u, &row->c, row->v, shown, v, row->ratio != NULL};
     if (r->format == EXPORT_XLSX)
         return export_xlsx_add(w->book, &x, w->e);
     if (r->format == EXPORT_FHIR)
@@ -293,22 +359,28 @@ static int emit(writer *w, int unit, const export_row *row)
 static int export_unit(writer *w, int unit)
 {
     const export_request *r = w->r;
+    const catalog_t *cat = w->n->catalog;
+    const catalog_indicator *ind = r->indicator;
+    bool ratio = ind && ind->kind == IND_RATIO; /* its parts are what is stored */
+    const char *codes[] = {ratio ? cat->inds[ind->numerator].code : ind ? ind->code : NULL,
+                           ratio ? cat->inds[ind->denominator].code : NULL};
     w->nrows = 0;
-    query_filter q = {w->t->units[unit].code, r->indicator ? r->indicator->code : NULL, NULL,
-                      NULL};
-    query_totals(w->n->store, w->txn, &q, collect, w);
+    for (int i = 0; i < (ratio ? 2 : 1) && !w->oom; i++) {
+        query_filter q = {w->t->units[unit].code, codes[i], NULL, NULL};
+        query_totals(w->n->store, w->txn, &q, collect, w);
+    }
+    for (size_t i = 0; i < w->nrows && r->values == EXPORT_OWN; i++)
+        w->rows[i].v = own_value(w, unit, &w->rows[i].c, w->rows[i].v);
+    if (!w->oom && shows_ratios(r->format) && add_ratio_rows(w))
+        w->oom = true;
     if (w->oom)
         return ts_fail(w->e, TS_ERUNTIME, "out of memory writing the export");
     if (w->nrows > 1)
         qsort(w->rows, w->nrows, sizeof *w->rows, row_cmp);
     int rc = TS_OK;
-    for (size_t i = 0; i < w->nrows && rc == TS_OK; i++) {
-        export_row *row = &w->rows[i];
-        if (r->values == EXPORT_OWN)
-            row->v = own_value(w, unit, &row->c, row->v);
-        if (row->v.v != 0)
-            rc = emit(w, unit, row);
-    }
+    for (size_t i = 0; i < w->nrows && rc == TS_OK; i++)
+        if (w->rows[i].v.v != 0 || w->rows[i].ratio)
+            rc = emit(w, unit, &w->rows[i]);
     close_group(w);
     return rc;
 }

@@ -11,12 +11,16 @@
 #include "export.h"
 
 /* One value: its exact figure (count and cell key, for sums a writer
- * publishes itself) and the value as the reader may see it (query_publish). */
+ * publishes itself) and the value as the reader may see it (query_publish),
+ * written as shown. A ratio's value (tables only) is v tenths, shown "40.0"
+ * from its parts as published, or "" when it has none (a denominator of 0). */
 typedef struct {
     const tree_unit *u;
     const ts_cell *c;
     disclose_fig fig;
     int64_t v;
+    const char *shown;
+    bool ratio;
 } export_value;
 
 typedef struct export_book export_book;

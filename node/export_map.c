@@ -145,18 +145,30 @@ static int each_org_unit(map_loader *ld, const char *entry, const char *code, js
     return check_pair(ld, entry, v);
 }
 
+/* An indicator an export can carry: known and stored (not a ratio). */
+static const catalog_indicator *exported(map_loader *ld, const char *entry, const char *code)
+{
+    const catalog_indicator *ind = catalog_indicator_find(ld->cat, code);
+    if (!ind)
+        bad(ld, entry, "no indicator %s in catalog %s", code, ld->cat->id);
+    else if (!catalog_is_stored(ind))
+        bad(ld, entry, "%s is a ratio, never exported to DHIS2 or ADX: map its parts %s and %s", code,
+            ld->cat->inds[ind->numerator].code, ld->cat->inds[ind->denominator].code);
+    return ind && catalog_is_stored(ind) ? ind : NULL;
+}
+
 static int each_data_element(map_loader *ld, const char *entry, const char *code, json_t *v)
 {
-    if (!catalog_indicator_find(ld->cat, code))
-        return bad(ld, entry, "no indicator %s in catalog %s", code, ld->cat->id);
+    if (!exported(ld, entry, code))
+        return TS_EINPUT;
     return check_pair(ld, entry, v);
 }
 
 static int each_coc(map_loader *ld, const char *entry, const char *code, json_t *v)
 {
-    const catalog_indicator *ind = catalog_indicator_find(ld->cat, code);
+    const catalog_indicator *ind = exported(ld, entry, code);
     if (!ind)
-        return bad(ld, entry, "no indicator %s in catalog %s", code, ld->cat->id);
+        return TS_EINPUT;
     if (!json_is_object(v))
         return bad(ld, entry, "must map options (\"cat=opt,cat=opt\") to a DHIS2 UID");
     const char *opts;

@@ -1,6 +1,7 @@
 /* export_xlsx.c: the export as an Excel workbook (libxlsxwriter): one sheet
  * per indicator, a unit and period per row, one column per category
- * combination, real numbers, Vietnamese headers frozen above the rows.
+ * combination, real numbers (a ratio's with one decimal, empty when it has
+ * none), Vietnamese headers frozen above the rows.
  *
  * libxlsxwriter writes to a file, so the workbook is assembled in a private
  * temporary file and its bytes copied to the export's stream (a refused or
@@ -33,6 +34,7 @@ struct export_book {
     const node_t *n;
     lxw_workbook *wb;
     lxw_format *bold;
+    lxw_format *tenths; /* a ratio: one decimal */
     char path[64];
     int nsheets;
     xlsx_sheet sheets[CATALOG_MAX_INDICATORS];
@@ -62,10 +64,14 @@ int export_xlsx_open(export_book **bp, const node_t *n, const export_request *r,
         return ts_fail(e, TS_ERUNTIME, "cannot start the workbook in %s", b->path);
     b->bold = workbook_add_format(b->wb);
     format_set_bold(b->bold);
+    b->tenths = workbook_add_format(b->wb);
+    format_set_num_format(b->tenths, "0.0");
     const catalog_t *cat = n->catalog;
+    const catalog_indicator *want = r->indicator;
     for (int i = 0; i < cat->ninds; i++) {
         const catalog_indicator *ind = &cat->inds[i];
-        if (r->indicator && r->indicator != ind)
+        bool part = want && want->kind == IND_RATIO && (i == want->numerator || i == want->denominator);
+        if (want && want != ind && !part) /* a ratio comes with its parts */
             continue;
         xlsx_sheet *s = &b->sheets[b->nsheets];
         char name[XLSX_SHEET_NAME_MAX + 1];
@@ -159,8 +165,11 @@ int export_xlsx_add(export_book *b, const export_value *x, ts_err *e)
     int col = column_of(b, s, x->c->options, e);
     if (col < 0)
         return e->code;
-    lxw_error le =
-        worksheet_write_number(s->ws, (lxw_row_t)s->row, (lxw_col_t)col, (double)x->v, NULL);
+    if (x->ratio && !x->shown[0]) /* a ratio without a value: the cell stays empty */
+        return TS_OK;
+    lxw_error le = worksheet_write_number(s->ws, (lxw_row_t)s->row, (lxw_col_t)col,
+                                          x->ratio ? (double)x->v / 10.0 : (double)x->v,
+                                          x->ratio ? b->tenths : NULL);
     if (le != LXW_NO_ERROR)
         return ts_fail(e, TS_EINPUT, "the workbook refused a value of %s: %s", x->c->indicator,
                        lxw_strerror(le));

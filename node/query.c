@@ -81,6 +81,37 @@ int64_t query_publish(const query_reader *r, const catalog_indicator *ind, discl
 
 const char *query_access(const query_reader *r) { return r->exact ? "exact" : "rounded"; }
 
+bool query_option_of(const char *options, const char *cat, char *out, size_t outsz)
+{
+    size_t cl = strlen(cat);
+    for (const char *s = options; s && *s;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len > cl && !strncmp(s, cat, cl) && s[cl] == '=') {
+            snprintf(out, outsz, "%.*s", (int)(len - cl - 1), s + cl + 1);
+            return true;
+        }
+        s = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+void query_options_project(const catalog_t *c, const catalog_indicator *ind, const char *options,
+                           char *out, size_t outsz)
+{
+    int order[CATALOG_MAX_IND_CATS];
+    catalog_category_order(c, ind, order);
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < ind->ncats && len < outsz; i++) {
+        const char *name = c->cats[ind->cats[order[i]]].name;
+        char opt[CATALOG_NAME_MAX] = "";
+        query_option_of(options, name, opt, sizeof opt);
+        int n = snprintf(out + len, outsz - len, "%s%s=%s", i ? "," : "", name, opt);
+        len += n > 0 ? (size_t)n : 0;
+    }
+}
+
 /* "a=1,b=2" -> {"a":"1","b":"2"} */
 json_t *query_options_json(const char *options)
 {

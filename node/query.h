@@ -46,6 +46,16 @@ int64_t query_publish(const query_reader *r, const catalog_indicator *ind, discl
 /* "exact" or "rounded": the access field of every answer. */
 const char *query_access(const query_reader *r);
 
+/* The option of category cat in options "a=1,b=2" into out; false if
+ * absent. */
+bool query_option_of(const char *options, const char *cat, char *out, size_t outsz);
+
+/* options restricted to ind's categories, in canonical form (an absent
+ * category gets an empty option): what a cell of a finer indicator adds
+ * to in ind's terms. */
+void query_options_project(const catalog_t *c, const catalog_indicator *ind, const char *options,
+                           char *out, size_t outsz);
+
 /* Canonical options "a=1,b=2" as a JSON object {"a":"1","b":"2"} (new ref). */
 json_t *query_options_json(const char *options);
 

@@ -138,7 +138,7 @@ void records_check_record(const catalog_t *c, const rec_t *r, int line, records_
         const catalog_indicator *ind = &c->inds[k];
         if (ind->rtype != r->type)
             continue;
-        if ((ind->kind == IND_STOCK || ind->kind == IND_REACH) && ind->end_field >= 0) {
+        if (ind->kind != IND_FLOW && ind->end_field >= 0) {
             int s = records_parse_date(r->v[ind->start_field]);
             int en = records_parse_date(r->v[ind->end_field]);
             if (s && en && en < s && !pair_seen(pairs, &npairs, ind->start_field, ind->end_field))

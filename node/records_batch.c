@@ -247,7 +247,7 @@ static int check_row(batch_ctx *x, size_t r, ts_err *e)
 static int add_clusters(batch_ctx *x, int sign, ts_err *e)
 {
     const catalog_t *c = x->n->catalog;
-    unsigned mask = records_type_and_owned(c, x->b->type), need = records_with_owners(c, mask);
+    unsigned mask = records_type_and_owned(c, x->b->type), need = agg_types_read(x->agg, mask);
     agg_window w = agg_window_upto(ts_today());
     for (size_t i = 0; i < x->roots.n; i++) {
         size_t len;

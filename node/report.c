@@ -7,8 +7,9 @@
  * its progress up to the month, which units below have not reported (the
  * freshness rule of /api/freshness), and the signature block.
  *
- * Every figure goes through api_value(), so the report follows the
- * reader's access exactly as the API does; every text is HTML-escaped. The
+ * Every figure goes through api_value() (a ratio through api_fig_json), so
+ * the report follows the reader's access exactly as the API does; every
+ * text is HTML-escaped. The
  * layout is node/web/report.css (A4 via @page, landscape when wide). */
 #include "api_int.h"
 
@@ -111,12 +112,7 @@ static void put_json(const report *rp, json_t *v)
     }
 }
 
-static void put_value(const report *rp, const catalog_indicator *ind, disclose_fig v)
-{
-    json_t *j = api_value(rp->c, ind, v);
-    put_json(rp, j);
-    json_decref(j);
-}
+static bool fig_zero(api_fig f) { return !f.v.v && !f.num.v && !f.den.v; }
 
 static const char *ind_label(const report *rp, const catalog_indicator *ind)
 {
@@ -139,8 +135,8 @@ static const char *row_period(report *rp, const catalog_indicator *ind)
         return rp->year;
     if (ind->period == PERIOD_ANY) {
         const char *code = rp->c->tree.units[rp->unit].code;
-        if (!api_sum(rp->c, code, ind->code, rp->month, NULL).v &&
-            api_sum(rp->c, code, ind->code, rp->year, NULL).v)
+        if (fig_zero(api_fig_sum(rp->c, code, ind, rp->month, NULL)) &&
+            !fig_zero(api_fig_sum(rp->c, code, ind, rp->year, NULL)))
             return rp->year;
     }
     return rp->month;
@@ -156,14 +152,17 @@ static void put_period(const report *rp, const char *p)
 
 static void put_cell(report *rp, int unit, const catalog_indicator *ind, const char *period)
 {
-    disclose_fig v = api_sum(rp->c, rp->c->tree.units[unit].code, ind->code, period, NULL);
+    api_fig v = api_fig_sum(rp->c, rp->c->tree.units[unit].code, ind, period, NULL);
     api_fresh fr;
     api_freshness_of(rp->c, unit, &fr);
     fputs("<td class=\"num\">", rp->f);
-    if (unit != rp->unit && !v.v && !strcmp(fr.state, "never"))
+    if (unit != rp->unit && fig_zero(v) && !strcmp(fr.state, "never")) {
         fputs("—", rp->f);
-    else
-        put_value(rp, ind, v);
+    } else { /* a count, or a ratio of the unit's own parts (— without a value) */
+        json_t *j = api_fig_json(rp->c, ind, v);
+        put_json(rp, j);
+        json_decref(j);
+    }
     fputs("</td>", rp->f);
 }
 

@@ -2,7 +2,9 @@
  * store holds, its clock, and the plain brute-force reference that
  * recomputes every total of the default catalog from that model — over
  * every month and year, with each indicator of docs/CATALOG.md written
- * out by hand, sharing no code with agg.c; and every cell key, as the sum of
+ * out by hand, sharing no code with agg.c — the post-rehab ones (POST_REHAB,
+ * RELAPSED, POST_REHAB_SUPPORTED) asked month end by month end of every
+ * person's episodes and supports; and every cell key, as the sum of
  * disclose_record_hash(the counted person's record key, indicator) over the
  * cell's counted records (each person's key asked of the store through
  * ref_person_key, which test_agg.c defines). Included by test_agg.c only. */
@@ -25,6 +27,8 @@
 #define UNIT "10001"
 #define FIRST_YEAR 2019
 #define MAX_CELLS 200000
+#define POST_MONTHS 12 /* post_rehab_months of the default catalog */
+#define PER_PERSON 64  /* episodes or supports of one person the reference looks at */
 
 typedef struct { int live; char id[12], name[64], birth[11], sex[2], reg[11], conf[11], dereg[11]; } person;
 typedef struct { int live, p; char id[12], mod[24], start[11], end[11], outcome[16]; } episode;
@@ -111,6 +115,7 @@ typedef struct {
 
 static ref_cell *cells;
 static int ncells;
+static int post_cells[3]; /* POST_REHAB, RELAPSED, POST_REHAB_SUPPORTED cells ever counted */
 
 /* The record key of person i's cluster in the store (0: none). */
 static uint64_t ref_person_key(int i);
@@ -118,7 +123,8 @@ static uint64_t ref_person_key(int i);
 /* Each person's share of each indicator's cell keys, for one reference(). */
 static const char *const REF_INDS[] = {"PERSONS_MANAGED", "PERSONS_CONFIRMED", "IN_TREATMENT",
                                        "TREATMENT_STARTED", "TREATMENT_ENDED", "SUPPORT_GIVEN",
-                                       "REACHED"};
+                                       "REACHED", "POST_REHAB", "RELAPSED",
+                                       "POST_REHAB_SUPPORTED"};
 #define REF_NINDS (int)(sizeof REF_INDS / sizeof *REF_INDS)
 static uint32_t ref_share[MAXP][REF_NINDS];
 
@@ -169,6 +175,70 @@ static int month_end(int y, int m)
     return ymd_of(days_of(m == 12 ? (y + 1) * 10000 + 101 : y * 10000 + (m + 1) * 100 + 1) - 1);
 }
 
+/* ---- post-rehab: per person, per month ---- */
+
+/* ymd + n months, on the month's last day when the day does not exist. */
+static int plus_months(int ymd, int n)
+{
+    int y = ymd / 10000, m = ymd / 100 % 100 + n, d = ymd % 100;
+    while (m > 12)
+        m -= 12, y++;
+    int last = month_end(y, m) % 100;
+    return y * 10000 + m * 100 + (d < last ? d : last);
+}
+
+typedef struct { int ne, ns, e[PER_PERSON], s[PER_PERSON]; } person_recs;
+
+static void person_records(int i, person_recs *pr)
+{
+    pr->ne = pr->ns = 0;
+    for (int j = 0; j < ne; j++)
+        if (E[j].live && E[j].p == i && pr->ne < PER_PERSON)
+            pr->e[pr->ne++] = j;
+    for (int j = 0; j < ns; j++)
+        if (S[j].live && S[j].p == i && pr->ns < PER_PERSON)
+            pr->s[pr->ns++] = j;
+}
+
+/* Some episode of the person other than x and y starts in [from, to]. */
+static int starts_between(const person_recs *pr, int x, int y, int from, int to)
+{
+    for (int k = 0; k < pr->ne; k++) {
+        int st = parse_date(E[pr->e[k]].start);
+        if (pr->e[k] != x && pr->e[k] != y && st >= from && st <= to)
+            return 1;
+    }
+    return 0;
+}
+
+/* The person at the end of month ym (last day end): *within post-rehab
+ * management after a completed episode and no new one started since,
+ * *supported within it with a support given since that episode ended,
+ * *relapsed starting in ym the first new episode within 12 months of one. */
+static void post_rehab_at(const person_recs *pr, int ym, int end, int *within, int *supported, int *relapsed)
+{
+    *within = *supported = *relapsed = 0;
+    for (int a = 0; a < pr->ne; a++) {
+        const episode *x = &E[pr->e[a]];
+        int en = parse_date(x->end);
+        if (!en || strcmp(x->outcome, "completed"))
+            continue;
+        if (en <= end && end < plus_months(en, POST_MONTHS) && !starts_between(pr, pr->e[a], -1, en, end)) {
+            *within = 1;
+            for (int k = 0; k < pr->ns; k++) {
+                int g = parse_date(S[pr->s[k]].given);
+                *supported |= g >= en && g <= end;
+            }
+        }
+        for (int b = 0; b < pr->ne; b++) {
+            int st = parse_date(E[pr->e[b]].start);
+            if (b != a && st / 100 == ym && st >= en && st < plus_months(en, POST_MONTHS) &&
+                !starts_between(pr, pr->e[a], pr->e[b], en, st - 1))
+                *relapsed = 1;
+        }
+    }
+}
+
 static void reference(void)
 {
     ncells = 0;
@@ -206,6 +276,21 @@ static void reference(void)
             for (int i = 0; i < ns; i++)
                 if (S[i].live && parse_date(S[i].given) / 100 == y * 100 + m)
                     ref_add(S[i].p, "SUPPORT_GIVEN", per, "kind=%s,sex=%s", S[i].kind, P[S[i].p].sex);
+            for (int i = 0; i < np; i++) {
+                person_recs pr;
+                int in, sup, rel;
+                if (!P[i].live)
+                    continue;
+                person_records(i, &pr);
+                post_rehab_at(&pr, y * 100 + m, end, &in, &sup, &rel);
+                const char *codes[] = {"POST_REHAB", "RELAPSED", "POST_REHAB_SUPPORTED"};
+                int hit[] = {in, rel, sup};
+                for (int k = 0; k < 3; k++)
+                    if (hit[k]) {
+                        ref_add(i, codes[k], per, "age_band=%s,sex=%s", age_band(P[i].birth, end), P[i].sex);
+                        post_cells[k]++;
+                    }
+            }
         }
         snprintf(per, sizeof per, "%04d", y);
         static char hit[MAXP][4];

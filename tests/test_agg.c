@@ -545,6 +545,8 @@ static void test_random_history(void **state)
     }
     assert_true(today / 10000 >= 2025); /* the history crossed several year ends */
     assert_true(np > 30 && ne > 30 && ns > 10 && writes > STEPS / 2);
+    for (int k = 0; k < 3; k++) /* the history reached post-rehab, relapse and support after rehab */
+        assert_true(post_cells[k] > 0);
     printf("history: %d persons, %d episodes, %d supports, %d writes, today %d\n", np, ne, ns, writes, today);
     free(cells);
 }

@@ -125,7 +125,8 @@ static void test_default_catalog(void **state)
     assert_int_equal(c->version, 1);
     assert_int_equal(c->ntypes, 3);
     assert_int_equal(c->ncats, 5);
-    assert_int_equal(c->ninds, 11);
+    assert_int_equal(c->ninds, 24);
+    assert_int_equal(c->after_months, 12);
 
     const char *pii[] = {"full_name", "national_id", "birth_date", "address"};
     for (size_t i = 0; i < 4; i++)
@@ -182,6 +183,19 @@ static void test_default_catalog(void **state)
         {"STAFF_TRAINED", IND_VALUE, PERIOD_YEAR, NULL},
         {"VOLUNTARY_REQUESTS", IND_VALUE, PERIOD_YEAR, NULL},
         {"TARGET_REACHED", IND_VALUE, PERIOD_YEAR, NULL},
+        {"POST_REHAB", IND_AFTER, PERIOD_MONTH, "episode"},
+        {"RELAPSED", IND_AFTER, PERIOD_MONTH, "episode"},
+        {"POST_REHAB_SUPPORTED", IND_AFTER, PERIOD_MONTH, "episode"},
+        {"POST_REHAB_SUPPORTED_PCT", IND_RATIO, PERIOD_MONTH, NULL},
+        {"COUNSELLORS", IND_VALUE, PERIOD_YEAR, NULL},
+        {"COUNSELLORS_CERTIFIED", IND_VALUE, PERIOD_YEAR, NULL},
+        {"COUNSELLORS_CERTIFIED_PCT", IND_RATIO, PERIOD_YEAR, NULL},
+        {"ADULTS_SURVEYED", IND_VALUE, PERIOD_YEAR, NULL},
+        {"ADULTS_AWARE", IND_VALUE, PERIOD_YEAR, NULL},
+        {"ADULTS_AWARE_PCT", IND_RATIO, PERIOD_YEAR, NULL},
+        {"TARGET_COUNSELLORS_CERTIFIED_PCT", IND_VALUE, PERIOD_YEAR, NULL},
+        {"TARGET_POST_REHAB_SUPPORTED_PCT", IND_VALUE, PERIOD_YEAR, NULL},
+        {"TARGET_ADULTS_AWARE_PCT", IND_VALUE, PERIOD_YEAR, NULL},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const catalog_indicator *ind = catalog_indicator_find(c, want[i].code);
@@ -521,7 +535,7 @@ static void test_refuse_indicator_kinds(void **state)
     struct {
         const char *ind, *needle;
     } bad[] = {
-        {"{'code':'X','kind':'total'}", "'kind' must be one of: stock, flow, reach, value"},
+        {"{'code':'X','kind':'total'}", "'kind' must be one of: stock, flow, reach, value, ratio, after"},
         {"{'code':'X'}", "missing key 'kind'"},
         {"{'code':'X','kind':'stock','over':'person'}", "missing key 'start'"},
         {"{'code':'X','kind':'stock','start':'registered_on'}", "missing key 'over'"},
@@ -551,6 +565,109 @@ static void test_refuse_indicator_kinds(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         refuse(mk(std_records(), CATS, bad[i].ind), "indicator X", bad[i].needle);
     refuse(mk(std_records(), CATS, "7"), "indicators[0]", "expected an object");
+}
+
+/* A ratio divides two earlier indicators of one period type; its
+ * categories are both parts'. */
+static void test_ratio_kind(void **state)
+{
+    (void)state;
+    const char *parts = "{'code':'A','kind':'value','period':'year','by':['sex']},"
+                        "{'code':'B','kind':'value','period':'year','by':['sex','modality']},"
+                        "{'code':'M','kind':'value','period':'month'}";
+    struct {
+        const char *ind, *needle;
+    } bad[] = {
+        {"{'code':'X','kind':'ratio','denominator':'B'}", "missing key 'numerator'"},
+        {"{'code':'X','kind':'ratio','numerator':'A'}", "missing key 'denominator'"},
+        {"{'code':'X','kind':'ratio','numerator':'Z','denominator':'B'}", "'numerator': no indicator Z declared before"},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'A'}", "both A"},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'M'}",
+         "numerator A has period \"year\" but denominator M has \"month\""},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':0}", "'factor' must be an integer"},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':2.5}", "'factor' must be an integer"},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','by':['modality']}",
+         "category modality is not one of numerator A's"},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','period':'year'}",
+         "unknown key 'period' for a ratio indicator"},
+        {"{'code':'R','kind':'ratio','numerator':'A','denominator':'B'},"
+         "{'code':'X','kind':'ratio','numerator':'R','denominator':'B'}", "R is itself a ratio"},
+    };
+    char inds[1024];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(inds, sizeof inds, "%s,%s", parts, bad[i].ind);
+        refuse(mk(std_records(), CATS, inds), "indicator X", bad[i].needle);
+    }
+    snprintf(inds, sizeof inds, "%s,{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':100,"
+                                "'by':['sex']}", parts);
+    catalog_t *c = NULL;
+    ts_err e = {0};
+    char path[512];
+    assert_int_equal(load_text(mk(std_records(), CATS, inds), &c, &e, path, sizeof path), TS_OK);
+    const catalog_indicator *x = catalog_indicator_find(c, "X");
+    assert_int_equal(x->kind, IND_RATIO);
+    assert_int_equal(x->period, PERIOD_YEAR);
+    assert_int_equal(x->factor, 100);
+    assert_string_equal(c->inds[x->numerator].code, "A");
+    assert_string_equal(c->inds[x->denominator].code, "B");
+    assert_false(catalog_is_stored(x));
+    assert_false(catalog_is_counted(x));
+    assert_true(catalog_is_stored(catalog_indicator_find(c, "A")));
+    catalog_destroy(&c);
+}
+
+/* An after indicator counts the owners of ended records, by the owners'
+ * categories. */
+static void test_after_kind(void **state)
+{
+    (void)state;
+    const char *SUPPORT = "{'name':'support','fields':[{'name':'id','type':'string'},"
+                          "{'name':'person_id','type':'ref','ref':'person'},{'name':'given_on','type':'date'},"
+                          "{'name':'kind','type':'string'}]}";
+    char recs[4096];
+    snprintf(recs, sizeof recs, "%s,%s", std_records(), SUPPORT);
+    struct {
+        const char *ind, *needle;
+    } bad[] = {
+        {"{'code':'X','kind':'after','over':'episode','start':'start_on','end':'end_on'}", "missing key 'measure'"},
+        {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on'}", "missing key 'end'"},
+        {"{'code':'X','kind':'after','measure':'never','over':'episode','start':'start_on','end':'end_on'}",
+         "'measure' must be one of: within, restarted, supported"},
+        {"{'code':'X','kind':'after','measure':'within','over':'person','start':'registered_on','end':'left_on'}",
+         "person is a root record type"},
+        {"{'code':'X','kind':'after','measure':'supported','over':'episode','start':'start_on','end':'end_on'}",
+         "'support' is required with measure \"supported\""},
+        {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on','end':'end_on',"
+         "'support':'support.given_on'}", "allowed with no other"},
+        {"{'code':'X','kind':'after','measure':'supported','over':'episode','start':'start_on','end':'end_on',"
+         "'support':'support.kind'}", "support.kind is not a date field"},
+        {"{'code':'X','kind':'after','measure':'supported','over':'episode','start':'start_on','end':'end_on',"
+         "'support':'person.registered_on'}", "records of type person are not owned by person"},
+        {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on','end':'end_on',"
+         "'by':['modality']}", "not reachable from person"},
+        {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on','end':'end_on',"
+         "'period':'year'}", "has period \"month\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        refuse(mk(recs, CATS, bad[i].ind), "indicator X", bad[i].needle);
+    static char text[TEXT_MAX];
+    const char *good = mk(recs, CATS, "{'code':'X','kind':'after','measure':'supported','over':'episode',"
+                                      "'start':'start_on','end':'end_on','support':'support.given_on','by':['sex']}");
+    snprintf(text, sizeof text, "{\"post_rehab_months\":0,%s", good + 1);
+    refuse(text, "top level", "'post_rehab_months' must be an integer from 1 to 120");
+    snprintf(text, sizeof text, "{\"post_rehab_months\":6,%s", good + 1);
+    catalog_t *c = NULL;
+    ts_err e = {0};
+    char path[512];
+    if (load_text(text, &c, &e, path, sizeof path) != TS_OK)
+        fail_msg("refused: %s", e.msg);
+    const catalog_indicator *x = catalog_indicator_find(c, "X");
+    assert_int_equal(c->after_months, 6);
+    assert_int_equal(x->kind, IND_AFTER);
+    assert_int_equal(x->measure, AFTER_SUPPORTED);
+    assert_int_equal(x->support_rtype, catalog_rtype_find(c, "support"));
+    assert_true(catalog_is_counted(x));
+    catalog_destroy(&c);
 }
 
 static void test_refuse_by(void **state)
@@ -765,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_refuse_refs),         cmocka_unit_test(test_refuse_names),
         cmocka_unit_test(test_refuse_limits),       cmocka_unit_test(test_refuse_category_source),
         cmocka_unit_test(test_refuse_age_bands),    cmocka_unit_test(test_refuse_indicator_kinds),
+        cmocka_unit_test(test_ratio_kind), cmocka_unit_test(test_after_kind),
         cmocka_unit_test(test_refuse_by),           cmocka_unit_test(test_refuse_filters),
         cmocka_unit_test(test_period_check),        cmocka_unit_test(test_options_canon),
         cmocka_unit_test(test_resolve_path),

@@ -175,6 +175,9 @@ static void test_check_unknown_indicator(void **state)
     check(TS_EINPUT, "12345", "NO_SUCH_THING", "2026", "", "'NO_SUCH_THING'");
     check(TS_EINPUT, "12345", "counselling_points", "202603", "", "unknown indicator");
     check(TS_EINPUT, "12345", "", "202603", "", "unknown indicator");
+    /* a ratio is computed when read: a cell of one, in a delta or anywhere, is refused */
+    check(TS_EINPUT, "343", "COUNSELLORS_CERTIFIED_PCT", "2026", "", "is a ratio");
+    check(TS_EINPUT, "12345", "POST_REHAB_SUPPORTED_PCT", "202603", "age_band=50+,sex=M", "only its parts");
 }
 
 static void test_check_bad_period(void **state)

@@ -1,7 +1,9 @@
 /* test_export.c: CSV, DHIS2 dataValueSets, ADX, FHIR and xlsx writers on a
  * real store: own values vs roll-ups, period selection, the mapping file
  * (the shipped example and refusals of bad ones), small-cell protection in
- * exports. (reports.sh reads FHIR and xlsx with other systems' readers.) */
+ * exports, ratio indicators (the tables show them, the exchange formats
+ * carry their parts). (reports.sh reads FHIR and xlsx with other systems'
+ * readers.) */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,6 +295,100 @@ static void test_rounded_exports(void **state)
     free(x);
 }
 
+/* Commune 34301 has 3 of 4 counsellors certified, 34302 1 of 6; 34301
+ * counts aware adults without a survey (a denominator of 0). The same
+ * counts of people after rehabilitation (records: keyed, rounded without a
+ * token): 3 of 4 supported at 34301, 1 of 6 at 34302. */
+static int fill_ratios(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx, (void)e;
+    cell(s, txn, "343", "34301", "COUNSELLORS", "2026", "", 4);
+    cell(s, txn, "343", "34301", "COUNSELLORS_CERTIFIED", "2026", "", 3);
+    cell(s, txn, "343", "34302", "COUNSELLORS", "2026", "", 6);
+    cell(s, txn, "343", "34302", "COUNSELLORS_CERTIFIED", "2026", "", 1);
+    cell(s, txn, "343", "34301", "ADULTS_AWARE", "2026", "", 7);
+    const char *o = "age_band=30-39,sex=M";
+    cell(s, txn, "343", "34301", "POST_REHAB", "202603", o, 4);
+    cell(s, txn, "343", "34301", "POST_REHAB_SUPPORTED", "202603", o, 3);
+    cell(s, txn, "343", "34302", "POST_REHAB", "202603", o, 6);
+    cell(s, txn, "343", "34302", "POST_REHAB_SUPPORTED", "202603", o, 1);
+    return TS_OK;
+}
+
+static void test_ratio_exports(void **state)
+{
+    fx *f = *state;
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, fill_ratios, NULL, &e), TS_OK);
+    req q = {EXPORT_CSV, EXPORT_TOTAL, NULL, "2026", "COUNSELLORS_CERTIFIED_PCT", true, NULL};
+    char *csv = ok(f, &q);
+    /* the province's ratio is of its rolled-up parts: 4 / 10, not the mean of 75.0 and 16.7 */
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,COUNSELLORS_CERTIFIED_PCT,2026,,75.0\n"));
+    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS,2026,,10\n")); /* the parts too */
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED,2026,,4\n"));
+    free(csv);
+    q.indicator = NULL; /* every indicator: a denominator of 0 gives an empty value */
+    csv = ok(f, &q);
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,ADULTS_AWARE_PCT,2026,,\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,ADULTS_AWARE_PCT,2026,,\n"));
+    assert_non_null(strstr(csv, "343,\"Huyện \"\"Kim\"\", Bảng\",district,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
+    free(csv);
+    q.values = EXPORT_OWN; /* a parent entered no parts of its own: no ratio row */
+    csv = ok(f, &q);
+    assert_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT"));
+    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
+    free(csv);
+    q.values = EXPORT_TOTAL, q.exact = false; /* values are exact for every reader */
+    csv = ok(f, &q);
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,COUNSELLORS_CERTIFIED_PCT,2026,,75.0\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
+    free(csv);
+    /* without a token a ratio of counts from records is of its parts as
+     * published, each rounded from its own exact sum and key (key 7 x count):
+     * 3/4 -> 5/5, 1/6 -> 0/5, at the province 4/10 -> 5/10 */
+    q.period = "202603", q.indicator = "POST_REHAB_SUPPORTED_PCT";
+    csv = ok(f, &q);
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",100.0\n"));
+    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",0.0\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",50.0\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED,202603,\"age_band=30-39,sex=M\",5\n"));
+    free(csv);
+    q.exact = true; /* with a token: of the exact parts */
+    csv = ok(f, &q);
+    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",75.0\n"));
+    assert_non_null(strstr(csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",40.0\n"));
+    free(csv);
+    q.period = "2026", q.indicator = "COUNSELLORS_CERTIFIED_PCT";
+    /* DHIS2, ADX and FHIR carry the parts only, also when the ratio is asked for */
+    req d = {EXPORT_DHIS2, EXPORT_OWN, NULL, "2026", "COUNSELLORS_CERTIFIED_PCT", true, NULL};
+    char *x = ok(f, &d);
+    json_t *j = json_loads(x, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "dataValues")), 4);
+    assert_null(strstr(x, "_PCT"));
+    json_decref(j);
+    free(x);
+    /* without a token the parts are published as every count is */
+    req d2 = {EXPORT_DHIS2, EXPORT_TOTAL, NULL, "202603", "POST_REHAB_SUPPORTED_PCT", false, NULL};
+    x = ok(f, &d2);
+    assert_int_equal(count(x, "\"dataElement\":\"POST_REHAB"), 8);
+    assert_int_equal(count(x, "\"value\":\"5\""), 5); /* 34301's 3 and 4, 34302's 6, 4 above */
+    assert_null(strstr(x, "\"value\":\"3\""));
+    assert_null(strstr(x, "_PCT"));
+    free(x);
+    d.format = EXPORT_ADX, d.indicator = NULL;
+    x = ok(f, &d);
+    assert_non_null(strstr(x, "dataElement=\"COUNSELLORS_CERTIFIED\""));
+    assert_null(strstr(x, "_PCT"));
+    free(x);
+    d.format = EXPORT_FHIR;
+    x = ok(f, &d);
+    assert_non_null(strstr(x, "COUNSELLORS_CERTIFIED"));
+    assert_null(strstr(x, "_PCT"));
+    free(x);
+}
+
 /* Names and levels come from the children's announcements: none may start a
  * spreadsheet formula (=, +, -, @, tab, CR: quoted after a single quote, as
  * OWASP recommends). Negative numbers stay numbers. */
@@ -357,6 +453,9 @@ static void test_mapping_refusals(void **state)
     assert_mapping_refused(f, "{\"categories\": {\"sex\": {\"options\": {\"X\": \"XX\"}}}}",
                            "X is not an option of category sex");
     assert_mapping_refused(f, "{\"catalog\": \"tb\"}", "another catalog");
+    assert_mapping_refused(f, "{\"dataElements\": {\"ADULTS_AWARE_PCT\": {\"dhis2\": \"abcdefghijk\"}}}",
+                           "ADULTS_AWARE_PCT is a ratio, never exported to DHIS2 or ADX: map its parts "
+                           "ADULTS_AWARE and ADULTS_SURVEYED");
     assert_mapping_refused(f, "{\"orgunits\": {}}", "unknown key");
     assert_mapping_refused(f, "{\"orgUnits\": {\"34\": {\"dhis2\": \"abcdefghijk\", \"adx\": \"\"}}}",
                            "orgUnits.34.adx");
@@ -491,6 +590,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_adx_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rounded_exports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_no_formulas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ratio_exports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fhir_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fhir_xlsx_rounded, setup, teardown),

@@ -2,9 +2,11 @@
 # The local demo: installs dependencies, builds tiersync, and runs a small
 # tree on 127.0.0.1 — a province, two districts, communes (one of them
 # directly under the province) — each child enrolled with a one-time
-# invitation, with sample case records and a yearly plan. Nodes use ports
-# TIERSYNC_DEMO_PORT (7600) to +15. Prints the dashboard address and runs until Ctrl-C, which
-# stops every node. Run it again and it starts afresh.
+# invitation, with sample case records, a yearly plan and percentage targets
+# (counsellors certified, post-rehab persons supported, adults aware) against
+# the communes' reports. Nodes use ports TIERSYNC_DEMO_PORT (7600) to +15.
+# Prints the dashboard address and runs until Ctrl-C, which stops every
+# node. Run it again and it starts afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -91,11 +93,23 @@ done
 for m in "compulsory 70" "methadone 90" "voluntary_facility 20" "voluntary_community 20"; do
   set -- $m; $TS value set --dir "$DEMO/d2" TARGET_REACHED "$year" "$2" modality="$1" >/dev/null
 done
+# percentage targets: each level sets its own (a percentage does not add up)
+for n in "prov 100 100 80" "d1 100 100 85" "d2 90 100 75"; do
+  set -- $n
+  $TS value set --dir "$DEMO/$1" TARGET_COUNSELLORS_CERTIFIED_PCT "$year" "$2" >/dev/null
+  $TS value set --dir "$DEMO/$1" TARGET_POST_REHAB_SUPPORTED_PCT "$year" "$3" >/dev/null
+  $TS value set --dir "$DEMO/$1" TARGET_ADULTS_AWARE_PCT "$year" "$4" >/dev/null
+done
 i=0
 for c in c11 c12 c21 c22 c0; do
   i=$((i + 1))
   $TS value set --dir "$DEMO/$c" COUNSELLING_POINTS "$month" $(( 1 + i % 2 )) >/dev/null
   $TS value set --dir "$DEMO/$c" STAFF_TRAINED "$year" $(( 2 + i )) >/dev/null
+  # counsellors and how many are certified; an awareness survey of adults
+  $TS value set --dir "$DEMO/$c" COUNSELLORS "$year" $(( 3 + i )) >/dev/null
+  $TS value set --dir "$DEMO/$c" COUNSELLORS_CERTIFIED "$year" $(( 1 + i * 2 / 3 )) >/dev/null
+  $TS value set --dir "$DEMO/$c" ADULTS_SURVEYED "$year" $(( 100 + 20 * i )) >/dev/null
+  $TS value set --dir "$DEMO/$c" ADULTS_AWARE "$year" $(( 60 + 17 * i )) >/dev/null
 done
 echo "importing generated case records (Vietnamese names; they never leave the commune)"
 seed=1

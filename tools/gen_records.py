@@ -43,6 +43,7 @@ VILLAGES = ["Đông", "Đoài", "Thượng", "Hạ", "Yên Hòa", "Phú Mỹ", "
 MODALITIES = ["compulsory", "methadone", "voluntary_facility", "voluntary_community"]
 OUTCOMES = ["completed", "dropped_out", "transferred"]
 KINDS = ["vocational_training", "job_placement", "preferential_loan", "health_care", "other"]
+POST_REHAB_MONTHS = 12  # post_rehab_months of the default catalog
 PERSON_COLS = ["id", "full_name", "national_id", "birth_date", "sex", "address", "registered_on",
                "confirmed_on", "deregistered_on"]
 EPISODE_COLS = ["id", "person_id", "modality", "start_on", "end_on", "outcome"]
@@ -174,7 +175,50 @@ def expected(persons, episodes, supports, today):
         add("REACHED", y, modality=modality)
     for s in supports:
         add("SUPPORT_GIVEN", ymd(s["given_on"]) // 100, kind=s["kind"], sex=persons[s["person"]]["sex"])
+    post_rehab(persons, episodes, supports, today, add, month_last)
     return cells
+
+
+def plus_months(d, n):
+    """d + n months, on the month's last day when the day does not exist."""
+    y, m = d // 10000, d // 100 % 100 - 1 + n
+    y, m = y + m // 12, m % 12 + 1
+    return y * 10000 + m * 100 + min(d % 100, calendar.monthrange(y, m)[1])
+
+
+def post_rehab(persons, episodes, supports, today, add, month_last):
+    """POST_REHAB, RELAPSED, POST_REHAB_SUPPORTED (docs/RECORDS.md): a
+    completed episode opens [end, end + 12 months), closed early by the
+    person's next episode; each person counts once per month."""
+    eps, given = {}, {}
+    for e in episodes:
+        eps.setdefault(e["person"], []).append(e)
+    for s in supports:
+        given.setdefault(s["person"], []).append(ymd(s["given_on"]))
+    for pi, mine in eps.items():
+        p = persons[pi]
+        within, supported, relapsed = set(), set(), set()
+        for x in mine:
+            end = ymd(x["end_on"])
+            if not end or x["outcome"] != "completed":
+                continue
+            limit = plus_months(end, POST_REHAB_MONTHS)
+            later = [ymd(y["start_on"]) for y in mine if y is not x and ymd(y["start_on"]) >= end]
+            stop = min(later + [limit])
+            if later and min(later) < limit:
+                relapsed.add(min(later) // 100)
+            first_support = min([g for g in given.get(pi, []) if end <= g < stop], default=None)
+            for m, last in months_from(end, today):
+                if last >= stop:
+                    break
+                within.add((m, last))
+                if first_support and first_support <= last:
+                    supported.add((m, last))
+        for ind, months in (("POST_REHAB", within), ("POST_REHAB_SUPPORTED", supported)):
+            for m, last in months:
+                add(ind, m, age_band=age_band(ymd(p["birth_date"]), last), sex=p["sex"])
+        for m in relapsed:
+            add("RELAPSED", m, age_band=age_band(ymd(p["birth_date"]), month_last(m * 100 + 1)), sex=p["sex"])
 
 
 def main():

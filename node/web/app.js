@@ -96,10 +96,15 @@ function svg(tag, attrs, parent, text) {
   if (parent) parent.appendChild(e);
   return e;
 }
-function fmt(v) {
+function fmt(v, ind) {
   if (v === null || v === undefined) return '—';
-  return new Intl.NumberFormat(S.lang === 'vi' ? 'vi-VN' : 'en-US').format(v);
+  if (!ind || ind.kind !== 'ratio') return new Intl.NumberFormat(S.lang === 'vi' ? 'vi-VN' : 'en-US').format(v);
+  /* a ratio: always one decimal, a percentage marked as one */
+  const s = new Intl.NumberFormat(S.lang === 'vi' ? 'vi-VN' : 'en-US',
+                                  {minimumFractionDigits: 1, maximumFractionDigits: 1}).format(v);
+  return ind.factor === 100 ? s + ' %' : s;
 }
+/* a figure as drawn: a ratio without a value (null: no denominator) is not */
 const num = (v) => (typeof v === 'number' ? v : 0);
 
 /* Marks an element as showing the API's value for a cell selection. */
@@ -243,7 +248,7 @@ async function renderHeadline(box) {
   inds.forEach((ind, i) => {
     const card = el('button', {type: 'button', class: 'card' + (ind.code === S.ind ? ' on' : '')}, box);
     el('div', {class: 'card-label'}, card, indLabel(ind));
-    const v = el('div', {class: 'card-value'}, card, fmt(res[i].total));
+    const v = el('div', {class: 'card-value'}, card, fmt(res[i].total, ind));
     mark(v, 'total', S.unit, ind.code, periodOf(ind), '', res[i].total);
     el('div', {class: 'card-period'}, card, periodLabel(periodOf(ind)));
     card.addEventListener('click', () => go({ind: ind.code}));
@@ -272,8 +277,8 @@ function renderTrend(box, series, ind) {
     if (num(p.value) > 0)
       svg('rect', {x: x + bw * 0.18, y: y(num(p.value)), width: bw * 0.64, height: Math.max(h, 1),
                    rx: 3, class: 'bar' + (p.period === periodOf(ind) ? ' sel' : '')}, s);
-    if (p.value !== 0) {
-      const v = svg('text', {x: x + bw / 2, y: y(num(p.value)) - 6, class: 'val', 'text-anchor': 'middle'}, s, fmt(p.value));
+    if (p.value !== 0 && p.value !== null) {
+      const v = svg('text', {x: x + bw / 2, y: y(num(p.value)) - 6, class: 'val', 'text-anchor': 'middle'}, s, fmt(p.value, ind));
       mark(v, 'total', series.unit, ind.code, p.period, '', p.value);
     }
     const lab = p.period.length === 4 ? p.period : monthLabel(p.period, true);
@@ -295,7 +300,7 @@ function hbars(box, rows, unit, ind, period, cat) {
     if (w > 0)
       svg('rect', {x: LW, y: yy + 4, width: Math.max(w, 2), height: RH - 10, rx: 4,
                    fill: PALETTE[i % PALETTE.length]}, s);
-    const v = svg('text', {x: W, y: yy + 16, class: 'val', 'text-anchor': 'end'}, s, fmt(r.value));
+    const v = svg('text', {x: W, y: yy + 16, class: 'val', 'text-anchor': 'end'}, s, fmt(r.value, ind));
     mark(v, 'total', unit, ind.code, period, cat + '=' + r.option, r.value);
   });
 }
@@ -331,11 +336,13 @@ function renderChildren(table, data, fresh, ind) {
     el('span', {class: 'uname'}, td, k.name || k.code);
     if (k.name && k.name !== k.code) el('span', {class: 'ucode'}, td, k.code);
     el('td', {}, tr, k.level ? label(k.level) : '—');
-    mark(el('td', {class: 'num'}, tr, fmt(k.value)), 'total', k.code, ind.code, data.period, data.options_str, k.value);
+    mark(el('td', {class: 'num'}, tr, fmt(k.value, ind)), 'total', k.code, ind.code, data.period, data.options_str, k.value);
     const share = el('td', {class: 'share'}, tr);
     const s = svg('svg', {viewBox: '0 0 100 10', preserveAspectRatio: 'none', class: 'mini'}, share);
     svg('rect', {x: 0, y: 0, width: 100, height: 10, rx: 2, class: 'track'}, s);
-    svg('rect', {x: 0, y: 0, width: Math.min(100, 100 * num(k.value) / total), height: 10, rx: 2,
+    /* a share of the unit's total; a percentage is its own bar */
+    const w = ind.kind === 'ratio' ? (ind.factor === 100 ? num(k.value) : 0) : 100 * num(k.value) / total;
+    svg('rect', {x: 0, y: 0, width: Math.max(0, Math.min(100, w)), height: 10, rx: 2,
                  class: 'fill'}, s);
     const st = el('td', {}, tr);
     el('span', {class: 'state ' + (f.state || 'never')}, st, t(f.state || 'never'));
@@ -347,7 +354,7 @@ function renderChildren(table, data, fresh, ind) {
   if (num(data.unit.own) !== 0) {
     const tr = el('tr', {class: 'own'}, body);
     el('td', {colspan: 2}, tr, t('own'));
-    mark(el('td', {class: 'num'}, tr, fmt(data.unit.own)), 'own', data.unit.code, ind.code, data.period, data.options_str, data.unit.own);
+    mark(el('td', {class: 'num'}, tr, fmt(data.unit.own, ind)), 'own', data.unit.code, ind.code, data.period, data.options_str, data.unit.own);
     el('td', {colspan: 2}, tr);
   }
 }
@@ -358,7 +365,7 @@ function renderPlan(box, plan) {
   const plans = plan.plans.filter((p) => num(p.total.target) > 0);
   if (!plans.length) { el('p', {class: 'muted'}, box, t('noPlan')); return; }
   for (const p of plans) {
-    const ind = indicator(p.actual_indicator);
+    const ind = indicator(p.actual_indicator), ratio = ind.kind === 'ratio';
     el('h3', {}, box, indLabel(ind));
     const rows = [{options: {}, total: true, ...p.total}, ...p.rows];
     for (const r of rows) {
@@ -369,13 +376,17 @@ function renderPlan(box, plan) {
       const pct = typeof r.percent === 'number' ? r.percent : null;
       const s = svg('svg', {viewBox: '0 0 200 12', preserveAspectRatio: 'none', class: 'pbar'}, row);
       svg('rect', {x: 0, y: 0, width: 200, height: 12, rx: 6, class: 'track'}, s);
-      if (pct !== null) svg('rect', {x: 0, y: 0, width: Math.min(200, 2 * pct), height: 12, rx: 6,
-                                     class: pct >= 100 ? 'fill done' : 'fill'}, s);
+      /* a count fills up to its target; a percentage is drawn on 0-100 % with its target marked */
+      const fill = ratio ? (typeof r.actual === 'number' ? r.actual : null) : pct;
+      if (fill !== null) svg('rect', {x: 0, y: 0, width: Math.max(0, Math.min(200, 2 * fill)), height: 12, rx: 6,
+                                      class: pct !== null && pct >= 100 ? 'fill done' : 'fill'}, s);
+      if (ratio && typeof r.target === 'number')
+        svg('rect', {x: Math.max(0, Math.min(198, 2 * r.target - 1)), y: -1, width: 2, height: 14, class: 'goal'}, s);
       const txt = el('div', {class: 'pval'}, row);
-      const a = el('span', {}, txt, fmt(r.actual));
+      const a = el('span', {}, txt, fmt(r.actual, ind));
       el('span', {class: 'muted'}, txt, ' / ');
-      const tg = el('span', {}, txt, fmt(r.target));
-      el('span', {class: 'pct'}, txt, pct === null ? '' : ' ' + pct.toLocaleString(S.lang === 'vi' ? 'vi-VN' : 'en-US') + '%');
+      const tg = el('span', {}, txt, ratio && typeof r.target === 'number' ? fmt(r.target) + (ind.factor === 100 ? ' %' : '') : fmt(r.target));
+      el('span', {class: 'pct'}, txt, pct === null || ratio ? '' : ' ' + pct.toLocaleString(S.lang === 'vi' ? 'vi-VN' : 'en-US') + '%');
       mark(a, 'plan-actual', plan.unit, p.target_indicator, plan.year, opt, r.actual);
       mark(tg, 'plan-target', plan.unit, p.target_indicator, plan.year, opt, r.target);
       if (r.total) { a.setAttribute('data-row', 'total'); tg.setAttribute('data-row', 'total'); }
@@ -429,7 +440,7 @@ async function render() {
     renderChrome();
     const heads = await renderHeadline($('headline'));
     if (!S.ind) { /* first visit: the first indicator with a figure */
-      const i = heads.findIndex((r) => r.total !== 0);
+      const i = heads.findIndex((r) => r.total !== 0 && r.total !== null);
       go({ind: headlineIndicators()[Math.max(0, i)].code});
       return;
     }

@@ -53,12 +53,22 @@ grep -q 'href="/report?unit=343&amp;period=202603&amp;lang=en"' "$WORK/dom-en.ht
   fail "no Report link for district 343 in English"
 pass "district drill-down, English"
 
+step "a percentage: counsellors certified, each level from its own rolled-up parts, against the target"
+browse --dump-dom "$BASE/#lang=en&ind=COUNSELLORS_CERTIFIED_PCT" >"$WORK/dom-pct.html"
+python3 "$HERE/dashboard_check.py" "$BASE" "$WORK/dom-pct.html" ratio=8 plan-target=7 row:343 ||
+  fail "dashboard (percentages) and API disagree"
+grep -q '60.0 %' "$WORK/dom-pct.html" || fail "the province's 9 of 15 certified is not shown as 60.0 %"
+grep -q '40.0 %' "$WORK/dom-pct.html" || fail "district 343's 4 of 10 certified is not shown as 40.0 %"
+pass "percentages and their targets"
+
 step "screenshots"
-browse --window-size=1440,1460 --screenshot="$ART/dashboard-vi.png" \
+browse --window-size=1440,1800 --screenshot="$ART/dashboard-vi.png" \
   "$BASE/#lang=vi&ind=IN_TREATMENT" >/dev/null
-browse --window-size=1440,1460 --screenshot="$ART/dashboard-en-343.png" \
+browse --window-size=1440,1800 --screenshot="$ART/dashboard-en-343.png" \
   "$BASE/#unit=343&lang=en&ind=IN_TREATMENT" >/dev/null
-for f in dashboard-vi.png dashboard-en-343.png; do
+browse --window-size=1440,1800 --screenshot="$ART/dashboard-en-pct.png" \
+  "$BASE/#lang=en&ind=COUNSELLORS_CERTIFIED_PCT" >/dev/null
+for f in dashboard-vi.png dashboard-en-343.png dashboard-en-pct.png; do
   [ -s "$ART/$f" ] && [ "$(head -c 8 "$ART/$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
     fail "no PNG screenshot $ART/$f"
 done

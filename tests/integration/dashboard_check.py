@@ -8,9 +8,10 @@ element that shows a number carries data-check, data-unit, data-indicator,
 data-period, data-options and data-value (node/web/app.js). For each one this
 script asks the API for the same selection (as the same reader: no token,
 loopback) and fails unless the API's value, the data-value and the text shown
-all agree. SPEC is one of:
+all agree (a ratio, a JSON real, is shown with one decimal). SPEC is one of:
   KIND=MIN     at least MIN checked numbers of a kind (total, own, plan-actual,
-               plan-target), so an empty page cannot pass
+               plan-target; ratio counts the ratios among them), so an empty
+               page cannot pass
   row:CODE     the table of child units has a row for unit CODE
   late:CODE    ... and that row is highlighted as late
   rounded:K    the page says its counts are rounded to multiples of K (in English
@@ -80,13 +81,26 @@ def api_value(base, a):
     raise AssertionError(f"unknown data-check {kind}")
 
 
-def shown(text):
-    """The number in the text as the API writes it (separators removed)."""
+def shown(text, ratio):
+    """The number in the text as the API writes it (separators removed; a
+    ratio is shown with exactly one decimal, "40,0 %" or "40.0 %")."""
     t = text.strip()
     if t.startswith("<"):
         return t
     digits = "".join(ch for ch in t if ch.isdigit() or ch == "-")
-    return int(digits) if digits else None
+    if not digits:
+        return None
+    return int(digits) / 10 if ratio else int(digits)
+
+
+def data_value(dv):
+    """data-value as the API wrote it: a count, a ratio, "<k" or none."""
+    for kind in (int, float):
+        try:
+            return kind(dv)
+        except ValueError:
+            pass
+    return dv or None
 
 
 def main():
@@ -101,14 +115,15 @@ def main():
     for item in p.found:
         a = item["attrs"]
         want = api_value(base, a)
-        dv = a.get("data-value", "")
-        dv = int(dv) if dv.lstrip("-").isdigit() else (dv or None)
-        got_text = shown(item["text"])
+        dv = data_value(a.get("data-value", ""))
+        got_text = shown(item["text"], isinstance(want, float))
         if want != dv or (want is not None and got_text != want):
             bad.append(f"{a['data-check']} {a['data-unit']} {a['data-indicator']} "
                        f"{a['data-period']} [{a.get('data-options', '')}]: API {want!r}, "
                        f"data-value {dv!r}, shown {item['text'].strip()!r}")
         counts[a["data-check"]] = counts.get(a["data-check"], 0) + 1
+        if isinstance(want, float):
+            counts["ratio"] = counts.get("ratio", 0) + 1
     for spec in mins:
         if ":" in spec:
             what, code = spec.split(":", 1)

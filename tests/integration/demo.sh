@@ -65,8 +65,9 @@ started() { grep -q "Press Ctrl-C" "$OUT" || [ -e "$WORK/demo.rc" ]; }
 ended() { [ -e "$WORK/demo.rc" ]; }
 
 # check compare: the province holds, for every unit, what that unit's own
-# node holds, and its own unit's totals are the sum of its children's (the
-# demo enters nothing at the province itself). check api URL: URL's
+# node holds, and its own unit's totals are the sum of its children's and of
+# what the demo enters at the province itself: its percentage targets (a
+# percentage does not add up; each level sets its own). check api URL: URL's
 # /api/totals (no token) gives the province's totals for every indicator and
 # period of this year it holds: exact for value indicators, else rounded to a
 # multiple of 5 within 4 of the total. Each prints what it compared, or the
@@ -112,9 +113,13 @@ if mode == "compare":
     for d, n in nodes.items():
         if n["parent"] == nodes[prov]["listen"]:
             kids.update(rows(d, n["code"]))
+    year = str(datetime.date.today().year)
+    for ind, v in (("TARGET_COUNSELLORS_CERTIFIED_PCT", 100), ("TARGET_POST_REHAB_SUPPORTED_PCT", 100),
+                   ("TARGET_ADULTS_AWARE_PCT", 80)):
+        kids[(ind, year, "{}")] += v
     top = rows(prov, pcode)
     if top != +kids:
-        sys.exit(f"province {pcode} is not the sum of its children: {differ(top, +kids)}")
+        sys.exit(f"province {pcode} is not the sum of its children and its targets: {differ(top, +kids)}")
     print(f"{len(top)} cells")
 else:
     base = sys.argv[4]

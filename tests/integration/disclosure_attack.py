@@ -5,7 +5,10 @@ usage: disclosure_attack.py PROVINCE_URL DISTRICT_URL TOKEN
 
 Sweeps every endpoint that shows record-derived figures without a token (totals with
 every single-option filter and by= over the other categories, children, series, plan,
-CSV and DHIS2 exports), at the province and the district, twice. A figure is
+CSV and DHIS2 exports), at the province and the district, twice. A ratio indicator
+is no count: each ratio shown (totals cells and total, children) must be the ratio of
+its two parts as published beside it, and those parts the counts shown elsewhere, so a
+ratio tells nothing its parts do not. A figure is
 (unit, indicator, period, filter); the truth of each comes from the token answers.
 Then differencing: a figure equals the sum of its options (for any category not in its
 filter) and a parent's equals its own part plus its children's; whenever all but one
@@ -52,7 +55,8 @@ catalog = get(PROV, "/api/catalog", {})
 info = get(PROV, "/api/info", {})
 K = int(info.get("small_cell_k", 5))
 cats = {c["name"]: c["options"] for c in catalog["categories"]}
-inds = {i["code"]: i for i in catalog["indicators"] if i["kind"] != "value"}
+inds = {i["code"]: i for i in catalog["indicators"] if i["kind"] not in ("value", "ratio")}
+ratios = {i["code"]: i for i in catalog["indicators"] if i["kind"] == "ratio"}
 TREE = {"34": ["343"], "343": ["34301", "34302", "34303"]}
 UNITS = ["34", "343", "34301", "34302", "34303"]
 
@@ -173,6 +177,50 @@ for f, vs in list(seen.items()) + list(dist_seen.items()):
         failures.append("figure %s is shown differently by different endpoints: %s" % (f, vs[:4]))
         break
 
+
+
+# ---- ratios: of the published parts, nothing finer ----
+def ratio_of(ind, num, den):
+    """factor x num / den in one decimal, half away from zero (node/ratio.c), or None."""
+    if den == 0:
+        return None
+    t = abs(2 * 10 * ind["factor"] * num) + abs(den)
+    t //= 2 * abs(den)
+    return (t if (num < 0) == (den < 0) or num == 0 else -t) / 10.0
+
+
+def check_ratios(base, units):
+    compared = parts_seen = 0
+    for i, ind in ratios.items():
+        for u in units:
+            for p in {"year": YEARS, "month": MONTHS}.get(ind["period"], MONTHS + YEARS):
+                t = get(base, "/api/totals", {"unit": u, "indicator": i, "period": p})
+                ch = get(base, "/api/children", {"unit": u, "indicator": i, "period": p})
+                shown = [(c["options"], c) for c in t["cells"]] + [({}, t), ({}, ch["unit"])]
+                shown += [({}, c) for c in ch["children"]]
+                for opts, c in shown:
+                    v = c["total"] if "total" in c else c["value"]
+                    num, den = c["numerator"]["value"], c["denominator"]["value"]
+                    if v != ratio_of(ind, num, den):
+                        failures.append("%s %s %s %s: ratio %r is not %d x %r / %r of its published parts"
+                                        % (base, u, i, p, v, ind["factor"], num, den))
+                        return
+                    compared += 1
+                    unit = c.get("code", c["unit"] if isinstance(c.get("unit"), str) else u)
+                    for part, pv in ((ind["numerator"], num), (ind["denominator"], den)):
+                        f = fig(unit, part, p, opts)
+                        if f in seen and pv not in [x for x, _ in seen[f]]:
+                            failures.append("%s: part %s of %s is %r, shown elsewhere as %s"
+                                            % (base, f, i, pv, seen[f][:2]))
+                            return
+                        parts_seen += f in seen
+    print("ratios: %d shown, all of their published parts; %d parts matched the counts shown"
+          % (compared, parts_seen))
+    if not compared or not parts_seen:
+        failures.append("no ratio (or no ratio part) to compare: the tree has no ratio figures?")
+
+
+check_ratios(PROV, UNITS)
 rounded = access == {"rounded"}
 print("access seen: %s; k = %d; %d figures observed" % (sorted(access), K, len(seen)))
 

@@ -7,7 +7,9 @@ tiersync's and compares every value with `tiersync totals --json`
       openpyxl: one sheet per indicator, rows unit/name/level/period, one
       column per category combination under Vietnamese headers, frozen
       header rows, numbers as numbers; every cell one total, every total one
-      cell.
+      cell; a ratio's sheet (a sheet name is at most 31 characters) holds
+      factor x numerator / denominator of each unit's parts, one decimal,
+      empty where the denominator is 0.
   export_check.py fhir BUNDLE.json TOTALS.json
       a Bundle of MeasureReports (values=total): every stratum (or the
       group's count when there are none) one total, every total one value.
@@ -29,11 +31,29 @@ def compare(got, want, what):
             errors.append(f"{what} {k}: export {got.get(k)!r}, totals {want.get(k)!r}")
     return errors
 
+def with_ratios(catalog, totals):
+    """totals plus, for each ratio, its value in tenths from the parts."""
+    want = dict(totals)
+    for ind in catalog["indicators"]:
+        if ind["kind"] != "ratio":
+            continue
+        parts = {}
+        for (unit, code, period, opts), v in totals.items():
+            if code in (ind["numerator"], ind["denominator"]):
+                mine = ",".join(kv for kv in opts.split(",") if kv and kv.split("=")[0] in ind["categories"])
+                nd = parts.setdefault((unit, ind["code"], period, mine), [0, 0])
+                nd[code == ind["denominator"]] += v
+        for key, (num, den) in parts.items():
+            if den:
+                want[key] = ("tenths", (2 * 10 * ind["factor"] * num + den) // (2 * den))
+    return want
+
 def check_xlsx(path, catalog, totals):
     import openpyxl
     wb = openpyxl.load_workbook(path)
     cats = {c["label"]["vi"]: c["name"] for c in catalog["categories"]}
-    inds = [i["code"] for i in catalog["indicators"]]
+    inds = [i["code"][:31] for i in catalog["indicators"]]
+    code_of = {i["code"][:31]: i for i in catalog["indicators"]}
     errors, got = [], {}
     if wb.sheetnames != inds:
         errors.append(f"sheets {wb.sheetnames}, indicators {inds}")
@@ -59,8 +79,9 @@ def check_xlsx(path, catalog, totals):
                 if not isinstance(v, (int, float)) or isinstance(v, bool):
                     errors.append(f"{ws.title} {unit} {period} {o}: {v!r} is not a number")
                     continue
-                got[(unit, ws.title, period, o)] = int(v)
-    return errors + compare(got, totals, "xlsx"), len(got)
+                ind = code_of.get(ws.title, {"code": ws.title, "kind": ""})
+                got[(unit, ind["code"], period, o)] = ("tenths", round(v * 10)) if ind["kind"] == "ratio" else int(v)
+    return errors + compare(got, with_ratios(catalog, totals), "xlsx"), len(got)
 
 def ref_code(ref, kind):
     assert ref["reference"].startswith(kind + "/"), ref

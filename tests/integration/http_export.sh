@@ -60,24 +60,36 @@ import csv, sys
 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
     print(r["unit"], r["indicator"], r["period"], r["options"], r["value"])
 PY
+# the stored totals, and each monthly ratio (listed when named) as the CSV shows it
+ratios=$(api /api/catalog | python3 -c 'import json,sys; print(" ".join(i["code"] for i in json.load(sys.stdin)["indicators"] if i["kind"] == "ratio" and i["period"] == "month"))')
 for u in 343 34301 34302; do
-  $TS totals --dir "$WORK/prov" --unit $u --period 202603 --json | python3 -c '
+  for ind in "" $ratios; do
+    $TS totals --dir "$WORK/prov" --unit $u --period 202603 ${ind:+--indicator $ind} --json
+  done | python3 -c '
 import json, sys
-for r in json.load(sys.stdin):
-    print(r["unit"], r["indicator"], r["period"], ",".join(k + "=" + v for k, v in sorted(r["options"].items())), r["value"])'
+for line in sys.stdin:
+    for r in json.loads(line):
+        v = "" if r["value"] is None else r["value"]
+        print(r["unit"], r["indicator"], r["period"], ",".join(k + "=" + v for k, v in sorted(r["options"].items())), v)'
 done | sort >"$WORK/343-cli.txt"
+grep -q ' POST_REHAB_SUPPORTED_PCT ' "$WORK/343-cli.txt" || fail "no post-rehab ratio in the generated records"
 sort "$WORK/343-csv.txt" | diff -u "$WORK/343-cli.txt" - || fail "CSV totals differ from tiersync totals"
 pass "CSV = totals ($(wc -l <"$WORK/343-cli.txt") rows)"
 
 step "without a token: every count from records is rounded, none left out"
 curl -s -o "$WORK/prot.csv" "$BASE/api/export?format=csv&unit=34302"
 api "/api/export?format=csv&unit=34302" "${AUTH[@]}" >"$WORK/exact.csv"
-python3 - "$WORK/prot.csv" "$WORK/exact.csv" <<'PY' || fail "the rounded CSV of commune 34302 is wrong"
-import csv, sys
-value_inds = {"COUNSELLING_POINTS", "STAFF_TRAINED", "VOLUNTARY_REQUESTS", "TARGET_REACHED"}
-rows = [{(r["unit"], r["indicator"], r["period"], r["options"]): int(r["value"])
-         for r in csv.DictReader(open(p, encoding="utf-8"))} for p in sys.argv[1:]]
-shown, exact = rows
+curl -s -o "$WORK/catalog.json" "$BASE/api/catalog"
+python3 - "$WORK/catalog.json" "$WORK/prot.csv" "$WORK/exact.csv" <<'PY' || fail "the rounded CSV of commune 34302 is wrong"
+import csv, json, sys
+inds = {i["code"]: i for i in json.load(open(sys.argv[1]))["indicators"]}
+value_inds = {c for c, i in inds.items() if i["kind"] == "value"}
+def load(p):
+    rows = {(r["unit"], r["indicator"], r["period"], r["options"]): r["value"]
+            for r in csv.DictReader(open(p, encoding="utf-8"))}
+    return ({k: int(v) for k, v in rows.items() if inds[k[1]]["kind"] != "ratio"},
+            {k: v for k, v in rows.items() if inds[k[1]]["kind"] == "ratio"})
+(shown, shown_ratios), (exact, _) = load(sys.argv[2]), load(sys.argv[3])
 small = [k for k, v in exact.items() if k[1] not in value_inds and 1 <= v <= 4]
 assert small, "no small count in commune 34302: the check would be void"
 for k, v in exact.items():
@@ -87,10 +99,16 @@ for k, v in exact.items():
     else:
         assert s % 5 == 0 and abs(s - v) < 5, (k, s, v)
 assert not any(shown.get(k) == exact[k] for k in small), "a small count is shown exactly"
+# a ratio is of its parts as shown (ratio.c: one decimal, half away from zero)
+assert shown_ratios, "no ratio row in the rounded CSV: the check would be void"
+for (u, i, p, o), v in shown_ratios.items():
+    num, den = (shown.get((u, inds[i][part], p, o), 0) for part in ("numerator", "denominator"))
+    want = "" if den == 0 else "%.1f" % ((2 * 10 * inds[i]["factor"] * num + den) // (2 * den) / 10)
+    assert v == want, ((u, i, p, o), v, num, den)
 PY
 api "/api/export?format=dhis2&unit=34302" >"$WORK/prot.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(int(v["value"]) % 5 == 0 for v in d["dataValues"] if v["dataElement"] not in ("COUNSELLING_POINTS", "STAFF_TRAINED")), "a count is not rounded"' \
-  "$WORK/prot.json" || fail "rounded DHIS2 export holds an unrounded count"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); vals={i["code"] for i in json.load(open(sys.argv[2]))["indicators"] if i["kind"] == "value"}; assert all(int(v["value"]) % 5 == 0 for v in d["dataValues"] if v["dataElement"] not in vals), "a count is not rounded"' \
+  "$WORK/prot.json" "$WORK/catalog.json" || fail "rounded DHIS2 export holds an unrounded count"
 pass "rounded exports of 34302"
 
 step "the mapping file in the data directory turns codes into DHIS2 UIDs and ADX codes"

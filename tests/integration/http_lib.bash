@@ -7,10 +7,13 @@
 #   └── 345 district: enrolled, never started (a late unit)
 #
 # Communes import made-up records (gen_records.py) and enter counselling
-# points and staff trained; districts enter their yearly plan (TARGET_REACHED
-# 90/120/30/25 and 60/80/20/20: the province's plan is 150/200/50/45) and a
-# few counts of their own. tree_start waits until the province holds every
-# commune's and district's numbers exactly.
+# points, staff trained, counsellors (3 of 4, 1 of 6 and 5 of 5 certified)
+# and, at 34401, an awareness survey (150 of 200 adults); districts enter
+# their yearly plan (TARGET_REACHED 90/120/30/25 and 60/80/20/20: the
+# province's plan is 150/200/50/45) and a few counts of their own; the
+# province sets its percentage targets (100 % certified, 80 % aware).
+# tree_start waits until the province holds every commune's and district's
+# numbers exactly.
 
 export TIERSYNC_TODAY=${TIERSYNC_TODAY:-2026-03-15}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,6 +51,16 @@ tree_init() {
   $TS value set --dir "$WORK/d343" STAFF_TRAINED 2026 4 >/dev/null
   $TS value set --dir "$WORK/d343" COUNSELLING_POINTS 202603 1 >/dev/null
   $TS value set --dir "$WORK/d344" VOLUNTARY_REQUESTS 2026 3 >/dev/null
+  local cc
+  for cc in 34301:4:3 34302:6:1 34401:5:5; do
+    IFS=: read -r c n k <<<"$cc"
+    $TS value set --dir "$WORK/c$c" COUNSELLORS 2026 "$n" >/dev/null
+    $TS value set --dir "$WORK/c$c" COUNSELLORS_CERTIFIED 2026 "$k" >/dev/null
+  done
+  $TS value set --dir "$WORK/c34401" ADULTS_SURVEYED 2026 200 >/dev/null
+  $TS value set --dir "$WORK/c34401" ADULTS_AWARE 2026 150 >/dev/null
+  $TS value set --dir "$WORK/prov" TARGET_COUNSELLORS_CERTIFIED_PCT 2026 100 >/dev/null
+  $TS value set --dir "$WORK/prov" TARGET_ADULTS_AWARE_PCT 2026 80 >/dev/null
   local mod t343=(90 120 30 25) t344=(60 80 20 20) k=0
   for mod in compulsory methadone voluntary_facility voluntary_community; do
     $TS value set --dir "$WORK/d343" TARGET_REACHED 2026 "${t343[k]}" modality=$mod >/dev/null

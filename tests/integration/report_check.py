@@ -21,6 +21,13 @@ def fmt(v, sep):
     s = f"{abs(v):,}".replace(",", sep)
     return "-" + s if v < 0 else s
 
+def ratio_text(ind, num, den, point):
+    """A ratio as the report prints it: one decimal, "—" without a denominator."""
+    if not den:
+        return "—"
+    t = (2 * 10 * ind["factor"] * num + den) // (2 * den)  # half up: the parts are counts
+    return f"{t // 10}{point}{t % 10}"
+
 def row_period(ind, total, month):
     year = month[:4]
     if ind["period"] == "year":
@@ -48,7 +55,7 @@ def check_pdf(layout, raw, catalog, totals, unit, month, columns):
             errors.append(f"unit {code} is not marked as not reported")
     # the indicator table: each row's figures end its first line
     sec = layout.split("I. SỐ LIỆU CÁC CHỈ SỐ", 1)[-1].split("II. TIẾN ĐỘ", 1)[0]
-    num = re.compile(r"^(\d{1,3}(\.\d{3})*|—)$")
+    num = re.compile(r"^(\d{1,3}(\.\d{3})*|\d+,\d|—)$")
     got = []
     for line in sec.splitlines():
         toks = line.split()
@@ -63,6 +70,9 @@ def check_pdf(layout, raw, catalog, totals, unit, month, columns):
         p = row_period(ind, total, month)
         row = []
         for code, name in units:
+            if ind["kind"] == "ratio":  # of the unit's own rolled-up parts
+                row.append(ratio_text(ind, sums[(code, ind["numerator"], p)], sums[(code, ind["denominator"], p)], ","))
+                continue
             v = sums[(code, ind["code"], p)]
             row.append("—" if not name and v == 0 else fmt(v, "."))
         want.append(row)
@@ -71,12 +81,21 @@ def check_pdf(layout, raw, catalog, totals, unit, month, columns):
     # the plan: target and actual of each TARGET_X against X, for the year
     plan = layout.split("II. TIẾN ĐỘ", 1)[-1].split("III. TÌNH TRẠNG", 1)[0]
     got_plan = sorted(tuple(m.groups()) for m in
-                      re.finditer(r"(\d[\d.]*)\s+(\d[\d.]*)\s+(\d+,\d|—)\s*$", plan, re.M))
+                      re.finditer(r"(\d[\d.]*)\s+(\d+,\d|\d[\d.]*)\s+(\d+,\d|—)\s*$", plan, re.M))
     want_plan = []
     year = month[:4]
     for t in catalog["indicators"]:
         x = t.get("target_of")
         if not x:
+            continue
+        xi = next(i for i in catalog["indicators"] if i["code"] == x)
+        if xi["kind"] == "ratio":  # a percentage: the unit's own target against its ratio
+            own = sums[(unit, t["code"], year)] - sum(sums[(c, t["code"], year)] for c, _ in units[1:])
+            if own:
+                per = year if xi["period"] == "year" else month
+                a = ratio_text(xi, sums[(unit, xi["numerator"], per)], sums[(unit, xi["denominator"], per)], ",")
+                pct = ratio_text({"factor": 100}, int(a.replace(",", "")), own * 10, ",") if a != "—" else "—"
+                want_plan.append((fmt(own, "."), a, pct))
             continue
         tg = collections.Counter(); ac = collections.Counter()
         for r in totals:
@@ -120,6 +139,10 @@ def api(base, path, **q):
         return json.load(r)
 
 def shown(v):
+    if v is None:  # a ratio without a value
+        return "—"
+    if isinstance(v, float):  # a ratio: one decimal
+        return f"{v:.1f}"
     return v if isinstance(v, str) else fmt(v, ",")
 
 def check_html(page, base, unit, month):
