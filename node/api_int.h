@@ -44,8 +44,6 @@ typedef int (*api_fn)(api_ctx *c, const api_params *p, api_response *r, ts_err *
 int api_bad(api_ctx *c, ts_err *e, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The value of a parameter, NULL when absent or empty. */
-const char *api_param(const api_params *p, const char *name);
 
 /* "unit" (default: this node's own unit) as a tree index. */
 int api_get_unit(api_ctx *c, const api_params *p, int *unit, ts_err *e);

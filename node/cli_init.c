@@ -9,14 +9,17 @@
 #include "cli.h"
 #include "join_client.h"
 #include "node.h"
+#include "tls.h"
 
 static const char init_help[] =
     "usage: tiersync init --dir DIR --code CODE --name NAME --level LEVEL\n"
     "                     [--listen tcp://IP:PORT] [--http IP:PORT]\n"
     "                     [--parent tcp://HOST:PORT --parent-key PUBKEY]\n"
     "                     [--forward-detail all|self] [--catalog FILE] [--force]\n"
+    "                     [--tls [--tls-host NAME_OR_IP ...]]\n"
     "       tiersync init --dir DIR --join INVITATION [--name NAME] [--level LEVEL]\n"
-    "                     [--listen ...] [--http ...] [--forward-detail ...] [--catalog ...]\n\n"
+    "                     [--listen ...] [--http ...] [--forward-detail ...] [--catalog ...]\n"
+    "                     [--tls [--tls-host NAME_OR_IP ...]]\n\n"
     "Creates a node: the data directory, its Ed25519 key pair (node.key, mode 0600),\n"
     "a commented tiersync.conf and an empty store. Refuses if the directory already\n"
     "holds a key, unless --force (which makes a new identity: re-enrol it everywhere).\n\n"
@@ -24,7 +27,9 @@ static const char init_help[] =
     "the code, the parent's endpoint and its key (pinned: only that parent can\n"
     "answer); the new node proves it holds the invitation and the parent enrols its\n"
     "key. Nothing is written here unless the parent enrolled it. The name defaults\n"
-    "to the one the invitation was made with. Then start: tiersync run --dir DIR\n";
+    "to the one the invitation was made with. Then start: tiersync run --dir DIR\n\n"
+    "--tls also makes a self-signed HTTPS certificate (see 'tiersync tls --help')\n"
+    "and prints its fingerprint; a commune's register needs it beyond loopback.\n";
 
 static int register_self(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 {
@@ -78,9 +83,12 @@ int cli_init(int argc, char **argv)
         {"http", required_argument, 0, 'H'}, {"parent", required_argument, 0, 'p'},
         {"parent-key", required_argument, 0, 'k'}, {"catalog", required_argument, 0, 'C'},
         {"forward-detail", required_argument, 0, 'f'}, {"force", no_argument, 0, 'F'},
-        {"join", required_argument, 0, 'j'}, {0, 0, 0, 0}};
+        {"join", required_argument, 0, 'j'}, {"tls", no_argument, 0, 'T'},
+        {"tls-host", required_argument, 0, 'N'}, {0, 0, 0, 0}};
     const char *dir = NULL, *join = NULL;
-    bool force = false, named_parent = false;
+    bool force = false, named_parent = false, tls = false;
+    const char *tls_hosts[TLS_MAX_NAMES];
+    int ntls_hosts = 0;
     ts_config cfg;
     ts_err e = {0};
     struct { char sec[16], key[24]; const char *val; } sets[12];
@@ -92,6 +100,12 @@ int cli_init(int argc, char **argv)
         case 'h': fputs(init_help, stdout); return 0;
         case 'F': force = true; break;
         case 'j': join = optarg; break;
+        case 'T': tls = true; break;
+        case 'N':
+            if (ntls_hosts == TLS_MAX_NAMES)
+                return cli_usage_error("init", "at most %d --tls-host", TLS_MAX_NAMES);
+            tls_hosts[ntls_hosts++] = optarg;
+            break;
         case 'c': sec = "node", key = "code", named_parent = true; break;
         case 'n': sec = "node", key = "name"; break;
         case 'l': sec = "node", key = "level"; break;
@@ -157,6 +171,10 @@ int cli_init(int argc, char **argv)
         if (made_dir)
             rmdir(dir); /* a refused join leaves nothing behind (fails if something was written) */
         return cli_report(&e);
+    }
+    if (tls && cli_tls_make(&cfg, tls_hosts, ntls_hosts, force, &e)) {
+        keys_wipe(&keys);
+        return cli_report(&e); /* the node is made: 'tiersync tls' can try again */
     }
     char hex[KEYS_PUB_HEX_LEN + 1], fp[KEYS_FINGERPRINT_LEN];
     ts_hex(keys.pk, sizeof keys.pk, hex);

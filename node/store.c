@@ -19,7 +19,7 @@ static const char *const db_names[DB_COUNT] = {
     "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
     "held",
     "staged",
-    "invites", "record_keys",
+    "invites", "record_keys", "users", "access_log",
 };
 
 struct store {

@@ -25,7 +25,11 @@
  *   audit_index child|be64 seq -> be64 arrival number  (see audit_log.h)
  *   audit_log   be64 arrival number -> SignedDelta bytes (every applied delta, as signed)
  *   invites   code -> invite_record (one-time invitations, see invite.h)
- *   records, record_refs, record_keys: owned by the records module. */
+ *   records, record_refs, record_keys: owned by the records module.
+ *   users       name -> users_entry (register accounts, see users.h)
+ *   access_log  be64 time ms | be64 seq -> entry (see access_log.h)
+ * users and access_log hold a commune's own secrets and the traces of who
+ * read whom: no delta, snapshot or export ever reads them. */
 #ifndef TIERSYNC_STORE_H
 #define TIERSYNC_STORE_H
 
@@ -45,7 +49,7 @@
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
     DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_HELD, DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_COUNT
+    DB_HELD, DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_USERS, DB_ACCESS_LOG, DB_COUNT
 } store_db;
 
 typedef struct store store_t;
