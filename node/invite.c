@@ -217,7 +217,7 @@ int invite_endpoints(const ts_config *c, char advertise[CONFIG_ENDPOINT_MAX],
 
 int invite_join_endpoint(const invite_t *iv, char out[CONFIG_ENDPOINT_MAX], ts_err *e)
 {
-    size_t hl;
+    size_t hl = 0; /* set by split_tcp; gcc -O3 cannot see it */
     unsigned port;
     if (split_tcp(iv->endpoint, "the invitation's endpoint", &hl, &port, e))
         return e->code;
