@@ -68,8 +68,9 @@ int cellpool_make(cellpool *p, const catalog_t *cat, const char *unit, size_t ma
     p->n = 0;
     for (unsigned step = 0; step < CELLPOOL_MAX_STEPS && p->n < max; step++)
         for (int i = 0; i < cat->ninds && p->n < max; i++)
-            if (!value_only || cat->inds[i].kind == IND_VALUE)
-                add_combos(p, max, cat, unit, &cat->inds[i], step);
+            if (catalog_is_stored(&cat->inds[i]) &&
+                (!value_only || cat->inds[i].kind == IND_VALUE))
+                add_combos(p, max, cat, unit, &cat->inds[i], step); /* a ratio never travels */
     if (p->n == 0) {
         cellpool_free(p);
         return ts_fail(e, TS_EINPUT, "catalog %s yields no %scell for unit %s", cat->id,

@@ -57,3 +57,20 @@ mem_limit_peak_kb() { # LINK: the cgroup's peak charge, or "-" where the kernel 
   [ -f "$1/memory.peak" ] && f=$1/memory.peak
   [ -f "$f" ] && echo $(( $(cat "$f") >> 10 )) || echo -
 }
+
+# gen_children NODE COUNT PER PREFIX: COUNT generated children (bench/loadgen
+# keys, PER to a file, codes PREFIX<file number>...) enrolled at NODE; sets
+# LG_KEYS to the generator's --keys/--parent/--parent-key arguments for them.
+gen_children() {
+  local node=$1 count=$2 per=$3 prefix=$4 i n
+  LG_KEYS=()
+  for (( i = 0; i * per < count; i++ )); do
+    n=$(( count - i * per < per ? count - i * per : per ))
+    "$LG" keys --count "$n" --prefix "$prefix$i" --out "$WORK/$node.gen$i.keys" >"$WORK/$node.gen$i.pub"
+    LG_KEYS+=(--keys "$WORK/$node.gen$i.keys" --parent "tcp://127.0.0.1:${PORT[$node]}"
+              --parent-key "$($TS key --dir "$WORK/$node")")
+  done
+  cat "$WORK/$node".gen*.pub | while read -r code key; do
+    $TS child add --dir "$WORK/$node" "$code" "$key" >/dev/null
+  done
+}

@@ -33,16 +33,7 @@ field_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 say "province 36 <- district 363, $CHILDREN children enrolled at 363"
 node_init mprov 36 province
 node_init mdist 363 district mprov
-per=100 files=()
-for (( i = 0; i * per < CHILDREN; i++ )); do
-  n=$(( CHILDREN - i * per < per ? CHILDREN - i * per : per ))
-  "$LG" keys --count "$n" --prefix "8$i" --out "$WORK/m$i.keys" >"$WORK/m$i.pub"
-  files+=(--keys "$WORK/m$i.keys" --parent "tcp://127.0.0.1:${PORT[mdist]}"
-          --parent-key "$($TS key --dir "$WORK/mdist")")
-done
-cat "$WORK"/m*.pub | while read -r code key; do
-  $TS child add --dir "$WORK/mdist" "$code" "$key" >/dev/null
-done
+gen_children mdist "$CHILDREN" 100 8
 node_start mprov
 node_start mdist
 [ -n "${LIMIT_MB:-}" ] && { mem_limit "${PID[mdist]}" "$LIMIT_MB" "$WORK/cg" ||
@@ -54,7 +45,7 @@ echo "start_anon_kb $(field_kb "${PID[mdist]}" RssAnon)"
 echo "start_file_kb $(field_kb "${PID[mdist]}" RssFile)"
 
 say "$CHILDREN children x $DELTAS deltas x $CELLS cells (over $DISTINCT distinct each)"
-"$LG" run "${files[@]}" --cells "$CELLS" --distinct "$DISTINCT" \
+"$LG" run "${LG_KEYS[@]}" --cells "$CELLS" --distinct "$DISTINCT" \
   --count $(( CHILDREN * DELTAS )) --window 8 --duration 120 --drain 60 \
   --connect-timeout 120 >"$WORK/lg.txt"
 grep -E '^(connect_ms|acked|elapsed_s|deltas_per_s|cells_per_s) ' "$WORK/lg.txt"

@@ -35,16 +35,7 @@ command -v mdb_stat >/dev/null || fail "mdb_stat (Debian lmdb-utils) is needed t
 say "province 37 <- district 373: $CHILDREN generated communes and $REAL real ones, $DURATION s"
 node_init sprov 37 province
 node_init sdist 373 district sprov
-per=250 keys=()
-for (( i = 0; i * per < CHILDREN; i++ )); do
-  n=$(( CHILDREN - i * per < per ? CHILDREN - i * per : per ))
-  "$LG" keys --count "$n" --prefix "9$i" --out "$WORK/g$i.keys" >"$WORK/g$i.pub"
-  keys+=(--keys "$WORK/g$i.keys" --parent "tcp://127.0.0.1:${PORT[sdist]}"
-         --parent-key "$($TS key --dir "$WORK/sdist")")
-done
-cat "$WORK"/g*.pub | while read -r code key; do
-  $TS child add --dir "$WORK/sdist" "$code" "$key" >/dev/null
-done
+gen_children sdist "$CHILDREN" 250 9
 for r in $(seq 1 "$REAL"); do node_init "r$r" "3738$r" commune sdist; done
 export TIERSYNC_TODAY=2024-12-31
 for n in sprov sdist $(seq -f 'r%g' 1 "$REAL"); do node_start "$n"; done
@@ -72,7 +63,7 @@ generator() {
   local seg=0
   while [ ! -e "$WORK/stop" ]; do
     seg=$((seg + 1))
-    "$LG" run "${keys[@]}" --cells 4 --distinct 200 --window 8 --rate "$RATE" \
+    "$LG" run "${LG_KEYS[@]}" --cells 4 --distinct 200 --window 8 --rate "$RATE" \
       --count $(( RATE * SEGMENT_S + 1 )) --duration "$SEGMENT_S" --drain 30 \
       --connect-timeout 120 >"$WORK/lg.$seg.txt" 2>&1 || say "segment $seg: $(tail -1 "$WORK/lg.$seg.txt")"
   done

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify.h"
+#include "audit_check.h"
 
 static fuzz_node the_node;
 static int made;
@@ -123,9 +123,9 @@ static void print_problem(void *ctx, bool problem, const char *line)
 
 void fuzz_node_check(fuzz_node *f, const char *what)
 {
-    verify_summary sum;
+    audit_check_summary sum;
     ts_err e = {0};
-    if (verify_node(&f->n, NULL, print_problem, NULL, &sum, &e) != TS_OK)
+    if (audit_check_node(&f->n, NULL, print_problem, NULL, &sum, &e) != TS_OK)
         die("verify", &e);
     if (sum.problems) {
         fprintf(stderr, "fuzz: after %s the store does not add up: %zu problems\n", what,

@@ -42,7 +42,7 @@ fuzz_node *fuzz_node_get(void);
  * the same store, so a crash replays from its input alone. */
 void fuzz_node_reset(fuzz_node *f);
 
-/* Aborts with the findings when verify_node finds anything: every input
+/* Aborts with the findings when audit_check_node finds anything: every input
  * must leave a store whose numbers add up. */
 void fuzz_node_check(fuzz_node *f, const char *what);
 

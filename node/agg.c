@@ -482,7 +482,10 @@ static int keys_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
     hmap_str roots;
     hmap_str_init(&roots);
     void *sctx[3] = {s, txn, &roots};
-    store_scan(s, txn, DB_RECORDS, NULL, note_keyless, sctx);
+    if (store_scan(s, txn, DB_RECORDS, NULL, note_keyless, sctx, NULL, e)) {
+        hmap_str_free(&roots);
+        return e->code;
+    }
     agg_t *a = agg_new(n->catalog);
     agg_window w = agg_window_upto(ts_today());
     unsigned all = (1u << n->catalog->ntypes) - 1;

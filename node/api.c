@@ -281,21 +281,20 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     const tree_unit *u = &c->tree.units[unit];
     f->direct = u->enrolled;
     f->via = u->enrolled ? u->code : u->u.via;
-    f->state = "never";
-    store_child ch;
-    if (!f->via[0] || store_child_get(c->n->store, c->txn, f->via, &ch) != TS_OK)
+    f->state = LINK_CHILD_NEVER;
+    link_child ch;
+    if (!f->via[0] || link_state_child(c->n->store, c->txn, f->via, c->now_ms,
+                                       c->n->cfg.late_after_s, &ch) != TS_OK)
         return;
     f->known = true;
-    f->last_seq = ch.last_seq;
-    f->reported_head = ch.reported_head;
-    f->applied = ch.applied;
-    f->refused = ch.refused;
-    f->last_seen_ms = ch.last_seen_ms;
-    f->last_applied_ms = ch.last_applied_ms;
-    f->clock_offset_s = clock_child_offset(c->n->store, c->txn, f->via);
-    if (ch.last_seen_ms) /* the same rule as tiersync status */
-        f->state = c->now_ms - ch.last_seen_ms > (int64_t)c->n->cfg.late_after_s * 1000 ? "late"
-                   : ch.reported_head > ch.last_seq ? "behind" : "current";
+    f->last_seq = ch.rec.last_seq;
+    f->reported_head = ch.rec.reported_head;
+    f->applied = ch.rec.applied;
+    f->refused = ch.rec.refused;
+    f->last_seen_ms = ch.rec.last_seen_ms;
+    f->last_applied_ms = ch.rec.last_applied_ms;
+    f->clock_offset_s = ch.clock_offset_s;
+    f->state = ch.state;
 }
 
 /* Units below top, depth first in code order (bounded by the tree size). */
@@ -318,15 +317,12 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
     size_t n = 0;
     walk(&c->tree, top, order, &n);
     json_t *units = json_array();
-    int current = 0, behind = 0, late = 0, never = 0;
+    int count[LINK_CHILD_CURRENT + 1] = {0};
     for (size_t i = 0; i < n; i++) {
         const tree_unit *u = &c->tree.units[order[i]];
         api_fresh f;
         api_freshness_of(c, order[i], &f);
-        current += !strcmp(f.state, "current");
-        behind += !strcmp(f.state, "behind");
-        late += !strcmp(f.state, "late");
-        never += !strcmp(f.state, "never");
+        count[f.state]++;
         json_t *o = api_unit_json(c, order[i]);
         json_object_set_new(o, "parent", json_string(u->u.parent));
         json_object_set_new(o, "depth", json_integer(u->depth - c->tree.units[top].depth));
@@ -344,7 +340,7 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
         json_object_set_new(o, "clock_offset_s", f.known && f.last_seen_ms
                                                      ? json_integer(f.clock_offset_s)
                                                      : json_null());
-        json_object_set_new(o, "state", json_string(f.state));
+        json_object_set_new(o, "state", json_string(link_child_state_name(f.state)));
         json_array_append_new(units, o);
     }
     free(order);
@@ -352,8 +348,9 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
                           c->tree.units[top].code, "access", query_access(&c->rd), "now",
                           api_iso_time(c->now_ms), "late_after_s", c->n->cfg.late_after_s,
                           "max_clock_skew_s", c->n->cfg.max_clock_skew_s, "summary", "current",
-                          current,
-                          "behind", behind, "late", late, "never", never, "units", units));
+                          count[LINK_CHILD_CURRENT], "behind", count[LINK_CHILD_BEHIND], "late",
+                          count[LINK_CHILD_LATE], "never", count[LINK_CHILD_NEVER], "units",
+                          units));
     return TS_OK;
 }
 

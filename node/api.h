@@ -43,6 +43,9 @@ bool api_knows(const char *path);
 void api_handle(node_t *n, bool exact, const char *path, const api_params *p, api_response *r);
 void api_response_free(api_response *r);
 
+/* The value of a parameter, NULL when absent or empty. */
+const char *api_param(const api_params *p, const char *name);
+
 /* Appends a parameter; false when there are too many. */
 bool api_params_add(api_params *p, const char *name, const char *value);
 

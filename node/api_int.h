@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "cell.h"
+#include "link_state.h"
 #include "query.h"
 #include "tree.h"
 
@@ -43,8 +44,6 @@ typedef int (*api_fn)(api_ctx *c, const api_params *p, api_response *r, ts_err *
 int api_bad(api_ctx *c, ts_err *e, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The value of a parameter, NULL when absent or empty. */
-const char *api_param(const api_params *p, const char *name);
 
 /* "unit" (default: this node's own unit) as a tree index. */
 int api_get_unit(api_ctx *c, const api_params *p, int *unit, ts_err *e);
@@ -110,7 +109,7 @@ typedef struct {
     uint64_t last_seq, reported_head, applied, refused;
     int64_t last_seen_ms, last_applied_ms;
     int32_t clock_offset_s; /* the direct child's clock minus this node's, at its last hello */
-    const char *state; /* "current", "behind", "late", "never" (as tiersync status) */
+    link_child_state state; /* as tiersync status */
 } api_fresh;
 void api_freshness_of(api_ctx *c, int unit, api_fresh *f);
 

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "clock.h"
 #include "outbox.h"
 #include "scrub.h"
 
@@ -21,42 +20,32 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 
 typedef struct {
     FILE *f;
-    api_ctx *c;
     int pass; /* one metric family per pass over the children */
 } child_ctx;
 
-static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
+static void on_child(const link_child *ch, void *vctx)
 {
     child_ctx *cc = vctx;
-    store_child ch;
-    if (v->mv_size != sizeof ch || k->mv_size >= TS_CODE_MAX)
-        return 0;
-    memcpy(&ch, v->mv_data, sizeof ch);
-    int len = (int)k->mv_size;
-    const char *code = k->mv_data;
-    char name[TS_CODE_MAX];
-    snprintf(name, sizeof name, "%.*s", len, code);
-    bool late = !ch.last_seen_ms ||
-                cc->c->now_ms - ch.last_seen_ms > (int64_t)cc->c->n->cfg.late_after_s * 1000;
+    FILE *f = cc->f;
+    const char *code = ch->code;
     switch (cc->pass) {
-    case 0: fprintf(cc->f, "tiersync_child_deltas_applied_total{child=\"%.*s\"} %llu\n", len,
-                    code, (unsigned long long)ch.applied); break;
-    case 1: fprintf(cc->f, "tiersync_child_messages_refused_total{child=\"%.*s\"} %llu\n", len,
-                    code, (unsigned long long)ch.refused); break;
-    case 2: fprintf(cc->f, "tiersync_child_last_seq{child=\"%.*s\"} %llu\n", len, code,
-                    (unsigned long long)ch.last_seq); break;
-    case 3: fprintf(cc->f, "tiersync_child_last_seen_timestamp_seconds{child=\"%.*s\"} %.3f\n",
-                    len, code, (double)ch.last_seen_ms / 1000.0); break;
-    case 4: fprintf(cc->f, "tiersync_child_late{child=\"%.*s\"} %d\n", len, code, late); break;
-    case 5: fprintf(cc->f, "tiersync_child_checkpoints_disagreed_total{child=\"%.*s\"} %u\n",
-                    len, code, ch.checkpoint_findings); break;
-    case 6: fprintf(cc->f, "tiersync_child_behind_deltas{child=\"%.*s\"} %llu\n", len, code,
-                    (unsigned long long)(ch.reported_head > ch.last_seq
-                                             ? ch.reported_head - ch.last_seq : 0)); break;
-    default: fprintf(cc->f, "tiersync_child_clock_offset_seconds{child=\"%.*s\"} %d\n", len,
-                     code, (int)clock_child_offset(cc->c->n->store, cc->c->txn, name)); break;
+    case 0: fprintf(f, "tiersync_child_deltas_applied_total{child=\"%s\"} %llu\n", code,
+                    (unsigned long long)ch->rec.applied); break;
+    case 1: fprintf(f, "tiersync_child_messages_refused_total{child=\"%s\"} %llu\n", code,
+                    (unsigned long long)ch->rec.refused); break;
+    case 2: fprintf(f, "tiersync_child_last_seq{child=\"%s\"} %llu\n", code,
+                    (unsigned long long)ch->rec.last_seq); break;
+    case 3: fprintf(f, "tiersync_child_last_seen_timestamp_seconds{child=\"%s\"} %.3f\n", code,
+                    (double)ch->rec.last_seen_ms / 1000.0); break;
+    case 4: fprintf(f, "tiersync_child_late{child=\"%s\"} %d\n", code,
+                    ch->state == LINK_CHILD_NEVER || ch->state == LINK_CHILD_LATE); break;
+    case 5: fprintf(f, "tiersync_child_checkpoints_disagreed_total{child=\"%s\"} %u\n", code,
+                    ch->rec.checkpoint_findings); break;
+    case 6: fprintf(f, "tiersync_child_behind_deltas{child=\"%s\"} %llu\n", code,
+                    (unsigned long long)ch->behind); break;
+    default: fprintf(f, "tiersync_child_clock_offset_seconds{child=\"%s\"} %d\n", code,
+                     (int)ch->clock_offset_s); break;
     }
-    return 0;
 }
 
 static void children(FILE *f, api_ctx *c)
@@ -77,39 +66,36 @@ static void children(FILE *f, api_ctx *c)
         {"tiersync_child_clock_offset_seconds", "gauge",
          "The child's clock minus this node's, measured at its last hello (sync.max_clock_skew_s)."},
     };
+    ts_err e;
     for (int pass = 0; pass < 8; pass++) {
         help(f, fam[pass][0], fam[pass][1], fam[pass][2]);
-        child_ctx cc = {f, c, pass};
-        store_scan(c->n->store, c->txn, DB_CHILDREN, NULL, on_child, &cc);
+        child_ctx cc = {f, pass};
+        if (link_state_children(c->n->store, c->txn, c->now_ms, c->n->cfg.late_after_s,
+                                on_child, &cc, &e))
+            return; /* the families so far stay well-formed; the scrape shows the gap */
     }
 }
 
 static void link_backlog(FILE *f, api_ctx *c)
 {
     store_t *s = c->n->store;
-    outbox_head head;
-    outbox_head_get(c->n, c->txn, &head);
-    uint64_t acked = store_meta_u64(s, c->txn, "acked_seq");
+    link_parent p;
+    link_state_parent(s, c->txn, &p);
     help(f, "tiersync_head_seq", "gauge", "Seq of this node's newest own delta.");
-    fprintf(f, "tiersync_head_seq %llu\n", (unsigned long long)head.seq);
+    fprintf(f, "tiersync_head_seq %llu\n", (unsigned long long)p.head_seq);
     help(f, "tiersync_unacked_deltas", "gauge",
          "Own deltas not yet acknowledged by the parent (head_seq - acked_seq).");
-    fprintf(f, "tiersync_unacked_deltas %llu\n",
-            (unsigned long long)(head.seq > acked ? head.seq - acked : 0));
+    fprintf(f, "tiersync_unacked_deltas %llu\n", (unsigned long long)p.unacked);
     help(f, "tiersync_outbox_deltas", "gauge", "Deltas kept until the parent acks.");
-    fprintf(f, "tiersync_outbox_deltas %llu\n",
-            (unsigned long long)store_count(s, c->txn, DB_OUTBOX));
+    fprintf(f, "tiersync_outbox_deltas %llu\n", (unsigned long long)p.outbox_deltas);
     help(f, "tiersync_pending_cells", "gauge",
          "Coalesced cell changes not yet turned into a delta upward.");
-    fprintf(f, "tiersync_pending_cells %llu\n",
-            (unsigned long long)store_count(s, c->txn, DB_PENDING));
+    fprintf(f, "tiersync_pending_cells %llu\n", (unsigned long long)p.pending_cells);
     help(f, "tiersync_held_cells", "gauge",
          "Record-derived cell changes waiting for the release window (sync.release_s).");
-    fprintf(f, "tiersync_held_cells %llu\n",
-            (unsigned long long)store_count(s, c->txn, DB_HELD));
+    fprintf(f, "tiersync_held_cells %llu\n", (unsigned long long)store_count(s, c->txn, DB_HELD));
     help(f, "tiersync_parent_connected", "gauge", "1 while the link to the parent is up.");
-    fprintf(f, "tiersync_parent_connected %llu\n",
-            (unsigned long long)store_meta_u64(s, c->txn, "link_connected"));
+    fprintf(f, "tiersync_parent_connected %d\n", p.connected);
     help(f, "tiersync_total_cells", "gauge", "Non-zero rolled-up totals held.");
     fprintf(f, "tiersync_total_cells %llu\n",
             (unsigned long long)store_total_cells(s, c->txn));
@@ -150,16 +136,12 @@ static void daemon_counters(FILE *f, api_ctx *c)
 
 static void lmdb_size(FILE *f, api_ctx *c)
 {
-    MDB_env *env = store_env(c->n->store);
-    MDB_envinfo info;
-    MDB_stat st;
-    mdb_env_info(env, &info);
-    mdb_env_stat(env, &st);
+    store_info info;
+    store_info_get(c->n->store, &info);
     help(f, "tiersync_lmdb_map_size_bytes", "gauge", "Current LMDB map size.");
-    fprintf(f, "tiersync_lmdb_map_size_bytes %zu\n", info.me_mapsize);
+    fprintf(f, "tiersync_lmdb_map_size_bytes %llu\n", (unsigned long long)info.map_bytes);
     help(f, "tiersync_lmdb_used_bytes", "gauge", "Pages in use in the LMDB file.");
-    fprintf(f, "tiersync_lmdb_used_bytes %llu\n",
-            (unsigned long long)(info.me_last_pgno + 1) * st.ms_psize);
+    fprintf(f, "tiersync_lmdb_used_bytes %llu\n", (unsigned long long)info.used_bytes);
     char path[TS_PATH_MAX];
     struct stat sb;
     if (ts_path(path, sizeof path, NULL, "%s/%s/data.mdb", c->n->cfg.dir, STORE_SUBDIR) ==

@@ -170,7 +170,7 @@ static json_t *fresh_json(api_ctx *c, int unit)
 {
     api_fresh f;
     api_freshness_of(c, unit, &f);
-    return json_pack("{s:s,s:b,s:s,s:o,s:o}", "state", f.state, "direct", f.direct, "via",
+    return json_pack("{s:s,s:b,s:s,s:o,s:o}", "state", link_child_state_name(f.state), "direct", f.direct, "via",
                      f.via, "last_seq", f.known ? json_integer((json_int_t)f.last_seq)
                                                 : json_null(),
                      "last_seen", api_iso_time(f.last_seen_ms));

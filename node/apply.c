@@ -1,7 +1,9 @@
-/* apply.c: verify and apply what a child sends (hello, deltas, snapshots). */
+/* apply.c: apply what a child sends, once receive.c has checked it: hello
+ * answered, deltas and snapshot parts applied in one write transaction per
+ * batch (seq/hash chain, catalog, units and subtree checked against the
+ * newest state), replies packed. */
 #include "apply.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,7 @@
 #include "delta.h"
 #include "log.h"
 #include "query.h"
-#include "wire_text.h"
-#include "worker.h"
+#include "receive.h"
 
 typedef struct {
     node_t *n;
@@ -33,24 +34,6 @@ typedef struct {
     const char *bad_msg; /* and why */
     bool checkpoint;     /* a snapshot that continues the chain (audit_checkpoint.h) */
 } apply_ctx;
-
-static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, ts_err *e,
-                  const char *fmt, ...)
-{
-    char raw[sizeof r->detail];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
-    log_escape(r->detail, sizeof r->detail, raw); /* it quotes the child's bytes: keep it text */
-    r->kind = TIERSYNC__ENVELOPE__MSG_NACK;
-    r->reason = reason;
-    r->seq = expected;
-    return ts_fail(e, TS_EINPUT, "%s", r->detail);
-}
 
 /* A unit is inside child's subtree if it is the child or came through it. */
 static bool in_subtree(store_t *s, MDB_txn *txn, const char *child, const char *code)
@@ -110,17 +93,17 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         if (!ts_code_valid(pu->code) || strlen(pu->name) >= CONFIG_NAME_MAX ||
             strlen(pu->level) >= TS_CODE_MAX || strlen(pu->parent) >= TS_CODE_MAX ||
             has_control(pu->name) || has_control(pu->level))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+            return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                           "announced unit %zu is malformed", i);
         store_unit u = {0};
         bool known = store_unit_get(s, txn, pu->code, &u) == TS_OK;
         const char *parent = strcmp(pu->code, a->child) ? pu->parent : self;
         if (!strcmp(pu->code, self) || (known && strcmp(u.via, a->child) != 0))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+            return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s does not belong to child %s's subtree", pu->code, a->child);
         /* BROKEN_CHAIN makes the child send a snapshot, which may move it */
         if (known && strcmp(u.parent, parent) != 0 && has_totals(s, txn, pu->code))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
+            return receive_refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
                           "unit %s moves from parent %s to %s while it holds numbers; only a "
                           "snapshot may move it", pu->code, u.parent, parent);
         bool leaf = !known || u.leaf; /* a new unit has no sub-units yet */
@@ -139,11 +122,11 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
     for (size_t i = 0; i < b->n_units; i++) {
         const Tiersync__Unit *pu = b->units[i];
         if (strcmp(pu->code, a->child) != 0 && !in_subtree(s, txn, a->child, pu->parent))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+            return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s names parent %s outside child %s's subtree", pu->code,
                           pu->parent, a->child);
         if (!reaches_child(s, txn, a->child, pu->code))
-            return refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+            return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s: its chain of parents loops or never reaches child %s",
                           pu->code, a->child);
         if (strcmp(pu->code, a->child) != 0 && store_unit_branch(s, txn, pu->parent, e))
@@ -166,19 +149,21 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
         ts_err ce = {0};
         if (i == a->bad_cell ||
             cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce)) {
-            rc = refuse(a->reply,
-                        i == a->bad_cell ? a->bad_reason : TIERSYNC__REASON__REASON_UNKNOWN_CODE,
-                        expected, e, "cell %zu: %s", i, i == a->bad_cell ? a->bad_msg : ce.msg);
+            rc = receive_refuse(a->reply,
+                                i == a->bad_cell ? a->bad_reason
+                                                 : TIERSYNC__REASON__REASON_UNKNOWN_CODE,
+                                expected, e, "cell %zu: %s", i,
+                                i == a->bad_cell ? a->bad_msg : ce.msg);
         } else if ((!checked || strcmp(checked, pc->unit) != 0) &&
                    !in_subtree(s, txn, a->child, c.unit)) {
-            rc = refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
+            rc = receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                         "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
                         a->child);
         } else {
             checked = pc->unit;
             rc = store_cells_add(&w, a->child, &c, (disclose_fig){pc->value, pc->key}, e);
             if (rc == TS_EINPUT)
-                rc = refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+                rc = receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                             "cell %zu: %s", i, e->msg);
             else if (rc == TS_OK)
                 a->reply->applied_cells++;
@@ -193,7 +178,7 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
 static int apply_body(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
 {
     if (a->body->snapshot && store_drop_contribution(s, txn, a->child, e))
-        return e->code == TS_EINPUT ? refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
+        return e->code == TS_EINPUT ? receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
                                              expected, e, "%s", e->msg)
                                     : e->code;
     if (register_units(a, s, txn, expected, e))
@@ -220,7 +205,7 @@ static int replay_part(const Tiersync__DeltaBody *b, void *vctx, ts_err *e)
         return rc;
     char why[sizeof r->a->reply->detail];
     snprintf(why, sizeof why, "%s", r->a->reply->detail);
-    return refuse(r->a->reply, r->a->reply->reason, r->expected, e, "snapshot part %llu: %s",
+    return receive_refuse(r->a->reply, r->a->reply->reason, r->expected, e, "snapshot part %llu: %s",
                   (unsigned long long)b->seq, why);
 }
 
@@ -247,8 +232,8 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
     }
     if (b->seq < end) {
         if (a->bad_cell != SIZE_MAX)
-            return refuse(a->reply, a->bad_reason, expected, e, "cell %zu: %s", a->bad_cell,
-                          a->bad_msg);
+            return receive_refuse(a->reply, a->bad_reason, expected, e, "cell %zu: %s",
+                                  a->bad_cell, a->bad_msg);
         const ProtobufCBinaryData *body = &a->signed_delta->body;
         return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
     }
@@ -301,11 +286,11 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     a->reply->applied_cells = 0;
     store_child ch;
     if (store_child_get(s, txn, a->child, &ch) != TS_OK)
-        return refuse(a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e,
+        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e,
                       "child %s is no longer enrolled", a->child);
     uint64_t expected = ch.last_seq + 1;
     if (b->seq > APPLY_MAX_SEQ)
-        return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                       "seq %llu from %s is beyond the protocol's range", (unsigned long long)b->seq,
                       a->child);
     if (b->seq < expected) { /* duplicate: already applied, ack again */
@@ -314,21 +299,21 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         return TS_OK;
     }
     if (!b->snapshot && b->seq > expected)
-        return refuse(a->reply, TIERSYNC__REASON__REASON_GAP, expected, e,
+        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_GAP, expected, e,
                       "seq %llu from %s leaves a gap: expected %llu",
                       (unsigned long long)b->seq, a->child, (unsigned long long)expected);
     if (!b->snapshot && (b->prev_hash.len != DELTA_HASH_BYTES ||
                          memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES) != 0))
-        return refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
+        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
                       "seq %llu from %s does not continue its chain (prev_hash differs)",
                       (unsigned long long)b->seq, a->child);
     if (strcmp(b->catalog_id, a->n->catalog->id) != 0)
-        return refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
+        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
                       "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
                       a->n->catalog->id);
     if (b->snapshot && b->snapshot_end > b->seq &&
         b->snapshot_end - b->seq >= APPLY_STAGE_MAX_PARTS)
-        return refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
+        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                       "snapshot from %s in more than %d parts", a->child, APPLY_STAGE_MAX_PARTS);
     /* a snapshot that continues the chain is a checkpoint: it must equal
      * what is held (compared when it is whole); where it does not, it is
@@ -355,31 +340,18 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return store_child_put(s, txn, a->child, &ch, e);
 }
 
-/* What phase 1 (decode, verify; no write lock held) leaves for phase 2. */
-typedef struct {
-    Tiersync__Envelope *env;
-    Tiersync__DeltaBody *body; /* set: a verified delta waiting to be applied */
-    bool hello;
-    bool to_verify, sig_ok; /* a delta whose signature the verify step checks */
-    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-    uint64_t expected;
-    size_t bad_cell; /* see check_cells */
-    Tiersync__Reason bad_reason;
-    ts_err bad_err;
-} batch_state;
-
 static int on_hello(node_t *n, MDB_txn *txn, const char *child, const Tiersync__Hello *h,
                     apply_reply *r, ts_err *e)
 {
     store_child ch;
     if (store_child_get(n->store, txn, child, &ch) != TS_OK)
-        return refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
+        return receive_refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
     if (strcmp(h->code, child) != 0 || h->key.len != sizeof ch.pk ||
         memcmp(h->key.data, ch.pk, sizeof ch.pk) != 0)
-        return refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, ch.last_seq + 1, e,
+        return receive_refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, ch.last_seq + 1, e,
                       "hello claims code %.32s, but the connection is child %s", h->code, child);
     if (h->protocol != DELTA_PROTOCOL)
-        return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, ch.last_seq + 1, e,
+        return receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, ch.last_seq + 1, e,
                       "%s speaks protocol %u; this parent speaks %d", child, h->protocol,
                       DELTA_PROTOCOL);
     r->kind = TIERSYNC__ENVELOPE__MSG_WELCOME;
@@ -395,151 +367,10 @@ static int on_hello(node_t *n, MDB_txn *txn, const char *child, const Tiersync__
     return TS_OK;
 }
 
-/* Before the signature check: the child's enrolled key. */
-static int prepare_delta(node_t *n, MDB_txn *txn, const char *child, batch_state *st,
-                         apply_reply *r, ts_err *e)
-{
-    store_child ch;
-    if (store_child_get(n->store, txn, child, &ch) != TS_OK)
-        return refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
-    memcpy(st->pk, ch.pk, sizeof st->pk);
-    st->expected = ch.last_seq + 1;
-    st->to_verify = true;
-    return TS_OK;
-}
-
-/* Every cell's codes against the catalog, before the write lock; the first
- * refused one is only noted: the write transaction refuses it in its turn
- * (a duplicate is still acknowledged, earlier checks still come first). */
-static void check_cells(node_t *n, batch_state *st)
-{
-    const Tiersync__DeltaBody *b = st->body;
-    st->bad_cell = SIZE_MAX;
-    int today = ts_today();
-    for (size_t i = 0; i < b->n_cells; i++) {
-        const Tiersync__Cell *pc = b->cells[i];
-        ts_cell c;
-        st->bad_reason = TIERSYNC__REASON__REASON_UNKNOWN_CODE;
-        if (cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &st->bad_err) ||
-            cell_check_memo(n->catalog, &n->valid_options, &c, &st->bad_err)) {
-            st->bad_cell = i;
-            return;
-        }
-        if (cell_after_today(n->catalog, &c, today)) {
-            st->bad_reason = TIERSYNC__REASON__REASON_FUTURE_PERIOD;
-            ts_fail(&st->bad_err, TS_EINPUT, "%s %s is a period not begun here: this node's "
-                    "date is %04d-%02d-%02d (a child's clock ahead? see its clock offset in "
-                    "'tiersync status')", c.indicator, c.period, today / 10000,
-                    today / 100 % 100, today % 100);
-            st->bad_cell = i;
-            return;
-        }
-    }
-}
-
-/* After it: the body must decode and come from the authenticated child. */
-static int check_delta(node_t *n, const char *child, batch_state *st, ProtobufCAllocator *mem,
-                       apply_reply *r, ts_err *e)
-{
-    const Tiersync__SignedDelta *sd = st->env->delta;
-    if (!st->sig_ok)
-        return refuse(r, TIERSYNC__REASON__REASON_BAD_SIGNATURE, st->expected, e,
-                      "signature does not verify with %s's enrolled key", child);
-    st->body = tiersync__delta_body__unpack(mem, sd->body.len, sd->body.data);
-    if (!st->body)
-        return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
-                      "signed body from %s does not decode", child);
-    const char *where;
-    if (!wire_text_ok(&tiersync__delta_body__descriptor, sd->body.data, sd->body.len, &where)) {
-        st->body = NULL; /* its memory goes with the batch's arena */
-        return refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
-                      "field %s of the delta from %s is not UTF-8 text without NUL bytes", where,
-                      child);
-    }
-    if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof st->pk ||
-        memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0) {
-        int rc = refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
-                        "delta claims origin %.32s, but the connection is child %s",
-                        st->body->origin, child);
-        st->body = NULL; /* its memory goes with the batch's arena */
-        return rc;
-    }
-    check_cells(n, st);
-    return TS_OK;
-}
-
-/* The batch's deltas to verify, taken one at a time by whichever thread is
- * free: a fixed half each left one core idle whenever the other thread's
- * core was busy with something else (the writer, the I/O thread). */
-typedef struct {
-    batch_state *st;
-    size_t count;
-    atomic_size_t next;
-} verify_queue;
-
-static void verify_some(void *arg)
-{
-    verify_queue *q = arg;
-    for (size_t i; (i = atomic_fetch_add(&q->next, 1)) < q->count;) {
-        batch_state *st = &q->st[i];
-        if (st->to_verify) {
-            const Tiersync__SignedDelta *sd = st->env->delta;
-            st->sig_ok = delta_verify(st->pk, sd->body.data, sd->body.len, sd->signature.data,
-                                      sd->signature.len);
-        }
-    }
-}
-
-/* Ed25519 verification dominates small deltas: share a batch between two
- * cores, this thread and the node's helper. */
-static void verify_all(node_t *n, batch_state *st, size_t count)
-{
-    verify_queue q = {st, count, 0};
-    bool shared = false;
-    if (count >= APPLY_PARALLEL_MIN) {
-        if (!n->helper)
-            n->helper = worker_new();
-        shared = worker_start(n->helper, verify_some, &q);
-    }
-    verify_some(&q);
-    if (shared)
-        worker_wait(n->helper);
-}
-
-static void phase1(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item *it,
-                   batch_state *st)
-{
-    apply_reply *r = &it->reply;
-    const char *where;
-    if (it->len > (size_t)n->cfg.max_msg_bytes)
-        it->rc = refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, &it->err,
-                        "message of %zu bytes from %s exceeds max_message_bytes", it->len,
-                        it->child);
-    else if (!(st->env = tiersync__envelope__unpack(mem, it->len, it->data)))
-        it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
-                        "undecodable message from %s", it->child);
-    else if (!wire_text_ok(&tiersync__envelope__descriptor, it->data, it->len, &where))
-        it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
-                        "field %s of a message from %s is not UTF-8 text without NUL bytes",
-                        where, it->child);
-    else if ((st->hello = st->env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
-        it->rc = TS_OK; /* answered in the write transaction, which sees the newest seq */
-    else if (st->env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)
-        it->rc = prepare_delta(n, txn, it->child, st, r, &it->err);
-    else
-        it->rc = refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
-                        "unexpected message type %d from %s", (int)st->env->msg_case, it->child);
-    if (r->kind == TIERSYNC__ENVELOPE__MSG_NACK && !r->seq) { /* tell the expected seq */
-        store_child ch;
-        if (store_child_get(n->store, txn, it->child, &ch) == TS_OK)
-            r->seq = ch.last_seq + 1;
-    }
-}
-
 struct apply_pending {
     node_t *n;
     apply_item *items;
-    batch_state *st;
+    receive_state *st;
     size_t count;
     bool nested, redo; /* see batch_txn */
     arena_t mem;       /* every decoded message of the batch */
@@ -547,7 +378,7 @@ struct apply_pending {
 };
 
 /* Counts a refusal (or notes a hello) in the child's record. */
-static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const batch_state *st,
+static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const receive_state *st,
                      ts_err *e)
 {
     store_child ch;
@@ -567,21 +398,6 @@ static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const batch
     return store_child_put(s, txn, it->child, &ch, e);
 }
 
-/* A delta in a nested transaction of txn: refused, it is rolled back alone. */
-static int apply_nested(store_t *s, MDB_txn *txn, apply_ctx *a, ts_err *e)
-{
-    MDB_txn *nested;
-    int mrc = mdb_txn_begin(store_env(s), txn, 0, &nested);
-    if (mrc)
-        return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
-    int rc = apply_delta_txn(s, nested, a, e);
-    if (rc == TS_OK && (mrc = mdb_txn_commit(nested)) != 0)
-        return ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc));
-    if (rc != TS_OK)
-        mdb_txn_abort(nested);
-    return rc;
-}
-
 /* The batch in one transaction, committed once (one fsync for all its
  * deltas). Deltas are applied straight into it: a nested transaction each
  * costs more than the cells of a small delta. Should a delta be refused
@@ -596,7 +412,7 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     store_sums_clear(b->sums); /* a map that grew runs the batch again */
     for (size_t i = 0; i < b->count; i++) {
         apply_item *it = &b->items[i];
-        batch_state *st = &b->st[i];
+        receive_state *st = &b->st[i];
         if (st->hello && it->rc == TS_OK) {
             memset(&it->reply, 0, sizeof it->reply);
             it->rc = on_hello(b->n, txn, it->child, st->env->hello, &it->reply, &it->err);
@@ -613,8 +429,8 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                            .bad_msg = st->bad_err.msg};
             delta_hash(st->env->delta->body.data, st->env->delta->body.len, a.hash);
             memset(&it->reply, 0, sizeof it->reply);
-            if (b->nested)
-                it->rc = apply_nested(s, txn, &a, &it->err);
+            if (b->nested) /* refused, it is rolled back alone */
+                it->rc = store_write_nested(s, txn, apply_delta_txn, &a, &it->err);
             else
                 it->rc = apply_delta_txn(s, txn, &a, &it->err);
             if (it->rc == TS_EINPUT && a.wrote && !b->nested) {
@@ -636,7 +452,7 @@ static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 apply_pending *apply_begin(node_t *n, apply_item *items, size_t max)
 {
     apply_pending *p = malloc(sizeof *p);
-    batch_state *st = calloc(max ? max : 1, sizeof *st);
+    receive_state *st = calloc(max ? max : 1, sizeof *st);
     if (!p || !st)
         abort();
     *p = (apply_pending){.n = n, .items = items, .st = st, .sums = store_sums_new()};
@@ -646,27 +462,7 @@ apply_pending *apply_begin(node_t *n, apply_item *items, size_t max)
 
 void apply_prepare_more(apply_pending *p, size_t count)
 {
-    node_t *n = p->n;
-    apply_item *items = p->items;
-    batch_state *st = p->st;
-    size_t from = p->count;
-    MDB_txn *txn = NULL;
-    ts_err e = {0};
-    bool readable = store_read_begin(n->store, &txn, &e) == TS_OK;
-    for (size_t i = from; i < count; i++) {
-        memset(&items[i].reply, 0, sizeof items[i].reply);
-        items[i].err.msg[0] = '\0';
-        if (readable)
-            phase1(n, txn, &p->mem.pb, &items[i], &st[i]);
-        else
-            items[i].rc = ts_fail(&items[i].err, TS_ERUNTIME, "%s", e.msg);
-    }
-    store_read_end(txn);
-    verify_all(n, st + from, count - from);
-    for (size_t i = from; i < count; i++)
-        if (st[i].to_verify)
-            items[i].rc =
-                check_delta(n, items[i].child, &st[i], &p->mem.pb, &items[i].reply, &items[i].err);
+    receive_batch(p->n, &p->mem.pb, p->items, p->st, p->count, count);
     p->count = count;
 }
 
@@ -681,7 +477,7 @@ void apply_commit(apply_pending *p)
 {
     node_t *n = p->n;
     apply_item *items = p->items;
-    batch_state *st = p->st;
+    receive_state *st = p->st;
     ts_err e = {0};
     int64_t t0 = ts_mono_us();
     int rc = store_write(n->store, batch_txn, p, &e);

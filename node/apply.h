@@ -2,7 +2,8 @@
  * from an authenticated child in, one reply out.
  *
  * A delta is applied as docs/PROTOCOL.md specifies: verify the
- * signature with the enrolled key, continue the seq/prev_hash chain, check
+ * signature with the enrolled key (receive.c, before the write lock),
+ * continue the seq/prev_hash chain, check
  * every unit and cell (subtree, catalog), then in ONE write transaction add
  * the cells to the child's contribution, the totals (with roll-ups) and this
  * node's pending changes, and advance the child's seq/hash. Anything else is

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rotate.h"
+
 size_t audit_key(const char *child, uint64_t seq, char *out)
 {
     size_t n = strlen(child);
@@ -37,6 +39,8 @@ int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
 {
     memset(w, 0, sizeof *w);
     w->child = child;
+    w->s = s;
+    w->txn = txn;
     memcpy(w->pk, pk, sizeof w->pk);
     cellsum_init(&w->contrib);
     cellsum_init(&w->staged);
@@ -93,7 +97,7 @@ static void staged_done(audit_walk *w, uint64_t seq)
 
 /* The chain and identity checks of one decoded body; "" when it holds. */
 static void chain_problem(const audit_walk *w, const Tiersync__DeltaBody *b, uint64_t key_seq,
-                          char *why, size_t whysz)
+                          const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char *why, size_t whysz)
 {
     static const uint8_t zeros[DELTA_HASH_BYTES];
     const uint8_t *want = w->seq ? w->hash : zeros;
@@ -102,7 +106,7 @@ static void chain_problem(const audit_walk *w, const Tiersync__DeltaBody *b, uin
         snprintf(why, whysz, "the body says seq %llu", (unsigned long long)b->seq);
     else if (strcmp(b->origin, w->child) != 0)
         snprintf(why, whysz, "the body names origin %.32s", b->origin);
-    else if (b->origin_key.len != sizeof w->pk || memcmp(b->origin_key.data, w->pk, sizeof w->pk))
+    else if (b->origin_key.len != sizeof w->pk || memcmp(b->origin_key.data, pk, sizeof w->pk))
         snprintf(why, whysz, "the body names another origin key than the enrolled one");
     else if (b->snapshot && b->seq <= w->seq)
         snprintf(why, whysz, "a snapshot does not move past seq %llu", (unsigned long long)w->seq);
@@ -137,7 +141,10 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
         return step_over(w, key_seq, e, "the stored delta does not decode (it was altered)");
     char why[160] = "";
     int rc = TS_OK;
-    if (!delta_verify(w->pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES]; /* the key enrolled when it was applied */
+    if (!w->s || !rotate_key_at(w->s, w->txn, w->child, key_seq, pk))
+        memcpy(pk, w->pk, sizeof pk);
+    if (!delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
         snprintf(why, sizeof why, "the signature does not verify with the enrolled key "
                  "(the stored delta was altered, or signed by another key)");
     Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
@@ -147,7 +154,7 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
         return rc;
     }
     if (!why[0])
-        chain_problem(w, b, key_seq, why, sizeof why);
+        chain_problem(w, b, key_seq, pk, why, sizeof why);
     if (why[0])
         rc = ts_fail(e, TS_EINPUT, "seq %llu: %s", (unsigned long long)key_seq, why);
     ts_err ce = {0};
@@ -330,7 +337,10 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);
     seq_list all = {strlen(prefix), NULL, 0, 0};
-    store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &all);
+    if (store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &all, NULL, e)) {
+        free(all.seqs);
+        return e->code;
+    }
     size_t dropped;
     if (drop_before_checkpoint(p, s, txn, child, &all, &dropped, e)) {
         free(all.seqs);
@@ -386,8 +396,7 @@ static int prune_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     memset(&p->problem, 0, sizeof p->problem);
     p->pruned = 0;
     code_list l = {0};
-    store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l);
-    int rc = TS_OK;
+    int rc = store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l, NULL, e);
     for (size_t i = 0; i < l.n && rc == TS_OK; i++)
         rc = prune_child(p, s, txn, l.codes[i], e);
     free(l.codes);
@@ -403,16 +412,16 @@ static bool prune_due(store_t *s, size_t retain)
     if (store_read_begin(s, &txn, NULL) != TS_OK)
         return true; /* let the write report it */
     code_list l = {0};
-    store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l);
-    bool due = false;
+    bool due = store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l, NULL, NULL) != TS_OK;
     for (size_t i = 0; i < l.n && !due; i++) {
         char prefix[TS_CODE_MAX + 2];
         snprintf(prefix, sizeof prefix, "%s|", l.codes[i]);
         seq_list q = {strlen(prefix), NULL, 0, 0};
-        store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q);
+        /* unreadable: let the write report it */
+        bool unread = store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q, NULL, NULL) != 0;
         audit_checkpoints c;
         audit_checkpoints_get(s, txn, l.codes[i], &c);
-        due = (retain && q.n > retain) || (q.n && q.seqs[0] < c.older);
+        due = unread || (retain && q.n > retain) || (q.n && q.seqs[0] < c.older);
         free(q.seqs);
     }
     free(l.codes);

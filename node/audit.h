@@ -42,6 +42,10 @@ int audit_cells_add(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e);
 typedef struct {
     const char *child;
     uint8_t pk[crypto_sign_PUBLICKEYBYTES]; /* the enrolled key */
+    /* where the child's key history is (rotate.h): a delta from before a
+     * key rotation verifies with the key enrolled when it was applied */
+    store_t *s;
+    MDB_txn *txn;
     uint64_t first_seq;                     /* first delta walked (0: none yet) */
     uint64_t seq;                           /* last delta walked; 0 at the start of the chain */
     uint8_t hash[DELTA_HASH_BYTES];         /* its body hash; zeros at the start */

@@ -113,7 +113,12 @@ size_t audit_checkpoint_compare(store_t *s, MDB_txn *txn, const char *child,
     snprintf(prefix, sizeof prefix, "%s|", child);
     compare_ctx c = {.prefix_len = strlen(prefix), .want = &want, .why = why, .whysz = whysz};
     cellsum_init(&c.seen);
-    store_scan(s, txn, DB_CONTRIB, prefix, compare_held, &c);
+    if (store_scan(s, txn, DB_CONTRIB, prefix, compare_held, &c, NULL, &e)) {
+        snprintf(why, whysz, "%s", e.msg); /* unreadable: a finding, with its reason */
+        cellsum_free(&c.seen);
+        cellsum_free(&want);
+        return 1;
+    }
     for (size_t i = 0; i < cellsum_count(&want); i++) {
         size_t klen;
         const char *key = cellsum_key(&want, i, &klen);

@@ -115,10 +115,11 @@ static int scan_one(const MDB_val *k, const MDB_val *id, void *vctx)
     return c->fn(k, &v, c->ctx);
 }
 
-int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx)
+int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
+                   int *stop, ts_err *e)
 {
     scan_ctx c = {s, txn, fn, ctx};
-    return store_scan(s, txn, DB_AUDIT_INDEX, prefix, scan_one, &c);
+    return store_scan(s, txn, DB_AUDIT_INDEX, prefix, scan_one, &c, stop, e);
 }
 
 int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e)
@@ -148,7 +149,7 @@ int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e)
     return rc && rc != MDB_NOTFOUND ? store_fail(s, e, rc, "audit trail: cannot purge it") : TS_OK;
 }
 
-int audit_log_upgrade(store_t *s, MDB_txn *txn)
+static int upgrade(store_t *s, MDB_txn *txn)
 {
     MDB_dbi old;
     int rc = mdb_dbi_open(txn, "audit", 0, &old);
@@ -164,4 +165,22 @@ int audit_log_upgrade(store_t *s, MDB_txn *txn)
             break;
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? mdb_drop(txn, old, 1) : rc;
+}
+
+static int upgrade_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    int rc = upgrade(s, txn);
+    return rc ? store_fail(s, e, rc, "moving the audit trail to its new layout") : TS_OK;
+}
+
+int audit_log_open(store_t *s, ts_err *e)
+{
+    MDB_txn *txn;
+    if (store_read_begin(s, &txn, e))
+        return e->code;
+    MDB_dbi old;
+    bool found = mdb_dbi_open(txn, "audit", 0, &old) == 0;
+    store_read_end(txn);
+    return found ? store_write(s, upgrade_txn, NULL, e) : TS_OK;
 }

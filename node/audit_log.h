@@ -25,15 +25,17 @@ int audit_log_get(store_t *s, MDB_txn *txn, const void *key, size_t klen, MDB_va
 int audit_log_del(store_t *s, MDB_txn *txn, const void *key, size_t klen, ts_err *e);
 
 /* Calls fn(key, value, ctx) for every key starting with prefix, in key
- * order, until fn returns non-zero (which is returned). */
-int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx);
+ * order, as store_scan does (its *stop and its TS_ERUNTIME in e). */
+int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
+                   int *stop, ts_err *e);
 
 /* Deletes every key starting with prefix, and the values. */
 int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e);
 
 /* Moves the trail of a store written before this layout (table "audit",
- * keyed by the trail's keys) into the log and the index, inside the
- * caller's transaction; nothing when there is none. Returns an LMDB code. */
-int audit_log_upgrade(store_t *s, MDB_txn *txn);
+ * keyed by the trail's keys) into the log and the index, in a write of its
+ * own (so that the map grows if the moved trail needs it); nothing when
+ * there is none. node_open calls it after store_open. */
+int audit_log_open(store_t *s, ts_err *e);
 
 #endif

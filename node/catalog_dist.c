@@ -9,17 +9,13 @@
 
 #include "delta.h"
 #include "log.h"
+#include "rotate_node.h"
 #include "util.h"
 #include "wire_text.h"
 
 /* An Envelope is one field of its oneof: its first byte is that field's
  * tag, (field number << 3) | 2 for a length-delimited message. */
 #define CATDIST_FETCH_TAG ((TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH << 3) | 2)
-
-struct catdist_route {
-    uint8_t len;
-    uint8_t id[CATDIST_ROUTE_MAX];
-};
 
 bool catdist_offer_fill(const node_t *n, Tiersync__CatalogOffer *o)
 {
@@ -47,19 +43,14 @@ void catdist_offer_pack(const node_t *n, uint8_t **out, size_t *len)
     wire_pack(&env, out, len);
 }
 
-bool catdist_is_fetch(const uint8_t *data, size_t len)
-{
-    return len > 0 && data[0] == CATDIST_FETCH_TAG;
-}
-
 static size_t chunk_bytes(const node_t *n)
 {
     size_t max = (size_t)n->cfg.max_msg_bytes;
     return max > CATDIST_CHUNK_MIN + CATDIST_CHUNK_OVERHEAD ? max - CATDIST_CHUNK_OVERHEAD : CATDIST_CHUNK_MIN;
 }
 
-void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **out, size_t *outlen,
-                    const char **why)
+void catdist_answer(const node_t *n, const keys_t *endorser, const uint8_t *data, size_t len, uint8_t **out,
+                    size_t *outlen, const char **why)
 {
     *out = NULL;
     *outlen = 0;
@@ -79,7 +70,7 @@ void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **
         size_t off = (size_t)env->catalog_fetch->offset, take = d->len - off;
         if (take > chunk_bytes(n))
             take = chunk_bytes(n);
-        catdoc_endorse(&n->keys, d->hash, d->version, endorsement);
+        catdoc_endorse(endorser, d->hash, d->version, endorsement);
         Tiersync__CatalogChunk c = TIERSYNC__CATALOG_CHUNK__INIT;
         c.id = (char *)d->id;
         c.version = (uint32_t)d->version;
@@ -98,71 +89,35 @@ void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **
         tiersync__envelope__free_unpacked(env, NULL);
 }
 
-void catdist_serve(const node_t *n, void *router, const void *id, size_t idlen, const uint8_t *data, size_t len,
+bool catdist_serve(node_t *n, void *router, zmq_msg_t *id, const uint8_t *data, size_t len,
                    const char *child, log_limit *limits)
 {
+    if (len == 0 || data[0] != CATDIST_FETCH_TAG)
+        return false;
     uint8_t *out;
     size_t outlen;
     const char *why;
-    catdist_answer(n, data, len, &out, &outlen, &why);
+    catdist_answer(n, rotate_serving_keys(n), data, len, &out, &outlen, &why);
     if (why)
         log_limited(limits, child, LOG_WARN, "child %s: %s", child, why);
-    if (out && zmq_send(router, id, idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+    if (out && zmq_send(router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
         zmq_send(router, out, outlen, ZMQ_DONTWAIT);
     free(out);
+    return true;
 }
 
 /* ---- offering to the children ---- */
 
-void catdist_routes_init(catdist_routes *r, const node_t *n)
+void catdist_offer_children(int *offered, const node_t *n, const hub_conns *conns, void *router)
 {
-    memset(r, 0, sizeof *r);
-    hmap_str_init(&r->index);
-    r->offered = n->catdoc ? n->catdoc->version : 0;
-}
-
-void catdist_routes_free(catdist_routes *r)
-{
-    hmap_str_free(&r->index);
-    free(r->slots);
-    memset(r, 0, sizeof *r);
-}
-
-void catdist_routes_note(catdist_routes *r, const char *child, const void *id, size_t idlen)
-{
-    if (idlen == 0 || idlen > CATDIST_ROUTE_MAX)
+    if (!n->catdoc || n->catdoc->version == *offered)
         return;
-    size_t k = hmap_str_put(&r->index, child, strlen(child), 0, NULL);
-    if (k >= r->nslots) {
-        size_t cap = r->nslots ? 2 * r->nslots : 64;
-        while (cap <= k)
-            cap *= 2;
-        struct catdist_route *s = realloc(r->slots, cap * sizeof *s);
-        if (!s)
-            return;
-        memset(s + r->nslots, 0, (cap - r->nslots) * sizeof *s);
-        r->slots = s;
-        r->nslots = cap;
-    }
-    r->slots[k].len = (uint8_t)idlen;
-    memcpy(r->slots[k].id, id, idlen);
-}
-
-void catdist_routes_offer(catdist_routes *r, const node_t *n, void *router)
-{
-    if (!n->catdoc || n->catdoc->version == r->offered)
-        return;
-    r->offered = n->catdoc->version;
+    *offered = n->catdoc->version;
     uint8_t *msg;
     size_t len;
     catdist_offer_pack(n, &msg, &len);
-    size_t sent = 0;
-    for (size_t k = 0; msg && k < r->index.n && k < r->nslots; k++) {
-        /* a child gone since is not an error: its next Welcome offers it */
-        if (zmq_send(router, r->slots[k].id, r->slots[k].len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-            continue;
-        sent += zmq_send(router, msg, len, ZMQ_DONTWAIT) >= 0;
-    }
+    /* a child not connected now has the offer in its next Welcome */
+    size_t sent = msg ? hub_conns_send(conns, router, msg, len, NULL, NULL) : 0;
     free(msg);
     log_info("catalog %s version %d offered to %zu connected children", n->catdoc->id, n->catdoc->version, sent);
 }

@@ -1,5 +1,5 @@
 /* catalog_dist.h: catalog versions down the replication link
- * (docs/PROTOCOL.md section 16).
+ * (docs/PROTOCOL.md section 17).
  *
  * A parent offers the signed version it holds (CatalogOffer) in every
  * Welcome and, when it adopts a new one, to every child it has heard from.
@@ -15,9 +15,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <zmq.h>
 
 #include "catalog_doc.h"
-#include "hmap.h"
+#include "hub_conns.h"
 #include "log.h"
 #include "tiersync.pb-c.h"
 
@@ -25,7 +26,6 @@
 #define CATDIST_CHUNK_MIN 1024       /* the smallest part a parent sends */
 #define CATDIST_FETCH_TIMEOUT_MS 10000 /* a part not come: ask again */
 #define CATDIST_WATCH_MS 1000        /* how often the daemon looks for a published version */
-#define CATDIST_ROUTE_MAX 255        /* a ZeroMQ routing id, at most */
 
 /* ---- parent side ---- */
 
@@ -34,33 +34,24 @@
 bool catdist_offer_fill(const node_t *n, Tiersync__CatalogOffer *o);
 /* The Envelope bytes of an offer (NULL when the node holds none). */
 void catdist_offer_pack(const node_t *n, uint8_t **out, size_t *len);
-/* Whether an Envelope's bytes hold a CatalogFetch (a look at its first byte,
- * so the delta path pays nothing). */
-bool catdist_is_fetch(const uint8_t *data, size_t len);
-/* The answer to a child's fetch: the part asked for, or the current offer
- * when the child asks for another version; NULL when there is nothing to
- * say (undecodable: *why says so). */
-void catdist_answer(const node_t *n, const uint8_t *data, size_t len, uint8_t **out, size_t *outlen,
-                    const char **why);
+/* The answer to a child's fetch, endorsed by endorser (the key the node
+ * serves its children with, rotate_node.h): the part asked for, or the
+ * current offer when the child asks for another version; NULL when there
+ * is nothing to say (undecodable: *why says so). */
+void catdist_answer(const node_t *n, const keys_t *endorser, const uint8_t *data, size_t len, uint8_t **out,
+                    size_t *outlen, const char **why);
 
-/* catdist_answer sent back on the hub's router to the routing id it came
- * from; a refusal logged through limits (once a minute per child). */
-void catdist_serve(const node_t *n, void *router, const void *id, size_t idlen, const uint8_t *data, size_t len,
+/* When the Envelope bytes data hold a CatalogFetch (a look at the first
+ * byte, so the delta path pays nothing): sends catdist_answer, endorsed by
+ * the key the node serves with, back on the hub's router to routing id id,
+ * logs a refusal through limits (once a minute per child) and returns true. */
+bool catdist_serve(node_t *n, void *router, zmq_msg_t *id, const uint8_t *data, size_t len,
                    const char *child, log_limit *limits);
 
-/* The children's last routing ids, to offer them a new version. */
-typedef struct {
-    hmap_str index; /* child code -> slot */
-    struct catdist_route *slots;
-    size_t nslots;
-    int offered; /* the version last offered (in Welcomes or sent) */
-} catdist_routes;
-
-void catdist_routes_init(catdist_routes *r, const node_t *n);
-void catdist_routes_free(catdist_routes *r);
-void catdist_routes_note(catdist_routes *r, const char *child, const void *id, size_t idlen);
-/* Sends the offer on router to every child noted, once per new version. */
-void catdist_routes_offer(catdist_routes *r, const node_t *n, void *router);
+/* Sends the offer to every child conns knows, once per version: *offered
+ * is the version last offered (in Welcomes or sent; start it at the one the
+ * node holds). */
+void catdist_offer_children(int *offered, const node_t *n, const hub_conns *conns, void *router);
 
 /* ---- child side ---- */
 
@@ -74,8 +65,17 @@ void catdist_on_offer(catdist_fetch *f, const node_t *n, const Tiersync__Catalog
  * against parent_pk and adopted (catdoc_accept, then catdist_refresh). */
 void catdist_on_chunk(catdist_fetch *f, node_t *n, const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
                       const Tiersync__CatalogChunk *c, uint8_t **out, size_t *len);
-/* A fetch in progress that stalled: the fetch to send again. */
-void catdist_fetch_tick(catdist_fetch *f, uint8_t **out, size_t *len);
+/* A message from the parent, on the uplink's socket dealer: the catalog
+ * offer in a Welcome, a CatalogOffer or a CatalogChunk is taken (a chunk's
+ * endorsement checked under parent_pk, the key the link authenticated the
+ * parent with) and the fetch it calls for sent. data, len: the Envelope's
+ * bytes, whose strings must be text. Returns whether env was a catalog
+ * message (a Welcome is the uplink's as well: false). */
+bool catdist_from_parent(catdist_fetch *f, node_t *n, void *dealer,
+                         const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES], const Tiersync__Envelope *env,
+                         const uint8_t *data, size_t len);
+/* A fetch in progress that stalled: asks again on dealer. */
+void catdist_fetch_tick(catdist_fetch *f, void *dealer);
 
 /* ---- the daemon ---- */
 

@@ -4,11 +4,13 @@
  * its hash and not fetched again until another is offered. */
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 #include "catalog_dist.h"
 #include "delta.h"
 #include "log.h"
 #include "util.h"
+#include "wire_text.h"
 
 struct catdist_fetch {
     char id[CATALOG_NAME_MAX];
@@ -23,7 +25,10 @@ struct catdist_fetch {
 
 catdist_fetch *catdist_fetch_new(void)
 {
-    return calloc(1, sizeof(catdist_fetch));
+    catdist_fetch *f = calloc(1, sizeof(catdist_fetch));
+    if (!f)
+        abort();
+    return f;
 }
 
 static void reset(catdist_fetch *f)
@@ -145,10 +150,45 @@ void catdist_on_chunk(catdist_fetch *f, node_t *n, const uint8_t parent_pk[crypt
         adopt(f, n, parent_pk, c);
 }
 
-void catdist_fetch_tick(catdist_fetch *f, uint8_t **out, size_t *len)
+/* Sends a message made here, if any, and frees it. */
+static void send_on(void *dealer, uint8_t *msg, size_t len)
 {
-    *out = NULL;
-    *len = 0;
+    if (msg && dealer)
+        zmq_send(dealer, msg, len, ZMQ_DONTWAIT);
+    free(msg);
+}
+
+bool catdist_from_parent(catdist_fetch *f, node_t *n, void *dealer,
+                         const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES], const Tiersync__Envelope *env,
+                         const uint8_t *data, size_t len)
+{
+    const Tiersync__CatalogOffer *o = NULL;
+    const Tiersync__CatalogChunk *c = NULL;
+    if (env->msg_case == TIERSYNC__ENVELOPE__MSG_WELCOME)
+        o = env->welcome->catalog;
+    else if (env->msg_case == TIERSYNC__ENVELOPE__MSG_CATALOG_OFFER)
+        o = env->catalog_offer;
+    else if (env->msg_case == TIERSYNC__ENVELOPE__MSG_CATALOG_CHUNK)
+        c = env->catalog_chunk;
+    else
+        return false;
+    /* an id is compared as a C string: it must be all of the field */
+    bool text = (o || c) && wire_text_ok(&tiersync__envelope__descriptor, data, len, NULL);
+    uint8_t *msg = NULL;
+    size_t mlen = 0;
+    if (o)
+        catdist_on_offer(f, n, text ? o : NULL, &msg, &mlen);
+    else if (c && text)
+        catdist_on_chunk(f, n, parent_pk, c, &msg, &mlen);
+    send_on(dealer, msg, mlen);
+    return env->msg_case != TIERSYNC__ENVELOPE__MSG_WELCOME;
+}
+
+void catdist_fetch_tick(catdist_fetch *f, void *dealer)
+{
+    uint8_t *msg = NULL;
+    size_t len = 0;
     if (f->version && ts_mono_ms() - f->asked_ms >= CATDIST_FETCH_TIMEOUT_MS)
-        pack_fetch(f, out, len);
+        pack_fetch(f, &msg, &len);
+    send_on(dealer, msg, len);
 }

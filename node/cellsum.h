@@ -1,7 +1,7 @@
 /* cellsum.h: a map from a cell key (any byte string) to a summed figure
  * (count and cell key, disclose.h), for
  * recomputing in memory what the store holds: the contribution a child's
- * signed deltas add up to, the totals a roll-up gives (verify.c, audit.c).
+ * signed deltas add up to, the totals a roll-up gives (audit_check.c, audit.c).
  * A sum that would leave the 64-bit range is refused, never wrapped. */
 #ifndef TIERSYNC_CELLSUM_H
 #define TIERSYNC_CELLSUM_H

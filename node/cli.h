@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "config.h"
 #include "err.h"
 
 int cli_init(int argc, char **argv);
@@ -22,7 +23,17 @@ int cli_export(int argc, char **argv);
 int cli_monthly_report(int argc, char **argv); /* `tiersync report` */
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_parent(int argc, char **argv);
+/* `key rotate` (cli_rotate.c), for cli_key. */
+int cli_key_rotate(const char *dir, bool unannounced);
+int cli_user(int argc, char **argv);
+int cli_access_log(int argc, char **argv);
+int cli_tls(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
+
+/* Makes a self-signed HTTPS certificate for cfg's node, enters it in
+ * tiersync.conf and prints its fingerprint (cli_tls.c; init --tls). */
+int cli_tls_make(ts_config *cfg, const char *const *hosts, int nhosts, bool force, ts_err *e);
 
 /* `child invite|invites|revoke-invite` (cli_invite.c), for cli_child: the
  * verb, its positional arguments and the options only invite takes. */

@@ -1,5 +1,6 @@
 /* cli_child.c: `tiersync child add|remove|list`: enrolment of child nodes
- * (invitations, `child invite`, are in cli_invite.c).
+ * (the work is in enrol.c and link_state.c; invitations, `child invite`, are
+ * in cli_invite.c).
  *
  * Enrolment is explicit: the operator types the child's code and public key,
  * or invites the child, which then enrols itself. The running daemon reads
@@ -10,15 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "apply_stage.h"
-#include "audit_checkpoint.h"
-#include "audit_log.h"
 #include "cli.h"
 #include "enrol.h"
+#include "link_state.h"
 #include "node.h"
+#include "rotate.h"
 
 static const char child_help[] =
-    "usage: tiersync child add    --dir DIR CODE PUBKEY\n"
+    "usage: tiersync child add    --dir DIR [--force] CODE PUBKEY\n"
     "       tiersync child remove --dir DIR [--purge] CODE\n"
     "       tiersync child list   --dir DIR\n"
     "       tiersync child invite --dir DIR CODE [--name NAME] [--expires 7d]\n"
@@ -28,6 +28,10 @@ static const char child_help[] =
     "add enrols a child node: only enrolled keys can connect, and a child's deltas\n"
     "are accepted only for its own subtree. PUBKEY is the 64 hex digits printed by\n"
     "'tiersync key' on the child; compare fingerprints with its operator.\n"
+    "add --force replaces the key of an enrolled child (its key was stolen or\n"
+    "lost): read the new one out of band. Its deltas already applied keep\n"
+    "verifying with the old key; nothing new is accepted under it. A planned\n"
+    "change needs none of this: 'tiersync key rotate' on the child.\n"
     "remove revokes the key at once; the numbers it already sent stay counted.\n"
     "remove --purge also takes its numbers out (here and, through the next delta,\n"
     "at every ancestor) and forgets its units: the first step of moving a unit to\n"
@@ -44,69 +48,28 @@ static const char child_help[] =
 typedef struct {
     const char *code;
     uint8_t pk[32];
-    bool existed;
+    bool existed, force;
 } enrol_ctx;
 
 static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     enrol_ctx *c = vctx;
+    store_child ch;
+    if (c->force && store_child_get(s, txn, c->code, &ch) == TS_OK &&
+        memcmp(ch.pk, c->pk, sizeof ch.pk) != 0) /* the old key: only what it signed already */
+        return rotate_replace(s, txn, c->code, &ch, c->pk, ch.last_seq + 1, e);
     return enrol_child(s, txn, c->code, c->pk, &c->existed, e);
 }
 
 typedef struct {
     const char *code;
     bool purge;
-    char (*units)[TS_CODE_MAX];
-    size_t nunits;
 } remove_ctx;
-
-static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
-{
-    remove_ctx *c = vctx;
-    store_unit u;
-    if (!store_unit_decode(v, &u) || k->mv_size >= TS_CODE_MAX)
-        return 0;
-    if (strcmp(u.via, c->code) != 0)
-        return 0;
-    c->units = ts_xrealloc(c->units, (c->nunits + 1) * sizeof *c->units);
-    memcpy(c->units[c->nunits], k->mv_data, k->mv_size);
-    c->units[c->nunits++][k->mv_size] = '\0';
-    return 0;
-}
-
-/* Deletes the child's "CODE|" range of the audit trail and its checkpoints. */
-static int drop_audit(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
-{
-    char prefix[TS_CODE_MAX + 1];
-    snprintf(prefix, sizeof prefix, "%s|", code);
-    if (audit_log_drop(s, txn, prefix, e))
-        return e->code;
-    return audit_checkpoint_forget(s, txn, code, e);
-}
 
 static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     remove_ctx *c = vctx;
-    store_child ch;
-    if (store_child_get(s, txn, c->code, &ch) != TS_OK)
-        return ts_fail(e, TS_EINPUT, "no child %s is enrolled (see 'tiersync child list')",
-                       c->code);
-    /* a snapshot it had not finished sending is never applied */
-    if (store_del(s, txn, DB_CHILDREN, c->code, strlen(c->code), e) ||
-        apply_stage_clear(s, txn, c->code, e))
-        return e->code;
-    if (!c->purge)
-        return TS_OK;
-    if (store_drop_contribution(s, txn, c->code, e) ||
-        store_del(s, txn, DB_COVERS, c->code, strlen(c->code), e) || drop_audit(s, txn, c->code, e))
-        return e->code;
-    c->nunits = 0;
-    store_scan(s, txn, DB_UNITS, NULL, collect_via, c);
-    for (size_t i = 0; i < c->nunits; i++)
-        if (store_del(s, txn, DB_UNITS, c->units[i], strlen(c->units[i]), e) ||
-            store_del(s, txn, DB_ANNOUNCE, c->units[i], strlen(c->units[i]), e))
-            return e->code;
-    return TS_OK;
+    return link_state_remove_child(s, txn, c->code, c->purge, e);
 }
 
 static void fmt_time(int64_t ms, char *out, size_t n)
@@ -116,35 +79,32 @@ static void fmt_time(int64_t ms, char *out, size_t n)
     snprintf(out, n, "%s", ms ? iso : "never");
 }
 
-static int list_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static void list_one(const link_child *c, void *ctx)
 {
     (void)ctx;
-    store_child ch;
-    if (v->mv_size != sizeof ch)
-        return 0;
-    memcpy(&ch, v->mv_data, sizeof ch);
     char fp[KEYS_FINGERPRINT_LEN], seen[32];
-    keys_fingerprint(ch.pk, fp);
-    fmt_time(ch.last_seen_ms, seen, sizeof seen);
-    printf("%-12.*s %-20s %10llu %10llu  %s\n", (int)k->mv_size, (const char *)k->mv_data, fp,
-           (unsigned long long)ch.last_seq, (unsigned long long)ch.refused, seen);
-    return 0;
+    keys_fingerprint(c->rec.pk, fp);
+    fmt_time(c->rec.last_seen_ms, seen, sizeof seen);
+    printf("%-12s %-20s %10llu %10llu  %s\n", c->code, fp, (unsigned long long)c->rec.last_seq,
+           (unsigned long long)c->rec.refused, seen);
 }
 
 int cli_child(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'}, {"name", required_argument, 0, 'n'},
+        CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'}, {"force", no_argument, 0, 'f'},
+        {"name", required_argument, 0, 'n'},
         {"expires", required_argument, 0, 'x'}, {"csv", required_argument, 0, 'c'},
         {"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     const char *dir = NULL;
-    bool purge = false;
+    bool purge = false, force = false;
     cli_invite_opts io = {0};
     int o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;
         case 'p': purge = true; break;
+        case 'f': force = true; break;
         case 'n': io.name = optarg; break;
         case 'x': io.expires = optarg; break;
         case 'c': io.csv = optarg; break;
@@ -165,6 +125,8 @@ int cli_child(int argc, char **argv)
     }
     if (io.name || io.expires || io.csv || io.out)
         return cli_usage_error("child", "--name, --expires, --csv and --out are for invite");
+    if (force && strcmp(verb, "add") != 0)
+        return cli_usage_error("child", "--force is for add");
     if (!strcmp(verb, "add") && nargs != 3)
         return cli_usage_error("child", "add takes CODE and PUBKEY");
     if (!strcmp(verb, "remove") && nargs != 2)
@@ -183,7 +145,7 @@ int cli_child(int argc, char **argv)
         return cli_report(&e);
     int rc = TS_OK;
     if (!strcmp(verb, "add")) {
-        enrol_ctx c = {.code = args[1]};
+        enrol_ctx c = {.code = args[1], .force = force};
         if (!strcmp(args[1], n.cfg.code))
             rc = ts_fail(&e, TS_EINPUT, "%s is this node's own code, not a child", args[1]);
         else if ((rc = keys_parse_public(args[2], c.pk, &e)) == TS_OK &&
@@ -199,13 +161,13 @@ int cli_child(int argc, char **argv)
             printf("removed child %s: it can no longer connect%s\n", args[1],
                    purge ? "; its numbers and units are gone from this node and its ancestors"
                          : "");
-        free(c.units);
     } else {
         MDB_txn *txn;
         if ((rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {
             printf("%-12s %-20s %10s %10s  %s\n", "CODE", "FINGERPRINT", "LAST_SEQ", "REFUSED",
                    "LAST_SEEN");
-            store_scan(n.store, txn, DB_CHILDREN, NULL, list_one, NULL);
+            rc = link_state_children(n.store, txn, ts_now_ms(), n.cfg.late_after_s, list_one,
+                                     NULL, &e);
             store_read_end(txn);
         }
     }

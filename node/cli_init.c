@@ -9,14 +9,17 @@
 #include "cli.h"
 #include "join_client.h"
 #include "node.h"
+#include "tls.h"
 
 static const char init_help[] =
     "usage: tiersync init --dir DIR --code CODE --name NAME --level LEVEL\n"
     "                     [--listen tcp://IP:PORT] [--http IP:PORT]\n"
     "                     [--parent tcp://HOST:PORT --parent-key PUBKEY]\n"
     "                     [--forward-detail all|self] [--catalog FILE] [--force]\n"
+    "                     [--tls [--tls-host NAME_OR_IP ...]]\n"
     "       tiersync init --dir DIR --join INVITATION [--name NAME] [--level LEVEL]\n"
-    "                     [--listen ...] [--http ...] [--forward-detail ...] [--catalog ...]\n\n"
+    "                     [--listen ...] [--http ...] [--forward-detail ...] [--catalog ...]\n"
+    "                     [--tls [--tls-host NAME_OR_IP ...]]\n\n"
     "Creates a node: the data directory, its Ed25519 key pair (node.key, mode 0600),\n"
     "a commented tiersync.conf and an empty store. Refuses if the directory already\n"
     "holds a key, unless --force (which makes a new identity: re-enrol it everywhere).\n\n"
@@ -24,7 +27,9 @@ static const char init_help[] =
     "the code, the parent's endpoint and its key (pinned: only that parent can\n"
     "answer); the new node proves it holds the invitation and the parent enrols its\n"
     "key. Nothing is written here unless the parent enrolled it. The name defaults\n"
-    "to the one the invitation was made with. Then start: tiersync run --dir DIR\n";
+    "to the one the invitation was made with. Then start: tiersync run --dir DIR\n\n"
+    "--tls also makes a self-signed HTTPS certificate (see 'tiersync tls --help')\n"
+    "and prints its fingerprint; a commune's register needs it beyond loopback.\n";
 
 static int register_self(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 {
@@ -78,9 +83,12 @@ int cli_init(int argc, char **argv)
         {"http", required_argument, 0, 'H'}, {"parent", required_argument, 0, 'p'},
         {"parent-key", required_argument, 0, 'k'}, {"catalog", required_argument, 0, 'C'},
         {"forward-detail", required_argument, 0, 'f'}, {"force", no_argument, 0, 'F'},
-        {"join", required_argument, 0, 'j'}, {0, 0, 0, 0}};
+        {"join", required_argument, 0, 'j'}, {"tls", no_argument, 0, 'T'},
+        {"tls-host", required_argument, 0, 'N'}, {0, 0, 0, 0}};
     const char *dir = NULL, *join = NULL;
-    bool force = false, named_parent = false;
+    bool force = false, named_parent = false, tls = false;
+    const char *tls_hosts[TLS_MAX_NAMES];
+    int ntls_hosts = 0;
     ts_config cfg;
     ts_err e = {0};
     struct { char sec[16], key[24]; const char *val; } sets[12];
@@ -92,6 +100,12 @@ int cli_init(int argc, char **argv)
         case 'h': fputs(init_help, stdout); return 0;
         case 'F': force = true; break;
         case 'j': join = optarg; break;
+        case 'T': tls = true; break;
+        case 'N':
+            if (ntls_hosts == TLS_MAX_NAMES)
+                return cli_usage_error("init", "at most %d --tls-host", TLS_MAX_NAMES);
+            tls_hosts[ntls_hosts++] = optarg;
+            break;
         case 'c': sec = "node", key = "code", named_parent = true; break;
         case 'n': sec = "node", key = "name"; break;
         case 'l': sec = "node", key = "level"; break;
@@ -158,6 +172,10 @@ int cli_init(int argc, char **argv)
             rmdir(dir); /* a refused join leaves nothing behind (fails if something was written) */
         return cli_report(&e);
     }
+    if (tls && cli_tls_make(&cfg, tls_hosts, ntls_hosts, force, &e)) {
+        keys_wipe(&keys);
+        return cli_report(&e); /* the node is made: 'tiersync tls' can try again */
+    }
     char hex[KEYS_PUB_HEX_LEN + 1], fp[KEYS_FINGERPRINT_LEN];
     ts_hex(keys.pk, sizeof keys.pk, hex);
     keys_fingerprint(keys.pk, fp);
@@ -178,28 +196,47 @@ int cli_init(int argc, char **argv)
 
 static const char key_help[] =
     "usage: tiersync key --dir DIR [--fingerprint]\n"
-    "       tiersync key --fingerprint PUBKEY\n\n"
+    "       tiersync key --fingerprint PUBKEY\n"
+    "       tiersync key rotate --dir DIR [--unannounced]\n\n"
     "Prints this node's public key (64 hex digits, one line), or with --fingerprint\n"
     "its short fingerprint for reading aloud. Given a PUBKEY (e.g. the parent key in\n"
-    "tiersync.conf), prints that key's fingerprint, to compare over the phone.\n";
+    "tiersync.conf), prints that key's fingerprint, to compare over the phone.\n\n"
+    "rotate makes a new key pair and announces it, signed by the old key, to the\n"
+    "parent (which enrols it in place of the old one) and to every child (which\n"
+    "pins it): the chain of deltas continues. The old key stays in node.key.old\n"
+    "until every link has the new one, then it is wiped. With the daemon running\n"
+    "it takes the rotation up within a second; else 'tiersync run' does.\n"
+    "--unannounced is for a key that was stolen (docs/OPERATIONS.md): with the\n"
+    "daemon stopped, the new pair replaces the old at once and nothing is\n"
+    "announced; the parent's operator enrols it with 'child add --force', each\n"
+    "child pins it with 'tiersync parent set-key'.\n";
 
 int cli_key(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_COMMON_OPTS,
-                                         {"fingerprint", no_argument, 0, 'f'}, {0, 0, 0, 0}};
+                                         {"fingerprint", no_argument, 0, 'f'},
+                                         {"unannounced", no_argument, 0, 'u'}, {0, 0, 0, 0}};
     const char *dir = NULL;
-    bool fingerprint = false;
+    bool fingerprint = false, unannounced = false;
     int o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;
         case 'h': fputs(key_help, stdout); return 0;
         case 'f': fingerprint = true; break;
+        case 'u': unannounced = true; break;
         default: return cli_usage_error("key", "unknown option");
         }
     }
     keys_t k;
     ts_err e = {0};
+    if (optind < argc && !strcmp(argv[optind], "rotate")) {
+        if (fingerprint || optind + 1 < argc)
+            return cli_usage_error("key", "rotate takes only --dir and --unannounced");
+        return cli_key_rotate(cli_dir(dir), unannounced);
+    }
+    if (unannounced)
+        return cli_usage_error("key", "--unannounced is for rotate");
     if (optind < argc && (!fingerprint || optind + 1 < argc))
         return cli_usage_error("key", "unexpected argument '%s'", argv[optind]);
     if (optind < argc) {

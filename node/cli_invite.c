@@ -196,9 +196,9 @@ static int do_list(node_t *n, ts_err *e)
     if (store_read_begin(n->store, &txn, e))
         return e->code;
     printf("%-12s %-21s %s\n", "CODE", "EXPIRES", "NAME");
-    store_scan(n->store, txn, DB_INVITES, NULL, list_one, NULL);
+    int rc = store_scan(n->store, txn, DB_INVITES, NULL, list_one, NULL, NULL, e);
     store_read_end(txn);
-    return TS_OK;
+    return rc;
 }
 
 static int revoke_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)

@@ -9,8 +9,10 @@
 #include "cli.h"
 #include "clock.h"
 #include "node.h"
-#include "outbox.h"
 #include "delta.h"
+#include "link_state.h"
+#include "outbox.h"
+#include "rotate_node.h"
 #include "scrub.h"
 #include "uplink.h"
 
@@ -28,40 +30,44 @@ static json_t *iso_time(int64_t ms)
     return ms ? json_string(buf) : json_null();
 }
 
-typedef struct {
-    json_t *arr;
-    int late_after_s;
-    int64_t now;
-    store_t *s;
-    MDB_txn *txn;
-} child_ctx;
-
-static int add_child(const MDB_val *k, const MDB_val *v, void *vctx)
+static void add_child(const link_child *c, void *arr)
 {
-    child_ctx *c = vctx;
-    store_child ch;
-    if (v->mv_size != sizeof ch)
-        return 0;
-    memcpy(&ch, v->mv_data, sizeof ch);
-    char code[TS_CODE_MAX], fp[KEYS_FINGERPRINT_LEN];
-    snprintf(code, sizeof code, "%.*s", (int)k->mv_size, (const char *)k->mv_data);
-    keys_fingerprint(ch.pk, fp);
-    const char *state = !ch.last_seen_ms ? "never"
-                        : c->now - ch.last_seen_ms > (int64_t)c->late_after_s * 1000 ? "late"
-                        : ch.reported_head > ch.last_seq                            ? "behind"
-                                                                                    : "current";
-    const char *refusal = ch.last_refusal ? delta_reason_name((int)ch.last_refusal, "") : "";
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(c->rec.pk, fp);
+    const char *refusal =
+        c->rec.last_refusal ? delta_reason_name((int)c->rec.last_refusal, "") : "";
     json_array_append_new(
-        c->arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:o}", "code", code,
-                          "fingerprint", fp, "last_seq", (json_int_t)ch.last_seq, "reported_head",
-                          (json_int_t)ch.reported_head, "last_seen",
-                          iso_time(ch.last_seen_ms), "last_applied", iso_time(ch.last_applied_ms),
-                          "applied", (json_int_t)ch.applied, "refused", (json_int_t)ch.refused,
-                          "last_refusal", refusal, "state", state, "checkpoints_disagreed",
-                          (json_int_t)ch.checkpoint_findings, "clock_offset_s",
-                          ch.last_seen_ms ? json_integer(clock_child_offset(c->s, c->txn, code))
-                                          : json_null()));
+        arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:o}", "code", c->code,
+                       "fingerprint", fp, "last_seq", (json_int_t)c->rec.last_seq,
+                       "reported_head", (json_int_t)c->rec.reported_head, "last_seen",
+                       iso_time(c->rec.last_seen_ms), "last_applied",
+                       iso_time(c->rec.last_applied_ms), "applied", (json_int_t)c->rec.applied,
+                       "refused", (json_int_t)c->rec.refused, "last_refusal", refusal, "state",
+                       link_child_state_name(c->state), "checkpoints_disagreed",
+                       (json_int_t)c->rec.checkpoint_findings, "clock_offset_s",
+                       c->rec.last_seen_ms ? json_integer(c->clock_offset_s) : json_null()));
+}
+
+static int add_waiting(const char *code, void *ctx)
+{
+    json_array_append_new(ctx, json_string(code));
     return 0;
+}
+
+/* This node's key rotation under way (rotate.h), or null. */
+static json_t *rotation_json(store_t *s, MDB_txn *txn)
+{
+    rotate_state st;
+    if (!rotate_state_get(s, txn, &st))
+        return json_null();
+    char from[KEYS_FINGERPRINT_LEN], to[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(st.old_pk, from);
+    keys_fingerprint(st.new_pk, to);
+    json_t *waiting = json_array();
+    rotate_waiting(s, txn, &st, add_waiting, waiting);
+    return json_pack("{s:s,s:s,s:I,s:o,s:b,s:o}", "old_fingerprint", from, "new_fingerprint", to,
+                     "from_seq", (json_int_t)st.from_seq, "started", iso_time(st.created_ms),
+                     "parent_acknowledged", (int)st.parent_done, "children_waiting", waiting);
 }
 
 typedef struct {
@@ -86,8 +92,10 @@ static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
 static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
 {
     future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
+    if (f.parent_today == OUTBOX_PARENT_TODAY_UNTOLD)
+        f.parent_today = 0; /* its parent does not tell its date */
     if (f.parent_today)
-        store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f);
+        store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, NULL); /* a figure */
     char day[16] = "";
     if (f.parent_today)
         snprintf(day, sizeof day, "%04d-%02d-%02d", f.parent_today / 10000,
@@ -98,7 +106,7 @@ static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
                      "waiting_future_cells", f.waiting);
 }
 
-static json_t *status_json(node_t *n, MDB_txn *txn)
+static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
 {
     store_t *s = n->store;
     char pk[KEYS_PUB_HEX_LEN + 1] = "", fp[KEYS_FINGERPRINT_LEN] = "";
@@ -114,37 +122,30 @@ static json_t *status_json(node_t *n, MDB_txn *txn)
         }
         free(pub);
     }
-    outbox_head head;
-    outbox_head_get(n, txn, &head);
     json_t *st = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "code", n->cfg.code, "name",
                            n->cfg.name, "level", n->cfg.level, "public_key", pk, "fingerprint", fp,
                            "catalog", n->catalog->id, "total_cells",
                            (json_int_t)store_total_cells(s, txn));
     if (n->cfg.parent[0]) {
-        uint64_t acked = store_meta_u64(s, txn, "acked_seq");
-        MDB_val v;
-        char pcode[TS_CODE_MAX] = "";
-        if (store_get(s, txn, DB_META, "parent_code", 11, &v, NULL) == TS_OK &&
-            v.mv_size < sizeof pcode)
-            memcpy(pcode, v.mv_data, v.mv_size), pcode[v.mv_size] = '\0';
+        link_parent p;
+        link_state_parent(s, txn, &p);
         json_object_set_new(
             st, "parent",
             json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:o}", "endpoint", n->cfg.parent, "code",
-                      pcode, "connected", (int)store_meta_u64(s, txn, "link_connected"), "head_seq",
-                      (json_int_t)head.seq, "acked_seq", (json_int_t)acked, "unacked",
-                      (json_int_t)(head.seq - acked), "pending_cells",
-                      (json_int_t)store_count(s, txn, DB_PENDING), "last_ack",
-                      iso_time((int64_t)store_meta_u64(s, txn, "last_ack_ms"))));
-        json_t *p = json_object_get(st, "parent");
+                      p.code, "connected", p.connected, "head_seq", (json_int_t)p.head_seq,
+                      "acked_seq", (json_int_t)p.acked_seq, "unacked",
+                      (json_int_t)p.unacked, "pending_cells",
+                      (json_int_t)p.pending_cells, "last_ack", iso_time(p.last_ack_ms)));
+        json_t *pj = json_object_get(st, "parent");
         int64_t released = (int64_t)store_meta_u64(s, txn, OUTBOX_META_RELEASE);
         /* 0 = at every flush; before the daemon's first run, a window from then */
-        json_object_set_new(p, "release_s", json_integer(n->cfg.release_s));
-        json_object_set_new(p, "held_cells", json_integer((json_int_t)store_count(s, txn, DB_HELD)));
-        json_object_set_new(p, "next_release",
+        json_object_set_new(pj, "release_s", json_integer(n->cfg.release_s));
+        json_object_set_new(pj, "held_cells", json_integer((json_int_t)store_count(s, txn, DB_HELD)));
+        json_object_set_new(pj, "next_release",
                             n->cfg.release_s && released
                                 ? iso_time(released + (int64_t)n->cfg.release_s * 1000)
                                 : json_null());
-        json_object_set_new(p, "last_checkpoint",
+        json_object_set_new(pj, "last_checkpoint",
                             iso_time((int64_t)store_meta_u64(s, txn, OUTBOX_META_CHECKPOINT)));
         json_t *clock = parent_clock_json(n, txn);
         json_object_update(json_object_get(st, "parent"), clock);
@@ -152,9 +153,13 @@ static json_t *status_json(node_t *n, MDB_txn *txn)
     } else {
         json_object_set_new(st, "parent", json_null());
     }
-    child_ctx cc = {json_array(), n->cfg.late_after_s, ts_now_ms(), s, txn};
-    store_scan(s, txn, DB_CHILDREN, NULL, add_child, &cc);
-    json_object_set_new(st, "children", cc.arr);
+    json_t *kids = json_array();
+    json_object_set_new(st, "children", kids);
+    if (link_state_children(s, txn, ts_now_ms(), n->cfg.late_after_s, add_child, kids, e)) {
+        json_decref(st);
+        return NULL;
+    }
+    json_object_set_new(st, "key_rotation", rotation_json(s, txn));
     scrub_result sr;
     scrub_result_get(s, txn, &sr);
     json_object_set_new(st, "scrub",
@@ -173,6 +178,21 @@ static void print_text(const json_t *st)
            json_string_value(json_object_get(st, "level")));
     printf("key       %s  (fingerprint %s)\n", json_string_value(json_object_get(st, "public_key")),
            json_string_value(json_object_get(st, "fingerprint")));
+    const json_t *r = json_object_get(st, "key_rotation");
+    if (json_is_object(r)) {
+        const json_t *w = json_object_get(r, "children_waiting");
+        printf("rotation  %s -> %s from seq %lld: parent %s, %zu children waiting",
+               json_string_value(json_object_get(r, "old_fingerprint")),
+               json_string_value(json_object_get(r, "new_fingerprint")),
+               (long long)json_integer_value(json_object_get(r, "from_seq")),
+               json_is_true(json_object_get(r, "parent_acknowledged")) ? "has it" : "waiting",
+               json_array_size(w));
+        size_t i;
+        const json_t *c;
+        json_array_foreach(w, i, c)
+            printf("%s%s", i ? " " : ": ", json_string_value(c));
+        printf("\n");
+    }
     const json_t *p = json_object_get(st, "parent");
     if (json_is_object(p)) {
         const json_t *la = json_object_get(p, "last_ack");
@@ -271,9 +291,11 @@ int cli_status(int argc, char **argv)
     MDB_txn *txn;
     int rc = store_read_begin(n.store, &txn, &e);
     if (rc == TS_OK) {
-        json_t *st = status_json(&n, txn);
+        json_t *st = status_json(&n, txn, &e);
         store_read_end(txn);
-        if (as_json) {
+        if (!st) {
+            rc = e.code;
+        } else if (as_json) {
             json_dumpf(st, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
             putchar('\n');
         } else {

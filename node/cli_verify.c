@@ -1,10 +1,10 @@
 /* cli_verify.c: `tiersync verify`: checks the audit trail and the totals
- * (verify.h) and prints every finding; exit 0 when all holds, 1 when not. */
+ * (audit_check.h) and prints every finding; exit 0 when all holds, 1 when not. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "verify.h"
+#include "audit_check.h"
 
 #define VERIFY_MAX_SHOWN 200 /* problem lines printed; the rest are counted */
 
@@ -62,8 +62,8 @@ int cli_verify(int argc, char **argv)
     ts_err e = {0};
     if (node_open(&n, cli_dir(dir), 0, &e))
         return cli_report(&e);
-    verify_summary sum;
-    int rc = verify_node(&n, unit, print_line, &pc, &sum, &e);
+    audit_check_summary sum;
+    int rc = audit_check_node(&n, unit, print_line, &pc, &sum, &e);
     const char *self = n.cfg.code;
     if (rc == TS_OK && pc.shown > VERIFY_MAX_SHOWN)
         printf("... and %zu more problems not shown\n", pc.shown - VERIFY_MAX_SHOWN);

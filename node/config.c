@@ -30,6 +30,8 @@ void config_defaults(ts_config *c, const char *dir)
     c->checkpoint_days = CONFIG_DEFAULT_CHECKPOINT_DAYS;
     c->scrub_every_h = CONFIG_DEFAULT_SCRUB_EVERY_H;
     c->join_slow_down_ms = CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS;
+    c->session_idle_s = CONFIG_DEFAULT_SESSION_IDLE_S;
+    c->access_log_days = CONFIG_DEFAULT_ACCESS_LOG_DAYS;
 }
 
 /* The longest "key = value" line the INI reader takes (inih's line buffer
@@ -130,6 +132,14 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         c->trust_loopback = strcmp(v, "yes") == 0;
         return TS_OK;
     }
+    if (IS("http", "tls_cert"))
+        return copy_str(c->tls_cert, sizeof c->tls_cert, full, v, e);
+    if (IS("http", "tls_key"))
+        return copy_str(c->tls_key, sizeof c->tls_key, full, v, e);
+    if (IS("register", "session_idle_s"))
+        return parse_int(&c->session_idle_s, full, v, 60, 86400, e);
+    if (IS("register", "access_log_days"))
+        return parse_int(&c->access_log_days, full, v, 1, 36500, e);
     if (IS("parent", "endpoint"))
         return copy_str(c->parent, sizeof c->parent, full, v, e);
     if (IS("parent", "key")) {
@@ -315,7 +325,12 @@ int config_write(const ts_config *c, ts_err *e)
         "hosts = %s\n"
         "# yes: readers on this machine (loopback) may read protected values without a\n"
         "# token. Set no behind a reverse proxy on the same machine.\n"
-        "trust_loopback = %s\n\n"
+        "trust_loopback = %s\n"
+        "# HTTPS: a PEM certificate and its key (relative to the data directory or\n"
+        "# absolute); both empty: plain HTTP. 'tiersync tls' makes a self-signed pair.\n"
+        "# The case register is served beyond loopback only over HTTPS.\n"
+        "tls_cert = %s\n"
+        "tls_key = %s\n\n"
         "[parent]\n"
         "# The parent's endpoint and public key; empty endpoint: this node is a root.\n"
         "endpoint = %s\n"
@@ -359,6 +374,11 @@ int config_write(const ts_config *c, ts_err *e)
         "# The daemon re-checks its store against the signed deltas (as 'tiersync\n"
         "# verify' does) every scrub_every_h hours, at low priority; 0 = never.\n"
         "scrub_every_h = %g\n\n"
+        "[register]\n"
+        "# The case register (communes): a login session ends after this many idle\n"
+        "# seconds; the access log keeps this many days.\n"
+        "session_idle_s = %d\n"
+        "access_log_days = %d\n\n"
         "[read]\n"
         "# Readers without a token see every count derived from records randomly\n"
         "# rounded to a multiple of k (docs/SECURITY.md); 2 to 100.\n"
@@ -366,11 +386,11 @@ int config_write(const ts_config *c, ts_err *e)
         "# Read tokens (one per line, at least 16 characters) for exact values.\n",
         c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
         c->join_slow_down_ms, c->http, c->http_hosts, c->trust_loopback ? "yes" : "no",
-        c->parent, c->parent_key,
+        c->tls_cert, c->tls_key, c->parent, c->parent_key,
         c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
         c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->max_clock_skew_s, c->release_s,
         c->map_initial_mb, c->map_max_mb, c->audit_retain, c->checkpoint_days, c->checkpoint_s,
-        c->scrub_every_h, c->small_cell_k);
+        c->scrub_every_h, c->session_idle_s, c->access_log_days, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

@@ -38,6 +38,8 @@
 #define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
 #define CONFIG_MAX_SCRUB_EVERY_H 8760.0
 #define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
+#define CONFIG_DEFAULT_SESSION_IDLE_S 1800    /* a register session idle this long ends */
+#define CONFIG_DEFAULT_ACCESS_LOG_DAYS 1825   /* access log entries kept (five years) */
 
 typedef enum { DETAIL_ALL, DETAIL_SELF } config_detail;
 
@@ -58,6 +60,8 @@ typedef struct {
     char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
     char http_hosts[CONFIG_NAME_MAX]; /* more names the Host header may give (comma-separated) */
     bool trust_loopback;              /* loopback readers without a token may read */
+    char tls_cert[TS_PATH_MAX];     /* PEM files; both set: HTTPS (relative to dir) */
+    char tls_key[TS_PATH_MAX];
     /* [parent] */
     char parent[CONFIG_ENDPOINT_MAX]; /* empty: this node is a root */
     char parent_key[65];              /* hex Ed25519 public key */
@@ -79,6 +83,9 @@ typedef struct {
     int checkpoint_days; /* send a checkpoint (signed snapshot) at least this often */
     int checkpoint_s;    /* tests only: when > 0, every checkpoint_s seconds instead */
     double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
+    /* [register] */
+    int session_idle_s;
+    int access_log_days;
     /* [read] */
     int small_cell_k;
     int ntokens;

@@ -18,6 +18,7 @@
 #include "hub.h"
 #include "join.h"
 #include "log.h"
+#include "rotate_node.h"
 #include "scrub.h"
 #include "uplink.h"
 
@@ -29,7 +30,7 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static int lock_dir(const char *dir, int *fd, ts_err *e)
+int daemon_lock(const char *dir, int *fd, ts_err *e)
 {
     char path[TS_PATH_MAX];
     if (ts_path(path, sizeof path, e, "%s/%s", dir, DAEMON_LOCK_FILE))
@@ -48,7 +49,7 @@ static int lock_dir(const char *dir, int *fd, ts_err *e)
 int daemon_run(node_t *n, ts_err *e)
 {
     int lockfd = -1;
-    if (lock_dir(n->cfg.dir, &lockfd, e))
+    if (daemon_lock(n->cfg.dir, &lockfd, e))
         return e->code;
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -73,6 +74,10 @@ int daemon_run(node_t *n, ts_err *e)
     ts_err ce = {0};
     if (catdist_refresh(n, &ce) != TS_OK) /* the node still runs: it has a catalog */
         log_error("catalog: %s; this node hands no catalog version down until it is fixed", ce.msg);
+    bool rekeyed;
+    /* a key rotation under way (rotate_node.h): the links start with its keys */
+    if ((rc = rotate_advance(n, &rekeyed, e)) != TS_OK)
+        goto out;
     if (n->cfg.listen[0] && ((rc = hub_start(&hub, n, zctx, e)) != TS_OK ||
                              (rc = join_start(&join, n, e)) != TS_OK))
         goto out;
@@ -90,11 +95,19 @@ int daemon_run(node_t *n, ts_err *e)
              n->cfg.level, fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");
 
     int64_t next_agg_ms = 0; /* records: month turn-over, every AGG_TICK_MS */
+    int64_t next_rotate_ms = 0; /* key rotation: `key rotate` asks, every HUB_TICK_MS */
     while (!stop_requested) {
+        if (ts_mono_ms() >= next_rotate_ms) {
+            ts_err re = {0};
+            if (rotate_advance(n, &rekeyed, &re) != TS_OK)
+                log_error("key rotation: %s", re.msg);
+            next_rotate_ms = ts_mono_ms() + HUB_TICK_MS;
+        }
         /* tick first: it may replace the parent socket */
         int timeout = up ? uplink_tick(up) : DAEMON_IDLE_POLL_MS;
         if (hub) {
-            hub_tick(hub);
+            if ((rc = hub_tick(hub, e)) != TS_OK)
+                break;
             if (timeout < 0 || timeout > HUB_TICK_MS)
                 timeout = HUB_TICK_MS;
         }

@@ -12,6 +12,10 @@
 #define DAEMON_ZMQ_ZERO_COPY_RECV 10
 #define DAEMON_BATCH 1024 /* messages handled per poll round before timers run */
 
+/* Takes DIR's daemon lock into *fd (close it to release): only one
+ * process serves a directory. TS_ERUNTIME when a daemon holds it. */
+int daemon_lock(const char *dir, int *fd, ts_err *e);
+
 /* Runs until SIGINT or SIGTERM; returns TS_OK on a clean stop. */
 int daemon_run(node_t *n, ts_err *e);
 

@@ -10,12 +10,14 @@ static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
     return 1;
 }
 
-/* True while child `via` still contributes numbers for unit `code`. */
+/* True while child `via` still contributes numbers for unit `code` (or
+ * when they cannot be read: enrolment is then refused, nothing changed). */
 static bool still_counted(store_t *s, MDB_txn *txn, const char *via, const char *code)
 {
     char prefix[2 * TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|%s|", via, code);
-    return store_scan(s, txn, DB_CONTRIB, prefix, any_entry, NULL) != 0;
+    int found;
+    return store_scan(s, txn, DB_CONTRIB, prefix, any_entry, NULL, &found, NULL) || found;
 }
 
 int enrol_child(store_t *s, MDB_txn *txn, const char *code,

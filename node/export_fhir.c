@@ -9,6 +9,7 @@
  * For a reader without a token every value is rounded (query_publish), the
  * group's count too: from its exact sum with the sum of its cells' keys. */
 #include "export_int.h"
+#include "query.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -93,20 +94,17 @@ static json_t *stratifier_codes(const export_fhir *f, const char *options)
 
 static json_t *stratum(const export_fhir *f, const char *options, int64_t v)
 {
-    json_t *comps = json_array();
-    char buf[CELL_OPTIONS_MAX];
-    snprintf(buf, sizeof buf, "%s", options);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
+    json_t *comps = json_array(), *opts = query_options_json(options);
+    const char *cat;
+    json_t *opt;
+    json_object_foreach(opts, cat, opt) { /* in the options' canonical order */
+        const char *o = json_string_value(opt);
         json_array_append_new(
             comps, json_pack("{s:o,s:o}", "code",
-                             concept(export_map_adx_category(f->r->map, tok), tok), "value",
-                             concept(export_map_adx_option(f->r->map, tok, eq + 1), eq + 1)));
+                             concept(export_map_adx_category(f->r->map, cat), cat), "value",
+                             concept(export_map_adx_option(f->r->map, cat, o), o)));
     }
+    json_decref(opts);
     return json_pack("{s:o,s:[{s:{s:[{s:s,s:s}]},s:I}],s:{s:I}}", "component", comps,
                      "population", "code", "coding", "system", FHIR_POPULATION_SYSTEM, "code",
                      "initial-population", "count", (json_int_t)v, "measureScore", "value",

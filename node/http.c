@@ -1,5 +1,7 @@
 /* http.c: the node's HTTP server (libmicrohttpd, its own polling thread):
- * the embedded dashboard, the read API and /metrics.
+ * the embedded dashboard, the read API and /metrics, and a commune's case
+ * register (with request bodies); HTTPS when [http] tls_cert and tls_key
+ * are set (tls.h).
  *
  * This file is the glue to libmicrohttpd: it collects a request (the raw
  * target's verdict, headers, addresses, query) for http_route(), which
@@ -27,6 +29,8 @@
 #include "http_guard.h"
 #include "http_route.h"
 #include "log.h"
+#include "register.h"
+#include "tls.h"
 
 #define HTTP_CONNECTION_LIMIT 256
 #define HTTP_PER_IP_LIMIT 16   /* connections at once from one address */
@@ -45,7 +49,17 @@ struct http {
     http_guard *guard;
     http_throttle throttle; /* used by MHD's one thread only */
     log_limit log;          /* libmicrohttpd's messages */
+    reg_t *reg;
+    char *cert, *key;       /* PEM, kept while the server runs */
 };
+
+/* One request's state (*req_cls), from on_uri to on_completed. */
+typedef struct {
+    http_uri_verdict uri; /* of the raw target */
+    char *body;           /* a register request's body, NUL-terminated */
+    size_t len, cap;
+    bool too_big;
+} http_req;
 
 static int parse_address(const char *addr, struct sockaddr_storage *ss, socklen_t *len, ts_err *e)
 {
@@ -122,6 +136,13 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, http_reply *r)
         MHD_add_response_header(resp, r->header, r->value);
     if (r->retry_after[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    if (r->set_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+    if (r->register_reply) {
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+        if (!r->asset)
+            MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -145,9 +166,9 @@ static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *
 }
 
 /* A request's *req_cls: &uri_seen[v] from on_uri (v: the raw target's
- * verdict), &uri_ready[v] once the handler saw the headers. */
+ * verdict), then its http_req once the handler saw the headers (made only
+ * then: MHD calls on_completed, which frees it, for those requests only). */
 static const http_uri_verdict uri_seen[] = {HTTP_URI_OK, HTTP_URI_CONTROL, HTTP_URI_TOO_MANY};
-static const http_uri_verdict uri_ready[] = {HTTP_URI_OK, HTTP_URI_CONTROL, HTTP_URI_TOO_MANY};
 
 /* Called with the raw request target before MHD splits off and parses the
  * query: a target with too many parameters is cut after its '?' so that MHD
@@ -165,6 +186,29 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return (void *)&uri_seen[v];
 }
 
+/* Keeps a register request's body (up to REG_BODY_MAX). */
+static void body_append(http_req *rq, const char *data, size_t n)
+{
+    if (rq->too_big || rq->len + n > REG_BODY_MAX) {
+        rq->too_big = true;
+        return;
+    }
+    if (rq->len + n + 1 > rq->cap) {
+        size_t cap = rq->cap ? rq->cap : 4096;
+        while (cap < rq->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(rq->body, cap);
+        if (!nb) {
+            rq->too_big = true;
+            return;
+        }
+        rq->body = nb, rq->cap = cap;
+    }
+    memcpy(rq->body + rq->len, data, n);
+    rq->len += n;
+    rq->body[rq->len] = '\0';
+}
+
 static http_guard_conn *guard_conn(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
@@ -176,15 +220,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **req_cls)
 {
-    (void)version, (void)upload_data;
+    (void)version;
     http_t *h = cls;
     const http_uri_verdict *v = *req_cls;
     if (!v || (v >= uri_seen && v < uri_seen + 3)) { /* first call: headers only */
         http_guard_headers_done(h->guard, guard_conn(conn));
-        *req_cls = (void *)&uri_ready[v ? v - uri_seen : 0];
+        http_req *rq = calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        rq->uri = v ? *v : HTTP_URI_OK;
+        *req_cls = rq;
         return MHD_YES;
     }
-    if (*upload_size) { /* a body is not expected: drop it */
+    http_req *rq = *req_cls;
+    if (*upload_size) { /* kept for the register, else not expected: dropped */
+        if (reg_owns(url))
+            body_append(rq, upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
@@ -202,7 +253,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_request q = {
         .method = method,
         .path = url,
-        .uri = *v,
+        .uri = rq->uri,
         .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
         .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_AUTHORIZATION),
@@ -210,6 +261,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .local = (struct sockaddr *)&local,
         .params = &pc.p,
         .params_overflow = pc.too_many,
+        .reg = h->reg,
+        .cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, REG_COOKIE),
+        .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
+        .body = rq->body,
+        .body_len = rq->len,
+        .body_too_big = rq->too_big,
     };
     http_reply r;
     http_route(h->n, &h->throttle, &q, &r);
@@ -219,9 +276,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)req_cls, (void)toe;
+    (void)toe;
     http_t *h = cls;
     http_guard_request_done(h->guard, guard_conn(conn));
+    const http_uri_verdict *v = *req_cls;
+    if (v && !(v >= uri_seen && v < uri_seen + 3)) {
+        http_req *rq = *req_cls;
+        free(rq->body);
+        free(rq);
+    }
+    *req_cls = NULL;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -236,6 +300,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         http_guard_close(h->guard, *socket_context);
         *socket_context = NULL;
     }
+}
+
+static void http_free(http_t *h)
+{
+    http_guard_destroy(&h->guard);
+    log_limit_free(&h->log);
+    reg_destroy(&h->reg);
+    tls_free_pem(&h->cert);
+    tls_free_pem(&h->key);
+    free(h);
 }
 
 /* Why a bind failed: MHD does not say, so try it ourselves. */
@@ -270,7 +344,17 @@ int http_start(http_t **out, node_t *n, ts_err *e)
         return e->code;
     }
     log_limit_init(&h->log);
+    bool tls = n->cfg.tls_cert[0] || n->cfg.tls_key[0];
+    if ((tls && tls_load(&n->cfg, &h->cert, &h->key, e)) ||
+        !(h->reg = reg_new(n, tls, tls_address_loopback(n->cfg.http)))) {
+        if (!e->code)
+            ts_fail(e, TS_ERUNTIME, "out of memory");
+        http_free(h);
+        return e->code;
+    }
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (tls)
+        flags |= MHD_USE_TLS;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
@@ -293,17 +377,21 @@ int http_start(http_t **out, node_t *n, ts_err *e)
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-                            MHD_OPTION_END);
+                            tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+                            MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!h->d) {
-        http_guard_destroy(&h->guard);
-        log_limit_free(&h->log);
-        free(h);
-        return ts_fail(e, TS_ERUNTIME, "cannot serve HTTP on %s: %s (is another program on "
-                       "that port? change http.address in tiersync.conf)", n->cfg.http,
-                       bind_error(&ss, len));
+        http_free(h);
+        return ts_fail(e, TS_ERUNTIME, "cannot serve HTTP%s on %s: %s (is another program on "
+                       "that port? change http.address in tiersync.conf%s)", tls ? "S" : "",
+                       n->cfg.http, bind_error(&ss, len),
+                       tls ? "; are tls_cert and tls_key a certificate and its key?" : "");
     }
-    log_info("http: dashboard and read API on http://%s/", n->cfg.http);
+    log_info("http: dashboard and read API on http%s://%s/", tls ? "s" : "", n->cfg.http);
+    if (!reg_enabled(h->reg))
+        log_warn("http: the case register is off: %s is not a loopback address and there is "
+                 "no TLS; set [http] tls_cert and tls_key ('tiersync tls --dir %s'), or bind "
+                 "to 127.0.0.1", n->cfg.http, n->cfg.dir);
     *out = h;
     return TS_OK;
 }
@@ -313,8 +401,6 @@ void http_stop(http_t **h)
     if (!h || !*h)
         return;
     MHD_stop_daemon((*h)->d);
-    http_guard_destroy(&(*h)->guard);
-    log_limit_free(&(*h)->log);
-    free(*h);
+    http_free(*h);
     *h = NULL;
 }

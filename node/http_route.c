@@ -1,7 +1,9 @@
 /* http_route.c: the answer to one HTTP request (see http_route.h). */
 #include "http_route.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,8 @@ static void serve_api(node_t *n, http_throttle *t, const http_request *q, http_r
         return;
     }
     http_access acc = http_access_decide(&n->cfg, q->client, q->authorization);
+    if (acc == HTTP_DENY_NO_TOKEN && reg_session_live(q->reg, q->cookie))
+        acc = HTTP_READ_PROTECTED; /* a register account, logged in: as on the node itself */
     if (q->authorization)
         http_throttle_record(t, q->client, acc == HTTP_READ_EXACT, now);
     if (acc == HTTP_DENY_NO_TOKEN) {
@@ -78,6 +82,50 @@ static void serve_api(node_t *n, http_throttle *t, const http_request *q, http_r
     memcpy(out->filename, r.filename, sizeof out->filename);
 }
 
+/* The client's address as text for the register's log. */
+static void client_text(const struct sockaddr *sa, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "?");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outsz);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+static void serve_register(const http_request *q, http_reply *out)
+{
+    out->register_reply = true;
+    if (!q->reg) {
+        reply_error(out, 404, "no case register on this server", NULL);
+        return;
+    }
+    if (q->body_too_big) {
+        reply_error(out, 413, "the request body is too large for the register", NULL);
+        return;
+    }
+    if (q->params_overflow) {
+        reply_error(out, 400, "too many query parameters", NULL);
+        return;
+    }
+    char addr[INET6_ADDRSTRLEN];
+    client_text(q->client, addr, sizeof addr);
+    reg_request r = {.method = q->method, .path = q->path, .params = q->params, .body = q->body,
+                     .body_len = q->body_len, .cookie = q->cookie, .csrf = q->csrf,
+                     .addr = addr};
+    reg_reply a;
+    reg_handle(q->reg, &r, &a);
+    log_debug("http: %s %s -> %d", q->method, q->path, a.status);
+    out->status = a.status;
+    out->content_type = a.content_type;
+    out->body = a.body;
+    out->len = a.len;
+    out->asset = a.asset;
+    out->owned = !a.asset;
+    memcpy(out->set_cookie, a.set_cookie, sizeof out->set_cookie);
+    if (a.retry_after > 0)
+        snprintf(out->retry_after, sizeof out->retry_after, "%d", a.retry_after);
+}
+
 void http_route(node_t *n, http_throttle *t, const http_request *q, http_reply *out)
 {
     memset(out, 0, sizeof *out);
@@ -99,8 +147,13 @@ void http_route(node_t *n, http_throttle *t, const http_request *q, http_reply *
                     "Host");
         return;
     }
+    if (reg_owns(q->path)) {
+        serve_register(q, out);
+        return;
+    }
     if (strcmp(q->method, "GET") && strcmp(q->method, "HEAD")) {
-        reply_error(out, 405, "only GET and HEAD: this API is read-only", NULL);
+        reply_error(out, 405, "only GET and HEAD: this API is read-only (the case register's "
+                    "paths are the exception, docs/API.md)", NULL);
         out->header = "Allow";
         out->value = "GET, HEAD";
         return;

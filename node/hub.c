@@ -17,6 +17,8 @@
 #include "hmap.h"
 #include "hub_conns.h"
 #include "log.h"
+#include "rotate_hub.h"
+#include "rotate_node.h"
 #include "worker.h"
 
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -36,6 +38,8 @@
                                  its window waits in TCP behind a full queue */
 #define HUB_HWM_MAX 1000      /* libzmq's default */
 #define HUB_WAIT_MS 50        /* longest wait for input while a batch commits (it wakes us) */
+#define HUB_REBIND_TRIES 100  /* a closed ROUTER frees its port in libzmq's I/O thread: */
+#define HUB_REBIND_WAIT_US 20000 /* wait for it this long between tries */
 
 typedef struct {
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
@@ -46,6 +50,7 @@ typedef struct hub_batch hub_batch;
 
 struct hub {
     node_t *n;
+    void *zctx;
     void *zap;
     void *router;
     /* Curve key -> child code, so a handshake costs a lookup, not a conversion
@@ -58,7 +63,9 @@ struct hub {
     int wake_fd;         /* eventfd the writer thread signals when it has committed */
     log_limit limits;    /* refusals an attacker can repeat at will: once a minute each */
     hub_conns conns;     /* to end a removed child's session */
-    catdist_routes routes; /* to offer a new catalog version */
+    rotate_hub *rot;     /* key rotation messages, both ways */
+    uint8_t serving[crypto_sign_PUBLICKEYBYTES]; /* the key the ROUTER serves with */
+    int catalog_offered; /* the catalog version last offered (catalog_dist.h) */
 };
 
 void *hub_router(hub_t *h) { return h->router; }
@@ -87,50 +94,68 @@ static int receive_hwm(node_t *n)
     return hwm < HUB_HWM_MIN ? HUB_HWM_MIN : hwm > HUB_HWM_MAX ? HUB_HWM_MAX : (int)hwm;
 }
 
+/* Opens the ROUTER on cfg.listen with the CURVE secret of serving_keys. */
+static int open_router(hub_t *h, ts_err *e)
+{
+    node_t *n = h->n;
+    const keys_t *k = rotate_serving_keys(n);
+    char secret[KEYS_Z85_LEN];
+    /* the transport drops only grossly oversized input; anything up to twice
+     * the limit reaches apply_message, which refuses and counts it per child */
+    int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
+    h->router = zmq_socket(h->zctx, ZMQ_ROUTER);
+    if (!h->router || keys_curve_secret_z85(k, secret, e))
+        return ts_fail(e, TS_ERUNTIME, "cannot open the children's socket: %s",
+                       zmq_strerror(zmq_errno()));
+    int bad = set_int(h->router, ZMQ_CURVE_SERVER, 1) ||
+              zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
+              zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
+              zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+              set_int(h->router, ZMQ_RCVHWM, receive_hwm(n)) ||
+              set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
+              set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
+              set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
+              set_int(h->router, ZMQ_LINGER, 0);
+    sodium_memzero(secret, sizeof secret);
+    for (int i = 0; !bad && zmq_bind(h->router, n->cfg.listen) != 0; i++) {
+        if (zmq_errno() != EADDRINUSE || i >= HUB_REBIND_TRIES) {
+            bad = 1;
+            break;
+        }
+        usleep(HUB_REBIND_WAIT_US);
+    }
+    if (bad)
+        return ts_fail(e, TS_ERUNTIME, "cannot listen on %s: %s (check listen.endpoint and that "
+                       "no other process uses the port)", n->cfg.listen, zmq_strerror(zmq_errno()));
+    memcpy(h->serving, k->pk, sizeof h->serving);
+    return TS_OK;
+}
+
 int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
 {
     hub_t *h = calloc(1, sizeof *h);
     h->n = n;
+    h->zctx = zctx;
     h->writer = worker_new();
+    h->rot = rotate_hub_new(n);
     log_limit_init(&h->limits);
     h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (h->wake_fd < 0) {
         ts_fail(e, TS_ERUNTIME, "cannot create an eventfd: %s", strerror(errno));
         goto fail;
     }
-    char secret[KEYS_Z85_LEN];
-    /* the transport drops only grossly oversized input; anything up to twice
-     * the limit reaches apply_message, which refuses and counts it per child */
-    int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
     h->zap = zmq_socket(zctx, ZMQ_REP);
     if (!h->zap || zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0) {
         ts_fail(e, TS_ERUNTIME, "cannot start the ZAP handler: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    h->router = zmq_socket(zctx, ZMQ_ROUTER);
-    if (keys_curve_secret_z85(&n->keys, secret, e))
+    if (open_router(h, e))
         goto fail;
-    if (set_int(h->router, ZMQ_CURVE_SERVER, 1) ||
-        zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
-        zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
-        zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-        set_int(h->router, ZMQ_RCVHWM, receive_hwm(n)) ||
-        set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
-        set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
-        set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
-        set_int(h->router, ZMQ_LINGER, 0) ||
-        zmq_bind(h->router, n->cfg.listen) != 0) {
-        sodium_memzero(secret, sizeof secret);
-        ts_fail(e, TS_ERUNTIME, "cannot listen on %s: %s (check listen.endpoint and that no "
-                "other process uses the port)", n->cfg.listen, zmq_strerror(zmq_errno()));
-        goto fail;
-    }
-    sodium_memzero(secret, sizeof secret);
     char bound[CONFIG_ENDPOINT_MAX + 16] = "";
     size_t blen = sizeof bound - 1;
     zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, bound, &blen);
     hub_conns_init(&h->conns, bound);
-    catdist_routes_init(&h->routes, n);
+    h->catalog_offered = n->catdoc ? n->catdoc->version : 0;
     *out = h;
     return TS_OK;
 fail:
@@ -156,9 +181,9 @@ void hub_stop(hub_t **hp)
     if (h->wake_fd >= 0)
         close(h->wake_fd);
     free(h->keys);
+    rotate_hub_destroy(&h->rot);
     log_limit_free(&h->limits);
     hub_conns_free(&h->conns);
-    catdist_routes_free(&h->routes);
     free(h);
     *hp = NULL;
 }
@@ -213,7 +238,8 @@ static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
     if (!z && now - h->keys_built_ms >= HUB_ZAP_REBUILD_MS) {
         h->nkeys = 0;
         h->keys_built_ms = now;
-        store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h);
+        /* unreadable: the keys read so far; a key missed refuses its child, who retries */
+        store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h, NULL, NULL);
         z = cache_find(h, curve);
     }
     store_read_end(txn);
@@ -393,10 +419,30 @@ static bool batch_full(const hub_batch *b)
     return b->got >= b->max || b->bytes >= HUB_BATCH_BYTES;
 }
 
-void hub_tick(hub_t *h)
+/* This node's key rotation moved on: the ROUTER takes the key children
+ * should now connect to (they reconnect, as after any restart). */
+static int rekey(hub_t *h, ts_err *e)
+{
+    const keys_t *k = rotate_serving_keys(h->n);
+    if (!memcmp(k->pk, h->serving, sizeof h->serving))
+        return TS_OK;
+    hub_finish(h, NULL);
+    zmq_close(h->router);
+    h->router = NULL;
+    if (open_router(h, e) != TS_OK)
+        return e->code;
+    char fp[KEYS_FINGERPRINT_LEN];
+    keys_fingerprint(h->serving, fp);
+    log_info("children now connect with this node's key %s", fp);
+    return TS_OK;
+}
+
+int hub_tick(hub_t *h, ts_err *e)
 {
     hub_conns_sweep(&h->conns, h->n->store, HUB_TICK_MS);
-    catdist_routes_offer(&h->routes, h->n, h->router);
+    catdist_offer_children(&h->catalog_offered, h->n, &h->conns, h->router);
+    rotate_hub_tick(h->rot, &h->conns, h->router);
+    return rekey(h, e);
 }
 
 /* Appends what waits on the socket, up to the batch's bounds; returns how
@@ -409,25 +455,26 @@ static int batch_recv(hub_t *h, hub_batch *b)
         size_t len = zmq_msg_size(&body);
         b->bytes += len;
         const char *child = zmq_msg_gets(&body, "User-Id");
+        const uint8_t *data = zmq_msg_data(&body);
+        zmq_msg_t *id = &b->ids[b->got];
         b->item_of[b->got] = -1;
+        bool enrolment = false;
+        if (child && *child)
+            hub_conns_note(&h->conns, child, zmq_msg_get(&body, ZMQ_SRCFD), zmq_msg_data(id),
+                           zmq_msg_size(id));
         if (!child || !*child) {
             log_warn("dropped a message without an authenticated child");
-        } else if (catdist_is_fetch(zmq_msg_data(&body), len)) {
-            catdist_routes_note(&h->routes, child, zmq_msg_data(&b->ids[b->got]), zmq_msg_size(&b->ids[b->got]));
-            catdist_serve(h->n, h->router, zmq_msg_data(&b->ids[b->got]), zmq_msg_size(&b->ids[b->got]),
-                          zmq_msg_data(&body), len, child, &h->limits);
-            zmq_msg_close(&b->ids[b->got]);
-            zmq_msg_close(&body);
-            continue;
+        } else if (rotate_hub_on_message(h->rot, h->router, child, id, data, len, &enrolment) ||
+                   catdist_serve(h->n, h->router, id, data, len, child, &h->limits)) {
+            if (enrolment)
+                hub_keys_changed(h); /* answered; the batch only closes its id */
         } else {
             b->item_of[b->got] = b->nitems;
-            catdist_routes_note(&h->routes, child, zmq_msg_data(&b->ids[b->got]), zmq_msg_size(&b->ids[b->got]));
-            hub_conns_note(&h->conns, child, zmq_msg_get(&body, ZMQ_SRCFD));
             size_t k = hmap_str_put(&b->kids, child, strlen(child), 0, NULL);
             b->kids.ents[k].val++; /* after the put, which may move ents */
             b->items[b->nitems++] = (apply_item){
                 .child = copy_into(&b->copies, child, strlen(child) + 1),
-                .data = copy_into(&b->copies, zmq_msg_data(&body), len),
+                .data = copy_into(&b->copies, data, len),
                 .len = len};
         }
         zmq_msg_close(&body);

@@ -36,7 +36,9 @@ void hub_keys_changed(hub_t *h);
 
 /* Drops the connection of every child no longer enrolled (`child remove`
  * runs in another process; the store is the only news of it): at most
- * every HUB_TICK_MS. */
-void hub_tick(hub_t *h);
+ * every HUB_TICK_MS. Sends this node's key rotation to the children that
+ * have not acknowledged it, and once all have, serves with the new key
+ * (rotate_hub.h). TS_ERUNTIME when the socket cannot be bound again. */
+int hub_tick(hub_t *h, ts_err *e);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <zmq.h>
 
 #include "log.h"
 
@@ -20,12 +21,41 @@ void hub_conns_init(hub_conns *c, const char *endpoint)
 void hub_conns_free(hub_conns *c)
 {
     hmap_str_free(&c->fds);
+    free(c->routes);
 }
 
-void hub_conns_note(hub_conns *c, const char *child, int fd)
+void hub_conns_note(hub_conns *c, const char *child, int fd, const void *id, size_t idlen)
 {
     size_t k = hmap_str_put(&c->fds, child, strlen(child), fd, NULL);
     c->fds.ents[k].val = fd; /* after the put, which may move ents */
+    if (k >= c->nroutes) {
+        size_t cap = c->nroutes ? 2 * c->nroutes : 64;
+        while (cap <= k)
+            cap *= 2;
+        c->routes = realloc(c->routes, cap * sizeof *c->routes);
+        if (!c->routes)
+            abort();
+        memset(c->routes + c->nroutes, 0, (cap - c->nroutes) * sizeof *c->routes);
+        c->nroutes = cap;
+    }
+    bool fits = idlen > 0 && idlen <= HUB_CONNS_ID_MAX;
+    c->routes[k].len = fits ? (uint8_t)idlen : 0;
+    if (fits)
+        memcpy(c->routes[k].id, id, idlen);
+}
+
+size_t hub_conns_send(const hub_conns *c, void *router, const void *msg, size_t len,
+                      hub_conns_want want, void *ctx)
+{
+    size_t sent = 0;
+    for (size_t k = 0; k < c->fds.n && k < c->nroutes; k++) {
+        const hub_route *r = &c->routes[k];
+        if (!r->len || (want && !want(hmap_str_key(&c->fds, k, NULL), ctx)))
+            continue;
+        if (zmq_send(router, r->id, r->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+            sent += zmq_send(router, msg, len, ZMQ_DONTWAIT) >= 0;
+    }
+    return sent;
 }
 
 static bool on_children_port(const hub_conns *c, int fd)

@@ -78,7 +78,8 @@ static int read_rows(csv_t *csv, const int *col, int ncols, records_batch *b, ts
     }
 }
 
-int import_csv(node_t *n, const char *type_name, const char *path, records_batch *b, ts_err *e)
+int import_csv_buffer(node_t *n, const char *type_name, char *buf, size_t len, records_batch *b,
+                      ts_err *e)
 {
     const catalog_t *c = n->catalog;
     char list[CJ_LIST_MAX];
@@ -91,10 +92,6 @@ int import_csv(node_t *n, const char *type_name, const char *path, records_batch
                        type_name, cj_join(list, sizeof list, c->types[0].name, sizeof c->types[0], c->ntypes));
     b->type = t;
     b->op = RECORDS_UPSERT;
-    char *buf;
-    size_t len;
-    if (ts_read_file(path, &buf, &len, e))
-        return e->code;
     csv_t csv;
     csv_row header;
     int col[CSV_MAX_FIELDS];
@@ -113,6 +110,16 @@ int import_csv(node_t *n, const char *type_name, const char *path, records_batch
         rc = read_rows(&csv, col, header.n, b, e);
     if (rc == TS_OK) /* also reports the rows of a wrong shape read above */
         rc = records_batch_run(n, b, e);
+    return rc;
+}
+
+int import_csv(node_t *n, const char *type_name, const char *path, records_batch *b, ts_err *e)
+{
+    char *buf;
+    size_t len;
+    if (ts_read_file(path, &buf, &len, e))
+        return e->code;
+    int rc = import_csv_buffer(n, type_name, buf, len, b, e);
     if (rc != TS_OK)
         ts_err_wrap(e, "%s", path);
     free(b->rows);

@@ -13,4 +13,10 @@
  * (nothing changed), TS_ERUNTIME when the file or the store fails. */
 int import_csv(node_t *n, const char *type_name, const char *path, records_batch *b, ts_err *e);
 
+/* The same for a CSV held in buf[0..len) (followed by a NUL byte), which it
+ * parses in place. b->rows (pointing into buf) is left for the caller to
+ * read and free(). */
+int import_csv_buffer(node_t *n, const char *type_name, char *buf, size_t len, records_batch *b,
+                      ts_err *e);
+
 #endif

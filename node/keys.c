@@ -2,6 +2,7 @@
 #include "keys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,18 @@
 
 #include "util.h"
 
-static int key_paths(const char *dir, char *sec, char *pub, ts_err *e)
+/* The pair's files; suffix "" for the node's own, else e.g. ".old". */
+static int named_paths(const char *dir, const char *suffix, char *sec, char *pub, ts_err *e)
 {
-    if (ts_path(sec, TS_PATH_MAX, e, "%s/%s", dir, KEYS_SECRET_FILE) ||
-        ts_path(pub, TS_PATH_MAX, e, "%s/%s", dir, KEYS_PUBLIC_FILE))
+    if (ts_path(sec, TS_PATH_MAX, e, "%s/%s%s", dir, KEYS_SECRET_FILE, suffix) ||
+        ts_path(pub, TS_PATH_MAX, e, "%s/%s%s", dir, KEYS_PUBLIC_FILE, suffix))
         return e->code;
     return TS_OK;
+}
+
+static int key_paths(const char *dir, char *sec, char *pub, ts_err *e)
+{
+    return named_paths(dir, "", sec, pub, e);
 }
 
 int keys_check_new(const char *dir, bool force, ts_err *e)
@@ -41,8 +48,15 @@ int keys_generate(keys_t *k, ts_err *e)
 
 int keys_save(const keys_t *k, const char *dir, bool force, ts_err *e)
 {
+    if (keys_check_new(dir, force, e))
+        return e->code;
+    return keys_save_as(k, dir, "", e);
+}
+
+int keys_save_as(const keys_t *k, const char *dir, const char *suffix, ts_err *e)
+{
     char sec[TS_PATH_MAX], pub[TS_PATH_MAX];
-    if (keys_check_new(dir, force, e) || key_paths(dir, sec, pub, e))
+    if (named_paths(dir, suffix, sec, pub, e))
         return e->code;
     char hex[2 * crypto_sign_SECRETKEYBYTES + 2];
     ts_hex(k->sk, sizeof k->sk, hex);
@@ -65,8 +79,13 @@ int keys_create(keys_t *k, const char *dir, bool force, ts_err *e)
 
 int keys_load(keys_t *k, const char *dir, ts_err *e)
 {
+    return keys_load_as(k, dir, "", e);
+}
+
+int keys_load_as(keys_t *k, const char *dir, const char *suffix, ts_err *e)
+{
     char sec[TS_PATH_MAX], pub[TS_PATH_MAX];
-    if (key_paths(dir, sec, pub, e))
+    if (named_paths(dir, suffix, sec, pub, e))
         return e->code;
     if (sodium_init() < 0)
         return ts_fail(e, TS_ERUNTIME, "libsodium failed to initialise");
@@ -105,6 +124,57 @@ int keys_load(keys_t *k, const char *dir, ts_err *e)
                        pub, sec);
     }
     return TS_OK;
+}
+
+int keys_rename(const char *dir, const char *from, const char *to, ts_err *e)
+{
+    char fs[TS_PATH_MAX], fp[TS_PATH_MAX], ts[TS_PATH_MAX], tp[TS_PATH_MAX];
+    if (named_paths(dir, from, fs, fp, e) || named_paths(dir, to, ts, tp, e))
+        return e->code;
+    /* the secret first: a crash in between leaves a public file that
+     * keys_repair puts next to its secret */
+    if (rename(fs, ts) != 0 && errno != ENOENT)
+        return ts_fail(e, TS_ERUNTIME, "cannot rename %s to %s: %s", fs, ts, strerror(errno));
+    if (rename(fp, tp) != 0 && errno != ENOENT)
+        return ts_fail(e, TS_ERUNTIME, "cannot rename %s to %s: %s", fp, tp, strerror(errno));
+    return TS_OK;
+}
+
+int keys_repair(const char *dir, const char *from, ts_err *e)
+{
+    char fs[TS_PATH_MAX], fp[TS_PATH_MAX], sec[TS_PATH_MAX], pub[TS_PATH_MAX];
+    if (named_paths(dir, from, fs, fp, e) || key_paths(dir, sec, pub, e))
+        return e->code;
+    if (access(fs, F_OK) == 0 || access(fp, F_OK) != 0)
+        return TS_OK;
+    if (rename(fp, pub) != 0)
+        return ts_fail(e, TS_ERUNTIME, "cannot rename %s to %s: %s", fp, pub, strerror(errno));
+    return TS_OK;
+}
+
+int keys_remove(const char *dir, const char *suffix, ts_err *e)
+{
+    char sec[TS_PATH_MAX], pub[TS_PATH_MAX];
+    if (named_paths(dir, suffix, sec, pub, e))
+        return e->code;
+    /* overwrite before unlinking: the old secret leaves no plain copy behind
+     * in the file's blocks on simple file systems */
+    int fd = open(sec, O_WRONLY);
+    if (fd >= 0) {
+        static const char zeros[2 * crypto_sign_SECRETKEYBYTES + 1];
+        if (write(fd, zeros, sizeof zeros) < 0 || fsync(fd) != 0) { /* unlinked anyway */
+        }
+        close(fd);
+    }
+    if ((unlink(sec) != 0 && errno != ENOENT) || (unlink(pub) != 0 && errno != ENOENT))
+        return ts_fail(e, TS_ERUNTIME, "cannot remove %s: %s", sec, strerror(errno));
+    return TS_OK;
+}
+
+bool keys_exist(const char *dir, const char *suffix)
+{
+    char sec[TS_PATH_MAX], pub[TS_PATH_MAX];
+    return named_paths(dir, suffix, sec, pub, NULL) == TS_OK && access(sec, F_OK) == 0;
 }
 
 void keys_wipe(keys_t *k)

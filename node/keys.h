@@ -38,6 +38,23 @@ int keys_save(const keys_t *k, const char *dir, bool force, ts_err *e);
  * and a public key that does not match the secret key. */
 int keys_load(keys_t *k, const char *dir, ts_err *e);
 
+/* The same for a pair kept beside the node's own under a file-name suffix
+ * (key rotation: ".new" waits to be announced, ".old" until every link has
+ * acknowledged the new one). keys_save_as writes both files atomically,
+ * the secret 0600, replacing any there. */
+int keys_save_as(const keys_t *k, const char *dir, const char *suffix, ts_err *e);
+int keys_load_as(keys_t *k, const char *dir, const char *suffix, ts_err *e);
+/* Renames the pair `from` to `to` (suffixes), the secret key first; a file
+ * already gone is no error. */
+int keys_rename(const char *dir, const char *from, const char *to, ts_err *e);
+/* Finishes a keys_rename(dir, from, "") cut off between its two renames:
+ * the public file left behind under `from` joins its secret key. */
+int keys_repair(const char *dir, const char *from, ts_err *e);
+/* Overwrites the secret key file of pair `suffix`, then removes both files. */
+int keys_remove(const char *dir, const char *suffix, ts_err *e);
+/* Whether the secret key file of pair `suffix` exists. */
+bool keys_exist(const char *dir, const char *suffix);
+
 /* Zeroes the secret part. */
 void keys_wipe(keys_t *k);
 

@@ -17,6 +17,7 @@ static const struct {
     {"init", cli_init, "create a node: data directory, key pair, config file"},
     {"key", cli_key, "print this node's public key"},
     {"child", cli_child, "enrol, remove or list child nodes"},
+    {"parent", cli_parent, "pin a parent key read out of band"},
     {"value", cli_value, "set a directly entered value (counts, plans, targets)"},
     {"import", cli_import, "import a CSV list of records (person, episode, ...)"},
     {"record", cli_record, "add, update or delete one record"},
@@ -29,6 +30,9 @@ static const struct {
     {"report", cli_monthly_report, "write the monthly report (a printable HTML page)"},
     {"backup", cli_backup, "write a hot copy of the store to a file"},
     {"restore", cli_restore, "put a backup back in place (node stopped)"},
+    {"user", cli_user, "add, list or remove the case register's accounts"},
+    {"access-log", cli_access_log, "print who read or changed which case record"},
+    {"tls", cli_tls, "make a self-signed HTTPS certificate (the case register)"},
 };
 
 static void usage(FILE *out)
@@ -37,7 +41,7 @@ static void usage(FILE *out)
                  "One node of the tiersync tree (commune, district, province, ...).\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'tiersync COMMAND --help' describes a command. The data directory defaults "
                  "to $TIERSYNC_DIR or %s.\n", CONFIG_DEFAULT_DIR);
 }

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "audit_log.h"
 #include "catalog_doc.h"
+#include "rotate.h"
 
 int node_open(node_t *n, const char *dir, int flags, ts_err *e)
 {
@@ -20,13 +22,14 @@ int node_open(node_t *n, const char *dir, int flags, ts_err *e)
         return e->code;
     n->catalog = cat;
     if ((flags & NODE_OPEN_KEYS)) {
-        if (keys_load(&n->keys, dir, e)) {
+        /* a key rotation cut off between its two renames (rotate.h) */
+        if (keys_repair(dir, ROTATE_NEW_SUFFIX, e) || keys_load(&n->keys, dir, e)) {
             node_close(n);
             return e->code;
         }
         n->has_keys = true;
     }
-    if (store_open(&n->store, &n->cfg, e)) {
+    if (store_open(&n->store, &n->cfg, e) || audit_log_open(n->store, e)) {
         node_close(n);
         return e->code;
     }
@@ -45,5 +48,8 @@ void node_close(node_t *n)
     hmap_str_free(&n->valid_options);
     if (n->has_keys)
         keys_wipe(&n->keys);
+    if (n->has_old_keys)
+        keys_wipe(&n->old_keys);
+    n->has_old_keys = false;
     n->has_keys = false;
 }

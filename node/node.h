@@ -26,6 +26,11 @@ typedef struct {
     store_t *store;
     keys_t keys;
     bool has_keys;
+    /* during a key rotation (rotate.h): the pair it replaces, which still
+     * signs this node's deltas below old_keys_until */
+    keys_t old_keys;
+    bool has_old_keys;
+    uint64_t old_keys_until;
     metrics_t metrics;
     hmap_str valid_options; /* cell_check_memo's memo for this catalog */
     worker_t *helper;       /* second core for signature checks; made at first need */

@@ -5,13 +5,15 @@
 #include <string.h>
 
 #include "delta.h"
+#include "link_state.h"
+#include "rotate.h"
 
 void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h)
 {
     MDB_val v;
-    h->seq = store_meta_u64(n->store, txn, "head_seq");
+    h->seq = store_meta_u64(n->store, txn, LINK_META_HEAD_SEQ);
     memset(h->hash, 0, sizeof h->hash);
-    if (store_get(n->store, txn, DB_META, "head_hash", 9, &v, NULL) == TS_OK &&
+    if (store_get(n->store, txn, DB_META, LINK_META_HEAD_HASH, strlen(LINK_META_HEAD_HASH), &v, NULL) == TS_OK &&
         v.mv_size == sizeof h->hash)
         memcpy(h->hash, v.mv_data, sizeof h->hash);
 }
@@ -27,9 +29,10 @@ static int put_delta(node_t *n, MDB_txn *txn, delta_builder *b, outbox_head *hea
     int rc = store_put(n->store, txn, DB_OUTBOX, k, sizeof k, env, len, e);
     free(env);
     if (rc == TS_OK)
-        rc = store_meta_put_u64(n->store, txn, "head_seq", head->seq, e);
+        rc = store_meta_put_u64(n->store, txn, LINK_META_HEAD_SEQ, head->seq, e);
     if (rc == TS_OK)
-        rc = store_put(n->store, txn, DB_META, "head_hash", 9, head->hash, sizeof head->hash, e);
+        rc = store_put(n->store, txn, DB_META, LINK_META_HEAD_HASH,
+                      strlen(LINK_META_HEAD_HASH), head->hash, sizeof head->hash, e);
     return rc;
 }
 
@@ -67,7 +70,9 @@ static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder
 }
 
 /* Moves up to max pending cells into the builder, deleting them, except
- * record-derived cells for periods after the parent's date (0: unknown). */
+ * record-derived cells for periods after the parent's date: all of them
+ * while it is not known yet (0), so that none reaches a parent that would
+ * refuse it before the first Welcome told its date. */
 static int drain_pending(node_t *n, MDB_txn *txn, size_t max, int parent_today,
                          delta_builder *b, bool *all_sent)
 {
@@ -83,7 +88,7 @@ static int drain_pending(node_t *n, MDB_txn *txn, size_t max, int parent_today,
         disclose_fig val;
         if (!store_fig_decode(&v, &val) || cell_parse(k.mv_data, k.mv_size, &c, NULL) != TS_OK)
             continue;
-        if (parent_today && cell_after_today(n->catalog, &c, parent_today))
+        if (cell_after_today(n->catalog, &c, parent_today))
             continue;
         delta_add_cell(b, &c, val);
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
@@ -284,20 +289,21 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
      * changes still held for the release window (and, for a checkpoint,
      * those still pending, which follow it as deltas) */
     sum_list l = {.node = n, .sign = 1};
-    store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l);
+    int rc = store_scan(s, txn, DB_LOCAL, NULL, sum_collect, &l, NULL, e);
     l.contrib = true;
-    store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_CONTRIB, NULL, sum_collect, &l, NULL, e);
     l.contrib = false;
     l.sign = -1;
-    store_scan(s, txn, DB_HELD, NULL, sum_collect, &l);
-    if (sc->checkpoint)
-        store_scan(s, txn, DB_PENDING, NULL, sum_collect, &l);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_HELD, NULL, sum_collect, &l, NULL, e);
+    if (rc == TS_OK && sc->checkpoint)
+        rc = store_scan(s, txn, DB_PENDING, NULL, sum_collect, &l, NULL, e);
     kv *items = malloc((l.n ? l.n : 1) * sizeof *items);
     for (size_t i = 0; i < l.n; i++)
         items[i] = (kv){l.keys[i], l.vals[i]};
     qsort(items, l.n, sizeof *items, kv_cmp);
 
-    int rc = TS_OK;
     static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_OUTBOX};
     for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK && !sc->checkpoint;
          i++) {
@@ -312,7 +318,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     sc->first = head.seq + 1;
     delta_builder *b = new_builder(n, &head, true);
     void *uctx[2] = {n, b};
-    store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx);
+    if (rc == TS_OK)
+        rc = store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx, NULL, e);
     /* the covers go with the changes they cover: into a resync snapshot,
      * which takes pending in; after a checkpoint, with pending */
     if (!sc->checkpoint && drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
@@ -322,14 +329,25 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     ts_cell c;
     disclose_fig sum;
     bool overflow = false;
-    for (size_t i = 0; next_cell(items, l.n, &i, &c, &sum, &overflow);)
-        ncells++;
+    /* record-derived cells of months not begun at the parent wait in pending,
+     * as flushes leave them (drain_pending) */
+    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    for (size_t i = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
+        if (sc->checkpoint || !cell_after_today(n->catalog, &c, parent_today)) {
+            ncells++;
+            continue;
+        }
+        char key[CELL_KEY_MAX];
+        rc = store_add_fig(s, txn, DB_PENDING, key, cell_key(&c, key), sum, NULL, e);
+    }
     if (overflow)
         rc = ts_fail(e, TS_EINPUT, "snapshot: a cell's count leaves the 64-bit range: run "
                      "'tiersync verify' on this node");
     if (ncells > max)
         delta_set_snapshot_end(b, sc->first + (ncells - 1) / max);
     for (size_t i = 0, added = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
+        if (!sc->checkpoint && cell_after_today(n->catalog, &c, parent_today))
+            continue; /* left in pending above */
         delta_add_cell(b, &c, sum);
         if (++added % max == 0 && added < ncells) {
             rc = put_delta(n, txn, b, &head, e);
@@ -381,9 +399,9 @@ static int ack_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     mdb_cursor_close(cur);
     if (mrc)
         return ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
-    if (store_meta_put_u64(s, txn, "acked_seq", acked, e))
+    if (store_meta_put_u64(s, txn, LINK_META_ACKED_SEQ, acked, e))
         return e->code;
-    return store_meta_put_u64(s, txn, "last_ack_ms", (uint64_t)ts_now_ms(), e);
+    return store_meta_put_u64(s, txn, LINK_META_LAST_ACK_MS, (uint64_t)ts_now_ms(), e);
 }
 
 int outbox_ack(node_t *n, uint64_t acked, ts_err *e)
@@ -413,7 +431,7 @@ int outbox_get_signed(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_e
 {
     if (outbox_get(n, seq, data, len, e) != TS_OK)
         return TS_ERUNTIME;
-    if (delta_sign_later(&n->keys, data, len) == 0)
+    if (delta_sign_later(rotate_signer(n, seq), data, len) == 0)
         return TS_OK;
     free(*data);
     return ts_fail(e, TS_ERUNTIME, "outbox: delta %llu does not decode", (unsigned long long)seq);

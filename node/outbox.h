@@ -3,7 +3,7 @@
  * Pending changes become a signed delta in the same transaction that clears
  * them (outbox_flush); a snapshot replaces everything unacknowledged with the
  * node's whole contribution (outbox_snapshot); acknowledged deltas are
- * dropped (outbox_ack). Chain head: meta "head_seq" / "head_hash". */
+ * dropped (outbox_ack). Chain head: meta LINK_META_HEAD_SEQ / _HASH (link_state.h). */
 #ifndef TIERSYNC_OUTBOX_H
 #define TIERSYNC_OUTBOX_H
 
@@ -24,6 +24,7 @@ void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
  * A record-derived cell for a period after it stays pending: the parent would
  * refuse it (FUTURE_PERIOD) while this node's clock runs ahead. */
 #define OUTBOX_META_PARENT_TODAY "parent_today"
+#define OUTBOX_PARENT_TODAY_UNTOLD 99991231 /* a parent that does not tell: hold nothing */
 
 #define OUTBOX_META_RELEASE "release_ms"       /* when the last release window opened */
 #define OUTBOX_META_CHECKPOINT "checkpoint_ms" /* when the last snapshot was made */

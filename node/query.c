@@ -60,8 +60,14 @@ int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, v
 {
     scan_ctx sc = {.f = f, .fn = fn, .ctx = ctx, .s = s, .txn = txn};
     if (!f->unit) { /* the units keeping their own totals, then the leaves */
-        int stop = store_scan(s, txn, DB_TOTALS, NULL, on_total, &sc);
-        return stop ? stop : store_scan(s, txn, DB_CONTRIB, NULL, on_contribution, &sc);
+        int stop;
+        if (store_scan(s, txn, DB_TOTALS, NULL, on_total, &sc, &stop, NULL))
+            return QUERY_FAILED;
+        if (stop)
+            return stop;
+        if (store_scan(s, txn, DB_CONTRIB, NULL, on_contribution, &sc, &stop, NULL))
+            return QUERY_FAILED;
+        return stop;
     }
     char prefix[TS_CODE_MAX + 1 + CELL_KEY_MAX];
     store_db db = store_totals_at(s, txn, f->unit, prefix);
@@ -71,7 +77,8 @@ int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, v
         snprintf(prefix + sc.skip, room, "%s|%s|", f->unit, f->indicator);
     else
         snprintf(prefix + sc.skip, room, "%s|", f->unit);
-    return store_scan(s, txn, db, prefix, on_total, &sc);
+    int stop;
+    return store_scan(s, txn, db, prefix, on_total, &sc, &stop, NULL) ? QUERY_FAILED : stop;
 }
 
 int64_t query_publish(const query_reader *r, const catalog_indicator *ind, disclose_fig f)

@@ -24,7 +24,9 @@ typedef int (*query_fn)(const ts_cell *c, disclose_fig value, void *ctx);
 
 /* Calls fn for every total (count and cell key, not both 0) matching f, a unit's in key order
  * (without f->unit: grouped by unit); stops when fn returns non-zero and
- * returns that. */
+ * returns that. QUERY_FAILED (fn never returns it) when the store could not
+ * be read: fn has seen only some totals. */
+#define QUERY_FAILED (-1)
 int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, void *ctx);
 
 /* Who reads: an exact reader (a token; the operator at the node) sees

@@ -462,3 +462,8 @@ int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_
         return ts_fail(e, TS_ERUNTIME, "store: cannot read records: %s", store_strerror(rc));
     return stop;
 }
+
+bool records_held_here(store_t *s, MDB_txn *txn)
+{
+    return store_count(s, txn, DB_CHILDREN) == 0;
+}

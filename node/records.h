@@ -117,6 +117,10 @@ size_t records_root_len(const char *key, size_t klen);
 size_t records_count_owned(store_t *s, MDB_txn *txn, const catalog_t *c, const char *key,
                            size_t klen, size_t counts[CATALOG_MAX_TYPES]);
 
+/* True when this node holds records: it has no enrolled children (a
+ * commune). Upper levels hold only counts, and never serve the register. */
+bool records_held_here(store_t *s, MDB_txn *txn);
+
 /* ---- clusters --------------------------------------------------------- */
 
 typedef struct {

@@ -359,27 +359,6 @@ static void sort_problems(records_problems *ps)
         }
 }
 
-/* Grows the map ahead of a large batch (RECORDS_BYTES_PER_ROW a row) so
- * that store_write need not run it again after a full map, as store_write
- * itself grows it: with no transaction open in this process (LMDB's rule
- * for mdb_env_set_mapsize; other processes adopt the size on their next
- * transaction). Best effort: store_write still grows the map if this
- * guessed short. */
-static void reserve_map(node_t *n, size_t rows)
-{
-    MDB_env *env = store_env(n->store);
-    MDB_envinfo info;
-    MDB_stat st;
-    if (mdb_env_info(env, &info) || mdb_env_stat(env, &st))
-        return;
-    size_t used = (info.me_last_pgno + 1) * st.ms_psize, max = (size_t)n->cfg.map_max_mb << 20;
-    size_t want = used + rows * RECORDS_BYTES_PER_ROW, next = info.me_mapsize;
-    while (next < want && next < max)
-        next *= 2;
-    if (next > info.me_mapsize)
-        mdb_env_set_mapsize(env, next < max ? next : max);
-}
-
 int records_batch_run(node_t *n, records_batch *b, ts_err *e)
 {
     batch_ctx x = {.n = n, .b = b};
@@ -391,7 +370,8 @@ int records_batch_run(node_t *n, records_batch *b, ts_err *e)
     x.phase1 = b->problems;
     x.agg = agg_new(n->catalog);
     hmap_str_init(&x.roots);
-    reserve_map(n, b->nrows);
+    /* grown ahead, so that store_write need not run the batch again after a full map */
+    store_reserve(n->store, RECORDS_BYTES_PER_ROW * b->nrows);
     records_cluster_init(&x.cl);
     int rc = store_write(n->store, batch_fn, &x, e);
     if (rc != TS_OK)

@@ -156,7 +156,7 @@ static void put_cell(report *rp, int unit, const catalog_indicator *ind, const c
     api_fresh fr;
     api_freshness_of(rp->c, unit, &fr);
     fputs("<td class=\"num\">", rp->f);
-    if (unit != rp->unit && fig_zero(v) && !strcmp(fr.state, "never")) {
+    if (unit != rp->unit && fig_zero(v) && fr.state == LINK_CHILD_NEVER) {
         fputs("—", rp->f);
     } else { /* a count, or a ratio of the unit's own parts (— without a value) */
         json_t *j = api_fig_json(rp->c, ind, v);
@@ -177,9 +177,9 @@ static void put_unit_name(report *rp, int unit)
     }
     api_fresh fr;
     api_freshness_of(rp->c, unit, &fr);
-    if (!strcmp(fr.state, "never") || !strcmp(fr.state, "late"))
+    if (fr.state == LINK_CHILD_NEVER || fr.state == LINK_CHILD_LATE)
         fprintf(rp->f, "<br><span class=\"mark\">%s</span>",
-                !strcmp(fr.state, "never") ? rp->tx->never : rp->tx->late);
+                fr.state == LINK_CHILD_NEVER ? rp->tx->never : rp->tx->late);
 }
 
 static void data_table(report *rp)
@@ -316,8 +316,8 @@ static void status_list(report *rp)
     for (int i = 1; i < rp->nunits; i++) {
         api_fresh fr;
         api_freshness_of(rp->c, rp->units[i], &fr);
-        bool never = !strcmp(fr.state, "never");
-        if (!never && strcmp(fr.state, "late"))
+        bool never = fr.state == LINK_CHILD_NEVER;
+        if (!never && fr.state != LINK_CHILD_LATE)
             continue;
         fputs(listed++ ? "" : "<ul class=\"status\">\n", f);
         fputs("<li>", f);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "verify.h"
+#include "audit_check.h"
 
 /* Meta keys of the last pass. */
 #define META_LAST_MS "scrub_last_ms"
@@ -60,7 +60,7 @@ static void on_line(void *vctx, bool problem, const char *line)
         log_warn("scrub: %s", line);
 }
 
-static void add_summary(pass_ctx *p, const verify_summary *s)
+static void add_summary(pass_ctx *p, const audit_check_summary *s)
 {
     p->r.problems += s->problems;
     p->r.children += s->children;
@@ -117,12 +117,14 @@ static bool run_pass(scrub_t *sc)
         log_error("scrub: cannot read the store: %s", e.msg);
         return true;
     }
-    int rc = store_scan(n->store, txn, DB_CHILDREN, NULL, collect_child, &kids);
+    int oom;
+    int rc = store_scan(n->store, txn, DB_CHILDREN, NULL, collect_child, &kids, &oom, &e);
     store_read_end(txn);
+    rc = rc ? rc : oom;
     pass_ctx p = {0};
-    verify_summary s;
+    audit_check_summary s;
     for (size_t i = 0; rc == 0 && i < kids.n; i++) {
-        if (verify_child(n, kids.code[i], on_line, &p, &s, &e) == TS_OK)
+        if (audit_check_child(n, kids.code[i], on_line, &p, &s, &e) == TS_OK)
             add_summary(&p, &s); /* a child removed meanwhile is skipped */
         if (pause_ms(sc, SCRUB_SLICE_PAUSE_MS)) {
             free(kids.code);
@@ -131,10 +133,11 @@ static bool run_pass(scrub_t *sc)
     }
     free(kids.code);
     if (rc != 0) {
-        log_error("scrub: cannot list the children: out of memory; the pass is skipped");
+        log_error("scrub: cannot list the children: %s; the pass is skipped",
+                  oom ? "out of memory" : e.msg);
         return true;
     }
-    if (verify_totals(n, on_line, &p, &s, &e) != TS_OK) {
+    if (audit_check_totals(n, on_line, &p, &s, &e) != TS_OK) {
         log_error("scrub: %s", e.msg);
         return true;
     }

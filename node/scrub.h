@@ -2,7 +2,7 @@
  *
  * LMDB keeps no page checksums: a flipped bit in a stored total or
  * contribution would be served as truth. The scrub runs the checks of
- * `tiersync verify` (verify.h) on a thread of its own at the lowest CPU
+ * `tiersync verify` (audit_check.h) on a thread of its own at the lowest CPU
  * priority, every [audit] scrub_every_h hours, in slices — one child's trail
  * and contribution, then the totals — each in a read transaction of its own
  * with a pause between, so replication and readers never wait for it (LMDB

@@ -1,7 +1,6 @@
 /* store.c: LMDB environment, map growth, and access to its tables. */
 #include "store.h"
 
-#include "audit_log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,7 +19,7 @@ static const char *const db_names[DB_COUNT] = {
     "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
     "held",
     "staged",
-    "invites", "record_keys",
+    "invites", "record_keys", "users", "access_log",
 };
 
 struct store {
@@ -65,13 +64,6 @@ int store_fail(store_t *s, ts_err *e, int rc, const char *what)
     return ts_fail(e, TS_ERUNTIME, "store: %s: %s", what, store_strerror(rc));
 }
 
-static int upgrade_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
-{
-    (void)ctx;
-    int rc = audit_log_upgrade(s, txn);
-    return rc ? store_fail(s, e, rc, "moving the audit trail to its new layout") : TS_OK;
-}
-
 int store_open(store_t **out, const ts_config *cfg, ts_err *e)
 {
     char path[TS_PATH_MAX];
@@ -108,8 +100,6 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         if (rc == 0)
             rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
     }
-    MDB_dbi old_audit;
-    bool upgrade = rc == 0 && txn && mdb_dbi_open(txn, "audit", 0, &old_audit) == 0;
     if (rc == 0 && txn) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -118,12 +108,6 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         mdb_txn_abort(txn);
     if (rc != 0) {
         ts_fail(e, TS_ERUNTIME, "cannot open the store in %s: %s", path, store_strerror(rc));
-        store_close(&s);
-        return TS_ERUNTIME;
-    }
-    /* a write of its own, so that the map grows if the moved trail needs it */
-    if (upgrade && store_write(s, upgrade_txn, NULL, e) != TS_OK) {
-        ts_err_wrap(e, "cannot open the store in %s", path);
         store_close(&s);
         return TS_ERUNTIME;
     }
@@ -224,6 +208,51 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
     int rc = write_locked(s, fn, ctx, e);
     pthread_mutex_unlock(&s->write_lock);
     return rc;
+}
+
+int store_write_nested(store_t *s, MDB_txn *txn, store_write_fn fn, void *ctx, ts_err *e)
+{
+    MDB_txn *nested;
+    int mrc = mdb_txn_begin(s->env, txn, 0, &nested);
+    if (mrc)
+        return store_fail(s, e, mrc, "cannot begin a nested transaction");
+    int rc = fn(s, nested, ctx, e);
+    if (rc != TS_OK) {
+        mdb_txn_abort(nested);
+        return rc;
+    }
+    mrc = mdb_txn_commit(nested);
+    return mrc ? store_fail(s, e, mrc, "cannot commit a nested transaction") : TS_OK;
+}
+
+void store_info_get(store_t *s, store_info *out)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    memset(out, 0, sizeof *out);
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+        return;
+    out->map_bytes = info.me_mapsize;
+    out->used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+    out->max_bytes = s->map_max;
+}
+
+void store_reserve(store_t *s, size_t more)
+{
+    pthread_mutex_lock(&s->write_lock); /* no write transaction of this process is open */
+    store_info i;
+    store_info_get(s, &i);
+    size_t want = (size_t)i.used_bytes + more, next = i.map_bytes;
+    while (next && next < want && next < s->map_max)
+        next *= 2;
+    if (next > i.map_bytes)
+        set_mapsize(s, next < s->map_max ? next : s->map_max);
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+bool store_has_prefix(const void *k, size_t klen, const void *prefix, size_t plen)
+{
+    return klen >= plen && memcmp(k, prefix, plen) == 0;
 }
 
 int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e)
@@ -408,22 +437,35 @@ int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_chil
     return store_put(s, txn, DB_CHILDREN, code, strlen(code), c, sizeof *c, e);
 }
 
-int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
-               void *ctx)
+static int scan_fail(store_t *s, store_db db, int rc, ts_err *e)
 {
+    s->last_rc = rc;
+    return ts_fail(e, TS_ERUNTIME, "store: cannot read table %s: %s", db_names[db],
+                   store_strerror(rc));
+}
+
+int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
+               void *ctx, int *stop, ts_err *e)
+{
+    int halt = 0;
+    if (stop)
+        *stop = 0;
     MDB_cursor *cur;
-    if (mdb_cursor_open(txn, s->dbi[db], &cur) != 0)
-        return -1;
+    int rc = mdb_cursor_open(txn, s->dbi[db], &cur);
+    if (rc)
+        return scan_fail(s, db, rc, e);
     size_t plen = prefix ? strlen(prefix) : 0;
     MDB_val k = {plen, (void *)prefix}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-    int stop = 0;
-    while (rc == 0 && !stop) {
-        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+    rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == 0 && !halt) {
+        if (plen && !store_has_prefix(k.mv_data, k.mv_size, prefix, plen))
             break;
-        stop = fn(&k, &v, ctx);
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        halt = fn(&k, &v, ctx);
+        if (!halt)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
-    return stop;
+    if (stop)
+        *stop = halt;
+    return rc && rc != MDB_NOTFOUND ? scan_fail(s, db, rc, e) : TS_OK;
 }

@@ -25,7 +25,11 @@
  *   audit_index child|be64 seq -> be64 arrival number  (see audit_log.h)
  *   audit_log   be64 arrival number -> SignedDelta bytes (every applied delta, as signed)
  *   invites   code -> invite_record (one-time invitations, see invite.h)
- *   records, record_refs, record_keys: owned by the records module. */
+ *   records, record_refs, record_keys: owned by the records module.
+ *   users       name -> users_entry (register accounts, see users.h)
+ *   access_log  be64 time ms | be64 seq -> entry (see access_log.h)
+ * users and access_log hold a commune's own secrets and the traces of who
+ * read whom: no delta, snapshot or export ever reads them. */
 #ifndef TIERSYNC_STORE_H
 #define TIERSYNC_STORE_H
 
@@ -45,7 +49,7 @@
 typedef enum {
     DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
     DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_HELD, DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_COUNT
+    DB_HELD, DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_USERS, DB_ACCESS_LOG, DB_COUNT
 } store_db;
 
 typedef struct store store_t;
@@ -99,6 +103,28 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e);
 int store_fail(store_t *s, ts_err *e, int rc, const char *what);
 
 /* Read transactions: begin, use, then store_read_end (aborts). */
+/* Runs fn in a transaction nested in the write transaction txn: what fn
+ * wrote joins txn when it returns TS_OK and is rolled back alone otherwise
+ * (fn's error is returned). TS_ERUNTIME when LMDB cannot nest or commit. */
+int store_write_nested(store_t *s, MDB_txn *txn, store_write_fn fn, void *ctx, ts_err *e);
+
+/* The environment's size, for /metrics (zeros when LMDB cannot say). */
+typedef struct {
+    uint64_t map_bytes;  /* the current map size */
+    uint64_t used_bytes; /* pages in use */
+    uint64_t max_bytes;  /* store.map_max_mb */
+} store_info;
+void store_info_get(store_t *s, store_info *out);
+
+/* Grows the map ahead of a large write so that `more` bytes fit beyond what
+ * is used (doubling, up to store.map_max_mb), with the write and resize
+ * locks held. Call it with no transaction of this thread open. Best effort:
+ * store_write still grows the map if this guessed short. */
+void store_reserve(store_t *s, size_t more);
+
+/* True when key k (klen bytes) begins with prefix (plen bytes). */
+bool store_has_prefix(const void *k, size_t klen, const void *prefix, size_t plen);
+
 int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e);
 void store_read_end(MDB_txn *txn);
 
@@ -225,11 +251,14 @@ uint64_t store_total_cells(store_t *s, MDB_txn *txn);
 int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c);
 int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e);
 
-/* Iterates a table in key order from prefix (all entries starting with it);
- * fn returns non-zero to stop, which store_scan returns. */
+/* Calls fn for the entries of table db in key order, from prefix on while
+ * they start with it (NULL: every entry). fn returns 0 to go on, anything
+ * else to stop; *stop (when not NULL) gets that value, or 0 when the table
+ * ended. Returns TS_OK, or TS_ERUNTIME in e (which may be NULL) when LMDB
+ * could not read the table: fn has then seen only the entries before. */
 typedef int (*store_scan_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
 int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
-               void *ctx);
+               void *ctx, int *stop, ts_err *e);
 
 /* Human text for an LMDB or errno code, with what to do about it. */
 const char *store_strerror(int mdb_rc);

@@ -96,10 +96,14 @@ static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
 }
 
 /* Enrolled children: flag them, and add those that never announced themselves. */
-static int add_enrolled(load_ctx *lc, store_t *s, MDB_txn *txn)
+static int add_enrolled(load_ctx *lc, store_t *s, MDB_txn *txn, ts_err *e)
 {
     child_ctx cc = {lc, store_self_code(s), NULL, 0, 0};
-    int stop = store_scan(s, txn, DB_CHILDREN, NULL, on_child, &cc);
+    int stop;
+    if (store_scan(s, txn, DB_CHILDREN, NULL, on_child, &cc, &stop, e)) {
+        free(cc.codes);
+        return e->code;
+    }
     for (size_t i = 0; !stop && i < cc.n; i++) {
         int at = tree_find(lc->t, cc.codes[i]);
         if (at >= 0) {
@@ -115,7 +119,7 @@ static int add_enrolled(load_ctx *lc, store_t *s, MDB_txn *txn)
         qsort(lc->t->units, lc->t->n, sizeof *lc->t->units, by_code);
     }
     free(cc.codes);
-    return stop ? -1 : 0;
+    return stop ? ts_fail(e, TS_ERUNTIME, "out of memory loading the unit tree") : TS_OK;
 }
 
 static void link(tree_t *t, const char *self)
@@ -147,15 +151,23 @@ int tree_load(tree_t *t, store_t *s, MDB_txn *txn, ts_err *e)
     memset(t, 0, sizeof *t);
     t->root = -1;
     load_ctx lc = {t, 0, false};
-    store_scan(s, txn, DB_UNITS, NULL, on_unit, &lc);
+    if (store_scan(s, txn, DB_UNITS, NULL, on_unit, &lc, NULL, e)) {
+        tree_free(t);
+        return e->code;
+    }
     if (!lc.failed && tree_find(t, store_self_code(s)) < 0) {
         const char *self = store_self_code(s);
         if (append(&lc, self, strlen(self)))
             qsort(t->units, t->n, sizeof *t->units, by_code);
     }
-    if (lc.failed || add_enrolled(&lc, s, txn) != 0 || lc.failed) {
+    if (lc.failed) {
         tree_free(t);
         return ts_fail(e, TS_ERUNTIME, "out of memory loading the unit tree");
+    }
+    if (add_enrolled(&lc, s, txn, e) || lc.failed) {
+        tree_free(t);
+        return lc.failed ? ts_fail(e, TS_ERUNTIME, "out of memory loading the unit tree")
+                         : e->code;
     }
     link(t, store_self_code(s));
     return TS_OK;

@@ -8,9 +8,11 @@
 
 #include "catalog_dist.h"
 #include "delta.h"
+#include "link_state.h"
 #include "log.h"
 #include "outbox.h"
-#include "wire_text.h"
+#include "rotate_link.h"
+#include "rotate_node.h"
 
 #define UPLINK_MONITOR_ENDPOINT "inproc://tiersync-uplink-monitor"
 
@@ -26,6 +28,13 @@ struct uplink {
     uint64_t rewound_to; /* last GAP answered by resending from here */
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
     int64_t last_auth_warn_ms;
+    /* key rotation (rotate.h): the keys this dial uses; with two candidates
+     * (this node's old and new key before its parent acknowledged, or the
+     * parent's new and previous key) a dial that does not connect within
+     * UPLINK_ROTATE_TRY_MS tries the other */
+    uint8_t client_pk[crypto_sign_PUBLICKEYBYTES], server_pk[crypto_sign_PUBLICKEYBYTES];
+    bool alt, alternates;
+    int64_t down_since_ms, announced_ms;
     uint32_t parent_today; /* the parent's date as it last told it (0: never) */
     int64_t release_ms;    /* wall clock: the last release window opened (meta, see outbox.h) */
     int64_t checkpoint_ms; /* wall clock: the last snapshot or checkpoint was made */
@@ -53,16 +62,40 @@ static void hangup(uplink_t *u)
     u->connected = u->welcomed = false;
 }
 
+/* This node's rotation under way and not yet acknowledged by the parent. */
+static bool announcing(uplink_t *u, rotate_state *st)
+{
+    return u->n->has_old_keys && rotate_pending(u->n, st) && !st->parent_done;
+}
+
+/* The pair this dial authenticates with and the parent key it expects. */
+static int dial_keys(uplink_t *u, const keys_t **client, ts_err *e)
+{
+    node_t *n = u->n;
+    rotate_state st;
+    uint8_t prev[crypto_sign_PUBLICKEYBYTES];
+    bool mine = announcing(u, &st);
+    bool theirs = rotate_link_parent_prev(n, prev);
+    u->alternates = mine || theirs;
+    *client = mine && !u->alt ? &n->old_keys : &n->keys;
+    memcpy(u->client_pk, (*client)->pk, sizeof u->client_pk);
+    if (theirs && u->alt)
+        memcpy(u->server_pk, prev, sizeof prev);
+    else if (keys_parse_public(n->cfg.parent_key, u->server_pk, e))
+        return e->code;
+    return TS_OK;
+}
+
 /* Opens the DEALER to the parent with CURVE client keys derived from ours. */
 static int dial(uplink_t *u, ts_err *e)
 {
     node_t *n = u->n;
     char server[KEYS_Z85_LEN], pub[KEYS_Z85_LEN], sec[KEYS_Z85_LEN], mon[64];
-    uint8_t parent_pk[32];
+    const keys_t *client;
     int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
-    if (keys_parse_public(n->cfg.parent_key, parent_pk, e) ||
-        keys_curve_public_z85(parent_pk, server, e) || keys_curve_public_z85(n->keys.pk, pub, e) ||
-        keys_curve_secret_z85(&n->keys, sec, e))
+    u->down_since_ms = ts_mono_ms();
+    if (dial_keys(u, &client, e) || keys_curve_public_z85(u->server_pk, server, e) ||
+        keys_curve_public_z85(client->pk, pub, e) || keys_curve_secret_z85(client, sec, e))
         return e->code;
     snprintf(mon, sizeof mon, "%s-%u", UPLINK_MONITOR_ENDPOINT, ++u->dials);
     u->dealer = zmq_socket(u->zctx, ZMQ_DEALER);
@@ -115,15 +148,11 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
     u->zctx = zctx;
     u->catalog = catdist_fetch_new();
     MDB_txn *txn;
-    if (!u->catalog) {
-        free(u);
-        return ts_fail(e, TS_ERUNTIME, "out of memory");
-    }
     if (dial(u, e) || store_read_begin(n->store, &txn, e)) {
         uplink_stop(&u);
         return TS_ERUNTIME;
     }
-    u->acked = store_meta_u64(n->store, txn, "acked_seq");
+    u->acked = store_meta_u64(n->store, txn, LINK_META_ACKED_SEQ);
     u->release_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_RELEASE);
     u->checkpoint_ms = (int64_t)store_meta_u64(n->store, txn, OUTBOX_META_CHECKPOINT);
     store_read_end(txn);
@@ -152,13 +181,13 @@ typedef struct {
     uint32_t parent_today;     /* 0: not told */
     int64_t parent_offset_ms;  /* the parent's clock minus this node's, when told */
     bool clock_told;
-} link_state;
+} link_change;
 
 static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
-    link_state *ls = vctx;
-    if (store_meta_put_u64(s, txn, "link_connected", ls->connected, e) ||
-        store_meta_put_u64(s, txn, "link_changed_ms", (uint64_t)ts_now_ms(), e))
+    link_change *ls = vctx;
+    if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
+        store_meta_put_u64(s, txn, LINK_META_CHANGED_MS, (uint64_t)ts_now_ms(), e))
         return e->code;
     if (ls->parent_today && store_meta_put_u64(s, txn, OUTBOX_META_PARENT_TODAY,
                                                ls->parent_today, e))
@@ -167,14 +196,15 @@ static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
                                              (uint64_t)ls->parent_offset_ms, e))
         return e->code;
     if (ls->parent_code)
-        return store_put(s, txn, DB_META, "parent_code", 11, ls->parent_code,
+        return store_put(s, txn, DB_META, LINK_META_PARENT_CODE, strlen(LINK_META_PARENT_CODE),
+                         ls->parent_code,
                          strlen(ls->parent_code), e);
     return TS_OK;
 }
 
 static void record_link(uplink_t *u, bool up, const char *parent_code)
 {
-    link_state ls = {up, parent_code, 0, 0, false};
+    link_change ls = {up, parent_code, 0, 0, false};
     ts_err e;
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
@@ -199,11 +229,24 @@ static void send_hello(uplink_t *u)
         return;
     uint8_t *buf;
     size_t len;
-    wire_pack_hello(u->n->cfg.code, u->n->keys.pk, head.seq, head.hash, &buf, &len);
+    wire_pack_hello(u->n->cfg.code, u->client_pk, head.seq, head.hash, &buf, &len);
     zmq_send(u->dealer, buf, len, ZMQ_DONTWAIT);
     free(buf);
     u->welcomed = false;
     u->last_hello_ms = ts_mono_ms();
+}
+
+/* Connected with the parent key now pinned: its previous one goes. */
+static void settle_parent_key(uplink_t *u)
+{
+    uint8_t pinned[crypto_sign_PUBLICKEYBYTES], prev[crypto_sign_PUBLICKEYBYTES];
+    ts_err e;
+    if (!rotate_link_parent_prev(u->n, prev) ||
+        keys_parse_public(u->n->cfg.parent_key, pinned, &e) != TS_OK ||
+        memcmp(pinned, u->server_pk, sizeof pinned) != 0)
+        return;
+    if (rotate_link_parent_settled(u->n, &e))
+        log_warn("cannot forget the parent's previous key: %s", e.msg);
 }
 
 void uplink_on_monitor(uplink_t *u)
@@ -228,8 +271,10 @@ void uplink_on_monitor(uplink_t *u)
             log_info("connected to parent %s", u->n->cfg.parent);
             u->connected = true;
             record_link(u, true, NULL);
+            settle_parent_key(u);
             send_hello(u);
         } else if (event == ZMQ_EVENT_DISCONNECTED && u->connected) {
+            u->down_since_ms = now;
             log_warn("lost the parent link %s; changes keep coalescing until it returns",
                      u->n->cfg.parent);
             u->connected = u->welcomed = false;
@@ -301,34 +346,6 @@ static bool outbox_has(uplink_t *u, uint64_t seq)
     return true;
 }
 
-/* Sends a catalog message made by catalog_fetch.c, if any, and frees it. */
-static void send_catalog(uplink_t *u, uint8_t *msg, size_t len)
-{
-    if (msg && u->dealer)
-        zmq_send(u->dealer, msg, len, ZMQ_DONTWAIT);
-    free(msg);
-}
-
-/* o: NULL when the message's strings are not text */
-static void on_catalog_offer(uplink_t *u, const Tiersync__CatalogOffer *o)
-{
-    uint8_t *msg;
-    size_t len;
-    catdist_on_offer(u->catalog, u->n, o, &msg, &len);
-    send_catalog(u, msg, len);
-}
-
-static void on_catalog_chunk(uplink_t *u, const Tiersync__CatalogChunk *c)
-{
-    uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES], *msg;
-    size_t len;
-    ts_err e;
-    if (keys_parse_public(u->n->cfg.parent_key, parent_pk, &e))
-        return;
-    catdist_on_chunk(u->catalog, u->n, parent_pk, c, &msg, &len);
-    send_catalog(u, msg, len);
-}
-
 static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
 {
     ts_err e;
@@ -336,12 +353,14 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
     if (read_head(u, &head))
         return;
     u->welcomed = true;
+    u->announced_ms = 0; /* a rotation under way is announced at once */
     u->last_progress_ms = ts_mono_ms();
-    link_state ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, w->today,
-                     w->now_ms - ts_now_ms(), w->now_ms > 0};
+    uint32_t today = w->today ? w->today : OUTBOX_PARENT_TODAY_UNTOLD;
+    link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, today,
+                      w->now_ms - ts_now_ms(), w->now_ms > 0};
     if (store_write(u->n->store, link_txn, &ls, &e))
         log_warn("cannot record the parent link state: %s", e.msg);
-    u->parent_today = w->today;
+    u->parent_today = today;
     uint64_t last = w->last_seq;
     bool same_hash = w->last_hash.len == 32 && !memcmp(w->last_hash.data, head.hash, 32);
     uint8_t prev[32];
@@ -396,6 +415,31 @@ static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
     }
 }
 
+/* The parent answers this node's announcement: accepted, the link starts
+ * over with the new key. */
+static void on_rotation_ack(uplink_t *u, const Tiersync__KeyRotationAck *a)
+{
+    ts_err e;
+    if (!a->accepted) {
+        log_error("the parent refused this node's key rotation: %s; retrying in %d s",
+                  a->detail, UPLINK_REFUSED_BACKOFF_MS / 1000);
+        u->quiet_until_ms = ts_mono_ms() + UPLINK_REFUSED_BACKOFF_MS;
+        return;
+    }
+    if (a->new_key.len != crypto_sign_PUBLICKEYBYTES ||
+        memcmp(a->new_key.data, u->n->keys.pk, crypto_sign_PUBLICKEYBYTES) != 0)
+        return; /* an answer to another rotation */
+    if (rotate_parent_acked(u->n, a->new_key.data, &e)) {
+        log_error("cannot record the parent's acknowledgement of the key rotation: %s", e.msg);
+        return;
+    }
+    log_info("the parent enrolled this node's new key; reconnecting with it");
+    hangup(u);
+    u->alt = false;
+    if (dial(u, &e))
+        log_error("%s", e.msg);
+}
+
 static uint64_t head_seq(uplink_t *u)
 {
     outbox_head head;
@@ -412,8 +456,9 @@ void uplink_on_message(uplink_t *u)
             return;
         }
         Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-        /* a catalog id is compared as a C string: it must be all of the field */
-        bool text = env && wire_text_ok(&tiersync__envelope__descriptor, zmq_msg_data(&m), zmq_msg_size(&m), NULL);
+        /* catalog messages, and a Welcome's catalog offer (catalog_dist.h) */
+        bool catalog = env && catdist_from_parent(u->catalog, u->n, u->dealer, u->server_pk, env,
+                                                  zmq_msg_data(&m), zmq_msg_size(&m));
         zmq_msg_close(&m);
         if (!env) {
             log_warn("undecodable message from the parent; ignored");
@@ -423,8 +468,6 @@ void uplink_on_message(uplink_t *u)
         switch (env->msg_case) {
         case TIERSYNC__ENVELOPE__MSG_WELCOME:
             on_welcome(u, env->welcome);
-            if (env->welcome->catalog)
-                on_catalog_offer(u, text ? env->welcome->catalog : NULL);
             break;
         case TIERSYNC__ENVELOPE__MSG_ACK:
             if (env->ack->seq > head_seq(u)) {
@@ -440,7 +483,7 @@ void uplink_on_message(uplink_t *u)
             }
             u->last_progress_ms = ts_mono_ms();
             if (env->ack->today && env->ack->today != u->parent_today) {
-                link_state ls = {1, NULL, env->ack->today, 0, false};
+                link_change ls = {1, NULL, env->ack->today, 0, false};
                 if (store_write(u->n->store, link_txn, &ls, &e) == TS_OK)
                     u->parent_today = env->ack->today; /* its month may have begun */
             }
@@ -449,15 +492,15 @@ void uplink_on_message(uplink_t *u)
             u->last_progress_ms = ts_mono_ms();
             on_nack(u, env->nack);
             break;
-        case TIERSYNC__ENVELOPE__MSG_CATALOG_OFFER:
-            on_catalog_offer(u, text ? env->catalog_offer : NULL);
+        case TIERSYNC__ENVELOPE__MSG_ROTATION:
+            rotate_link_from_parent(u->n, u->dealer, env->rotation);
             break;
-        case TIERSYNC__ENVELOPE__MSG_CATALOG_CHUNK:
-            if (text)
-                on_catalog_chunk(u, env->catalog_chunk);
+        case TIERSYNC__ENVELOPE__MSG_ROTATION_ACK:
+            on_rotation_ack(u, env->rotation_ack);
             break;
         default:
-            log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);
+            if (!catalog)
+                log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);
         }
         tiersync__envelope__free_unpacked(env, NULL);
     }
@@ -479,6 +522,34 @@ static uint64_t pending_work(uplink_t *u, uint64_t *held)
     return n;
 }
 
+/* Not connected for UPLINK_ROTATE_TRY_MS while a rotation offers two key
+ * choices: dials with the one this socket does not use (the pinned one
+ * first, which may have changed since the socket was dialled). */
+static void try_other_keys(uplink_t *u)
+{
+    uint8_t client[crypto_sign_PUBLICKEYBYTES], server[crypto_sign_PUBLICKEYBYTES];
+    const keys_t *k;
+    ts_err e;
+    memcpy(client, u->client_pk, sizeof client);
+    memcpy(server, u->server_pk, sizeof server);
+    u->alt = false;
+    if (dial_keys(u, &k, &e) != TS_OK) {
+        log_error("%s", e.msg);
+        return;
+    }
+    if (!u->alternates && !memcmp(client, u->client_pk, sizeof client) &&
+        !memcmp(server, u->server_pk, sizeof server)) {
+        u->down_since_ms = ts_mono_ms(); /* one choice, and this socket has it */
+        return;
+    }
+    if (!memcmp(client, u->client_pk, sizeof client) &&
+        !memcmp(server, u->server_pk, sizeof server))
+        u->alt = true;
+    hangup(u);
+    if (dial(u, &e))
+        log_error("%s", e.msg);
+}
+
 int uplink_tick(uplink_t *u)
 {
     int64_t now = ts_mono_ms();
@@ -494,10 +565,23 @@ int uplink_tick(uplink_t *u)
             u->quiet_until_ms = now + UPLINK_RECONNECT_MAX_MS;
         }
     }
+    if (!u->connected && now - u->down_since_ms >= UPLINK_ROTATE_TRY_MS)
+        try_other_keys(u);
     if (u->connected && !u->welcomed) {
         if (now - u->last_hello_ms >= UPLINK_HELLO_RETRY_MS)
             send_hello(u);
         return UPLINK_HELLO_RETRY_MS;
+    }
+    rotate_state rot;
+    bool gated = announcing(u, &rot); /* deltas signed by the new key wait for the parent */
+    if (gated && u->welcomed && now - u->announced_ms >= ROTATE_RESEND_MS) {
+        uint8_t *msg;
+        size_t len;
+        if (rotate_message(u->n, &msg, &len) == TS_OK) {
+            zmq_send(u->dealer, msg, len, ZMQ_DONTWAIT);
+            free(msg);
+        }
+        u->announced_ms = now;
     }
     uint64_t head = head_seq(u);
     if (head == 0) { /* every chain starts with a snapshot of the whole contribution */
@@ -546,11 +630,9 @@ int uplink_tick(uplink_t *u)
             wait = (int)to_release;
     }
     if (u->welcomed) {
-        uint8_t *cmsg;
-        size_t clen;
-        catdist_fetch_tick(u->catalog, &cmsg, &clen);
-        send_catalog(u, cmsg, clen);
-        while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window) {
+        catdist_fetch_tick(u->catalog, u->dealer);
+        while (u->next_send <= head && u->next_send <= u->acked + (uint64_t)u->n->cfg.window &&
+               !(gated && u->next_send >= rot.from_seq)) {
             uint8_t *data;
             size_t len;
             if (outbox_get_signed(u->n, u->next_send, &data, &len, NULL) != TS_OK) {

@@ -4,7 +4,11 @@
  * parent's Welcome says what it has applied, and the child resends from
  * there, or sends a snapshot when the parent cannot continue the chain. At
  * most `window` deltas are unacknowledged; while the parent is slow or away
- * new changes coalesce in pending instead of piling up deltas. */
+ * new changes coalesce in pending instead of piling up deltas.
+ *
+ * Key rotation (rotate.h) travels on this link both ways: this node's own
+ * announcement goes up (deltas from its from_seq on wait until the parent
+ * has acknowledged it), and the parent's comes down and is pinned. */
 #ifndef TIERSYNC_UPLINK_H
 #define TIERSYNC_UPLINK_H
 
@@ -17,6 +21,7 @@
 #define UPLINK_RECONNECT_MS 100
 #define UPLINK_RECONNECT_MAX_MS 5000
 #define UPLINK_REFUSED_BACKOFF_MS 10000
+#define UPLINK_ROTATE_TRY_MS 3000 /* a key rotation's other key, when one does not connect */
 /* Meta key: the parent's clock minus this node's at the last Welcome (ms, int64). */
 #define UPLINK_META_PARENT_OFFSET "parent_clock_offset_ms"
 

@@ -67,7 +67,7 @@ static char *store_text(store_db db)
     MDB_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
-    store_scan(node.store, txn, db, UNIT "|", collect, &t);
+    assert_int_equal(store_scan(node.store, txn, db, UNIT "|", collect, &t, NULL, NULL), TS_OK);
     store_read_end(txn);
     return t.out;
 }

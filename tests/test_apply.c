@@ -4,7 +4,9 @@
  * (the hub's pipeline) continues the chains it depends on; a forged delta
  * is refused wherever it sits in a batch; a delta signed
  * as it leaves the outbox is the frame signed at once; an overflow of this
- * node's own total, summed over the batch, refuses only its delta. */
+ * node's own total, summed over the batch, refuses only its delta; after a
+ * child's key rotation its retired key still answers for the deltas below
+ * the rotation's from_seq, and for nothing past it. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "apply.h"
 #include "delta.h"
+#include "rotate.h"
 
 #define SELF "34"
 
@@ -354,6 +357,47 @@ static void signed_later_is_the_same_frame(void **state)
     assert_int_equal(delta_sign_later(&c->keys, &p, &n), -1);
 }
 
+static int rekey_child(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+{
+    const keys_t *k = ctx;
+    store_child ch;
+    if (store_child_get(s, txn, "341", &ch) != TS_OK)
+        return ts_fail(e, TS_EINPUT, "341 not enrolled");
+    return rotate_replace(s, txn, "341", &ch, k->pk, 3, e);
+}
+
+static void retired_key_only_below_rotation(void **state)
+{
+    fixture *f = *state;
+    child *c = &f->kids[0];
+    apply_item first = next_delta(f, c, 1, false);
+    apply_item in_flight = next_delta(f, c, 2, false); /* seq 2, signed before the rotation */
+    apply_batch(&f->n, &first, 1);
+    assert_int_equal(first.rc, TS_OK);
+    keys_t old = c->keys, fresh;
+    crypto_sign_keypair(fresh.pk, fresh.sk);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, rekey_child, &fresh, &e), TS_OK); /* from seq 3 */
+    apply_batch(&f->n, &in_flight, 1);
+    assert_int_equal(in_flight.rc, TS_OK);
+    assert_int_equal(in_flight.reply.seq, 2);
+    /* a thief of the old key cannot continue the chain */
+    apply_item stolen = next_delta(f, c, 100, false);
+    c->seq--; /* next_delta advanced it: the parent refuses this one */
+    memcpy(c->hash, child_record(f, "341").last_hash, sizeof c->hash);
+    apply_batch(&f->n, &stolen, 1);
+    assert_int_equal(stolen.rc, TS_EINPUT);
+    assert_int_equal(stolen.reply.reason, TIERSYNC__REASON__REASON_BAD_SIGNATURE);
+    c->keys = fresh;
+    apply_item next = next_delta(f, c, 4, false);
+    apply_batch(&f->n, &next, 1);
+    assert_int_equal(next.rc, TS_OK);
+    assert_int_equal(total(f, "341"), 1 + 2 + 4);
+    c->keys = old;
+    apply_item items[] = {first, in_flight, stolen, next};
+    free_items(items, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(overflow_of_own_total_refuses_its_delta, setup, teardown),
         cmocka_unit_test_setup_teardown(control_bytes_in_units_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(signed_later_is_the_same_frame, setup, teardown),
+        cmocka_unit_test_setup_teardown(retired_key_only_below_rotation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

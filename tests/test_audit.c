@@ -1,5 +1,5 @@
 /* test_audit.c: the audit trail (audit.c) and `tiersync verify`'s checks
- * (verify.c) on a real store fed through apply_message: an honest store
+ * (audit_check.c) on a real store fed through apply_message: an honest store
  * verifies; an altered total, contribution or stored delta is found and
  * named; retention folds old deltas into a checkpoint that still verifies
  * and never folds an altered one; a trail in the old layout is moved into
@@ -12,8 +12,8 @@
 
 #include "apply.h"
 #include "audit.h"
+#include "audit_check.h"
 #include "audit_checkpoint.h"
-#include "verify.h"
 
 #define SELF "34"
 #define CHILD "341"
@@ -26,7 +26,7 @@ typedef struct {
     uint8_t hash[DELTA_HASH_BYTES];
     char lines[64][TS_ERR_MSG_MAX];
     int nlines;
-    verify_summary sum;
+    audit_check_summary sum;
 } fixture;
 
 static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
@@ -102,7 +102,7 @@ static void run_verify(fixture *f, const char *unit)
 {
     ts_err e = {0};
     f->nlines = 0;
-    assert_int_equal(verify_node(&f->n, unit, collect, f, &f->sum, &e), TS_OK);
+    assert_int_equal(audit_check_node(&f->n, unit, collect, f, &f->sum, &e), TS_OK);
 }
 
 /* True when some line holds every one of the (NULL-ended) fragments. */
@@ -523,11 +523,11 @@ static void trail_grows_the_map(void **state)
 static void unknown_unit_is_refused(void **state)
 {
     fixture *f = *state;
-    verify_summary sum;
+    audit_check_summary sum;
     ts_err e = {0};
-    assert_int_equal(verify_node(&f->n, "99999", NULL, NULL, &sum, &e), TS_EINPUT);
+    assert_int_equal(audit_check_node(&f->n, "99999", NULL, NULL, &sum, &e), TS_EINPUT);
     assert_non_null(strstr(e.msg, "unit 99999 is not known"));
-    assert_int_equal(verify_node(&f->n, "bad|code", NULL, NULL, &sum, &e), TS_EINPUT);
+    assert_int_equal(audit_check_node(&f->n, "bad|code", NULL, NULL, &sum, &e), TS_EINPUT);
 }
 
 static void retain_setting_round_trips(void **state)

@@ -375,8 +375,8 @@ static int fetch_all(node_t *p, node_t *c, const uint8_t *parent_pk, int tamper)
         uint8_t *ans;
         size_t alen;
         const char *why;
-        assert_true(catdist_is_fetch(msg, len));
-        catdist_answer(p, msg, len, &ans, &alen, &why);
+        assert_int_equal(msg[0], (TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH << 3) | 2); /* catdist_serve's look */
+        catdist_answer(p, &p->keys, msg, len, &ans, &alen, &why);
         free(msg);
         assert_null(why);
         assert_true(alen <= (size_t)p->cfg.max_msg_bytes);
@@ -432,7 +432,7 @@ static void test_fetch(void **state)
     size_t len, alen;
     const char *why;
     wire_pack(&env, &msg, &len);
-    catdist_answer(&p, msg, len, &ans, &alen, &why);
+    catdist_answer(&p, &p.keys, msg, len, &ans, &alen, &why);
     Tiersync__Envelope *r = tiersync__envelope__unpack(NULL, alen, ans);
     assert_non_null(r);
     assert_int_equal(r->msg_case, TIERSYNC__ENVELOPE__MSG_CATALOG_OFFER);
@@ -440,17 +440,18 @@ static void test_fetch(void **state)
     tiersync__envelope__free_unpacked(r, NULL);
     free(ans);
     /* an id that is not all of its field ("drug-treatment" NUL "x") */
-    static const uint8_t nul_id[] = {0x3a, 0x14, 0x0a, 0x10, 'd', 'r', 'u', 'g', '-', 't', 'r', 'e', 'a', 't',
+    static const uint8_t nul_id[] = {0x4a, 0x14, 0x0a, 0x10, 'd', 'r', 'u', 'g', '-', 't', 'r', 'e', 'a', 't',
                                      'm', 'e', 'n', 't', 0x00, 'x', 0x10, 0x02};
     r = tiersync__envelope__unpack(NULL, sizeof nul_id, nul_id);
     assert_non_null(r); /* it decodes: only the text rule refuses it */
+    assert_int_equal(r->msg_case, TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH);
     tiersync__envelope__free_unpacked(r, NULL);
-    catdist_answer(&p, nul_id, sizeof nul_id, &ans, &alen, &why);
+    catdist_answer(&p, &p.keys, nul_id, sizeof nul_id, &ans, &alen, &why);
     assert_null(ans);
     assert_non_null(why);
     assert_non_null(strstr(why, "not text"));
     msg[len - 1] ^= 0xff; /* undecodable */
-    catdist_answer(&p, msg, len - 1, &ans, &alen, &why);
+    catdist_answer(&p, &p.keys, msg, len - 1, &ans, &alen, &why);
     assert_null(ans);
     assert_non_null(why);
     free(msg);

@@ -61,6 +61,10 @@ static void test_defaults(void **state)
     assert_int_equal(c.small_cell_k, CONFIG_DEFAULT_SMALL_CELL_K);
     assert_int_equal(c.small_cell_k, 5); /* docs/DESIGN.md, Reading */
     assert_int_equal(c.ntokens, 0);
+    assert_string_equal(c.tls_cert, "");
+    assert_string_equal(c.tls_key, "");
+    assert_int_equal(c.session_idle_s, 1800);   /* docs/REGISTER.md */
+    assert_int_equal(c.access_log_days, 1825);
 
     config_defaults(&c, NULL);
     assert_string_equal(c.dir, CONFIG_DEFAULT_DIR);
@@ -147,6 +151,10 @@ static void test_write_reload_identical(void **state)
     set_ok(&c, "store", "map_initial_mb", "2");
     set_ok(&c, "store", "map_max_mb", "9");
     set_ok(&c, "read", "small_cell_k", "3");
+    set_ok(&c, "http", "tls_cert", "tls/cert.pem");
+    set_ok(&c, "http", "tls_key", "/etc/tiersync/key.pem");
+    set_ok(&c, "register", "session_idle_s", "600");
+    set_ok(&c, "register", "access_log_days", "3650");
     set_ok(&c, "read", "token", "0123456789abcdef-reader-one");
     set_ok(&c, "read", "token", "fedcba9876543210-reader-two");
     assert_int_equal(config_write(&c, &e), TS_OK);
@@ -231,6 +239,7 @@ static void test_refuse_bad_numbers(void **state)
         {"read", "small_cell_k", "0"},    {"read", "small_cell_k", "101"},
         {"sync", "release_s", "-1"},     {"sync", "release_s", "86401"},
         {"audit", "checkpoint_days", "0"}, {"audit", "checkpoint_s", "-1"},
+        {"register", "session_idle_s", "59"}, {"register", "access_log_days", "0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256], name[64], line[32];

@@ -1,7 +1,9 @@
 /* test_http_route.c: what the HTTP server answers before and around the API
  * (http_access.h, http_route.h), without sockets: the Host check against
  * DNS rebinding, trust_loopback, control bytes and too many parameters in
- * the raw target, and the wrong-token throttle (429 with Retry-After). */
+ * the raw target, the wrong-token throttle (429 with Retry-After), and the
+ * case register's place in the route (after the Host check, any method, its
+ * session read as a loopback reader by the API). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "http_access.h"
 #include "http_route.h"
 #include "testutil.h"
+#include "users.h"
 
 #define TOKEN "province-reader-token-0123456789"
 
@@ -273,6 +276,66 @@ static void test_route_throttle(void **state)
                      200);
 }
 
+/* A request to the register's paths: method, body, cookie, from client. */
+static int route_reg(fx *f, reg_t *reg, const char *method, const char *path, const char *host,
+                     const char *body, const char *cookie, const char *client, http_reply *out)
+{
+    api_params p = {0};
+    struct sockaddr_in c = v4(client, 40000), local = v4("127.0.0.1", 8600);
+    char *b = body ? strdup(body) : NULL;
+    http_request q = {.method = method, .path = path, .uri = HTTP_URI_OK, .host = host,
+                      .client = (struct sockaddr *)&c, .local = (struct sockaddr *)&local,
+                      .params = &p, .reg = reg, .cookie = cookie, .body = b,
+                      .body_len = b ? strlen(b) : 0};
+    http_route(&f->n, &f->t, &q, out);
+    free(b);
+    return out->status;
+}
+
+static void test_route_register(void **state)
+{
+    fx *f = *state;
+    http_reply rep;
+    /* no register: its paths are 404 for every method, not 405 */
+    assert_int_equal(route_reg(f, NULL, "POST", "/api/session", "127.0.0.1:8600", "{}", NULL,
+                               "127.0.0.1", &rep), 404);
+    http_reply_free(&rep);
+    ts_err e = {0};
+    assert_int_equal(users_add(f->n.store, "chi", USERS_VIEWER, "viewer-pass-1", &e), TS_OK);
+    reg_t *reg = reg_new(&f->n, false, true);
+    /* the Host check comes first */
+    assert_int_equal(route_reg(f, reg, "POST", "/api/session", "evil.example:8600",
+                               "{\"user\":\"chi\",\"password\":\"viewer-pass-1\"}", NULL,
+                               "127.0.0.1", &rep), 421);
+    http_reply_free(&rep);
+    assert_int_equal(route_reg(f, reg, "POST", "/api/session", "127.0.0.1:8600",
+                               "{\"user\":\"chi\",\"password\":\"viewer-pass-1\"}", NULL,
+                               "127.0.0.1", &rep), 200);
+    assert_true(rep.register_reply);
+    char cookie[80] = "";
+    sscanf(rep.set_cookie, REG_COOKIE "=%64[0-9a-f]", cookie);
+    assert_int_equal(strlen(cookie), 64);
+    http_reply_free(&rep);
+    /* from another address: the API needs a token, or a live register session */
+    assert_int_equal(route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL, NULL,
+                               "10.0.0.9", &rep), 401);
+    http_reply_free(&rep);
+    assert_int_equal(route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL, cookie,
+                               "10.0.0.9", &rep), 200);
+    assert_string_equal(rep.access, "rounded");
+    http_reply_free(&rep);
+    assert_int_equal(route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL,
+                               "0000000000000000000000000000000000000000000000000000000000000000",
+                               "10.0.0.9", &rep), 401);
+    http_reply_free(&rep);
+    /* the register's pages: served as files, framing refused */
+    assert_int_equal(route_reg(f, reg, "GET", "/register", "127.0.0.1:8600", NULL, NULL,
+                               "127.0.0.1", &rep), 200);
+    assert_true(rep.asset && rep.register_reply);
+    http_reply_free(&rep);
+    reg_destroy(&reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_throttle),
         cmocka_unit_test_setup_teardown(test_route, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_throttle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_route_register, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

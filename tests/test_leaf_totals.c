@@ -16,7 +16,7 @@
 #include "node.h"
 #include "query.h"
 #include "testutil.h"
-#include "verify.h"
+#include "audit_check.h"
 
 #define SELF "P"
 #define KIDS 2
@@ -153,9 +153,9 @@ static void check_all(int step_no)
 
 static void check_verify(int step_no)
 {
-    verify_summary sum;
+    audit_check_summary sum;
     ts_err e = {0};
-    assert_int_equal(verify_node(&node, NULL, NULL, NULL, &sum, &e), TS_OK);
+    assert_int_equal(audit_check_node(&node, NULL, NULL, NULL, &sum, &e), TS_OK);
     if (sum.problems)
         fail_msg("step %d: verify finds %zu problems", step_no, (size_t)sum.problems);
 }

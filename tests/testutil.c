@@ -124,7 +124,7 @@ uint64_t tu_digest_db(node_t *node, store_db db)
     ts_err e = {0};
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
-    assert_int_equal(store_scan(node->store, txn, db, NULL, digest_one, &h), 0);
+    assert_int_equal(store_scan(node->store, txn, db, NULL, digest_one, &h, NULL, NULL), TS_OK);
     store_read_end(txn);
     return h;
 }

@@ -9,6 +9,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libzmq3-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler libsodium-dev
   libjansson-dev libinih-dev libmicrohttpd-dev libcmocka-dev libxlsxwriter-dev
+  libgnutls28-dev # the register's self-signed certificate (tiersync tls)
   curl python3 chromium faketime
   systemd e2fsprogs mount # systemd_unit.sh (systemd-analyze, -sysusers, -tmpfiles); disk_full.sh
   poppler-utils python3-openpyxl # tests: the report's PDF text, the Excel reader

