@@ -94,7 +94,7 @@ static int receive_hwm(node_t *n)
     return hwm < HUB_HWM_MIN ? HUB_HWM_MIN : hwm > HUB_HWM_MAX ? HUB_HWM_MAX : (int)hwm;
 }
 
-/* Opens the ROUTER on cfg.listen with the CURVE secret of serving_keys. */
+/* Opens the ROUTER on cfg.listen with the CURVE secret of rotate_serving_keys. */
 static int open_router(hub_t *h, ts_err *e)
 {
     node_t *n = h->n;

@@ -5,8 +5,8 @@
 # option; the district and the online commune adopt it, the commune counts
 # the new indicator from the records it already holds, records a value and a
 # record with the new option, and the province holds them. The offline
-# commune, started later with version 1 and records of its own, catches up
-# and replicates exactly. An incompatible version is refused at publish; a
+# commune, started later with version 1 and records of its own while its
+# district rotates its key, catches up and replicates exactly. An incompatible version is refused at publish; a
 # version whose root signature does not hold is refused by the commune,
 # which keeps version 2.
 source "$(dirname "$0")/lib.sh"
@@ -83,10 +83,18 @@ rc=0; $TS value set --dir "$WORK/c1" COUNSELLING_POINTS 202511 2 2>"$WORK/retire
 [ $rc -eq 2 ] && grep -q "retired from 202511" "$WORK/retired.err" || fail "a retired month was entered (exit $rc)"
 pass "new codes recorded at c1 and held at the province; a retired indicator refuses new months"
 
-step "the offline commune catches up and replicates exactly"
+step "the offline commune catches up, during its district's key rotation, and replicates exactly"
 $TS catalog show --dir "$WORK/c2" | grep -q "version 1$" || fail "c2 is not at version 1"
+# the district serves c2 with its old key until c2 pins the new one: the
+# version it hands down must be endorsed by the key c2 connects to
+$TS key rotate --dir "$WORK/dist" >/dev/null || fail "key rotate at dist failed"
+wait_until 30 status_test dist 's["key_rotation"] and s["key_rotation"]["children_waiting"] == ["34302"] and s["key_rotation"]["parent_acknowledged"]' ||
+  fail "dist's rotation does not wait for c2 alone: $(status_field dist 's["key_rotation"]')"
 node_start c2
-wait_until 30 shows_v2 c2 || fail "c2 did not catch up to version 2"
+wait_until 30 shows_v2 c2 || fail "c2 did not catch up to version 2: $(grep -i catalog "$WORK/c2.log" | tail -n 3)"
+wait_until 30 status_test dist 's["key_rotation"] is None' || fail "dist's rotation did not end"
+$TS catalog show --dir "$WORK/c2" | grep -q "^endorsed by .*, the parent (endorsement holds)" ||
+  fail "c2: $($TS catalog show --dir "$WORK/c2")"
 c2_counted() { totals_lines c2 | grep -q '^34302 PERSONS_REGISTERED '; }
 wait_until 30 c2_counted || fail "c2 did not count the new indicator from its records"
 same_c2() { [ "$(totals_lines c2 | grep '^34302 ')" = "$(totals_lines prov | grep '^34302 ')" ]; }
@@ -95,7 +103,7 @@ wait_until 30 status_test c2 "s['parent']['head_seq'] >= 1 and s['parent']['acke
 wait_until 30 same_c2 || fail "prov's totals of c2 differ from c2's: $(diff <(totals_lines c2 | grep '^34302 ') \
   <(totals_lines prov | grep '^34302 ') | head -n 5)"
 $TS verify --dir "$WORK/prov" --quiet >"$WORK/verify.out" || fail "verify at prov: $(tail -n 5 "$WORK/verify.out")"
-pass "c2 caught up; the province holds its totals exactly"
+pass "c2 caught up during dist's key rotation; the province holds its totals exactly"
 
 step "an incompatible version is refused at publish"
 python3 - "$WORK/v2.json" "$WORK/bad.json" <<'PY'
