@@ -18,7 +18,10 @@ export TIERSYNC_TODAY=2025-09-20
 D=2025-07-01
 
 step "a province, a district with communes A and B, and commune N under the province"
-node_init prov 34 province
+HTTP[prov]=$(free_port)
+node_init prov 34 province "" --http "127.0.0.1:${HTTP[prov]}"
+TOKEN=province-reader-token-0123456789
+sed -i "/^\[read\]/a token = $TOKEN" "$WORK/prov/tiersync.conf"
 node_init dist 343 district prov
 node_init a 34301 commune dist
 node_init b 34302 commune dist
@@ -165,6 +168,34 @@ $TS status --dir "$WORK/dist" | grep -q "34301.*merged into 34005 from 2025-07-0
   fail "the district's status text does not show the merge"
 $TS status --dir "$WORK/a" | grep -q "merged into 34005 from 2025-07-01 (retired)" ||
   fail "A's status does not show the merge"
+units=$(curl -s "http://127.0.0.1:${HTTP[prov]}/api/units")
+python3 -c '
+import json, sys
+u = {x["code"]: x for x in json.loads(sys.argv[1])["units"]}
+assert u["34301"]["merged_into"] == "34005" and u["34301"]["merged_on"] == "2025-07-01", u["34301"]
+assert u["34302"]["merged_into"] == "34005" and u["34005"]["merged_into"] is None
+' "$units" || fail "/api/units at the province does not mark A and B merged: $units"
+totals_lines prov >"$WORK/prov-end.txt"
+for preds in 0 1; do
+  curl -s -H "Authorization: Bearer $TOKEN" \
+    "http://127.0.0.1:${HTTP[prov]}/api/series?unit=34005&indicator=PERSONS_MANAGED&from=202501&to=202509&predecessors=$preds" \
+    >"$WORK/series$preds.json"
+  python3 - "$WORK/series$preds.json" "$WORK/prov-end.txt" $preds <<'PY' || fail "the series of N with predecessors=$preds is wrong: $(cat "$WORK/series$preds.json")"
+import json, sys
+series, preds = json.load(open(sys.argv[1])), sys.argv[3] == "1"
+want = {}
+for l in open(sys.argv[2]):
+    u, ind, per, opts, v = l.rstrip("\n").split(" ")
+    if ind != "PERSONS_MANAGED" or not "202501" <= per <= "202509":
+        continue
+    if u == "34005" or (preds and u in ("34301", "34302") and per < "202507"):
+        want[per] = want.get(per, 0) + int(v)
+got = {p["period"]: p["value"] for p in series["points"]}
+assert series["access"] == "exact", series["access"]
+assert ("predecessors" in series) == preds
+assert got == {p: want.get(p, 0) for p in got} and len(got) == 9, (got, want)
+PY
+done
 $TS verify --dir "$WORK/dist" --quiet >"$WORK/verify-dist" || fail "verify at the district: $(head "$WORK/verify-dist")"
 $TS verify --dir "$WORK/prov" --quiet >"$WORK/verify-prov" || fail "verify at the province: $(head "$WORK/verify-prov")"
-pass "status shows the merge at both ends; verify passes at the district and the province"
+pass "status and /api/units show the merge; N's series adds A's and B's months before D on request; verify passes at both parents"
