@@ -17,6 +17,7 @@
 #include "hmap.h"
 #include "log.h"
 #include "merge_state.h"
+#include "util.h"
 
 #define KEY_OPT_BITS 4
 #define KEY_PERIOD_SHIFT 16
@@ -245,9 +246,7 @@ static void emit(agg_t *a, const counted *cn, uint64_t period, int period_end, i
     }
     if (a->nseen == a->capseen) {
         a->capseen = a->capseen ? a->capseen * 2 : 64;
-        a->seen = realloc(a->seen, a->capseen * sizeof *a->seen);
-        if (!a->seen)
-            abort();
+        a->seen = ts_xrealloc(a->seen, a->capseen * sizeof *a->seen);
     }
     a->seen[a->nseen++] = key | cn->target;
 }

@@ -10,6 +10,7 @@
 
 #include "catalog_json.h"
 #include "clock.h"
+#include "util.h"
 
 void records_problem_vadd(records_problems *ps, int line, const char *field, const char *fmt, va_list ap)
 {
@@ -362,10 +363,8 @@ static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int dept
     }
     if (cl->n == cl->cap) {
         cl->cap = cl->cap ? cl->cap * 2 : 16;
-        cl->recs = realloc(cl->recs, (size_t)cl->cap * sizeof *cl->recs);
-        cl->parent = realloc(cl->parent, (size_t)cl->cap * sizeof *cl->parent);
-        if (!cl->recs || !cl->parent)
-            abort();
+        cl->recs = ts_xrealloc(cl->recs, (size_t)cl->cap * sizeof *cl->recs);
+        cl->parent = ts_xrealloc(cl->parent, (size_t)cl->cap * sizeof *cl->parent);
     }
     records_decode(c, t, v->mv_data, v->mv_size, &cl->recs[cl->n]);
     cl->parent[cl->n] = parent;

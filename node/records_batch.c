@@ -20,6 +20,7 @@
 #include "agg.h"
 #include "hmap.h"
 #include "merge_state.h"
+#include "util.h"
 
 #define RECORDS_BYTES_PER_ROW 1024 /* map space reserved per row: record, index, cells, pages */
 
@@ -105,9 +106,7 @@ static size_t stash(batch_ctx *x, const void *p, size_t n)
     if (x->alen + n > x->acap) {
         while (x->alen + n > x->acap)
             x->acap = x->acap ? x->acap * 2 : 1 << 16;
-        x->arena = realloc(x->arena, x->acap);
-        if (!x->arena)
-            abort();
+        x->arena = ts_xrealloc(x->arena, x->acap);
     }
     memcpy(x->arena + x->alen, p, n);
     x->alen += n;
@@ -118,9 +117,7 @@ static plan *new_plan(batch_ctx *x, size_t row)
 {
     if (x->nplans == x->capplans) {
         x->capplans = x->capplans ? x->capplans * 2 : 1024;
-        x->plans = realloc(x->plans, x->capplans * sizeof *x->plans);
-        if (!x->plans)
-            abort();
+        x->plans = ts_xrealloc(x->plans, x->capplans * sizeof *x->plans);
     }
     plan *p = &x->plans[x->nplans++];
     memset(p, 0, sizeof *p);

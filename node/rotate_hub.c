@@ -9,6 +9,7 @@
 #include "rotate_link.h"
 #include "rotate_node.h"
 #include "tiersync.pb-c.h"
+#include "util.h"
 
 #define ROTATE_ID_MAX 256 /* libzmq's routing ids are at most 255 bytes */
 /* An Envelope holding field 6 (rotation) or 7 (rotation_ack) starts with
@@ -57,9 +58,7 @@ static void note_route(rotate_hub *r, const char *child, zmq_msg_t *id)
     size_t k = hmap_str_put(&r->kids, child, strlen(child), 0, NULL);
     if (k >= r->cap) {
         r->cap = r->cap ? 2 * r->cap : 64;
-        r->routes = realloc(r->routes, r->cap * sizeof *r->routes);
-        if (!r->routes)
-            abort();
+        r->routes = ts_xrealloc(r->routes, r->cap * sizeof *r->routes);
     }
     memcpy(r->routes[k].id, zmq_msg_data(id), len);
     r->routes[k].len = len;
