@@ -19,6 +19,7 @@
 
 #include "agg.h"
 #include "hmap.h"
+#include "merge_state.h"
 #include "util.h"
 
 #define RECORDS_BYTES_PER_ROW 1024 /* map space reserved per row: record, index, cells, pages */
@@ -328,7 +329,9 @@ static int batch_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     x->nplans = x->alen = 0;
     hmap_str_clear(&x->roots);
     agg_reset(x->agg);
-    int rc = agg_catch_up(x->n, txn, e);
+    int rc = merge_refuse_writes(s, txn, e);
+    if (rc == TS_OK)
+        rc = agg_catch_up(x->n, txn, e);
     for (size_t r = 0; r < b->nrows && rc == TS_OK; r++) {
         if (!x->bad[r])
             rc = check_row(x, r, e);
