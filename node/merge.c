@@ -190,6 +190,11 @@ static int take_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         rc = moving_apply(s, txn, &vals, x->nw->cfg.code, +1, e);
     c->values = vals.n;
     moving_free(&vals);
+    /* what moves leaves now, as OLD's subtraction does: the ancestors are
+     * exact again once both deltas are applied, not a release window later */
+    size_t released;
+    if (rc == TS_OK)
+        rc = store_release_held(s, txn, &released, e);
     if (rc == TS_OK)
         rc = merge_taken_put(s, txn, x->old->cfg.code, x->on, e);
     c->taken = rc == TS_OK;
