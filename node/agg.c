@@ -17,6 +17,8 @@
 #include "disclose.h"
 #include "hmap.h"
 #include "log.h"
+#include "merge_state.h"
+#include "util.h"
 
 #define KEY_OPT_BITS 4
 #define KEY_PERIOD_SHIFT 16
@@ -245,9 +247,7 @@ static void emit(agg_t *a, const counted *cn, uint64_t period, int period_end, i
     }
     if (a->nseen == a->capseen) {
         a->capseen = a->capseen ? a->capseen * 2 : 64;
-        a->seen = realloc(a->seen, a->capseen * sizeof *a->seen);
-        if (!a->seen)
-            abort();
+        a->seen = ts_xrealloc(a->seen, a->capseen * sizeof *a->seen);
     }
     a->seen[a->nseen++] = key | cn->target;
 }
@@ -344,9 +344,22 @@ static int cmp_u64(const void *x, const void *y)
     return p < q ? -1 : p > q;
 }
 
-void agg_add_cluster(agg_t *a, const records_cluster *cl, unsigned type_mask, const agg_window *w,
+agg_window agg_window_from(const agg_window *w, int from)
+{
+    agg_window f = *w;
+    int m = from / 100, before = m % 100 == 1 ? m - 100 + 11 : m - 1; /* the month before */
+    if (from && f.m_lo < before)
+        f.m_lo = before;
+    if (from && f.y_lo < from / 10000 - 1)
+        f.y_lo = from / 10000 - 1;
+    return f;
+}
+
+void agg_add_cluster(agg_t *a, const records_cluster *cl, unsigned type_mask, const agg_window *win,
                      int sign)
 {
+    agg_window fw = agg_window_from(win, cl->counts_from);
+    const agg_window *w = &fw;
     a->nseen = 0;
     a->record_key = cl->key;
     a->hashed = 0;
@@ -517,7 +530,11 @@ static int keys_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
 static int month_catch_up(node_t *n, MDB_txn *txn, int month, uint64_t stored, ts_err *e)
 {
     store_t *s = n->store;
-    if (stored != 0) {
+    merge_state ms;
+    merge_state_get(s, txn, &ms);
+    /* a unit merged into another counts nothing from the merge date on:
+     * every period a turn adds is one of those */
+    if (stored != 0 && ms.phase < MERGE_MERGED) {
         int from = (int)stored;
         catch_ctx cc = {agg_new(n->catalog), (1u << n->catalog->ntypes) - 1, {0, 0, 0, 0}, 1};
         if (month > from)

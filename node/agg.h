@@ -34,7 +34,9 @@
  * it holds every period up to today's month (year). When the month turns,
  * agg_catch_up adds exactly the periods between the month the store was
  * last evaluated for (meta key AGG_META_MONTH) and today's: the same rule,
- * so a node that was down across several turns catches up in one go.
+ * so a node that was down across several turns catches up in one go. A
+ * store whose unit was merged into another (merge_state.h) adds nothing:
+ * its periods from the merge date on count at the new unit.
  *
  * Every counted record adds to its cell's key too: +-disclose_record_hash(
  * the cluster's record key, the indicator), so a cell key is the sum over
@@ -62,6 +64,11 @@ typedef struct {
 /* Every period up to today's month and year (today as YYYYMMDD). */
 agg_window agg_window_upto(int today);
 
+/* The periods of w that do not end before from (YYYYMMDD, the first of a
+ * month; 0: all of w): a cluster moved in by a merge counts only those
+ * (records_cluster.counts_from, merge_state.h's split rule). */
+agg_window agg_window_from(const agg_window *w, int from);
+
 typedef struct agg agg_t;
 
 agg_t *agg_new(const catalog_t *c);
@@ -69,7 +76,8 @@ void agg_destroy(agg_t **a);
 
 /* Adds sign x the contribution of cl to the pending delta, restricted to
  * indicators that read the record types in type_mask (bit i: type i; cl
- * must hold agg_types_read of it) and to the periods of w. */
+ * must hold agg_types_read of it) and to the periods of w from cl's
+ * counts_from on. */
 void agg_add_cluster(agg_t *a, const records_cluster *cl, unsigned type_mask, const agg_window *w,
                      int sign);
 

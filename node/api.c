@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "export.h"
+#include "merge_state.h"
 
 static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
 static int api_catalog(api_ctx *c, const api_params *p, api_response *r, ts_err *e);
@@ -31,7 +32,7 @@ static const struct {
     {"/api/units", api_units, {NULL}},
     {"/api/totals", api_totals, {"unit", "indicator", "period", "options", "by", NULL}},
     {"/api/children", api_children, {"unit", "indicator", "period", "options", NULL}},
-    {"/api/series", api_series, {"unit", "indicator", "from", "to", "options", NULL}},
+    {"/api/series", api_series, {"unit", "indicator", "from", "to", "options", "predecessors", NULL}},
     {"/api/plan", api_plan, {"unit", "year", NULL}},
     {"/api/freshness", api_freshness, {"unit", NULL}},
     {"/api/export", api_export, {"format", "unit", "period", "indicator", "values", NULL}},
@@ -269,8 +270,12 @@ json_t *api_iso_time(int64_t ms)
 json_t *api_unit_json(const api_ctx *c, int unit)
 {
     const tree_unit *u = &c->tree.units[unit];
-    return json_pack("{s:s,s:s,s:s,s:b}", "code", u->code, "name", u->u.name, "level",
-                     u->u.level, "leaf", tree_is_leaf(&c->tree, unit));
+    char on[MERGE_DATE_TEXT];
+    bool merged = u->u.merged_into[0] != '\0';
+    return json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}", "code", u->code, "name", u->u.name, "level",
+                     u->u.level, "leaf", tree_is_leaf(&c->tree, unit), "merged_into",
+                     merged ? json_string(u->u.merged_into) : json_null(), "merged_on",
+                     merged ? json_string(merge_date_text(u->u.merged_on, on)) : json_null());
 }
 
 /* ---- freshness ---- */

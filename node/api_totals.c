@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merge_state.h"
 #include "ratio.h"
 
 #define API_MAX_BY 4      /* categories in one by= */
@@ -226,6 +227,7 @@ typedef struct {
     int n;
     api_fig *sums;
     const api_filter *f;
+    int before; /* a predecessor's merge date: only periods ended before it; 0: all */
 } series_ctx;
 
 static int period_index(bool yearly, const char *p)
@@ -240,9 +242,38 @@ static int on_series(const ts_cell *cell, disclose_fig v, void *vctx)
 {
     series_ctx *s = vctx;
     int i = period_index(s->yearly, cell->period);
-    if (i >= s->first && i < s->first + s->n && api_filter_match(s->f, cell->options))
+    if (i >= s->first && i < s->first + s->n && api_filter_match(s->f, cell->options) &&
+        !(s->before && merge_period_moves(cell->period, s->before)))
         return api_fig_add(s->c, &s->sums[i - s->first], s->ind, cell, v);
     return 0;
+}
+
+/* predecessors=1: the units merged into unit add their periods before
+ * their merge dates (merge_state.h); they are listed in *list. */
+static int series_predecessors(api_ctx *c, const api_params *p, series_ctx *s, int unit,
+                               json_t **list, ts_err *e)
+{
+    const char *v = api_param(p, "predecessors");
+    char on[MERGE_DATE_TEXT];
+    *list = NULL;
+    if (!v || !strcmp(v, "0"))
+        return TS_OK;
+    if (strcmp(v, "1") != 0)
+        return api_bad(c, e, "predecessors", "predecessors is 1 (include the units merged into "
+                       "this one, before their merge dates) or 0");
+    const tree_t *t = &c->tree;
+    *list = json_array();
+    for (size_t i = 0; i < t->n; i++) {
+        const store_unit *u = &t->units[i].u;
+        if (strcmp(u->merged_into, t->units[unit].code) != 0)
+            continue;
+        s->before = u->merged_on;
+        api_scan(c, t->units[i].code, s->ind, NULL, on_series, s);
+        json_array_append_new(*list, json_pack("{s:s,s:s}", "code", t->units[i].code, "merged_on",
+                                               merge_date_text(u->merged_on, on)));
+    }
+    s->before = 0;
+    return TS_OK;
 }
 
 int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
@@ -267,11 +298,16 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "from", "from is after to");
     if (hi - lo + 1 > API_MAX_SERIES)
         return api_bad(c, e, "to", "at most %d periods in one series", API_MAX_SERIES);
-    series_ctx s = {c, ind, yearly, lo, hi - lo + 1, calloc((size_t)(hi - lo + 1), sizeof(api_fig)), &f};
+    series_ctx s = {c, ind, yearly, lo, hi - lo + 1, calloc((size_t)(hi - lo + 1), sizeof(api_fig)), &f, 0};
     if (!s.sums)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     const char *code = c->tree.units[unit].code;
+    json_t *preds;
     api_scan(c, code, ind, NULL, on_series, &s);
+    if (series_predecessors(c, p, &s, unit, &preds, e)) {
+        free(s.sums);
+        return e->code;
+    }
     json_t *points = json_array();
     char per[16], pfrom[16] = "", pto[16] = "";
     for (int i = 0; i < s.n; i++) {
@@ -290,10 +326,13 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         json_array_append_new(points, pt);
     }
     free(s.sums);
-    api_json(r, json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:o}", "unit", code, "indicator",
-                          ind->code, "options", api_filter_json(&f), "from", pfrom, "to", pto,
-                          "period_type", yearly ? "year" : "month", "access",
-                          query_access(&c->rd), "points", points));
+    json_t *out = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:o}", "unit", code, "indicator",
+                            ind->code, "options", api_filter_json(&f), "from", pfrom, "to", pto,
+                            "period_type", yearly ? "year" : "month", "access",
+                            query_access(&c->rd), "points", points);
+    if (preds)
+        json_object_set_new(out, "predecessors", preds);
+    api_json(r, out);
     return TS_OK;
 }
 

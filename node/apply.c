@@ -17,8 +17,10 @@
 #include "clock.h"
 #include "delta.h"
 #include "log.h"
+#include "merge_state.h"
 #include "query.h"
 #include "receive.h"
+#include "records.h"
 
 typedef struct {
     node_t *n;
@@ -82,6 +84,16 @@ static bool reaches_child(store_t *s, MDB_txn *txn, const char *child, const cha
     return false;
 }
 
+/* A merge mark is both fields or neither: a code and the first of a month. */
+static bool merge_fields_ok(const Tiersync__Unit *pu)
+{
+    char d[MERGE_DATE_TEXT];
+    if (!pu->merged_into[0])
+        return pu->merged_on == 0;
+    return ts_code_valid(pu->merged_into) && pu->merged_on <= 99991231 &&
+           records_parse_date(merge_date_text((int)pu->merged_on, d)) && pu->merged_on % 100 == 1;
+}
+
 static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
@@ -92,7 +104,7 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         const Tiersync__Unit *pu = b->units[i];
         if (!ts_code_valid(pu->code) || strlen(pu->name) >= CONFIG_NAME_MAX ||
             strlen(pu->level) >= TS_CODE_MAX || strlen(pu->parent) >= TS_CODE_MAX ||
-            has_control(pu->name) || has_control(pu->level))
+            has_control(pu->name) || has_control(pu->level) || !merge_fields_ok(pu))
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
                           "announced unit %zu is malformed", i);
         store_unit u = {0};
@@ -113,6 +125,9 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
         snprintf(u.level, sizeof u.level, "%s", pu->level);
         snprintf(u.parent, sizeof u.parent, "%s", parent);
         snprintf(u.via, sizeof u.via, "%s", a->child);
+        /* only the unit's own subtree announces it (checked above) */
+        snprintf(u.merged_into, sizeof u.merged_into, "%s", pu->merged_into);
+        u.merged_on = (int32_t)pu->merged_on;
         if (store_unit_put(s, txn, pu->code, &u, e))
             return e->code;
         if (store_has_parent(s) && a->n->cfg.forward_detail == DETAIL_ALL &&
@@ -298,6 +313,13 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         a->reply->seq = ch.last_seq;
         return TS_OK;
     }
+    store_unit cu;
+    char on[MERGE_DATE_TEXT];
+    if (store_unit_get(s, txn, a->child, &cu) == TS_OK && cu.merged_into[0])
+        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, expected, e,
+                      "%s was merged into %s from %s and is retired: its link is closed, its "
+                      "numbers are kept as history",
+                      a->child, cu.merged_into, merge_date_text(cu.merged_on, on));
     if (!b->snapshot && b->seq > expected)
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_GAP, expected, e,
                       "seq %llu from %s leaves a gap: expected %llu",

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rotate.h"
+#include "util.h"
 
 size_t audit_key(const char *child, uint64_t seq, char *out)
 {
@@ -193,9 +194,7 @@ static int list_child(const MDB_val *k, const MDB_val *v, void *ctx)
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 16;
-        l->codes = realloc(l->codes, l->cap * sizeof *l->codes);
-        if (!l->codes)
-            abort();
+        l->codes = ts_xrealloc(l->codes, l->cap * sizeof *l->codes);
     }
     memcpy(l->codes[l->n], k->mv_data, k->mv_size);
     l->codes[l->n++][k->mv_size] = '\0';
@@ -216,9 +215,7 @@ static int list_seq(const MDB_val *k, const MDB_val *v, void *ctx)
         return 0; /* the checkpoint */
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 64;
-        l->seqs = realloc(l->seqs, l->cap * sizeof *l->seqs);
-        if (!l->seqs)
-            abort();
+        l->seqs = ts_xrealloc(l->seqs, l->cap * sizeof *l->seqs);
     }
     l->seqs[l->n++] = ts_get_be64((const uint8_t *)k->mv_data + l->prefix_len);
     return 0;

@@ -1,5 +1,6 @@
 /* cellsum.c: cell key -> int64 sums over hmap_str (see cellsum.h). */
 #include "cellsum.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,7 @@ bool cellsum_add(cellsum *m, const char *key, size_t len, disclose_fig d)
         at = (long)hmap_str_put(&m->keys, key, len, 0, NULL);
         if ((size_t)at >= m->cap) {
             m->cap = m->cap ? 2 * m->cap : 256;
-            m->vals = realloc(m->vals, m->cap * sizeof *m->vals);
-            if (!m->vals)
-                abort(); /* like hmap: small allocations do not fail quietly */
+            m->vals = ts_xrealloc(m->vals, m->cap * sizeof *m->vals);
         }
     }
     m->vals[at] = sum;

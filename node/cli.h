@@ -30,6 +30,8 @@ int cli_user(int argc, char **argv);
 int cli_access_log(int argc, char **argv);
 int cli_tls(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
+int cli_merge(int argc, char **argv);  /* cli_merge.c */
+int cli_retire(int argc, char **argv);
 
 /* Makes a self-signed HTTPS certificate for cfg's node, enters it in
  * tiersync.conf and prints its fingerprint (cli_tls.c; init --tls). */

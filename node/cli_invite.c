@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "csv.h"
 #include "invite.h"
+#include "util.h"
 
 typedef struct {
     char code[TS_CODE_MAX];
@@ -60,7 +61,7 @@ static int add_item(invite_batch *b, node_t *n, const char *code, const char *na
     for (size_t i = 0; i < b->n; i++)
         if (!strcmp(b->items[i].code, code))
             return ts_fail(e, TS_EINPUT, "%s is listed twice", code);
-    b->items = realloc(b->items, (b->n + 1) * sizeof *b->items);
+    b->items = ts_xrealloc(b->items, (b->n + 1) * sizeof *b->items);
     invite_item *it = &b->items[b->n];
     if (invite_make(n, code, name, ttl, &it->iv, &it->rec, e))
         return e->code;

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "log.h"
+#include "merge_state.h"
 
 static const char run_help[] =
     "usage: tiersync run --dir DIR\n\n"
@@ -23,7 +24,9 @@ int cli_run(int argc, char **argv)
     ts_err e = {0};
     if (node_open(&n, cli_dir(dir), NODE_OPEN_KEYS, &e))
         return cli_report(&e);
-    int rc = daemon_run(&n, &e);
+    int rc = merge_refuse_run(n.store, &e);
+    if (rc == TS_OK)
+        rc = daemon_run(&n, &e);
     node_close(&n);
     if (rc) {
         log_error("%s", e.msg);

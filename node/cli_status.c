@@ -11,6 +11,7 @@
 #include "node.h"
 #include "delta.h"
 #include "link_state.h"
+#include "merge_state.h"
 #include "outbox.h"
 #include "rotate_node.h"
 #include "scrub.h"
@@ -52,6 +53,63 @@ static int add_waiting(const char *code, void *ctx)
 {
     json_array_append_new(ctx, json_string(code));
     return 0;
+}
+
+static const char *const merge_phases[] = {"", "merging", "merged", "retired"};
+
+static int add_taken(const MDB_val *k, const MDB_val *v, void *arr)
+{
+    char d[MERGE_DATE_TEXT];
+    int32_t on;
+    size_t plen = strlen(MERGE_META_FROM);
+    if (v->mv_size != sizeof on || k->mv_size <= plen)
+        return 0;
+    memcpy(&on, v->mv_data, sizeof on);
+    json_array_append_new(arr, json_pack("{s:s%,s:s}", "code", (const char *)k->mv_data + plen,
+                                         k->mv_size - plen, "on", merge_date_text(on, d)));
+    return 0;
+}
+
+/* Merges (merge_state.h): this unit's own, the units it took in, and each
+ * child's unit merged into another (its link closed). */
+static void merge_json(store_t *s, MDB_txn *txn, json_t *st, json_t *kids)
+{
+    merge_state m;
+    char d[MERGE_DATE_TEXT];
+    merge_state_get(s, txn, &m);
+    json_object_set_new(st, "merge", m.phase == MERGE_NONE ? json_null()
+                                     : json_pack("{s:s,s:s,s:s}", "phase", merge_phases[m.phase],
+                                                 "into", m.into, "on", merge_date_text(m.on, d)));
+    json_t *from = json_array();
+    store_scan(s, txn, DB_META, MERGE_META_FROM, add_taken, from, NULL, NULL);
+    json_object_set_new(st, "merged_from", from);
+    size_t i;
+    json_t *c;
+    json_array_foreach(kids, i, c) {
+        store_unit u;
+        bool merged = store_unit_get(s, txn, json_string_value(json_object_get(c, "code")), &u) ==
+                          TS_OK && u.merged_into[0];
+        json_object_set_new(c, "merged_into", merged ? json_string(u.merged_into) : json_null());
+        json_object_set_new(c, "merged_on",
+                            merged ? json_string(merge_date_text(u.merged_on, d)) : json_null());
+    }
+}
+
+static void print_merge(const json_t *st)
+{
+    const json_t *m = json_object_get(st, "merge"), *from = json_object_get(st, "merged_from");
+    if (json_is_object(m))
+        printf("merge     merged into %s from %s (%s)\n",
+               json_string_value(json_object_get(m, "into")),
+               json_string_value(json_object_get(m, "on")),
+               json_string_value(json_object_get(m, "phase")));
+    size_t i;
+    const json_t *f;
+    json_array_foreach(from, i, f)
+        printf("%s%s (from %s)%s", i ? ", " : "merged    took in ",
+               json_string_value(json_object_get(f, "code")),
+               json_string_value(json_object_get(f, "on")),
+               i + 1 == json_array_size(from) ? "\n" : "");
 }
 
 /* This node's key rotation under way (rotate.h), or null. */
@@ -160,6 +218,7 @@ static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
         return NULL;
     }
     json_object_set_new(st, "key_rotation", rotation_json(s, txn));
+    merge_json(s, txn, st, kids);
     scrub_result sr;
     scrub_result_get(s, txn, &sr);
     json_object_set_new(st, "scrub",
@@ -193,6 +252,7 @@ static void print_text(const json_t *st)
             printf("%s%s", i ? " " : ": ", json_string_value(c));
         printf("\n");
     }
+    print_merge(st);
     const json_t *p = json_object_get(st, "parent");
     if (json_is_object(p)) {
         const json_t *la = json_object_get(p, "last_ack");
@@ -255,7 +315,8 @@ static void print_text(const json_t *st)
         char off[24] = "-";
         if (json_is_integer(clock))
             snprintf(off, sizeof off, "%+lld", (long long)json_integer_value(clock));
-        printf("  %-12s %-20s %8lld %8lld %8lld %8lld  %-8s %-20s %s\n",
+        const json_t *into = json_object_get(c, "merged_into");
+        printf("  %-12s %-20s %8lld %8lld %8lld %8lld  %-8s %-20s %s%s%s%s%s\n",
                json_string_value(json_object_get(c, "code")),
                json_string_value(json_object_get(c, "fingerprint")),
                (long long)json_integer_value(json_object_get(c, "last_seq")),
@@ -263,7 +324,10 @@ static void print_text(const json_t *st)
                (long long)json_integer_value(json_object_get(c, "refused")),
                (long long)json_integer_value(json_object_get(c, "checkpoints_disagreed")),
                json_string_value(json_object_get(c, "state")),
-               json_is_string(seen) ? json_string_value(seen) : "never", off);
+               json_is_string(seen) ? json_string_value(seen) : "never", off,
+               into ? "  merged into " : "", into ? json_string_value(into) : "",
+               into ? " from " : "",
+               into ? json_string_value(json_object_get(c, "merged_on")) : "");
     }
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "merge_state.h"
 #include "node.h"
 
 static const char value_help[] =
@@ -25,6 +26,8 @@ typedef struct {
 static int do_set(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 {
     set_ctx *c = vctx;
+    if (merge_refuse_writes(s, txn, e))
+        return e->code;
     return store_set_value(s, txn, &c->cell, c->value, &c->old, e);
 }
 

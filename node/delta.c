@@ -76,6 +76,8 @@ void delta_builder_destroy(delta_builder **bp)
     }
     for (size_t i = 0; i < b->body.n_units; i++) {
         Tiersync__Unit *u = b->body.units[i];
+        if (u->merged_into != protobuf_c_empty_string)
+            free(u->merged_into);
         free(u->code), free(u->name), free(u->level), free(u->parent), free(u);
     }
     for (size_t i = 0; i < b->body.n_covers; i++) {
@@ -122,6 +124,15 @@ void delta_add_unit(delta_builder *b, const char *code, const char *name, const 
     u->level = strdup(level);
     u->parent = strdup(parent);
     APPEND(b->body.units, b->body.n_units, b->cap_units, u);
+}
+
+void delta_unit_merged(delta_builder *b, const char *into, int on)
+{
+    if (!b->body.n_units || !into[0])
+        return;
+    Tiersync__Unit *u = b->body.units[b->body.n_units - 1];
+    u->merged_into = strdup(into);
+    u->merged_on = (uint32_t)on;
 }
 
 void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64_t last,

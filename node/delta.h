@@ -41,6 +41,9 @@ void delta_builder_destroy(delta_builder **b);
 void delta_add_cell(delta_builder *b, const ts_cell *c, disclose_fig value);
 void delta_add_unit(delta_builder *b, const char *code, const char *name, const char *level,
                     const char *parent);
+/* Marks the unit added last as merged into `into` from `on` (YYYYMMDD);
+ * nothing when into is "". */
+void delta_unit_merged(delta_builder *b, const char *into, int on);
 void delta_add_cover(delta_builder *b, const char *child, uint64_t first, uint64_t last,
                      const uint8_t hash[DELTA_HASH_BYTES]);
 size_t delta_ncells(const delta_builder *b);

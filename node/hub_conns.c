@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "util.h"
 
 void hub_conns_init(hub_conns *c, const char *endpoint)
 {
@@ -32,9 +33,7 @@ void hub_conns_note(hub_conns *c, const char *child, int fd, const void *id, siz
         size_t cap = c->nroutes ? 2 * c->nroutes : 64;
         while (cap <= k)
             cap *= 2;
-        c->routes = realloc(c->routes, cap * sizeof *c->routes);
-        if (!c->routes)
-            abort();
+        c->routes = ts_xrealloc(c->routes, cap * sizeof *c->routes);
         memset(c->routes + c->nroutes, 0, (cap - c->nroutes) * sizeof *c->routes);
         c->nroutes = cap;
     }

@@ -134,9 +134,7 @@ static struct log_seen *limit_find(log_limit *l, const char *key, int64_t now)
         return NULL;
     if (l->keys.n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 16;
-        l->seen = realloc(l->seen, l->cap * sizeof *l->seen);
-        if (!l->seen)
-            abort();
+        l->seen = ts_xrealloc(l->seen, l->cap * sizeof *l->seen);
     }
     size_t j = hmap_str_put(&l->keys, key, len, (int)l->keys.n, NULL);
     struct log_seen *s = &l->seen[l->keys.ents[j].val];

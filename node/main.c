@@ -33,6 +33,8 @@ static const struct {
     {"user", cli_user, "add, list or remove the case register's accounts"},
     {"access-log", cli_access_log, "print who read or changed which case record"},
     {"tls", cli_tls, "make a self-signed HTTPS certificate (the case register)"},
+    {"merge", cli_merge, "merge old communes' records into a new commune from a date"},
+    {"retire", cli_retire, "retire a node whose unit was merged into another"},
 };
 
 static void usage(FILE *out)

@@ -45,8 +45,21 @@ static delta_builder *new_builder(node_t *n, const outbox_head *head, bool snaps
 static void add_unit(node_t *n, MDB_txn *txn, delta_builder *b, const char *code)
 {
     store_unit u;
-    if (store_unit_get(n->store, txn, code, &u) == TS_OK)
+    if (store_unit_get(n->store, txn, code, &u) == TS_OK) {
         delta_add_unit(b, code, u.name, u.level, strcmp(code, n->cfg.code) ? u.parent : "");
+        delta_unit_merged(b, u.merged_into, u.merged_on);
+    }
+}
+
+/* This node's own unit marked merged (merge.h) closes its link at the
+ * parent: it rides with the delta that sends the last of pending. */
+static bool own_merge_waits(node_t *n, MDB_txn *txn, bool all_sent)
+{
+    store_unit u;
+    MDB_val v;
+    return !all_sent &&
+           store_get(n->store, txn, DB_ANNOUNCE, n->cfg.code, strlen(n->cfg.code), &v, NULL) == TS_OK &&
+           store_unit_get(n->store, txn, n->cfg.code, &u) == TS_OK && u.merged_into[0];
 }
 
 /* Moves up to max entries of table db into the builder via fn, deleting them. */
@@ -152,7 +165,9 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     bool all_sent = true;
     size_t units = store_count(s, txn, DB_ANNOUNCE), covers = store_count(s, txn, DB_COVERS);
     int mrc = drain_pending(n, txn, (size_t)n->cfg.max_cells, parent_today, b, &all_sent);
-    if (mrc == 0)
+    if (mrc == 0 && own_merge_waits(n, txn, all_sent))
+        units = 0; /* announced with the last of pending */
+    else if (mrc == 0)
         mrc = drain(n, txn, DB_ANNOUNCE, SIZE_MAX, b, take_unit);
     /* provenance rides with the delta that sends the last of pending */
     if (mrc == 0 && all_sent)
@@ -253,8 +268,10 @@ static int add_subtree_unit(const MDB_val *k, const MDB_val *v, void *ctx)
     memcpy(code, k->mv_data, k->mv_size);
     code[k->mv_size] = '\0';
     bool self = !strcmp(code, n->cfg.code);
-    if (self || (u.via[0] && n->cfg.forward_detail == DETAIL_ALL))
+    if (self || (u.via[0] && n->cfg.forward_detail == DETAIL_ALL)) {
         delta_add_unit(b, code, u.name, u.level, self ? "" : u.parent);
+        delta_unit_merged(b, u.merged_into, u.merged_on);
+    }
     return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "catalog_json.h"
 #include "clock.h"
+#include "util.h"
 
 void records_problem_vadd(records_problems *ps, int line, const char *field, const char *fmt, va_list ap)
 {
@@ -362,10 +363,8 @@ static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int dept
     }
     if (cl->n == cl->cap) {
         cl->cap = cl->cap ? cl->cap * 2 : 16;
-        cl->recs = realloc(cl->recs, (size_t)cl->cap * sizeof *cl->recs);
-        cl->parent = realloc(cl->parent, (size_t)cl->cap * sizeof *cl->parent);
-        if (!cl->recs || !cl->parent)
-            abort();
+        cl->recs = ts_xrealloc(cl->recs, (size_t)cl->cap * sizeof *cl->recs);
+        cl->parent = ts_xrealloc(cl->parent, (size_t)cl->cap * sizeof *cl->parent);
     }
     records_decode(c, t, v->mv_data, v->mv_size, &cl->recs[cl->n]);
     cl->parent[cl->n] = parent;
@@ -374,14 +373,36 @@ static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int dept
 
 /* ---- record keys ------------------------------------------------------ */
 
+#define RECORDS_KEY_FROM_BYTES (sizeof(uint64_t) + sizeof(int32_t))
+
 uint64_t records_key_get(store_t *s, MDB_txn *txn, const char *root, size_t rlen)
 {
     MDB_val v;
     uint64_t key = 0;
     if (store_get(s, txn, DB_RECORD_KEYS, root, rlen, &v, NULL) == TS_OK &&
-        v.mv_size == sizeof key)
+        (v.mv_size == sizeof key || v.mv_size == RECORDS_KEY_FROM_BYTES))
         memcpy(&key, v.mv_data, sizeof key);
     return key;
+}
+
+int records_key_from(store_t *s, MDB_txn *txn, const char *root, size_t rlen)
+{
+    MDB_val v;
+    int32_t from = 0;
+    if (store_get(s, txn, DB_RECORD_KEYS, root, rlen, &v, NULL) == TS_OK &&
+        v.mv_size == RECORDS_KEY_FROM_BYTES)
+        memcpy(&from, (const char *)v.mv_data + sizeof(uint64_t), sizeof from);
+    return from;
+}
+
+int records_key_put(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t key,
+                    int counts_from, ts_err *e)
+{
+    char v[RECORDS_KEY_FROM_BYTES];
+    int32_t from = counts_from;
+    memcpy(v, &key, sizeof key);
+    memcpy(v + sizeof key, &from, sizeof from);
+    return store_put(s, txn, DB_RECORD_KEYS, root, rlen, v, from ? sizeof v : sizeof key, e);
 }
 
 int records_key_new(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t *key,
@@ -423,6 +444,7 @@ int records_cluster_load(store_t *s, MDB_txn *txn, const catalog_t *c, const cha
     if (rc != 0 && rc != MDB_NOTFOUND)
         return ts_fail(e, TS_ERUNTIME, "store: cannot read records: %s", store_strerror(rc));
     cl->key = cl->n ? records_key_get(s, txn, root, rlen) : 0;
+    cl->counts_from = cl->n ? records_key_from(s, txn, root, rlen) : 0;
     return TS_OK;
 }
 
@@ -448,8 +470,10 @@ int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_
             stop = fn(&cl, ctx);
             cl.n = 0;
         }
-        if (depth == 0)
+        if (depth == 0) {
             cl.key = records_key_get(s, txn, k.mv_data, k.mv_size);
+            cl.counts_from = records_key_from(s, txn, k.mv_data, k.mv_size);
+        }
         if (!stop)
             cluster_add(c, &cl, t, depth, &v, ~0u, stack);
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);

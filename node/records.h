@@ -128,6 +128,8 @@ typedef struct {
     rec_t *recs;
     int *parent;  /* index of each record's owner in recs; -1 for the root */
     uint64_t key; /* the cluster's record key (records_key_get); 0: none yet */
+    int counts_from; /* YYYYMMDD: counted only for periods ending on or after
+                      * it (a cluster moved in by a merge); 0: every period */
 } records_cluster;
 
 void records_cluster_init(records_cluster *cl);
@@ -150,10 +152,20 @@ int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_
 
 /* Every cluster has a random 64-bit record key (table record_keys: root
  * key -> 8 bytes), from which its share of every cell key is derived
- * (disclose.h). It never leaves the node and is never shown. */
+ * (disclose.h). It never leaves the node and is never shown. A cluster
+ * moved in by a merge (merge.h) keeps the key it had and carries its
+ * counts_from date after it (4 more bytes, YYYYMMDD). */
 
 /* The record key of the cluster rooted at root; 0 when it has none. */
 uint64_t records_key_get(store_t *s, MDB_txn *txn, const char *root, size_t rlen);
+
+/* The counts_from date of the cluster rooted at root; 0 when it has none. */
+int records_key_from(store_t *s, MDB_txn *txn, const char *root, size_t rlen);
+
+/* Writes the record key and counts_from date (0: none) of the cluster
+ * rooted at root. */
+int records_key_put(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t key,
+                    int counts_from, ts_err *e);
 
 /* Gives the cluster rooted at root a new random record key (never 0) into
  * *key. */

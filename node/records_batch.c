@@ -19,6 +19,8 @@
 
 #include "agg.h"
 #include "hmap.h"
+#include "merge_state.h"
+#include "util.h"
 
 #define RECORDS_BYTES_PER_ROW 1024 /* map space reserved per row: record, index, cells, pages */
 
@@ -104,9 +106,7 @@ static size_t stash(batch_ctx *x, const void *p, size_t n)
     if (x->alen + n > x->acap) {
         while (x->alen + n > x->acap)
             x->acap = x->acap ? x->acap * 2 : 1 << 16;
-        x->arena = realloc(x->arena, x->acap);
-        if (!x->arena)
-            abort();
+        x->arena = ts_xrealloc(x->arena, x->acap);
     }
     memcpy(x->arena + x->alen, p, n);
     x->alen += n;
@@ -117,9 +117,7 @@ static plan *new_plan(batch_ctx *x, size_t row)
 {
     if (x->nplans == x->capplans) {
         x->capplans = x->capplans ? x->capplans * 2 : 1024;
-        x->plans = realloc(x->plans, x->capplans * sizeof *x->plans);
-        if (!x->plans)
-            abort();
+        x->plans = ts_xrealloc(x->plans, x->capplans * sizeof *x->plans);
     }
     plan *p = &x->plans[x->nplans++];
     memset(p, 0, sizeof *p);
@@ -331,7 +329,9 @@ static int batch_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     x->nplans = x->alen = 0;
     hmap_str_clear(&x->roots);
     agg_reset(x->agg);
-    int rc = agg_catch_up(x->n, txn, e);
+    int rc = merge_refuse_writes(s, txn, e);
+    if (rc == TS_OK)
+        rc = agg_catch_up(x->n, txn, e);
     for (size_t r = 0; r < b->nrows && rc == TS_OK; r++) {
         if (!x->bad[r])
             rc = check_row(x, r, e);

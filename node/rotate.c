@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "delta.h"
+#include "util.h"
 
 #define ROTATE_HIST_PREFIX "keyhist|"
 #define ROTATE_HIST_KEY_MAX (sizeof ROTATE_HIST_PREFIX + TS_CODE_MAX + 1 + 8)
@@ -220,8 +221,8 @@ static int hist_collect(const MDB_val *k, const MDB_val *v, void *vctx)
     hist_list *l = vctx;
     if (k->mv_size > ROTATE_HIST_KEY_MAX)
         return 0;
-    l->keys = realloc(l->keys, (l->n + 1) * sizeof *l->keys);
-    l->lens = realloc(l->lens, (l->n + 1) * sizeof *l->lens);
+    l->keys = ts_xrealloc(l->keys, (l->n + 1) * sizeof *l->keys);
+    l->lens = ts_xrealloc(l->lens, (l->n + 1) * sizeof *l->lens);
     memcpy(l->keys[l->n], k->mv_data, k->mv_size);
     l->lens[l->n++] = k->mv_size;
     return 0;

@@ -9,6 +9,7 @@
 #include "rotate_link.h"
 #include "rotate_node.h"
 #include "tiersync.pb-c.h"
+#include "util.h"
 
 /* An Envelope holding field 6 (rotation) or 7 (rotation_ack) starts with
  * its tag: wire type 2, so (field << 3) | 2. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "outbox.h"
+#include "util.h"
 
 #define ROTATE_ACK_PREFIX "rotation_ack|"
 
@@ -198,7 +199,7 @@ static int collect_ack(const MDB_val *k, const MDB_val *v, void *vctx)
     ack_list *l = vctx;
     if (k->mv_size >= sizeof l->keys[0])
         return 0;
-    l->keys = realloc(l->keys, (l->n + 1) * sizeof *l->keys);
+    l->keys = ts_xrealloc(l->keys, (l->n + 1) * sizeof *l->keys);
     memcpy(l->keys[l->n], k->mv_data, k->mv_size);
     l->keys[l->n++][k->mv_size] = '\0';
     return 0;

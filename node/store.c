@@ -406,7 +406,8 @@ static int get_fixed(store_t *s, MDB_txn *txn, store_db db, const char *key, voi
 
 bool store_unit_decode(const MDB_val *v, store_unit *u)
 {
-    if (v->mv_size != sizeof *u && v->mv_size != offsetof(store_unit, leaf))
+    if (v->mv_size != sizeof *u && v->mv_size != offsetof(store_unit, leaf) &&
+        v->mv_size != offsetof(store_unit, merged_into))
         return false;
     memset(u, 0, sizeof *u);
     memcpy(u, v->mv_data, v->mv_size);

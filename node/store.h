@@ -79,6 +79,11 @@ typedef struct {
      * out, when it gains a sub-unit. Stores older than this field lack it:
      * false, every total in table totals. */
     bool leaf;
+    /* Merged into another unit (docs/OPERATIONS.md, Merging units): from
+     * merged_on (YYYYMMDD) its periods count under merged_into; before, its
+     * history stands. "" and 0 when not merged (and in older stores). */
+    char merged_into[TS_CODE_MAX];
+    int32_t merged_on;
 } store_unit;
 
 typedef struct {
@@ -230,8 +235,8 @@ int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err 
 /* Org-unit registry. */
 int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u);
 int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e);
-/* A units table value into *u (one without the leaf field too); false when
- * it is of another size. */
+/* A units table value into *u (one without the leaf or merged fields too);
+ * false when it is of another size. */
 bool store_unit_decode(const MDB_val *v, store_unit *u);
 /* Ends unit code's leaf state (it gains a sub-unit): copies its totals out
  * of its child's contribution into table totals. */

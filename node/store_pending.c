@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "util.h"
 
 /* c's unit, then each ancestor held here, up to this node's own unit. */
 static void rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
@@ -149,7 +150,7 @@ static int sums_add(store_cells *w, store_db db, const char *k, size_t klen, dis
     size_t i = hmap_str_put(&m->keys, key, klen + 1, 0, &added);
     if (i == m->cap) {
         m->cap = m->cap ? 2 * m->cap : 1024;
-        if (!(m->sum = realloc(m->sum, m->cap * sizeof *m->sum)))
+        if (!(m->sum = ts_xrealloc(m->sum, m->cap * sizeof *m->sum)))
             abort();
     }
     if (added)

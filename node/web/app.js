@@ -21,7 +21,7 @@ const T = {
     lateUnits: '{n} đơn vị chậm báo cáo', updated: 'Cập nhật lúc {t}', total: 'Tổng',
     year: 'Năm {y}', lastSeen: 'lần cuối {t}', via: 'qua {u}', target: 'kế hoạch',
     ofTarget: '{a} / {t}', error: 'Lỗi', units: '{n} đơn vị',
-    report: 'Báo cáo', excel: 'Excel',
+    report: 'Báo cáo', excel: 'Excel', merged: 'Đã sáp nhập vào {u} từ {d}',
   },
   en: {
     month: 'Month', indicator: 'Indicator', headline: 'Headline figures', trend: 'Trend',
@@ -37,7 +37,7 @@ const T = {
     lateUnits: '{n} units late', updated: 'Updated {t}', total: 'Total',
     year: 'Year {y}', lastSeen: 'last seen {t}', via: 'via {u}', target: 'target',
     ofTarget: '{a} / {t}', error: 'Error', units: '{n} units',
-    report: 'Report', excel: 'Excel',
+    report: 'Report', excel: 'Excel', merged: 'Merged into {u} from {d}',
   },
 };
 
@@ -329,7 +329,7 @@ function renderChildren(table, data, fresh, ind) {
   for (const f of fresh.units) state[f.code] = f;
   for (const k of kids) {
     const f = state[k.code] || k.freshness || {};
-    const late = f.state === 'late' || f.state === 'never';
+    const late = !k.merged_into && (f.state === 'late' || f.state === 'never');
     const cls = 'unit-row' + (late ? ' late' : f.state === 'behind' ? ' behind' : '');
     const tr = el('tr', {class: cls, 'data-unit': k.code, tabindex: 0}, body);
     const td = el('td', {}, tr);
@@ -345,7 +345,12 @@ function renderChildren(table, data, fresh, ind) {
     svg('rect', {x: 0, y: 0, width: Math.max(0, Math.min(100, w)), height: 10, rx: 2,
                  class: 'fill'}, s);
     const st = el('td', {}, tr);
-    el('span', {class: 'state ' + (f.state || 'never')}, st, t(f.state || 'never'));
+    if (k.merged_into) {  /* history: its link is closed, its periods from the date count there */
+      const into = S.units[k.merged_into];
+      el('span', {class: 'state merged'}, st, t('merged', {u: (into && into.name) || k.merged_into, d: k.merged_on}));
+    } else {
+      el('span', {class: 'state ' + (f.state || 'never')}, st, t(f.state || 'never'));
+    }
     if (f.last_seen) el('span', {class: 'ucode'}, st, t('lastSeen', {t: timeLabel(f.last_seen)}));
     const open = () => go({unit: k.code});
     tr.addEventListener('click', open);
@@ -396,7 +401,7 @@ function renderPlan(box, plan) {
 
 function renderFreshness(box, fresh) {
   box.textContent = '';
-  const late = fresh.units.filter((u) => u.state !== 'current');
+  const late = fresh.units.filter((u) => u.state !== 'current' && !u.merged_into);
   const nlate = late.filter((u) => u.state === 'late' || u.state === 'never').length;
   const badge = $('late-badge');
   badge.hidden = nlate === 0;

@@ -1,0 +1,170 @@
+/* cli_merge.c: `tiersync merge` (old communes' records into a new one, from
+ * a date on) and `tiersync retire` (an old node, once its last changes left). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "daemon.h"
+#include "merge.h"
+
+static const char merge_help[] =
+    "usage: tiersync merge --dir NEW --from OLD_DIR [--from OLD_DIR ...] --on YYYY-MM-01\n\n"
+    "Merges the old communes whose data directories are given with --from into the\n"
+    "new commune at --dir (all on this machine; the new node enrolled under its\n"
+    "parent beforehand). From the date on (the first day of a month, not after\n"
+    "today) the old units' records count under the new unit: every record, with\n"
+    "its record key, moves into the new store; every month from the date on and\n"
+    "every year containing it or after moves from the old units to the new one;\n"
+    "entered values of those periods move too. Periods that ended before the date\n"
+    "stay the old units' history, frozen (corrections to them are not counted after\n"
+    "the merge). Every ancestor's totals are the same after both nodes' deltas\n"
+    "arrive as before. The old nodes refuse record and value changes from the\n"
+    "start of the merge on.\n\n"
+    "Record ids must be unique across the units: a merge that would make two records\n"
+    "share an id is refused, naming them, and changes nothing. A merge interrupted\n"
+    "(crash, power cut) is finished by running the same command again. The daemons\n"
+    "may run meanwhile. Afterwards keep each old node's daemon running until its\n"
+    "last changes are acknowledged by its parent, then 'tiersync retire' it.\n";
+
+static const char retire_help[] =
+    "usage: tiersync retire --dir OLD\n\n"
+    "Retires a node whose unit was merged into another ('tiersync merge'), once its\n"
+    "daemon is stopped and every change it made has been acknowledged by its\n"
+    "parent. The daemon then refuses to start on it; records and values cannot be\n"
+    "changed; totals, status and export still read it. The data stays until an\n"
+    "operator deletes the directory.\n";
+
+static void print_counts(const char *old, const char *nw, const merge_counts *c, int on)
+{
+    char d[MERGE_DATE_TEXT];
+    merge_date_text(on, d);
+    if (c->taken)
+        printf("%s: %zu records (%zu case files) moved into %s; %zu entered values from %s "
+               "added there; %s's own numbers changed in %zu cells\n",
+               old, c->records, c->clusters, nw, c->values, d, nw, c->cells_new);
+    else
+        printf("%s: its records were in %s already\n", old, nw);
+    if (c->given_up)
+        printf("%s: gave up %zu cells from %s on; marked merged into %s\n", old, c->cells_old, d,
+               nw);
+    else
+        printf("%s: had given up its periods from %s already\n", old, d);
+}
+
+static int merge_dirs(const char *dir, char **from, int nfrom, int on)
+{
+    node_t nw, olds[MERGE_OLD_MAX];
+    node_t *po[MERGE_OLD_MAX];
+    merge_counts counts[MERGE_OLD_MAX];
+    ts_err e = {0};
+    int opened = 0, rc;
+    if (node_open(&nw, dir, 0, &e))
+        return cli_report(&e);
+    for (rc = TS_OK; opened < nfrom && rc == TS_OK; opened++) {
+        po[opened] = &olds[opened];
+        if ((rc = node_open(&olds[opened], from[opened], 0, &e)) != TS_OK)
+            ts_err_wrap(&e, "--from %s", from[opened]);
+    }
+    if (rc != TS_OK)
+        opened--; /* the one that failed is not open */
+    if (rc == TS_OK)
+        rc = merge_run(&nw, po, nfrom, on, counts, &e);
+    for (int i = 0; i < opened && rc == TS_OK; i++)
+        print_counts(olds[i].cfg.code, nw.cfg.code, &counts[i], on);
+    if (rc == TS_OK)
+        printf("merged into %s. Keep each old node's daemon running until 'tiersync status' "
+               "shows nothing pending, then: tiersync retire --dir OLD_DIR\n",
+               nw.cfg.code);
+    for (int i = 0; i < opened; i++)
+        node_close(&olds[i]);
+    node_close(&nw);
+    return rc ? cli_report(&e) : 0;
+}
+
+int cli_merge(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTS, {"from", required_argument, 0, 'f'},
+                                         {"on", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    const char *dir = NULL, *ontext = NULL;
+    char *from[MERGE_OLD_MAX];
+    int nfrom = 0, o;
+    while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': dir = optarg; break;
+        case 'h': fputs(merge_help, stdout); return 0;
+        case 'f':
+            if (nfrom == MERGE_OLD_MAX)
+                return cli_usage_error("merge", "--from given more than %d times", MERGE_OLD_MAX);
+            from[nfrom++] = optarg;
+            break;
+        case 'o': ontext = optarg; break;
+        default: return cli_usage_error("merge", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("merge", "unexpected argument '%s'", argv[optind]);
+    if (!nfrom)
+        return cli_usage_error("merge", "give the old units' data directories with --from");
+    if (!ontext)
+        return cli_usage_error("merge", "give the date the merge takes effect with --on YYYY-MM-01");
+    int on;
+    ts_err e = {0};
+    if (merge_date_parse(ontext, ts_today(), &on, &e))
+        return cli_report(&e);
+    return merge_dirs(cli_dir(dir), from, nfrom, on);
+}
+
+/* ---- retire ----------------------------------------------------------- */
+
+static int retire_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+{
+    (void)vctx;
+    merge_state m;
+    merge_state_get(s, txn, &m);
+    if (m.phase == MERGE_NONE || m.phase == MERGE_MERGING)
+        return ts_fail(e, TS_EINPUT,
+                       "unit %s %s: only a unit merged into another is retired; run (or finish) "
+                       "'tiersync merge' first",
+                       store_self_code(s), m.phase ? "is still being merged" : "was not merged");
+    if (m.phase == MERGE_RETIRED)
+        return TS_OK;
+    uint64_t pending = store_count(s, txn, DB_PENDING) + store_count(s, txn, DB_HELD) +
+                       store_count(s, txn, DB_ANNOUNCE),
+             outbox = store_count(s, txn, DB_OUTBOX);
+    if (pending || outbox)
+        return ts_fail(e, TS_EINPUT,
+                       "%s still has changes its parent has not acknowledged (%llu cells or "
+                       "announcements pending, %llu deltas in the outbox): run 'tiersync run' "
+                       "on it until 'tiersync status' shows none, stop it, and retire again",
+                       store_self_code(s), (unsigned long long)pending,
+                       (unsigned long long)outbox);
+    m.phase = MERGE_RETIRED;
+    return merge_state_put(s, txn, &m, e);
+}
+
+int cli_retire(int argc, char **argv)
+{
+    const char *dir;
+    int done = cli_parse_dir_only(argc, argv, "retire", retire_help, &dir);
+    if (done >= 0)
+        return done;
+    if (optind < argc)
+        return cli_usage_error("retire", "unexpected argument '%s'", argv[optind]);
+    node_t n;
+    ts_err e = {0};
+    int lockfd = -1;
+    if (daemon_lock(cli_dir(dir), &lockfd, &e))
+        return cli_report(&e);
+    int rc = node_open(&n, cli_dir(dir), 0, &e);
+    if (rc == TS_OK) {
+        rc = store_write(n.store, retire_fn, NULL, &e);
+        if (rc == TS_OK)
+            printf("%s retired: its daemon no longer starts; its data is kept read-only in %s\n",
+                   n.cfg.code, n.cfg.dir);
+        node_close(&n);
+    }
+    close(lockfd);
+    return rc ? cli_report(&e) : 0;
+}
