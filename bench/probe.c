@@ -54,7 +54,7 @@ static void nap(long ns)
 
 static int64_t total_of(node_t *n, const char *key, size_t klen)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(n->store, &txn, &e))
         return INT64_MIN;
@@ -68,7 +68,7 @@ typedef struct {
     size_t ncells, from, count;
 } change_ctx;
 
-static int change_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int change_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     change_ctx *c = vctx;
     for (size_t i = 0; i < c->count; i++)
@@ -105,7 +105,7 @@ static int cmd_latency(const probe_opts *o)
         return fail("latency", &e);
     char key[CELL_KEY_MAX];
     size_t klen = cell_key(&pool.cells[0], key);
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(c.store, &txn, &e))
         return fail("latency", &e);
     int64_t have = store_total(c.store, txn, key, klen).v;
@@ -188,7 +188,7 @@ static int dump_one(const ts_cell *c, disclose_fig f, void *ctx)
 
 static void dump_unit(node_t *n, const char *unit, dump *d)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     d->len = 0;
     query_filter f = {.unit = unit};
@@ -218,7 +218,7 @@ static int cmd_wait(const probe_opts *o)
     clock_gettime(CLOCK_REALTIME, &now);
     long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
     long long t0_ns = o->t0_ns ? o->t0_ns : now_ns - (ts_mono_us() - start) * 1000;
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(b.store, &txn, &e) == TS_OK) {
         uint64_t up = store_meta_u64(b.store, txn, "link_connected");
         uint64_t at = store_meta_u64(b.store, txn, "link_changed_ms");
@@ -242,15 +242,15 @@ typedef struct {
     unsigned long long bytes, deltas, cells;
 } audit_ctx;
 
-static int audit_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static int audit_one(const store_val *k, const store_val *v, void *ctx)
 {
     audit_ctx *a = ctx;
-    if (k->mv_size != a->plen + 8 ||
-        ts_get_be64((const uint8_t *)k->mv_data + a->plen) <= (uint64_t)a->after)
+    if (k->len != a->plen + 8 ||
+        ts_get_be64((const uint8_t *)k->data + a->plen) <= (uint64_t)a->after)
         return 0;
-    a->bytes += v->mv_size;
+    a->bytes += v->len;
     a->deltas++;
-    Tiersync__SignedDelta *sd = tiersync__signed_delta__unpack(NULL, v->mv_size, v->mv_data);
+    Tiersync__SignedDelta *sd = tiersync__signed_delta__unpack(NULL, v->len, v->data);
     Tiersync__DeltaBody *b =
         sd ? tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data) : NULL;
     if (b)
@@ -264,7 +264,7 @@ static int cmd_audit(const probe_opts *o, bool seq_only)
 {
     node_t n;
     ts_err e = {0};
-    MDB_txn *txn;
+    store_txn *txn;
     if (node_open(&n, o->dir, 0, &e) || store_read_begin(n.store, &txn, &e))
         return fail("audit", &e);
     store_child ch;

@@ -22,7 +22,7 @@
 
 typedef struct {
     node_t *n;
-    MDB_txn *txn;
+    store_txn *txn;
     tree_t tree;
     query_reader rd; /* exact, or rounded to base k */
     bool overflow;   /* a sum left the int64 range: the answer is an error */

@@ -55,7 +55,7 @@ static int add_waiting(const char *code, void *ctx)
 }
 
 /* This node's key rotation under way (rotate.h), or null. */
-static json_t *rotation_json(store_t *s, MDB_txn *txn)
+static json_t *rotation_json(store_t *s, store_txn *txn)
 {
     rotate_state st;
     if (!rotate_state_get(s, txn, &st))
@@ -76,12 +76,12 @@ typedef struct {
     json_int_t waiting;
 } future_ctx;
 
-static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
+static int count_future(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;
     future_ctx *f = vctx;
     ts_cell c;
-    if (cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK &&
+    if (cell_parse(k->data, k->len, &c, NULL) == TS_OK &&
         cell_after_today(f->cat, &c, f->parent_today))
         f->waiting++;
     return 0;
@@ -89,7 +89,7 @@ static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
 
 /* The clock as the parent sees it: this node's offset from the parent's, and
  * the pending cells of months the parent has not begun (outbox.h). */
-static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
+static json_t *parent_clock_json(node_t *n, store_txn *txn)
 {
     future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
     if (f.parent_today == OUTBOX_PARENT_TODAY_UNTOLD)
@@ -106,7 +106,7 @@ static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
                      "waiting_future_cells", f.waiting);
 }
 
-static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
+static json_t *status_json(node_t *n, store_txn *txn, ts_err *e)
 {
     store_t *s = n->store;
     char pk[KEYS_PUB_HEX_LEN + 1] = "", fp[KEYS_FINGERPRINT_LEN] = "";
@@ -288,7 +288,7 @@ int cli_status(int argc, char **argv)
     ts_err e = {0};
     if (node_open(&n, cli_dir(dir), 0, &e))
         return cli_report(&e);
-    MDB_txn *txn;
+    store_txn *txn;
     int rc = store_read_begin(n.store, &txn, &e);
     if (rc == TS_OK) {
         json_t *st = status_json(&n, txn, &e);

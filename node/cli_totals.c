@@ -38,7 +38,7 @@ static int print_row(const ts_cell *c, disclose_fig f, void *ctx)
 }
 
 /* A ratio's rows: one per unit, period and option combo of its categories. */
-static int print_ratio(node_t *n, MDB_txn *txn, const catalog_indicator *ind, const query_filter *f,
+static int print_ratio(node_t *n, store_txn *txn, const catalog_indicator *ind, const query_filter *f,
                        json_t *arr, ts_err *e)
 {
     ratio_set rs;
@@ -108,7 +108,7 @@ int cli_totals(int argc, char **argv)
     if (rc == TS_OK && f.options && ind &&
         (rc = catalog_options_canon(n.catalog, ind, f.options, canon, sizeof canon, &e)) == TS_OK)
         f.options = canon;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     if (rc == TS_OK && (rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {
         json_t *arr = as_json ? json_array() : NULL;
         if (!as_json)

@@ -22,7 +22,7 @@ typedef struct {
     int64_t value, old;
 } set_ctx;
 
-static int do_set(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_set(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     set_ctx *c = vctx;
     return store_set_value(s, txn, &c->cell, c->value, &c->old, e);

@@ -77,20 +77,20 @@ static size_t child_key(const char *child, char out[TS_CODE_MAX + sizeof CLOCK_M
                             CLOCK_META_PREFIX, child);
 }
 
-int clock_child_put(store_t *s, MDB_txn *txn, const char *child, int32_t offset_s, ts_err *e)
+int clock_child_put(store_t *s, store_txn *txn, const char *child, int32_t offset_s, ts_err *e)
 {
     char k[TS_CODE_MAX + sizeof CLOCK_META_PREFIX];
     size_t n = child_key(child, k);
     return store_put(s, txn, DB_META, k, n, &offset_s, sizeof offset_s, e);
 }
 
-int32_t clock_child_offset(store_t *s, MDB_txn *txn, const char *child)
+int32_t clock_child_offset(store_t *s, store_txn *txn, const char *child)
 {
     char k[TS_CODE_MAX + sizeof CLOCK_META_PREFIX];
     size_t n = child_key(child, k);
-    MDB_val v;
+    store_val v;
     int32_t off = 0;
-    if (store_get(s, txn, DB_META, k, n, &v, NULL) == TS_OK && v.mv_size == sizeof off)
-        memcpy(&off, v.mv_data, sizeof off);
+    if (store_get(s, txn, DB_META, k, n, &v, NULL) == TS_OK && v.len == sizeof off)
+        memcpy(&off, v.data, sizeof off);
     return off;
 }

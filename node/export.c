@@ -30,7 +30,7 @@ typedef struct {
 
 typedef struct {
     node_t *n;
-    MDB_txn *txn;
+    store_txn *txn;
     const tree_t *t;
     const export_request *r;
     FILE *out;
@@ -385,7 +385,7 @@ static int export_unit(writer *w, int unit)
     return rc;
 }
 
-int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
+int export_write(node_t *n, store_txn *txn, const tree_t *t, const export_request *r, FILE *out,
                  ts_err *e)
 {
     writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out, .e = e};

@@ -34,7 +34,7 @@ typedef struct {
 } link_parent;
 
 /* Reads the parent link's state inside txn (zeros when there is none). */
-void link_state_parent(store_t *s, MDB_txn *txn, link_parent *p);
+void link_state_parent(store_t *s, store_txn *txn, link_parent *p);
 
 typedef enum {
     LINK_CHILD_NEVER,   /* enrolled, never heard from */
@@ -59,20 +59,20 @@ typedef struct {
 } link_child;
 
 /* Reads child code; TS_ENOTFOUND when it is not enrolled. */
-int link_state_child(store_t *s, MDB_txn *txn, const char *code, int64_t now_ms,
+int link_state_child(store_t *s, store_txn *txn, const char *code, int64_t now_ms,
                      int late_after_s, link_child *out);
 
 /* Calls fn for every enrolled child in code order. Returns TS_OK, or
  * TS_ERUNTIME in e when the children table cannot be read (fn has seen the
  * children before). */
 typedef void (*link_child_fn)(const link_child *c, void *ctx);
-int link_state_children(store_t *s, MDB_txn *txn, int64_t now_ms, int late_after_s,
+int link_state_children(store_t *s, store_txn *txn, int64_t now_ms, int late_after_s,
                         link_child_fn fn, void *ctx, ts_err *e);
 
 /* Removes child code inside txn (a store_write function): its key is
  * revoked and an unfinished snapshot of it dropped. With purge its numbers,
  * its trail and its units go too (the next delta takes them out of every
  * ancestor). TS_EINPUT when code is not enrolled. */
-int link_state_remove_child(store_t *s, MDB_txn *txn, const char *code, bool purge, ts_err *e);
+int link_state_remove_child(store_t *s, store_txn *txn, const char *code, bool purge, ts_err *e);
 
 #endif

@@ -18,7 +18,7 @@ typedef struct {
 } outbox_head;
 
 /* Reads the chain head (0 and zeros before the first delta). */
-void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
+void outbox_head_get(node_t *n, store_txn *txn, outbox_head *h);
 
 /* Meta key: the parent's date (YYYYMMDD) as its last Welcome or Ack told it.
  * A record-derived cell for a period after it stays pending: the parent would

@@ -105,7 +105,7 @@ static int on_part(const ts_cell *cell, disclose_fig v, void *ctx)
     return ratio_set_add(ctx, cell, v) ? 1 : 0;
 }
 
-int ratio_set_scan(ratio_set *rs, store_t *s, MDB_txn *txn, const char *unit, const char *period)
+int ratio_set_scan(ratio_set *rs, store_t *s, store_txn *txn, const char *unit, const char *period)
 {
     const char *parts[] = {rs->c->inds[rs->ind->numerator].code, rs->c->inds[rs->ind->denominator].code};
     for (int p = 0; p < 2; p++) {

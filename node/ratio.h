@@ -57,7 +57,7 @@ void ratio_set_free(ratio_set *rs);
 int ratio_set_add(ratio_set *rs, const ts_cell *cell, disclose_fig v);
 /* Adds every total of unit (NULL: every unit held) for both parts, of
  * period (NULL: all periods). */
-int ratio_set_scan(ratio_set *rs, store_t *s, MDB_txn *txn, const char *unit, const char *period);
+int ratio_set_scan(ratio_set *rs, store_t *s, store_txn *txn, const char *unit, const char *period);
 /* Orders the rows by unit, period, then options; add nothing after. */
 void ratio_set_sort(ratio_set *rs);
 

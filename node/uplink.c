@@ -123,7 +123,7 @@ static int dial(uplink_t *u, ts_err *e)
     return TS_OK;
 }
 
-static int put_release(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int put_release(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     return store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, *(uint64_t *)ctx, e);
 }
@@ -144,7 +144,7 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
     uplink_t *u = calloc(1, sizeof *u);
     u->n = n;
     u->zctx = zctx;
-    MDB_txn *txn;
+    store_txn *txn;
     if (dial(u, e) || store_read_begin(n->store, &txn, e)) {
         uplink_stop(&u);
         return TS_ERUNTIME;
@@ -179,7 +179,7 @@ typedef struct {
     bool clock_told;
 } link_change;
 
-static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int link_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     link_change *ls = vctx;
     if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
@@ -209,7 +209,7 @@ static void record_link(uplink_t *u, bool up, const char *parent_code)
 /* The chain head, read in its own read transaction. */
 static int read_head(uplink_t *u, outbox_head *head)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(u->n->store, &txn, &e))
         return TS_ERUNTIME;
@@ -521,7 +521,7 @@ void uplink_on_message(uplink_t *u)
  * held for the release window. */
 static uint64_t pending_work(uplink_t *u, uint64_t *held)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     *held = 0;
     if (store_read_begin(u->n->store, &txn, &e))
