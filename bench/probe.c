@@ -278,7 +278,11 @@ static int cmd_audit(const probe_opts *o, bool seq_only)
         char prefix[TS_CODE_MAX + 2];
         snprintf(prefix, sizeof prefix, "%s|", o->child);
         audit_ctx a = {strlen(prefix), o->after, 0, 0, 0};
-        audit_log_scan(n.store, txn, prefix, audit_one, &a, NULL, NULL);
+        if (audit_log_scan(n.store, txn, prefix, audit_one, &a, NULL, &e)) {
+            store_read_end(txn);
+            node_close(&n);
+            return fail("audit", &e);
+        }
         printf("audit_bytes %llu\naudit_deltas %llu\naudit_cells %llu\n", a.bytes, a.deltas,
                a.cells);
     }

@@ -143,7 +143,12 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
     char why[160] = "";
     int rc = TS_OK;
     uint8_t pk[crypto_sign_PUBLICKEYBYTES]; /* the key enrolled when it was applied */
-    if (!w->s || !rotate_key_at(w->s, w->txn, w->child, key_seq, pk))
+    int found = w->s ? rotate_key_at(w->s, w->txn, w->child, key_seq, pk, e) : TS_ENOTFOUND;
+    if (found != TS_OK && found != TS_ENOTFOUND) {
+        tiersync__signed_delta__free_unpacked(sd, NULL);
+        return found;
+    }
+    if (found == TS_ENOTFOUND)
         memcpy(pk, w->pk, sizeof pk);
     if (!delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
         snprintf(why, sizeof why, "the signature does not verify with the enrolled key "

@@ -89,13 +89,13 @@ static int count_future(const store_val *k, const store_val *v, void *vctx)
 
 /* The clock as the parent sees it: this node's offset from the parent's, and
  * the pending cells of months the parent has not begun (outbox.h). */
-static json_t *parent_clock_json(node_t *n, store_txn *txn)
+static json_t *parent_clock_json(node_t *n, store_txn *txn, ts_err *e)
 {
     future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
     if (f.parent_today == OUTBOX_PARENT_TODAY_UNTOLD)
         f.parent_today = 0; /* its parent does not tell its date */
-    if (f.parent_today)
-        store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, NULL); /* a figure */
+    if (f.parent_today && store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, e))
+        return NULL;
     char day[16] = "";
     if (f.parent_today)
         snprintf(day, sizeof day, "%04d-%02d-%02d", f.parent_today / 10000,
@@ -122,10 +122,12 @@ static json_t *status_json(node_t *n, store_txn *txn, ts_err *e)
         }
         free(pub);
     }
+    uint64_t cells;
+    if (store_total_cells(s, txn, &cells, e))
+        return NULL;
     json_t *st = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "code", n->cfg.code, "name",
                            n->cfg.name, "level", n->cfg.level, "public_key", pk, "fingerprint", fp,
-                           "catalog", n->catalog->id, "total_cells",
-                           (json_int_t)store_total_cells(s, txn));
+                           "catalog", n->catalog->id, "total_cells", (json_int_t)cells);
     if (n->cfg.parent[0]) {
         link_parent p;
         link_state_parent(s, txn, &p);
@@ -147,7 +149,11 @@ static json_t *status_json(node_t *n, store_txn *txn, ts_err *e)
                                 : json_null());
         json_object_set_new(pj, "last_checkpoint",
                             iso_time((int64_t)store_meta_u64(s, txn, OUTBOX_META_CHECKPOINT)));
-        json_t *clock = parent_clock_json(n, txn);
+        json_t *clock = parent_clock_json(n, txn, e);
+        if (!clock) {
+            json_decref(st);
+            return NULL;
+        }
         json_object_update(json_object_get(st, "parent"), clock);
         json_decref(clock);
     } else {

@@ -243,7 +243,8 @@ static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
         h->nkeys = 0;
         h->keys_built_ms = now;
         /* unreadable: the keys read so far; a key missed refuses its child, who retries */
-        store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h, NULL, NULL);
+        if (store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h, NULL, &e))
+            log_warn("children's keys: %s", e.msg);
         z = cache_find(h, curve);
     }
     store_read_end(txn);

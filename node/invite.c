@@ -285,9 +285,10 @@ static int count_one(const store_val *k, const store_val *v, void *ctx)
     return 0;
 }
 
-uint64_t invite_count_usable(store_t *s, store_txn *txn, int64_t now_ms)
+int invite_count_usable(store_t *s, store_txn *txn, int64_t now_ms, uint64_t *n, ts_err *e)
 {
     uint64_t c[2] = {0, (uint64_t)now_ms};
-    store_scan(s, txn, DB_INVITES, NULL, count_one, c, NULL, NULL); /* unreadable: those seen */
-    return c[0];
+    int rc = store_scan(s, txn, DB_INVITES, NULL, count_one, c, NULL, e);
+    *n = c[0];
+    return rc;
 }

@@ -105,8 +105,14 @@ int join_tick(join_t *j)
     ts_err e = {0};
     if (store_read_begin(j->n->store, &txn, &e) != TS_OK)
         return JOIN_CHECK_MS;
-    bool want = invite_count_usable(j->n->store, txn, ts_now_ms()) > 0;
+    uint64_t usable;
+    int rc = invite_count_usable(j->n->store, txn, ts_now_ms(), &usable, &e);
     store_read_end(txn);
+    if (rc != TS_OK) { /* the socket stays as it is until the table reads again */
+        log_warn("%s", e.msg);
+        return JOIN_CHECK_MS;
+    }
+    bool want = usable > 0;
     if (want && !j->router) {
         if (open_socket(j, &e) != TS_OK && !j->warned)
             log_warn("%s", e.msg);

@@ -78,11 +78,14 @@ static bool signed_before_rotation(node_t *n, const char *child, const Tiersync_
 {
     store_txn *txn;
     ts_err e;
-    if (store_read_begin(n->store, &txn, &e) != TS_OK)
-        return false;
-    bool retired = rotate_last_retired(n->store, txn, child, pk, until);
-    store_read_end(txn);
-    return retired && delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data,
+    int rc = store_read_begin(n->store, &txn, &e);
+    if (rc == TS_OK) {
+        rc = rotate_last_retired(n->store, txn, child, pk, until, &e);
+        store_read_end(txn);
+    }
+    if (rc != TS_OK && rc != TS_ENOTFOUND) /* refused as unverified; the child sends it again */
+        log_warn("child %s: cannot read its key history: %s", child, e.msg);
+    return rc == TS_OK && delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data,
                                    sd->signature.len);
 }
 

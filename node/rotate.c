@@ -160,30 +160,37 @@ static int hist_step(const store_val *k, const store_val *v, void *vctx)
     return f->seq != UINT64_MAX; /* the last entry: read on to the end */
 }
 
-bool rotate_key_at(store_t *s, store_txn *txn, const char *child, uint64_t seq,
-                   uint8_t pk[crypto_sign_PUBLICKEYBYTES])
+/* Looks child's history up for f->seq: TS_OK when found, TS_ENOTFOUND when
+ * not, TS_ERUNTIME (e) when it cannot be read. */
+static int hist_get(store_t *s, store_txn *txn, const char *child, hist_find *f, ts_err *e)
 {
     char prefix[ROTATE_HIST_KEY_MAX];
     hist_prefix(child, prefix);
-    hist_find f = {.seq = seq == UINT64_MAX ? UINT64_MAX - 1 : seq};
-    store_scan(s, txn, DB_META, prefix, hist_step, &f, NULL, NULL);
-    if (f.found)
-        memcpy(pk, f.pk, sizeof f.pk);
-    return f.found;
+    if (store_scan(s, txn, DB_META, prefix, hist_step, f, NULL, e))
+        return e->code;
+    return f->found ? TS_OK : TS_ENOTFOUND;
 }
 
-bool rotate_last_retired(store_t *s, store_txn *txn, const char *child,
-                         uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until)
+int rotate_key_at(store_t *s, store_txn *txn, const char *child, uint64_t seq,
+                  uint8_t pk[crypto_sign_PUBLICKEYBYTES], ts_err *e)
 {
-    char prefix[ROTATE_HIST_KEY_MAX];
-    hist_prefix(child, prefix);
+    hist_find f = {.seq = seq == UINT64_MAX ? UINT64_MAX - 1 : seq};
+    int rc = hist_get(s, txn, child, &f, e);
+    if (rc == TS_OK)
+        memcpy(pk, f.pk, sizeof f.pk);
+    return rc;
+}
+
+int rotate_last_retired(store_t *s, store_txn *txn, const char *child,
+                        uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until, ts_err *e)
+{
     hist_find f = {.seq = UINT64_MAX};
-    store_scan(s, txn, DB_META, prefix, hist_step, &f, NULL, NULL);
-    if (f.found) {
+    int rc = hist_get(s, txn, child, &f, e);
+    if (rc == TS_OK) {
         memcpy(pk, f.pk, sizeof f.pk);
         *until = f.until;
     }
-    return f.found;
+    return rc;
 }
 
 int rotate_retire(store_t *s, store_txn *txn, const char *child,

@@ -253,8 +253,9 @@ store_db store_totals_at(store_t *s, store_txn *txn, const char *unit,
                          char via_prefix[TS_CODE_MAX + 1]);
 /* The rolled-up total of one cell key, wherever it is kept; {0, 0} if none. */
 disclose_fig store_total(store_t *s, store_txn *txn, const char *key, size_t klen);
-/* Number of non-zero totals held, leaves' included. */
-uint64_t store_total_cells(store_t *s, store_txn *txn);
+/* Number of non-zero totals held, leaves' included, into *n. TS_ERUNTIME
+ * (e) when a table cannot be read. */
+int store_total_cells(store_t *s, store_txn *txn, uint64_t *n, ts_err *e);
 
 /* Children. */
 int store_child_get(store_t *s, store_txn *txn, const char *code, store_child *c);

@@ -42,6 +42,7 @@ typedef struct {
     store_t *s;
     store_txn *txn;
     uint64_t in_totals; /* contributions of units that keep their own totals */
+    ts_err *e;
 } kept_ctx;
 
 static int kept_one(const store_val *k, const store_val *v, void *vctx)
@@ -52,18 +53,22 @@ static int kept_one(const store_val *k, const store_val *v, void *vctx)
         return 0;
     char prefix[2 * TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|%.*s|", u.via, (int)k->len, (const char *)k->data);
-    store_scan(c->s, c->txn, DB_CONTRIB, prefix, count_one, &c->in_totals, NULL, NULL);
-    return 0;
+    return store_scan(c->s, c->txn, DB_CONTRIB, prefix, count_one, &c->in_totals, NULL, c->e);
 }
 
 /* Every contribution is some unit's total: a leaf's, counted here, or one
  * already counted in table totals. */
-uint64_t store_total_cells(store_t *s, store_txn *txn)
+int store_total_cells(store_t *s, store_txn *txn, uint64_t *n, ts_err *e)
 {
-    kept_ctx c = {s, txn, 0};
-    /* a figure for status and /metrics: an unreadable table counts what was read */
-    store_scan(s, txn, DB_UNITS, NULL, kept_one, &c, NULL, NULL);
-    return store_count(s, txn, DB_TOTALS) + store_count(s, txn, DB_CONTRIB) - c.in_totals;
+    kept_ctx c = {s, txn, 0, e};
+    int stop;
+    *n = 0;
+    if (store_scan(s, txn, DB_UNITS, NULL, kept_one, &c, &stop, e))
+        return e->code;
+    if (stop) /* a contribution that could not be read */
+        return stop;
+    *n = store_count(s, txn, DB_TOTALS) + store_count(s, txn, DB_CONTRIB) - c.in_totals;
+    return TS_OK;
 }
 
 typedef struct {

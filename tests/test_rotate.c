@@ -185,13 +185,13 @@ static void test_parent_moves_enrolment(void **state)
     ts_err e = {0};
     uint64_t until = 0;
     assert_int_equal(store_read_begin(n.store, &txn, &e), TS_OK);
-    assert_true(rotate_key_at(n.store, txn, CHILD, 1, pk));
+    assert_int_equal(rotate_key_at(n.store, txn, CHILD, 1, pk, &e), TS_OK);
     assert_memory_equal(pk, f->old_k.pk, 32);
-    assert_true(rotate_key_at(n.store, txn, CHILD, 41, pk));
-    assert_false(rotate_key_at(n.store, txn, CHILD, 42, pk));
-    assert_true(rotate_last_retired(n.store, txn, CHILD, pk, &until));
+    assert_int_equal(rotate_key_at(n.store, txn, CHILD, 41, pk, &e), TS_OK);
+    assert_int_equal(rotate_key_at(n.store, txn, CHILD, 42, pk, &e), TS_ENOTFOUND);
+    assert_int_equal(rotate_last_retired(n.store, txn, CHILD, pk, &until, &e), TS_OK);
     assert_int_equal(until, 42);
-    assert_false(rotate_key_at(n.store, txn, "34102", 1, pk));
+    assert_int_equal(rotate_key_at(n.store, txn, "34102", 1, pk, &e), TS_ENOTFOUND);
     store_read_end(txn);
     /* the same announcement again: accepted, nothing changes */
     uint64_t meta = tu_digest_db(&n, DB_META), kids = tu_digest_db(&n, DB_CHILDREN);
@@ -241,10 +241,10 @@ static int forget_checks(store_t *s, store_txn *txn, void *ctx, ts_err *e)
     uint8_t pk[32];
     /* retired again at the same seq: that key signed nothing, the old one stands */
     assert_int_equal(rotate_retire(s, txn, CHILD, f->other.pk, 42, e), TS_OK);
-    assert_true(rotate_key_at(s, txn, CHILD, 41, pk));
+    assert_int_equal(rotate_key_at(s, txn, CHILD, 41, pk, e), TS_OK);
     assert_memory_equal(pk, f->old_k.pk, 32);
     assert_int_equal(rotate_forget(s, txn, CHILD, e), TS_OK);
-    assert_false(rotate_key_at(s, txn, CHILD, 1, pk));
+    assert_int_equal(rotate_key_at(s, txn, CHILD, 1, pk, e), TS_ENOTFOUND);
     return ts_fail(e, TS_EINPUT, "checked");
 }
 
