@@ -186,16 +186,18 @@ static int dump_one(const ts_cell *c, disclose_fig f, void *ctx)
     return 0;
 }
 
-static void dump_unit(node_t *n, const char *unit, dump *d)
+/* False when the unit's totals could not be read. */
+static bool dump_unit(node_t *n, const char *unit, dump *d)
 {
     store_txn *txn;
     ts_err e;
     d->len = 0;
     query_filter f = {.unit = unit};
-    if (store_read_begin(n->store, &txn, &e) == TS_OK) {
-        query_totals(n->store, txn, &f, dump_one, d);
-        store_read_end(txn);
-    }
+    if (store_read_begin(n->store, &txn, &e) != TS_OK)
+        return false;
+    bool read = query_totals(n->store, txn, &f, dump_one, d) != QUERY_FAILED;
+    store_read_end(txn);
+    return read;
 }
 
 static int cmd_wait(const probe_opts *o)
@@ -208,9 +210,9 @@ static int cmd_wait(const probe_opts *o)
     int64_t start = ts_mono_us();
     bool same = false;
     while (!same && (double)(ts_mono_us() - start) < o->timeout_s * 1e6) {
-        dump_unit(&a, o->unit, &da);
-        dump_unit(&b, o->unit, &db);
-        same = da.len == db.len && (da.len == 0 || !memcmp(da.buf, db.buf, da.len));
+        bool read = dump_unit(&a, o->unit, &da);
+        read &= dump_unit(&b, o->unit, &db);
+        same = read && da.len == db.len && (da.len == 0 || !memcmp(da.buf, db.buf, da.len));
         if (!same)
             nap(4 * PROBE_POLL_NS);
     }

@@ -58,11 +58,13 @@ static int any_total(const ts_cell *c, disclose_fig v, void *ctx)
     return 1;
 }
 
-/* True while some total is held for unit code (its own or rolled up). */
-static bool has_totals(store_t *s, store_txn *txn, const char *code)
+/* Whether some total is held for unit code (its own or rolled up), into *held. */
+static int has_totals(store_t *s, store_txn *txn, const char *code, bool *held, ts_err *e)
 {
     query_filter f = {.unit = code};
-    return query_totals(s, txn, &f, any_total, NULL) != 0;
+    int stop = query_totals(s, txn, &f, any_total, NULL);
+    *held = stop != 0;
+    return stop == QUERY_FAILED ? query_failed(e) : TS_OK;
 }
 
 /* Roll-ups follow parents: a loop would count a change more than once. */
@@ -101,7 +103,10 @@ static int register_units(apply_ctx *a, store_t *s, store_txn *txn, uint64_t exp
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s does not belong to child %s's subtree", pu->code, a->child);
         /* BROKEN_CHAIN makes the child send a snapshot, which may move it */
-        if (known && strcmp(u.parent, parent) != 0 && has_totals(s, txn, pu->code))
+        bool moves = known && strcmp(u.parent, parent) != 0, held = false;
+        if (moves && has_totals(s, txn, pu->code, &held, e))
+            return e->code;
+        if (held)
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
                           "unit %s moves from parent %s to %s while it holds numbers; only a "
                           "snapshot may move it", pu->code, u.parent, parent);

@@ -43,7 +43,7 @@ static int print_ratio(node_t *n, store_txn *txn, const catalog_indicator *ind, 
 {
     ratio_set rs;
     ratio_set_init(&rs, n->catalog, ind);
-    int rc = ratio_set_scan(&rs, n->store, txn, f->unit, f->period);
+    int rc = ratio_set_scan(&rs, n->store, txn, f->unit, f->period, e);
     ratio_set_sort(&rs);
     for (size_t i = 0; i < rs.n && rc == TS_OK; i++) {
         const ratio_row *r = &rs.rows[i];
@@ -116,14 +116,14 @@ int cli_totals(int argc, char **argv)
                    "VALUE");
         if (ind && ind->kind == IND_RATIO)
             rc = print_ratio(&n, txn, ind, &f, arr, &e);
-        else
-            query_totals(n.store, txn, &f, print_row, arr);
+        else if (query_totals(n.store, txn, &f, print_row, arr) == QUERY_FAILED)
+            rc = query_failed(&e);
         store_read_end(txn);
-        if (arr) {
+        if (arr && rc == TS_OK) { /* no partial answer */
             json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
             putchar('\n');
-            json_decref(arr);
         }
+        json_decref(arr);
     }
     node_close(&n);
     return rc ? cli_report(&e) : 0;

@@ -367,7 +367,8 @@ static int export_unit(writer *w, int unit)
     w->nrows = 0;
     for (int i = 0; i < (ratio ? 2 : 1) && !w->oom; i++) {
         query_filter q = {w->t->units[unit].code, codes[i], NULL, NULL};
-        query_totals(w->n->store, w->txn, &q, collect, w);
+        if (query_totals(w->n->store, w->txn, &q, collect, w) == QUERY_FAILED)
+            return query_failed(w->e);
     }
     for (size_t i = 0; i < w->nrows && r->values == EXPORT_OWN; i++)
         w->rows[i].v = own_value(w, unit, &w->rows[i].c, w->rows[i].v);

@@ -56,6 +56,13 @@ static int on_contribution(const store_val *k, const store_val *v, void *vctx)
     return sc->last_leaf ? on_cell(sc, key + skip, k->len - skip, v) : 0;
 }
 
+int query_failed(ts_err *e)
+{
+    return ts_fail(e, TS_ERUNTIME, "the store could not be read while summing totals (the disk "
+                   "may be failing): check the disk and the node's log, then run "
+                   "'tiersync verify'");
+}
+
 int query_totals(store_t *s, store_txn *txn, const query_filter *f, query_fn fn, void *ctx)
 {
     scan_ctx sc = {.f = f, .fn = fn, .ctx = ctx, .s = s, .txn = txn};
