@@ -91,8 +91,8 @@ static int count_future(const store_val *k, const store_val *v, void *vctx)
  * the pending cells of months the parent has not begun (outbox.h). */
 static json_t *parent_clock_json(node_t *n, store_txn *txn, ts_err *e)
 {
-    future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
-    if (f.parent_today == OUTBOX_PARENT_TODAY_UNTOLD)
+    future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, LINK_META_PARENT_TODAY), 0};
+    if (f.parent_today == LINK_PARENT_TODAY_UNTOLD)
         f.parent_today = 0; /* its parent does not tell its date */
     if (f.parent_today && store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, e))
         return NULL;
@@ -100,7 +100,7 @@ static json_t *parent_clock_json(node_t *n, store_txn *txn, ts_err *e)
     if (f.parent_today)
         snprintf(day, sizeof day, "%04d-%02d-%02d", f.parent_today / 10000,
                  f.parent_today / 100 % 100, f.parent_today % 100);
-    int64_t off_ms = (int64_t)store_meta_u64(n->store, txn, UPLINK_META_PARENT_OFFSET);
+    int64_t off_ms = (int64_t)store_meta_u64(n->store, txn, LINK_META_PARENT_OFFSET);
     return json_pack("{s:o,s:o,s:I}", "parent_today", day[0] ? json_string(day) : json_null(),
                      "clock_offset_s", day[0] ? json_integer(-off_ms / 1000) : json_null(),
                      "waiting_future_cells", f.waiting);

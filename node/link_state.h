@@ -2,8 +2,9 @@
  * to the parent (connected, chain head, acknowledged, backlog) and each
  * enrolled child (its counters and whether it is current, behind, late or
  * never heard from). `tiersync status`, `child list`, the API's freshness
- * and children and /metrics all format these structs; the meta keys the
- * uplink and the outbox write are named here. Removing a child (and purging
+ * and children and /metrics all format these structs; every meta key of the
+ * parent link and of the children (the uplink's, the outbox's, the clock's)
+ * is named here. Removing a child (and purging
  * its numbers) is here too, beside enrolment's counterpart in enrol.h. */
 #ifndef TIERSYNC_LINK_STATE_H
 #define TIERSYNC_LINK_STATE_H
@@ -21,6 +22,16 @@
 #define LINK_META_CONNECTED "link_connected"     /* be64: 1 while the link is up */
 #define LINK_META_CHANGED_MS "link_changed_ms"   /* be64: when it last went up or down */
 #define LINK_META_PARENT_CODE "parent_code" /* the parent's code, as its handshake said */
+/* be64: the parent's date (YYYYMMDD) as its last Welcome or Ack told it;
+ * LINK_PARENT_TODAY_UNTOLD from a parent that does not tell (hold nothing) */
+#define LINK_META_PARENT_TODAY "parent_today"
+#define LINK_PARENT_TODAY_UNTOLD 99991231
+/* be64: the parent's clock minus this node's at the last Welcome (ms, int64) */
+#define LINK_META_PARENT_OFFSET "parent_clock_offset_ms"
+
+/* Meta key prefix of each child's clock offset: + child code -> int32 s,
+ * the child's clock minus this node's at its last hello (clock.h). */
+#define LINK_META_CHILD_CLOCK "clock_offset|"
 
 /* The link to the parent, as last recorded by the daemon. */
 typedef struct {

@@ -160,7 +160,7 @@ static int flush_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     outbox_head_get(n, txn, &head);
     delta_builder *b = new_builder(n, &head, false);
     delta_set_time(b, now); /* a release's delta carries the release time */
-    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    int parent_today = (int)store_meta_u64(s, txn, LINK_META_PARENT_TODAY);
     bool all_sent = true;
     size_t units = store_count(s, txn, DB_ANNOUNCE), covers = store_count(s, txn, DB_COVERS);
     int rc = drain_pending(n, txn, (size_t)n->cfg.max_cells, parent_today, b, &all_sent, e);
@@ -337,7 +337,7 @@ static int snapshot_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     bool overflow = false;
     /* record-derived cells of months not begun at the parent wait in pending,
      * as flushes leave them (drain_pending) */
-    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    int parent_today = (int)store_meta_u64(s, txn, LINK_META_PARENT_TODAY);
     for (size_t i = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
         if (sc->checkpoint || !cell_after_today(n->catalog, &c, parent_today)) {
             ncells++;

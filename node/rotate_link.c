@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "link_state.h"
 #include "log.h"
 
 typedef struct {
@@ -76,7 +77,8 @@ static void parent_code(node_t *n, char out[TS_CODE_MAX])
     out[0] = '\0';
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return;
-    if (store_get(n->store, txn, DB_META, "parent_code", 11, &v, NULL) == TS_OK &&
+    if (store_get(n->store, txn, DB_META, LINK_META_PARENT_CODE,
+                  strlen(LINK_META_PARENT_CODE), &v, NULL) == TS_OK &&
         v.len < TS_CODE_MAX) {
         memcpy(out, v.data, v.len);
         out[v.len] = '\0';

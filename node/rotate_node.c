@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_state.h"
 #include "outbox.h"
 #include "util.h"
 
@@ -241,7 +242,7 @@ static bool upward_done(node_t *n, const rotate_state *st)
     ts_err e;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return false;
-    uint64_t acked = store_meta_u64(n->store, txn, "acked_seq");
+    uint64_t acked = store_meta_u64(n->store, txn, LINK_META_ACKED_SEQ);
     store_read_end(txn);
     return acked + 1 >= st->from_seq;
 }

@@ -185,10 +185,10 @@ static int link_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
         store_meta_put_u64(s, txn, LINK_META_CHANGED_MS, (uint64_t)ts_now_ms(), e))
         return e->code;
-    if (ls->parent_today && store_meta_put_u64(s, txn, OUTBOX_META_PARENT_TODAY,
+    if (ls->parent_today && store_meta_put_u64(s, txn, LINK_META_PARENT_TODAY,
                                                ls->parent_today, e))
         return e->code;
-    if (ls->clock_told && store_meta_put_u64(s, txn, UPLINK_META_PARENT_OFFSET,
+    if (ls->clock_told && store_meta_put_u64(s, txn, LINK_META_PARENT_OFFSET,
                                              (uint64_t)ls->parent_offset_ms, e))
         return e->code;
     if (ls->parent_code)
@@ -351,7 +351,7 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
     u->welcomed = true;
     u->announced_ms = 0; /* a rotation under way is announced at once */
     u->last_progress_ms = ts_mono_ms();
-    uint32_t today = w->today ? w->today : OUTBOX_PARENT_TODAY_UNTOLD;
+    uint32_t today = w->today ? w->today : LINK_PARENT_TODAY_UNTOLD;
     link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, today,
                       w->now_ms - ts_now_ms(), w->now_ms > 0};
     if (store_write(u->n->store, link_txn, &ls, &e))
