@@ -2,7 +2,8 @@
 # smoke_soak.sh: a 30-second soak.sh (ctest bench_smoke_soak; no timing or
 # growth is asserted): 50 generated communes reconnecting every 10 s and two
 # real ones, one killed and restarted; every node survives, the province ends
-# equal to the district, and every sample was taken.
+# equal to the district, the district took every generated change, and every
+# sample was taken.
 set -euo pipefail
 SRC=${TIERSYNC_SOURCE:?set TIERSYNC_SOURCE to the source tree}
 BUILD=${TIERSYNC_BUILD:?set TIERSYNC_BUILD to the build directory}

@@ -11,9 +11,15 @@
 # them REAL (3) real commune nodes add and edit case records, and one of them,
 # picked at random, is killed with kill -9 and restarted every 30 s.
 #
+# The trail is bounded as an operator would bound it: the district and the
+# province keep each child's newest RETAIN (200) deltas ([audit]
+# retain_deltas), and the real communes send a checkpoint every CHECKPOINT_S
+# (300) s ([audit] checkpoint_s, a test setting; checkpoint_days in service).
+#
 # Every 10 s it samples, for the district and the province: resident memory
-# (VmRSS, kB), open file descriptors, the store's used pages (kB) and the
-# audit trail's entries, into OUT (default soak.tsv). At the end it prints,
+# split into anonymous (heap: RssAnon, kB) and file-backed (the store's
+# mapped pages: RssFile, kB), open file descriptors, the store's used pages
+# (kB) and the audit trail's entries, into OUT (default soak.tsv). At the end it prints,
 # per series, the first and last sample and the growth per hour fitted by
 # least squares over the second half of the run (the first half warms up:
 # the map fills, the audit trail reaches its bound). A series that grows
@@ -23,6 +29,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:?usage: soak.sh BUILD_DIR [DURATION_S]}" && pwd)
 DURATION=${2:-600}
 CHILDREN=${CHILDREN:-1000} RATE=${RATE:-200} SEGMENT_S=${SEGMENT_S:-60} REAL=${REAL:-3}
+RETAIN=${RETAIN:-200} CHECKPOINT_S=${CHECKPOINT_S:-300}
 OUT=${OUT:-soak.tsv}
 [ "$DURATION" -ge 20 ] && [ "$DURATION" -le 604800 ] || { echo "soak: DURATION_S must be 20..604800" >&2; exit 2; }
 export TIERSYNC_BIN=$BUILD/tiersync TIERSYNC_CATALOG=${TIERSYNC_CATALOG:-$SRC/catalog/drug-treatment.json}
@@ -36,8 +43,12 @@ say "province 37 <- district 373: $CHILDREN generated communes and $REAL real on
 node_init sprov 37 province
 node_init sdist 373 district sprov
 gen_children sdist "$CHILDREN" 250 9
-for r in $(seq 1 "$REAL"); do node_init "r$r" "3738$r" commune sdist; done
-export TIERSYNC_TODAY=2024-12-31
+for r in $(seq 1 "$REAL"); do
+  node_init "r$r" "3738$r" commune sdist
+  node_set "r$r" audit checkpoint_s "$CHECKPOINT_S"
+done
+for n in sprov sdist; do node_set "$n" audit retain_deltas "$RETAIN"; done
+export TIERSYNC_TODAY=2025-12-31 # the load generator counts periods of 2025 and before
 for n in sprov sdist $(seq -f 'r%g' 1 "$REAL"); do node_start "$n"; done
 
 # records NAME: adds a person and an episode, then edits the person, until
@@ -65,33 +76,34 @@ generator() {
     seg=$((seg + 1))
     "$LG" run "${LG_KEYS[@]}" --cells 4 --distinct 200 --window 8 --rate "$RATE" \
       --count $(( RATE * SEGMENT_S + 1 )) --duration "$SEGMENT_S" --drain 30 \
-      --connect-timeout 120 >"$WORK/lg.$seg.txt" 2>&1 || say "segment $seg: $(tail -1 "$WORK/lg.$seg.txt")"
+      --connect-timeout 120 >"$WORK/lg.$seg.txt" 2>&1 ||
+      { say "segment $seg: $(head -1 "$WORK/lg.$seg.txt")"; touch "$WORK/lg.failed"; }
   done
 }
 generator &
 GEN=$!
 
-# sample NAME: "rss_kb fds used_kb audit_entries" of node NAME.
+# sample NAME: "anon_kb file_kb fds used_kb audit_entries" of node NAME.
 sample() {
   local pid=${PID[$1]} rss fds used audit
-  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+  rss=$(awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {print a + 0, f + 0}' "/proc/$pid/status" 2>/dev/null || echo 0 0)
   fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
   used=$(mdb_stat -e "$WORK/$1/db" | awk '/Number of pages used/ {p = $5} /Page size/ {s = $3} END {print p * s / 1024}')
   audit=$(mdb_stat -s audit_log "$WORK/$1/db" 2>/dev/null | awk '/Entries/ {print $2}')
   echo "$rss $fds $used ${audit:-0}"
 }
 
-printf 't_s\tnode\trss_kb\tfds\tstore_used_kb\taudit_entries\n' >"$OUT"
+printf 't_s\tnode\tanon_kb\tfile_kb\tfds\tstore_used_kb\taudit_entries\n' >"$OUT"
 start=$(date +%s)
 next_kill=30
 while :; do
   sleep 10
   t=$(( $(date +%s) - start ))
   for n in sdist sprov; do
-    read -r rss fds used audit < <(sample "$n")
-    printf '%d\t%s\t%d\t%d\t%d\t%d\n' "$t" "$n" "$rss" "$fds" "$used" "$audit" >>"$OUT"
+    read -r anon file fds used audit < <(sample "$n")
+    printf '%d\t%s\t%d\t%d\t%d\t%d\t%d\n' "$t" "$n" "$anon" "$file" "$fds" "$used" "$audit" >>"$OUT"
   done
-  say "$t s: district $(sample sdist | awk '{print $1 " kB RSS, " $2 " fds, " $3 " kB used, " $4 " audit"}')"
+  say "$t s: district $(sample sdist | awk '{print $1 " kB anon, " $2 " kB file, " $3 " fds, " $4 " kB used, " $5 " audit"}')"
   if [ "$t" -ge "$next_kill" ] && [ "$REAL" -gt 0 ]; then
     victim=r$(( 1 + RANDOM % REAL ))
     node_kill9 "$victim"
@@ -103,6 +115,7 @@ done
 touch "$WORK/stop"
 wait "$GEN" "${STREAMS[@]}" 2>/dev/null || true
 node_alive sdist && node_alive sprov || fail "a node died during the soak (see its log)"
+[ ! -e "$WORK/lg.failed" ] || fail "the district refused the load generator's changes (see the segments above)"
 say "drained: the province holds exactly what the district holds"
 for n in $(seq -f 'r%g' 1 "$REAL") sdist; do
   wait_until 120 link_drained "$n" || fail "$n did not drain to its parent"
@@ -119,7 +132,7 @@ print(f"{'node':6} {'series':14} {'first':>10} {'last':>10} {'per_hour':>10}")
 for node in ("sdist", "sprov"):
     pts = [r for r in rows if r["node"] == node]
     half = [r for r in pts if int(r["t_s"]) >= end / 2] or pts
-    for s in ("rss_kb", "fds", "store_used_kb", "audit_entries"):
+    for s in ("anon_kb", "file_kb", "fds", "store_used_kb", "audit_entries"):
         xs = [int(r["t_s"]) / 3600 for r in half]
         ys = [int(r[s]) for r in half]
         n, mx, my = len(xs), sum(xs) / len(xs), sum(ys) / len(ys)
