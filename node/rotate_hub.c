@@ -144,7 +144,7 @@ void rotate_hub_tick(rotate_hub *r, void *router)
     size_t len;
     if (rotate_message(r->n, &msg, &len) != TS_OK)
         return;
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(r->n->store, &txn, &e) == TS_OK) {
         for (size_t i = 0; i < r->kids.n; i++) {
