@@ -35,42 +35,47 @@ static void die(const char *what, const char *msg)
     exit(1);
 }
 
+typedef struct {
+    pair *out;
+    size_t len, cap;
+} pair_list;
+
+static int copy_pair(const store_val *k, const store_val *v, void *ctx)
+{
+    pair_list *l = ctx;
+    if (l->len == l->cap)
+        l->out = ts_xrealloc(l->out, (l->cap *= 2) * sizeof *l->out);
+    pair *p = &l->out[l->len++];
+    p->k = (MDB_val){k->len, malloc(k->len)};
+    p->v = (MDB_val){v->len, malloc(v->len)};
+    memcpy(p->k.mv_data, k->data, k->len);
+    memcpy(p->v.mv_data, v->data, v->len);
+    return 0;
+}
+
 /* Copies every pair of tables records and record_refs. */
 static pair *copy_pairs(node_t *n, size_t *count)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
-    size_t cap = 1 << 16, len = 0;
-    pair *out = malloc(cap * sizeof *out);
+    pair_list l = {malloc((1 << 16) * sizeof *l.out), 0, 1 << 16};
     if (store_read_begin(n->store, &txn, &e))
         die("read", e.msg);
     store_db dbs[] = {DB_RECORDS, DB_RECORD_REFS};
-    for (int d = 0; d < 2; d++) {
-        MDB_cursor *cur;
-        MDB_val k, v;
-        mdb_cursor_open(txn, store_dbi(n->store, dbs[d]), &cur);
-        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (len == cap)
-                out = realloc(out, (cap *= 2) * sizeof *out);
-            out[len].k = (MDB_val){k.mv_size, malloc(k.mv_size)};
-            out[len].v = (MDB_val){v.mv_size, malloc(v.mv_size)};
-            memcpy(out[len].k.mv_data, k.mv_data, k.mv_size);
-            memcpy(out[len].v.mv_data, v.mv_data, v.mv_size);
-            len++;
-        }
-        mdb_cursor_close(cur);
-    }
+    for (int d = 0; d < 2; d++)
+        if (store_scan(n->store, txn, dbs[d], NULL, copy_pair, &l, NULL, &e))
+            die("read", e.msg);
     store_read_end(txn);
     uint64_t x = 88172645463325252ULL; /* a fixed shuffle: the import's order is not sorted either */
-    for (size_t i = len; i > 1; i--) {
+    for (size_t i = l.len; i > 1; i--) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         size_t j = (size_t)(x % i);
-        pair t = out[i - 1];
-        out[i - 1] = out[j];
-        out[j] = t;
+        pair t = l.out[i - 1];
+        l.out[i - 1] = l.out[j];
+        l.out[j] = t;
     }
-    *count = len;
-    return out;
+    *count = l.len;
+    return l.out;
 }
 
 /* Seconds to put every pair into a fresh environment in one transaction. */

@@ -189,7 +189,7 @@ int lg_watch_open(lg_t *g, ts_err *e)
                 watch_add(w, &cell, cnt[(size_t)i * g->pool.n + k]);
             }
     free(cnt);
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(w->n.store, &txn, e))
         return e->code;
     for (size_t t = 0; t < w->nt; t++)
@@ -201,7 +201,7 @@ int lg_watch_open(lg_t *g, ts_err *e)
 /* True when every watched total has reached its target. */
 static bool watch_exact(lg_watch *w)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(w->n.store, &txn, &e))
         return false;

@@ -54,7 +54,7 @@ static void nap(long ns)
 
 static int64_t total_of(node_t *n, const char *key, size_t klen)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(n->store, &txn, &e))
         return INT64_MIN;
@@ -68,7 +68,7 @@ typedef struct {
     size_t ncells, from, count;
 } change_ctx;
 
-static int change_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int change_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     change_ctx *c = vctx;
     for (size_t i = 0; i < c->count; i++)
@@ -105,7 +105,7 @@ static int cmd_latency(const probe_opts *o)
         return fail("latency", &e);
     char key[CELL_KEY_MAX];
     size_t klen = cell_key(&pool.cells[0], key);
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(c.store, &txn, &e))
         return fail("latency", &e);
     int64_t have = store_total(c.store, txn, key, klen).v;
@@ -186,16 +186,18 @@ static int dump_one(const ts_cell *c, disclose_fig f, void *ctx)
     return 0;
 }
 
-static void dump_unit(node_t *n, const char *unit, dump *d)
+/* False when the unit's totals could not be read. */
+static bool dump_unit(node_t *n, const char *unit, dump *d)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     d->len = 0;
     query_filter f = {.unit = unit};
-    if (store_read_begin(n->store, &txn, &e) == TS_OK) {
-        query_totals(n->store, txn, &f, dump_one, d);
-        store_read_end(txn);
-    }
+    if (store_read_begin(n->store, &txn, &e) != TS_OK)
+        return false;
+    bool read = query_totals(n->store, txn, &f, dump_one, d) != QUERY_FAILED;
+    store_read_end(txn);
+    return read;
 }
 
 static int cmd_wait(const probe_opts *o)
@@ -208,9 +210,9 @@ static int cmd_wait(const probe_opts *o)
     int64_t start = ts_mono_us();
     bool same = false;
     while (!same && (double)(ts_mono_us() - start) < o->timeout_s * 1e6) {
-        dump_unit(&a, o->unit, &da);
-        dump_unit(&b, o->unit, &db);
-        same = da.len == db.len && (da.len == 0 || !memcmp(da.buf, db.buf, da.len));
+        bool read = dump_unit(&a, o->unit, &da);
+        read &= dump_unit(&b, o->unit, &db);
+        same = read && da.len == db.len && (da.len == 0 || !memcmp(da.buf, db.buf, da.len));
         if (!same)
             nap(4 * PROBE_POLL_NS);
     }
@@ -218,7 +220,7 @@ static int cmd_wait(const probe_opts *o)
     clock_gettime(CLOCK_REALTIME, &now);
     long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
     long long t0_ns = o->t0_ns ? o->t0_ns : now_ns - (ts_mono_us() - start) * 1000;
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(b.store, &txn, &e) == TS_OK) {
         uint64_t up = store_meta_u64(b.store, txn, "link_connected");
         uint64_t at = store_meta_u64(b.store, txn, "link_changed_ms");
@@ -242,15 +244,15 @@ typedef struct {
     unsigned long long bytes, deltas, cells;
 } audit_ctx;
 
-static int audit_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static int audit_one(const store_val *k, const store_val *v, void *ctx)
 {
     audit_ctx *a = ctx;
-    if (k->mv_size != a->plen + 8 ||
-        ts_get_be64((const uint8_t *)k->mv_data + a->plen) <= (uint64_t)a->after)
+    if (k->len != a->plen + 8 ||
+        ts_get_be64((const uint8_t *)k->data + a->plen) <= (uint64_t)a->after)
         return 0;
-    a->bytes += v->mv_size;
+    a->bytes += v->len;
     a->deltas++;
-    Tiersync__SignedDelta *sd = tiersync__signed_delta__unpack(NULL, v->mv_size, v->mv_data);
+    Tiersync__SignedDelta *sd = tiersync__signed_delta__unpack(NULL, v->len, v->data);
     Tiersync__DeltaBody *b =
         sd ? tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data) : NULL;
     if (b)
@@ -264,7 +266,7 @@ static int cmd_audit(const probe_opts *o, bool seq_only)
 {
     node_t n;
     ts_err e = {0};
-    MDB_txn *txn;
+    store_txn *txn;
     if (node_open(&n, o->dir, 0, &e) || store_read_begin(n.store, &txn, &e))
         return fail("audit", &e);
     store_child ch;
@@ -278,7 +280,11 @@ static int cmd_audit(const probe_opts *o, bool seq_only)
         char prefix[TS_CODE_MAX + 2];
         snprintf(prefix, sizeof prefix, "%s|", o->child);
         audit_ctx a = {strlen(prefix), o->after, 0, 0, 0};
-        audit_log_scan(n.store, txn, prefix, audit_one, &a, NULL, NULL);
+        if (audit_log_scan(n.store, txn, prefix, audit_one, &a, NULL, &e)) {
+            store_read_end(txn);
+            node_close(&n);
+            return fail("audit", &e);
+        }
         printf("audit_bytes %llu\naudit_deltas %llu\naudit_cells %llu\n", a.bytes, a.deltas,
                a.cells);
     }

@@ -63,7 +63,7 @@ static void write_file(const char *path, const uint8_t *data, size_t size)
 static uint64_t changed_entries(fuzz_node *f)
 {
     static const store_db dbs[] = {DB_RECORDS, DB_RECORD_REFS, DB_LOCAL, DB_TOTALS, DB_PENDING};
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     if (store_read_begin(f->n.store, &txn, &e))
         fail(e.msg);

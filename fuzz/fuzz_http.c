@@ -38,7 +38,7 @@ static void fail(const char *why, const char *target, int status)
     abort();
 }
 
-static int put_cell(store_t *s, MDB_txn *txn, const char *src, const char *unit,
+static int put_cell(store_t *s, store_txn *txn, const char *src, const char *unit,
                     const char *ind, const char *period, const char *opts, int64_t v, ts_err *e)
 {
     ts_cell c;
@@ -50,7 +50,7 @@ static int put_cell(store_t *s, MDB_txn *txn, const char *src, const char *unit,
 
 /* A few numbers at the district and its commune: small ones too, so that
  * small-cell protection has something to hold back. */
-static int fill(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int fill(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx;
     return put_cell(s, txn, FUZZ_CHILD, FUZZ_CHILD, "IN_TREATMENT", "202406",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit_check.h"
+#include "store_lmdb.h"
 
 static fuzz_node the_node;
 static int made;
@@ -33,7 +34,7 @@ static void remove_node(void)
     made = 0;
 }
 
-static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int enrol(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     fuzz_node *f = ctx;
     store_unit self = {0}, child = {0};
@@ -52,13 +53,11 @@ static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
     return TS_OK;
 }
 
-static int drop_all(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int drop_all(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
-    for (int db = 0; db < DB_COUNT; db++) {
-        int rc = mdb_drop(txn, store_dbi(s, (store_db)db), 0);
-        if (rc)
-            return ts_fail(e, TS_ERUNTIME, "mdb_drop: %s", mdb_strerror(rc));
-    }
+    for (int db = 0; db < DB_COUNT; db++)
+        if (store_clear(s, txn, (store_db)db, e))
+            return e->code;
     return enrol(s, txn, ctx, e);
 }
 

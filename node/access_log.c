@@ -41,13 +41,13 @@ static void take(const char **p, const char *end, char *dst, size_t dstsz)
     *p += n < (size_t)(end - *p) ? n + 1 : n;
 }
 
-static bool decode(const MDB_val *k, const MDB_val *v, access_entry *a)
+static bool decode(const store_val *k, const store_val *v, access_entry *a)
 {
-    if (k->mv_size != ACCESS_KEY_LEN)
+    if (k->len != ACCESS_KEY_LEN)
         return false;
     memset(a, 0, sizeof *a);
-    a->ms = (int64_t)get_be64(k->mv_data);
-    const char *p = v->mv_data, *end = p + v->mv_size;
+    a->ms = (int64_t)get_be64(k->data);
+    const char *p = v->data, *end = p + v->len;
     take(&p, end, a->user, sizeof a->user);
     take(&p, end, a->addr, sizeof a->addr);
     take(&p, end, a->action, sizeof a->action);
@@ -67,18 +67,18 @@ typedef struct {
     int nold;
 } append_ctx;
 
-static int collect_old(const MDB_val *k, const MDB_val *v, void *vctx)
+static int collect_old(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;
     append_ctx *x = vctx;
-    if (k->mv_size != ACCESS_KEY_LEN || (int64_t)get_be64(k->mv_data) >= x->cutoff_ms ||
+    if (k->len != ACCESS_KEY_LEN || (int64_t)get_be64(k->data) >= x->cutoff_ms ||
         x->nold == ACCESS_PRUNE_BATCH)
         return 1;
-    memcpy(x->old[x->nold++], k->mv_data, ACCESS_KEY_LEN);
+    memcpy(x->old[x->nold++], k->data, ACCESS_KEY_LEN);
     return 0;
 }
 
-static int append_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int append_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     append_ctx *x = vctx;
     x->nold = 0;
@@ -120,7 +120,7 @@ typedef struct {
     void *ctx;
 } scan_ctx;
 
-static int scan_one(const MDB_val *k, const MDB_val *v, void *vctx)
+static int scan_one(const store_val *k, const store_val *v, void *vctx)
 {
     scan_ctx *x = vctx;
     access_entry a;
@@ -134,7 +134,7 @@ static int scan_one(const MDB_val *k, const MDB_val *v, void *vctx)
 int access_log_scan(store_t *s, const char *user, const char *id, access_log_fn fn, void *ctx,
                     ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(s, &txn, e))
         return e->code;
     scan_ctx x = {user, id, fn, ctx};

@@ -437,7 +437,7 @@ static uint64_t *changed_cells(const agg_t *a, size_t *n)
     return out;
 }
 
-int agg_apply(agg_t *a, store_t *s, MDB_txn *txn, const char *unit, size_t *ncells, ts_err *e)
+int agg_apply(agg_t *a, store_t *s, store_txn *txn, const char *unit, size_t *ncells, ts_err *e)
 {
     size_t n;
     uint64_t *keys = changed_cells(a, &n);
@@ -476,20 +476,20 @@ static int catch_cluster(const records_cluster *cl, void *vctx)
     return 0;
 }
 
-static int note_keyless(const MDB_val *k, const MDB_val *v, void *ctx)
+static int note_keyless(const store_val *k, const store_val *v, void *ctx)
 {
     void **p = ctx;
     (void)v;
-    if (!memchr(k->mv_data, RECORDS_SEP, k->mv_size) &&
-        !records_key_get(p[0], p[1], k->mv_data, k->mv_size))
-        hmap_str_put(p[2], k->mv_data, k->mv_size, 0, NULL);
+    if (!memchr(k->data, RECORDS_SEP, k->len) &&
+        !records_key_get(p[0], p[1], k->data, k->len))
+        hmap_str_put(p[2], k->data, k->len, 0, NULL);
     return 0;
 }
 
 /* A store older than record keys: each cluster gets its key, and its
  * contribution, counted so far with none, is counted again with it: the
  * counts do not change, every cell key becomes its records' sum. */
-static int keys_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
+static int keys_catch_up(node_t *n, store_txn *txn, ts_err *e)
 {
     store_t *s = n->store;
     hmap_str roots;
@@ -527,7 +527,7 @@ static int keys_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
 }
 
 /* Adds the periods between the month the contributions reach and today's. */
-static int month_catch_up(node_t *n, MDB_txn *txn, int month, uint64_t stored, ts_err *e)
+static int month_catch_up(node_t *n, store_txn *txn, int month, uint64_t stored, ts_err *e)
 {
     store_t *s = n->store;
     merge_state ms;
@@ -551,7 +551,7 @@ static int month_catch_up(node_t *n, MDB_txn *txn, int month, uint64_t stored, t
     return store_meta_put_u64(s, txn, AGG_META_MONTH, (uint64_t)month, e);
 }
 
-int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
+int agg_catch_up(node_t *n, store_txn *txn, ts_err *e)
 {
     store_t *s = n->store;
     int month = ts_today() / 100;
@@ -564,7 +564,7 @@ int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e)
     return rc;
 }
 
-static int catch_up_fn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int catch_up_fn(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)s;
     return agg_catch_up(ctx, txn, e);
@@ -572,7 +572,7 @@ static int catch_up_fn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 
 int agg_tick(node_t *n, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(n->store, &txn, e))
         return e->code;
     uint64_t stored = store_meta_u64(n->store, txn, AGG_META_MONTH);

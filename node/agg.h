@@ -89,7 +89,7 @@ unsigned agg_types_read(const agg_t *a, unsigned changed);
 /* Writes the pending delta: one store_apply_cell per changed cell of unit
  * (this node's code); then clears it. *ncells (if non-NULL) receives the
  * number of cells changed. */
-int agg_apply(agg_t *a, store_t *s, MDB_txn *txn, const char *unit, size_t *ncells, ts_err *e);
+int agg_apply(agg_t *a, store_t *s, store_txn *txn, const char *unit, size_t *ncells, ts_err *e);
 
 /* Forgets the pending delta (before a write function runs again). */
 void agg_reset(agg_t *a);
@@ -97,7 +97,7 @@ void agg_reset(agg_t *a);
 /* Brings every contribution to today's month (see above); a no-op when the
  * month has not changed; first counts the indicators of a newer catalog
  * version (catdoc_count_new). Call at the start of every write of records. */
-int agg_catch_up(node_t *n, MDB_txn *txn, ts_err *e);
+int agg_catch_up(node_t *n, store_txn *txn, ts_err *e);
 
 /* For the daemon, every AGG_TICK_MS: runs agg_catch_up in a write
  * transaction when the month has turned, or the store does not count every

@@ -555,6 +555,8 @@ void api_handle(node_t *n, bool exact, const char *path, const api_params *p, ap
         tree_free(&c.tree);
         store_read_end(c.txn);
     }
+    if (rc == TS_OK && c.unread)
+        rc = query_failed(&e);
     if (rc == TS_OK && c.overflow)
         rc = ts_fail(&e, TS_ERUNTIME, "a sum of counts for this answer leaves the 64-bit range: "
                      "a stored total is corrupt; run 'tiersync verify' on this node");

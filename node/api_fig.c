@@ -8,6 +8,13 @@
 #include "api_int.h"
 #include "ratio.h"
 
+int api_query(api_ctx *c, const query_filter *q, query_fn fn, void *ctx)
+{
+    int stop = query_totals(c->n->store, c->txn, q, fn, ctx);
+    c->unread |= stop == QUERY_FAILED;
+    return stop;
+}
+
 int api_scan(api_ctx *c, const char *unit, const catalog_indicator *ind, const char *period,
              query_fn fn, void *ctx)
 {
@@ -18,7 +25,7 @@ int api_scan(api_ctx *c, const char *unit, const catalog_indicator *ind, const c
     int stop = 0;
     for (int i = 0; i < 2 && codes[i] && !stop; i++) {
         query_filter q = {unit, codes[i], period, NULL};
-        stop = query_totals(c->n->store, c->txn, &q, fn, ctx);
+        stop = api_query(c, &q, fn, ctx);
     }
     return stop;
 }

@@ -22,10 +22,11 @@
 
 typedef struct {
     node_t *n;
-    MDB_txn *txn;
+    store_txn *txn;
     tree_t tree;
     query_reader rd; /* exact, or rounded to base k */
     bool overflow;   /* a sum left the int64 range: the answer is an error */
+    bool unread;     /* the store failed a scan (QUERY_FAILED): the answer is an error */
     int64_t now_ms;
     int today; /* YYYYMMDD */
     char bad[API_PARAM_NAME_MAX]; /* the refused parameter */
@@ -71,8 +72,11 @@ typedef struct {
     disclose_fig v, num, den;
 } api_fig;
 
+/* query_totals for a handler: on QUERY_FAILED marks c (api_handle then
+ * answers 500 naming it); returns what query_totals returns. */
+int api_query(api_ctx *c, const query_filter *q, query_fn fn, void *ctx);
 /* Calls fn for every total of unit for ind (of a ratio: both its parts),
- * of period (NULL: every period); returns what query_totals returns. */
+ * of period (NULL: every period); returns what api_query returns. */
 int api_scan(api_ctx *c, const char *unit, const catalog_indicator *ind, const char *period,
              query_fn fn, void *ctx);
 /* Adds the figure v of a cell found by api_scan to f (api_add: 1 on

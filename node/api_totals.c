@@ -133,7 +133,7 @@ int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     if (ind)
         api_scan(c, code, ind, period, on_total, &t);
     else
-        query_totals(c->n->store, c->txn, &q, on_total, &t);
+        api_query(c, &q, on_total, &t);
     if (ind && ind->kind == IND_RATIO)
         ratio_cells(&t, code);
     if (ind)
@@ -450,7 +450,7 @@ static void plan_targets(api_ctx *c, plan_ctx *pc, const char *unit, char per[12
     pc->target_sign = sign;
     for (int i = 0; i < np; i++) {
         query_filter q = {unit, pc->target->code, per[i], NULL};
-        query_totals(c->n->store, c->txn, &q, on_plan_cell, pc);
+        api_query(c, &q, on_plan_cell, pc);
     }
 }
 

@@ -38,7 +38,7 @@ typedef struct {
 } apply_ctx;
 
 /* A unit is inside child's subtree if it is the child or came through it. */
-static bool in_subtree(store_t *s, MDB_txn *txn, const char *child, const char *code)
+static bool in_subtree(store_t *s, store_txn *txn, const char *child, const char *code)
 {
     if (!strcmp(code, child))
         return true;
@@ -61,15 +61,17 @@ static int any_total(const ts_cell *c, disclose_fig v, void *ctx)
     return 1;
 }
 
-/* True while some total is held for unit code (its own or rolled up). */
-static bool has_totals(store_t *s, MDB_txn *txn, const char *code)
+/* Whether some total is held for unit code (its own or rolled up), into *held. */
+static int has_totals(store_t *s, store_txn *txn, const char *code, bool *held, ts_err *e)
 {
     query_filter f = {.unit = code};
-    return query_totals(s, txn, &f, any_total, NULL) != 0;
+    int stop = query_totals(s, txn, &f, any_total, NULL);
+    *held = stop != 0;
+    return stop == QUERY_FAILED ? query_failed(e) : TS_OK;
 }
 
 /* Roll-ups follow parents: a loop would count a change more than once. */
-static bool reaches_child(store_t *s, MDB_txn *txn, const char *child, const char *code)
+static bool reaches_child(store_t *s, store_txn *txn, const char *child, const char *code)
 {
     char cur[TS_CODE_MAX];
     snprintf(cur, sizeof cur, "%s", code);
@@ -94,7 +96,7 @@ static bool merge_fields_ok(const Tiersync__Unit *pu)
            records_parse_date(merge_date_text((int)pu->merged_on, d)) && pu->merged_on % 100 == 1;
 }
 
-static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+static int register_units(apply_ctx *a, store_t *s, store_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
     const char *self = store_self_code(s);
@@ -114,7 +116,10 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
                           "unit %s does not belong to child %s's subtree", pu->code, a->child);
         /* BROKEN_CHAIN makes the child send a snapshot, which may move it */
-        if (known && strcmp(u.parent, parent) != 0 && has_totals(s, txn, pu->code))
+        bool moves = known && strcmp(u.parent, parent) != 0, held = false;
+        if (moves && has_totals(s, txn, pu->code, &held, e))
+            return e->code;
+        if (held)
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
                           "unit %s moves from parent %s to %s while it holds numbers; only a "
                           "snapshot may move it", pu->code, u.parent, parent);
@@ -150,7 +155,7 @@ static int register_units(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
     return TS_OK;
 }
 
-static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+static int apply_cells(apply_ctx *a, store_t *s, store_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
     store_cells w;
@@ -190,7 +195,7 @@ static int apply_cells(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected
 
 /* What a delta changes in the counts: a snapshot first takes the old
  * contribution out, through the old tree; then its units, then its cells. */
-static int apply_body(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+static int apply_body(apply_ctx *a, store_t *s, store_txn *txn, uint64_t expected, ts_err *e)
 {
     if (a->body->snapshot && store_drop_contribution(s, txn, a->child, e))
         return e->code == TS_EINPUT ? receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
@@ -204,7 +209,7 @@ static int apply_body(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected,
 typedef struct {
     apply_ctx *a;
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     uint64_t expected;
 } replay_ctx;
 
@@ -228,10 +233,12 @@ static int replay_part(const Tiersync__DeltaBody *b, void *vctx, ts_err *e)
  * part but the last, which applies them all at once (apply_stage.h). The
  * units and subtree of a kept part are therefore checked with the last
  * part, whose refusal names the part at fault. */
-static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expected, ts_err *e)
+static int stage_or_apply(apply_ctx *a, store_t *s, store_txn *txn, uint64_t expected, ts_err *e)
 {
     const Tiersync__DeltaBody *b = a->body;
-    uint64_t end = apply_stage_end(s, txn, a->child);
+    uint64_t end;
+    if (apply_stage_end(s, txn, a->child, &end, e))
+        return e->code;
     if (b->snapshot && end && apply_stage_clear(s, txn, a->child, e))
         return e->code; /* a new snapshot replaces one left unfinished */
     if (b->snapshot)
@@ -263,13 +270,13 @@ static int stage_or_apply(apply_ctx *a, store_t *s, MDB_txn *txn, uint64_t expec
     return apply_stage_clear(s, txn, a->child, e);
 }
 
-static int update_cover(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
+static int update_cover(apply_ctx *a, store_t *s, store_txn *txn, ts_err *e)
 {
     store_cover cov = {0};
-    MDB_val v;
+    store_val v;
     if (store_get(s, txn, DB_COVERS, a->child, strlen(a->child), &v, NULL) == TS_OK &&
-        v.mv_size == sizeof cov)
-        memcpy(&cov, v.mv_data, sizeof cov);
+        v.len == sizeof cov)
+        memcpy(&cov, v.data, sizeof cov);
     if (!cov.first_seq)
         cov.first_seq = a->body->seq;
     cov.last_seq = a->body->seq;
@@ -279,7 +286,7 @@ static int update_cover(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
 
 /* The audit trail: every applied delta exactly as signed, under
  * "child|" + be64(seq), so any number can be traced to its signatures. */
-static int keep_audit(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
+static int keep_audit(apply_ctx *a, store_t *s, store_txn *txn, ts_err *e)
 {
     char key[TS_CODE_MAX + 1 + 8];
     size_t n = strlen(a->child);
@@ -294,7 +301,7 @@ static int keep_audit(apply_ctx *a, store_t *s, MDB_txn *txn, ts_err *e)
     return rc;
 }
 
-static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int apply_delta_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     apply_ctx *a = vctx;
     const Tiersync__DeltaBody *b = a->body;
@@ -362,7 +369,7 @@ static int apply_delta_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     return store_child_put(s, txn, a->child, &ch, e);
 }
 
-static int on_hello(node_t *n, MDB_txn *txn, const char *child, const Tiersync__Hello *h,
+static int on_hello(node_t *n, store_txn *txn, const char *child, const Tiersync__Hello *h,
                     apply_reply *r, ts_err *e)
 {
     store_child ch;
@@ -400,7 +407,7 @@ struct apply_pending {
 };
 
 /* Counts a refusal (or notes a hello) in the child's record. */
-static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const receive_state *st,
+static int note_seen(store_t *s, store_txn *txn, const apply_item *it, const receive_state *st,
                      ts_err *e)
 {
     store_child ch;
@@ -428,7 +435,7 @@ static int note_seen(store_t *s, MDB_txn *txn, const apply_item *it, const recei
  * nothing and the others still commit. Adds to this node's own unit are
  * summed over the batch and written at its end (not when nested: a nested
  * refusal must take its adds back). */
-static int batch_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int batch_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     apply_pending *b = vctx;
     store_sums_clear(b->sums); /* a map that grew runs the batch again */

@@ -14,7 +14,7 @@ static size_t stage_prefix(const char *child, char *key)
     return n + 1;
 }
 
-int apply_stage_put(store_t *s, MDB_txn *txn, const char *child, uint64_t seq, uint64_t end,
+int apply_stage_put(store_t *s, store_txn *txn, const char *child, uint64_t seq, uint64_t end,
                     const uint8_t *body, size_t len, ts_err *e)
 {
     char key[STAGE_KEY_MAX];
@@ -30,65 +30,75 @@ int apply_stage_put(store_t *s, MDB_txn *txn, const char *child, uint64_t seq, u
     return rc;
 }
 
-/* The first staged entry of child into *k, *v; false when there is none. */
-static bool stage_first(MDB_cursor *cur, const char *key, size_t plen, MDB_val *k, MDB_val *v)
+/* A staged part's entry: "child|" + be64 seq -> be64 end || body. */
+static bool stage_entry(const store_val *k, const store_val *v, size_t plen)
 {
-    *k = (MDB_val){plen, (void *)key};
-    return mdb_cursor_get(cur, k, v, MDB_SET_RANGE) == 0 && k->mv_size == plen + 8 &&
-           !memcmp(k->mv_data, key, plen) && v->mv_size >= 8;
+    return k->len == plen + 8 && v->len >= 8;
 }
 
-uint64_t apply_stage_end(store_t *s, MDB_txn *txn, const char *child)
+typedef struct {
+    size_t plen;
+    uint64_t end;
+} end_ctx;
+
+static int first_end(const store_val *k, const store_val *v, void *vctx)
 {
-    char key[STAGE_KEY_MAX];
-    size_t plen = stage_prefix(child, key);
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(txn, store_dbi(s, DB_STAGED), &cur) != 0)
-        return 0;
-    uint64_t end = stage_first(cur, key, plen, &k, &v) ? ts_get_be64(v.mv_data) : 0;
-    mdb_cursor_close(cur);
-    return end;
+    end_ctx *c = vctx;
+    if (stage_entry(k, v, c->plen))
+        c->end = ts_get_be64(v->data);
+    return 1; /* the first part names the end */
 }
 
-int apply_stage_each(store_t *s, MDB_txn *txn, const char *child, apply_stage_fn fn, void *ctx,
-                     ts_err *e)
+int apply_stage_end(store_t *s, store_txn *txn, const char *child, uint64_t *end, ts_err *e)
 {
     char key[STAGE_KEY_MAX];
-    size_t plen = stage_prefix(child, key);
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(txn, store_dbi(s, DB_STAGED), &cur) != 0)
-        return ts_fail(e, TS_ERUNTIME, "store: cannot read the staged snapshot of %s", child);
-    int rc = TS_OK;
-    for (bool more = stage_first(cur, key, plen, &k, &v); more && rc == TS_OK;) {
-        Tiersync__DeltaBody *b =
-            tiersync__delta_body__unpack(NULL, v.mv_size - 8, (const uint8_t *)v.mv_data + 8);
-        if (!b) {
-            rc = ts_fail(e, TS_ERUNTIME, "store: a staged snapshot part of %s does not decode "
-                         "(the store was altered; restore a backup)", child);
-            break;
-        }
-        rc = fn(b, ctx, e);
-        tiersync__delta_body__free_unpacked(b, NULL);
-        more = mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0 && k.mv_size == plen + 8 &&
-               !memcmp(k.mv_data, key, plen) && v.mv_size >= 8;
-    }
-    mdb_cursor_close(cur);
+    end_ctx c = {stage_prefix(child, key), 0};
+    int rc = store_scan_prefix(s, txn, DB_STAGED, key, c.plen, first_end, &c, NULL, e);
+    *end = c.end;
     return rc;
 }
 
-int apply_stage_clear(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+typedef struct {
+    const char *child;
+    size_t plen;
+    apply_stage_fn fn;
+    void *ctx;
+    ts_err *e;
+    int rc;
+} each_ctx;
+
+static int each_part(const store_val *k, const store_val *v, void *vctx)
+{
+    each_ctx *c = vctx;
+    if (!stage_entry(k, v, c->plen))
+        return 1;
+    Tiersync__DeltaBody *b =
+        tiersync__delta_body__unpack(NULL, v->len - 8, (const uint8_t *)v->data + 8);
+    if (!b)
+        return c->rc = ts_fail(c->e, TS_ERUNTIME, "store: a staged snapshot part of %s does not "
+                               "decode (the store was altered; restore a backup)", c->child);
+    c->rc = c->fn(b, c->ctx, c->e);
+    tiersync__delta_body__free_unpacked(b, NULL);
+    return c->rc;
+}
+
+int apply_stage_each(store_t *s, store_txn *txn, const char *child, apply_stage_fn fn, void *ctx,
+                     ts_err *e)
+{
+    char key[STAGE_KEY_MAX];
+    each_ctx c = {child, stage_prefix(child, key), fn, ctx, e, TS_OK};
+    int rc = store_scan_prefix(s, txn, DB_STAGED, key, c.plen, each_part, &c, NULL, e);
+    return rc ? rc : c.rc;
+}
+
+static store_step take_part(const store_val *k, const store_val *v, void *vctx)
+{
+    return stage_entry(k, v, *(size_t *)vctx) ? STORE_TAKE : STORE_STOP;
+}
+
+int apply_stage_clear(store_t *s, store_txn *txn, const char *child, ts_err *e)
 {
     char key[STAGE_KEY_MAX];
     size_t plen = stage_prefix(child, key);
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(txn, store_dbi(s, DB_STAGED), &cur) != 0)
-        return ts_fail(e, TS_ERUNTIME, "store: cannot open the staged snapshots");
-    int mrc = 0;
-    while (stage_first(cur, key, plen, &k, &v) && (mrc = mdb_cursor_del(cur, 0)) == 0) {
-    }
-    mdb_cursor_close(cur);
-    return mrc ? ts_fail(e, TS_ERUNTIME, "store: %s", store_strerror(mrc)) : TS_OK;
+    return store_take(s, txn, DB_STAGED, key, plen, take_part, &plen, e);
 }

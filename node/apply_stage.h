@@ -17,20 +17,21 @@
 #define APPLY_STAGE_MAX_PARTS 100000 /* a snapshot of more parts is refused */
 
 /* Keeps part seq of the snapshot of child that ends at end. */
-int apply_stage_put(store_t *s, MDB_txn *txn, const char *child, uint64_t seq, uint64_t end,
+int apply_stage_put(store_t *s, store_txn *txn, const char *child, uint64_t seq, uint64_t end,
                     const uint8_t *body, size_t len, ts_err *e);
 
-/* The end of the snapshot of child being staged, or 0 when none is. */
-uint64_t apply_stage_end(store_t *s, MDB_txn *txn, const char *child);
+/* The end of the snapshot of child being staged into *end, 0 when none is.
+ * TS_ERUNTIME (e) when the store cannot be read. */
+int apply_stage_end(store_t *s, store_txn *txn, const char *child, uint64_t *end, ts_err *e);
 
 /* Calls fn on each staged part of child, decoded, in seq order; stops at
  * and returns fn's first non-zero result. TS_ERUNTIME (e) when a stored
  * part does not decode. */
 typedef int (*apply_stage_fn)(const Tiersync__DeltaBody *b, void *ctx, ts_err *e);
-int apply_stage_each(store_t *s, MDB_txn *txn, const char *child, apply_stage_fn fn, void *ctx,
+int apply_stage_each(store_t *s, store_txn *txn, const char *child, apply_stage_fn fn, void *ctx,
                      ts_err *e);
 
 /* Forgets every staged part of child. */
-int apply_stage_clear(store_t *s, MDB_txn *txn, const char *child, ts_err *e);
+int apply_stage_clear(store_t *s, store_txn *txn, const char *child, ts_err *e);
 
 #endif

@@ -35,7 +35,7 @@ int audit_cells_add(cellsum *sum, const Tiersync__DeltaBody *b, ts_err *e)
     return TS_OK;
 }
 
-int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
+int audit_walk_begin(audit_walk *w, store_t *s, store_txn *txn, const char *child,
                      const uint8_t pk[crypto_sign_PUBLICKEYBYTES], ts_err *e)
 {
     memset(w, 0, sizeof *w);
@@ -47,10 +47,10 @@ int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
     cellsum_init(&w->staged);
     char key[AUDIT_KEY_MAX];
     size_t klen = audit_key(child, 0, key) - 8; /* "child|": the checkpoint */
-    MDB_val v;
+    store_val v;
     if (audit_log_get(s, txn, key, klen, &v, e) != TS_OK)
         return TS_OK;
-    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.mv_size, v.mv_data);
+    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.len, v.data);
     int rc = TS_OK;
     if (!b || strcmp(b->origin, child) != 0 || b->prev_hash.len != DELTA_HASH_BYTES || !b->seq)
         rc = ts_fail(e, TS_EINPUT, "the checkpoint of %s does not decode", child);
@@ -143,7 +143,12 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
     char why[160] = "";
     int rc = TS_OK;
     uint8_t pk[crypto_sign_PUBLICKEYBYTES]; /* the key enrolled when it was applied */
-    if (!w->s || !rotate_key_at(w->s, w->txn, w->child, key_seq, pk))
+    int found = w->s ? rotate_key_at(w->s, w->txn, w->child, key_seq, pk, e) : TS_ENOTFOUND;
+    if (found != TS_OK && found != TS_ENOTFOUND) {
+        tiersync__signed_delta__free_unpacked(sd, NULL);
+        return found;
+    }
+    if (found == TS_ENOTFOUND)
         memcpy(pk, w->pk, sizeof pk);
     if (!delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
         snprintf(why, sizeof why, "the signature does not verify with the enrolled key "
@@ -187,17 +192,17 @@ typedef struct {
     size_t n, cap;
 } code_list;
 
-static int list_child(const MDB_val *k, const MDB_val *v, void *ctx)
+static int list_child(const store_val *k, const store_val *v, void *ctx)
 {
     code_list *l = ctx;
-    if (k->mv_size >= TS_CODE_MAX || v->mv_size != sizeof(store_child))
+    if (k->len >= TS_CODE_MAX || v->len != sizeof(store_child))
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 16;
         l->codes = ts_xrealloc(l->codes, l->cap * sizeof *l->codes);
     }
-    memcpy(l->codes[l->n], k->mv_data, k->mv_size);
-    l->codes[l->n++][k->mv_size] = '\0';
+    memcpy(l->codes[l->n], k->data, k->len);
+    l->codes[l->n++][k->len] = '\0';
     return 0;
 }
 
@@ -207,22 +212,22 @@ typedef struct {
     size_t n, cap;
 } seq_list;
 
-static int list_seq(const MDB_val *k, const MDB_val *v, void *ctx)
+static int list_seq(const store_val *k, const store_val *v, void *ctx)
 {
     (void)v;
     seq_list *l = ctx;
-    if (k->mv_size != l->prefix_len + 8)
+    if (k->len != l->prefix_len + 8)
         return 0; /* the checkpoint */
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 64;
         l->seqs = ts_xrealloc(l->seqs, l->cap * sizeof *l->seqs);
     }
-    l->seqs[l->n++] = ts_get_be64((const uint8_t *)k->mv_data + l->prefix_len);
+    l->seqs[l->n++] = ts_get_be64((const uint8_t *)k->data + l->prefix_len);
     return 0;
 }
 
 /* Writes the walk's state as the child's checkpoint. */
-static int put_checkpoint(store_t *s, MDB_txn *txn, const audit_walk *w, ts_err *e)
+static int put_checkpoint(store_t *s, store_txn *txn, const audit_walk *w, ts_err *e)
 {
     size_t n = cellsum_count(&w->contrib), used = 0;
     ts_cell *cells = calloc(n ? n : 1, sizeof *cells);
@@ -268,29 +273,29 @@ static int put_checkpoint(store_t *s, MDB_txn *txn, const audit_walk *w, ts_err 
 
 /* Walks the first n deltas of l from child's checkpoint into w; returns
  * how many checked out before the first that does not (described in why). */
-static size_t walk_prefix(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
+static size_t walk_prefix(audit_walk *w, store_t *s, store_txn *txn, const char *child,
                           const store_child *ch, const seq_list *l, size_t n, ts_err *why)
 {
     if (audit_walk_begin(w, s, txn, child, ch->pk, why) != TS_OK)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char key[AUDIT_KEY_MAX];
-        MDB_val v;
+        store_val v;
         if (audit_log_get(s, txn, key, audit_key(child, l->seqs[i], key), &v, why) ||
-            audit_walk_step(w, l->seqs[i], v.mv_data, v.mv_size, why) != TS_OK)
+            audit_walk_step(w, l->seqs[i], v.data, v.len, why) != TS_OK)
             return i;
     }
     return n;
 }
 
 /* The seq of child's folded checkpoint (audit.h); 0 when it has none. */
-static uint64_t folded_seq(store_t *s, MDB_txn *txn, const char *child)
+static uint64_t folded_seq(store_t *s, store_txn *txn, const char *child)
 {
     char key[AUDIT_KEY_MAX];
-    MDB_val v;
+    store_val v;
     if (audit_log_get(s, txn, key, audit_key(child, 0, key) - 8, &v, NULL) != TS_OK)
         return 0;
-    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.mv_size, v.mv_data);
+    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.len, v.data);
     uint64_t seq = b ? b->seq : 0;
     if (b)
         tiersync__delta_body__free_unpacked(b, NULL);
@@ -301,7 +306,7 @@ static uint64_t folded_seq(store_t *s, MDB_txn *txn, const char *child)
  * second-newest checkpoint, at most AUDIT_DROP_BATCH, and the folded
  * checkpoint when it is older too: the signed snapshot starts the trail.
  * *from receives how many of l were dropped (they were its first). */
-static int drop_before_checkpoint(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child,
+static int drop_before_checkpoint(prune_ctx *p, store_t *s, store_txn *txn, const char *child,
                                   const seq_list *l, size_t *from, ts_err *e)
 {
     audit_checkpoints c;
@@ -326,7 +331,7 @@ static int drop_before_checkpoint(prune_ctx *p, store_t *s, MDB_txn *txn, const 
 
 /* Drops what the checkpoints no longer need, then folds child's oldest
  * deltas beyond the retention into its folded checkpoint. */
-static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+static int prune_child(prune_ctx *p, store_t *s, store_txn *txn, const char *child, ts_err *e)
 {
     store_child ch;
     if (store_child_get(s, txn, child, &ch) != TS_OK)
@@ -387,7 +392,7 @@ static int prune_child(prune_ctx *p, store_t *s, MDB_txn *txn, const char *child
     return rc;
 }
 
-static int prune_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int prune_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     prune_ctx *p = vctx;
     memset(&p->problem, 0, sizeof p->problem);
@@ -405,7 +410,7 @@ static int prune_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
  * daemon's regular call costs no write transaction when nothing is due. */
 static bool prune_due(store_t *s, size_t retain)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(s, &txn, NULL) != TS_OK)
         return true; /* let the write report it */
     code_list l = {0};

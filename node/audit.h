@@ -45,7 +45,7 @@ typedef struct {
     /* where the child's key history is (rotate.h): a delta from before a
      * key rotation verifies with the key enrolled when it was applied */
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     uint64_t first_seq;                     /* first delta walked (0: none yet) */
     uint64_t seq;                           /* last delta walked; 0 at the start of the chain */
     uint8_t hash[DELTA_HASH_BYTES];         /* its body hash; zeros at the start */
@@ -62,7 +62,7 @@ typedef struct {
 
 /* Starts a walk at child's checkpoint (or at the chain's start when it has
  * none). TS_EINPUT when the stored checkpoint does not decode. */
-int audit_walk_begin(audit_walk *w, store_t *s, MDB_txn *txn, const char *child,
+int audit_walk_begin(audit_walk *w, store_t *s, store_txn *txn, const char *child,
                      const uint8_t pk[crypto_sign_PUBLICKEYBYTES], ts_err *e);
 void audit_walk_end(audit_walk *w);
 

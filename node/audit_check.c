@@ -13,7 +13,7 @@
 typedef struct {
     node_t *n;
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     const char *unit; /* scope: NULL for everything */
     audit_check_report_fn report;
     void *ctx;
@@ -70,15 +70,15 @@ static bool in_scope(audit_check_ctx *v, const char *code)
 
 /* A unit whose parents never reach a root loops: rolling up through it
  * adds a change to the same totals over and over. */
-static int check_loop(const MDB_val *k, const MDB_val *val, void *vctx)
+static int check_loop(const store_val *k, const store_val *val, void *vctx)
 {
     audit_check_ctx *v = vctx;
     store_unit u;
-    if (k->mv_size >= TS_CODE_MAX || !store_unit_decode(val, &u))
+    if (k->len >= TS_CODE_MAX || !store_unit_decode(val, &u))
         return 0;
     char code[TS_CODE_MAX], cur[TS_CODE_MAX];
-    memcpy(code, k->mv_data, k->mv_size);
-    code[k->mv_size] = '\0';
+    memcpy(code, k->data, k->len);
+    code[k->len] = '\0';
     snprintf(cur, sizeof cur, "%s", code);
     for (int depth = 0; depth <= STORE_MAX_DEPTH; depth++) {
         if (!strcmp(cur, store_self_code(v->s)) || store_unit_get(v->s, v->txn, cur, &u) ||
@@ -101,19 +101,19 @@ typedef struct {
     audit_check_ctx *v;
 } trail_ctx;
 
-static int trail_one(const MDB_val *k, const MDB_val *val, void *vctx)
+static int trail_one(const store_val *k, const store_val *val, void *vctx)
 {
     trail_ctx *t = vctx;
-    if (k->mv_size == t->prefix_len)
+    if (k->len == t->prefix_len)
         return 0; /* the checkpoint, read by audit_walk_begin */
-    if (k->mv_size != t->prefix_len + 8) {
+    if (k->len != t->prefix_len + 8) {
         say(t->v, true, "child %s: a key of its trail is malformed (%zu bytes)", t->w->child,
-            k->mv_size);
+            k->len);
         return 0;
     }
-    uint64_t seq = ts_get_be64((const uint8_t *)k->mv_data + t->prefix_len);
+    uint64_t seq = ts_get_be64((const uint8_t *)k->data + t->prefix_len);
     ts_err e = {0};
-    if (audit_walk_step(t->w, seq, val->mv_data, val->mv_size, &e) != TS_OK)
+    if (audit_walk_step(t->w, seq, val->data, val->len, &e) != TS_OK)
         say(t->v, true, "child %s %s", t->w->child, e.msg);
     return 0;
 }
@@ -128,11 +128,11 @@ typedef struct {
     const char *caveat; /* when some deltas failed their check */
 } contrib_ctx;
 
-static int contrib_one(const MDB_val *k, const MDB_val *val, void *vctx)
+static int contrib_one(const store_val *k, const store_val *val, void *vctx)
 {
     contrib_ctx *c = vctx;
-    const char *key = (const char *)k->mv_data + c->prefix_len;
-    size_t klen = k->mv_size - c->prefix_len;
+    const char *key = (const char *)k->data + c->prefix_len;
+    size_t klen = k->len - c->prefix_len;
     disclose_fig found = {0, 0};
     if (!store_fig_decode(val, &found))
         say(c->v, true, "child %s contribution %.*s: the stored value is malformed", c->child,
@@ -231,16 +231,16 @@ typedef struct {
     const char *only; /* NULL: every child */
 } children_ctx;
 
-static int child_one(const MDB_val *k, const MDB_val *val, void *vctx)
+static int child_one(const store_val *k, const store_val *val, void *vctx)
 {
     children_ctx *c = vctx;
     store_child ch;
     char code[TS_CODE_MAX];
-    if (k->mv_size >= TS_CODE_MAX || val->mv_size != sizeof ch)
+    if (k->len >= TS_CODE_MAX || val->len != sizeof ch)
         return 0;
-    memcpy(code, k->mv_data, k->mv_size);
-    code[k->mv_size] = '\0';
-    memcpy(&ch, val->mv_data, sizeof ch);
+    memcpy(code, k->data, k->len);
+    code[k->len] = '\0';
+    memcpy(&ch, val->data, sizeof ch);
     if (!c->only || !strcmp(c->only, code))
         check_child(c->v, code, &ch);
     return 0;
@@ -277,39 +277,39 @@ static void roll_up(rollup_ctx *r, const char *source, const ts_cell *c, disclos
     }
 }
 
-static int add_source(rollup_ctx *r, const char *source, const MDB_val *k, const MDB_val *val,
+static int add_source(rollup_ctx *r, const char *source, const store_val *k, const store_val *val,
                       size_t skip)
 {
     ts_cell c;
     disclose_fig d;
     ts_err e = {0};
-    const char *key = (const char *)k->mv_data + skip;
-    size_t klen = k->mv_size - skip;
+    const char *key = (const char *)k->data + skip;
+    size_t klen = k->len - skip;
     if (!store_fig_decode(val, &d) || cell_parse(key, klen, &c, &e) != TS_OK) {
         say(r->v, true, "%s %.*s: malformed entry, left out of the roll-up",
-            source ? "contribution" : "own value", (int)k->mv_size, (const char *)k->mv_data);
+            source ? "contribution" : "own value", (int)k->len, (const char *)k->data);
         return 0;
     }
     roll_up(r, source, &c, d);
     return 0;
 }
 
-static int local_one(const MDB_val *k, const MDB_val *val, void *vctx)
+static int local_one(const store_val *k, const store_val *val, void *vctx)
 {
     rollup_ctx *r = vctx;
     r->own++;
     return add_source(r, NULL, k, val, 0);
 }
 
-static int contrib_source(const MDB_val *k, const MDB_val *val, void *vctx)
+static int contrib_source(const store_val *k, const store_val *val, void *vctx)
 {
     rollup_ctx *r = vctx;
-    const char *bar = memchr(k->mv_data, '|', k->mv_size);
-    size_t slen = bar ? (size_t)(bar - (const char *)k->mv_data) : 0;
+    const char *bar = memchr(k->data, '|', k->len);
+    size_t slen = bar ? (size_t)(bar - (const char *)k->data) : 0;
     if (!bar || slen >= TS_CODE_MAX)
-        return add_source(r, "", k, val, k->mv_size); /* reports it */
-    if (strlen(r->last_source) != slen || memcmp(r->last_source, k->mv_data, slen)) {
-        memcpy(r->last_source, k->mv_data, slen);
+        return add_source(r, "", k, val, k->len); /* reports it */
+    if (strlen(r->last_source) != slen || memcmp(r->last_source, k->data, slen)) {
+        memcpy(r->last_source, k->data, slen);
         r->last_source[slen] = '\0';
         r->sources++;
         store_child ch;
@@ -325,29 +325,29 @@ typedef struct {
     cellsum seen;
 } totals_ctx;
 
-static int total_one(const MDB_val *k, const MDB_val *val, void *vctx)
+static int total_one(const store_val *k, const store_val *val, void *vctx)
 {
     totals_ctx *t = vctx;
     audit_check_ctx *v = t->r->v;
     ts_cell c;
     ts_err e = {0};
     disclose_fig found;
-    if (cell_parse(k->mv_data, k->mv_size, &c, &e) != TS_OK || !store_fig_decode(val, &found)) {
-        say(v, true, "total %.*s: malformed entry", (int)k->mv_size, (const char *)k->mv_data);
+    if (cell_parse(k->data, k->len, &c, &e) != TS_OK || !store_fig_decode(val, &found)) {
+        say(v, true, "total %.*s: malformed entry", (int)k->len, (const char *)k->data);
         return 0;
     }
-    cellsum_add(&t->seen, k->mv_data, k->mv_size, (disclose_fig){1, 0});
+    cellsum_add(&t->seen, k->data, k->len, (disclose_fig){1, 0});
     if (!in_scope(v, c.unit))
         return 0;
     v->sum->cells++;
-    disclose_fig want = cellsum_get(&t->r->want, k->mv_data, k->mv_size);
+    disclose_fig want = cellsum_get(&t->r->want, k->data, k->len);
     if (found.v != want.v)
         say(v, true, "total %.*s: expected %lld (the roll-up of own values and children's "
-            "contributions), found %lld", (int)k->mv_size, (const char *)k->mv_data,
+            "contributions), found %lld", (int)k->len, (const char *)k->data,
             (long long)want.v, (long long)found.v);
     else if (found.key != want.key)
         say(v, true, "total %.*s: its cell key is not the roll-up of own values' and "
-            "children's contributions'", (int)k->mv_size, (const char *)k->mv_data);
+            "children's contributions'", (int)k->len, (const char *)k->data);
     return 0;
 }
 

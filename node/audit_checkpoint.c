@@ -14,17 +14,17 @@ static size_t meta_key(const char *child, char out[sizeof AUDIT_META_CHECKPOINTS
                             AUDIT_META_CHECKPOINTS, child);
 }
 
-void audit_checkpoints_get(store_t *s, MDB_txn *txn, const char *child, audit_checkpoints *c)
+void audit_checkpoints_get(store_t *s, store_txn *txn, const char *child, audit_checkpoints *c)
 {
     char key[sizeof AUDIT_META_CHECKPOINTS + TS_CODE_MAX];
-    MDB_val v;
+    store_val v;
     memset(c, 0, sizeof *c);
     if (store_get(s, txn, DB_META, key, meta_key(child, key), &v, NULL) == TS_OK &&
-        v.mv_size == sizeof *c)
-        memcpy(c, v.mv_data, sizeof *c);
+        v.len == sizeof *c)
+        memcpy(c, v.data, sizeof *c);
 }
 
-int audit_checkpoint_note(store_t *s, MDB_txn *txn, const char *child, uint64_t seq, ts_err *e)
+int audit_checkpoint_note(store_t *s, store_txn *txn, const char *child, uint64_t seq, ts_err *e)
 {
     audit_checkpoints c;
     audit_checkpoints_get(s, txn, child, &c);
@@ -36,13 +36,13 @@ int audit_checkpoint_note(store_t *s, MDB_txn *txn, const char *child, uint64_t 
     return store_put(s, txn, DB_META, key, meta_key(child, key), &c, sizeof c, e);
 }
 
-int audit_checkpoint_forget(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+int audit_checkpoint_forget(store_t *s, store_txn *txn, const char *child, ts_err *e)
 {
     char key[sizeof AUDIT_META_CHECKPOINTS + TS_CODE_MAX];
     return store_del(s, txn, DB_META, key, meta_key(child, key), e);
 }
 
-int audit_checkpoint_staging(store_t *s, MDB_txn *txn, const char *child, uint64_t seq,
+int audit_checkpoint_staging(store_t *s, store_txn *txn, const char *child, uint64_t seq,
                              ts_err *e)
 {
     audit_checkpoints c;
@@ -79,11 +79,11 @@ static void differs(compare_ctx *c, const char *key, size_t klen, disclose_fig h
                  (long long)says.v, says.key);
 }
 
-static int compare_held(const MDB_val *k, const MDB_val *v, void *vctx)
+static int compare_held(const store_val *k, const store_val *v, void *vctx)
 {
     compare_ctx *c = vctx;
-    const char *key = (const char *)k->mv_data + c->prefix_len;
-    size_t klen = k->mv_size - c->prefix_len;
+    const char *key = (const char *)k->data + c->prefix_len;
+    size_t klen = k->len - c->prefix_len;
     disclose_fig held;
     if (!store_fig_decode(v, &held))
         return 0;
@@ -92,7 +92,7 @@ static int compare_held(const MDB_val *k, const MDB_val *v, void *vctx)
     return 0;
 }
 
-size_t audit_checkpoint_compare(store_t *s, MDB_txn *txn, const char *child,
+size_t audit_checkpoint_compare(store_t *s, store_txn *txn, const char *child,
                                 const Tiersync__DeltaBody *last, bool staged, char *why,
                                 size_t whysz)
 {

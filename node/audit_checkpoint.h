@@ -26,19 +26,19 @@ typedef struct {
 } audit_checkpoints;
 
 /* The child's checkpoints (zeros when it has none). */
-void audit_checkpoints_get(store_t *s, MDB_txn *txn, const char *child, audit_checkpoints *c);
+void audit_checkpoints_get(store_t *s, store_txn *txn, const char *child, audit_checkpoints *c);
 
 /* Notes a snapshot at seq from child as its newest checkpoint. */
-int audit_checkpoint_note(store_t *s, MDB_txn *txn, const char *child, uint64_t seq, ts_err *e);
+int audit_checkpoint_note(store_t *s, store_txn *txn, const char *child, uint64_t seq, ts_err *e);
 
 /* Notes that the first part of a multi-part snapshot from child, at seq,
  * is staged (apply_stage.h), and whether it continued the chain (a
  * checkpoint, compared when its last part arrives) or not (0 forgets). */
-int audit_checkpoint_staging(store_t *s, MDB_txn *txn, const char *child, uint64_t seq,
+int audit_checkpoint_staging(store_t *s, store_txn *txn, const char *child, uint64_t seq,
                              ts_err *e);
 
 /* Forgets child's checkpoints (the child is removed). */
-int audit_checkpoint_forget(store_t *s, MDB_txn *txn, const char *child, ts_err *e);
+int audit_checkpoint_forget(store_t *s, store_txn *txn, const char *child, ts_err *e);
 
 /* Compares a checkpoint from child, whole, with the contribution held for
  * it (table contrib) before it is applied: last is its last part, after
@@ -46,7 +46,7 @@ int audit_checkpoint_forget(store_t *s, MDB_txn *txn, const char *child, ts_err 
  * staging noted them as a checkpoint: else 0). Returns how many cells
  * differ (carried with another value, or held and absent), naming the
  * first in why. */
-size_t audit_checkpoint_compare(store_t *s, MDB_txn *txn, const char *child,
+size_t audit_checkpoint_compare(store_t *s, store_txn *txn, const char *child,
                                 const Tiersync__DeltaBody *last, bool staged, char *why,
                                 size_t whysz);
 

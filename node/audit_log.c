@@ -3,12 +3,13 @@
 
 #include <string.h>
 
+#include "store_lmdb.h"
 #include "util.h"
 
 #define AUDIT_LOG_ID_BYTES 8
 
 /* The arrival number key points to, into id (AUDIT_LOG_ID_BYTES); MDB_NOTFOUND when none. */
-static int index_get(store_t *s, MDB_txn *txn, const void *key, size_t klen, uint8_t *id)
+static int index_get(store_t *s, store_txn *txn, const void *key, size_t klen, uint8_t *id)
 {
     MDB_val k = {klen, (void *)key}, v;
     int rc = mdb_get(txn, store_dbi(s, DB_AUDIT_INDEX), &k, &v);
@@ -20,7 +21,7 @@ static int index_get(store_t *s, MDB_txn *txn, const void *key, size_t klen, uin
 }
 
 /* Appends val to the log under the next arrival number (into id). */
-static int log_append(store_t *s, MDB_txn *txn, const void *val, size_t len, uint8_t *id)
+static int log_append(store_t *s, store_txn *txn, const void *val, size_t len, uint8_t *id)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, store_dbi(s, DB_AUDIT_LOG), &cur);
@@ -43,7 +44,7 @@ static int log_append(store_t *s, MDB_txn *txn, const void *val, size_t len, uin
     return rc;
 }
 
-static int put_raw(store_t *s, MDB_txn *txn, const void *key, size_t klen, const void *val,
+static int put_raw(store_t *s, store_txn *txn, const void *key, size_t klen, const void *val,
                    size_t len)
 {
     uint8_t id[AUDIT_LOG_ID_BYTES];
@@ -58,20 +59,22 @@ static int put_raw(store_t *s, MDB_txn *txn, const void *key, size_t klen, const
     return mdb_put(txn, store_dbi(s, DB_AUDIT_INDEX), &k, &v, 0);
 }
 
-int audit_log_put(store_t *s, MDB_txn *txn, const void *key, size_t klen, const void *val,
+int audit_log_put(store_t *s, store_txn *txn, const void *key, size_t klen, const void *val,
                   size_t len, ts_err *e)
 {
     int rc = put_raw(s, txn, key, klen, val, len);
     return rc ? store_fail(s, e, rc, "audit trail: cannot keep a delta") : TS_OK;
 }
 
-int audit_log_get(store_t *s, MDB_txn *txn, const void *key, size_t klen, MDB_val *v, ts_err *e)
+int audit_log_get(store_t *s, store_txn *txn, const void *key, size_t klen, store_val *v,
+                  ts_err *e)
 {
     uint8_t id[AUDIT_LOG_ID_BYTES];
     int rc = index_get(s, txn, key, klen, id);
     if (rc == 0) {
-        MDB_val k = {sizeof id, id};
-        rc = mdb_get(txn, store_dbi(s, DB_AUDIT_LOG), &k, v);
+        MDB_val k = {sizeof id, id}, val;
+        if ((rc = mdb_get(txn, store_dbi(s, DB_AUDIT_LOG), &k, &val)) == 0)
+            *v = store_val_of(val);
     }
     if (rc == MDB_NOTFOUND)
         return ts_fail(e, TS_EINPUT, "no such entry in the audit trail");
@@ -79,7 +82,7 @@ int audit_log_get(store_t *s, MDB_txn *txn, const void *key, size_t klen, MDB_va
 }
 
 /* Deletes key from the index and its value from the log. */
-static int del_raw(store_t *s, MDB_txn *txn, const void *key, size_t klen)
+static int del_raw(store_t *s, store_txn *txn, const void *key, size_t klen)
 {
     uint8_t id[AUDIT_LOG_ID_BYTES];
     int rc = index_get(s, txn, key, klen, id);
@@ -92,7 +95,7 @@ static int del_raw(store_t *s, MDB_txn *txn, const void *key, size_t klen)
     return rc ? rc : mdb_del(txn, store_dbi(s, DB_AUDIT_INDEX), &k, NULL);
 }
 
-int audit_log_del(store_t *s, MDB_txn *txn, const void *key, size_t klen, ts_err *e)
+int audit_log_del(store_t *s, store_txn *txn, const void *key, size_t klen, ts_err *e)
 {
     int rc = del_raw(s, txn, key, klen);
     return rc ? store_fail(s, e, rc, "audit trail: cannot delete an entry") : TS_OK;
@@ -100,29 +103,30 @@ int audit_log_del(store_t *s, MDB_txn *txn, const void *key, size_t klen, ts_err
 
 typedef struct {
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     store_scan_fn fn;
     void *ctx;
 } scan_ctx;
 
-static int scan_one(const MDB_val *k, const MDB_val *id, void *vctx)
+static int scan_one(const store_val *k, const store_val *id, void *vctx)
 {
     scan_ctx *c = vctx;
-    MDB_val lk = *id, v = {0, NULL};
-    if (id->mv_size != AUDIT_LOG_ID_BYTES ||
-        mdb_get(c->txn, store_dbi(c->s, DB_AUDIT_LOG), &lk, &v) != 0)
-        v = (MDB_val){0, NULL}; /* a lost value reads as empty: walks report it */
-    return c->fn(k, &v, c->ctx);
+    MDB_val lk = store_mdb_val(id->data, id->len), v;
+    store_val sv = {NULL, 0}; /* a lost value reads as empty: walks report it */
+    if (id->len == AUDIT_LOG_ID_BYTES &&
+        mdb_get(c->txn, store_dbi(c->s, DB_AUDIT_LOG), &lk, &v) == 0)
+        sv = store_val_of(v);
+    return c->fn(k, &sv, c->ctx);
 }
 
-int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
+int audit_log_scan(store_t *s, store_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
                    int *stop, ts_err *e)
 {
     scan_ctx c = {s, txn, fn, ctx};
     return store_scan(s, txn, DB_AUDIT_INDEX, prefix, scan_one, &c, stop, e);
 }
 
-int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e)
+int audit_log_drop(store_t *s, store_txn *txn, const char *prefix, ts_err *e)
 {
     size_t n = strlen(prefix);
     MDB_cursor *cur;
@@ -149,7 +153,7 @@ int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e)
     return rc && rc != MDB_NOTFOUND ? store_fail(s, e, rc, "audit trail: cannot purge it") : TS_OK;
 }
 
-static int upgrade(store_t *s, MDB_txn *txn)
+static int upgrade(store_t *s, store_txn *txn)
 {
     MDB_dbi old;
     int rc = mdb_dbi_open(txn, "audit", 0, &old);
@@ -167,7 +171,7 @@ static int upgrade(store_t *s, MDB_txn *txn)
     return rc == MDB_NOTFOUND ? mdb_drop(txn, old, 1) : rc;
 }
 
-static int upgrade_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int upgrade_txn(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx;
     int rc = upgrade(s, txn);
@@ -176,7 +180,7 @@ static int upgrade_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
 
 int audit_log_open(store_t *s, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(s, &txn, e))
         return e->code;
     MDB_dbi old;

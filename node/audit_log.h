@@ -1,7 +1,7 @@
 /* audit_log.h: where the audit trail is kept.
  *
  * Table audit_log holds each signed delta once, under a be64 arrival
- * number, and only ever grows at its end (MDB_APPEND): its pages fill whole
+ * number, and only ever grows at its end (appended): its pages fill whole
  * and a commit touches only the last one, whichever children sent what.
  * (Keyed by child and seq, deltas from a thousand children landed on a
  * thousand random pages, each about one delta full.) Table audit_index
@@ -15,22 +15,23 @@
 
 /* Stores val under key: in place when key is already in the trail, else
  * appended to the log. */
-int audit_log_put(store_t *s, MDB_txn *txn, const void *key, size_t klen, const void *val,
+int audit_log_put(store_t *s, store_txn *txn, const void *key, size_t klen, const void *val,
                   size_t len, ts_err *e);
 
 /* The value stored under key; TS_EINPUT when there is none. */
-int audit_log_get(store_t *s, MDB_txn *txn, const void *key, size_t klen, MDB_val *v, ts_err *e);
+int audit_log_get(store_t *s, store_txn *txn, const void *key, size_t klen, store_val *v,
+                  ts_err *e);
 
 /* Deletes key and its value; TS_OK when there was none. */
-int audit_log_del(store_t *s, MDB_txn *txn, const void *key, size_t klen, ts_err *e);
+int audit_log_del(store_t *s, store_txn *txn, const void *key, size_t klen, ts_err *e);
 
 /* Calls fn(key, value, ctx) for every key starting with prefix, in key
  * order, as store_scan does (its *stop and its TS_ERUNTIME in e). */
-int audit_log_scan(store_t *s, MDB_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
+int audit_log_scan(store_t *s, store_txn *txn, const char *prefix, store_scan_fn fn, void *ctx,
                    int *stop, ts_err *e);
 
 /* Deletes every key starting with prefix, and the values. */
-int audit_log_drop(store_t *s, MDB_txn *txn, const char *prefix, ts_err *e);
+int audit_log_drop(store_t *s, store_txn *txn, const char *prefix, ts_err *e);
 
 /* Moves the trail of a store written before this layout (table "audit",
  * keyed by the trail's keys) into the log and the index, in a write of its

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "store_lmdb.h"
 
 #define BACKUP_COPY_CHUNK (1 << 20)
 #define BACKUP_UNITS_DB "units" /* the org-unit registry (store.h) */
@@ -36,9 +37,9 @@ static int sync_parent_dir(const char *path, ts_err *e)
 int backup_check(const char *path, const char *code, ts_err *e)
 {
     MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     MDB_dbi dbi;
-    MDB_val k = {strlen(code), (void *)code}, v;
+    MDB_val k = store_mdb_val(code, strlen(code)), v;
     store_unit u;
     int rc = mdb_env_create(&env);
     if (rc == 0)
@@ -57,7 +58,7 @@ int backup_check(const char *path, const char *code, ts_err *e)
     if (rc != 0)
         out = ts_fail(e, TS_EINPUT, "%s is an LMDB file but not a tiersync store (no '%s' "
                       "table)", path, BACKUP_UNITS_DB);
-    else if ((rc = mdb_get(txn, dbi, &k, &v)) != 0 || !store_unit_decode(&v, &u) || u.via[0])
+    else if ((rc = mdb_get(txn, dbi, &k, &v)) != 0 || !store_unit_decode(&(store_val){v.mv_data, v.mv_size}, &u) || u.via[0])
         /* a node registers its own unit with via = "" (cli_init.c); a parent
          * holds its children's units with via set, so this tells them apart */
         out = ts_fail(e, TS_EINPUT, "%s is not a backup of node %s (it does not hold unit %s "

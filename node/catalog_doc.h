@@ -87,7 +87,7 @@ int catdoc_swap(node_t *n, catalog_t *next, ts_err *e);
 /* In a write of records (agg_catch_up): counts the contributions of the
  * catalog's indicators the store does not count yet (AGG_META_NINDS);
  * TS_EINPUT when the store counts more indicators than n's catalog has. */
-int catdoc_count_new(node_t *n, MDB_txn *txn, ts_err *e);
+int catdoc_count_new(node_t *n, store_txn *txn, ts_err *e);
 /* Frees the versions catdoc_swap kept (node_close). */
 void catdoc_kept_free(node_t *n);
 

@@ -36,7 +36,7 @@ static int recount_cluster(const records_cluster *cl, void *vctx)
 
 /* Adds what indicators [from, ninds) of n's catalog contribute, for every
  * period the store's contributions reach. */
-static int recount(node_t *n, MDB_txn *txn, int from, ts_err *e)
+static int recount(node_t *n, store_txn *txn, int from, ts_err *e)
 {
     const catalog_t *c = n->catalog;
     uint64_t month = store_meta_u64(n->store, txn, AGG_META_MONTH);
@@ -61,7 +61,7 @@ static int recount(node_t *n, MDB_txn *txn, int from, ts_err *e)
     return r;
 }
 
-int catdoc_count_new(node_t *n, MDB_txn *txn, ts_err *e)
+int catdoc_count_new(node_t *n, store_txn *txn, ts_err *e)
 {
     const catalog_t *c = n->catalog;
     uint64_t counted = store_meta_u64(n->store, txn, AGG_META_NINDS);
@@ -78,7 +78,7 @@ int catdoc_count_new(node_t *n, MDB_txn *txn, ts_err *e)
     return store_meta_put_u64(n->store, txn, AGG_META_NINDS, (uint64_t)c->ninds, e);
 }
 
-static int count_fn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int count_fn(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)s;
     return agg_catch_up(ctx, txn, e);

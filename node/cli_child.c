@@ -51,7 +51,7 @@ typedef struct {
     bool existed, force;
 } enrol_ctx;
 
-static int do_add(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_add(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     enrol_ctx *c = vctx;
     store_child ch;
@@ -66,7 +66,7 @@ typedef struct {
     bool purge;
 } remove_ctx;
 
-static int do_remove(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_remove(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     remove_ctx *c = vctx;
     return link_state_remove_child(s, txn, c->code, c->purge, e);
@@ -162,7 +162,7 @@ int cli_child(int argc, char **argv)
                    purge ? "; its numbers and units are gone from this node and its ancestors"
                          : "");
     } else {
-        MDB_txn *txn;
+        store_txn *txn;
         if ((rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {
             printf("%-12s %-20s %10s %10s  %s\n", "CODE", "FINGERPRINT", "LAST_SEQ", "REFUSED",
                    "LAST_SEEN");

@@ -71,7 +71,7 @@ static int run_export(node_t *n, const export_args *a, ts_err *e)
     if (prepare(n, a, &x, &map, e))
         return e->code;
     x.map = map;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     tree_t t;
     int rc = store_read_begin(n->store, &txn, e);
     if (rc == TS_OK && (rc = tree_load(&t, n->store, txn, e)) == TS_OK) {

@@ -31,7 +31,7 @@ static const char init_help[] =
     "--tls also makes a self-signed HTTPS certificate (see 'tiersync tls --help')\n"
     "and prints its fingerprint; a commune's register needs it beyond loopback.\n";
 
-static int register_self(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int register_self(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     const ts_config *c = ctx;
     store_unit u = {0};

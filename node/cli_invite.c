@@ -35,7 +35,7 @@ static int64_t parse_ttl(const char *s)
 
 /* Stores every invitation of b, replacing any earlier one for its code;
  * refuses them all if one code is already enrolled. */
-static int put_invites(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int put_invites(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     invite_batch *b = ctx;
     b->replaced = false;
@@ -176,24 +176,24 @@ static int do_invite(node_t *n, int nargs, char **args, const cli_invite_opts *o
     return rc;
 }
 
-static int list_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static int list_one(const store_val *k, const store_val *v, void *ctx)
 {
     (void)ctx;
     invite_record rec;
-    if (v->mv_size != sizeof rec)
+    if (v->len != sizeof rec)
         return 0;
-    memcpy(&rec, v->mv_data, sizeof rec);
+    memcpy(&rec, v->data, sizeof rec);
     if (!invite_usable(&rec, ts_now_ms()))
         return 0;
     char iso[TS_ISO_TIME_MAX];
     ts_iso_time(rec.expires_ms, iso);
-    printf("%-12.*s %-21s %s\n", (int)k->mv_size, (const char *)k->mv_data, iso, rec.name);
+    printf("%-12.*s %-21s %s\n", (int)k->len, (const char *)k->data, iso, rec.name);
     return 0;
 }
 
 static int do_list(node_t *n, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(n->store, &txn, e))
         return e->code;
     printf("%-12s %-21s %s\n", "CODE", "EXPIRES", "NAME");
@@ -202,7 +202,7 @@ static int do_list(node_t *n, ts_err *e)
     return rc;
 }
 
-static int revoke_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int revoke_txn(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     const char *code = ctx;
     invite_record rec;

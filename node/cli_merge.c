@@ -118,7 +118,7 @@ int cli_merge(int argc, char **argv)
 
 /* ---- retire ----------------------------------------------------------- */
 
-static int retire_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int retire_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     merge_state m;

@@ -122,7 +122,7 @@ static const char parent_help[] =
     "operator over another channel, then restart 'tiersync run'. A planned rotation\n"
     "at the parent ('tiersync key rotate') reaches its children by itself.\n";
 
-static int forget_prev(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int forget_prev(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     return store_del(s, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV),

@@ -57,22 +57,22 @@ static int add_waiting(const char *code, void *ctx)
 
 static const char *const merge_phases[] = {"", "merging", "merged", "retired"};
 
-static int add_taken(const MDB_val *k, const MDB_val *v, void *arr)
+static int add_taken(const store_val *k, const store_val *v, void *arr)
 {
     char d[MERGE_DATE_TEXT];
     int32_t on;
     size_t plen = strlen(MERGE_META_FROM);
-    if (v->mv_size != sizeof on || k->mv_size <= plen)
+    if (v->len != sizeof on || k->len <= plen)
         return 0;
-    memcpy(&on, v->mv_data, sizeof on);
-    json_array_append_new(arr, json_pack("{s:s%,s:s}", "code", (const char *)k->mv_data + plen,
-                                         k->mv_size - plen, "on", merge_date_text(on, d)));
+    memcpy(&on, v->data, sizeof on);
+    json_array_append_new(arr, json_pack("{s:s%,s:s}", "code", (const char *)k->data + plen,
+                                         k->len - plen, "on", merge_date_text(on, d)));
     return 0;
 }
 
 /* Merges (merge_state.h): this unit's own, the units it took in, and each
  * child's unit merged into another (its link closed). */
-static void merge_json(store_t *s, MDB_txn *txn, json_t *st, json_t *kids)
+static void merge_json(store_t *s, store_txn *txn, json_t *st, json_t *kids)
 {
     merge_state m;
     char d[MERGE_DATE_TEXT];
@@ -113,7 +113,7 @@ static void print_merge(const json_t *st)
 }
 
 /* This node's key rotation under way (rotate.h), or null. */
-static json_t *rotation_json(store_t *s, MDB_txn *txn)
+static json_t *rotation_json(store_t *s, store_txn *txn)
 {
     rotate_state st;
     if (!rotate_state_get(s, txn, &st))
@@ -134,12 +134,12 @@ typedef struct {
     json_int_t waiting;
 } future_ctx;
 
-static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
+static int count_future(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;
     future_ctx *f = vctx;
     ts_cell c;
-    if (cell_parse(k->mv_data, k->mv_size, &c, NULL) == TS_OK &&
+    if (cell_parse(k->data, k->len, &c, NULL) == TS_OK &&
         cell_after_today(f->cat, &c, f->parent_today))
         f->waiting++;
     return 0;
@@ -147,24 +147,24 @@ static int count_future(const MDB_val *k, const MDB_val *v, void *vctx)
 
 /* The clock as the parent sees it: this node's offset from the parent's, and
  * the pending cells of months the parent has not begun (outbox.h). */
-static json_t *parent_clock_json(node_t *n, MDB_txn *txn)
+static json_t *parent_clock_json(node_t *n, store_txn *txn, ts_err *e)
 {
-    future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, OUTBOX_META_PARENT_TODAY), 0};
-    if (f.parent_today == OUTBOX_PARENT_TODAY_UNTOLD)
+    future_ctx f = {n->catalog, (int)store_meta_u64(n->store, txn, LINK_META_PARENT_TODAY), 0};
+    if (f.parent_today == LINK_PARENT_TODAY_UNTOLD)
         f.parent_today = 0; /* its parent does not tell its date */
-    if (f.parent_today)
-        store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, NULL); /* a figure */
+    if (f.parent_today && store_scan(n->store, txn, DB_PENDING, NULL, count_future, &f, NULL, e))
+        return NULL;
     char day[16] = "";
     if (f.parent_today)
         snprintf(day, sizeof day, "%04d-%02d-%02d", f.parent_today / 10000,
                  f.parent_today / 100 % 100, f.parent_today % 100);
-    int64_t off_ms = (int64_t)store_meta_u64(n->store, txn, UPLINK_META_PARENT_OFFSET);
+    int64_t off_ms = (int64_t)store_meta_u64(n->store, txn, LINK_META_PARENT_OFFSET);
     return json_pack("{s:o,s:o,s:I}", "parent_today", day[0] ? json_string(day) : json_null(),
                      "clock_offset_s", day[0] ? json_integer(-off_ms / 1000) : json_null(),
                      "waiting_future_cells", f.waiting);
 }
 
-static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
+static json_t *status_json(node_t *n, store_txn *txn, ts_err *e)
 {
     store_t *s = n->store;
     char pk[KEYS_PUB_HEX_LEN + 1] = "", fp[KEYS_FINGERPRINT_LEN] = "";
@@ -180,10 +180,12 @@ static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
         }
         free(pub);
     }
+    uint64_t cells;
+    if (store_total_cells(s, txn, &cells, e))
+        return NULL;
     json_t *st = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "code", n->cfg.code, "name",
                            n->cfg.name, "level", n->cfg.level, "public_key", pk, "fingerprint", fp,
-                           "catalog", n->catalog->id, "total_cells",
-                           (json_int_t)store_total_cells(s, txn));
+                           "catalog", n->catalog->id, "total_cells", (json_int_t)cells);
     if (n->cfg.parent[0]) {
         link_parent p;
         link_state_parent(s, txn, &p);
@@ -205,7 +207,11 @@ static json_t *status_json(node_t *n, MDB_txn *txn, ts_err *e)
                                 : json_null());
         json_object_set_new(pj, "last_checkpoint",
                             iso_time((int64_t)store_meta_u64(s, txn, OUTBOX_META_CHECKPOINT)));
-        json_t *clock = parent_clock_json(n, txn);
+        json_t *clock = parent_clock_json(n, txn, e);
+        if (!clock) {
+            json_decref(st);
+            return NULL;
+        }
         json_object_update(json_object_get(st, "parent"), clock);
         json_decref(clock);
     } else {
@@ -352,7 +358,7 @@ int cli_status(int argc, char **argv)
     ts_err e = {0};
     if (node_open(&n, cli_dir(dir), 0, &e))
         return cli_report(&e);
-    MDB_txn *txn;
+    store_txn *txn;
     int rc = store_read_begin(n.store, &txn, &e);
     if (rc == TS_OK) {
         json_t *st = status_json(&n, txn, &e);

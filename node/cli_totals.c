@@ -38,12 +38,12 @@ static int print_row(const ts_cell *c, disclose_fig f, void *ctx)
 }
 
 /* A ratio's rows: one per unit, period and option combo of its categories. */
-static int print_ratio(node_t *n, MDB_txn *txn, const catalog_indicator *ind, const query_filter *f,
+static int print_ratio(node_t *n, store_txn *txn, const catalog_indicator *ind, const query_filter *f,
                        json_t *arr, ts_err *e)
 {
     ratio_set rs;
     ratio_set_init(&rs, n->catalog, ind);
-    int rc = ratio_set_scan(&rs, n->store, txn, f->unit, f->period);
+    int rc = ratio_set_scan(&rs, n->store, txn, f->unit, f->period, e);
     ratio_set_sort(&rs);
     for (size_t i = 0; i < rs.n && rc == TS_OK; i++) {
         const ratio_row *r = &rs.rows[i];
@@ -108,7 +108,7 @@ int cli_totals(int argc, char **argv)
     if (rc == TS_OK && f.options && ind &&
         (rc = catalog_options_canon(n.catalog, ind, f.options, canon, sizeof canon, &e)) == TS_OK)
         f.options = canon;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     if (rc == TS_OK && (rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {
         json_t *arr = as_json ? json_array() : NULL;
         if (!as_json)
@@ -116,14 +116,14 @@ int cli_totals(int argc, char **argv)
                    "VALUE");
         if (ind && ind->kind == IND_RATIO)
             rc = print_ratio(&n, txn, ind, &f, arr, &e);
-        else
-            query_totals(n.store, txn, &f, print_row, arr);
+        else if (query_totals(n.store, txn, &f, print_row, arr) == QUERY_FAILED)
+            rc = query_failed(&e);
         store_read_end(txn);
-        if (arr) {
+        if (arr && rc == TS_OK) { /* no partial answer */
             json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
             putchar('\n');
-            json_decref(arr);
         }
+        json_decref(arr);
     }
     node_close(&n);
     return rc ? cli_report(&e) : 0;

@@ -23,7 +23,7 @@ typedef struct {
     int64_t value, old;
 } set_ctx;
 
-static int do_set(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_set(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     set_ctx *c = vctx;
     if (merge_refuse_writes(s, txn, e))

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "link_state.h"
 #include "store.h"
 #include "util.h"
 
@@ -69,28 +70,26 @@ bool clock_suspect_now(char *note, size_t n)
     return clock_suspect((int64_t)time(NULL), 0, note, n);
 }
 
-#define CLOCK_META_PREFIX "clock_offset|"
-
-static size_t child_key(const char *child, char out[TS_CODE_MAX + sizeof CLOCK_META_PREFIX])
+static size_t child_key(const char *child, char out[TS_CODE_MAX + sizeof LINK_META_CHILD_CLOCK])
 {
-    return (size_t)snprintf(out, TS_CODE_MAX + sizeof CLOCK_META_PREFIX, "%s%s",
-                            CLOCK_META_PREFIX, child);
+    return (size_t)snprintf(out, TS_CODE_MAX + sizeof LINK_META_CHILD_CLOCK, "%s%s",
+                            LINK_META_CHILD_CLOCK, child);
 }
 
-int clock_child_put(store_t *s, MDB_txn *txn, const char *child, int32_t offset_s, ts_err *e)
+int clock_child_put(store_t *s, store_txn *txn, const char *child, int32_t offset_s, ts_err *e)
 {
-    char k[TS_CODE_MAX + sizeof CLOCK_META_PREFIX];
+    char k[TS_CODE_MAX + sizeof LINK_META_CHILD_CLOCK];
     size_t n = child_key(child, k);
     return store_put(s, txn, DB_META, k, n, &offset_s, sizeof offset_s, e);
 }
 
-int32_t clock_child_offset(store_t *s, MDB_txn *txn, const char *child)
+int32_t clock_child_offset(store_t *s, store_txn *txn, const char *child)
 {
-    char k[TS_CODE_MAX + sizeof CLOCK_META_PREFIX];
+    char k[TS_CODE_MAX + sizeof LINK_META_CHILD_CLOCK];
     size_t n = child_key(child, k);
-    MDB_val v;
+    store_val v;
     int32_t off = 0;
-    if (store_get(s, txn, DB_META, k, n, &v, NULL) == TS_OK && v.mv_size == sizeof off)
-        memcpy(&off, v.mv_data, sizeof off);
+    if (store_get(s, txn, DB_META, k, n, &v, NULL) == TS_OK && v.len == sizeof off)
+        memcpy(&off, v.data, sizeof off);
     return off;
 }

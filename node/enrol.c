@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
+static int any_entry(const store_val *k, const store_val *v, void *ctx)
 {
     (void)k, (void)v, (void)ctx;
     return 1;
@@ -12,7 +12,7 @@ static int any_entry(const MDB_val *k, const MDB_val *v, void *ctx)
 
 /* True while child `via` still contributes numbers for unit `code` (or
  * when they cannot be read: enrolment is then refused, nothing changed). */
-static bool still_counted(store_t *s, MDB_txn *txn, const char *via, const char *code)
+static bool still_counted(store_t *s, store_txn *txn, const char *via, const char *code)
 {
     char prefix[2 * TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|%s|", via, code);
@@ -20,7 +20,7 @@ static bool still_counted(store_t *s, MDB_txn *txn, const char *via, const char 
     return store_scan(s, txn, DB_CONTRIB, prefix, any_entry, NULL, &found, NULL) || found;
 }
 
-int enrol_child(store_t *s, MDB_txn *txn, const char *code,
+int enrol_child(store_t *s, store_txn *txn, const char *code,
                 const uint8_t pk[crypto_sign_PUBLICKEYBYTES], bool *existed, ts_err *e)
 {
     store_child ch = {0};

@@ -14,7 +14,7 @@
  * is safe to run twice). *existed is set when the same key was already
  * enrolled (nothing changes then). TS_EINPUT when code is enrolled with
  * another key, or its unit still has numbers from another child. */
-int enrol_child(store_t *s, MDB_txn *txn, const char *code,
+int enrol_child(store_t *s, store_txn *txn, const char *code,
                 const uint8_t pk[crypto_sign_PUBLICKEYBYTES], bool *existed, ts_err *e);
 
 #endif

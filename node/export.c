@@ -30,7 +30,7 @@ typedef struct {
 
 typedef struct {
     node_t *n;
-    MDB_txn *txn;
+    store_txn *txn;
     const tree_t *t;
     const export_request *r;
     FILE *out;
@@ -367,7 +367,8 @@ static int export_unit(writer *w, int unit)
     w->nrows = 0;
     for (int i = 0; i < (ratio ? 2 : 1) && !w->oom; i++) {
         query_filter q = {w->t->units[unit].code, codes[i], NULL, NULL};
-        query_totals(w->n->store, w->txn, &q, collect, w);
+        if (query_totals(w->n->store, w->txn, &q, collect, w) == QUERY_FAILED)
+            return query_failed(w->e);
     }
     for (size_t i = 0; i < w->nrows && r->values == EXPORT_OWN; i++)
         w->rows[i].v = own_value(w, unit, &w->rows[i].c, w->rows[i].v);
@@ -385,7 +386,7 @@ static int export_unit(writer *w, int unit)
     return rc;
 }
 
-int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
+int export_write(node_t *n, store_txn *txn, const tree_t *t, const export_request *r, FILE *out,
                  ts_err *e)
 {
     writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out, .e = e};

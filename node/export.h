@@ -79,7 +79,7 @@ void export_map_measure(const export_mapping *m, const catalog_t *cat, const cha
 /* Writes r's export to out, every figure as r->rd may see it (a unit's own
  * value is its own figure: the exact difference, with its key, published
  * once). TS_ERUNTIME when a difference leaves the 64-bit range. */
-int export_write(node_t *n, MDB_txn *txn, const tree_t *t, const export_request *r, FILE *out,
+int export_write(node_t *n, store_txn *txn, const tree_t *t, const export_request *r, FILE *out,
                  ts_err *e);
 
 #endif

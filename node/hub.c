@@ -83,7 +83,7 @@ static int set_int(void *sock, int opt, int v)
  * own size: the daemon turns libzmq's zero-copy receive off.) */
 static int receive_hwm(node_t *n)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     uint64_t kids = 1;
     if (store_read_begin(n->store, &txn, &e) == TS_OK) {
@@ -188,13 +188,13 @@ void hub_stop(hub_t **hp)
     *hp = NULL;
 }
 
-static int add_key(const MDB_val *k, const MDB_val *v, void *ctx)
+static int add_key(const store_val *k, const store_val *v, void *ctx)
 {
     hub_t *h = ctx;
     store_child ch;
-    if (v->mv_size != sizeof ch || k->mv_size >= TS_CODE_MAX)
+    if (v->len != sizeof ch || k->len >= TS_CODE_MAX)
         return 0;
-    memcpy(&ch, v->mv_data, sizeof ch);
+    memcpy(&ch, v->data, sizeof ch);
     if (h->nkeys == h->capkeys) {
         h->capkeys = h->capkeys ? 2 * h->capkeys : 64;
         h->keys = ts_xrealloc(h->keys, h->capkeys * sizeof *h->keys);
@@ -202,8 +202,8 @@ static int add_key(const MDB_val *k, const MDB_val *v, void *ctx)
     zap_entry *z = &h->keys[h->nkeys];
     if (keys_curve_public_raw(ch.pk, z->curve, NULL) != TS_OK)
         return 0;
-    memcpy(z->code, k->mv_data, k->mv_size);
-    z->code[k->mv_size] = '\0';
+    memcpy(z->code, k->data, k->len);
+    z->code[k->len] = '\0';
     h->nkeys++;
     return 0;
 }
@@ -223,7 +223,7 @@ static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
     if (zmq_msg_size((zmq_msg_t *)cred) != crypto_scalarmult_curve25519_BYTES)
         return NULL;
     const uint8_t *curve = zmq_msg_data((zmq_msg_t *)cred);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(h->n->store, &txn, &e) != TS_OK)
         return NULL;
@@ -239,7 +239,8 @@ static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
         h->nkeys = 0;
         h->keys_built_ms = now;
         /* unreadable: the keys read so far; a key missed refuses its child, who retries */
-        store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h, NULL, NULL);
+        if (store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h, NULL, &e))
+            log_warn("children's keys: %s", e.msg);
         z = cache_find(h, curve);
     }
     store_read_end(txn);

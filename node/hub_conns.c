@@ -95,7 +95,7 @@ void hub_conns_sweep(hub_conns *c, store_t *s, int64_t period_ms)
     if (now - c->swept_ms < period_ms)
         return;
     c->swept_ms = now;
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(s, &txn, &e) != TS_OK)
         return;

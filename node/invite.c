@@ -253,17 +253,17 @@ int invite_make(const node_t *n, const char *code, const char *name, int64_t ttl
     return TS_OK;
 }
 
-int invite_get(store_t *s, MDB_txn *txn, const char *code, invite_record *rec)
+int invite_get(store_t *s, store_txn *txn, const char *code, invite_record *rec)
 {
-    MDB_val v;
+    store_val v;
     if (store_get(s, txn, DB_INVITES, code, strlen(code), &v, NULL) != TS_OK ||
-        v.mv_size != sizeof *rec)
+        v.len != sizeof *rec)
         return TS_ENOTFOUND;
-    memcpy(rec, v.mv_data, sizeof *rec);
+    memcpy(rec, v.data, sizeof *rec);
     return TS_OK;
 }
 
-int invite_put(store_t *s, MDB_txn *txn, const char *code, const invite_record *rec, ts_err *e)
+int invite_put(store_t *s, store_txn *txn, const char *code, const invite_record *rec, ts_err *e)
 {
     return store_put(s, txn, DB_INVITES, code, strlen(code), rec, sizeof *rec, e);
 }
@@ -273,21 +273,22 @@ bool invite_usable(const invite_record *rec, int64_t now_ms)
     return rec->state == INVITE_OPEN && now_ms < rec->expires_ms;
 }
 
-static int count_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static int count_one(const store_val *k, const store_val *v, void *ctx)
 {
     (void)k;
     uint64_t *c = ctx;
     invite_record rec;
-    if (v->mv_size == sizeof rec) {
-        memcpy(&rec, v->mv_data, sizeof rec);
+    if (v->len == sizeof rec) {
+        memcpy(&rec, v->data, sizeof rec);
         c[0] += invite_usable(&rec, (int64_t)c[1]);
     }
     return 0;
 }
 
-uint64_t invite_count_usable(store_t *s, MDB_txn *txn, int64_t now_ms)
+int invite_count_usable(store_t *s, store_txn *txn, int64_t now_ms, uint64_t *n, ts_err *e)
 {
     uint64_t c[2] = {0, (uint64_t)now_ms};
-    store_scan(s, txn, DB_INVITES, NULL, count_one, c, NULL, NULL); /* unreadable: those seen */
-    return c[0];
+    int rc = store_scan(s, txn, DB_INVITES, NULL, count_one, c, NULL, e);
+    *n = c[0];
+    return rc;
 }

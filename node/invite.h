@@ -84,11 +84,12 @@ int invite_make(const node_t *n, const char *code, const char *name, int64_t ttl
 
 /* Table invites: get (TS_ENOTFOUND when none), put, and whether a record can
  * still be used at now_ms (open and not expired). */
-int invite_get(store_t *s, MDB_txn *txn, const char *code, invite_record *rec);
-int invite_put(store_t *s, MDB_txn *txn, const char *code, const invite_record *rec, ts_err *e);
+int invite_get(store_t *s, store_txn *txn, const char *code, invite_record *rec);
+int invite_put(store_t *s, store_txn *txn, const char *code, const invite_record *rec, ts_err *e);
 bool invite_usable(const invite_record *rec, int64_t now_ms);
 
-/* Number of usable invitations (the join socket is open while there are). */
-uint64_t invite_count_usable(store_t *s, MDB_txn *txn, int64_t now_ms);
+/* Number of usable invitations into *n (the join socket is open while
+ * there are). TS_ERUNTIME (e) when the table cannot be read. */
+int invite_count_usable(store_t *s, store_txn *txn, int64_t now_ms, uint64_t *n, ts_err *e);
 
 #endif

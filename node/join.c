@@ -101,12 +101,18 @@ int join_tick(join_t *j)
     if (now < j->next_check_ms)
         return (int)(j->next_check_ms - now);
     j->next_check_ms = now + JOIN_CHECK_MS;
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     if (store_read_begin(j->n->store, &txn, &e) != TS_OK)
         return JOIN_CHECK_MS;
-    bool want = invite_count_usable(j->n->store, txn, ts_now_ms()) > 0;
+    uint64_t usable;
+    int rc = invite_count_usable(j->n->store, txn, ts_now_ms(), &usable, &e);
     store_read_end(txn);
+    if (rc != TS_OK) { /* the socket stays as it is until the table reads again */
+        log_warn("%s", e.msg);
+        return JOIN_CHECK_MS;
+    }
+    bool want = usable > 0;
     if (want && !j->router) {
         if (open_socket(j, &e) != TS_OK && !j->warned)
             log_warn("%s", e.msg);
@@ -205,7 +211,7 @@ static int refuse(join_txn_ctx *c, Tiersync__JoinOutcome o, const char *fmt, ...
 /* The invitation was used by this very key: its reply was lost, and it asks
  * again. Answered as enrolled while the key still is; once removed
  * (`child remove`), replaying the Join must not bring it back. */
-static bool still_enrolled(store_t *s, MDB_txn *txn, const char *code, const uint8_t *key)
+static bool still_enrolled(store_t *s, store_txn *txn, const char *code, const uint8_t *key)
 {
     store_child ch;
     return store_child_get(s, txn, code, &ch) == TS_OK &&
@@ -214,7 +220,7 @@ static bool still_enrolled(store_t *s, MDB_txn *txn, const char *code, const uin
 
 /* Checks the request against its invitation and, if it holds, enrols the
  * key and closes the invitation, in one transaction. */
-static int join_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int join_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     join_txn_ctx *c = vctx;
     const char *code = c->rq->code;

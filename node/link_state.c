@@ -11,15 +11,15 @@
 #include "clock.h"
 #include "rotate.h"
 
-void link_state_parent(store_t *s, MDB_txn *txn, link_parent *p)
+void link_state_parent(store_t *s, store_txn *txn, link_parent *p)
 {
     memset(p, 0, sizeof *p);
     p->connected = store_meta_u64(s, txn, LINK_META_CONNECTED) != 0;
-    MDB_val v;
+    store_val v;
     if (store_get(s, txn, DB_META, LINK_META_PARENT_CODE, strlen(LINK_META_PARENT_CODE), &v,
                   NULL) == TS_OK &&
-        v.mv_size < sizeof p->code)
-        memcpy(p->code, v.mv_data, v.mv_size), p->code[v.mv_size] = '\0';
+        v.len < sizeof p->code)
+        memcpy(p->code, v.data, v.len), p->code[v.len] = '\0';
     p->head_seq = store_meta_u64(s, txn, LINK_META_HEAD_SEQ);
     p->acked_seq = store_meta_u64(s, txn, LINK_META_ACKED_SEQ);
     p->unacked = p->head_seq > p->acked_seq ? p->head_seq - p->acked_seq : 0;
@@ -43,7 +43,7 @@ link_child_state link_child_state_of(const store_child *ch, int64_t now_ms, int 
     return ch->reported_head > ch->last_seq ? LINK_CHILD_BEHIND : LINK_CHILD_CURRENT;
 }
 
-static void fill_child(link_child *c, store_t *s, MDB_txn *txn, const store_child *ch,
+static void fill_child(link_child *c, store_t *s, store_txn *txn, const store_child *ch,
                        int64_t now_ms, int late_after_s)
 {
     c->rec = *ch;
@@ -52,7 +52,7 @@ static void fill_child(link_child *c, store_t *s, MDB_txn *txn, const store_chil
     c->behind = ch->reported_head > ch->last_seq ? ch->reported_head - ch->last_seq : 0;
 }
 
-int link_state_child(store_t *s, MDB_txn *txn, const char *code, int64_t now_ms,
+int link_state_child(store_t *s, store_txn *txn, const char *code, int64_t now_ms,
                      int late_after_s, link_child *out)
 {
     memset(out, 0, sizeof *out);
@@ -66,28 +66,28 @@ int link_state_child(store_t *s, MDB_txn *txn, const char *code, int64_t now_ms,
 
 typedef struct {
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     int64_t now_ms;
     int late_after_s;
     link_child_fn fn;
     void *ctx;
 } children_ctx;
 
-static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
+static int on_child(const store_val *k, const store_val *v, void *vctx)
 {
     children_ctx *cc = vctx;
     link_child c = {0};
-    if (v->mv_size != sizeof c.rec || k->mv_size >= sizeof c.code)
+    if (v->len != sizeof c.rec || k->len >= sizeof c.code)
         return 0;
-    memcpy(c.code, k->mv_data, k->mv_size);
+    memcpy(c.code, k->data, k->len);
     store_child ch;
-    memcpy(&ch, v->mv_data, sizeof ch);
+    memcpy(&ch, v->data, sizeof ch);
     fill_child(&c, cc->s, cc->txn, &ch, cc->now_ms, cc->late_after_s);
     cc->fn(&c, cc->ctx);
     return 0;
 }
 
-int link_state_children(store_t *s, MDB_txn *txn, int64_t now_ms, int late_after_s,
+int link_state_children(store_t *s, store_txn *txn, int64_t now_ms, int late_after_s,
                         link_child_fn fn, void *ctx, ts_err *e)
 {
     children_ctx cc = {s, txn, now_ms, late_after_s, fn, ctx};
@@ -103,23 +103,23 @@ typedef struct {
     bool oom;
 } via_ctx;
 
-static int collect_via(const MDB_val *k, const MDB_val *v, void *vctx)
+static int collect_via(const store_val *k, const store_val *v, void *vctx)
 {
     via_ctx *c = vctx;
     store_unit u;
-    if (!store_unit_decode(v, &u) || k->mv_size >= TS_CODE_MAX || strcmp(u.via, c->code) != 0)
+    if (!store_unit_decode(v, &u) || k->len >= TS_CODE_MAX || strcmp(u.via, c->code) != 0)
         return 0;
     char (*more)[TS_CODE_MAX] = realloc(c->units, (c->nunits + 1) * sizeof *c->units);
     if (!more)
         return c->oom = true, 1;
     c->units = more;
-    memcpy(c->units[c->nunits], k->mv_data, k->mv_size);
-    c->units[c->nunits++][k->mv_size] = '\0';
+    memcpy(c->units[c->nunits], k->data, k->len);
+    c->units[c->nunits++][k->len] = '\0';
     return 0;
 }
 
 /* Forgets the units that came through child code. */
-static int drop_units(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
+static int drop_units(store_t *s, store_txn *txn, const char *code, ts_err *e)
 {
     via_ctx c = {.code = code};
     int rc = store_scan(s, txn, DB_UNITS, NULL, collect_via, &c, NULL, e);
@@ -135,7 +135,7 @@ static int drop_units(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
 }
 
 /* Deletes the child's "CODE|" range of the audit trail and its checkpoints. */
-static int drop_audit(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
+static int drop_audit(store_t *s, store_txn *txn, const char *code, ts_err *e)
 {
     char prefix[TS_CODE_MAX + 1];
     snprintf(prefix, sizeof prefix, "%s|", code);
@@ -144,7 +144,7 @@ static int drop_audit(store_t *s, MDB_txn *txn, const char *code, ts_err *e)
     return audit_checkpoint_forget(s, txn, code, e);
 }
 
-int link_state_remove_child(store_t *s, MDB_txn *txn, const char *code, bool purge, ts_err *e)
+int link_state_remove_child(store_t *s, store_txn *txn, const char *code, bool purge, ts_err *e)
 {
     store_child ch;
     if (store_child_get(s, txn, code, &ch) != TS_OK)

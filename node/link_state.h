@@ -2,8 +2,9 @@
  * to the parent (connected, chain head, acknowledged, backlog) and each
  * enrolled child (its counters and whether it is current, behind, late or
  * never heard from). `tiersync status`, `child list`, the API's freshness
- * and children and /metrics all format these structs; the meta keys the
- * uplink and the outbox write are named here. Removing a child (and purging
+ * and children and /metrics all format these structs; every meta key of the
+ * parent link and of the children (the uplink's, the outbox's, the clock's)
+ * is named here. Removing a child (and purging
  * its numbers) is here too, beside enrolment's counterpart in enrol.h. */
 #ifndef TIERSYNC_LINK_STATE_H
 #define TIERSYNC_LINK_STATE_H
@@ -21,6 +22,16 @@
 #define LINK_META_CONNECTED "link_connected"     /* be64: 1 while the link is up */
 #define LINK_META_CHANGED_MS "link_changed_ms"   /* be64: when it last went up or down */
 #define LINK_META_PARENT_CODE "parent_code" /* the parent's code, as its handshake said */
+/* be64: the parent's date (YYYYMMDD) as its last Welcome or Ack told it;
+ * LINK_PARENT_TODAY_UNTOLD from a parent that does not tell (hold nothing) */
+#define LINK_META_PARENT_TODAY "parent_today"
+#define LINK_PARENT_TODAY_UNTOLD 99991231
+/* be64: the parent's clock minus this node's at the last Welcome (ms, int64) */
+#define LINK_META_PARENT_OFFSET "parent_clock_offset_ms"
+
+/* Meta key prefix of each child's clock offset: + child code -> int32 s,
+ * the child's clock minus this node's at its last hello (clock.h). */
+#define LINK_META_CHILD_CLOCK "clock_offset|"
 
 /* The link to the parent, as last recorded by the daemon. */
 typedef struct {
@@ -34,7 +45,7 @@ typedef struct {
 } link_parent;
 
 /* Reads the parent link's state inside txn (zeros when there is none). */
-void link_state_parent(store_t *s, MDB_txn *txn, link_parent *p);
+void link_state_parent(store_t *s, store_txn *txn, link_parent *p);
 
 typedef enum {
     LINK_CHILD_NEVER,   /* enrolled, never heard from */
@@ -59,20 +70,20 @@ typedef struct {
 } link_child;
 
 /* Reads child code; TS_ENOTFOUND when it is not enrolled. */
-int link_state_child(store_t *s, MDB_txn *txn, const char *code, int64_t now_ms,
+int link_state_child(store_t *s, store_txn *txn, const char *code, int64_t now_ms,
                      int late_after_s, link_child *out);
 
 /* Calls fn for every enrolled child in code order. Returns TS_OK, or
  * TS_ERUNTIME in e when the children table cannot be read (fn has seen the
  * children before). */
 typedef void (*link_child_fn)(const link_child *c, void *ctx);
-int link_state_children(store_t *s, MDB_txn *txn, int64_t now_ms, int late_after_s,
+int link_state_children(store_t *s, store_txn *txn, int64_t now_ms, int late_after_s,
                         link_child_fn fn, void *ctx, ts_err *e);
 
 /* Removes child code inside txn (a store_write function): its key is
  * revoked and an unfinished snapshot of it dropped. With purge its numbers,
  * its trail and its units go too (the next delta takes them out of every
  * ancestor). TS_EINPUT when code is not enrolled. */
-int link_state_remove_child(store_t *s, MDB_txn *txn, const char *code, bool purge, ts_err *e);
+int link_state_remove_child(store_t *s, store_txn *txn, const char *code, bool purge, ts_err *e);
 
 #endif

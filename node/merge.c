@@ -15,11 +15,11 @@ typedef struct {
     const char *new_code;
     int on;
     merge_counts *c;
-    MDB_txn *otxn; /* step 2: a read transaction of OLD's store */
+    store_txn *otxn; /* step 2: a read transaction of OLD's store */
     agg_t *agg;
 } step_ctx;
 
-static int mark_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int mark_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     step_ctx *x = vctx;
     merge_state m;
@@ -47,42 +47,46 @@ int merge_mark(node_t *old, const char *new_code, int on, merge_counts *c, ts_er
 /* Copies one entry of OLD's table db into NEW's, refusing an existing key. */
 typedef struct {
     step_ctx *x;
-    MDB_txn *ntxn;
+    store_txn *ntxn;
     store_db db;
     int rc;
     ts_err *e;
 } copy_ctx;
 
-static int copy_entry(const MDB_val *k, const MDB_val *v, void *vctx)
+static int copy_entry(const store_val *k, const store_val *v, void *vctx)
 {
     copy_ctx *cc = vctx;
     store_t *ns = cc->x->nw->store;
-    MDB_val key = *k, val = *v;
     if (cc->db == DB_RECORD_KEYS) { /* the key moves; counting starts at the merge date */
-        uint64_t rk = records_key_get(cc->x->old->store, cc->x->otxn, k->mv_data, k->mv_size);
-        int from = records_key_from(cc->x->old->store, cc->x->otxn, k->mv_data, k->mv_size);
-        cc->rc = records_key_put(ns, cc->ntxn, k->mv_data, k->mv_size, rk,
+        uint64_t rk = records_key_get(cc->x->old->store, cc->x->otxn, k->data, k->len);
+        int from = records_key_from(cc->x->old->store, cc->x->otxn, k->data, k->len);
+        cc->rc = records_key_put(ns, cc->ntxn, k->data, k->len, rk,
                                  from > cc->x->on ? from : cc->x->on, cc->e);
         return cc->rc;
     }
-    int rc = mdb_put(cc->ntxn, store_dbi(ns, cc->db), &key, &val, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST)
+    store_val have;
+    int rc = store_get(ns, cc->ntxn, cc->db, k->data, k->len, &have, cc->e);
+    if (rc == TS_OK)
         cc->rc = ts_fail(cc->e, TS_EINPUT,
                          "record %.*s of %s already exists at %s (entered there since the "
                          "check): give it another id at %s and run the merge again",
-                         (int)(k->mv_size < RECORDS_KEY_MAX ? k->mv_size : RECORDS_KEY_MAX),
-                         (const char *)k->mv_data, cc->x->old->cfg.code, cc->x->nw->cfg.code,
+                         (int)(k->len < RECORDS_KEY_MAX ? k->len : RECORDS_KEY_MAX),
+                         (const char *)k->data, cc->x->old->cfg.code, cc->x->nw->cfg.code,
                          cc->x->nw->cfg.code);
-    else if (rc)
-        cc->rc = store_fail(ns, cc->e, rc, "copying records");
-    else if (cc->db == DB_RECORDS) {
+    else if (rc != TS_ENOTFOUND)
+        cc->rc = rc;
+    else
+        cc->rc = store_put(ns, cc->ntxn, cc->db, k->data, k->len, v->data, v->len, cc->e);
+    if (cc->rc)
+        return cc->rc;
+    if (cc->db == DB_RECORDS) {
         cc->x->c->records++;
-        cc->x->c->clusters += !memchr(k->mv_data, RECORDS_SEP, k->mv_size);
+        cc->x->c->clusters += !memchr(k->data, RECORDS_SEP, k->len);
     }
     return cc->rc;
 }
 
-static int copy_tables(step_ctx *x, MDB_txn *ntxn, ts_err *e)
+static int copy_tables(step_ctx *x, store_txn *ntxn, ts_err *e)
 {
     static const store_db dbs[] = {DB_RECORDS, DB_RECORD_REFS, DB_RECORD_KEYS};
     for (size_t i = 0; i < sizeof dbs / sizeof *dbs; i++) {
@@ -118,12 +122,12 @@ typedef struct {
     size_t n, cap;
 } moving_list;
 
-static int collect_moving(const MDB_val *k, const MDB_val *v, void *vctx)
+static int collect_moving(const store_val *k, const store_val *v, void *vctx)
 {
     moving_list *l = vctx;
     ts_cell c;
     disclose_fig f;
-    if (!store_fig_decode(v, &f) || cell_parse(k->mv_data, k->mv_size, &c, NULL) != TS_OK ||
+    if (!store_fig_decode(v, &f) || cell_parse(k->data, k->len, &c, NULL) != TS_OK ||
         !merge_period_moves(c.period, l->on))
         return 0;
     const catalog_indicator *ind = catalog_indicator_find(l->cat, c.indicator);
@@ -139,7 +143,7 @@ static int collect_moving(const MDB_val *k, const MDB_val *v, void *vctx)
     return 0;
 }
 
-static int moving_collect(store_t *s, MDB_txn *txn, moving_list *l, ts_err *e)
+static int moving_collect(store_t *s, store_txn *txn, moving_list *l, ts_err *e)
 {
     return store_scan(s, txn, DB_LOCAL, NULL, collect_moving, l, NULL, e);
 }
@@ -151,7 +155,7 @@ static void moving_free(moving_list *l)
 }
 
 /* Applies sign x each listed cell under unit, through the normal path. */
-static int moving_apply(store_t *s, MDB_txn *txn, const moving_list *l, const char *unit, int sign,
+static int moving_apply(store_t *s, store_txn *txn, const moving_list *l, const char *unit, int sign,
                         ts_err *e)
 {
     store_cells w;
@@ -167,7 +171,7 @@ static int moving_apply(store_t *s, MDB_txn *txn, const moving_list *l, const ch
     return rc;
 }
 
-static int take_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int take_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     step_ctx *x = vctx;
     merge_counts *c = x->c;
@@ -224,7 +228,7 @@ int merge_take(node_t *nw, node_t *old, int on, merge_counts *c, ts_err *e)
 /* ---- step 3: OLD gives up its periods from D on ----------------------- */
 
 /* OLD's own unit, marked merged, rides in its next delta upward. */
-static int mark_unit(step_ctx *x, store_t *s, MDB_txn *txn, ts_err *e)
+static int mark_unit(step_ctx *x, store_t *s, store_txn *txn, ts_err *e)
 {
     const char *self = x->old->cfg.code;
     store_unit u;
@@ -241,7 +245,7 @@ static int mark_unit(step_ctx *x, store_t *s, MDB_txn *txn, ts_err *e)
     return store_put(s, txn, DB_ANNOUNCE, self, strlen(self), "", 0, e);
 }
 
-static int give_up_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int give_up_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     step_ctx *x = vctx;
     merge_state m;
@@ -273,7 +277,7 @@ static int give_up_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 int merge_give_up(node_t *old, int on, merge_counts *c, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     merge_state m;
     if (store_read_begin(old->store, &txn, e))
         return e->code;

@@ -11,7 +11,7 @@
 /* The ids seen so far and what collided. */
 typedef struct {
     store_t *nw;
-    MDB_txn *ntxn;
+    store_txn *ntxn;
     store_db db; /* DB_RECORDS (roots) or DB_RECORD_REFS */
     hmap_str *seen; /* "db|key" of the old units checked before */
     const char *old;
@@ -19,41 +19,41 @@ typedef struct {
     char shown[TS_ERR_MSG_MAX / 2];
 } collide_ctx;
 
-static void note_collision(collide_ctx *x, const MDB_val *k, const char *where)
+static void note_collision(collide_ctx *x, const store_val *k, const char *where)
 {
     size_t len = strlen(x->shown);
     if (x->collided++ < MERGE_COLLIDE_SHOWN && len < sizeof x->shown)
         snprintf(x->shown + len, sizeof x->shown - len, "%s%.*s (at %s and %s)", len ? ", " : "",
-                 (int)(k->mv_size < RECORDS_KEY_MAX ? k->mv_size : RECORDS_KEY_MAX),
-                 (const char *)k->mv_data, x->old, where);
+                 (int)(k->len < RECORDS_KEY_MAX ? k->len : RECORDS_KEY_MAX),
+                 (const char *)k->data, x->old, where);
 }
 
-static int check_id(const MDB_val *k, const MDB_val *v, void *vctx)
+static int check_id(const store_val *k, const store_val *v, void *vctx)
 {
     collide_ctx *x = vctx;
     (void)v;
-    if (x->db == DB_RECORDS && memchr(k->mv_data, RECORDS_SEP, k->mv_size))
+    if (x->db == DB_RECORDS && memchr(k->data, RECORDS_SEP, k->len))
         return 0; /* an owned record: found by its type:id in record_refs */
-    MDB_val nv;
-    if (store_get(x->nw, x->ntxn, x->db, k->mv_data, k->mv_size, &nv, NULL) == TS_OK)
+    store_val nv;
+    if (store_get(x->nw, x->ntxn, x->db, k->data, k->len, &nv, NULL) == TS_OK)
         note_collision(x, k, store_self_code(x->nw));
     char key[1 + RECORDS_KEY_MAX];
-    if (k->mv_size > RECORDS_KEY_MAX)
+    if (k->len > RECORDS_KEY_MAX)
         return 0;
     key[0] = (char)x->db;
-    memcpy(key + 1, k->mv_data, k->mv_size);
+    memcpy(key + 1, k->data, k->len);
     int added;
-    hmap_str_put(x->seen, key, k->mv_size + 1, 0, &added);
+    hmap_str_put(x->seen, key, k->len + 1, 0, &added);
     if (!added)
         note_collision(x, k, "another --from unit");
     return 0;
 }
 
 /* Every root and owned record id of old, against nw and the olds before. */
-static int check_ids(node_t *nw, MDB_txn *ntxn, node_t *old, hmap_str *seen, collide_ctx *x,
+static int check_ids(node_t *nw, store_txn *ntxn, node_t *old, hmap_str *seen, collide_ctx *x,
                      ts_err *e)
 {
-    MDB_txn *otxn;
+    store_txn *otxn;
     if (store_read_begin(old->store, &otxn, e))
         return e->code;
     x->nw = nw->store;
@@ -71,7 +71,7 @@ static int check_ids(node_t *nw, MDB_txn *ntxn, node_t *old, hmap_str *seen, col
 }
 
 /* A node taking part: holds records, same catalog as nw. */
-static int check_node(node_t *nw, node_t *n, MDB_txn *txn, const char *role, ts_err *e)
+static int check_node(node_t *nw, node_t *n, store_txn *txn, const char *role, ts_err *e)
 {
     if (!records_held_here(n->store, txn))
         return ts_fail(e, TS_EINPUT,
@@ -88,7 +88,7 @@ static int check_node(node_t *nw, node_t *n, MDB_txn *txn, const char *role, ts_
 }
 
 /* An old unit's phase allows this merge (a re-run of the same one too). */
-static int check_phase(node_t *old, MDB_txn *txn, const char *new_code, int on, ts_err *e)
+static int check_phase(node_t *old, store_txn *txn, const char *new_code, int on, ts_err *e)
 {
     merge_state m;
     char a[MERGE_DATE_TEXT], b[MERGE_DATE_TEXT];
@@ -101,7 +101,7 @@ static int check_phase(node_t *old, MDB_txn *txn, const char *new_code, int on, 
     return TS_OK;
 }
 
-static int check_olds(node_t *nw, MDB_txn *ntxn, node_t *const *olds, int nold, int on, ts_err *e)
+static int check_olds(node_t *nw, store_txn *ntxn, node_t *const *olds, int nold, int on, ts_err *e)
 {
     hmap_str seen;
     hmap_str_init(&seen);
@@ -109,7 +109,7 @@ static int check_olds(node_t *nw, MDB_txn *ntxn, node_t *const *olds, int nold, 
     int rc = TS_OK;
     for (int i = 0; i < nold && rc == TS_OK; i++) {
         node_t *old = olds[i];
-        MDB_txn *otxn;
+        store_txn *otxn;
         for (int j = 0; j < i && rc == TS_OK; j++)
             if (!strcmp(olds[j]->cfg.code, old->cfg.code))
                 rc = ts_fail(e, TS_EINPUT, "--from names unit %s twice (%s and %s)", old->cfg.code,
@@ -139,7 +139,7 @@ static int check_olds(node_t *nw, MDB_txn *ntxn, node_t *const *olds, int nold, 
 
 int merge_check(node_t *nw, node_t *const *olds, int nold, int on, ts_err *e)
 {
-    MDB_txn *ntxn;
+    store_txn *ntxn;
     merge_state m;
     if (nold < 1 || nold > MERGE_OLD_MAX)
         return ts_fail(e, TS_EINPUT, "give between 1 and %d --from directories", MERGE_OLD_MAX);

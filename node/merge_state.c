@@ -13,15 +13,15 @@ typedef struct {
     char into[TS_CODE_MAX];
 } merge_meta;
 
-void merge_state_get(store_t *s, MDB_txn *txn, merge_state *m)
+void merge_state_get(store_t *s, store_txn *txn, merge_state *m)
 {
-    MDB_val v;
+    store_val v;
     merge_meta mm;
     memset(m, 0, sizeof *m);
     if (store_get(s, txn, DB_META, MERGE_META, strlen(MERGE_META), &v, NULL) != TS_OK ||
-        v.mv_size != sizeof mm)
+        v.len != sizeof mm)
         return;
-    memcpy(&mm, v.mv_data, sizeof mm);
+    memcpy(&mm, v.data, sizeof mm);
     if (mm.phase <= MERGE_NONE || mm.phase > MERGE_RETIRED || !memchr(mm.into, '\0', sizeof mm.into))
         return;
     m->phase = (merge_phase)mm.phase;
@@ -29,14 +29,14 @@ void merge_state_get(store_t *s, MDB_txn *txn, merge_state *m)
     snprintf(m->into, sizeof m->into, "%s", mm.into);
 }
 
-int merge_state_put(store_t *s, MDB_txn *txn, const merge_state *m, ts_err *e)
+int merge_state_put(store_t *s, store_txn *txn, const merge_state *m, ts_err *e)
 {
     merge_meta mm = {.phase = (int32_t)m->phase, .on = m->on};
     snprintf(mm.into, sizeof mm.into, "%s", m->into);
     return store_put(s, txn, DB_META, MERGE_META, strlen(MERGE_META), &mm, sizeof mm, e);
 }
 
-int merge_refuse_writes(store_t *s, MDB_txn *txn, ts_err *e)
+int merge_refuse_writes(store_t *s, store_txn *txn, ts_err *e)
 {
     merge_state m;
     char d[MERGE_DATE_TEXT];
@@ -52,7 +52,7 @@ int merge_refuse_writes(store_t *s, MDB_txn *txn, ts_err *e)
 
 int merge_refuse_run(store_t *s, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     merge_state m;
     char d[MERGE_DATE_TEXT];
     if (store_read_begin(s, &txn, e))
@@ -73,18 +73,18 @@ static size_t taken_key(const char *old, char *k, size_t cap)
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-int merge_taken_on(store_t *s, MDB_txn *txn, const char *old)
+int merge_taken_on(store_t *s, store_txn *txn, const char *old)
 {
     char k[sizeof MERGE_META_FROM + TS_CODE_MAX];
     size_t n = taken_key(old, k, sizeof k);
-    MDB_val v;
+    store_val v;
     int32_t on = 0;
-    if (n && store_get(s, txn, DB_META, k, n, &v, NULL) == TS_OK && v.mv_size == sizeof on)
-        memcpy(&on, v.mv_data, sizeof on);
+    if (n && store_get(s, txn, DB_META, k, n, &v, NULL) == TS_OK && v.len == sizeof on)
+        memcpy(&on, v.data, sizeof on);
     return on;
 }
 
-int merge_taken_put(store_t *s, MDB_txn *txn, const char *old, int on, ts_err *e)
+int merge_taken_put(store_t *s, store_txn *txn, const char *old, int on, ts_err *e)
 {
     char k[sizeof MERGE_META_FROM + TS_CODE_MAX];
     size_t n = taken_key(old, k, sizeof k);

@@ -35,21 +35,21 @@ typedef struct {
 
 /* This store's merge state; phase MERGE_NONE (and the rest zero) when it
  * has none. */
-void merge_state_get(store_t *s, MDB_txn *txn, merge_state *m);
-int merge_state_put(store_t *s, MDB_txn *txn, const merge_state *m, ts_err *e);
+void merge_state_get(store_t *s, store_txn *txn, merge_state *m);
+int merge_state_put(store_t *s, store_txn *txn, const merge_state *m, ts_err *e);
 
 /* TS_EINPUT with what to do when this store's unit is merging, merged or
  * retired (records and values are entered at the new unit then); TS_OK
  * otherwise. For every write of records or values. */
-int merge_refuse_writes(store_t *s, MDB_txn *txn, ts_err *e);
+int merge_refuse_writes(store_t *s, store_txn *txn, ts_err *e);
 
 /* TS_EINPUT naming the merge when this store's unit is retired: the
  * daemon does not run on it. */
 int merge_refuse_run(store_t *s, ts_err *e);
 
 /* The date NEW's store took OLD in on (YYYYMMDD); 0 when it did not. */
-int merge_taken_on(store_t *s, MDB_txn *txn, const char *old);
-int merge_taken_put(store_t *s, MDB_txn *txn, const char *old, int on, ts_err *e);
+int merge_taken_on(store_t *s, store_txn *txn, const char *old);
+int merge_taken_put(store_t *s, store_txn *txn, const char *old, int on, ts_err *e);
 
 /* Parses a merge date "YYYY-MM-01" into YYYYMMDD. TS_EINPUT naming what is
  * wrong when it is not a date, not the first day of a month, or after

@@ -8,17 +8,17 @@
 #include "link_state.h"
 #include "rotate.h"
 
-void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h)
+void outbox_head_get(node_t *n, store_txn *txn, outbox_head *h)
 {
-    MDB_val v;
+    store_val v;
     h->seq = store_meta_u64(n->store, txn, LINK_META_HEAD_SEQ);
     memset(h->hash, 0, sizeof h->hash);
     if (store_get(n->store, txn, DB_META, LINK_META_HEAD_HASH, strlen(LINK_META_HEAD_HASH), &v, NULL) == TS_OK &&
-        v.mv_size == sizeof h->hash)
-        memcpy(h->hash, v.mv_data, sizeof h->hash);
+        v.len == sizeof h->hash)
+        memcpy(h->hash, v.data, sizeof h->hash);
 }
 
-static int put_delta(node_t *n, MDB_txn *txn, delta_builder *b, outbox_head *head, ts_err *e)
+static int put_delta(node_t *n, store_txn *txn, delta_builder *b, outbox_head *head, ts_err *e)
 {
     uint8_t *env;
     size_t len;
@@ -42,7 +42,7 @@ static delta_builder *new_builder(node_t *n, const outbox_head *head, bool snaps
                              (uint32_t)n->catalog->version, snapshot);
 }
 
-static void add_unit(node_t *n, MDB_txn *txn, delta_builder *b, const char *code)
+static void add_unit(node_t *n, store_txn *txn, delta_builder *b, const char *code)
 {
     store_unit u;
     if (store_unit_get(n->store, txn, code, &u) == TS_OK) {
@@ -53,88 +53,100 @@ static void add_unit(node_t *n, MDB_txn *txn, delta_builder *b, const char *code
 
 /* This node's own unit marked merged (merge.h) closes its link at the
  * parent: it rides with the delta that sends the last of pending. */
-static bool own_merge_waits(node_t *n, MDB_txn *txn, bool all_sent)
+static bool own_merge_waits(node_t *n, store_txn *txn, bool all_sent)
 {
     store_unit u;
-    MDB_val v;
+    store_val v;
     return !all_sent &&
            store_get(n->store, txn, DB_ANNOUNCE, n->cfg.code, strlen(n->cfg.code), &v, NULL) == TS_OK &&
            store_unit_get(n->store, txn, n->cfg.code, &u) == TS_OK && u.merged_into[0];
 }
 
-/* Moves up to max entries of table db into the builder via fn, deleting them. */
-static int drain(node_t *n, MDB_txn *txn, store_db db, size_t max, delta_builder *b,
-                 int (*fn)(node_t *, MDB_txn *, delta_builder *, const MDB_val *, const MDB_val *))
+/* Adds one entry of a drained table to the delta being built. */
+typedef void (*take_fn)(node_t *n, store_txn *txn, delta_builder *b, const store_val *k,
+                        const store_val *v);
+
+typedef struct {
+    node_t *n;
+    store_txn *txn;
+    delta_builder *b;
+    take_fn fn;
+} drain_ctx;
+
+static store_step drain_one(const store_val *k, const store_val *v, void *vctx)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(txn, store_dbi(n->store, db), &cur) != 0)
-        return -1;
-    size_t taken = 0;
-    int rc = 0;
-    while (taken < max && mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0) {
-        fn(n, txn, b, &k, &v);
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-        taken++;
-    }
-    mdb_cursor_close(cur);
-    return rc;
+    drain_ctx *c = vctx;
+    c->fn(c->n, c->txn, c->b, k, v);
+    return STORE_TAKE;
+}
+
+/* Moves every entry of table db into the builder via fn, deleting them. */
+static int drain(node_t *n, store_txn *txn, store_db db, delta_builder *b, take_fn fn,
+                 ts_err *e)
+{
+    drain_ctx c = {n, txn, b, fn};
+    return store_take(n->store, txn, db, NULL, 0, drain_one, &c, e);
+}
+
+typedef struct {
+    node_t *n;
+    delta_builder *b;
+    size_t max, taken;
+    int parent_today;
+} pending_ctx;
+
+static store_step pending_one(const store_val *k, const store_val *v, void *vctx)
+{
+    pending_ctx *c = vctx;
+    ts_cell cell;
+    disclose_fig val;
+    if (c->taken == c->max)
+        return STORE_STOP;
+    if (!store_fig_decode(v, &val) || cell_parse(k->data, k->len, &cell, NULL) != TS_OK ||
+        cell_after_today(c->n->catalog, &cell, c->parent_today))
+        return STORE_KEEP;
+    delta_add_cell(c->b, &cell, val);
+    c->taken++;
+    return STORE_TAKE;
 }
 
 /* Moves up to max pending cells into the builder, deleting them, except
  * record-derived cells for periods after the parent's date: all of them
  * while it is not known yet (0), so that none reaches a parent that would
  * refuse it before the first Welcome told its date. */
-static int drain_pending(node_t *n, MDB_txn *txn, size_t max, int parent_today,
-                         delta_builder *b, bool *all_sent)
+static int drain_pending(node_t *n, store_txn *txn, size_t max, int parent_today,
+                         delta_builder *b, bool *all_sent, ts_err *e)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(txn, store_dbi(n->store, DB_PENDING), &cur) != 0)
-        return -1;
-    size_t taken = 0;
-    int rc = 0;
-    for (MDB_cursor_op op = MDB_FIRST; taken < max && mdb_cursor_get(cur, &k, &v, op) == 0;
-         op = MDB_NEXT) { /* after a delete, MDB_NEXT reads the entry that moved up */
-        ts_cell c;
-        disclose_fig val;
-        if (!store_fig_decode(&v, &val) || cell_parse(k.mv_data, k.mv_size, &c, NULL) != TS_OK)
-            continue;
-        if (cell_after_today(n->catalog, &c, parent_today))
-            continue;
-        delta_add_cell(b, &c, val);
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-        taken++;
-    }
-    *all_sent = taken < max; /* what is left waits for its period at the parent */
-    mdb_cursor_close(cur);
+    pending_ctx c = {n, b, max, 0, parent_today};
+    int rc = store_take(n->store, txn, DB_PENDING, NULL, 0, pending_one, &c, e);
+    *all_sent = c.taken < max; /* what is left waits for its period at the parent */
     return rc;
 }
 
-static int take_unit(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
+static void take_unit(node_t *n, store_txn *txn, delta_builder *b, const store_val *k,
+                      const store_val *v)
 {
+    (void)v;
     char code[TS_CODE_MAX];
-    if (k->mv_size < sizeof code) {
-        memcpy(code, k->mv_data, k->mv_size);
-        code[k->mv_size] = '\0';
+    if (k->len < sizeof code) {
+        memcpy(code, k->data, k->len);
+        code[k->len] = '\0';
         add_unit(n, txn, b, code);
     }
-    return 0;
 }
 
-static int take_cover(node_t *n, MDB_txn *txn, delta_builder *b, const MDB_val *k, const MDB_val *v)
+static void take_cover(node_t *n, store_txn *txn, delta_builder *b, const store_val *k,
+                       const store_val *v)
 {
+    (void)n, (void)txn;
     store_cover cov;
     char child[TS_CODE_MAX];
-    if (v->mv_size == sizeof cov && k->mv_size < sizeof child) {
-        memcpy(&cov, v->mv_data, sizeof cov);
-        memcpy(child, k->mv_data, k->mv_size);
-        child[k->mv_size] = '\0';
+    if (v->len == sizeof cov && k->len < sizeof child) {
+        memcpy(&cov, v->data, sizeof cov);
+        memcpy(child, k->data, k->len);
+        child[k->len] = '\0';
         delta_add_cover(b, child, cov.first_seq, cov.last_seq, cov.last_hash);
     }
-    return 0;
 }
 
 typedef struct {
@@ -144,7 +156,7 @@ typedef struct {
     outbox_release *released;
 } flush_ctx;
 
-static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int flush_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     flush_ctx *fc = vctx;
     node_t *n = fc->n;
@@ -161,21 +173,18 @@ static int flush_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     outbox_head_get(n, txn, &head);
     delta_builder *b = new_builder(n, &head, false);
     delta_set_time(b, now); /* a release's delta carries the release time */
-    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    int parent_today = (int)store_meta_u64(s, txn, LINK_META_PARENT_TODAY);
     bool all_sent = true;
     size_t units = store_count(s, txn, DB_ANNOUNCE), covers = store_count(s, txn, DB_COVERS);
-    int mrc = drain_pending(n, txn, (size_t)n->cfg.max_cells, parent_today, b, &all_sent);
-    if (mrc == 0 && own_merge_waits(n, txn, all_sent))
+    int rc = drain_pending(n, txn, (size_t)n->cfg.max_cells, parent_today, b, &all_sent, e);
+    if (rc == TS_OK && own_merge_waits(n, txn, all_sent))
         units = 0; /* announced with the last of pending */
-    else if (mrc == 0)
-        mrc = drain(n, txn, DB_ANNOUNCE, SIZE_MAX, b, take_unit);
+    else if (rc == TS_OK)
+        rc = drain(n, txn, DB_ANNOUNCE, b, take_unit, e);
     /* provenance rides with the delta that sends the last of pending */
-    if (mrc == 0 && all_sent)
-        mrc = drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover);
-    int rc = TS_OK;
-    if (mrc)
-        rc = ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
-    else if (delta_ncells(b) || units || (all_sent && covers)) /* else: periods not begun */
+    if (rc == TS_OK && all_sent)
+        rc = drain(n, txn, DB_COVERS, b, take_cover, e);
+    if (rc == TS_OK && (delta_ncells(b) || units || (all_sent && covers))) /* else: periods not begun */
         rc = put_delta(n, txn, b, &head, e), fc->made = rc == TS_OK;
     delta_builder_destroy(&b);
     return rc;
@@ -205,11 +214,11 @@ typedef struct {
     node_t *node;
 } sum_list;
 
-static int sum_collect(const MDB_val *k, const MDB_val *v, void *ctx)
+static int sum_collect(const store_val *k, const store_val *v, void *ctx)
 {
     sum_list *l = ctx;
-    const char *key = k->mv_data;
-    size_t klen = k->mv_size;
+    const char *key = k->data;
+    size_t klen = k->len;
     if (l->contrib) {
         const char *bar = memchr(key, '|', klen);
         if (!bar)
@@ -256,17 +265,17 @@ typedef struct {
     uint64_t first;
 } snap_ctx;
 
-static int add_subtree_unit(const MDB_val *k, const MDB_val *v, void *ctx)
+static int add_subtree_unit(const store_val *k, const store_val *v, void *ctx)
 {
     void **p = ctx;
     node_t *n = p[0];
     delta_builder *b = p[1];
     store_unit u;
     char code[TS_CODE_MAX];
-    if (!store_unit_decode(v, &u) || k->mv_size >= sizeof code)
+    if (!store_unit_decode(v, &u) || k->len >= sizeof code)
         return 0;
-    memcpy(code, k->mv_data, k->mv_size);
-    code[k->mv_size] = '\0';
+    memcpy(code, k->data, k->len);
+    code[k->len] = '\0';
     bool self = !strcmp(code, n->cfg.code);
     if (self || (u.via[0] && n->cfg.forward_detail == DETAIL_ALL)) {
         delta_add_unit(b, code, u.name, u.level, self ? "" : u.parent);
@@ -298,7 +307,7 @@ static bool next_cell(const kv *items, size_t n, size_t *i, ts_cell *c, disclose
     return false;
 }
 
-static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int snapshot_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     snap_ctx *sc = vctx;
     node_t *n = sc->n;
@@ -323,11 +332,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
     static const store_db cleared[] = {DB_PENDING, DB_ANNOUNCE, DB_OUTBOX};
     for (size_t i = 0; i < sizeof cleared / sizeof cleared[0] && rc == TS_OK && !sc->checkpoint;
-         i++) {
-        int mrc = mdb_drop(txn, store_dbi(s, cleared[i]), 0);
-        if (mrc)
-            rc = ts_fail(e, TS_ERUNTIME, "snapshot: %s", store_strerror(mrc));
-    }
+         i++)
+        rc = store_clear(s, txn, cleared[i], e);
     outbox_head head;
     outbox_head_get(n, txn, &head);
     if (head.seq < sc->parent_last)
@@ -339,8 +345,8 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
         rc = store_scan(s, txn, DB_UNITS, NULL, add_subtree_unit, uctx, NULL, e);
     /* the covers go with the changes they cover: into a resync snapshot,
      * which takes pending in; after a checkpoint, with pending */
-    if (!sc->checkpoint && drain(n, txn, DB_COVERS, SIZE_MAX, b, take_cover) != 0)
-        rc = ts_fail(e, TS_ERUNTIME, "snapshot: cannot read covers");
+    if (rc == TS_OK && !sc->checkpoint)
+        rc = drain(n, txn, DB_COVERS, b, take_cover, e);
     /* the first part names the last, so the parent can apply them as one */
     size_t ncells = 0, max = (size_t)n->cfg.max_cells;
     ts_cell c;
@@ -348,7 +354,7 @@ static int snapshot_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
     bool overflow = false;
     /* record-derived cells of months not begun at the parent wait in pending,
      * as flushes leave them (drain_pending) */
-    int parent_today = (int)store_meta_u64(s, txn, OUTBOX_META_PARENT_TODAY);
+    int parent_today = (int)store_meta_u64(s, txn, LINK_META_PARENT_TODAY);
     for (size_t i = 0; rc == TS_OK && next_cell(items, l.n, &i, &c, &sum, &overflow);) {
         if (sc->checkpoint || !cell_after_today(n->catalog, &c, parent_today)) {
             ncells++;
@@ -401,22 +407,17 @@ int outbox_checkpoint(node_t *n, uint64_t *first, ts_err *e)
     return rc;
 }
 
-static int ack_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static store_step take_acked(const store_val *k, const store_val *v, void *vctx)
+{
+    (void)v;
+    return k->len == 8 && ts_get_be64(k->data) <= *(uint64_t *)vctx ? STORE_TAKE : STORE_STOP;
+}
+
+static int ack_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     uint64_t acked = *(uint64_t *)vctx;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(txn, store_dbi(s, DB_OUTBOX), &cur) != 0)
-        return ts_fail(e, TS_ERUNTIME, "outbox: cannot open cursor");
-    int mrc = 0;
-    while (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8 &&
-           ts_get_be64(k.mv_data) <= acked)
-        if ((mrc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-    mdb_cursor_close(cur);
-    if (mrc)
-        return ts_fail(e, TS_ERUNTIME, "outbox: %s", store_strerror(mrc));
-    if (store_meta_put_u64(s, txn, LINK_META_ACKED_SEQ, acked, e))
+    if (store_take(s, txn, DB_OUTBOX, NULL, 0, take_acked, &acked, e) ||
+        store_meta_put_u64(s, txn, LINK_META_ACKED_SEQ, acked, e))
         return e->code;
     return store_meta_put_u64(s, txn, LINK_META_LAST_ACK_MS, (uint64_t)ts_now_ms(), e);
 }
@@ -428,17 +429,17 @@ int outbox_ack(node_t *n, uint64_t acked, ts_err *e)
 
 int outbox_get(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e)
 {
-    MDB_txn *txn;
-    MDB_val v;
+    store_txn *txn;
+    store_val v;
     uint8_t k[8];
     ts_put_be64(k, seq);
     if (store_read_begin(n->store, &txn, e))
         return TS_ERUNTIME;
     int rc = store_get(n->store, txn, DB_OUTBOX, k, sizeof k, &v, e);
     if (rc == TS_OK) {
-        *data = malloc(v.mv_size ? v.mv_size : 1);
-        memcpy(*data, v.mv_data, v.mv_size);
-        *len = v.mv_size;
+        *data = malloc(v.len ? v.len : 1);
+        memcpy(*data, v.data, v.len);
+        *len = v.len;
     }
     store_read_end(txn);
     return rc;

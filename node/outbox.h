@@ -18,13 +18,11 @@ typedef struct {
 } outbox_head;
 
 /* Reads the chain head (0 and zeros before the first delta). */
-void outbox_head_get(node_t *n, MDB_txn *txn, outbox_head *h);
+void outbox_head_get(node_t *n, store_txn *txn, outbox_head *h);
 
-/* Meta key: the parent's date (YYYYMMDD) as its last Welcome or Ack told it.
- * A record-derived cell for a period after it stays pending: the parent would
- * refuse it (FUTURE_PERIOD) while this node's clock runs ahead. */
-#define OUTBOX_META_PARENT_TODAY "parent_today"
-#define OUTBOX_PARENT_TODAY_UNTOLD 99991231 /* a parent that does not tell: hold nothing */
+/* A record-derived cell for a period after the parent's date
+ * (LINK_META_PARENT_TODAY) stays pending: the parent would refuse it
+ * (FUTURE_PERIOD) while this node's clock runs ahead. */
 
 #define OUTBOX_META_RELEASE "release_ms"       /* when the last release window opened */
 #define OUTBOX_META_CHECKPOINT "checkpoint_ms" /* when the last snapshot was made */

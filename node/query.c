@@ -11,13 +11,13 @@ typedef struct {
     query_fn fn;
     void *ctx;
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     size_t skip; /* bytes before the cell key: a leaf's "via|" */
     char last[TS_CODE_MAX + 1 + TS_CODE_MAX]; /* a scan of all contrib: "via|unit" last seen */
     bool last_leaf;                           /* and whether it is a leaf of that child */
 } scan_ctx;
 
-static int on_cell(scan_ctx *sc, const char *key, size_t klen, const MDB_val *v)
+static int on_cell(scan_ctx *sc, const char *key, size_t klen, const store_val *v)
 {
     ts_cell c;
     disclose_fig n;
@@ -30,18 +30,18 @@ static int on_cell(scan_ctx *sc, const char *key, size_t klen, const MDB_val *v)
     return sc->fn(&c, n, sc->ctx);
 }
 
-static int on_total(const MDB_val *k, const MDB_val *v, void *vctx)
+static int on_total(const store_val *k, const store_val *v, void *vctx)
 {
     scan_ctx *sc = vctx;
-    return on_cell(sc, (const char *)k->mv_data + sc->skip, k->mv_size - sc->skip, v);
+    return on_cell(sc, (const char *)k->data + sc->skip, k->len - sc->skip, v);
 }
 
 /* Every contribution: those of leaves are their units' totals. */
-static int on_contribution(const MDB_val *k, const MDB_val *v, void *vctx)
+static int on_contribution(const store_val *k, const store_val *v, void *vctx)
 {
     scan_ctx *sc = vctx;
-    const char *key = k->mv_data, *bar = memchr(key, '|', k->mv_size);
-    const char *end = bar ? memchr(bar + 1, '|', k->mv_size - (size_t)(bar + 1 - key)) : NULL;
+    const char *key = k->data, *bar = memchr(key, '|', k->len);
+    const char *end = bar ? memchr(bar + 1, '|', k->len - (size_t)(bar + 1 - key)) : NULL;
     if (!end || (size_t)(end - key) >= sizeof sc->last)
         return 0;
     size_t len = (size_t)(end - key);
@@ -53,10 +53,17 @@ static int on_contribution(const MDB_val *k, const MDB_val *v, void *vctx)
         sc->last_leaf = store_totals_at(sc->s, sc->txn, sc->last + skip, via) == DB_CONTRIB &&
                         strlen(via) == skip && !memcmp(via, key, skip);
     }
-    return sc->last_leaf ? on_cell(sc, key + skip, k->mv_size - skip, v) : 0;
+    return sc->last_leaf ? on_cell(sc, key + skip, k->len - skip, v) : 0;
 }
 
-int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, void *ctx)
+int query_failed(ts_err *e)
+{
+    return ts_fail(e, TS_ERUNTIME, "the store could not be read while summing totals (the disk "
+                   "may be failing): check the disk and the node's log, then run "
+                   "'tiersync verify'");
+}
+
+int query_totals(store_t *s, store_txn *txn, const query_filter *f, query_fn fn, void *ctx)
 {
     scan_ctx sc = {.f = f, .fn = fn, .ctx = ctx, .s = s, .txn = txn};
     if (!f->unit) { /* the units keeping their own totals, then the leaves */

@@ -27,7 +27,10 @@ typedef int (*query_fn)(const ts_cell *c, disclose_fig value, void *ctx);
  * returns that. QUERY_FAILED (fn never returns it) when the store could not
  * be read: fn has seen only some totals. */
 #define QUERY_FAILED (-1)
-int query_totals(store_t *s, MDB_txn *txn, const query_filter *f, query_fn fn, void *ctx);
+int query_totals(store_t *s, store_txn *txn, const query_filter *f, query_fn fn, void *ctx);
+/* QUERY_FAILED as an error: what failed and what to do, into e; returns
+ * TS_ERUNTIME. Every caller answers with it rather than a partial sum. */
+int query_failed(ts_err *e);
 
 /* Who reads: an exact reader (a token; the operator at the node) sees
  * every count; any other sees record-derived figures randomly rounded to

@@ -105,13 +105,19 @@ static int on_part(const ts_cell *cell, disclose_fig v, void *ctx)
     return ratio_set_add(ctx, cell, v) ? 1 : 0;
 }
 
-int ratio_set_scan(ratio_set *rs, store_t *s, MDB_txn *txn, const char *unit, const char *period)
+int ratio_set_scan(ratio_set *rs, store_t *s, store_txn *txn, const char *unit, const char *period,
+                   ts_err *e)
 {
     const char *parts[] = {rs->c->inds[rs->ind->numerator].code, rs->c->inds[rs->ind->denominator].code};
     for (int p = 0; p < 2; p++) {
         query_filter q = {unit, parts[p], period, NULL};
-        if (query_totals(s, txn, &q, on_part, rs))
-            return TS_ERUNTIME;
+        int stop = query_totals(s, txn, &q, on_part, rs);
+        if (stop == QUERY_FAILED)
+            return query_failed(e);
+        if (stop)
+            return ts_fail(e, TS_ERUNTIME, "out of memory, or a sum of %s leaves the 64-bit "
+                           "range (a stored total is corrupt: run 'tiersync verify')",
+                           parts[p]);
     }
     return TS_OK;
 }

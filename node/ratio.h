@@ -56,8 +56,10 @@ void ratio_set_free(ratio_set *rs);
  * when out of memory or when a sum would overflow. */
 int ratio_set_add(ratio_set *rs, const ts_cell *cell, disclose_fig v);
 /* Adds every total of unit (NULL: every unit held) for both parts, of
- * period (NULL: all periods). */
-int ratio_set_scan(ratio_set *rs, store_t *s, MDB_txn *txn, const char *unit, const char *period);
+ * period (NULL: all periods). TS_ERUNTIME (e) when the store cannot be
+ * read or ratio_set_add fails. */
+int ratio_set_scan(ratio_set *rs, store_t *s, store_txn *txn, const char *unit, const char *period,
+                   ts_err *e);
 /* Orders the rows by unit, period, then options; add nothing after. */
 void ratio_set_sort(ratio_set *rs);
 

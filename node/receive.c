@@ -29,7 +29,7 @@ int receive_refuse(apply_reply *r, Tiersync__Reason reason, uint64_t expected, t
 }
 
 /* Before the signature check: the child's enrolled key. */
-static int prepare_delta(node_t *n, MDB_txn *txn, const char *child, receive_state *st,
+static int prepare_delta(node_t *n, store_txn *txn, const char *child, receive_state *st,
                          apply_reply *r, ts_err *e)
 {
     store_child ch;
@@ -76,13 +76,16 @@ static void check_cells(node_t *n, receive_state *st)
 static bool signed_before_rotation(node_t *n, const char *child, const Tiersync__SignedDelta *sd,
                                    uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
-    if (store_read_begin(n->store, &txn, &e) != TS_OK)
-        return false;
-    bool retired = rotate_last_retired(n->store, txn, child, pk, until);
-    store_read_end(txn);
-    return retired && delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data,
+    int rc = store_read_begin(n->store, &txn, &e);
+    if (rc == TS_OK) {
+        rc = rotate_last_retired(n->store, txn, child, pk, until, &e);
+        store_read_end(txn);
+    }
+    if (rc != TS_OK && rc != TS_ENOTFOUND) /* refused as unverified; the child sends it again */
+        log_warn("child %s: cannot read its key history: %s", child, e.msg);
+    return rc == TS_OK && delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data,
                                    sd->signature.len);
 }
 
@@ -161,7 +164,7 @@ static void verify_all(node_t *n, receive_state *st, size_t count)
         worker_wait(n->helper);
 }
 
-static void receive_one(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_item *it,
+static void receive_one(node_t *n, store_txn *txn, ProtobufCAllocator *mem, apply_item *it,
                    receive_state *st)
 {
     apply_reply *r = &it->reply;
@@ -196,7 +199,7 @@ static void receive_one(node_t *n, MDB_txn *txn, ProtobufCAllocator *mem, apply_
 void receive_batch(node_t *n, ProtobufCAllocator *mem, apply_item *items, receive_state *st,
                    size_t from, size_t count)
 {
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ts_err e = {0};
     bool readable = store_read_begin(n->store, &txn, &e) == TS_OK;
     for (size_t i = from; i < count; i++) {

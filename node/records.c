@@ -228,12 +228,12 @@ size_t records_own_key(const catalog_t *c, int t, const char *id, char *out)
     return a + 1 + b;
 }
 
-int records_find(store_t *s, MDB_txn *txn, const catalog_t *c, int t, const char *id, char *key,
+int records_find(store_t *s, store_txn *txn, const catalog_t *c, int t, const char *id, char *key,
                  size_t *klen, rec_t *r, ts_err *e)
 {
     char own[RECORDS_KEY_MAX + 1];
     size_t n = records_own_key(c, t, id, own);
-    MDB_val v;
+    store_val v;
     int rc;
     if (n == 0)
         return TS_ENOTFOUND;
@@ -241,10 +241,10 @@ int records_find(store_t *s, MDB_txn *txn, const catalog_t *c, int t, const char
         rc = store_get(s, txn, DB_RECORD_REFS, own, n, &v, e);
         if (rc != TS_OK)
             return rc;
-        if (v.mv_size > RECORDS_KEY_MAX)
+        if (v.len > RECORDS_KEY_MAX)
             return ts_fail(e, TS_ERUNTIME, "store: a record reference is corrupt");
-        memcpy(key, v.mv_data, v.mv_size);
-        n = v.mv_size;
+        memcpy(key, v.data, v.len);
+        n = v.len;
     } else {
         memcpy(key, own, n);
     }
@@ -256,7 +256,7 @@ int records_find(store_t *s, MDB_txn *txn, const catalog_t *c, int t, const char
                    ? ts_fail(e, TS_ERUNTIME, "store: the record %s is indexed but missing", own)
                    : rc;
     if (r)
-        records_decode(c, t, v.mv_data, v.mv_size, r);
+        records_decode(c, t, v.data, v.len, r);
     return TS_OK;
 }
 
@@ -287,28 +287,33 @@ static int key_type(const catalog_t *c, const char *key, size_t klen, int *depth
     return -1;
 }
 
-size_t records_count_owned(store_t *s, MDB_txn *txn, const catalog_t *c, const char *key,
-                           size_t klen, size_t counts[CATALOG_MAX_TYPES])
+typedef struct {
+    const catalog_t *c;
+    size_t *counts, total;
+} owned_ctx;
+
+static int count_owned(const store_val *k, const store_val *v, void *vctx)
+{
+    (void)v;
+    owned_ctx *o = vctx;
+    int depth, t = key_type(o->c, k->data, k->len, &depth);
+    if (t >= 0)
+        o->counts[t]++;
+    o->total++;
+    return 0;
+}
+
+int records_count_owned(store_t *s, store_txn *txn, const catalog_t *c, const char *key,
+                        size_t klen, size_t counts[CATALOG_MAX_TYPES], size_t *total, ts_err *e)
 {
     char prefix[RECORDS_KEY_MAX + 2];
-    size_t total = 0;
+    owned_ctx o = {c, counts, 0};
     memset(counts, 0, CATALOG_MAX_TYPES * sizeof counts[0]);
     memcpy(prefix, key, klen);
     prefix[klen] = RECORDS_SEP;
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, store_dbi(s, DB_RECORDS), &cur) != 0)
-        return 0;
-    MDB_val k = {klen + 1, prefix}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), depth;
-    while (rc == 0 && k.mv_size > klen && memcmp(k.mv_data, prefix, klen + 1) == 0) {
-        int t = key_type(c, k.mv_data, k.mv_size, &depth);
-        if (t >= 0)
-            counts[t]++;
-        total++;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    return total;
+    int rc = store_scan_prefix(s, txn, DB_RECORDS, prefix, klen + 1, count_owned, &o, NULL, e);
+    *total = o.total;
+    return rc;
 }
 
 unsigned records_with_owners(const catalog_t *c, unsigned types)
@@ -351,7 +356,7 @@ void records_cluster_free(records_cluster *cl)
 
 /* Appends the record at (key, val) found at depth; stack[d] holds the
  * index of the last record seen at depth d. */
-static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int depth, const MDB_val *v,
+static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int depth, const store_val *v,
                         unsigned need, int stack[CATALOG_MAX_TYPES + 1])
 {
     if (depth > CATALOG_MAX_TYPES)
@@ -366,7 +371,7 @@ static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int dept
         cl->recs = ts_xrealloc(cl->recs, (size_t)cl->cap * sizeof *cl->recs);
         cl->parent = ts_xrealloc(cl->parent, (size_t)cl->cap * sizeof *cl->parent);
     }
-    records_decode(c, t, v->mv_data, v->mv_size, &cl->recs[cl->n]);
+    records_decode(c, t, v->data, v->len, &cl->recs[cl->n]);
     cl->parent[cl->n] = parent;
     stack[depth] = cl->n++;
 }
@@ -375,27 +380,27 @@ static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int dept
 
 #define RECORDS_KEY_FROM_BYTES (sizeof(uint64_t) + sizeof(int32_t))
 
-uint64_t records_key_get(store_t *s, MDB_txn *txn, const char *root, size_t rlen)
+uint64_t records_key_get(store_t *s, store_txn *txn, const char *root, size_t rlen)
 {
-    MDB_val v;
+    store_val v;
     uint64_t key = 0;
     if (store_get(s, txn, DB_RECORD_KEYS, root, rlen, &v, NULL) == TS_OK &&
-        (v.mv_size == sizeof key || v.mv_size == RECORDS_KEY_FROM_BYTES))
-        memcpy(&key, v.mv_data, sizeof key);
+        (v.len == sizeof key || v.len == RECORDS_KEY_FROM_BYTES))
+        memcpy(&key, v.data, sizeof key);
     return key;
 }
 
-int records_key_from(store_t *s, MDB_txn *txn, const char *root, size_t rlen)
+int records_key_from(store_t *s, store_txn *txn, const char *root, size_t rlen)
 {
-    MDB_val v;
+    store_val v;
     int32_t from = 0;
     if (store_get(s, txn, DB_RECORD_KEYS, root, rlen, &v, NULL) == TS_OK &&
-        v.mv_size == RECORDS_KEY_FROM_BYTES)
-        memcpy(&from, (const char *)v.mv_data + sizeof(uint64_t), sizeof from);
+        v.len == RECORDS_KEY_FROM_BYTES)
+        memcpy(&from, (const char *)v.data + sizeof(uint64_t), sizeof from);
     return from;
 }
 
-int records_key_put(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t key,
+int records_key_put(store_t *s, store_txn *txn, const char *root, size_t rlen, uint64_t key,
                     int counts_from, ts_err *e)
 {
     char v[RECORDS_KEY_FROM_BYTES];
@@ -405,7 +410,7 @@ int records_key_put(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uin
     return store_put(s, txn, DB_RECORD_KEYS, root, rlen, v, from ? sizeof v : sizeof key, e);
 }
 
-int records_key_new(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t *key,
+int records_key_new(store_t *s, store_txn *txn, const char *root, size_t rlen, uint64_t *key,
                     ts_err *e)
 {
     do
@@ -414,80 +419,94 @@ int records_key_new(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uin
     return store_put(s, txn, DB_RECORD_KEYS, root, rlen, key, sizeof *key, e);
 }
 
-int records_key_drop(store_t *s, MDB_txn *txn, const char *root, size_t rlen, ts_err *e)
+int records_key_drop(store_t *s, store_txn *txn, const char *root, size_t rlen, ts_err *e)
 {
     return store_del(s, txn, DB_RECORD_KEYS, root, rlen, e);
 }
 
-int records_cluster_load(store_t *s, MDB_txn *txn, const catalog_t *c, const char *root,
+/* The state of a walk that gathers clusters from table records. */
+typedef struct {
+    store_t *s;
+    store_txn *txn;
+    const catalog_t *c;
+    records_cluster *cl;
+    unsigned need;
+    int stack[CATALOG_MAX_TYPES + 1];
+    size_t rlen;               /* records_cluster_load: the root's length */
+    records_cluster_fn fn;     /* records_scan_clusters: called per cluster */
+    void *ctx;
+} cluster_walk;
+
+static void walk_init(cluster_walk *w, store_t *s, store_txn *txn, const catalog_t *c,
+                      records_cluster *cl, unsigned need)
+{
+    *w = (cluster_walk){.s = s, .txn = txn, .c = c, .cl = cl, .need = need};
+    for (int i = 0; i <= CATALOG_MAX_TYPES; i++)
+        w->stack[i] = -1;
+}
+
+static int load_one(const store_val *k, const store_val *v, void *vctx)
+{
+    cluster_walk *w = vctx;
+    if (k->len != w->rlen && ((const char *)k->data)[w->rlen] != RECORDS_SEP)
+        return 1; /* another root that begins with this one */
+    int depth, t = key_type(w->c, k->data, k->len, &depth);
+    if (depth == 0 && w->cl->n > 0)
+        return 1;
+    cluster_add(w->c, w->cl, t, depth, v, w->need, w->stack);
+    return 0;
+}
+
+int records_cluster_load(store_t *s, store_txn *txn, const catalog_t *c, const char *root,
                          size_t rlen, unsigned need, records_cluster *cl, ts_err *e)
 {
-    int stack[CATALOG_MAX_TYPES + 1], depth;
-    for (int i = 0; i <= CATALOG_MAX_TYPES; i++)
-        stack[i] = -1;
+    cluster_walk w;
+    walk_init(&w, s, txn, c, cl, need);
+    w.rlen = rlen;
     cl->n = 0;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbi(s, DB_RECORDS), &cur);
-    if (rc != 0)
-        return ts_fail(e, TS_ERUNTIME, "store: cannot read records: %s", store_strerror(rc));
-    MDB_val k = {rlen, (void *)root}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size >= rlen && memcmp(k.mv_data, root, rlen) == 0 &&
-           (k.mv_size == rlen || ((const char *)k.mv_data)[rlen] == RECORDS_SEP)) {
-        int t = key_type(c, k.mv_data, k.mv_size, &depth);
-        if (depth == 0 && cl->n > 0)
-            break;
-        cluster_add(c, cl, t, depth, &v, need, stack);
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return ts_fail(e, TS_ERUNTIME, "store: cannot read records: %s", store_strerror(rc));
+    if (store_scan_prefix(s, txn, DB_RECORDS, root, rlen, load_one, &w, NULL, e))
+        return e->code;
     cl->key = cl->n ? records_key_get(s, txn, root, rlen) : 0;
     cl->counts_from = cl->n ? records_key_from(s, txn, root, rlen) : 0;
     return TS_OK;
 }
 
-int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_cluster_fn fn,
+static int scan_one(const store_val *k, const store_val *v, void *vctx)
+{
+    cluster_walk *w = vctx;
+    int depth, t = key_type(w->c, k->data, k->len, &depth);
+    if (depth == 0 && w->cl->n > 0) {
+        int stop = w->fn(w->cl, w->ctx);
+        w->cl->n = 0;
+        if (stop)
+            return stop;
+    }
+    if (depth == 0) {
+        w->cl->key = records_key_get(w->s, w->txn, k->data, k->len);
+        w->cl->counts_from = records_key_from(w->s, w->txn, k->data, k->len);
+    }
+    cluster_add(w->c, w->cl, t, depth, v, ~0u, w->stack);
+    return 0;
+}
+
+int records_scan_clusters(store_t *s, store_txn *txn, const catalog_t *c, records_cluster_fn fn,
                           void *ctx, ts_err *e)
 {
     records_cluster cl;
     records_cluster_init(&cl);
-    int stack[CATALOG_MAX_TYPES + 1], depth, stop = 0;
-    for (int i = 0; i <= CATALOG_MAX_TYPES; i++)
-        stack[i] = -1;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbi(s, DB_RECORDS), &cur);
-    if (rc != 0) {
-        records_cluster_free(&cl);
-        return ts_fail(e, TS_ERUNTIME, "store: cannot read records: %s", store_strerror(rc));
-    }
-    MDB_val k, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (rc == 0 && !stop) {
-        int t = key_type(c, k.mv_data, k.mv_size, &depth);
-        if (depth == 0 && cl.n > 0) {
-            stop = fn(&cl, ctx);
-            cl.n = 0;
-        }
-        if (depth == 0) {
-            cl.key = records_key_get(s, txn, k.mv_data, k.mv_size);
-            cl.counts_from = records_key_from(s, txn, k.mv_data, k.mv_size);
-        }
-        if (!stop)
-            cluster_add(c, &cl, t, depth, &v, ~0u, stack);
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (!stop && cl.n > 0)
+    cluster_walk w;
+    walk_init(&w, s, txn, c, &cl, ~0u);
+    w.fn = fn;
+    w.ctx = ctx;
+    int stop = 0;
+    int rc = store_scan(s, txn, DB_RECORDS, NULL, scan_one, &w, &stop, e);
+    if (rc == TS_OK && !stop && cl.n > 0)
         stop = fn(&cl, ctx);
-    mdb_cursor_close(cur);
     records_cluster_free(&cl);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return ts_fail(e, TS_ERUNTIME, "store: cannot read records: %s", store_strerror(rc));
-    return stop;
+    return rc ? rc : stop;
 }
 
-bool records_held_here(store_t *s, MDB_txn *txn)
+bool records_held_here(store_t *s, store_txn *txn)
 {
     return store_count(s, txn, DB_CHILDREN) == 0;
 }

@@ -106,20 +106,21 @@ size_t records_own_key(const catalog_t *c, int t, const char *id, char *out);
 /* Finds the record of type t with this id: its full key (RECORDS_KEY_MAX +
  * 1 bytes, NUL-terminated) and, if r is non-NULL, its decoded value.
  * TS_ENOTFOUND when there is none. */
-int records_find(store_t *s, MDB_txn *txn, const catalog_t *c, int t, const char *id, char *key,
+int records_find(store_t *s, store_txn *txn, const catalog_t *c, int t, const char *id, char *key,
                  size_t *klen, rec_t *r, ts_err *e);
 
 /* The length of the root part of a full key (up to the first separator). */
 size_t records_root_len(const char *key, size_t klen);
 
 /* Counts the records owned (directly or not) by the record at key, per
- * record type, into counts[CATALOG_MAX_TYPES]; returns their total. */
-size_t records_count_owned(store_t *s, MDB_txn *txn, const catalog_t *c, const char *key,
-                           size_t klen, size_t counts[CATALOG_MAX_TYPES]);
+ * record type, into counts[CATALOG_MAX_TYPES], and their total into
+ * *total. TS_ERUNTIME (e) when the store cannot be read. */
+int records_count_owned(store_t *s, store_txn *txn, const catalog_t *c, const char *key,
+                        size_t klen, size_t counts[CATALOG_MAX_TYPES], size_t *total, ts_err *e);
 
 /* True when this node holds records: it has no enrolled children (a
  * commune). Upper levels hold only counts, and never serve the register. */
-bool records_held_here(store_t *s, MDB_txn *txn);
+bool records_held_here(store_t *s, store_txn *txn);
 
 /* ---- clusters --------------------------------------------------------- */
 
@@ -139,13 +140,13 @@ void records_cluster_free(records_cluster *cl);
  * txn's memory), keeping only records of the types in need (bit i: type i;
  * need must hold the owners of every type in it, see records_with_owners).
  * An absent root gives an empty cluster. */
-int records_cluster_load(store_t *s, MDB_txn *txn, const catalog_t *c, const char *root,
+int records_cluster_load(store_t *s, store_txn *txn, const catalog_t *c, const char *root,
                          size_t rlen, unsigned need, records_cluster *cl, ts_err *e);
 
 /* Calls fn for every cluster of the store in key order; stops when fn
  * returns non-zero and returns that. */
 typedef int (*records_cluster_fn)(const records_cluster *cl, void *ctx);
-int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_cluster_fn fn,
+int records_scan_clusters(store_t *s, store_txn *txn, const catalog_t *c, records_cluster_fn fn,
                           void *ctx, ts_err *e);
 
 /* ---- record keys ------------------------------------------------------ */
@@ -157,23 +158,23 @@ int records_scan_clusters(store_t *s, MDB_txn *txn, const catalog_t *c, records_
  * counts_from date after it (4 more bytes, YYYYMMDD). */
 
 /* The record key of the cluster rooted at root; 0 when it has none. */
-uint64_t records_key_get(store_t *s, MDB_txn *txn, const char *root, size_t rlen);
+uint64_t records_key_get(store_t *s, store_txn *txn, const char *root, size_t rlen);
 
 /* The counts_from date of the cluster rooted at root; 0 when it has none. */
-int records_key_from(store_t *s, MDB_txn *txn, const char *root, size_t rlen);
+int records_key_from(store_t *s, store_txn *txn, const char *root, size_t rlen);
 
 /* Writes the record key and counts_from date (0: none) of the cluster
  * rooted at root. */
-int records_key_put(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t key,
+int records_key_put(store_t *s, store_txn *txn, const char *root, size_t rlen, uint64_t key,
                     int counts_from, ts_err *e);
 
 /* Gives the cluster rooted at root a new random record key (never 0) into
  * *key. */
-int records_key_new(store_t *s, MDB_txn *txn, const char *root, size_t rlen, uint64_t *key,
+int records_key_new(store_t *s, store_txn *txn, const char *root, size_t rlen, uint64_t *key,
                     ts_err *e);
 
 /* Forgets the record key of a cluster whose root is deleted. */
-int records_key_drop(store_t *s, MDB_txn *txn, const char *root, size_t rlen, ts_err *e);
+int records_key_drop(store_t *s, store_txn *txn, const char *root, size_t rlen, ts_err *e);
 
 /* The record types whose records are owned, directly or not, by records of
  * type t, with t itself: bit i set for type i. */

@@ -34,7 +34,7 @@ typedef struct {
 typedef struct {
     node_t *n;
     records_batch *b;
-    MDB_txn *txn;
+    store_txn *txn;
     const unsigned char *bad; /* rows refused in phase 1 */
     records_problems phase1;
     agg_t *agg;
@@ -143,13 +143,16 @@ static void touch(batch_ctx *x, const char *key, size_t klen)
     hmap_str_put(&x->roots, key, records_root_len(key, klen), 0, NULL);
 }
 
-/* Refuses a delete of a record that still owns records. */
-static bool check_delete(batch_ctx *x, const records_row *row, const char *key, size_t klen)
+/* Refuses a delete of a record that still owns records (*unowned false). */
+static int check_delete(batch_ctx *x, const records_row *row, const char *key, size_t klen,
+                        bool *unowned, ts_err *e)
 {
     const catalog_t *c = x->n->catalog;
-    size_t counts[CATALOG_MAX_TYPES];
-    if (records_count_owned(x->n->store, x->txn, c, key, klen, counts) == 0)
-        return true;
+    size_t counts[CATALOG_MAX_TYPES], total;
+    if (records_count_owned(x->n->store, x->txn, c, key, klen, counts, &total, e))
+        return e->code;
+    if ((*unowned = total == 0))
+        return TS_OK;
     char list[256];
     size_t len = 0;
     list[0] = '\0';
@@ -159,7 +162,7 @@ static bool check_delete(batch_ctx *x, const records_row *row, const char *key, 
                                     counts[t], c->types[t].name);
     refuse(x, row, "id", "%s still has records (%s): delete or re-assign them first",
            c->types[x->b->type].name, list);
-    return false;
+    return TS_OK;
 }
 
 /* Looks row r up, merges it over the stored record, checks it and plans
@@ -184,7 +187,10 @@ static int check_row(batch_ctx *x, size_t r, ts_err *e)
     if (!exists && (b->op == RECORDS_UPDATE || b->op == RECORDS_DELETE))
         return refuse(x, row, "id", "no %s with id %s", t->name, id);
     if (b->op == RECORDS_DELETE) {
-        if (check_delete(x, row, okey, oklen)) {
+        bool unowned = false;
+        if (check_delete(x, row, okey, oklen, &unowned, e))
+            return e->code;
+        if (unowned) {
             plan *p = new_plan(x, r);
             p->old_off = stash(x, okey, oklen), p->old_len = oklen;
             touch(x, okey, oklen);
@@ -219,9 +225,11 @@ static int check_row(batch_ctx *x, size_t r, ts_err *e)
         nkey[olen] = RECORDS_SEP;
         nklen = olen + 1 + own;
     }
-    size_t counts[CATALOG_MAX_TYPES];
+    size_t counts[CATALOG_MAX_TYPES], owned = 0;
     bool moved = exists && (oklen != nklen || memcmp(okey, nkey, nklen) != 0);
-    if (moved && records_count_owned(x->n->store, x->txn, c, okey, oklen, counts) > 0)
+    if (moved && records_count_owned(x->n->store, x->txn, c, okey, oklen, counts, &owned, e))
+        return e->code;
+    if (owned > 0)
         return refuse(x, row, t->fields[t->owner_ref].name,
                       "cannot change while this %s owns records: delete them first", t->name);
     char val[RECORDS_VAL_MAX], oval[RECORDS_VAL_MAX];
@@ -268,7 +276,7 @@ static int settle_keys(batch_ctx *x, ts_err *e)
     for (size_t i = 0; i < x->roots.n; i++) {
         size_t len;
         const char *root = hmap_str_key(&x->roots, i, &len);
-        MDB_val v;
+        store_val v;
         int rc = store_get(s, x->txn, DB_RECORDS, root, len, &v, e);
         uint64_t key;
         if (rc == TS_ENOTFOUND)
@@ -318,7 +326,7 @@ static int write_plans(batch_ctx *x, ts_err *e)
     return TS_OK;
 }
 
-static int batch_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int batch_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     batch_ctx *x = vctx;
     records_batch *b = x->b;

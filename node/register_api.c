@@ -292,7 +292,7 @@ static bool is_write(const char *m)
 /* Whether this node serves the register at all; replies 404 when not. */
 static bool served_here(reg_call *c)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     if (store_read_begin(c->r->n->store, &txn, &e)) {
         reg_error(c, 500, "%s", e.msg);

@@ -68,7 +68,7 @@ static void search(reg_call *c, int t)
     node_t *n = c->r->n;
     const char *q = api_param(c->q->params, "q");
     search_ctx x = {n->catalog, t, q, json_array(), 0, false};
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     if (store_read_begin(n->store, &txn, &e)) {
         json_decref(x.list);
@@ -96,7 +96,7 @@ static void read_one(reg_call *c, int t, const char *id)
 {
     node_t *n = c->r->n;
     const catalog_t *cat = n->catalog;
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     char key[RECORDS_KEY_MAX + 1];
     size_t klen;

@@ -106,20 +106,20 @@ void rotate_pack_ack(const uint8_t new_pk[crypto_sign_PUBLICKEYBYTES], const cha
     wire_pack(&env, out, len);
 }
 
-bool rotate_state_get(store_t *s, MDB_txn *txn, rotate_state *st)
+bool rotate_state_get(store_t *s, store_txn *txn, rotate_state *st)
 {
-    MDB_val v;
+    store_val v;
     if (store_get(s, txn, DB_META, ROTATE_META_STATE, strlen(ROTATE_META_STATE), &v, NULL) !=
             TS_OK ||
-        v.mv_size != sizeof *st)
+        v.len != sizeof *st)
         return false;
-    memcpy(st, v.mv_data, sizeof *st);
+    memcpy(st, v.data, sizeof *st);
     return true;
 }
 
 bool rotate_pending(node_t *n, rotate_state *st)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return false;
@@ -146,53 +146,60 @@ typedef struct {
 } hist_find;
 
 /* Entries come in from_seq order: the first past seq holds its key. */
-static int hist_step(const MDB_val *k, const MDB_val *v, void *vctx)
+static int hist_step(const store_val *k, const store_val *v, void *vctx)
 {
     hist_find *f = vctx;
-    if (k->mv_size < 8 || v->mv_size != sizeof f->pk)
+    if (k->len < 8 || v->len != sizeof f->pk)
         return 0;
-    uint64_t from = ts_get_be64((const uint8_t *)k->mv_data + k->mv_size - 8);
+    uint64_t from = ts_get_be64((const uint8_t *)k->data + k->len - 8);
     if (f->seq != UINT64_MAX && from <= f->seq)
         return 0;
     f->found = true;
     f->until = from;
-    memcpy(f->pk, v->mv_data, sizeof f->pk);
+    memcpy(f->pk, v->data, sizeof f->pk);
     return f->seq != UINT64_MAX; /* the last entry: read on to the end */
 }
 
-bool rotate_key_at(store_t *s, MDB_txn *txn, const char *child, uint64_t seq,
-                   uint8_t pk[crypto_sign_PUBLICKEYBYTES])
+/* Looks child's history up for f->seq: TS_OK when found, TS_ENOTFOUND when
+ * not, TS_ERUNTIME (e) when it cannot be read. */
+static int hist_get(store_t *s, store_txn *txn, const char *child, hist_find *f, ts_err *e)
 {
     char prefix[ROTATE_HIST_KEY_MAX];
     hist_prefix(child, prefix);
-    hist_find f = {.seq = seq == UINT64_MAX ? UINT64_MAX - 1 : seq};
-    store_scan(s, txn, DB_META, prefix, hist_step, &f, NULL, NULL);
-    if (f.found)
-        memcpy(pk, f.pk, sizeof f.pk);
-    return f.found;
+    if (store_scan(s, txn, DB_META, prefix, hist_step, f, NULL, e))
+        return e->code;
+    return f->found ? TS_OK : TS_ENOTFOUND;
 }
 
-bool rotate_last_retired(store_t *s, MDB_txn *txn, const char *child,
-                         uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until)
+int rotate_key_at(store_t *s, store_txn *txn, const char *child, uint64_t seq,
+                  uint8_t pk[crypto_sign_PUBLICKEYBYTES], ts_err *e)
 {
-    char prefix[ROTATE_HIST_KEY_MAX];
-    hist_prefix(child, prefix);
+    hist_find f = {.seq = seq == UINT64_MAX ? UINT64_MAX - 1 : seq};
+    int rc = hist_get(s, txn, child, &f, e);
+    if (rc == TS_OK)
+        memcpy(pk, f.pk, sizeof f.pk);
+    return rc;
+}
+
+int rotate_last_retired(store_t *s, store_txn *txn, const char *child,
+                        uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until, ts_err *e)
+{
     hist_find f = {.seq = UINT64_MAX};
-    store_scan(s, txn, DB_META, prefix, hist_step, &f, NULL, NULL);
-    if (f.found) {
+    int rc = hist_get(s, txn, child, &f, e);
+    if (rc == TS_OK) {
         memcpy(pk, f.pk, sizeof f.pk);
         *until = f.until;
     }
-    return f.found;
+    return rc;
 }
 
-int rotate_retire(store_t *s, MDB_txn *txn, const char *child,
+int rotate_retire(store_t *s, store_txn *txn, const char *child,
                   const uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t from_seq, ts_err *e)
 {
     char key[ROTATE_HIST_KEY_MAX];
     size_t n = hist_prefix(child, key);
     ts_put_be64((uint8_t *)key + n, from_seq);
-    MDB_val v;
+    store_val v;
     /* an entry there already: the key retired now signed nothing (two
      * rotations at the same seq), and the entry's key signed below it */
     if (store_get(s, txn, DB_META, key, n + 8, &v, NULL) == TS_OK)
@@ -200,7 +207,7 @@ int rotate_retire(store_t *s, MDB_txn *txn, const char *child,
     return store_put(s, txn, DB_META, key, n + 8, pk, crypto_sign_PUBLICKEYBYTES, e);
 }
 
-int rotate_replace(store_t *s, MDB_txn *txn, const char *child, store_child *ch,
+int rotate_replace(store_t *s, store_txn *txn, const char *child, store_child *ch,
                    const uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t from_seq, ts_err *e)
 {
     if (rotate_retire(s, txn, child, ch->pk, from_seq, e))
@@ -215,20 +222,20 @@ typedef struct {
     size_t n;
 } hist_list;
 
-static int hist_collect(const MDB_val *k, const MDB_val *v, void *vctx)
+static int hist_collect(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;
     hist_list *l = vctx;
-    if (k->mv_size > ROTATE_HIST_KEY_MAX)
+    if (k->len > ROTATE_HIST_KEY_MAX)
         return 0;
     l->keys = ts_xrealloc(l->keys, (l->n + 1) * sizeof *l->keys);
     l->lens = ts_xrealloc(l->lens, (l->n + 1) * sizeof *l->lens);
-    memcpy(l->keys[l->n], k->mv_data, k->mv_size);
-    l->lens[l->n++] = k->mv_size;
+    memcpy(l->keys[l->n], k->data, k->len);
+    l->lens[l->n++] = k->len;
     return 0;
 }
 
-int rotate_forget(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+int rotate_forget(store_t *s, store_txn *txn, const char *child, ts_err *e)
 {
     char prefix[ROTATE_HIST_KEY_MAX];
     hist_prefix(child, prefix);

@@ -69,7 +69,7 @@ void rotate_pack_ack(const uint8_t new_pk[crypto_sign_PUBLICKEYBYTES], const cha
                      uint8_t **out, size_t *len);
 
 /* The rotation in progress, if any (false: none). */
-bool rotate_state_get(store_t *s, MDB_txn *txn, rotate_state *st);
+bool rotate_state_get(store_t *s, store_txn *txn, rotate_state *st);
 /* The same in its own read transaction. */
 bool rotate_pending(node_t *n, rotate_state *st);
 
@@ -78,24 +78,26 @@ bool rotate_pending(node_t *n, rotate_state *st);
 const keys_t *rotate_signer(const node_t *n, uint64_t seq);
 
 /* At a parent: the key that signed child's delta seq, when a rotation
- * retired it (true), else the enrolled one is (false). */
-bool rotate_key_at(store_t *s, MDB_txn *txn, const char *child, uint64_t seq,
-                   uint8_t pk[crypto_sign_PUBLICKEYBYTES]);
+ * retired it (TS_OK), else the enrolled one is (TS_ENOTFOUND, no message).
+ * TS_ERUNTIME (e) when the history cannot be read. */
+int rotate_key_at(store_t *s, store_txn *txn, const char *child, uint64_t seq,
+                  uint8_t pk[crypto_sign_PUBLICKEYBYTES], ts_err *e);
 /* At a parent: child's last retired key and the seq from which it no
- * longer signs; false when the child never rotated. */
-bool rotate_last_retired(store_t *s, MDB_txn *txn, const char *child,
-                         uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until);
+ * longer signs (TS_OK); TS_ENOTFOUND when the child never rotated;
+ * TS_ERUNTIME (e) when the history cannot be read. */
+int rotate_last_retired(store_t *s, store_txn *txn, const char *child,
+                        uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t *until, ts_err *e);
 /* At a parent, inside a write: records that child's key pk signed its
  * deltas below from_seq (down to the previous entry's from_seq). With an
  * entry at from_seq already, pk signed none and nothing changes. */
-int rotate_retire(store_t *s, MDB_txn *txn, const char *child,
+int rotate_retire(store_t *s, store_txn *txn, const char *child,
                   const uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t from_seq, ts_err *e);
 /* At a parent, inside a write: enrols pk for child (enrolled as *ch) in
  * place of its key, which stays in its key history for deltas below
  * from_seq; *ch is updated and written. */
-int rotate_replace(store_t *s, MDB_txn *txn, const char *child, store_child *ch,
+int rotate_replace(store_t *s, store_txn *txn, const char *child, store_child *ch,
                    const uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint64_t from_seq, ts_err *e);
 /* At a parent, inside a write: forgets child's key history (child remove). */
-int rotate_forget(store_t *s, MDB_txn *txn, const char *child, ts_err *e);
+int rotate_forget(store_t *s, store_txn *txn, const char *child, ts_err *e);
 
 #endif

@@ -109,7 +109,7 @@ bool rotate_hub_on_message(rotate_hub *r, void *router, const char *child, zmq_m
 
 typedef struct {
     node_t *n;
-    MDB_txn *txn;
+    store_txn *txn;
 } tick_ctx;
 
 /* Enrolled, and not yet acknowledged this node's rotation. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "link_state.h"
 #include "log.h"
 
 typedef struct {
@@ -23,7 +24,7 @@ static int refuse(accept_ctx *a, const char *what)
     return TS_OK; /* refused, not failed: nothing was written */
 }
 
-static int accept_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int accept_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     accept_ctx *a = vctx;
     const rotate_claim *c = a->c;
@@ -62,7 +63,7 @@ typedef struct {
     const uint8_t *old_pk;
 } prev_ctx;
 
-static int prev_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int prev_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     prev_ctx *p = vctx;
     return store_put(s, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV),
@@ -72,16 +73,17 @@ static int prev_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 /* The parent's code as its Welcome said it ("" when not known yet). */
 static void parent_code(node_t *n, char out[TS_CODE_MAX])
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
-    MDB_val v;
+    store_val v;
     out[0] = '\0';
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return;
-    if (store_get(n->store, txn, DB_META, "parent_code", 11, &v, NULL) == TS_OK &&
-        v.mv_size < TS_CODE_MAX) {
-        memcpy(out, v.mv_data, v.mv_size);
-        out[v.mv_size] = '\0';
+    if (store_get(n->store, txn, DB_META, LINK_META_PARENT_CODE,
+                  strlen(LINK_META_PARENT_CODE), &v, NULL) == TS_OK &&
+        v.len < TS_CODE_MAX) {
+        memcpy(out, v.data, v.len);
+        out[v.len] = '\0';
     }
     store_read_end(txn);
 }
@@ -151,23 +153,23 @@ void rotate_link_from_parent(node_t *n, void *dealer, const Tiersync__KeyRotatio
 
 bool rotate_link_parent_prev(node_t *n, uint8_t pk[crypto_sign_PUBLICKEYBYTES])
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
-    MDB_val v;
+    store_val v;
     bool found = false;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return false;
     if (store_get(n->store, txn, DB_META, ROTATE_META_PARENT_PREV,
                   strlen(ROTATE_META_PARENT_PREV), &v, NULL) == TS_OK &&
-        v.mv_size == crypto_sign_PUBLICKEYBYTES) {
-        memcpy(pk, v.mv_data, v.mv_size);
+        v.len == crypto_sign_PUBLICKEYBYTES) {
+        memcpy(pk, v.data, v.len);
         found = true;
     }
     store_read_end(txn);
     return found;
 }
 
-static int drop_prev_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int drop_prev_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     return store_del(s, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV),

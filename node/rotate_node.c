@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_state.h"
 #include "outbox.h"
 #include "util.h"
 
@@ -40,7 +41,7 @@ typedef struct {
 
 /* Records the rotation: the chain head fixes from_seq in the same
  * transaction, so no delta is made with the old key past it. */
-static int begin_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int begin_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     begin_ctx *b = vctx;
     node_t *n = b->n;
@@ -128,32 +129,32 @@ static size_t ack_key(const char *child, char *out)
                             ROTATE_ACK_PREFIX, child);
 }
 
-bool rotate_child_done(store_t *s, MDB_txn *txn, const char *child)
+bool rotate_child_done(store_t *s, store_txn *txn, const char *child)
 {
     char key[sizeof ROTATE_ACK_PREFIX + TS_CODE_MAX];
-    MDB_val v;
+    store_val v;
     return store_get(s, txn, DB_META, key, ack_key(child, key), &v, NULL) == TS_OK;
 }
 
 typedef struct {
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     int64_t since_ms;
     rotate_waiting_fn fn;
     void *ctx;
     size_t n;
 } waiting_ctx;
 
-static int check_ack(const MDB_val *k, const MDB_val *v, void *vctx)
+static int check_ack(const store_val *k, const store_val *v, void *vctx)
 {
     waiting_ctx *w = vctx;
     store_child ch;
     char code[TS_CODE_MAX];
-    if (v->mv_size != sizeof ch || k->mv_size >= TS_CODE_MAX)
+    if (v->len != sizeof ch || k->len >= TS_CODE_MAX)
         return 0;
-    memcpy(&ch, v->mv_data, sizeof ch);
-    memcpy(code, k->mv_data, k->mv_size);
-    code[k->mv_size] = '\0';
+    memcpy(&ch, v->data, sizeof ch);
+    memcpy(code, k->data, k->len);
+    code[k->len] = '\0';
     /* a child enrolled after the rotation began pins the new key already */
     if (ch.enrolled_ms > w->since_ms || rotate_child_done(w->s, w->txn, code))
         return 0;
@@ -161,7 +162,7 @@ static int check_ack(const MDB_val *k, const MDB_val *v, void *vctx)
     return w->fn ? w->fn(code, w->ctx) : 1;
 }
 
-size_t rotate_waiting(store_t *s, MDB_txn *txn, const rotate_state *st, rotate_waiting_fn fn,
+size_t rotate_waiting(store_t *s, store_txn *txn, const rotate_state *st, rotate_waiting_fn fn,
                       void *ctx)
 {
     waiting_ctx w = {s, txn, st->created_ms, fn, ctx, 0};
@@ -172,7 +173,7 @@ size_t rotate_waiting(store_t *s, MDB_txn *txn, const rotate_state *st, rotate_w
 
 bool rotate_children_done(node_t *n)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     rotate_state st;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
@@ -193,19 +194,19 @@ typedef struct {
     size_t n;
 } ack_list;
 
-static int collect_ack(const MDB_val *k, const MDB_val *v, void *vctx)
+static int collect_ack(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;
     ack_list *l = vctx;
-    if (k->mv_size >= sizeof l->keys[0])
+    if (k->len >= sizeof l->keys[0])
         return 0;
     l->keys = ts_xrealloc(l->keys, (l->n + 1) * sizeof *l->keys);
-    memcpy(l->keys[l->n], k->mv_data, k->mv_size);
-    l->keys[l->n++][k->mv_size] = '\0';
+    memcpy(l->keys[l->n], k->data, k->len);
+    l->keys[l->n++][k->len] = '\0';
     return 0;
 }
 
-static int finish_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int finish_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     ack_list l = {0};
@@ -242,11 +243,11 @@ static bool upward_done(node_t *n, const rotate_state *st)
         return false;
     if (!store_has_parent(n->store))
         return true;
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return false;
-    uint64_t acked = store_meta_u64(n->store, txn, "acked_seq");
+    uint64_t acked = store_meta_u64(n->store, txn, LINK_META_ACKED_SEQ);
     store_read_end(txn);
     return acked + 1 >= st->from_seq;
 }
@@ -268,7 +269,7 @@ int rotate_advance(node_t *n, bool *changed, ts_err *e)
     return TS_OK;
 }
 
-static int parent_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int parent_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     const uint8_t *new_pk = vctx;
     rotate_state st;
@@ -289,7 +290,7 @@ typedef struct {
     const uint8_t *new_pk;
 } child_ack_ctx;
 
-static int child_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int child_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     child_ack_ctx *c = vctx;
     rotate_state st;
@@ -308,19 +309,19 @@ int rotate_child_acked(node_t *n, const char *child,
 
 int rotate_message(node_t *n, uint8_t **msg, size_t *len)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
-    MDB_val v;
+    store_val v;
     *msg = NULL;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return TS_ERUNTIME;
     int rc = store_get(n->store, txn, DB_META, ROTATE_META_MSG, strlen(ROTATE_META_MSG), &v, NULL);
     if (rc == TS_OK) {
-        *msg = malloc(v.mv_size ? v.mv_size : 1);
+        *msg = malloc(v.len ? v.len : 1);
         if (!*msg)
             abort();
-        memcpy(*msg, v.mv_data, v.mv_size);
-        *len = v.mv_size;
+        memcpy(*msg, v.data, v.len);
+        *len = v.len;
     }
     store_read_end(txn);
     return rc;

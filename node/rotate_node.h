@@ -26,7 +26,7 @@ int rotate_advance(node_t *n, bool *changed, ts_err *e);
 /* Whether every child enrolled before the rotation began acknowledged it
  * (true when none is under way). */
 bool rotate_children_done(node_t *n);
-bool rotate_child_done(store_t *s, MDB_txn *txn, const char *child);
+bool rotate_child_done(store_t *s, store_txn *txn, const char *child);
 /* The pair this node serves its children with: during its rotation the
  * old one, until every child pins the new one. */
 const keys_t *rotate_serving_keys(node_t *n);
@@ -34,7 +34,7 @@ const keys_t *rotate_serving_keys(node_t *n);
  * acknowledged it: calls fn for each (non-zero stops; fn NULL stops at the
  * first), returns how many were seen. */
 typedef int (*rotate_waiting_fn)(const char *code, void *ctx);
-size_t rotate_waiting(store_t *s, MDB_txn *txn, const rotate_state *st, rotate_waiting_fn fn,
+size_t rotate_waiting(store_t *s, store_txn *txn, const rotate_state *st, rotate_waiting_fn fn,
                       void *ctx);
 
 /* Records an acknowledgement of the rotation announcing new_pk (one for

@@ -73,11 +73,11 @@ typedef struct {
     size_t n, cap;
 } code_list;
 
-static int collect_child(const MDB_val *k, const MDB_val *v, void *vctx)
+static int collect_child(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;
     code_list *l = vctx;
-    if (k->mv_size >= TS_CODE_MAX)
+    if (k->len >= TS_CODE_MAX)
         return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
@@ -86,12 +86,12 @@ static int collect_child(const MDB_val *k, const MDB_val *v, void *vctx)
             return 1;
         l->code = grown, l->cap = cap;
     }
-    memcpy(l->code[l->n], k->mv_data, k->mv_size);
-    l->code[l->n++][k->mv_size] = '\0';
+    memcpy(l->code[l->n], k->data, k->len);
+    l->code[l->n++][k->len] = '\0';
     return 0;
 }
 
-static int record_pass(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int record_pass(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     const scrub_result *r = vctx;
     struct {
@@ -112,7 +112,7 @@ static bool run_pass(scrub_t *sc)
     node_t *n = sc->n;
     ts_err e = {0};
     code_list kids = {0};
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(n->store, &txn, &e)) {
         log_error("scrub: cannot read the store: %s", e.msg);
         return true;
@@ -171,7 +171,7 @@ static void *scrub_loop(void *vsc)
     /* the lowest CPU priority, for this thread only (Linux: a thread's nice) */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     scrub_result last = {0};
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(sc->n->store, &txn, NULL) == TS_OK) {
         scrub_result_get(sc->n->store, txn, &last);
         store_read_end(txn);
@@ -225,7 +225,7 @@ void scrub_stop(scrub_t **s)
     *s = NULL;
 }
 
-void scrub_result_get(store_t *s, MDB_txn *txn, scrub_result *r)
+void scrub_result_get(store_t *s, store_txn *txn, scrub_result *r)
 {
     r->last_ms = (int64_t)store_meta_u64(s, txn, META_LAST_MS);
     r->problems = store_meta_u64(s, txn, META_PROBLEMS);

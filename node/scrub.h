@@ -35,6 +35,6 @@ typedef struct {
     uint64_t children, deltas, cells; /* what it checked */
     uint64_t runs;     /* passes completed since the store was made */
 } scrub_result;
-void scrub_result_get(store_t *s, MDB_txn *txn, scrub_result *r);
+void scrub_result_get(store_t *s, store_txn *txn, scrub_result *r);
 
 #endif

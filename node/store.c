@@ -1,6 +1,5 @@
 /* store.c: LMDB environment, map growth, and access to its tables. */
-#include "store.h"
-
+#include "store_lmdb.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -93,7 +92,7 @@ int store_open(store_t **out, const ts_config *cfg, ts_err *e)
         rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0600);
     if (rc == 0)
         mdb_env_set_userctx(s->env, s);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     for (int i = 0; rc == 0 && i < DB_COUNT; i++) {
         if (!txn)
             rc = mdb_txn_begin(s->env, NULL, 0, &txn);
@@ -141,7 +140,7 @@ static void set_mapsize(store_t *s, size_t size)
     pthread_rwlock_unlock(&s->resize_lock);
 }
 
-static int txn_begin(store_t *s, unsigned flags, MDB_txn **txn, ts_err *e)
+static int txn_begin(store_t *s, unsigned flags, store_txn **txn, ts_err *e)
 {
     bool reader = flags & MDB_RDONLY;
     if (reader)
@@ -180,7 +179,7 @@ static int grow_map(store_t *s, ts_err *e)
 static int write_locked(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
 {
     for (int attempt = 0; attempt < STORE_MAX_RETRIES; attempt++) {
-        MDB_txn *txn;
+        store_txn *txn;
         s->last_rc = 0;
         if (txn_begin(s, 0, &txn, e))
             return e->code;
@@ -210,9 +209,9 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
     return rc;
 }
 
-int store_write_nested(store_t *s, MDB_txn *txn, store_write_fn fn, void *ctx, ts_err *e)
+int store_write_nested(store_t *s, store_txn *txn, store_write_fn fn, void *ctx, ts_err *e)
 {
-    MDB_txn *nested;
+    store_txn *nested;
     int mrc = mdb_txn_begin(s->env, txn, 0, &nested);
     if (mrc)
         return store_fail(s, e, mrc, "cannot begin a nested transaction");
@@ -255,12 +254,12 @@ bool store_has_prefix(const void *k, size_t klen, const void *prefix, size_t ple
     return klen >= plen && memcmp(k, prefix, plen) == 0;
 }
 
-int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e)
+int store_read_begin(store_t *s, store_txn **txn, ts_err *e)
 {
     return txn_begin(s, MDB_RDONLY, txn, e);
 }
 
-void store_read_end(MDB_txn *txn)
+void store_read_end(store_txn *txn)
 {
     if (!txn)
         return;
@@ -270,41 +269,42 @@ void store_read_end(MDB_txn *txn)
         pthread_rwlock_unlock(&s->resize_lock);
 }
 
-int store_get(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, MDB_val *v,
+int store_get(store_t *s, store_txn *txn, store_db db, const void *k, size_t klen, store_val *v,
               ts_err *e)
 {
-    MDB_val key = {klen, (void *)k};
-    int rc = mdb_get(txn, s->dbi[db], &key, v);
+    MDB_val key = store_mdb_val(k, klen), val;
+    int rc = mdb_get(txn, s->dbi[db], &key, &val);
+    *v = rc == 0 ? store_val_of(val) : (store_val){NULL, 0};
     if (rc == MDB_NOTFOUND)
         return TS_ENOTFOUND;
     return rc ? store_fail(s, e, rc, "read failed") : TS_OK;
 }
 
-int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, const void *v,
+int store_put(store_t *s, store_txn *txn, store_db db, const void *k, size_t klen, const void *v,
               size_t vlen, ts_err *e)
 {
-    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    MDB_val key = store_mdb_val(k, klen), val = store_mdb_val(v, vlen);
     int rc = mdb_put(txn, s->dbi[db], &key, &val, 0);
     return rc ? store_fail(s, e, rc, "write failed") : TS_OK;
 }
 
-int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, ts_err *e)
+int store_del(store_t *s, store_txn *txn, store_db db, const void *k, size_t klen, ts_err *e)
 {
-    MDB_val key = {klen, (void *)k};
+    MDB_val key = store_mdb_val(k, klen);
     int rc = mdb_del(txn, s->dbi[db], &key, NULL);
     if (rc == MDB_NOTFOUND)
         return TS_OK;
     return rc ? store_fail(s, e, rc, "delete failed") : TS_OK;
 }
 
-bool store_fig_decode(const MDB_val *v, disclose_fig *f)
+bool store_fig_decode(const store_val *v, disclose_fig *f)
 {
-    if (v->mv_size != STORE_FIG_BYTES && v->mv_size != sizeof f->v)
+    if (v->len != STORE_FIG_BYTES && v->len != sizeof f->v)
         return false;
-    memcpy(&f->v, v->mv_data, sizeof f->v);
+    memcpy(&f->v, v->data, sizeof f->v);
     f->key = 0;
-    if (v->mv_size == STORE_FIG_BYTES)
-        memcpy(&f->key, (const char *)v->mv_data + sizeof f->v, sizeof f->key);
+    if (v->len == STORE_FIG_BYTES)
+        memcpy(&f->key, (const char *)v->data + sizeof f->v, sizeof f->key);
     return true;
 }
 
@@ -314,9 +314,9 @@ static void fig_encode(disclose_fig f, char out[STORE_FIG_BYTES])
     memcpy(out + sizeof f.v, &f.key, sizeof f.key);
 }
 
-disclose_fig store_get_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen)
+disclose_fig store_get_fig(store_t *s, store_txn *txn, store_db db, const char *k, size_t klen)
 {
-    MDB_val v;
+    store_val v;
     disclose_fig f = {0, 0};
     if (store_get(s, txn, db, k, klen, &v, NULL) != TS_OK || !store_fig_decode(&v, &f))
         f = (disclose_fig){0, 0};
@@ -332,11 +332,12 @@ int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, di
 {
     char buf[STORE_FIG_BYTES];
     fig_encode(d, buf);
-    MDB_val key = {klen, (void *)k}, val = {sizeof buf, buf};
+    MDB_val key = store_mdb_val(k, klen), val = {sizeof buf, buf};
     disclose_fig n = d;
     int rc = mdb_cursor_put(cur, &key, &val, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
-        if (!store_fig_decode(&val, &n))
+        store_val old = store_val_of(val);
+        if (!store_fig_decode(&old, &n))
             n = (disclose_fig){0, 0};
         if (disclose_add(&n, d))
             return ts_fail(e, TS_EINPUT, "count overflow: a total would leave the 64-bit range");
@@ -352,7 +353,7 @@ int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, di
     return TS_OK;
 }
 
-int store_add_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen,
+int store_add_fig(store_t *s, store_txn *txn, store_db db, const char *k, size_t klen,
                   disclose_fig d, disclose_fig *after, ts_err *e)
 {
     if (d.v == 0 && d.key == 0) {
@@ -369,71 +370,71 @@ int store_add_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t k
     return rc;
 }
 
-uint64_t store_count(store_t *s, MDB_txn *txn, store_db db)
+uint64_t store_count(store_t *s, store_txn *txn, store_db db)
 {
     MDB_stat st;
     return mdb_stat(txn, s->dbi[db], &st) == 0 ? st.ms_entries : 0;
 }
 
-uint64_t store_meta_u64(store_t *s, MDB_txn *txn, const char *key)
+uint64_t store_meta_u64(store_t *s, store_txn *txn, const char *key)
 {
-    MDB_val v;
+    store_val v;
     uint64_t n = 0;
-    if (store_get(s, txn, DB_META, key, strlen(key), &v, NULL) == TS_OK && v.mv_size == sizeof n)
-        memcpy(&n, v.mv_data, sizeof n);
+    if (store_get(s, txn, DB_META, key, strlen(key), &v, NULL) == TS_OK && v.len == sizeof n)
+        memcpy(&n, v.data, sizeof n);
     return n;
 }
 
-int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts_err *e)
+int store_meta_put_u64(store_t *s, store_txn *txn, const char *key, uint64_t v, ts_err *e)
 {
     return store_put(s, txn, DB_META, key, strlen(key), &v, sizeof v, e);
 }
 
 /* Fixed-size records (children): TS_ENOTFOUND when absent or of
  * another size (a store written by an incompatible version). */
-static int get_fixed(store_t *s, MDB_txn *txn, store_db db, const char *key, void *out,
+static int get_fixed(store_t *s, store_txn *txn, store_db db, const char *key, void *out,
                      size_t size)
 {
-    MDB_val v;
+    store_val v;
     int rc = store_get(s, txn, db, key, strlen(key), &v, NULL);
     if (rc)
         return rc;
-    if (v.mv_size != size)
+    if (v.len != size)
         return TS_ENOTFOUND;
-    memcpy(out, v.mv_data, size);
+    memcpy(out, v.data, size);
     return TS_OK;
 }
 
-bool store_unit_decode(const MDB_val *v, store_unit *u)
+bool store_unit_decode(const store_val *v, store_unit *u)
 {
-    if (v->mv_size != sizeof *u && v->mv_size != offsetof(store_unit, leaf) &&
-        v->mv_size != offsetof(store_unit, merged_into))
+    if (v->len != sizeof *u && v->len != offsetof(store_unit, leaf) &&
+        v->len != offsetof(store_unit, merged_into))
         return false;
     memset(u, 0, sizeof *u);
-    memcpy(u, v->mv_data, v->mv_size);
+    memcpy(u, v->data, v->len);
     return true;
 }
 
-int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u)
+int store_unit_get(store_t *s, store_txn *txn, const char *code, store_unit *u)
 {
-    MDB_val v;
+    store_val v;
     int rc = store_get(s, txn, DB_UNITS, code, strlen(code), &v, NULL);
     if (rc)
         return rc;
     return store_unit_decode(&v, u) ? TS_OK : TS_ENOTFOUND;
 }
 
-int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e)
+int store_unit_put(store_t *s, store_txn *txn, const char *code, const store_unit *u, ts_err *e)
 {
     return store_put(s, txn, DB_UNITS, code, strlen(code), u, sizeof *u, e);
 }
 
-int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c)
+int store_child_get(store_t *s, store_txn *txn, const char *code, store_child *c)
 {
     return get_fixed(s, txn, DB_CHILDREN, code, c, sizeof *c);
 }
 
-int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e)
+int store_child_put(store_t *s, store_txn *txn, const char *code, const store_child *c, ts_err *e)
 {
     return store_put(s, txn, DB_CHILDREN, code, strlen(code), c, sizeof *c, e);
 }
@@ -445,28 +446,74 @@ static int scan_fail(store_t *s, store_db db, int rc, ts_err *e)
                    store_strerror(rc));
 }
 
-int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
-               void *ctx, int *stop, ts_err *e)
+/* Walks table db from prefix on while keys start with it, asking fn what
+ * to do with each entry; the one loop under store_scan and store_take. */
+static int walk(store_t *s, store_txn *txn, store_db db, const void *prefix, size_t plen,
+                store_take_fn fn, void *ctx, ts_err *e)
 {
-    int halt = 0;
-    if (stop)
-        *stop = 0;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->dbi[db], &cur);
     if (rc)
         return scan_fail(s, db, rc, e);
-    size_t plen = prefix ? strlen(prefix) : 0;
-    MDB_val k = {plen, (void *)prefix}, v;
+    MDB_val k = store_mdb_val(prefix, plen), v;
     rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-    while (rc == 0 && !halt) {
-        if (plen && !store_has_prefix(k.mv_data, k.mv_size, prefix, plen))
+    while (rc == 0 && (!plen || store_has_prefix(k.mv_data, k.mv_size, prefix, plen))) {
+        store_val sk = store_val_of(k), sv = store_val_of(v);
+        store_step step = fn(&sk, &sv, ctx);
+        if (step == STORE_STOP)
             break;
-        halt = fn(&k, &v, ctx);
-        if (!halt)
-            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        /* after a delete, MDB_NEXT reads the entry that moved up into its place */
+        if (step == STORE_TAKE && (rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return scan_fail(s, db, rc, e);
+    return TS_OK;
+}
+
+typedef struct {
+    store_scan_fn fn;
+    void *ctx;
+    int halt;
+} scan_ctx;
+
+static store_step scan_step(const store_val *k, const store_val *v, void *vctx)
+{
+    scan_ctx *c = vctx;
+    c->halt = c->fn(k, v, c->ctx);
+    return c->halt ? STORE_STOP : STORE_KEEP;
+}
+
+int store_scan_prefix(store_t *s, store_txn *txn, store_db db, const void *prefix, size_t plen,
+                      store_scan_fn fn, void *ctx, int *stop, ts_err *e)
+{
+    scan_ctx c = {fn, ctx, 0};
+    int rc = walk(s, txn, db, prefix, plen, scan_step, &c, e);
     if (stop)
-        *stop = halt;
-    return rc && rc != MDB_NOTFOUND ? scan_fail(s, db, rc, e) : TS_OK;
+        *stop = c.halt;
+    return rc;
+}
+
+int store_scan(store_t *s, store_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
+               void *ctx, int *stop, ts_err *e)
+{
+    return store_scan_prefix(s, txn, db, prefix, prefix ? strlen(prefix) : 0, fn, ctx, stop, e);
+}
+
+int store_take(store_t *s, store_txn *txn, store_db db, const void *prefix, size_t plen,
+               store_take_fn fn, void *ctx, ts_err *e)
+{
+    return walk(s, txn, db, prefix, plen, fn, ctx, e);
+}
+
+int store_clear(store_t *s, store_txn *txn, store_db db, ts_err *e)
+{
+    int rc = mdb_drop(txn, s->dbi[db], 0);
+    if (rc == 0)
+        return TS_OK;
+    s->last_rc = rc;
+    return ts_fail(e, TS_ERUNTIME, "store: cannot clear table %s: %s", db_names[db],
+                   store_strerror(rc));
 }

@@ -1,5 +1,14 @@
 /* store.h: the node's LMDB environment and the tables every module shares.
  *
+ * The store is sealed: LMDB is its implementation, not its interface. This
+ * header does not include <lmdb.h>; a transaction and a cursor are opaque
+ * (store_txn, store_cursor), values cross as store_val, and every operation
+ * a caller needs (get, put, delete, prefix scans, a scan that deletes what
+ * it visits, clearing a table, nested writes, map growth, environment
+ * figures) is a store_* function returning a ts_err code. Only the store's
+ * own files, the audit log, backup and the fuzz harness see LMDB itself,
+ * through store_lmdb.h (tests/test_seal.c keeps it so).
+ *
  * One environment per node (DIR/db/), several processes at once (daemon and
  * CLI). All writes go through store_write(), which runs a caller function in
  * one write transaction and, when LMDB reports the map full, aborts, grows
@@ -33,8 +42,8 @@
 #ifndef TIERSYNC_STORE_H
 #define TIERSYNC_STORE_H
 
-#include <lmdb.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cell.h"
@@ -53,6 +62,15 @@ typedef enum {
 } store_db;
 
 typedef struct store store_t;
+/* Opaque: a transaction and a cursor (LMDB's, behind the seal). */
+typedef struct MDB_txn store_txn;
+typedef struct MDB_cursor store_cursor;
+/* A key or value as the store holds it: valid until the transaction ends
+ * or the table is written through it. */
+typedef struct {
+    const void *data;
+    size_t len;
+} store_val;
 
 typedef struct {
     uint8_t pk[32];
@@ -97,21 +115,15 @@ typedef struct {
 int store_open(store_t **out, const ts_config *cfg, ts_err *e);
 void store_close(store_t **s);
 
-typedef int (*store_write_fn)(store_t *s, MDB_txn *txn, void *ctx, ts_err *e);
+typedef int (*store_write_fn)(store_t *s, store_txn *txn, void *ctx, ts_err *e);
 
 /* Runs fn in one write transaction and commits; see the header comment. */
 int store_write(store_t *s, store_write_fn fn, void *ctx, ts_err *e);
 
-/* Reports LMDB code rc from a helper called inside store_write (so that a
- * full map grows and the write runs again): "store: WHAT: reason" into e;
- * returns TS_ERUNTIME. */
-int store_fail(store_t *s, ts_err *e, int rc, const char *what);
-
-/* Read transactions: begin, use, then store_read_end (aborts). */
 /* Runs fn in a transaction nested in the write transaction txn: what fn
  * wrote joins txn when it returns TS_OK and is rolled back alone otherwise
  * (fn's error is returned). TS_ERUNTIME when LMDB cannot nest or commit. */
-int store_write_nested(store_t *s, MDB_txn *txn, store_write_fn fn, void *ctx, ts_err *e);
+int store_write_nested(store_t *s, store_txn *txn, store_write_fn fn, void *ctx, ts_err *e);
 
 /* The environment's size, for /metrics (zeros when LMDB cannot say). */
 typedef struct {
@@ -130,23 +142,23 @@ void store_reserve(store_t *s, size_t more);
 /* True when key k (klen bytes) begins with prefix (plen bytes). */
 bool store_has_prefix(const void *k, size_t klen, const void *prefix, size_t plen);
 
-int store_read_begin(store_t *s, MDB_txn **txn, ts_err *e);
-void store_read_end(MDB_txn *txn);
+/* Read transactions: begin, use, then store_read_end (aborts). */
+int store_read_begin(store_t *s, store_txn **txn, ts_err *e);
+void store_read_end(store_txn *txn);
 
-MDB_dbi store_dbi(const store_t *s, store_db db);
 const char *store_self_code(const store_t *s);
 bool store_has_parent(const store_t *s);
 /* True when [sync] release_s > 0: record-derived changes wait in table held. */
 bool store_holds_records(const store_t *s);
 config_detail store_detail(const store_t *s);
-MDB_env *store_env(store_t *s);
 
-/* Generic access; get returns TS_ENOTFOUND when absent (no message set). */
-int store_get(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, MDB_val *v,
+/* Generic access; get returns TS_ENOTFOUND when absent (no message set),
+ * *v then empty. */
+int store_get(store_t *s, store_txn *txn, store_db db, const void *k, size_t klen, store_val *v,
               ts_err *e);
-int store_put(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, const void *v,
+int store_put(store_t *s, store_txn *txn, store_db db, const void *k, size_t klen, const void *v,
               size_t vlen, ts_err *e);
-int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen, ts_err *e);
+int store_del(store_t *s, store_txn *txn, store_db db, const void *k, size_t klen, ts_err *e);
 /* A count table's value (totals, local, contrib, pending): a count and its
  * cell key (disclose.h), STORE_FIG_BYTES bytes; an 8-byte value (a store
  * older than cell keys) reads as key 0. An entry exists while its count or
@@ -154,31 +166,28 @@ int store_del(store_t *s, MDB_txn *txn, store_db db, const void *k, size_t klen,
  * but change the key, which must travel. */
 #define STORE_FIG_BYTES 12
 /* Decodes a count table's value; false when it is of neither size. */
-bool store_fig_decode(const MDB_val *v, disclose_fig *f);
+bool store_fig_decode(const store_val *v, disclose_fig *f);
 /* The figure at key, {0, 0} when absent. */
-disclose_fig store_get_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen);
+disclose_fig store_get_fig(store_t *s, store_txn *txn, store_db db, const char *k, size_t klen);
 /* Adds d at key: counts add, keys add modulo 2^32; the entry is deleted
  * when both become 0. *after receives the new figure if non-NULL. TS_EINPUT
  * (nothing changed) when the count would leave the 64-bit range. */
-int store_add_fig(store_t *s, MDB_txn *txn, store_db db, const char *k, size_t klen,
+int store_add_fig(store_t *s, store_txn *txn, store_db db, const char *k, size_t klen,
                   disclose_fig d, disclose_fig *after, ts_err *e);
-/* The same through an open cursor of that table, which it leaves on the key. */
-int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, disclose_fig d,
-                     disclose_fig *after, ts_err *e);
 
 /* Number of entries in a table (for status and flush decisions). */
-uint64_t store_count(store_t *s, MDB_txn *txn, store_db db);
+uint64_t store_count(store_t *s, store_txn *txn, store_db db);
 
 /* Meta values: u64 and raw bytes. */
-uint64_t store_meta_u64(store_t *s, MDB_txn *txn, const char *key);
-int store_meta_put_u64(store_t *s, MDB_txn *txn, const char *key, uint64_t v, ts_err *e);
+uint64_t store_meta_u64(store_t *s, store_txn *txn, const char *key);
+int store_meta_put_u64(store_t *s, store_txn *txn, const char *key, uint64_t v, ts_err *e);
 
 /* Applies a change d (count and cell key) to cell c on behalf of source (NULL: this node's
  * own records or values; else the child's code): the source's contribution
  * (local or contrib), totals of c->unit and of every ancestor held here, and
  * (when there is a parent) pending, re-keyed to this node for
  * forward_detail = self. The one path by which any number changes. */
-int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c,
+int store_apply_cell(store_t *s, store_txn *txn, const char *source, const ts_cell *c,
                      disclose_fig d, ts_err *e);
 
 /* Adds to this node's own unit, summed in memory over a batch of deltas and
@@ -194,7 +203,7 @@ void store_sums_destroy(store_sums **m);
 void store_sums_clear(store_sums *m);
 /* Writes every non-zero sum into txn, then clears. TS_EINPUT when a total
  * would leave the 64-bit range (which delta did it is not known here). */
-int store_sums_flush(store_sums *m, store_t *s, MDB_txn *txn, ts_err *e);
+int store_sums_flush(store_sums *m, store_t *s, store_txn *txn, ts_err *e);
 
 /* store_apply_cell for many cells in one transaction: cursors stay open
  * between cells (an add near the last one skips the tree search) and each
@@ -207,14 +216,14 @@ typedef struct {
 } store_chain;
 typedef struct {
     store_t *s;
-    MDB_txn *txn;
+    store_txn *txn;
     store_chain chain; /* of the last cell's unit */
-    MDB_cursor *contrib, *local, *pending, *held, *totals[STORE_MAX_DEPTH];
+    store_cursor *contrib, *local, *pending, *held, *totals[STORE_MAX_DEPTH];
     store_sums *sums; /* NULL: this node's own unit is written at once too */
     bool records; /* this node's own record-derived changes: with a release
                    * window they wait in table held, not pending (outbox.h) */
 } store_cells;
-void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn);
+void store_cells_begin(store_cells *w, store_t *s, store_txn *txn);
 int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclose_fig d,
                     ts_err *e);
 void store_cells_end(store_cells *w);
@@ -222,50 +231,69 @@ void store_cells_end(store_cells *w);
 /* Moves every change waiting in table held into pending (the release
  * window opened), adding to what pending holds for the same cell; *moved
  * receives how many. */
-int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e);
+int store_release_held(store_t *s, store_txn *txn, size_t *moved, ts_err *e);
 
 /* Sets this node's own value of c to v (value indicators): applies v - old. */
-int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
+int store_set_value(store_t *s, store_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
                     ts_err *e);
 
 /* Takes child's whole contribution out again (contrib, totals, pending):
  * before a snapshot replaces it, or when a child is purged. */
-int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err *e);
+int store_drop_contribution(store_t *s, store_txn *txn, const char *child, ts_err *e);
 
 /* Org-unit registry. */
-int store_unit_get(store_t *s, MDB_txn *txn, const char *code, store_unit *u);
-int store_unit_put(store_t *s, MDB_txn *txn, const char *code, const store_unit *u, ts_err *e);
+int store_unit_get(store_t *s, store_txn *txn, const char *code, store_unit *u);
+int store_unit_put(store_t *s, store_txn *txn, const char *code, const store_unit *u, ts_err *e);
 /* A units table value into *u (one without the leaf or merged fields too);
  * false when it is of another size. */
-bool store_unit_decode(const MDB_val *v, store_unit *u);
+bool store_unit_decode(const store_val *v, store_unit *u);
 /* Ends unit code's leaf state (it gains a sub-unit): copies its totals out
  * of its child's contribution into table totals. */
-int store_unit_branch(store_t *s, MDB_txn *txn, const char *code, ts_err *e);
+int store_unit_branch(store_t *s, store_txn *txn, const char *code, ts_err *e);
 
 /* Where unit's totals are: table totals under "unit|", or, for a leaf,
  * table contrib under "via|unit|", whose "via|" goes into via_prefix.
  * Returns the table. */
-store_db store_totals_at(store_t *s, MDB_txn *txn, const char *unit,
+store_db store_totals_at(store_t *s, store_txn *txn, const char *unit,
                          char via_prefix[TS_CODE_MAX + 1]);
 /* The rolled-up total of one cell key, wherever it is kept; {0, 0} if none. */
-disclose_fig store_total(store_t *s, MDB_txn *txn, const char *key, size_t klen);
-/* Number of non-zero totals held, leaves' included. */
-uint64_t store_total_cells(store_t *s, MDB_txn *txn);
+disclose_fig store_total(store_t *s, store_txn *txn, const char *key, size_t klen);
+/* Number of non-zero totals held, leaves' included, into *n. TS_ERUNTIME
+ * (e) when a table cannot be read. */
+int store_total_cells(store_t *s, store_txn *txn, uint64_t *n, ts_err *e);
 
 /* Children. */
-int store_child_get(store_t *s, MDB_txn *txn, const char *code, store_child *c);
-int store_child_put(store_t *s, MDB_txn *txn, const char *code, const store_child *c, ts_err *e);
+int store_child_get(store_t *s, store_txn *txn, const char *code, store_child *c);
+int store_child_put(store_t *s, store_txn *txn, const char *code, const store_child *c, ts_err *e);
 
 /* Calls fn for the entries of table db in key order, from prefix on while
  * they start with it (NULL: every entry). fn returns 0 to go on, anything
  * else to stop; *stop (when not NULL) gets that value, or 0 when the table
  * ended. Returns TS_OK, or TS_ERUNTIME in e (which may be NULL) when LMDB
  * could not read the table: fn has then seen only the entries before. */
-typedef int (*store_scan_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
-int store_scan(store_t *s, MDB_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
+typedef int (*store_scan_fn)(const store_val *k, const store_val *v, void *ctx);
+int store_scan(store_t *s, store_txn *txn, store_db db, const char *prefix, store_scan_fn fn,
                void *ctx, int *stop, ts_err *e);
+/* store_scan with a prefix of plen bytes (plen 0: every entry). */
+int store_scan_prefix(store_t *s, store_txn *txn, store_db db, const void *prefix, size_t plen,
+                      store_scan_fn fn, void *ctx, int *stop, ts_err *e);
 
-/* Human text for an LMDB or errno code, with what to do about it. */
-const char *store_strerror(int mdb_rc);
+/* What a store_take callback does with the entry it was shown. */
+typedef enum {
+    STORE_KEEP, /* leave it, go on to the next */
+    STORE_TAKE, /* delete it (its k and v are then gone), go on to the next */
+    STORE_STOP  /* leave it and stop */
+} store_step;
+typedef store_step (*store_take_fn)(const store_val *k, const store_val *v, void *ctx);
+/* Shows fn the entries of table db that start with prefix (plen bytes; 0:
+ * every entry) in key order, in write transaction txn, deleting those it
+ * takes. Returns TS_OK, or TS_ERUNTIME in e when LMDB could not read or
+ * delete (inside store_write: the write is then undone whole). */
+int store_take(store_t *s, store_txn *txn, store_db db, const void *prefix, size_t plen,
+               store_take_fn fn, void *ctx, ts_err *e);
+
+/* Deletes every entry of table db (the table stays). TS_ERUNTIME in e when
+ * LMDB could not. */
+int store_clear(store_t *s, store_txn *txn, store_db db, ts_err *e);
 
 #endif

@@ -3,7 +3,7 @@
  * of its unit and every ancestor held here, and the pending table (the
  * changes the outbox turns into the next delta upward); and the batch sums
  * of this node's own unit. */
-#include "store.h"
+#include "store_lmdb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include "util.h"
 
 /* c's unit, then each ancestor held here, up to this node's own unit. */
-static void rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain *ch)
+static void rollup_chain(store_t *s, store_txn *txn, const char *code, store_chain *ch)
 {
     ch->n = 0;
     ch->leaf_via[0] = '\0';
@@ -31,7 +31,7 @@ static void rollup_chain(store_t *s, MDB_txn *txn, const char *code, store_chain
     }
 }
 
-void store_cells_begin(store_cells *w, store_t *s, MDB_txn *txn)
+void store_cells_begin(store_cells *w, store_t *s, store_txn *txn)
 {
     memset(w, 0, sizeof *w);
     w->s = s;
@@ -107,7 +107,7 @@ static int sum_entry_cmp(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-int store_sums_flush(store_sums *m, store_t *s, MDB_txn *txn, ts_err *e)
+int store_sums_flush(store_sums *m, store_t *s, store_txn *txn, ts_err *e)
 {
     sum_entry *v = malloc((m->keys.n ? m->keys.n : 1) * sizeof *v);
     size_t n = 0;
@@ -218,7 +218,7 @@ int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclo
     return unit_add(w, &w->pending, DB_PENDING, punit, rest, rlen, d, e);
 }
 
-int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell *c,
+int store_apply_cell(store_t *s, store_txn *txn, const char *source, const ts_cell *c,
                      disclose_fig d, ts_err *e)
 {
     store_cells w;
@@ -228,7 +228,7 @@ int store_apply_cell(store_t *s, MDB_txn *txn, const char *source, const ts_cell
     return rc;
 }
 
-int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e)
+int store_release_held(store_t *s, store_txn *txn, size_t *moved, ts_err *e)
 {
     *moved = 0;
     MDB_cursor *held, *pending;
@@ -244,7 +244,8 @@ int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e)
     for (int op = MDB_FIRST; out == TS_OK && mdb_cursor_get(held, &k, &v, op) == 0; op = MDB_NEXT) {
         disclose_fig d;
         char key[CELL_KEY_MAX]; /* a copy: a write may move what the cursor points at */
-        if (!store_fig_decode(&v, &d) || k.mv_size > sizeof key)
+        store_val fig = store_val_of(v);
+        if (!store_fig_decode(&fig, &d) || k.mv_size > sizeof key)
             continue;
         memcpy(key, k.mv_data, k.mv_size);
         out = store_cursor_add(s, pending, key, k.mv_size, d, NULL, e);
@@ -252,12 +253,10 @@ int store_release_held(store_t *s, MDB_txn *txn, size_t *moved, ts_err *e)
     }
     mdb_cursor_close(pending);
     mdb_cursor_close(held);
-    if (out == TS_OK && (rc = mdb_drop(txn, store_dbi(s, DB_HELD), 0)) != 0)
-        out = store_fail(s, e, rc, "clearing held changes");
-    return out;
+    return out == TS_OK ? store_clear(s, txn, DB_HELD, e) : out;
 }
 
-int store_set_value(store_t *s, MDB_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
+int store_set_value(store_t *s, store_txn *txn, const ts_cell *c, int64_t v, int64_t *old,
                     ts_err *e)
 {
     char key[CELL_KEY_MAX];
@@ -278,24 +277,24 @@ typedef struct {
     size_t n, cap;
 } cell_list;
 
-static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
+static int collect(const store_val *k, const store_val *v, void *ctx)
 {
     cell_list *l = ctx;
     disclose_fig f;
-    if (!store_fig_decode(v, &f) || k->mv_size >= sizeof *l->keys)
+    if (!store_fig_decode(v, &f) || k->len >= sizeof *l->keys)
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 256;
         l->keys = ts_xrealloc(l->keys, l->cap * sizeof *l->keys);
         l->vals = ts_xrealloc(l->vals, l->cap * sizeof *l->vals);
     }
-    memcpy(l->keys[l->n], k->mv_data, k->mv_size);
-    l->keys[l->n][k->mv_size] = '\0';
+    memcpy(l->keys[l->n], k->data, k->len);
+    l->keys[l->n][k->len] = '\0';
     l->vals[l->n++] = f;
     return 0;
 }
 
-int store_drop_contribution(store_t *s, MDB_txn *txn, const char *child, ts_err *e)
+int store_drop_contribution(store_t *s, store_txn *txn, const char *child, ts_err *e)
 {
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", child);

@@ -34,13 +34,13 @@ static tree_unit *append(load_ctx *c, const char *code, size_t len)
     return u;
 }
 
-static int on_unit(const MDB_val *k, const MDB_val *v, void *vctx)
+static int on_unit(const store_val *k, const store_val *v, void *vctx)
 {
     load_ctx *c = vctx;
     store_unit su;
     if (!store_unit_decode(v, &su))
         return 0;
-    tree_unit *u = append(c, k->mv_data, k->mv_size);
+    tree_unit *u = append(c, k->data, k->len);
     if (!u)
         return c->failed;
     u->u = su;
@@ -76,11 +76,11 @@ typedef struct {
     size_t n, cap;
 } child_ctx;
 
-static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
+static int on_child(const store_val *k, const store_val *v, void *vctx)
 {
     child_ctx *c = vctx;
     (void)v;
-    if (k->mv_size >= TS_CODE_MAX)
+    if (k->len >= TS_CODE_MAX)
         return 0;
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 16;
@@ -90,13 +90,13 @@ static int on_child(const MDB_val *k, const MDB_val *v, void *vctx)
         c->codes = p;
         c->cap = cap;
     }
-    memcpy(c->codes[c->n], k->mv_data, k->mv_size);
-    c->codes[c->n++][k->mv_size] = '\0';
+    memcpy(c->codes[c->n], k->data, k->len);
+    c->codes[c->n++][k->len] = '\0';
     return 0;
 }
 
 /* Enrolled children: flag them, and add those that never announced themselves. */
-static int add_enrolled(load_ctx *lc, store_t *s, MDB_txn *txn, ts_err *e)
+static int add_enrolled(load_ctx *lc, store_t *s, store_txn *txn, ts_err *e)
 {
     child_ctx cc = {lc, store_self_code(s), NULL, 0, 0};
     int stop;
@@ -146,7 +146,7 @@ static void link(tree_t *t, const char *self)
     }
 }
 
-int tree_load(tree_t *t, store_t *s, MDB_txn *txn, ts_err *e)
+int tree_load(tree_t *t, store_t *s, store_txn *txn, ts_err *e)
 {
     memset(t, 0, sizeof *t);
     t->root = -1;

@@ -34,7 +34,7 @@ typedef struct {
 } tree_t;
 
 /* Loads the tree from the store inside txn. TS_ERUNTIME on failure. */
-int tree_load(tree_t *t, store_t *s, MDB_txn *txn, ts_err *e);
+int tree_load(tree_t *t, store_t *s, store_txn *txn, ts_err *e);
 void tree_free(tree_t *t);
 
 /* Index of code, -1 if this node does not know it. */

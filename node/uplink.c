@@ -125,7 +125,7 @@ static int dial(uplink_t *u, ts_err *e)
     return TS_OK;
 }
 
-static int put_release(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int put_release(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     return store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, *(uint64_t *)ctx, e);
 }
@@ -147,7 +147,7 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
     u->n = n;
     u->zctx = zctx;
     u->catalog = catdist_fetch_new();
-    MDB_txn *txn;
+    store_txn *txn;
     if (dial(u, e) || store_read_begin(n->store, &txn, e)) {
         uplink_stop(&u);
         return TS_ERUNTIME;
@@ -183,16 +183,16 @@ typedef struct {
     bool clock_told;
 } link_change;
 
-static int link_txn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int link_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     link_change *ls = vctx;
     if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
         store_meta_put_u64(s, txn, LINK_META_CHANGED_MS, (uint64_t)ts_now_ms(), e))
         return e->code;
-    if (ls->parent_today && store_meta_put_u64(s, txn, OUTBOX_META_PARENT_TODAY,
+    if (ls->parent_today && store_meta_put_u64(s, txn, LINK_META_PARENT_TODAY,
                                                ls->parent_today, e))
         return e->code;
-    if (ls->clock_told && store_meta_put_u64(s, txn, UPLINK_META_PARENT_OFFSET,
+    if (ls->clock_told && store_meta_put_u64(s, txn, LINK_META_PARENT_OFFSET,
                                              (uint64_t)ls->parent_offset_ms, e))
         return e->code;
     if (ls->parent_code)
@@ -213,7 +213,7 @@ static void record_link(uplink_t *u, bool up, const char *parent_code)
 /* The chain head, read in its own read transaction. */
 static int read_head(uplink_t *u, outbox_head *head)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     if (store_read_begin(u->n->store, &txn, &e))
         return TS_ERUNTIME;
@@ -355,7 +355,7 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
     u->welcomed = true;
     u->announced_ms = 0; /* a rotation under way is announced at once */
     u->last_progress_ms = ts_mono_ms();
-    uint32_t today = w->today ? w->today : OUTBOX_PARENT_TODAY_UNTOLD;
+    uint32_t today = w->today ? w->today : LINK_PARENT_TODAY_UNTOLD;
     link_change ls = {true, w->code && ts_code_valid(w->code) ? w->code : NULL, today,
                       w->now_ms - ts_now_ms(), w->now_ms > 0};
     if (store_write(u->n->store, link_txn, &ls, &e))
@@ -510,7 +510,7 @@ void uplink_on_message(uplink_t *u)
  * held for the release window. */
 static uint64_t pending_work(uplink_t *u, uint64_t *held)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e;
     *held = 0;
     if (store_read_begin(u->n->store, &txn, &e))

@@ -22,8 +22,6 @@
 #define UPLINK_RECONNECT_MAX_MS 5000
 #define UPLINK_REFUSED_BACKOFF_MS 10000
 #define UPLINK_ROTATE_TRY_MS 3000 /* a key rotation's other key, when one does not connect */
-/* Meta key: the parent's clock minus this node's at the last Welcome (ms, int64). */
-#define UPLINK_META_PARENT_OFFSET "parent_clock_offset_ms"
 
 typedef struct uplink uplink_t;
 

@@ -69,13 +69,13 @@ static int hash_password(const char *pw, char out[USERS_HASH_MAX], ts_err *e)
     return TS_OK;
 }
 
-static int get_entry(store_t *s, MDB_txn *txn, const char *name, users_entry *u)
+static int get_entry(store_t *s, store_txn *txn, const char *name, users_entry *u)
 {
-    MDB_val v;
+    store_val v;
     if (store_get(s, txn, DB_USERS, name, strlen(name), &v, NULL) != TS_OK ||
-        v.mv_size != sizeof *u)
+        v.len != sizeof *u)
         return TS_ENOTFOUND;
-    memcpy(u, v.mv_data, sizeof *u);
+    memcpy(u, v.data, sizeof *u);
     u->hash[USERS_HASH_MAX - 1] = '\0';
     return TS_OK;
 }
@@ -90,19 +90,19 @@ typedef struct {
     int admins, others;
 } count_ctx;
 
-static int count_roles(const MDB_val *k, const MDB_val *v, void *vctx)
+static int count_roles(const store_val *k, const store_val *v, void *vctx)
 {
     (void)k;
     count_ctx *c = vctx;
     users_entry u;
-    if (v->mv_size == sizeof u) {
-        memcpy(&u, v->mv_data, sizeof u);
+    if (v->len == sizeof u) {
+        memcpy(&u, v->data, sizeof u);
         u.role == USERS_ADMIN ? c->admins++ : c->others++;
     }
     return 0;
 }
 
-static int put_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int put_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     put_ctx *x = vctx;
     users_entry old;
@@ -167,16 +167,16 @@ typedef struct {
     int max, n;
 } list_ctx;
 
-static int list_one(const MDB_val *k, const MDB_val *v, void *vctx)
+static int list_one(const store_val *k, const store_val *v, void *vctx)
 {
     list_ctx *l = vctx;
     users_entry u;
-    if (v->mv_size != sizeof u || k->mv_size >= USERS_NAME_MAX)
+    if (v->len != sizeof u || k->len >= USERS_NAME_MAX)
         return 0;
     if (l->n < l->max) {
-        memcpy(&u, v->mv_data, sizeof u);
+        memcpy(&u, v->data, sizeof u);
         users_info *i = &l->out[l->n];
-        snprintf(i->name, sizeof i->name, "%.*s", (int)k->mv_size, (const char *)k->mv_data);
+        snprintf(i->name, sizeof i->name, "%.*s", (int)k->len, (const char *)k->data);
         i->role = (users_role)u.role;
         i->created_ms = u.created_ms;
         i->changed_ms = u.changed_ms;
@@ -187,7 +187,7 @@ static int list_one(const MDB_val *k, const MDB_val *v, void *vctx)
 
 int users_list(store_t *s, users_info *out, int max, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(s, &txn, e))
         return -1;
     list_ctx l = {out, max, 0};
@@ -198,7 +198,7 @@ int users_list(store_t *s, users_info *out, int max, ts_err *e)
 
 static int read_entry(store_t *s, const char *name, users_entry *u, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_read_begin(s, &txn, e))
         return e->code;
     int rc = get_entry(s, txn, name, u);

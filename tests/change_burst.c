@@ -16,7 +16,7 @@ typedef struct {
     int64_t i;
 } burst;
 
-static int set_both(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int set_both(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     burst *b = ctx;
     if (store_set_value(s, txn, &b->points, b->i, NULL, e))

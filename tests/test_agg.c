@@ -34,7 +34,7 @@ static uint64_t ref_person_key(int i)
 {
     char root[64];
     snprintf(root, sizeof root, "person:%s", P[i].id);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
     uint64_t key = records_key_get(node.store, txn, root, strlen(root));
@@ -42,19 +42,19 @@ static uint64_t ref_person_key(int i)
     return key;
 }
 
-static int collect(const MDB_val *k, const MDB_val *v, void *vctx)
+static int collect(const store_val *k, const store_val *v, void *vctx)
 {
     text *t = vctx;
     disclose_fig n;
     ts_cell c;
     ts_err e = {0};
     if (!store_fig_decode(v, &n))
-        fail_msg("stored value of %.*s is malformed", (int)k->mv_size, (char *)k->mv_data);
-    if (cell_parse(k->mv_data, k->mv_size, &c, &e) || cell_check(node.catalog, &c, &e))
-        fail_msg("stored cell %.*s is not canonical: %s", (int)k->mv_size, (char *)k->mv_data, e.msg);
-    if (t->len + k->mv_size + 32 > t->cap)
-        t->out = realloc(t->out, t->cap = 2 * t->cap + k->mv_size + 64);
-    t->len += (size_t)sprintf(t->out + t->len, "%.*s=%lld/%u\n", (int)k->mv_size, (char *)k->mv_data,
+        fail_msg("stored value of %.*s is malformed", (int)k->len, (char *)k->data);
+    if (cell_parse(k->data, k->len, &c, &e) || cell_check(node.catalog, &c, &e))
+        fail_msg("stored cell %.*s is not canonical: %s", (int)k->len, (char *)k->data, e.msg);
+    if (t->len + k->len + 32 > t->cap)
+        t->out = realloc(t->out, t->cap = 2 * t->cap + k->len + 64);
+    t->len += (size_t)sprintf(t->out + t->len, "%.*s=%lld/%u\n", (int)k->len, (char *)k->data,
                               (long long)n.v, n.key);
     return 0;
 }
@@ -64,7 +64,7 @@ static char *store_text(store_db db)
 {
     text t = {malloc(1024), 0, 1024};
     t.out[0] = '\0';
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
     assert_int_equal(store_scan(node.store, txn, db, UNIT "|", collect, &t, NULL, NULL), TS_OK);

@@ -21,7 +21,7 @@ typedef struct {
     node_t n;
 } fx;
 
-static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, const char *ind,
+static void cell(store_t *s, store_txn *txn, const char *src, const char *unit, const char *ind,
                  const char *period, const char *opts, int64_t v)
 {
     ts_cell c;
@@ -30,7 +30,7 @@ static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, co
     assert_int_equal(store_apply_cell(s, txn, src, &c, (disclose_fig){v, 0}, &e), TS_OK);
 }
 
-static void unit(store_t *s, MDB_txn *txn, const char *code, const char *level,
+static void unit(store_t *s, store_txn *txn, const char *code, const char *level,
                  const char *parent, const char *via)
 {
     store_unit u = {0};
@@ -42,7 +42,7 @@ static void unit(store_t *s, MDB_txn *txn, const char *code, const char *level,
     assert_int_equal(store_unit_put(s, txn, code, &u, &e), TS_OK);
 }
 
-static void child(store_t *s, MDB_txn *txn, const char *code, int64_t seen_ms, uint64_t applied,
+static void child(store_t *s, store_txn *txn, const char *code, int64_t seen_ms, uint64_t applied,
                   uint64_t refused, uint64_t reported_head)
 {
     store_child c = {0};
@@ -57,7 +57,7 @@ static void child(store_t *s, MDB_txn *txn, const char *code, int64_t seen_ms, u
 
 /* 34 province: 343 (34301, 34302), 344 (34401, late), 345 enrolled, never seen,
  * 346 enrolled, catching up. */
-static int fill(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int fill(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx, (void)e;
     int64_t now = ts_now_ms();

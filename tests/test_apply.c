@@ -32,7 +32,7 @@ typedef struct {
     child kids[2];
 } fixture;
 
-static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int enrol(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     fixture *f = ctx;
     store_unit self = {0};
@@ -118,7 +118,7 @@ static int64_t total(fixture *f, const char *unit)
 static store_child child_record(fixture *f, const char *code)
 {
     store_child ch = {0};
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     assert_int_equal(store_child_get(f->n.store, txn, code, &ch), TS_OK);
@@ -274,7 +274,7 @@ static int announce(fixture *f, child *c, const char *code, const char *name, co
 
 static bool unit_stored(fixture *f, const char *code, store_unit *u)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     bool found = store_unit_get(f->n.store, txn, code, u) == TS_OK;
@@ -357,7 +357,7 @@ static void signed_later_is_the_same_frame(void **state)
     assert_int_equal(delta_sign_later(&c->keys, &p, &n), -1);
 }
 
-static int rekey_child(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int rekey_child(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     const keys_t *k = ctx;
     store_child ch;

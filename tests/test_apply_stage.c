@@ -25,7 +25,7 @@ typedef struct {
     uint8_t hash[DELTA_HASH_BYTES];
 } fixture;
 
-static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int enrol(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     fixture *f = ctx;
     store_unit self = {0}, u = {0};
@@ -97,7 +97,7 @@ static int64_t total(fixture *f, const char *year)
     char key[CELL_KEY_MAX];
     assert_int_equal(cell_set(&c, KID, "STAFF_TRAINED", year, "", NULL), TS_OK);
     size_t n = cell_key(&c, key);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     int64_t v = store_total(f->n.store, txn, key, n).v;
@@ -107,10 +107,11 @@ static int64_t total(fixture *f, const char *year)
 
 static uint64_t staged_end(fixture *f)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    uint64_t end = apply_stage_end(f->n.store, txn, KID);
+    uint64_t end;
+    assert_int_equal(apply_stage_end(f->n.store, txn, KID, &end, &e), TS_OK);
     store_read_end(txn);
     return end;
 }

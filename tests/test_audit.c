@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "audit_check.h"
 #include "audit_checkpoint.h"
+#include "store_lmdb.h" /* downgrade: the pre-log table "audit" is not one of store_db */
 
 #define SELF "34"
 #define CHILD "341"
@@ -29,7 +30,7 @@ typedef struct {
     audit_check_summary sum;
 } fixture;
 
-static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int enrol(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     fixture *f = ctx;
     store_child ch = {0};
@@ -129,28 +130,28 @@ typedef struct {
     size_t flip; /* audit: byte of the value to flip */
 } tamper_ctx;
 
-static int put_i64(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int put_i64(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     tamper_ctx *t = ctx;
     return store_put(s, txn, t->db, t->key, t->klen, &t->value, sizeof t->value, e);
 }
 
-static int drop_entry(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int drop_entry(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     tamper_ctx *t = ctx;
     return audit_log_del(s, txn, t->key, t->klen, e);
 }
 
-static int flip_byte(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int flip_byte(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     tamper_ctx *t = ctx;
-    MDB_val v;
+    store_val v;
     if (audit_log_get(s, txn, t->key, t->klen, &v, e) != TS_OK)
         return ts_fail(e, TS_EINPUT, "no such audit entry");
-    uint8_t *copy = malloc(v.mv_size);
-    memcpy(copy, v.mv_data, v.mv_size);
-    copy[t->flip % v.mv_size] ^= 0x01;
-    int rc = audit_log_put(s, txn, t->key, t->klen, copy, v.mv_size, e);
+    uint8_t *copy = malloc(v.len);
+    memcpy(copy, v.data, v.len);
+    copy[t->flip % v.len] ^= 0x01;
+    int rc = audit_log_put(s, txn, t->key, t->klen, copy, v.len, e);
     free(copy);
     return rc;
 }
@@ -260,7 +261,7 @@ static void retention_keeps_a_checkpoint(void **state)
         send(f, false, i, 1);
     ts_err e = {0};
     assert_int_equal(audit_prune(&f->n, &e), TS_OK);
-    MDB_txn *txn;
+    store_txn *txn;
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_INDEX), 3); /* 2 deltas + checkpoint */
     assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_LOG), 3);   /* nothing left behind */
@@ -312,7 +313,7 @@ static void snapshot_restarts_the_contribution(void **state)
     send(f, false, 1, 0);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     const char *k = "341|34101|COUNSELLING_POINTS|202406|";
@@ -330,7 +331,7 @@ static void snapshot_restarts_the_contribution(void **state)
 
 static store_child child_record(fixture *f)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     store_child ch;
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
@@ -350,7 +351,7 @@ static void checkpoints_bound_the_trail(void **state)
     }
     ts_err e = {0};
     assert_int_equal(audit_prune(&f->n, &e), TS_OK);
-    MDB_txn *txn;
+    store_txn *txn;
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     audit_checkpoints ck;
     audit_checkpoints_get(f->n.store, txn, CHILD, &ck);
@@ -383,7 +384,7 @@ static void checkpoint_that_disagrees_is_counted(void **state)
     assert_non_null(strstr(r.detail, "34101|COUNSELLING_POINTS|202406|: held 3 (cell key 0), "
                                      "the checkpoint says 5 (cell key 0)"));
     assert_int_equal(child_record(f).checkpoint_findings, 1);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     const char *k = "341|34101|COUNSELLING_POINTS|202406|"; /* taken as truth */
@@ -450,7 +451,7 @@ static void checkpoint_in_parts_is_compared_whole(void **state)
 
 /* Puts the trail back as stores before the audit log kept it: table
  * "audit", each delta under its trail key. */
-static int downgrade(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int downgrade(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx, (void)e;
     MDB_dbi old, index = store_dbi(s, DB_AUDIT_INDEX), log = store_dbi(s, DB_AUDIT_LOG);
@@ -482,7 +483,7 @@ static void old_trail_is_upgraded(void **state)
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
     assert_int_equal(f->sum.deltas, 3);
-    MDB_txn *txn;
+    store_txn *txn;
     MDB_dbi old;
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_LOG), 3);
@@ -495,7 +496,7 @@ static void old_trail_is_upgraded(void **state)
 }
 
 /* The trail's writes grow a full map like every other write. */
-static int put_big(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int put_big(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx;
     enum { BIG = 3 << 20 };
@@ -515,9 +516,9 @@ static void trail_grows_the_map(void **state)
     assert_int_equal(store_open(&f->n.store, &f->n.cfg, &e), TS_OK);
     if (store_write(f->n.store, put_big, NULL, &e) != TS_OK)
         fail_msg("%s", e.msg);
-    MDB_envinfo info;
-    mdb_env_info(store_env(f->n.store), &info);
-    assert_true(info.me_mapsize >= (4u << 20));
+    store_info info;
+    store_info_get(f->n.store, &info);
+    assert_true(info.map_bytes >= (4u << 20));
 }
 
 static void unknown_unit_is_refused(void **state)

@@ -50,7 +50,7 @@ typedef struct {
 
 /* Registers the node's own unit (as 'tiersync init' does) and sets its
  * STAFF_TRAINED 2025 value. */
-static int set_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int set_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     const set_ctx *c = vctx;
     store_unit u = {0};
@@ -79,7 +79,7 @@ static int64_t stored_value(const char *code)
     ts_config c = conf(code);
     store_t *s = NULL;
     ts_err e = {0};
-    MDB_txn *txn;
+    store_txn *txn;
     if (store_open(&s, &c, &e) != TS_OK || store_read_begin(s, &txn, &e) != TS_OK)
         fail_msg("store: %s", e.msg);
     ts_cell cell;

@@ -310,12 +310,12 @@ static void test_adopt(void **state)
     tu_rmrf(dir);
 }
 
-static int put_ninds(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int put_ninds(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     return store_meta_put_u64(s, txn, AGG_META_NINDS, *(uint64_t *)ctx, e);
 }
 
-static int count_new(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int count_new(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)s;
     return catdoc_count_new(ctx, txn, e);

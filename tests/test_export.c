@@ -18,7 +18,7 @@ typedef struct {
     node_t n;
 } fx;
 
-static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, const char *ind,
+static void cell(store_t *s, store_txn *txn, const char *src, const char *unit, const char *ind,
                  const char *period, const char *opts, int64_t v)
 {
     ts_cell c;
@@ -29,7 +29,7 @@ static void cell(store_t *s, MDB_txn *txn, const char *src, const char *unit, co
                      TS_OK);
 }
 
-static void unit(store_t *s, MDB_txn *txn, const char *code, const char *name, const char *level,
+static void unit(store_t *s, store_txn *txn, const char *code, const char *name, const char *level,
                  const char *parent, const char *via)
 {
     store_unit u = {0};
@@ -42,7 +42,7 @@ static void unit(store_t *s, MDB_txn *txn, const char *code, const char *name, c
 }
 
 /* 34 ── 343 ── 34301 (values), 34302 (a small count); 343 enters its plan. */
-static int fill(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int fill(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx, (void)e;
     unit(s, txn, "34", "Tỉnh", "province", "", "");
@@ -100,7 +100,7 @@ typedef struct {
 /* Runs an export; returns the text (free it) and its status in *rc. */
 static char *run(fx *f, const req *q, int *rc, ts_err *e)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     tree_t t;
     assert_int_equal(store_read_begin(f->n.store, &txn, e), TS_OK);
     assert_int_equal(tree_load(&t, f->n.store, txn, e), TS_OK);
@@ -299,7 +299,7 @@ static void test_rounded_exports(void **state)
  * counts aware adults without a survey (a denominator of 0). The same
  * counts of people after rehabilitation (records: keyed, rounded without a
  * token): 3 of 4 supported at 34301, 1 of 6 at 34302. */
-static int fill_ratios(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int fill_ratios(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx, (void)e;
     cell(s, txn, "343", "34301", "COUNSELLORS", "2026", "", 4);
@@ -392,7 +392,7 @@ static void test_ratio_exports(void **state)
 /* Names and levels come from the children's announcements: none may start a
  * spreadsheet formula (=, +, -, @, tab, CR: quoted after a single quote, as
  * OWASP recommends). Negative numbers stay numbers. */
-static int fill_formulas(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int fill_formulas(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx, (void)e;
     unit(s, txn, "34303", "=HYPERLINK(\"x\")", "@SUM(1)", "343", "343");

@@ -17,7 +17,7 @@ typedef struct {
     uint8_t curve[crypto_scalarmult_curve25519_BYTES]; /* the enrolled child's */
 } zap_fixture;
 
-static int enrol(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int enrol(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     store_child ch = {0};
     memcpy(ch.pk, ctx, sizeof ch.pk);

@@ -30,7 +30,7 @@ typedef struct {
     int64_t seen_ms;
 } add_ctx;
 
-static int add_child(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int add_child(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     add_ctx *c = vctx;
     bool existed;
@@ -67,7 +67,7 @@ typedef struct {
     bool purge;
 } remove_ctx;
 
-static int remove_child(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int remove_child(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     remove_ctx *c = vctx;
     return link_state_remove_child(s, txn, c->code, c->purge, e);
@@ -86,7 +86,7 @@ static void test_children_and_removal(void **state)
     assert_int_equal(store_write(n.store, add_child, &a, &e), TS_OK);
     assert_int_equal(store_write(n.store, add_child, &b, &e), TS_OK);
 
-    MDB_txn *txn;
+    store_txn *txn;
     assert_int_equal(store_read_begin(n.store, &txn, &e), TS_OK);
     seen_ctx sc = {0};
     assert_int_equal(link_state_children(n.store, txn, now, 60, on_child, &sc, &e), TS_OK);

@@ -73,7 +73,7 @@ typedef struct {
     int64_t v;
 } value_ctx;
 
-static int value_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int value_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     value_ctx *x = vctx;
     return store_set_value(s, txn, &x->c, x->v, NULL, e);
@@ -96,22 +96,22 @@ typedef struct {
     disclose_fig f[MAXCELLS];
 } cells;
 
-static int collect(const MDB_val *k, const MDB_val *v, void *ctx)
+static int collect(const store_val *k, const store_val *v, void *ctx)
 {
     cells *c = ctx;
-    const char *bar = memchr(k->mv_data, '|', k->mv_size); /* the unit left out */
+    const char *bar = memchr(k->data, '|', k->len); /* the unit left out */
     disclose_fig f;
     assert_non_null(bar);
     assert_true(store_fig_decode(v, &f));
     assert_true(c->n < MAXCELLS);
-    snprintf(c->key[c->n], CELL_KEY_MAX, "%.*s", (int)(k->mv_size - (size_t)(bar + 1 - (const char *)k->mv_data)), bar + 1);
+    snprintf(c->key[c->n], CELL_KEY_MAX, "%.*s", (int)(k->len - (size_t)(bar + 1 - (const char *)k->data)), bar + 1);
     c->f[c->n++] = f;
     return 0;
 }
 
 static void table(node_t *n, store_db db, cells *c)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     c->n = 0;
     assert_int_equal(store_read_begin(n->store, &txn, &e), TS_OK);
@@ -184,7 +184,7 @@ typedef struct {
     agg_t *a;
 } apply_ctx;
 
-static int apply_fn(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int apply_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     return agg_apply(((apply_ctx *)vctx)->a, s, txn, OLD, NULL, e);
 }
@@ -198,7 +198,7 @@ static void test_counts_from(void **state)
     static cells full, part;
     node_with_records(&p, OLD, "A");
     tu_node_open_with(&q.n, q.dir, sizeof q.dir, "q", OLD, SETTINGS);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     from_ctx x = {agg_new(p.n.catalog), ON};
     assert_int_equal(store_read_begin(p.n.store, &txn, &e), TS_OK);
@@ -300,9 +300,9 @@ static void test_merge_exact(void **state)
     assert_int_equal(find(&n1, "TARGET_REACHED|2025|modality=methadone").v, 50);
 
     /* the old unit is marked merged for its next delta, and takes no writes */
-    MDB_txn *txn;
+    store_txn *txn;
     store_unit u;
-    MDB_val v;
+    store_val v;
     assert_int_equal(store_read_begin(old.n.store, &txn, &e), TS_OK);
     assert_int_equal(store_unit_get(old.n.store, txn, OLD, &u), TS_OK);
     assert_string_equal(u.merged_into, NEW);

@@ -60,7 +60,7 @@ static int teardown(void **state)
 
 static void head(fixture *f, outbox_head *h)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     outbox_head_get(&f->n, txn, h);
@@ -109,7 +109,7 @@ static size_t release(fixture *f, bool want_made)
 }
 
 /* A change of this node's own records, as agg_apply writes it. */
-static int record_txn(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int record_txn(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     const tu_change *c = ctx;
     ts_cell cell;

@@ -31,7 +31,7 @@ static const tu_change CHANGES[] = {
 typedef struct {
     char dir[512];
     node_t n;
-    MDB_txn *txn;
+    store_txn *txn;
     char seen[2048]; /* what the callback was given, a line per total */
     int calls, stop_after;
 } fixture;

@@ -80,7 +80,7 @@ static uint64_t digest(void)
 
 static int64_t local(const char *key)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
     int64_t v = store_get_fig(node.store, txn, DB_LOCAL, key, strlen(key)).v;
@@ -91,7 +91,7 @@ static int64_t local(const char *key)
 /* The stored value of field of record type/id ("" if empty). */
 static void field_of(const char *type, const char *id, const char *field, char *out, size_t outsz)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     char key[RECORDS_KEY_MAX + 1];
     size_t klen;
@@ -352,9 +352,9 @@ static void test_large_import_grows_map(void **state)
     assert_int_equal(seen.calls, 3);
     assert_int_equal(seen.last, 25000);
     assert_int_equal(local(UNIT "|PERSONS_MANAGED|202406|age_band=40-49,sex=F"), 25000);
-    MDB_envinfo info;
-    mdb_env_info(store_env(node.store), &info);
-    assert_true(info.me_mapsize > (size_t)1 << 20);
+    store_info info;
+    store_info_get(node.store, &info);
+    assert_true(info.map_bytes > (size_t)1 << 20);
 }
 
 int main(void)

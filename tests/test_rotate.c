@@ -127,6 +127,11 @@ static void test_same_key_refused(void **state)
 }
 
 /* A parent with child CHILD enrolled under f->old_k, at last_seq. */
+static int put_child(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    return store_child_put(s, txn, CHILD, ctx, e);
+}
+
 static void parent_open(node_t *n, char *dir, size_t dirsz, const fixture *f, uint64_t last_seq)
 {
     tu_node_open(n, dir, dirsz, "rotate", "341");
@@ -135,21 +140,19 @@ static void parent_open(node_t *n, char *dir, size_t dirsz, const fixture *f, ui
     tu_units_put(n, &child, 1);
     if (!last_seq)
         return;
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     store_child ch;
     assert_int_equal(store_read_begin(n->store, &txn, &e), TS_OK);
     assert_int_equal(store_child_get(n->store, txn, CHILD, &ch), TS_OK);
     store_read_end(txn);
     ch.last_seq = last_seq;
-    assert_int_equal(mdb_txn_begin(store_env(n->store), NULL, 0, &txn), 0);
-    assert_int_equal(store_child_put(n->store, txn, CHILD, &ch, &e), TS_OK);
-    assert_int_equal(mdb_txn_commit(txn), 0);
+    assert_int_equal(store_write(n->store, put_child, &ch, &e), TS_OK);
 }
 
 static void enrolled(node_t *n, uint8_t pk[32])
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     store_child ch;
     assert_int_equal(store_read_begin(n->store, &txn, &e), TS_OK);
@@ -178,17 +181,17 @@ static void test_parent_moves_enrolment(void **state)
     enrolled(&n, pk);
     assert_memory_equal(pk, f->new_k.pk, 32);
     /* the key history: seq < 42 was signed by the old key, 42 on by the enrolled one */
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     uint64_t until = 0;
     assert_int_equal(store_read_begin(n.store, &txn, &e), TS_OK);
-    assert_true(rotate_key_at(n.store, txn, CHILD, 1, pk));
+    assert_int_equal(rotate_key_at(n.store, txn, CHILD, 1, pk, &e), TS_OK);
     assert_memory_equal(pk, f->old_k.pk, 32);
-    assert_true(rotate_key_at(n.store, txn, CHILD, 41, pk));
-    assert_false(rotate_key_at(n.store, txn, CHILD, 42, pk));
-    assert_true(rotate_last_retired(n.store, txn, CHILD, pk, &until));
+    assert_int_equal(rotate_key_at(n.store, txn, CHILD, 41, pk, &e), TS_OK);
+    assert_int_equal(rotate_key_at(n.store, txn, CHILD, 42, pk, &e), TS_ENOTFOUND);
+    assert_int_equal(rotate_last_retired(n.store, txn, CHILD, pk, &until, &e), TS_OK);
     assert_int_equal(until, 42);
-    assert_false(rotate_key_at(n.store, txn, "34102", 1, pk));
+    assert_int_equal(rotate_key_at(n.store, txn, "34102", 1, pk, &e), TS_ENOTFOUND);
     store_read_end(txn);
     /* the same announcement again: accepted, nothing changes */
     uint64_t meta = tu_digest_db(&n, DB_META), kids = tu_digest_db(&n, DB_CHILDREN);
@@ -232,6 +235,19 @@ static void test_parent_refusals_change_nothing(void **state)
     tu_rmrf(dir);
 }
 
+static int forget_checks(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    const fixture *f = ctx;
+    uint8_t pk[32];
+    /* retired again at the same seq: that key signed nothing, the old one stands */
+    assert_int_equal(rotate_retire(s, txn, CHILD, f->other.pk, 42, e), TS_OK);
+    assert_int_equal(rotate_key_at(s, txn, CHILD, 41, pk, e), TS_OK);
+    assert_memory_equal(pk, f->old_k.pk, 32);
+    assert_int_equal(rotate_forget(s, txn, CHILD, e), TS_OK);
+    assert_int_equal(rotate_key_at(s, txn, CHILD, 1, pk, e), TS_ENOTFOUND);
+    return ts_fail(e, TS_EINPUT, "checked");
+}
+
 static void test_forget_history(void **state)
 {
     fixture *f = *state;
@@ -241,17 +257,10 @@ static void test_forget_history(void **state)
     Tiersync__Envelope *env = packed(&f->c, &f->old_k, &f->new_k);
     accept_env(&n, CHILD, env, why);
     tiersync__envelope__free_unpacked(env, NULL);
-    MDB_txn *txn;
     ts_err e = {0};
-    uint8_t pk[32];
-    assert_int_equal(mdb_txn_begin(store_env(n.store), NULL, 0, &txn), 0);
-    /* retired again at the same seq: that key signed nothing, the old one stands */
-    assert_int_equal(rotate_retire(n.store, txn, CHILD, f->other.pk, 42, &e), TS_OK);
-    assert_true(rotate_key_at(n.store, txn, CHILD, 41, pk));
-    assert_memory_equal(pk, f->old_k.pk, 32);
-    assert_int_equal(rotate_forget(n.store, txn, CHILD, &e), TS_OK);
-    assert_false(rotate_key_at(n.store, txn, CHILD, 1, pk));
-    mdb_txn_abort(txn);
+    /* checked inside a write that is then undone (forget_checks fails it) */
+    assert_int_equal(store_write(n.store, forget_checks, (void *)f, &e), TS_EINPUT);
+    assert_string_equal(e.msg, "checked");
     node_close(&n);
     tu_rmrf(dir);
 }

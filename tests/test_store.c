@@ -68,15 +68,15 @@ static int64_t get(store_t *s, store_db db, const char *prefix, const ts_cell *c
     char key[CELL_KEY_MAX + TS_CODE_MAX + 2], ck[CELL_KEY_MAX];
     cell_key(c, ck);
     snprintf(key, sizeof key, "%s%s", prefix ? prefix : "", ck);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
-    MDB_val v;
+    store_val v;
     int rc = store_get(s, txn, db, key, strlen(key), &v, &e);
     int64_t n = 0;
     if (rc == TS_OK) {
-        assert_int_equal(v.mv_size, STORE_FIG_BYTES);
-        memcpy(&n, v.mv_data, sizeof n);
+        assert_int_equal(v.len, STORE_FIG_BYTES);
+        memcpy(&n, v.data, sizeof n);
     } else {
         assert_int_equal(rc, TS_ENOTFOUND);
     }
@@ -88,7 +88,7 @@ static int64_t get(store_t *s, store_db db, const char *prefix, const ts_cell *c
 
 static uint64_t count(store_t *s, store_db db)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
     uint64_t n = store_count(s, txn, db);
@@ -101,7 +101,7 @@ typedef struct {
     int64_t value, old;
 } set_ctx;
 
-static int do_set(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_set(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     set_ctx *c = vctx;
     return store_set_value(s, txn, &c->cell, c->value, &c->old, e);
@@ -122,7 +122,7 @@ typedef struct {
     int64_t d;
 } apply_ctx;
 
-static int do_apply(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_apply(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     apply_ctx *a = vctx;
     return store_apply_cell(s, txn, a->source, &a->cell, (disclose_fig){a->d, 0}, e);
@@ -143,7 +143,6 @@ static void test_open_reopen(void **state)
     store_t *s = open_store(&c);
     assert_string_equal(store_self_code(s), "12345");
     assert_false(store_has_parent(s));
-    assert_non_null(store_env(s));
     ts_cell cell = mkcell("12345", "STAFF_TRAINED", "2026", "");
     set_value(s, &cell, 7);
     store_close(&s);
@@ -164,20 +163,25 @@ static void test_open_reopen(void **state)
     store_close(&s);
 }
 
+static int put_meta_and_unit(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    store_unit u = {0};
+    snprintf(u.name, sizeof u.name, "Xã Một");
+    snprintf(u.parent, sizeof u.parent, "343");
+    if (store_meta_put_u64(s, txn, "acked_seq", 41, e) || store_unit_put(s, txn, "12345", &u, e))
+        return e->code;
+    return TS_OK;
+}
+
 static void test_meta_and_units(void **state)
 {
     (void)state;
     ts_config c = conf("343", NULL);
     store_t *s = open_store(&c);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
-    assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
-    assert_int_equal(store_meta_put_u64(s, txn, "acked_seq", 41, &e), TS_OK);
-    store_unit u = {0};
-    snprintf(u.name, sizeof u.name, "Xã Một");
-    snprintf(u.parent, sizeof u.parent, "343");
-    assert_int_equal(store_unit_put(s, txn, "12345", &u, &e), TS_OK);
-    assert_int_equal(mdb_txn_commit(txn), 0);
+    assert_int_equal(store_write(s, put_meta_and_unit, NULL, &e), TS_OK);
     store_close(&s);
     s = open_store(&c);
     assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
@@ -242,7 +246,7 @@ static void test_no_parent_no_pending(void **state)
     store_close(&s);
 }
 
-static int register_units(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int register_units(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx;
     store_unit p = {0}, d = {0}, c = {0};
@@ -402,7 +406,7 @@ static ts_cell fill_cell(int i)
     return c;
 }
 
-static int do_fill(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_fill(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     const fill_ctx *f = vctx;
     for (int i = f->first; i < f->first + f->n; i++) {
@@ -415,9 +419,10 @@ static int do_fill(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
 
 static size_t map_size(store_t *s)
 {
-    MDB_envinfo info;
-    assert_int_equal(mdb_env_info(store_env(s), &info), 0);
-    return info.me_mapsize;
+    store_info info;
+    store_info_get(s, &info);
+    assert_true(info.map_bytes > 0);
+    return info.map_bytes;
 }
 
 static ts_config small_map(int initial_mb, int max_mb)
@@ -523,7 +528,7 @@ static void test_map_full_fails_cleanly(void **state)
 }
 
 /* store_write does not commit when the function refuses. */
-static int set_then_refuse(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int set_then_refuse(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     if (do_set(s, txn, vctx, e))
         return e->code;
@@ -551,11 +556,11 @@ typedef struct {
     int n;
 } seen;
 
-static int on_scan(const MDB_val *k, const MDB_val *v, void *ctx)
+static int on_scan(const store_val *k, const store_val *v, void *ctx)
 {
     (void)v;
     seen *sn = ctx;
-    snprintf(sn->keys[sn->n++], CELL_KEY_MAX, "%.*s", (int)k->mv_size, (const char *)k->mv_data);
+    snprintf(sn->keys[sn->n++], CELL_KEY_MAX, "%.*s", (int)k->len, (const char *)k->data);
     return sn->n == 8;
 }
 
@@ -569,7 +574,7 @@ static void test_scan_prefix(void **state)
     apply(s, "D", &a, 1);
     apply(s, "D", &b, 1);
     apply(s, NULL, &other, 1);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
     seen sn = {.n = 0};
@@ -595,7 +600,7 @@ static ts_cell sums_cell(int i)
 }
 
 /* Adds 0 .. SUMS_ADDS-1 in one write, this node's own unit through sums or not. */
-static int do_adds(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_adds(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     store_sums *sums = vctx;
     store_cells w;
@@ -615,17 +620,17 @@ typedef struct {
     size_t len, cap;
 } dump;
 
-static int on_dump(const MDB_val *k, const MDB_val *v, void *ctx)
+static int on_dump(const store_val *k, const store_val *v, void *ctx)
 {
     dump *d = ctx;
     int64_t n = 0;
-    memcpy(&n, v->mv_data, v->mv_size == sizeof n ? sizeof n : 0);
-    if (d->len + k->mv_size + 32 > d->cap) {
-        d->cap = 2 * (d->len + k->mv_size + 32);
+    memcpy(&n, v->data, v->len == sizeof n ? sizeof n : 0);
+    if (d->len + k->len + 32 > d->cap) {
+        d->cap = 2 * (d->len + k->len + 32);
         d->text = realloc(d->text, d->cap);
     }
-    d->len += (size_t)sprintf(d->text + d->len, "%.*s=%lld\n", (int)k->mv_size,
-                              (const char *)k->mv_data, (long long)n);
+    d->len += (size_t)sprintf(d->text + d->len, "%.*s=%lld\n", (int)k->len,
+                              (const char *)k->data, (long long)n);
     return 0;
 }
 
@@ -638,7 +643,7 @@ static dump adds_result(bool summed)
     assert_int_equal(store_write(s, do_adds, sums, &e), TS_OK);
     store_sums_destroy(&sums);
     dump d = {calloc(1, 1), 0, 1};
-    MDB_txn *txn;
+    store_txn *txn;
     assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
     assert_int_equal(store_scan(s, txn, DB_TOTALS, NULL, on_dump, &d, NULL, NULL), TS_OK);
     assert_int_equal(store_scan(s, txn, DB_PENDING, NULL, on_dump, &d, NULL, NULL), TS_OK);

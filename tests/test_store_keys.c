@@ -47,7 +47,7 @@ typedef struct {
     disclose_fig d;
 } add_ctx;
 
-static int do_add(store_t *st, MDB_txn *txn, void *vctx, ts_err *e)
+static int do_add(store_t *st, store_txn *txn, void *vctx, ts_err *e)
 {
     add_ctx *a = vctx;
     return store_apply_cell(st, txn, a->source, &a->cell, a->d, e);
@@ -67,10 +67,10 @@ static int add(const char *unit, int64_t v, uint32_t key)
 /* The figure at key in db, and whether an entry is there at all. */
 static disclose_fig at(store_db db, const char *key, bool *present)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(s, &txn, &e), TS_OK);
-    MDB_val v;
+    store_val v;
     *present = store_get(s, txn, db, key, strlen(key), &v, NULL) == TS_OK;
     disclose_fig f = store_get_fig(s, txn, db, key, strlen(key));
     store_read_end(txn);
@@ -90,7 +90,7 @@ static const char *const CELL = "C|REACHED|2026|modality=methadone";
 static const char *const CONTRIB = "C|C|REACHED|2026|modality=methadone";
 static const char *const AT_D = "D|REACHED|2026|modality=methadone";
 
-static int put_unit(store_t *st, MDB_txn *txn, void *vctx, ts_err *e)
+static int put_unit(store_t *st, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     store_unit u = {0};
@@ -126,14 +126,14 @@ static void test_keys_add_and_travel(void **state)
     expect(DB_PENDING, AT_D, 0, 0, false);
 }
 
-static int put_old(store_t *st, MDB_txn *txn, void *vctx, ts_err *e)
+static int put_old(store_t *st, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     int64_t old = 41;
     return store_put(st, txn, DB_TOTALS, CELL, strlen(CELL), &old, sizeof old, e);
 }
 
-static int add_fig(store_t *st, MDB_txn *txn, void *vctx, ts_err *e)
+static int add_fig(store_t *st, store_txn *txn, void *vctx, ts_err *e)
 {
     return store_add_fig(st, txn, DB_TOTALS, CELL, strlen(CELL), *(disclose_fig *)vctx, NULL, e);
 }
@@ -153,7 +153,7 @@ static void test_old_values_and_overflow(void **state)
     expect(DB_TOTALS, CELL, 42, 5, true); /* refused whole */
 }
 
-static int drop(store_t *st, MDB_txn *txn, void *vctx, ts_err *e)
+static int drop(store_t *st, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
     return store_drop_contribution(st, txn, "C", e);

@@ -29,7 +29,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     tu_node_open(&f->n, f->dir, sizeof f->dir, "tree", "34");
     tu_units_put(&f->n, UNITS, sizeof UNITS / sizeof *UNITS);
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     assert_int_equal(tree_load(&f->t, f->n.store, txn, &e), TS_OK);

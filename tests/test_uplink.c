@@ -211,13 +211,13 @@ static void test_hello_snapshot_ack(void **state)
     uint8_t hash[32];
     start_chain(f, hash);
     /* the parent's code, from its welcome, is recorded */
-    MDB_txn *txn;
-    MDB_val v;
+    store_txn *txn;
+    store_val v;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     assert_int_equal(store_get(f->n.store, txn, DB_META, "parent_code", 11, &v, &e), TS_OK);
-    assert_int_equal(v.mv_size, strlen(PARENT));
-    assert_memory_equal(v.mv_data, PARENT, v.mv_size);
+    assert_int_equal(v.len, strlen(PARENT));
+    assert_memory_equal(v.data, PARENT, v.len);
     store_read_end(txn);
     assert_int_equal(tu_meta_u64(&f->n, "link_connected"), 1);
 }
@@ -249,7 +249,7 @@ static void test_window_holds_back_and_coalesces(void **state)
         tu_apply(&f->n, &more[6], 1);
         uplink_tick(f->u);
     }
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     outbox_head head;
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);

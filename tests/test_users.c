@@ -30,14 +30,14 @@ static int teardown(void **state)
 /* The stored value of account name (a copy). */
 static size_t stored(const char *name, char *out, size_t outsz)
 {
-    MDB_txn *txn;
-    MDB_val v;
+    store_txn *txn;
+    store_val v;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node.store, &txn, &e), TS_OK);
     int rc = store_get(node.store, txn, DB_USERS, name, strlen(name), &v, &e);
-    size_t n = rc == TS_OK ? (v.mv_size < outsz ? v.mv_size : outsz) : 0;
+    size_t n = rc == TS_OK ? (v.len < outsz ? v.len : outsz) : 0;
     if (n)
-        memcpy(out, v.mv_data, n);
+        memcpy(out, v.data, n);
     store_read_end(txn);
     return n;
 }
@@ -151,7 +151,7 @@ typedef struct {
     char hash[USERS_HASH_MAX];
 } entry_copy;
 
-static int put_weak(store_t *s, MDB_txn *txn, void *ctx, ts_err *e)
+static int put_weak(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     entry_copy *u = ctx;
     return store_put(s, txn, DB_USERS, "old", 3, u, sizeof *u, e);

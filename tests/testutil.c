@@ -81,7 +81,7 @@ typedef struct {
     size_t n;
 } units_ctx;
 
-static int put_units(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int put_units(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     const units_ctx *c = vctx;
     for (size_t i = 0; i < c->n; i++) {
@@ -107,20 +107,20 @@ void tu_units_put(node_t *node, const tu_unit *units, size_t n)
     assert_int_equal(store_write(node->store, put_units, &c, &e), TS_OK);
 }
 
-static int digest_one(const MDB_val *k, const MDB_val *v, void *ctx)
+static int digest_one(const store_val *k, const store_val *v, void *ctx)
 {
     uint64_t *h = ctx;
-    for (size_t i = 0; i < k->mv_size; i++)
-        *h = (*h ^ ((const uint8_t *)k->mv_data)[i]) * 1099511628211ULL;
-    for (size_t i = 0; i < v->mv_size; i++)
-        *h = (*h ^ ((const uint8_t *)v->mv_data)[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < k->len; i++)
+        *h = (*h ^ ((const uint8_t *)k->data)[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < v->len; i++)
+        *h = (*h ^ ((const uint8_t *)v->data)[i]) * 1099511628211ULL;
     *h = (*h ^ 0xff) * 1099511628211ULL; /* where one entry ends */
     return 0;
 }
 
 uint64_t tu_digest_db(node_t *node, store_db db)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
@@ -201,7 +201,7 @@ typedef struct {
     size_t n;
 } changes_ctx;
 
-static int apply_changes(store_t *s, MDB_txn *txn, void *vctx, ts_err *e)
+static int apply_changes(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     const changes_ctx *cc = vctx;
     for (size_t i = 0; i < cc->n; i++) {
@@ -230,7 +230,7 @@ int64_t tu_total(node_t *node, const char *unit, const char *indicator, const ch
     ts_err e = {0};
     assert_int_equal(cell_set(&c, unit, indicator, period, options, &e), TS_OK);
     size_t n = cell_key(&c, key);
-    MDB_txn *txn;
+    store_txn *txn;
     assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
     int64_t v = store_total(node->store, txn, key, n).v;
     store_read_end(txn);
@@ -269,7 +269,7 @@ void tu_node_identity(node_t *n)
 
 uint64_t tu_count(node_t *node, store_db db)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
     uint64_t c = store_count(node->store, txn, db);
@@ -279,7 +279,7 @@ uint64_t tu_count(node_t *node, store_db db)
 
 uint64_t tu_meta_u64(node_t *node, const char *key)
 {
-    MDB_txn *txn;
+    store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(node->store, &txn, &e), TS_OK);
     uint64_t v = store_meta_u64(node->store, txn, key);
