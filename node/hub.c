@@ -1,5 +1,6 @@
-/* hub.c: the parent's sockets: ZAP authentication and the children's ROUTER. */
-#include "hub.h"
+/* hub.c: the parent's ROUTER: children's messages in batches, checked on
+ * worker threads and committed while the next batch is read (ZAP: hub_zap.c). */
+#include "hub_int.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -15,23 +16,14 @@
 #include "catalog_dist.h"
 #include "delta.h"
 #include "hmap.h"
-#include "hub_conns.h"
-#include "log.h"
-#include "rotate_hub.h"
 #include "rotate_node.h"
-#include "worker.h"
 
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define HUB_ZAP_DOMAIN "tiersync"
-#define HUB_ZAP_VERSION "1.0"
-#define HUB_ZAP_NOT_ENROLLED "key not enrolled"
-#define HUB_ZAP_FRAMES 7
 /* Input per batch, so per commit. LMDB writes every page a commit touched:
  * the more cells one commit covers, the fewer pages written per cell (at 4
  * MiB, 100-cell deltas cost a third less CPU per cell than at 256 KiB, and
  * apply about twice as fast). */
 #define HUB_BATCH_BYTES (4096 * 1024)
-#define HUB_ZAP_REBUILD_MS 1000
 #define HUB_QUEUE_BUDGET 4000 /* messages queued in libzmq, over all children */
 #define HUB_ACK_DEFER_MAX 2   /* see drop_covered_acks */
 #define HUB_HWM_MIN 16        /* per child: twice the default window, so no child keeping to
@@ -40,33 +32,6 @@
 #define HUB_WAIT_MS 50        /* longest wait for input while a batch commits (it wakes us) */
 #define HUB_REBIND_TRIES 100  /* a closed ROUTER frees its port in libzmq's I/O thread: */
 #define HUB_REBIND_WAIT_US 20000 /* wait for it this long between tries */
-
-typedef struct {
-    uint8_t curve[crypto_scalarmult_curve25519_BYTES];
-    char code[TS_CODE_MAX];
-} zap_entry;
-
-typedef struct hub_batch hub_batch;
-
-struct hub {
-    node_t *n;
-    void *zctx;
-    void *zap;
-    void *router;
-    /* Curve key -> child code, so a handshake costs a lookup, not a conversion
-     * of every enrolled key; rebuilt on a miss, at most every HUB_ZAP_REBUILD_MS */
-    zap_entry *keys;
-    size_t nkeys, capkeys;
-    int64_t keys_built_ms;
-    hub_batch *inflight; /* committing in the writer thread (see hub_on_router) */
-    worker_t *writer;    /* NULL: batches commit on the hub's own thread */
-    int wake_fd;         /* eventfd the writer thread signals when it has committed */
-    log_limit limits;    /* refusals an attacker can repeat at will: once a minute each */
-    hub_conns conns;     /* to end a removed child's session */
-    rotate_hub *rot;     /* key rotation messages, both ways */
-    uint8_t serving[crypto_sign_PUBLICKEYBYTES]; /* the key the ROUTER serves with */
-    int catalog_offered; /* the catalog version last offered (catalog_dist.h) */
-};
 
 void *hub_router(hub_t *h) { return h->router; }
 void *hub_zap(hub_t *h) { return h->zap; }
@@ -186,150 +151,6 @@ void hub_stop(hub_t **hp)
     hub_conns_free(&h->conns);
     free(h);
     *hp = NULL;
-}
-
-static int add_key(const store_val *k, const store_val *v, void *ctx)
-{
-    hub_t *h = ctx;
-    store_child ch;
-    if (v->len != sizeof ch || k->len >= TS_CODE_MAX)
-        return 0;
-    memcpy(&ch, v->data, sizeof ch);
-    if (h->nkeys == h->capkeys) {
-        h->capkeys = h->capkeys ? 2 * h->capkeys : 64;
-        h->keys = ts_xrealloc(h->keys, h->capkeys * sizeof *h->keys);
-    }
-    zap_entry *z = &h->keys[h->nkeys];
-    if (keys_curve_public_raw(ch.pk, z->curve, NULL) != TS_OK)
-        return 0;
-    memcpy(z->code, k->data, k->len);
-    z->code[k->len] = '\0';
-    h->nkeys++;
-    return 0;
-}
-
-static const zap_entry *cache_find(hub_t *h, const uint8_t *curve)
-{
-    for (size_t i = 0; i < h->nkeys; i++)
-        if (sodium_memcmp(h->keys[i].curve, curve, sizeof h->keys[i].curve) == 0)
-            return &h->keys[i];
-    return NULL;
-}
-
-/* The child enrolled with this Curve key right now (a cached hit is checked
- * against the store, so `child remove` takes effect at once), or NULL. */
-static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
-{
-    if (zmq_msg_size((zmq_msg_t *)cred) != crypto_scalarmult_curve25519_BYTES)
-        return NULL;
-    const uint8_t *curve = zmq_msg_data((zmq_msg_t *)cred);
-    store_txn *txn;
-    ts_err e;
-    if (store_read_begin(h->n->store, &txn, &e) != TS_OK)
-        return NULL;
-    const zap_entry *z = cache_find(h, curve);
-    store_child ch;
-    uint8_t now_curve[crypto_scalarmult_curve25519_BYTES];
-    if (z && (store_child_get(h->n->store, txn, z->code, &ch) != TS_OK ||
-              keys_curve_public_raw(ch.pk, now_curve, NULL) != TS_OK ||
-              sodium_memcmp(now_curve, curve, sizeof now_curve) != 0))
-        z = NULL;
-    int64_t now = ts_mono_ms();
-    if (!z && now - h->keys_built_ms >= HUB_ZAP_REBUILD_MS) {
-        h->nkeys = 0;
-        h->keys_built_ms = now;
-        /* unreadable: the keys read so far; a key missed refuses its child, who retries */
-        if (store_scan(h->n->store, txn, DB_CHILDREN, NULL, add_key, h, NULL, &e))
-            log_warn("children's keys: %s", e.msg);
-        z = cache_find(h, curve);
-    }
-    store_read_end(txn);
-    return z ? z->code : NULL;
-}
-
-static bool frame_is(zmq_msg_t *m, const char *s)
-{
-    return zmq_msg_size(m) == strlen(s) && !memcmp(zmq_msg_data(m), s, strlen(s));
-}
-
-/* The child a ZAP request admits, or NULL with *why (the status text).
- * Frames (RFC 27): version, request id, domain, address, identity,
- * mechanism, credentials. A request of another version or for another
- * domain is not ours to answer yes to, whatever key it carries. */
-static const char *zap_admit(hub_t *h, zmq_msg_t *f, int nf, const char **why)
-{
-    if (nf != HUB_ZAP_FRAMES || !frame_is(&f[0], HUB_ZAP_VERSION)) {
-        *why = "unsupported ZAP request";
-        return NULL;
-    }
-    if (!frame_is(&f[2], HUB_ZAP_DOMAIN)) {
-        *why = "unknown ZAP domain";
-        return NULL;
-    }
-    if (!frame_is(&f[5], "CURVE")) {
-        *why = "CURVE required";
-        return NULL;
-    }
-    const char *code = zap_lookup(h, &f[6]);
-    *why = code ? NULL : HUB_ZAP_NOT_ENROLLED;
-    return code;
-}
-
-static void zap_send(void *sock, const char *s, size_t n, int more)
-{
-    zmq_send(sock, s, n, more ? ZMQ_SNDMORE : 0);
-}
-
-void hub_on_zap(hub_t *h)
-{
-    for (;;) {
-        zmq_msg_t f[HUB_ZAP_FRAMES];
-        int nf = 0, total = 0; /* frames kept, frames received */
-        int more = 1;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, h->zap, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&m);
-                for (int i = 0; i < nf; i++)
-                    zmq_msg_close(&f[i]);
-                return;
-            }
-            more = zmq_msg_more(&m);
-            total++;
-            if (nf < HUB_ZAP_FRAMES)
-                f[nf++] = m;
-            else
-                zmq_msg_close(&m);
-        }
-        const char *why = NULL;
-        const char *code = zap_admit(h, f, total == nf ? nf : 0, &why);
-        zap_send(h->zap, "1.0", 3, 1);
-        zmq_send(h->zap, nf > 1 ? zmq_msg_data(&f[1]) : "", nf > 1 ? zmq_msg_size(&f[1]) : 0,
-                 ZMQ_SNDMORE);
-        if (code) {
-            zap_send(h->zap, "200", 3, 1);
-            zap_send(h->zap, "OK", 2, 1);
-            zap_send(h->zap, code, strlen(code), 1);
-            log_debug("admitted child %s", code);
-        } else {
-            char addr[64] = "?", key[80];
-            if (nf > 3)
-                snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&f[3]),
-                         (const char *)zmq_msg_data(&f[3]));
-            zap_send(h->zap, "400", 3, 1);
-            zap_send(h->zap, why, strlen(why), 1);
-            zap_send(h->zap, "", 0, 1);
-            snprintf(key, sizeof key, "zap|%s", addr);
-            log_limited(&h->limits, key, LOG_WARN, "refused connection from %s: %s", addr,
-                        strcmp(why, HUB_ZAP_NOT_ENROLLED)
-                            ? why
-                            : "its key is not enrolled (tiersync child add)");
-        }
-        zap_send(h->zap, "", 0, 0);
-        for (int i = 0; i < nf; i++)
-            zmq_msg_close(&f[i]);
-    }
 }
 
 /* Receives one [routing id, payload] message into id and body; false when
@@ -641,9 +462,4 @@ int hub_on_router(hub_t *h, int max)
         apply_commit(b->pending);
     batch_reply(h, b, NULL);
     return got;
-}
-
-void hub_keys_changed(hub_t *h)
-{
-    h->keys_built_ms = 0;
 }

@@ -1,5 +1,6 @@
 /* uplink.c: the child's connection to its parent and its send window. */
 #include "uplink.h"
+#include "uplink_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,116 +15,9 @@
 #include "rotate_link.h"
 #include "rotate_node.h"
 
-#define UPLINK_MONITOR_ENDPOINT "inproc://tiersync-uplink-monitor"
-
-struct uplink {
-    node_t *n;
-    void *zctx, *dealer, *monitor;
-    unsigned dials;
-    int64_t redial_at_ms; /* refused by the parent: dial afresh then */
-    bool connected, welcomed;
-    uint64_t acked;     /* parent applied through this seq */
-    uint64_t next_send; /* next seq to put on the wire */
-    uint64_t snap_first; /* first seq of the last snapshot: older nacks are stale */
-    uint64_t rewound_to; /* last GAP answered by resending from here */
-    int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
-    int64_t last_auth_warn_ms;
-    /* key rotation (rotate.h): the keys this dial uses; with two candidates
-     * (this node's old and new key before its parent acknowledged, or the
-     * parent's new and previous key) a dial that does not connect within
-     * UPLINK_ROTATE_TRY_MS tries the other */
-    uint8_t client_pk[crypto_sign_PUBLICKEYBYTES], server_pk[crypto_sign_PUBLICKEYBYTES];
-    bool alt, alternates;
-    int64_t down_since_ms, announced_ms;
-    uint32_t parent_today; /* the parent's date as it last told it (0: never) */
-    int64_t release_ms;    /* wall clock: the last release window opened (meta, see outbox.h) */
-    int64_t checkpoint_ms; /* wall clock: the last snapshot or checkpoint was made */
-    catdist_fetch *catalog; /* a catalog version being fetched */
-};
 
 void *uplink_socket(uplink_t *u) { return u->dealer; }
 void *uplink_monitor(uplink_t *u) { return u->monitor; }
-
-static int set_int(void *sock, int opt, int v)
-{
-    return zmq_setsockopt(sock, opt, &v, sizeof v);
-}
-
-/* Closes the parent socket and its monitor (a new dial replaces them). */
-static void hangup(uplink_t *u)
-{
-    if (u->dealer) {
-        zmq_socket_monitor(u->dealer, NULL, 0);
-        zmq_close(u->dealer);
-    }
-    if (u->monitor)
-        zmq_close(u->monitor);
-    u->dealer = u->monitor = NULL;
-    u->connected = u->welcomed = false;
-}
-
-/* This node's rotation under way and not yet acknowledged by the parent. */
-static bool announcing(uplink_t *u, rotate_state *st)
-{
-    return u->n->has_old_keys && rotate_pending(u->n, st) && !st->parent_done;
-}
-
-/* The pair this dial authenticates with and the parent key it expects. */
-static int dial_keys(uplink_t *u, const keys_t **client, ts_err *e)
-{
-    node_t *n = u->n;
-    rotate_state st;
-    uint8_t prev[crypto_sign_PUBLICKEYBYTES];
-    bool mine = announcing(u, &st);
-    bool theirs = rotate_link_parent_prev(n, prev);
-    u->alternates = mine || theirs;
-    *client = mine && !u->alt ? &n->old_keys : &n->keys;
-    memcpy(u->client_pk, (*client)->pk, sizeof u->client_pk);
-    if (theirs && u->alt)
-        memcpy(u->server_pk, prev, sizeof prev);
-    else if (keys_parse_public(n->cfg.parent_key, u->server_pk, e))
-        return e->code;
-    return TS_OK;
-}
-
-/* Opens the DEALER to the parent with CURVE client keys derived from ours. */
-static int dial(uplink_t *u, ts_err *e)
-{
-    node_t *n = u->n;
-    char server[KEYS_Z85_LEN], pub[KEYS_Z85_LEN], sec[KEYS_Z85_LEN], mon[64];
-    const keys_t *client;
-    int64_t maxmsg = 2 * (int64_t)n->cfg.max_msg_bytes;
-    u->down_since_ms = ts_mono_ms();
-    if (dial_keys(u, &client, e) || keys_curve_public_z85(u->server_pk, server, e) ||
-        keys_curve_public_z85(client->pk, pub, e) || keys_curve_secret_z85(client, sec, e))
-        return e->code;
-    snprintf(mon, sizeof mon, "%s-%u", UPLINK_MONITOR_ENDPOINT, ++u->dials);
-    u->dealer = zmq_socket(u->zctx, ZMQ_DEALER);
-    int bad = !u->dealer ||
-              zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(u->dealer, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(u->dealer, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(u->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-              set_int(u->dealer, ZMQ_IMMEDIATE, 1) || set_int(u->dealer, ZMQ_LINGER, 0) ||
-              set_int(u->dealer, ZMQ_RECONNECT_IVL, UPLINK_RECONNECT_MS) ||
-              set_int(u->dealer, ZMQ_RECONNECT_IVL_MAX, UPLINK_RECONNECT_MAX_MS) ||
-              set_int(u->dealer, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
-              set_int(u->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
-              set_int(u->dealer, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
-              zmq_socket_monitor(u->dealer, mon,
-                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-                                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
-    sodium_memzero(sec, sizeof sec);
-    if (bad)
-        return ts_fail(e, TS_ERUNTIME, "cannot set up the parent link: %s",
-                       zmq_strerror(zmq_errno()));
-    u->monitor = zmq_socket(u->zctx, ZMQ_PAIR);
-    if (zmq_connect(u->monitor, mon) != 0 || zmq_connect(u->dealer, n->cfg.parent) != 0)
-        return ts_fail(e, TS_ERUNTIME, "cannot connect to parent %s: %s (check parent.endpoint)",
-                       n->cfg.parent, zmq_strerror(zmq_errno()));
-    return TS_OK;
-}
 
 static int put_release(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
@@ -148,7 +42,7 @@ int uplink_start(uplink_t **out, node_t *n, void *zctx, ts_err *e)
     u->zctx = zctx;
     u->catalog = catdist_fetch_new();
     store_txn *txn;
-    if (dial(u, e) || store_read_begin(n->store, &txn, e)) {
+    if (uplink_dial(u, e) || store_read_begin(n->store, &txn, e)) {
         uplink_stop(&u);
         return TS_ERUNTIME;
     }
@@ -169,7 +63,7 @@ void uplink_stop(uplink_t **up)
 {
     if (!*up)
         return;
-    hangup(*up);
+    uplink_hangup(*up);
     catdist_fetch_destroy(&(*up)->catalog);
     free(*up);
     *up = NULL;
@@ -222,7 +116,7 @@ static int read_head(uplink_t *u, outbox_head *head)
     return TS_OK;
 }
 
-static void send_hello(uplink_t *u)
+void uplink_send_hello(uplink_t *u)
 {
     outbox_head head;
     if (read_head(u, &head))
@@ -234,19 +128,6 @@ static void send_hello(uplink_t *u)
     free(buf);
     u->welcomed = false;
     u->last_hello_ms = ts_mono_ms();
-}
-
-/* Connected with the parent key now pinned: its previous one goes. */
-static void settle_parent_key(uplink_t *u)
-{
-    uint8_t pinned[crypto_sign_PUBLICKEYBYTES], prev[crypto_sign_PUBLICKEYBYTES];
-    ts_err e;
-    if (!rotate_link_parent_prev(u->n, prev) ||
-        keys_parse_public(u->n->cfg.parent_key, pinned, &e) != TS_OK ||
-        memcmp(pinned, u->server_pk, sizeof pinned) != 0)
-        return;
-    if (rotate_link_parent_settled(u->n, &e))
-        log_warn("cannot forget the parent's previous key: %s", e.msg);
 }
 
 void uplink_on_monitor(uplink_t *u)
@@ -271,8 +152,8 @@ void uplink_on_monitor(uplink_t *u)
             log_info("connected to parent %s", u->n->cfg.parent);
             u->connected = true;
             record_link(u, true, NULL);
-            settle_parent_key(u);
-            send_hello(u);
+            uplink_settle_parent_key(u);
+            uplink_send_hello(u);
         } else if (event == ZMQ_EVENT_DISCONNECTED && u->connected) {
             u->down_since_ms = now;
             log_warn("lost the parent link %s; changes keep coalescing until it returns",
@@ -434,9 +315,9 @@ static void on_rotation_ack(uplink_t *u, const Tiersync__KeyRotationAck *a)
         return;
     }
     log_info("the parent enrolled this node's new key; reconnecting with it");
-    hangup(u);
+    uplink_hangup(u);
     u->alt = false;
-    if (dial(u, &e))
+    if (uplink_dial(u, &e))
         log_error("%s", e.msg);
 }
 
@@ -473,7 +354,7 @@ void uplink_on_message(uplink_t *u)
             if (env->ack->seq > head_seq(u)) {
                 log_warn("the parent acknowledged seq %llu beyond this node's head; "
                          "starting over", (unsigned long long)env->ack->seq);
-                send_hello(u);
+                uplink_send_hello(u);
             } else if (env->ack->seq > u->acked) {
                 u->acked = env->ack->seq;
                 if (u->next_send <= u->acked)
@@ -522,34 +403,6 @@ static uint64_t pending_work(uplink_t *u, uint64_t *held)
     return n;
 }
 
-/* Not connected for UPLINK_ROTATE_TRY_MS while a rotation offers two key
- * choices: dials with the one this socket does not use (the pinned one
- * first, which may have changed since the socket was dialled). */
-static void try_other_keys(uplink_t *u)
-{
-    uint8_t client[crypto_sign_PUBLICKEYBYTES], server[crypto_sign_PUBLICKEYBYTES];
-    const keys_t *k;
-    ts_err e;
-    memcpy(client, u->client_pk, sizeof client);
-    memcpy(server, u->server_pk, sizeof server);
-    u->alt = false;
-    if (dial_keys(u, &k, &e) != TS_OK) {
-        log_error("%s", e.msg);
-        return;
-    }
-    if (!u->alternates && !memcmp(client, u->client_pk, sizeof client) &&
-        !memcmp(server, u->server_pk, sizeof server)) {
-        u->down_since_ms = ts_mono_ms(); /* one choice, and this socket has it */
-        return;
-    }
-    if (!memcmp(client, u->client_pk, sizeof client) &&
-        !memcmp(server, u->server_pk, sizeof server))
-        u->alt = true;
-    hangup(u);
-    if (dial(u, &e))
-        log_error("%s", e.msg);
-}
-
 int uplink_tick(uplink_t *u)
 {
     int64_t now = ts_mono_ms();
@@ -559,21 +412,21 @@ int uplink_tick(uplink_t *u)
     if (u->redial_at_ms && now >= u->redial_at_ms && !u->connected) {
         ts_err e;
         u->redial_at_ms = 0;
-        hangup(u);
-        if (dial(u, &e)) {
+        uplink_hangup(u);
+        if (uplink_dial(u, &e)) {
             log_error("%s", e.msg);
             u->quiet_until_ms = now + UPLINK_RECONNECT_MAX_MS;
         }
     }
     if (!u->connected && now - u->down_since_ms >= UPLINK_ROTATE_TRY_MS)
-        try_other_keys(u);
+        uplink_try_other_keys(u);
     if (u->connected && !u->welcomed) {
         if (now - u->last_hello_ms >= UPLINK_HELLO_RETRY_MS)
-            send_hello(u);
+            uplink_send_hello(u);
         return UPLINK_HELLO_RETRY_MS;
     }
     rotate_state rot;
-    bool gated = announcing(u, &rot); /* deltas signed by the new key wait for the parent */
+    bool gated = uplink_announcing(u, &rot); /* deltas signed by the new key wait for the parent */
     if (gated && u->welcomed && now - u->announced_ms >= ROTATE_RESEND_MS) {
         uint8_t *msg;
         size_t len;
@@ -648,7 +501,7 @@ int uplink_tick(uplink_t *u)
         if (u->next_send > u->acked + 1 && now - u->last_progress_ms > UPLINK_ACK_TIMEOUT_MS) {
             log_warn("no answer from the parent for %d ms; saying hello again",
                      UPLINK_ACK_TIMEOUT_MS);
-            send_hello(u);
+            uplink_send_hello(u);
         }
     }
     return wait;
