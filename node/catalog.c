@@ -1,5 +1,5 @@
 /* catalog.c: loads a catalog file (docs/CATALOG.md) into a catalog_t,
- * validating all of it before anyone sees it, plus the lookups.
+ * validating all of it before anyone sees it (lookups: catalog_find.c).
  *
  * Entries are checked in file order and names are resolved as they are met,
  * except record type names: those are read in a first pass so a "ref" may
@@ -558,46 +558,4 @@ void catalog_destroy(catalog_t **c)
         return;
     free(*c);
     *c = NULL;
-}
-
-/* ---- lookups ---------------------------------------------------------- */
-
-const catalog_indicator *catalog_indicator_find(const catalog_t *c, const char *code)
-{
-    for (int i = 0; c && code && i < c->ninds; i++)
-        if (strcmp(c->inds[i].code, code) == 0)
-            return &c->inds[i];
-    return NULL;
-}
-
-int catalog_rtype_find(const catalog_t *c, const char *name)
-{
-    for (int i = 0; c && name && i < c->ntypes; i++)
-        if (strcmp(c->types[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
-int catalog_field_find(const catalog_rtype *t, const char *name)
-{
-    for (int i = 0; t && name && i < t->nfields; i++)
-        if (strcmp(t->fields[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
-int catalog_category_find(const catalog_t *c, const char *name)
-{
-    for (int i = 0; c && name && i < c->ncats; i++)
-        if (strcmp(c->cats[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
-int catalog_option_find(const catalog_category *cat, const char *option)
-{
-    for (int i = 0; cat && option && i < cat->noptions; i++)
-        if (strcmp(cat->options[i], option) == 0)
-            return i;
-    return -1;
 }
