@@ -14,6 +14,7 @@ PACKAGES=(
   systemd e2fsprogs mount # systemd_unit.sh (systemd-analyze, -sysusers, -tmpfiles); disk_full.sh
   poppler-utils python3-openpyxl # tests: the report's PDF text, the Excel reader
   clang libclang-rt-14-dev # the fuzz smoke run: libFuzzer, ASan, UBSan (docs/FUZZING.md)
+  clang-format # the tree style check (tools/format.sh)
 )
 # tests: the FHIR schema validator comes from npm (tests/package.json); a
 # Node.js installed otherwise (with its own npm) is used as it is.
