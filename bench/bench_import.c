@@ -24,10 +24,16 @@ typedef struct {
     MDB_val k, v;
 } pair;
 
-static double now_s(void) { return (double)ts_mono_us() / 1e6; }
+static double now_s(void)
+{
+    return (double)ts_mono_us() / 1e6;
+}
 
 /* CPU seconds of this process: the rate on a busy machine without the wait. */
-static double cpu_s(void) { return (double)ts_cpu_us() / 1e6; }
+static double cpu_s(void)
+{
+    return (double)ts_cpu_us() / 1e6;
+}
 
 static void die(const char *what, const char *msg)
 {
@@ -66,7 +72,8 @@ static pair *copy_pairs(node_t *n, size_t *count)
         if (store_scan(n->store, txn, dbs[d], NULL, copy_pair, &l, NULL, &e))
             die("read", e.msg);
     store_read_end(txn);
-    uint64_t x = 88172645463325252ULL; /* a fixed shuffle: the import's order is not sorted either */
+    uint64_t x =
+        88172645463325252ULL; /* a fixed shuffle: the import's order is not sorted either */
     for (size_t i = l.len; i > 1; i--) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         size_t j = (size_t)(x % i);
@@ -133,22 +140,26 @@ int main(int argc, char **argv)
             die(argv[i], e.msg);
         double t = now_s() - t0, c = cpu_s() - c0;
         size_t r = b.inserted + b.updated + b.unchanged;
-        printf("import %-8s %7zu records in %6.3f s = %7.0f records/s (cpu %6.3f s = %7.0f/s; %zu cells changed)\n",
-               argv[i + 1], r, t, (double)r / t, c, (double)r / c, b.cells);
+        printf(
+            "import %-8s %7zu records in %6.3f s = %7.0f records/s (cpu %6.3f s = %7.0f/s; %zu cells changed)\n",
+            argv[i + 1], r, t, (double)r / t, c, (double)r / c, b.cells);
         rows += r;
         total += t;
         total_cpu += c;
     }
-    printf("import total    %7zu records in %6.3f s = %7.0f records/s (cpu %6.3f s = %7.0f/s)\n", rows, total,
-           (double)rows / total, total_cpu, (double)rows / total_cpu);
+    printf("import total    %7zu records in %6.3f s = %7.0f records/s (cpu %6.3f s = %7.0f/s)\n",
+           rows, total, (double)rows / total, total_cpu, (double)rows / total_cpu);
     size_t npairs;
     double raw_cpu;
     pair *p = copy_pairs(&n, &npairs);
     double raw = raw_puts(argv[1], p, npairs, &raw_cpu);
-    printf("raw LMDB puts   %7zu pairs   in %6.3f s = %7.0f puts/s    (cpu %6.3f s = %7.0f/s; one txn, "
-           "the same keys and values)\n", npairs, raw, (double)npairs / raw, raw_cpu, (double)npairs / raw_cpu);
-    printf("ratio: import %.0f records/s / raw %.0f puts/s = %.2f (cpu: %.2f)\n", (double)rows / total,
-           (double)npairs / raw, ((double)rows / total) / ((double)npairs / raw),
+    printf(
+        "raw LMDB puts   %7zu pairs   in %6.3f s = %7.0f puts/s    (cpu %6.3f s = %7.0f/s; one txn, "
+        "the same keys and values)\n",
+        npairs, raw, (double)npairs / raw, raw_cpu, (double)npairs / raw_cpu);
+    printf("ratio: import %.0f records/s / raw %.0f puts/s = %.2f (cpu: %.2f)\n",
+           (double)rows / total, (double)npairs / raw,
+           ((double)rows / total) / ((double)npairs / raw),
            ((double)rows / total_cpu) / ((double)npairs / raw_cpu));
     for (size_t i = 0; i < npairs; i++)
         free(p[i].k.mv_data), free(p[i].v.mv_data);

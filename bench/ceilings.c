@@ -31,9 +31,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define CEIL_MSG_BYTES 160      /* a signed 1-cell delta body is about this long */
-#define CEIL_ZMQ_MSG_BYTES 280  /* a packed 1-cell delta envelope */
-#define CEIL_PUTS 400000        /* puts in the one-transaction measure */
+#define CEIL_MSG_BYTES 160     /* a signed 1-cell delta body is about this long */
+#define CEIL_ZMQ_MSG_BYTES 280 /* a packed 1-cell delta envelope */
+#define CEIL_PUTS 400000       /* puts in the one-transaction measure */
 #define CEIL_MAP_BYTES ((size_t)2 << 30)
 #define CEIL_ZMQ_HWM 100000
 #define CEIL_ZMQ_MAX_MSGS 5000000
@@ -102,7 +102,8 @@ static MDB_env *lmdb_open(const char *dir, MDB_dbi *dbi)
 /* A key shaped like a cell key: "unit|indicator|period|options". */
 static size_t cell_like_key(char *out, size_t n, unsigned long i)
 {
-    return (size_t)snprintf(out, n, "34%05lu|IN_TREATMENT|2025%02lu|age_band=30-39,modality=m%lu,sex=F",
+    return (size_t)snprintf(out, n,
+                            "34%05lu|IN_TREATMENT|2025%02lu|age_band=30-39,modality=m%lu,sex=F",
                             i % 100000, 1 + (i / 100000) % 12, i % 7);
 }
 

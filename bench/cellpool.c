@@ -61,15 +61,14 @@ static int by_key(const void *a, const void *b)
     return c ? c : (la > lb) - (la < lb);
 }
 
-int cellpool_make(cellpool *p, const catalog_t *cat, const char *unit, size_t max,
-                  bool value_only, ts_err *e)
+int cellpool_make(cellpool *p, const catalog_t *cat, const char *unit, size_t max, bool value_only,
+                  ts_err *e)
 {
     p->cells = calloc(max ? max : 1, sizeof *p->cells);
     p->n = 0;
     for (unsigned step = 0; step < CELLPOOL_MAX_STEPS && p->n < max; step++)
         for (int i = 0; i < cat->ninds && p->n < max; i++)
-            if (catalog_is_stored(&cat->inds[i]) &&
-                (!value_only || cat->inds[i].kind == IND_VALUE))
+            if (catalog_is_stored(&cat->inds[i]) && (!value_only || cat->inds[i].kind == IND_VALUE))
                 add_combos(p, max, cat, unit, &cat->inds[i], step); /* a ratio never travels */
     if (p->n == 0) {
         cellpool_free(p);

@@ -23,8 +23,8 @@ typedef struct {
 /* Fills p with up to max distinct cells of unit; value_only keeps only
  * indicators of kind 'value' (numbers a node may set without records).
  * TS_EINPUT if the catalog yields no cell at all. */
-int cellpool_make(cellpool *p, const catalog_t *cat, const char *unit, size_t max,
-                  bool value_only, ts_err *e);
+int cellpool_make(cellpool *p, const catalog_t *cat, const char *unit, size_t max, bool value_only,
+                  ts_err *e);
 void cellpool_free(cellpool *p);
 
 #endif

@@ -53,8 +53,10 @@ static int parse_keys_line(lg_t *g, const char *line, int parent, ts_err *e)
     uint8_t seed[crypto_sign_SEEDBYTES];
     if (sscanf(line, "%31s %65s", code, hex) != 2 || !ts_code_valid(code) ||
         ts_unhex(hex, seed, sizeof seed) != 0)
-        return ts_fail(e, TS_EINPUT, "keys line '%.40s' is not 'CODE SEED' (make it with "
-                       "'loadgen keys')", line);
+        return ts_fail(e, TS_EINPUT,
+                       "keys line '%.40s' is not 'CODE SEED' (make it with "
+                       "'loadgen keys')",
+                       line);
     if (g->nkids == LG_MAX_CHILDREN)
         return ts_fail(e, TS_EINPUT, "more than %d children", LG_MAX_CHILDREN);
     lg_child *c = &g->kids[g->nkids++];
@@ -90,8 +92,10 @@ static int load_keys(lg_t *g, ts_err *e)
 
 static int cmd_keys(int argc, char **argv)
 {
-    static const struct option opts[] = {{"count", 1, 0, 'n'}, {"prefix", 1, 0, 'p'},
-                                         {"out", 1, 0, 'o'},   {"first", 1, 0, 'f'},
+    static const struct option opts[] = {{"count", 1, 0, 'n'},
+                                         {"prefix", 1, 0, 'p'},
+                                         {"out", 1, 0, 'o'},
+                                         {"first", 1, 0, 'f'},
                                          {0, 0, 0, 0}};
     long count = 0, first = 1;
     const char *prefix = NULL, *out = NULL;
@@ -136,16 +140,21 @@ static int cmd_keys(int argc, char **argv)
 static int parse_run(lg_t *g, int argc, char **argv, ts_err *e)
 {
     static const struct option opts[] = {
-        {"keys", 1, 0, 'k'},   {"parent", 1, 0, 'P'},   {"parent-key", 1, 0, 'K'},
-        {"children", 1, 0, 'n'}, {"cells", 1, 0, 'c'}, {"distinct", 1, 0, 'D'},
-        {"window", 1, 0, 'w'}, {"rate", 1, 0, 'r'},     {"count", 1, 0, 'C'},
-        {"duration", 1, 0, 't'}, {"drain", 1, 0, 'T'}, {"connect-timeout", 1, 0, 'x'},
-        {"catalog", 1, 0, 'g'}, {"expect", 1, 0, 'e'},  {"watch", 1, 0, 'W'},
-        {"connect-wave", 1, 0, 'v'},
-        {0, 0, 0, 0}};
+        {"keys", 1, 0, 'k'},         {"parent", 1, 0, 'P'}, {"parent-key", 1, 0, 'K'},
+        {"children", 1, 0, 'n'},     {"cells", 1, 0, 'c'},  {"distinct", 1, 0, 'D'},
+        {"window", 1, 0, 'w'},       {"rate", 1, 0, 'r'},   {"count", 1, 0, 'C'},
+        {"duration", 1, 0, 't'},     {"drain", 1, 0, 'T'},  {"connect-timeout", 1, 0, 'x'},
+        {"catalog", 1, 0, 'g'},      {"expect", 1, 0, 'e'}, {"watch", 1, 0, 'W'},
+        {"connect-wave", 1, 0, 'v'}, {0, 0, 0, 0}};
     lg_opts *o = &g->opt;
-    *o = (lg_opts){.cells = 1, .distinct = 1000, .window = 8, .count = 10000, .duration_s = 10,
-                   .drain_s = 30, .connect_s = 60, .wave = 100};
+    *o = (lg_opts){.cells = 1,
+                   .distinct = 1000,
+                   .window = 8,
+                   .count = 10000,
+                   .duration_s = 10,
+                   .drain_s = 30,
+                   .connect_s = 60,
+                   .wave = 100};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         lg_parent *p = g->nparents ? &g->parents[g->nparents - 1] : NULL;
@@ -193,7 +202,8 @@ static int parse_run(lg_t *g, int argc, char **argv, ts_err *e)
     if (o->cells < 1 || o->distinct < o->cells || o->window < 1 || o->count < 1 ||
         o->count > LG_MAX_DELTAS || o->rate < 0 || o->duration_s <= 0 || o->drain_s <= 0 ||
         o->wave < 1)
-        return ts_fail(e, TS_EINPUT, "need 1 <= cells <= distinct, window >= 1, "
+        return ts_fail(e, TS_EINPUT,
+                       "need 1 <= cells <= distinct, window >= 1, "
                        "1 <= count <= %d, rate >= 0, duration and drain > 0, connect-wave >= 1",
                        LG_MAX_DELTAS);
     return TS_OK;
@@ -222,15 +232,18 @@ static int connect_range(lg_t *g, int from, int to, ts_err *e)
             keys_curve_secret_z85(&c->keys, sec, e))
             return e->code;
         c->sock = zmq_socket(g->zctx, ZMQ_DEALER);
-        int bad = !c->sock || zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
-                  zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
-                  zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
-                  zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero) ||
-                  zmq_connect(c->sock, p->endpoint) != 0;
+        int bad = !c->sock ||
+            zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
+            zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
+            zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
+            zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero) ||
+            zmq_connect(c->sock, p->endpoint) != 0;
         sodium_memzero(sec, sizeof sec);
         if (bad)
-            return ts_fail(e, TS_ERUNTIME, "child %s cannot connect to %s: %s (at %d sockets; "
-                           "raise ulimit -n)", c->code, p->endpoint, zmq_strerror(zmq_errno()), i);
+            return ts_fail(e, TS_ERUNTIME,
+                           "child %s cannot connect to %s: %s (at %d sockets; "
+                           "raise ulimit -n)",
+                           c->code, p->endpoint, zmq_strerror(zmq_errno()), i);
         lg_send_hello(c);
     }
     return TS_OK;

@@ -34,21 +34,21 @@ typedef struct {
     uint64_t base_seq;             /* the parent had applied through this */
     uint8_t base_hash[DELTA_HASH_BYTES];
     int64_t hello_ms;
-    uint32_t n;            /* deltas prepared: seq base_seq+1 .. base_seq+n */
-    uint32_t next, acked;  /* index of the next to send; how many are acknowledged */
-    uint8_t **msg;         /* prepared packed envelopes */
+    uint32_t n;           /* deltas prepared: seq base_seq+1 .. base_seq+n */
+    uint32_t next, acked; /* index of the next to send; how many are acknowledged */
+    uint8_t **msg;        /* prepared packed envelopes */
     size_t *len;
-    int64_t *sent_us;      /* when each was last sent */
+    int64_t *sent_us; /* when each was last sent */
 } lg_child;
 
 typedef struct {
-    int children;   /* use only the first N (0: all) */
-    int cells;      /* cells per delta */
-    int distinct;   /* cells per child, rotated through */
-    int window;     /* deltas in flight per child */
-    double rate;    /* deltas per second in all; 0: as fast as acks allow */
-    long count;     /* deltas in all */
-    int wave;       /* children connecting at once (a parent's ZAP handler queues them) */
+    int children; /* use only the first N (0: all) */
+    int cells;    /* cells per delta */
+    int distinct; /* cells per child, rotated through */
+    int window;   /* deltas in flight per child */
+    double rate;  /* deltas per second in all; 0: as fast as acks allow */
+    long count;   /* deltas in all */
+    int wave;     /* children connecting at once (a parent's ZAP handler queues them) */
     double duration_s, drain_s, connect_s;
     const char *catalog, *expect, *watch;
 } lg_opts;

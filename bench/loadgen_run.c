@@ -90,7 +90,8 @@ int lg_welcome(lg_t *g, int from, int to, int64_t deadline_ms, ts_err *e)
     }
     free(items);
     if (rc == TS_OK && waiting > 0)
-        rc = ts_fail(e, TS_ERUNTIME, "%d of %d children were not welcomed within %.0f s: are "
+        rc = ts_fail(e, TS_ERUNTIME,
+                     "%d of %d children were not welcomed within %.0f s: are "
                      "they enrolled at their parent (tiersync child add) and is it running?",
                      waiting + (g->nkids - to), g->nkids, g->opt.connect_s);
     return rc;
@@ -359,8 +360,10 @@ int lg_loop(lg_t *g, ts_err *e)
         if (!sending && give_up == 0)
             give_up = now + g->opt.drain_s;
         if (give_up > 0 && now > give_up) {
-            rc = ts_fail(e, TS_ERUNTIME, "%llu deltas still unacknowledged%s %.0f s after "
-                         "sending stopped", (unsigned long long)inflight,
+            rc = ts_fail(e, TS_ERUNTIME,
+                         "%llu deltas still unacknowledged%s %.0f s after "
+                         "sending stopped",
+                         (unsigned long long)inflight,
                          watching ? " or the watched store not exact" : "", g->opt.drain_s);
             break;
         }

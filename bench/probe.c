@@ -72,7 +72,8 @@ static int change_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     change_ctx *c = vctx;
     for (size_t i = 0; i < c->count; i++)
-        if (store_apply_cell(s, txn, NULL, &c->cells[(c->from + i) % c->ncells], (disclose_fig){1, 0}, e))
+        if (store_apply_cell(s, txn, NULL, &c->cells[(c->from + i) % c->ncells],
+                             (disclose_fig){1, 0}, e))
             return e->code;
     return TS_OK;
 }
@@ -111,8 +112,10 @@ static int cmd_latency(const probe_opts *o)
     int64_t have = store_total(c.store, txn, key, klen).v;
     store_read_end(txn);
     if (poll_until(&top, key, klen, have, o->timeout_s) < 0) {
-        fprintf(stderr, "bench_probe latency: %s does not hold the commune's %s before the "
-                "first change\n", o->top, key);
+        fprintf(stderr,
+                "bench_probe latency: %s does not hold the commune's %s before the "
+                "first change\n",
+                o->top, key);
         return 1;
     }
     double *lat = calloc((size_t)o->changes, sizeof *lat), sum = 0;
@@ -133,8 +136,8 @@ static int cmd_latency(const probe_opts *o)
     qsort(lat, (size_t)o->changes, sizeof *lat, cmp_double);
     size_t n = (size_t)o->changes;
     printf("changes %zu\nlatency_ms_p50 %.2f\nlatency_ms_p99 %.2f\nlatency_ms_max %.2f\n"
-           "latency_ms_mean %.2f\nflush_ms %d\n", n, lat[n / 2], lat[n * 99 / 100], lat[n - 1],
-           sum / (double)n, c.cfg.flush_ms);
+           "latency_ms_mean %.2f\nflush_ms %d\n",
+           n, lat[n / 2], lat[n * 99 / 100], lat[n - 1], sum / (double)n, c.cfg.flush_ms);
     free(lat);
     cellpool_free(&pool);
     node_close(&c);
@@ -253,8 +256,8 @@ static int audit_one(const store_val *k, const store_val *v, void *ctx)
     a->bytes += v->len;
     a->deltas++;
     Tiersync__SignedDelta *sd = tiersync__signed_delta__unpack(NULL, v->len, v->data);
-    Tiersync__DeltaBody *b =
-        sd ? tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data) : NULL;
+    Tiersync__DeltaBody *b = sd ? tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data)
+                                : NULL;
     if (b)
         a->cells += b->n_cells, tiersync__delta_body__free_unpacked(b, NULL);
     if (sd)
@@ -295,14 +298,15 @@ static int cmd_audit(const probe_opts *o, bool seq_only)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", 1, 0, 'd'},     {"commune", 1, 0, 'd'}, {"top", 1, 0, 'T'},
-        {"like", 1, 0, 'l'},    {"unit", 1, 0, 'u'},    {"child", 1, 0, 'c'},
-        {"changes", 1, 0, 'n'}, {"distinct", 1, 0, 'D'}, {"per-txn", 1, 0, 'm'},
-        {"gap-ms", 1, 0, 'g'},  {"after", 1, 0, 'a'},   {"timeout", 1, 0, 't'},
-        {"t0-ns", 1, 0, '0'},   {0, 0, 0, 0}};
-    probe_opts o = {.changes = 200, .distinct = 1000, .per_txn = 1000, .gap_ms = 0,
-                    .timeout_s = 30};
+    static const struct option opts[] = {{"dir", 1, 0, 'd'},     {"commune", 1, 0, 'd'},
+                                         {"top", 1, 0, 'T'},     {"like", 1, 0, 'l'},
+                                         {"unit", 1, 0, 'u'},    {"child", 1, 0, 'c'},
+                                         {"changes", 1, 0, 'n'}, {"distinct", 1, 0, 'D'},
+                                         {"per-txn", 1, 0, 'm'}, {"gap-ms", 1, 0, 'g'},
+                                         {"after", 1, 0, 'a'},   {"timeout", 1, 0, 't'},
+                                         {"t0-ns", 1, 0, '0'},   {0, 0, 0, 0}};
+    probe_opts o = {
+        .changes = 200, .distinct = 1000, .per_txn = 1000, .gap_ms = 0, .timeout_s = 30};
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || sodium_init() < 0) {
         fputs("usage: bench_probe latency|changes|wait|audit|seq OPTIONS (see probe.c)\n", stderr);
@@ -328,7 +332,7 @@ int main(int argc, char **argv)
         }
     }
     bool ok = o.dir && o.changes > 0 && o.changes <= PROBE_MAX_CHANGES && o.distinct > 0 &&
-              o.per_txn > 0 && o.gap_ms >= 0 && o.timeout_s > 0;
+        o.per_txn > 0 && o.gap_ms >= 0 && o.timeout_s > 0;
     if (ok && !strcmp(cmd, "latency") && o.top)
         return cmd_latency(&o);
     if (ok && !strcmp(cmd, "changes"))

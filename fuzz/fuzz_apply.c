@@ -28,8 +28,9 @@ static unsigned long stats_by_reason[16], stats_applied, stats_cells;
 
 static void print_stats(void)
 {
-    fprintf(stderr, "fuzz_apply: %lu deltas applied (%lu cells); refusals by reason:",
-            stats_applied, stats_cells);
+    fprintf(stderr,
+            "fuzz_apply: %lu deltas applied (%lu cells); refusals by reason:", stats_applied,
+            stats_cells);
     for (int i = 0; i < 16; i++)
         if (stats_by_reason[i])
             fprintf(stderr, " %d:%lu", i, stats_by_reason[i]);
@@ -78,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #define STR_MAX 40
 
 static const char *const unit_pool[] = {"C1", "C1a", "C1b", "C1c", "D1", "D2", "X9", ""};
-static const char *const period_pool[] = {"202401", "202406", "202312", "2024", "2023",
-                                          "202407", "202413", "24"};
+static const char *const period_pool[] = {"202401", "202406", "202312", "2024",
+                                          "2023",   "202407", "202413", "24"};
 
 /* A code from the pool, or (rarely) any string. */
 static void pick_code(fuzz_bytes *b, char *out)
@@ -133,7 +134,7 @@ static void build_cells(fuzz_bytes *b, const catalog_t *cat, body_buf *bb)
     bb->body.n_cells = fb_u8(b) % (MAX_CELLS + 1);
     for (size_t i = 0; i < bb->body.n_cells; i++) {
         Tiersync__Cell *c = &bb->cells[i];
-        char (*s)[STR_MAX * 5] = bb->cstr[i];
+        char(*s)[STR_MAX * 5] = bb->cstr[i];
         tiersync__cell__init(c);
         pick_code(b, s[0]);
         uint8_t k = fb_u8(b);
@@ -175,7 +176,7 @@ static void build_units(fuzz_bytes *b, body_buf *bb)
 }
 
 typedef struct {
-    uint64_t seq;                    /* last seq the parent accepted */
+    uint64_t seq;                   /* last seq the parent accepted */
     uint8_t hash[DELTA_HASH_BYTES]; /* its body hash */
 } chain_state;
 

@@ -50,13 +50,13 @@ static void make_dirs(void)
 static bool same(const ts_config *a, const ts_config *b)
 {
     if (!(SAME_STR(code) && SAME_STR(name) && SAME_STR(level) && SAME_STR(catalog) &&
-          SAME_STR(listen) && SAME_STR(http) && SAME_STR(http_hosts) &&
-          SAME_INT(trust_loopback) && SAME_STR(parent) && SAME_STR(parent_key) &&
-          SAME_STR(join_listen) && SAME_STR(join_advertise) && SAME_INT(join_slow_down_ms) &&
-          SAME_INT(forward_detail) && SAME_INT(flush_ms) && SAME_INT(window) &&
-          SAME_INT(max_cells) && SAME_INT(max_msg_bytes) && SAME_INT(heartbeat_ms) &&
-          SAME_INT(late_after_s) && SAME_INT(map_initial_mb) && SAME_INT(map_max_mb) &&
-          SAME_INT(audit_retain) && SAME_INT(small_cell_k) && SAME_INT(ntokens)))
+          SAME_STR(listen) && SAME_STR(http) && SAME_STR(http_hosts) && SAME_INT(trust_loopback) &&
+          SAME_STR(parent) && SAME_STR(parent_key) && SAME_STR(join_listen) &&
+          SAME_STR(join_advertise) && SAME_INT(join_slow_down_ms) && SAME_INT(forward_detail) &&
+          SAME_INT(flush_ms) && SAME_INT(window) && SAME_INT(max_cells) &&
+          SAME_INT(max_msg_bytes) && SAME_INT(heartbeat_ms) && SAME_INT(late_after_s) &&
+          SAME_INT(map_initial_mb) && SAME_INT(map_max_mb) && SAME_INT(audit_retain) &&
+          SAME_INT(small_cell_k) && SAME_INT(ntokens)))
         return false;
     for (int i = 0; i < a->ntokens; i++)
         if (!SAME_STR(tokens[i]))

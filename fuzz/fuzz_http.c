@@ -38,8 +38,8 @@ static void fail(const char *why, const char *target, int status)
     abort();
 }
 
-static int put_cell(store_t *s, store_txn *txn, const char *src, const char *unit,
-                    const char *ind, const char *period, const char *opts, int64_t v, ts_err *e)
+static int put_cell(store_t *s, store_txn *txn, const char *src, const char *unit, const char *ind,
+                    const char *period, const char *opts, int64_t v, ts_err *e)
 {
     ts_cell c;
     if (cell_set(&c, unit, ind, period, opts, e))
@@ -55,12 +55,12 @@ static int fill(store_t *s, store_txn *txn, void *ctx, ts_err *e)
     (void)ctx;
     return put_cell(s, txn, FUZZ_CHILD, FUZZ_CHILD, "IN_TREATMENT", "202406",
                     "age_band=30-39,modality=methadone,sex=M", 3, e) ||
-           put_cell(s, txn, FUZZ_CHILD, FUZZ_CHILD, "IN_TREATMENT", "202405",
-                    "age_band=18-29,modality=compulsory,sex=F", 12, e) ||
-           put_cell(s, txn, FUZZ_CHILD, FUZZ_CHILD, "REACHED", "2024", "modality=methadone", 40, e) ||
-           put_cell(s, txn, FUZZ_SELF, FUZZ_SELF, "TARGET_REACHED", "2024", "modality=methadone",
-                    90, e) ||
-           put_cell(s, txn, FUZZ_SELF, FUZZ_SELF, "STAFF_TRAINED", "2024", "", 4, e);
+        put_cell(s, txn, FUZZ_CHILD, FUZZ_CHILD, "IN_TREATMENT", "202405",
+                 "age_band=18-29,modality=compulsory,sex=F", 12, e) ||
+        put_cell(s, txn, FUZZ_CHILD, FUZZ_CHILD, "REACHED", "2024", "modality=methadone", 40, e) ||
+        put_cell(s, txn, FUZZ_SELF, FUZZ_SELF, "TARGET_REACHED", "2024", "modality=methadone", 90,
+                 e) ||
+        put_cell(s, txn, FUZZ_SELF, FUZZ_SELF, "STAFF_TRAINED", "2024", "", 4, e);
 }
 
 static fuzz_node *node(void)

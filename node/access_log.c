@@ -100,8 +100,7 @@ static int append_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     return store_meta_put_u64(s, txn, ACCESS_META_SEQ, seq, e);
 }
 
-int access_log_append(store_t *s, const access_entry *entries, size_t n, int keep_days,
-                      ts_err *e)
+int access_log_append(store_t *s, const access_entry *entries, size_t n, int keep_days, ts_err *e)
 {
     append_ctx *x = calloc(1, sizeof *x);
     if (!x)
@@ -126,7 +125,8 @@ static int scan_one(const store_val *k, const store_val *v, void *vctx)
     access_entry a;
     if (!decode(k, v, &a))
         return 0;
-    if ((x->user && *x->user && strcmp(a.user, x->user)) || (x->id && *x->id && strcmp(a.id, x->id)))
+    if ((x->user && *x->user && strcmp(a.user, x->user)) ||
+        (x->id && *x->id && strcmp(a.id, x->id)))
         return 0;
     return x->fn(&a, x->ctx);
 }

@@ -16,7 +16,7 @@
 #include "records.h"
 #include "users.h"
 
-#define ACCESS_ADDR_MAX 64    /* "cli", an IPv4 or IPv6 address */
+#define ACCESS_ADDR_MAX 64 /* "cli", an IPv4 or IPv6 address */
 #define ACCESS_ACTION_MAX 16
 #define ACCESS_PRUNE_BATCH 256 /* old entries dropped per append, at most */
 
@@ -35,8 +35,7 @@ typedef struct {
 
 /* Appends n entries in one write transaction, and drops up to
  * ACCESS_PRUNE_BATCH entries older than keep_days. */
-int access_log_append(store_t *s, const access_entry *entries, size_t n, int keep_days,
-                      ts_err *e);
+int access_log_append(store_t *s, const access_entry *entries, size_t n, int keep_days, ts_err *e);
 
 /* Calls fn for each entry in time order (oldest first) that matches: user
  * and id NULL or "" match all. fn returns non-zero to stop. */

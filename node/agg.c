@@ -29,7 +29,8 @@
 #define PERIOD_BASE_YEAR 1900
 
 _Static_assert(CATALOG_MAX_VALUES <= 1 << KEY_OPT_BITS, "an option index fits its bits");
-_Static_assert(CATALOG_MAX_IND_CATS * KEY_OPT_BITS <= KEY_PERIOD_SHIFT, "options fit below the period");
+_Static_assert(KEY_PERIOD_SHIFT / KEY_OPT_BITS >= CATALOG_MAX_IND_CATS,
+               "options fit below the period");
 _Static_assert(CATALOG_MAX_INDICATORS <= 64, "an indicator index fits 6 bits");
 
 struct agg {
@@ -39,13 +40,13 @@ struct agg {
     uint64_t record_key; /* of the cluster being counted; 0: it has none yet */
     uint64_t hashed;     /* bit k: share[k] is computed for record_key */
     uint32_t share[CATALOG_MAX_INDICATORS]; /* disclose_record_hash(record_key, indicator k) */
-    uint64_t *seen; /* reach-distinct keys of the current cluster */
+    uint64_t *seen;                         /* reach-distinct keys of the current cluster */
     size_t nseen, capseen;
     int nby[CATALOG_MAX_TYPES];
     int by[CATALOG_MAX_TYPES][CATALOG_MAX_INDICATORS]; /* indicators over each type */
     int nafter;
-    int after[CATALOG_MAX_INDICATORS];         /* the `after` indicators */
-    unsigned reads[CATALOG_MAX_INDICATORS];    /* record types each depends on */
+    int after[CATALOG_MAX_INDICATORS];                      /* the `after` indicators */
+    unsigned reads[CATALOG_MAX_INDICATORS];                 /* record types each depends on */
     int hops[CATALOG_MAX_INDICATORS][CATALOG_MAX_IND_CATS]; /* owner steps to a category's source */
     int order[CATALOG_MAX_INDICATORS][CATALOG_MAX_IND_CATS]; /* slots sorted by category name */
 };
@@ -130,7 +131,10 @@ static int month_end(int ym)
     return ym * 100 + (m == 2 && leap ? 29 : days[m - 1]);
 }
 
-static int month_next(int ym) { return ym % 100 == 12 ? (ym / 100 + 1) * 100 + 1 : ym + 1; }
+static int month_next(int ym)
+{
+    return ym % 100 == 12 ? (ym / 100 + 1) * 100 + 1 : ym + 1;
+}
 
 /* The day n months after ymd, the month's last day when it is shorter. */
 static int add_months(int ymd, int n)
@@ -145,7 +149,10 @@ static uint64_t period_month(int ym)
     return (uint64_t)((ym / 100 - PERIOD_BASE_YEAR) * 13 + ym % 100);
 }
 
-static uint64_t period_year(int y) { return (uint64_t)((y - PERIOD_BASE_YEAR) * 13); }
+static uint64_t period_year(int y)
+{
+    return (uint64_t)((y - PERIOD_BASE_YEAR) * 13);
+}
 
 /* The option index of the age band at date `at` for a birth date (0 =
  * unknown): the bands are options 0..nbands-1, "unknown" is nbands. */
@@ -236,10 +243,12 @@ static void count(agg_t *a, uint64_t key, int sign)
 
 static void emit(agg_t *a, const counted *cn, uint64_t period, int period_end, int sign)
 {
-    uint64_t key = KEY_MARK | (uint64_t)cn->k << KEY_IND_SHIFT | period << KEY_PERIOD_SHIFT | cn->fixed;
+    uint64_t key = KEY_MARK | (uint64_t)cn->k << KEY_IND_SHIFT | period << KEY_PERIOD_SHIFT |
+        cn->fixed;
     for (int j = 0; j < cn->nage; j++) {
         const catalog_category *cat = &a->c->cats[cn->ind->cats[cn->age_slot[j]]];
-        key |= (uint64_t)age_option(cat, cn->birth[j], period_end) << (KEY_OPT_BITS * cn->age_slot[j]);
+        key |= (uint64_t)age_option(cat, cn->birth[j], period_end)
+            << (KEY_OPT_BITS * cn->age_slot[j]);
     }
     if (!cn->target) {
         count(a, key, sign);
@@ -252,7 +261,8 @@ static void emit(agg_t *a, const counted *cn, uint64_t period, int period_end, i
     a->seen[a->nseen++] = key | cn->target;
 }
 
-static void add_record(agg_t *a, const records_cluster *cl, int i, int k, const agg_window *w, int sign)
+static void add_record(agg_t *a, const records_cluster *cl, int i, int k, const agg_window *w,
+                       int sign)
 {
     const rec_t *r = &cl->recs[i];
     counted cn = {.ind = &a->c->inds[k], .k = k};
@@ -297,7 +307,8 @@ static void add_record(agg_t *a, const records_cluster *cl, int i, int k, const 
 
 /* The earliest date field fi among the records of type t owned by owner,
  * other than record skip, in [from, before); 0 if none. */
-static int first_owned(const records_cluster *cl, int owner, int t, int fi, int skip, int from, int before)
+static int first_owned(const records_cluster *cl, int owner, int t, int fi, int skip, int from,
+                       int before)
 {
     int best = 0;
     for (int j = 0; j < cl->n; j++) {
@@ -314,7 +325,8 @@ static int first_owned(const records_cluster *cl, int owner, int t, int fi, int 
  * catalog's months, or the start of the owner's next record if sooner.
  * `restarted` counts that start's month; `within` each month end in the
  * period, `supported` those from the first support given in it on. */
-static void add_after(agg_t *a, const records_cluster *cl, int i, int k, const agg_window *w, int sign)
+static void add_after(agg_t *a, const records_cluster *cl, int i, int k, const agg_window *w,
+                      int sign)
 {
     const catalog_indicator *ind = &a->c->inds[k];
     const rec_t *r = &cl->recs[i];
@@ -480,8 +492,7 @@ static int note_keyless(const store_val *k, const store_val *v, void *ctx)
 {
     void **p = ctx;
     (void)v;
-    if (!memchr(k->data, RECORDS_SEP, k->len) &&
-        !records_key_get(p[0], p[1], k->data, k->len))
+    if (!memchr(k->data, RECORDS_SEP, k->len) && !records_key_get(p[0], p[1], k->data, k->len))
         hmap_str_put(p[2], k->data, k->len, 0, NULL);
     return 0;
 }
@@ -584,6 +595,7 @@ int agg_tick(node_t *n, ts_err *e)
         return TS_OK;
     int rc = store_write(n->store, catch_up_fn, n, e);
     if (rc == TS_OK && stored && stored != (uint64_t)month)
-        log_info("records: counted periods moved from %llu to %d", (unsigned long long)stored, month);
+        log_info("records: counted periods moved from %llu to %d", (unsigned long long)stored,
+                 month);
     return rc;
 }

@@ -32,7 +32,9 @@ static const struct {
     {"/api/units", api_units, {NULL}},
     {"/api/totals", api_totals, {"unit", "indicator", "period", "options", "by", NULL}},
     {"/api/children", api_children, {"unit", "indicator", "period", "options", NULL}},
-    {"/api/series", api_series, {"unit", "indicator", "from", "to", "options", "predecessors", NULL}},
+    {"/api/series",
+     api_series,
+     {"unit", "indicator", "from", "to", "options", "predecessors", NULL}},
     {"/api/plan", api_plan, {"unit", "year", NULL}},
     {"/api/freshness", api_freshness, {"unit", NULL}},
     {"/api/export", api_export, {"format", "unit", "period", "indicator", "values", NULL}},
@@ -129,28 +131,32 @@ int api_get_unit(api_ctx *c, const api_params *p, int *unit, ts_err *e)
         return TS_OK;
     }
     if (!ts_code_valid(v))
-        return api_bad(c, e, "unit", "'%s' is not an org-unit code (letters, digits, _ and -)",
-                       v);
+        return api_bad(c, e, "unit", "'%s' is not an org-unit code (letters, digits, _ and -)", v);
     *unit = tree_find(&c->tree, v);
     if (*unit < 0)
-        return api_bad(c, e, "unit", "unit %s is not known to this node (%s); "
-                       "GET /api/units lists the units it holds", v, c->n->cfg.code);
+        return api_bad(c, e, "unit",
+                       "unit %s is not known to this node (%s); "
+                       "GET /api/units lists the units it holds",
+                       v, c->n->cfg.code);
     return TS_OK;
 }
 
-int api_get_indicator(api_ctx *c, const api_params *p, bool required,
-                      const catalog_indicator **ind, ts_err *e)
+int api_get_indicator(api_ctx *c, const api_params *p, bool required, const catalog_indicator **ind,
+                      ts_err *e)
 {
     const char *v = api_param(p, "indicator");
     *ind = NULL;
     if (!v)
-        return required ? api_bad(c, e, "indicator", "indicator is required; GET /api/catalog "
+        return required ? api_bad(c, e, "indicator",
+                                  "indicator is required; GET /api/catalog "
                                   "lists the indicators")
                         : TS_OK;
     *ind = catalog_indicator_find(c->n->catalog, v);
     if (!*ind)
-        return api_bad(c, e, "indicator", "unknown indicator '%.64s' (catalog %s); "
-                       "GET /api/catalog lists the indicators", v, c->n->catalog->id);
+        return api_bad(c, e, "indicator",
+                       "unknown indicator '%.64s' (catalog %s); "
+                       "GET /api/catalog lists the indicators",
+                       v, c->n->catalog->id);
     return TS_OK;
 }
 
@@ -162,8 +168,8 @@ static bool digits(const char *s, size_t n)
     return s[n] == '\0';
 }
 
-int api_get_period(api_ctx *c, const api_params *p, const char *name,
-                   const catalog_indicator *ind, const char **out, ts_err *e)
+int api_get_period(api_ctx *c, const api_params *p, const char *name, const catalog_indicator *ind,
+                   const char **out, ts_err *e)
 {
     const char *v = api_param(p, name);
     *out = v;
@@ -177,10 +183,12 @@ int api_get_period(api_ctx *c, const api_params *p, const char *name,
     }
     size_t n = strlen(v);
     bool ok = (n == 4 && digits(v, 4)) ||
-              (n == 6 && digits(v, 6) && atoi(v + 4) >= 1 && atoi(v + 4) <= 12);
+        (n == 6 && digits(v, 6) && atoi(v + 4) >= 1 && atoi(v + 4) <= 12);
     return ok ? TS_OK
-              : api_bad(c, e, name, "%s '%.16s' is not a period: use YYYYMM (a month) or "
-                        "YYYY (a year)", name, v);
+              : api_bad(c, e, name,
+                        "%s '%.16s' is not a period: use YYYYMM (a month) or "
+                        "YYYY (a year)",
+                        name, v);
 }
 
 static int ind_has_cat(const catalog_t *cat, const catalog_indicator *ind, const char *name)
@@ -191,8 +199,8 @@ static int ind_has_cat(const catalog_t *cat, const catalog_indicator *ind, const
     return -1;
 }
 
-int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind,
-                   api_filter *f, ts_err *e)
+int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind, api_filter *f,
+                   ts_err *e)
 {
     memset(f, 0, sizeof *f);
     const char *v = api_param(p, "options");
@@ -202,8 +210,7 @@ int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind
         return api_bad(c, e, "options", "options needs an indicator: categories belong to one");
     char buf[CELL_OPTIONS_MAX];
     if (strlen(v) >= sizeof buf)
-        return api_bad(c, e, "options", "options is too long (at most %zu bytes)",
-                       sizeof buf - 1);
+        return api_bad(c, e, "options", "options is too long (at most %zu bytes)", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", v);
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -213,8 +220,7 @@ int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind
         *eq = '\0';
         int ci = ind_has_cat(c->n->catalog, ind, tok);
         if (ci < 0)
-            return api_bad(c, e, "options", "%s is not disaggregated by '%.48s'", ind->code,
-                           tok);
+            return api_bad(c, e, "options", "%s is not disaggregated by '%.48s'", ind->code, tok);
         const catalog_category *cat = &c->n->catalog->cats[ci];
         if (catalog_option_find(cat, eq + 1) < 0)
             return api_bad(c, e, "options", "'%.48s' is not an option of category %s", eq + 1,
@@ -288,8 +294,9 @@ void api_freshness_of(api_ctx *c, int unit, api_fresh *f)
     f->via = u->enrolled ? u->code : u->u.via;
     f->state = LINK_CHILD_NEVER;
     link_child ch;
-    if (!f->via[0] || link_state_child(c->n->store, c->txn, f->via, c->now_ms,
-                                       c->n->cfg.late_after_s, &ch) != TS_OK)
+    if (!f->via[0] ||
+        link_state_child(c->n->store, c->txn, f->via, c->now_ms, c->n->cfg.late_after_s, &ch) !=
+            TS_OK)
         return;
     f->known = true;
     f->last_seq = ch.rec.last_seq;
@@ -333,29 +340,29 @@ static int api_freshness(api_ctx *c, const api_params *p, api_response *r, ts_er
         json_object_set_new(o, "depth", json_integer(u->depth - c->tree.units[top].depth));
         json_object_set_new(o, "direct", json_boolean(f.direct));
         json_object_set_new(o, "via", json_string(f.via));
-        json_object_set_new(o, "last_seq", f.known ? json_integer((json_int_t)f.last_seq)
-                                                   : json_null());
-        json_object_set_new(o, "reported_head", f.known ? json_integer((json_int_t)f.reported_head)
-                                                        : json_null());
+        json_object_set_new(o, "last_seq",
+                            f.known ? json_integer((json_int_t)f.last_seq) : json_null());
+        json_object_set_new(o, "reported_head",
+                            f.known ? json_integer((json_int_t)f.reported_head) : json_null());
         json_object_set_new(o, "last_seen", api_iso_time(f.last_seen_ms));
         json_object_set_new(o, "last_applied", api_iso_time(f.last_applied_ms));
-        json_object_set_new(o, "age_s", f.last_seen_ms
-                                            ? json_integer((c->now_ms - f.last_seen_ms) / 1000)
-                                            : json_null());
-        json_object_set_new(o, "clock_offset_s", f.known && f.last_seen_ms
-                                                     ? json_integer(f.clock_offset_s)
-                                                     : json_null());
+        json_object_set_new(o, "age_s",
+                            f.last_seen_ms ? json_integer((c->now_ms - f.last_seen_ms) / 1000)
+                                           : json_null());
+        json_object_set_new(o, "clock_offset_s",
+                            f.known && f.last_seen_ms ? json_integer(f.clock_offset_s)
+                                                      : json_null());
         json_object_set_new(o, "state", json_string(link_child_state_name(f.state)));
         json_array_append_new(units, o);
     }
     free(order);
-    api_json(r, json_pack("{s:s,s:s,s:o,s:i,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
-                          c->tree.units[top].code, "access", query_access(&c->rd), "now",
-                          api_iso_time(c->now_ms), "late_after_s", c->n->cfg.late_after_s,
-                          "max_clock_skew_s", c->n->cfg.max_clock_skew_s, "summary", "current",
-                          count[LINK_CHILD_CURRENT], "behind", count[LINK_CHILD_BEHIND], "late",
-                          count[LINK_CHILD_LATE], "never", count[LINK_CHILD_NEVER], "units",
-                          units));
+    api_json(r,
+             json_pack("{s:s,s:s,s:o,s:i,s:i,s:{s:i,s:i,s:i,s:i},s:o}", "unit",
+                       c->tree.units[top].code, "access", query_access(&c->rd), "now",
+                       api_iso_time(c->now_ms), "late_after_s", c->n->cfg.late_after_s,
+                       "max_clock_skew_s", c->n->cfg.max_clock_skew_s, "summary", "current",
+                       count[LINK_CHILD_CURRENT], "behind", count[LINK_CHILD_BEHIND], "late",
+                       count[LINK_CHILD_LATE], "never", count[LINK_CHILD_NEVER], "units", units));
     return TS_OK;
 }
 
@@ -373,13 +380,14 @@ static int api_info(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     snprintf(month, sizeof month, "%06d", c->today / 100);
     snprintf(year, sizeof year, "%04d", c->today / 10000);
     const ts_config *cfg = &c->n->cfg;
-    api_json(r, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:{s:s,s:i},s:I}",
-                          "code", cfg->code, "name", cfg->name, "level", cfg->level, "version",
-                          TIERSYNC_VERSION, "today", today, "month", month, "year", year,
-                          "access", query_access(&c->rd), "small_cell_k",
-                          cfg->small_cell_k, "late_after_s", cfg->late_after_s, "has_parent",
-                          cfg->parent[0] != '\0', "catalog", "id", c->n->catalog->id, "version",
-                          c->n->catalog->version, "units", (json_int_t)c->tree.n));
+    api_json(r,
+             json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:{s:s,s:i},s:I}", "code",
+                       cfg->code, "name", cfg->name, "level", cfg->level, "version",
+                       TIERSYNC_VERSION, "today", today, "month", month, "year", year, "access",
+                       query_access(&c->rd), "small_cell_k", cfg->small_cell_k, "late_after_s",
+                       cfg->late_after_s, "has_parent", cfg->parent[0] != '\0', "catalog", "id",
+                       c->n->catalog->id, "version", c->n->catalog->version, "units",
+                       (json_int_t)c->tree.n));
     return TS_OK;
 }
 
@@ -397,10 +405,10 @@ static int api_catalog(api_ctx *c, const api_params *p, api_response *r, ts_err 
         json_t *opts = json_array();
         for (int k = 0; k < cat->cats[i].noptions; k++)
             json_array_append_new(opts, json_string(cat->cats[i].options[k]));
-        json_array_append_new(cats, json_pack("{s:s,s:o,s:o}", "name", cat->cats[i].name,
-                                              "label", label_json(cat->cats[i].label_vi,
-                                                                  cat->cats[i].label_en),
-                                              "options", opts));
+        json_array_append_new(cats,
+                              json_pack("{s:s,s:o,s:o}", "name", cat->cats[i].name, "label",
+                                        label_json(cat->cats[i].label_vi, cat->cats[i].label_en),
+                                        "options", opts));
     }
     for (int i = 0; i < cat->ninds; i++) {
         const catalog_indicator *ind = &cat->inds[i];
@@ -412,19 +420,19 @@ static int api_catalog(api_ctx *c, const api_params *p, api_response *r, ts_err 
             catalog_indicator_find(cat, ind->code + 7))
             target_of = ind->code + 7;
         json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "code", ind->code, "kind",
-                              kind_names[ind->kind], "period", period_names[ind->period],
-                              "label", label_json(ind->label_vi, ind->label_en), "categories",
-                              by, "target_of",
-                              target_of ? json_string(target_of) : json_null());
+                              kind_names[ind->kind], "period", period_names[ind->period], "label",
+                              label_json(ind->label_vi, ind->label_en), "categories", by,
+                              "target_of", target_of ? json_string(target_of) : json_null());
         if (ind->kind == IND_RATIO)
-            json_object_update_new(o, json_pack("{s:s,s:s,s:i}", "numerator",
-                                                cat->inds[ind->numerator].code, "denominator",
-                                                cat->inds[ind->denominator].code, "factor",
-                                                ind->factor));
+            json_object_update_new(
+                o,
+                json_pack("{s:s,s:s,s:i}", "numerator", cat->inds[ind->numerator].code,
+                          "denominator", cat->inds[ind->denominator].code, "factor", ind->factor));
         json_array_append_new(inds, o);
     }
-    api_json(r, json_pack("{s:s,s:i,s:o,s:o}", "id", cat->id, "version", cat->version,
-                          "categories", cats, "indicators", inds));
+    api_json(r,
+             json_pack("{s:s,s:i,s:o,s:o}", "id", cat->id, "version", cat->version, "categories",
+                       cats, "indicators", inds));
     return TS_OK;
 }
 
@@ -503,9 +511,8 @@ static int api_export(api_ctx *c, const api_params *p, api_response *r, ts_err *
     r->content_type = export_content_type(x.format);
     r->body = buf;
     r->len = len;
-    snprintf(r->filename, sizeof r->filename, "tiersync-%s%s%s.%s",
-             c->tree.units[x.unit].code, x.period ? "-" : "", x.period ? x.period : "",
-             export_extension(x.format));
+    snprintf(r->filename, sizeof r->filename, "tiersync-%s%s%s.%s", c->tree.units[x.unit].code,
+             x.period ? "-" : "", x.period ? x.period : "", export_extension(x.format));
     return TS_OK;
 }
 
@@ -522,8 +529,10 @@ static int check_params(api_ctx *c, const api_params *p, const char *const *allo
             for (int k = 0; allowed[k]; k++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
                          allowed[k]);
-            return api_bad(c, e, p->name[i], "unknown parameter '%.32s' (this endpoint takes: "
-                           "%s)", p->name[i], list[0] ? list : "none");
+            return api_bad(c, e, p->name[i],
+                           "unknown parameter '%.32s' (this endpoint takes: "
+                           "%s)",
+                           p->name[i], list[0] ? list : "none");
         }
         for (int k = 0; k < i; k++)
             if (!strcmp(p->name[i], p->name[k]))
@@ -544,8 +553,8 @@ void api_handle(node_t *n, bool exact, const char *path, const api_params *p, ap
         set_error(r, 404, msg, NULL);
         return;
     }
-    api_ctx c = {.n = n, .rd = {exact, n->cfg.small_cell_k}, .now_ms = ts_now_ms(),
-                 .today = ts_today()};
+    api_ctx c = {
+        .n = n, .rd = {exact, n->cfg.small_cell_k}, .now_ms = ts_now_ms(), .today = ts_today()};
     ts_err e = {0};
     int rc = check_params(&c, p, endpoints[i].allowed, &e);
     if (rc == TS_OK && (rc = store_read_begin(n->store, &c.txn, &e)) == TS_OK) {
@@ -558,7 +567,8 @@ void api_handle(node_t *n, bool exact, const char *path, const api_params *p, ap
     if (rc == TS_OK && c.unread)
         rc = query_failed(&e);
     if (rc == TS_OK && c.overflow)
-        rc = ts_fail(&e, TS_ERUNTIME, "a sum of counts for this answer leaves the 64-bit range: "
+        rc = ts_fail(&e, TS_ERUNTIME,
+                     "a sum of counts for this answer leaves the 64-bit range: "
                      "a stored total is corrupt; run 'tiersync verify' on this node");
     if (rc == TS_EINPUT)
         set_error(r, 400, e.msg, c.bad);

@@ -29,7 +29,7 @@ typedef struct {
     const char *content_type; /* static string */
     char *body;               /* malloc'd, len bytes */
     size_t len;
-    char filename[64];        /* exports: suggested file name, else "" */
+    char filename[64]; /* exports: suggested file name, else "" */
 } api_response;
 
 /* True when path is one of the API's (or /metrics): http.c serves other

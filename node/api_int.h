@@ -17,8 +17,8 @@
 #include "tree.h"
 
 #define API_PARAM_NAME_MAX 32
-#define API_MAX_CELLS 5000     /* cells listed by /api/totals before "truncated" */
-#define API_MAX_SERIES 240     /* periods in one /api/series (20 years of months) */
+#define API_MAX_CELLS 5000 /* cells listed by /api/totals before "truncated" */
+#define API_MAX_SERIES 240 /* periods in one /api/series (20 years of months) */
 
 typedef struct {
     node_t *n;
@@ -28,7 +28,7 @@ typedef struct {
     bool overflow;   /* a sum left the int64 range: the answer is an error */
     bool unread;     /* the store failed a scan (QUERY_FAILED): the answer is an error */
     int64_t now_ms;
-    int today; /* YYYYMMDD */
+    int today;                    /* YYYYMMDD */
     char bad[API_PARAM_NAME_MAX]; /* the refused parameter */
 } api_ctx;
 
@@ -45,18 +45,17 @@ typedef int (*api_fn)(api_ctx *c, const api_params *p, api_response *r, ts_err *
 int api_bad(api_ctx *c, ts_err *e, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-
 /* "unit" (default: this node's own unit) as a tree index. */
 int api_get_unit(api_ctx *c, const api_params *p, int *unit, ts_err *e);
 /* "indicator"; *ind NULL when absent and not required. */
-int api_get_indicator(api_ctx *c, const api_params *p, bool required,
-                      const catalog_indicator **ind, ts_err *e);
+int api_get_indicator(api_ctx *c, const api_params *p, bool required, const catalog_indicator **ind,
+                      ts_err *e);
 /* A period parameter: YYYYMM or YYYY, of ind's form when ind is given. */
-int api_get_period(api_ctx *c, const api_params *p, const char *name,
-                   const catalog_indicator *ind, const char **out, ts_err *e);
+int api_get_period(api_ctx *c, const api_params *p, const char *name, const catalog_indicator *ind,
+                   const char **out, ts_err *e);
 /* "options" as a filter over ind's categories (any subset of them). */
-int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind,
-                   api_filter *f, ts_err *e);
+int api_get_filter(api_ctx *c, const api_params *p, const catalog_indicator *ind, api_filter *f,
+                   ts_err *e);
 
 bool api_filter_match(const api_filter *f, const char *options);
 json_t *api_filter_json(const api_filter *f);
@@ -107,8 +106,8 @@ json_t *api_value(const api_ctx *c, const catalog_indicator *ind, disclose_fig f
 /* Freshness of a unit below this node: its own link when it is a direct
  * child, else the link of the direct child it came through. */
 typedef struct {
-    bool known;   /* a direct child record was found */
-    bool direct;  /* the unit itself is a direct child */
+    bool known;  /* a direct child record was found */
+    bool direct; /* the unit itself is a direct child */
     const char *via;
     uint64_t last_seq, reported_head, applied, refused;
     int64_t last_seen_ms, last_applied_ms;

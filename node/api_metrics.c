@@ -29,22 +29,38 @@ static void on_child(const link_child *ch, void *vctx)
     FILE *f = cc->f;
     const char *code = ch->code;
     switch (cc->pass) {
-    case 0: fprintf(f, "tiersync_child_deltas_applied_total{child=\"%s\"} %llu\n", code,
-                    (unsigned long long)ch->rec.applied); break;
-    case 1: fprintf(f, "tiersync_child_messages_refused_total{child=\"%s\"} %llu\n", code,
-                    (unsigned long long)ch->rec.refused); break;
-    case 2: fprintf(f, "tiersync_child_last_seq{child=\"%s\"} %llu\n", code,
-                    (unsigned long long)ch->rec.last_seq); break;
-    case 3: fprintf(f, "tiersync_child_last_seen_timestamp_seconds{child=\"%s\"} %.3f\n", code,
-                    (double)ch->rec.last_seen_ms / 1000.0); break;
-    case 4: fprintf(f, "tiersync_child_late{child=\"%s\"} %d\n", code,
-                    ch->state == LINK_CHILD_NEVER || ch->state == LINK_CHILD_LATE); break;
-    case 5: fprintf(f, "tiersync_child_checkpoints_disagreed_total{child=\"%s\"} %u\n", code,
-                    ch->rec.checkpoint_findings); break;
-    case 6: fprintf(f, "tiersync_child_behind_deltas{child=\"%s\"} %llu\n", code,
-                    (unsigned long long)ch->behind); break;
-    default: fprintf(f, "tiersync_child_clock_offset_seconds{child=\"%s\"} %d\n", code,
-                     (int)ch->clock_offset_s); break;
+    case 0:
+        fprintf(f, "tiersync_child_deltas_applied_total{child=\"%s\"} %llu\n", code,
+                (unsigned long long)ch->rec.applied);
+        break;
+    case 1:
+        fprintf(f, "tiersync_child_messages_refused_total{child=\"%s\"} %llu\n", code,
+                (unsigned long long)ch->rec.refused);
+        break;
+    case 2:
+        fprintf(f, "tiersync_child_last_seq{child=\"%s\"} %llu\n", code,
+                (unsigned long long)ch->rec.last_seq);
+        break;
+    case 3:
+        fprintf(f, "tiersync_child_last_seen_timestamp_seconds{child=\"%s\"} %.3f\n", code,
+                (double)ch->rec.last_seen_ms / 1000.0);
+        break;
+    case 4:
+        fprintf(f, "tiersync_child_late{child=\"%s\"} %d\n", code,
+                ch->state == LINK_CHILD_NEVER || ch->state == LINK_CHILD_LATE);
+        break;
+    case 5:
+        fprintf(f, "tiersync_child_checkpoints_disagreed_total{child=\"%s\"} %u\n", code,
+                ch->rec.checkpoint_findings);
+        break;
+    case 6:
+        fprintf(f, "tiersync_child_behind_deltas{child=\"%s\"} %llu\n", code,
+                (unsigned long long)ch->behind);
+        break;
+    default:
+        fprintf(f, "tiersync_child_clock_offset_seconds{child=\"%s\"} %d\n", code,
+                (int)ch->clock_offset_s);
+        break;
     }
 }
 
@@ -70,8 +86,8 @@ static void children(FILE *f, api_ctx *c)
     for (int pass = 0; pass < 8; pass++) {
         help(f, fam[pass][0], fam[pass][1], fam[pass][2]);
         child_ctx cc = {f, pass};
-        if (link_state_children(c->n->store, c->txn, c->now_ms, c->n->cfg.late_after_s,
-                                on_child, &cc, &e))
+        if (link_state_children(c->n->store, c->txn, c->now_ms, c->n->cfg.late_after_s, on_child,
+                                &cc, &e))
             return; /* the families so far stay well-formed; the scrape shows the gap */
     }
 }
@@ -146,8 +162,8 @@ static void lmdb_size(FILE *f, api_ctx *c)
     fprintf(f, "tiersync_lmdb_used_bytes %llu\n", (unsigned long long)info.used_bytes);
     char path[TS_PATH_MAX];
     struct stat sb;
-    if (ts_path(path, sizeof path, NULL, "%s/%s/data.mdb", c->n->cfg.dir, STORE_SUBDIR) ==
-            TS_OK && stat(path, &sb) == 0) {
+    if (ts_path(path, sizeof path, NULL, "%s/%s/data.mdb", c->n->cfg.dir, STORE_SUBDIR) == TS_OK &&
+        stat(path, &sb) == 0) {
         help(f, "tiersync_lmdb_file_bytes", "gauge", "Size of the LMDB data file on disk.");
         fprintf(f, "tiersync_lmdb_file_bytes %lld\n", (long long)sb.st_size);
     }

@@ -17,7 +17,7 @@
 #include "merge_state.h"
 #include "ratio.h"
 
-#define API_MAX_BY 4      /* categories in one by= */
+#define API_MAX_BY 4 /* categories in one by= */
 #define API_MAX_PLAN_ROWS 256
 
 /* ---- /api/totals ---- */
@@ -46,7 +46,8 @@ static int on_total(const ts_cell *cell, disclose_fig v, void *vctx)
     for (int b = 0; b < t->nby; b++) {
         char opt[CATALOG_NAME_MAX];
         int k = query_option_of(cell->options, t->by[b]->name, opt, sizeof opt)
-                    ? catalog_option_find(t->by[b], opt) : -1;
+            ? catalog_option_find(t->by[b], opt)
+            : -1;
         if (k >= 0 && api_fig_add(t->c, &t->by_sum[b][k], t->ind, cell, v))
             return 1;
     }
@@ -59,12 +60,11 @@ static int on_total(const ts_cell *cell, disclose_fig v, void *vctx)
         return 0;
     }
     t->ncells++;
-    json_array_append_new(t->cells, json_pack("{s:s,s:s,s:s,s:o,s:o}", "unit", cell->unit,
-                                              "indicator", cell->indicator, "period",
-                                              cell->period, "options",
-                                              query_options_json(cell->options), "value",
-                                              api_value(t->c, catalog_indicator_find(
-                                                  t->c->n->catalog, cell->indicator), v)));
+    json_array_append_new(
+        t->cells,
+        json_pack("{s:s,s:s,s:s,s:o,s:o}", "unit", cell->unit, "indicator", cell->indicator,
+                  "period", cell->period, "options", query_options_json(cell->options), "value",
+                  api_value(t->c, catalog_indicator_find(t->c->n->catalog, cell->indicator), v)));
     return 0;
 }
 
@@ -152,9 +152,9 @@ int api_totals(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         for (int b = 0; b < t.nby; b++) {
             json_t *rows = json_array();
             for (int k = 0; k < t.by[b]->noptions; k++)
-                json_array_append_new(rows, json_pack("{s:s,s:o}", "option",
-                                                      t.by[b]->options[k], "value",
-                                                      api_fig_json(c, ind, t.by_sum[b][k])));
+                json_array_append_new(rows,
+                                      json_pack("{s:s,s:o}", "option", t.by[b]->options[k], "value",
+                                                api_fig_json(c, ind, t.by_sum[b][k])));
             json_object_set_new(bd, t.by[b]->name, rows);
         }
         json_object_set_new(o, "breakdown", bd);
@@ -171,10 +171,10 @@ static json_t *fresh_json(api_ctx *c, int unit)
 {
     api_fresh f;
     api_freshness_of(c, unit, &f);
-    return json_pack("{s:s,s:b,s:s,s:o,s:o}", "state", link_child_state_name(f.state), "direct", f.direct, "via",
-                     f.via, "last_seq", f.known ? json_integer((json_int_t)f.last_seq)
-                                                : json_null(),
-                     "last_seen", api_iso_time(f.last_seen_ms));
+    return json_pack("{s:s,s:b,s:s,s:o,s:o}", "state", link_child_state_name(f.state), "direct",
+                     f.direct, "via", f.via, "last_seq",
+                     f.known ? json_integer((json_int_t)f.last_seq) : json_null(), "last_seen",
+                     api_iso_time(f.last_seen_ms));
 }
 
 int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
@@ -191,7 +191,8 @@ int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
                        ind->code);
     const tree_t *t = &c->tree;
     bool ratio = ind->kind == IND_RATIO;
-    api_fig total = api_fig_sum(c, t->units[unit].code, ind, period, &f), below = {{0, 0}, {0, 0}, {0, 0}};
+    api_fig total = api_fig_sum(c, t->units[unit].code, ind, period, &f),
+            below = {{0, 0}, {0, 0}, {0, 0}};
     json_t *kids = json_array();
     for (int ch = t->units[unit].first_child; ch >= 0; ch = t->units[ch].next_sibling) {
         api_fig v = api_fig_sum(c, t->units[ch].code, ind, period, &f);
@@ -211,9 +212,10 @@ int api_children(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     /* what was entered at the unit itself (its plans, counts, its own
      * records): a figure of its own, with its own key */
     json_object_set_new(self, "own", api_fig_json(c, ind, api_fig_minus(c, total, below)));
-    api_json(r, json_pack("{s:o,s:s,s:s,s:o,s:s,s:o}", "unit", self, "indicator", ind->code,
-                          "period", period, "options", api_filter_json(&f), "access",
-                          query_access(&c->rd), "children", kids));
+    api_json(r,
+             json_pack("{s:o,s:s,s:s,s:o,s:s,s:o}", "unit", self, "indicator", ind->code, "period",
+                       period, "options", api_filter_json(&f), "access", query_access(&c->rd),
+                       "children", kids));
     return TS_OK;
 }
 
@@ -259,7 +261,8 @@ static int series_predecessors(api_ctx *c, const api_params *p, series_ctx *s, i
     if (!v || !strcmp(v, "0"))
         return TS_OK;
     if (strcmp(v, "1") != 0)
-        return api_bad(c, e, "predecessors", "predecessors is 1 (include the units merged into "
+        return api_bad(c, e, "predecessors",
+                       "predecessors is 1 (include the units merged into "
                        "this one, before their merge dates) or 0");
     const tree_t *t = &c->tree;
     *list = json_array();
@@ -269,8 +272,9 @@ static int series_predecessors(api_ctx *c, const api_params *p, series_ctx *s, i
             continue;
         s->before = u->merged_on;
         api_scan(c, t->units[i].code, s->ind, NULL, on_series, s);
-        json_array_append_new(*list, json_pack("{s:s,s:s}", "code", t->units[i].code, "merged_on",
-                                               merge_date_text(u->merged_on, on)));
+        json_array_append_new(*list,
+                              json_pack("{s:s,s:s}", "code", t->units[i].code, "merged_on",
+                                        merge_date_text(u->merged_on, on)));
     }
     s->before = 0;
     return TS_OK;
@@ -287,8 +291,8 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         api_get_filter(c, p, ind, &f, e))
         return e->code;
     bool yearly = ind->period == PERIOD_YEAR ||
-                  (ind->period == PERIOD_ANY && ((from && strlen(from) == 4) ||
-                                                 (!from && to && strlen(to) == 4)));
+        (ind->period == PERIOD_ANY &&
+         ((from && strlen(from) == 4) || (!from && to && strlen(to) == 4)));
     if (from && to && strlen(from) != strlen(to))
         return api_bad(c, e, "to", "from and to must both be months (YYYYMM) or both years");
     int today_i = yearly ? c->today / 10000 : c->today / 10000 * 12 + c->today / 100 % 100 - 1;
@@ -298,7 +302,8 @@ int api_series(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return api_bad(c, e, "from", "from is after to");
     if (hi - lo + 1 > API_MAX_SERIES)
         return api_bad(c, e, "to", "at most %d periods in one series", API_MAX_SERIES);
-    series_ctx s = {c, ind, yearly, lo, hi - lo + 1, calloc((size_t)(hi - lo + 1), sizeof(api_fig)), &f, 0};
+    series_ctx s = {
+        c, ind, yearly, lo, hi - lo + 1, calloc((size_t)(hi - lo + 1), sizeof(api_fig)), &f, 0};
     if (!s.sums)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     const char *code = c->tree.units[unit].code;
@@ -386,8 +391,8 @@ static int on_plan_cell(const ts_cell *cell, disclose_fig v, void *vctx)
 
 /* The periods a yearly plan is compared with: the year itself; every month
  * of it for a monthly flow; else the last month reached (stocks, values). */
-static int plan_periods(const api_ctx *c, const catalog_indicator *ind, int year,
-                        char per[12][16], char *label, size_t labelsz)
+static int plan_periods(const api_ctx *c, const catalog_indicator *ind, int year, char per[12][16],
+                        char *label, size_t labelsz)
 {
     int ty = c->today / 10000, tm = c->today / 100 % 100;
     if (ind->period != PERIOD_MONTH) {
@@ -438,14 +443,16 @@ static json_t *plan_figures(api_ctx *c, const catalog_indicator *t, const catalo
                           known ? api_fig_json(c, x, actual) : json_null());
     if (ratio && known)
         json_object_update_new(o, api_fig_parts_json(c, x, actual));
-    json_object_set_new(o, "percent", shown && ratio_scaled(100, a, ratio ? pt * 10 : pt, &pct)
-                                          ? ratio_tenths_json(pct)
-                                          : json_null());
+    json_object_set_new(o, "percent",
+                        shown && ratio_scaled(100, a, ratio ? pt * 10 : pt, &pct)
+                            ? ratio_tenths_json(pct)
+                            : json_null());
     return o;
 }
 
 /* Adds sign x unit's targets of t for the periods per to pc. */
-static void plan_targets(api_ctx *c, plan_ctx *pc, const char *unit, char per[12][16], int np, int sign)
+static void plan_targets(api_ctx *c, plan_ctx *pc, const char *unit, char per[12][16], int np,
+                         int sign)
 {
     pc->target_sign = sign;
     for (int i = 0; i < np; i++) {
@@ -454,8 +461,7 @@ static void plan_targets(api_ctx *c, plan_ctx *pc, const char *unit, char per[12
     }
 }
 
-static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int year,
-                        plan_row *rows)
+static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int year, plan_row *rows)
 {
     const catalog_t *cat = c->n->catalog;
     const catalog_indicator *x = catalog_indicator_find(cat, t->code + 7);
@@ -471,7 +477,8 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
     int np = plan_periods(c, t, year, per, tlabel, sizeof tlabel);
     plan_targets(c, &pc, code, per, np, 1);
     const tree_t *tr = &c->tree;
-    for (int ch = tr->units[unit].first_child; x->kind == IND_RATIO && ch >= 0; ch = tr->units[ch].next_sibling)
+    for (int ch = tr->units[unit].first_child; x->kind == IND_RATIO && ch >= 0;
+         ch = tr->units[ch].next_sibling)
         plan_targets(c, &pc, tr->units[ch].code, per, np, -1); /* a percentage: the unit's own */
     pc.target_sign = 0;
     np = plan_periods(c, x, year, per, alabel, sizeof alabel);
@@ -479,7 +486,8 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
         api_scan(c, code, x, per[i], on_plan_cell, &pc);
     /* rows in the catalog's option order (a handful: insertion sort) */
     for (int i = 1; i < pc.n; i++)
-        for (int k = i; k > 0 && row_order(cat, t, rows[k - 1].key) > row_order(cat, t, rows[k].key); k--) {
+        for (int k = i;
+             k > 0 && row_order(cat, t, rows[k - 1].key) > row_order(cat, t, rows[k].key); k--) {
             plan_row tmp = rows[k];
             rows[k] = rows[k - 1];
             rows[k - 1] = tmp;
@@ -496,9 +504,8 @@ static json_t *plan_one(api_ctx *c, int unit, const catalog_indicator *t, int ye
         json_object_set_new(o, "options", query_options_json(rows[i].key));
         json_array_append_new(jrows, o);
     }
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "target_indicator", t->code,
-                          "actual_indicator", x->code, "target_period", tlabel, "actual_period",
-                          alabel);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "target_indicator", t->code, "actual_indicator",
+                          x->code, "target_period", tlabel, "actual_period", alabel);
     json_object_set_new(o, "total", plan_figures(c, t, x, tt, ta, true));
     json_object_set_new(o, "rows", jrows);
     return o;
@@ -538,7 +545,8 @@ int api_plan(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
     char ys[16];
     snprintf(ys, sizeof ys, "%04d", year);
-    api_json(r, json_pack("{s:s,s:s,s:s,s:o}", "unit", c->tree.units[unit].code, "year", ys,
-                          "access", query_access(&c->rd), "plans", plans));
+    api_json(r,
+             json_pack("{s:s,s:s,s:s,s:o}", "unit", c->tree.units[unit].code, "year", ys, "access",
+                       query_access(&c->rd), "plans", plans));
     return TS_OK;
 }

@@ -30,11 +30,11 @@ typedef struct {
     uint8_t hash[DELTA_HASH_BYTES];
     apply_reply *reply;
     store_sums *sums; /* the batch's sums of this node's own unit; NULL when nested */
-    bool wrote; /* set before the first write: a refusal after it needs a rollback */
-    size_t bad_cell;     /* the first cell the catalog refused (check_cells), or SIZE_MAX */
+    bool wrote;       /* set before the first write: a refusal after it needs a rollback */
+    size_t bad_cell;  /* the first cell the catalog refused (check_cells), or SIZE_MAX */
     Tiersync__Reason bad_reason; /* why: UNKNOWN_CODE or FUTURE_PERIOD */
-    const char *bad_msg; /* and why */
-    bool checkpoint;     /* a snapshot that continues the chain (audit_checkpoint.h) */
+    const char *bad_msg;         /* and why */
+    bool checkpoint;             /* a snapshot that continues the chain (audit_checkpoint.h) */
 } apply_ctx;
 
 /* A unit is inside child's subtree if it is the child or came through it. */
@@ -93,7 +93,7 @@ static bool merge_fields_ok(const Tiersync__Unit *pu)
     if (!pu->merged_into[0])
         return pu->merged_on == 0;
     return ts_code_valid(pu->merged_into) && pu->merged_on <= 99991231 &&
-           records_parse_date(merge_date_text((int)pu->merged_on, d)) && pu->merged_on % 100 == 1;
+        records_parse_date(merge_date_text((int)pu->merged_on, d)) && pu->merged_on % 100 == 1;
 }
 
 static int register_units(apply_ctx *a, store_t *s, store_txn *txn, uint64_t expected, ts_err *e)
@@ -108,21 +108,24 @@ static int register_units(apply_ctx *a, store_t *s, store_txn *txn, uint64_t exp
             strlen(pu->level) >= TS_CODE_MAX || strlen(pu->parent) >= TS_CODE_MAX ||
             has_control(pu->name) || has_control(pu->level) || !merge_fields_ok(pu))
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
-                          "announced unit %zu is malformed", i);
+                                  "announced unit %zu is malformed", i);
         store_unit u = {0};
         bool known = store_unit_get(s, txn, pu->code, &u) == TS_OK;
         const char *parent = strcmp(pu->code, a->child) ? pu->parent : self;
         if (!strcmp(pu->code, self) || (known && strcmp(u.via, a->child) != 0))
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
-                          "unit %s does not belong to child %s's subtree", pu->code, a->child);
+                                  "unit %s does not belong to child %s's subtree", pu->code,
+                                  a->child);
         /* BROKEN_CHAIN makes the child send a snapshot, which may move it */
         bool moves = known && strcmp(u.parent, parent) != 0, held = false;
         if (moves && has_totals(s, txn, pu->code, &held, e))
             return e->code;
         if (held)
-            return receive_refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
-                          "unit %s moves from parent %s to %s while it holds numbers; only a "
-                          "snapshot may move it", pu->code, u.parent, parent);
+            return receive_refuse(
+                a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
+                "unit %s moves from parent %s to %s while it holds numbers; only a "
+                "snapshot may move it",
+                pu->code, u.parent, parent);
         bool leaf = !known || u.leaf; /* a new unit has no sub-units yet */
         memset(&u, 0, sizeof u);
         u.leaf = leaf;
@@ -143,12 +146,12 @@ static int register_units(apply_ctx *a, store_t *s, store_txn *txn, uint64_t exp
         const Tiersync__Unit *pu = b->units[i];
         if (strcmp(pu->code, a->child) != 0 && !in_subtree(s, txn, a->child, pu->parent))
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
-                          "unit %s names parent %s outside child %s's subtree", pu->code,
-                          pu->parent, a->child);
+                                  "unit %s names parent %s outside child %s's subtree", pu->code,
+                                  pu->parent, a->child);
         if (!reaches_child(s, txn, a->child, pu->code))
             return receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
-                          "unit %s: its chain of parents loops or never reaches child %s",
-                          pu->code, a->child);
+                                  "unit %s: its chain of parents loops or never reaches child %s",
+                                  pu->code, a->child);
         if (strcmp(pu->code, a->child) != 0 && store_unit_branch(s, txn, pu->parent, e))
             return e->code;
     }
@@ -169,22 +172,20 @@ static int apply_cells(apply_ctx *a, store_t *s, store_txn *txn, uint64_t expect
         ts_err ce = {0};
         if (i == a->bad_cell ||
             cell_set(&c, pc->unit, pc->indicator, pc->period, pc->options, &ce)) {
-            rc = receive_refuse(a->reply,
-                                i == a->bad_cell ? a->bad_reason
-                                                 : TIERSYNC__REASON__REASON_UNKNOWN_CODE,
-                                expected, e, "cell %zu: %s", i,
-                                i == a->bad_cell ? a->bad_msg : ce.msg);
+            rc = receive_refuse(
+                a->reply, i == a->bad_cell ? a->bad_reason : TIERSYNC__REASON__REASON_UNKNOWN_CODE,
+                expected, e, "cell %zu: %s", i, i == a->bad_cell ? a->bad_msg : ce.msg);
         } else if ((!checked || strcmp(checked, pc->unit) != 0) &&
                    !in_subtree(s, txn, a->child, c.unit)) {
             rc = receive_refuse(a->reply, TIERSYNC__REASON__REASON_FOREIGN_UNIT, expected, e,
-                        "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
-                        a->child);
+                                "cell %zu is for unit %s, outside child %s's subtree", i, c.unit,
+                                a->child);
         } else {
             checked = pc->unit;
             rc = store_cells_add(&w, a->child, &c, (disclose_fig){pc->value, pc->key}, e);
             if (rc == TS_EINPUT)
                 rc = receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
-                            "cell %zu: %s", i, e->msg);
+                                    "cell %zu: %s", i, e->msg);
             else if (rc == TS_OK)
                 a->reply->applied_cells++;
         }
@@ -199,7 +200,7 @@ static int apply_body(apply_ctx *a, store_t *s, store_txn *txn, uint64_t expecte
 {
     if (a->body->snapshot && store_drop_contribution(s, txn, a->child, e))
         return e->code == TS_EINPUT ? receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED,
-                                             expected, e, "%s", e->msg)
+                                                     expected, e, "%s", e->msg)
                                     : e->code;
     if (register_units(a, s, txn, expected, e))
         return e->code;
@@ -225,8 +226,8 @@ static int replay_part(const Tiersync__DeltaBody *b, void *vctx, ts_err *e)
         return rc;
     char why[sizeof r->a->reply->detail];
     snprintf(why, sizeof why, "%s", r->a->reply->detail);
-    return receive_refuse(r->a->reply, r->a->reply->reason, r->expected, e, "snapshot part %llu: %s",
-                  (unsigned long long)b->seq, why);
+    return receive_refuse(r->a->reply, r->a->reply->reason, r->expected, e,
+                          "snapshot part %llu: %s", (unsigned long long)b->seq, why);
 }
 
 /* Applies the delta, or, while a multi-part snapshot arrives, keeps each
@@ -243,8 +244,8 @@ static int stage_or_apply(apply_ctx *a, store_t *s, store_txn *txn, uint64_t exp
         return e->code; /* a new snapshot replaces one left unfinished */
     if (b->snapshot)
         end = b->snapshot_end > b->seq ? b->snapshot_end : 0;
-    if (b->snapshot && audit_checkpoint_staging(s, txn, a->child,
-                                                end && a->checkpoint ? b->seq : 0, e))
+    if (b->snapshot &&
+        audit_checkpoint_staging(s, txn, a->child, end && a->checkpoint ? b->seq : 0, e))
         return e->code;
     if (!end) {
         if (a->checkpoint)
@@ -254,8 +255,8 @@ static int stage_or_apply(apply_ctx *a, store_t *s, store_txn *txn, uint64_t exp
     }
     if (b->seq < end) {
         if (a->bad_cell != SIZE_MAX)
-            return receive_refuse(a->reply, a->bad_reason, expected, e, "cell %zu: %s",
-                                  a->bad_cell, a->bad_msg);
+            return receive_refuse(a->reply, a->bad_reason, expected, e, "cell %zu: %s", a->bad_cell,
+                                  a->bad_msg);
         const ProtobufCBinaryData *body = &a->signed_delta->body;
         return apply_stage_put(s, txn, a->child, b->seq, end, body->data, body->len, e);
     }
@@ -309,12 +310,12 @@ static int apply_delta_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     store_child ch;
     if (store_child_get(s, txn, a->child, &ch) != TS_OK)
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e,
-                      "child %s is no longer enrolled", a->child);
+                              "child %s is no longer enrolled", a->child);
     uint64_t expected = ch.last_seq + 1;
     if (b->seq > APPLY_MAX_SEQ)
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
-                      "seq %llu from %s is beyond the protocol's range", (unsigned long long)b->seq,
-                      a->child);
+                              "seq %llu from %s is beyond the protocol's range",
+                              (unsigned long long)b->seq, a->child);
     if (b->seq < expected) { /* duplicate: already applied, ack again */
         a->reply->kind = TIERSYNC__ENVELOPE__MSG_ACK;
         a->reply->seq = ch.last_seq;
@@ -323,33 +324,36 @@ static int apply_delta_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     store_unit cu;
     char on[MERGE_DATE_TEXT];
     if (store_unit_get(s, txn, a->child, &cu) == TS_OK && cu.merged_into[0])
-        return receive_refuse(a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, expected, e,
-                      "%s was merged into %s from %s and is retired: its link is closed, its "
-                      "numbers are kept as history",
-                      a->child, cu.merged_into, merge_date_text(cu.merged_on, on));
+        return receive_refuse(
+            a->reply, TIERSYNC__REASON__REASON_NOT_ENROLLED, expected, e,
+            "%s was merged into %s from %s and is retired: its link is closed, its "
+            "numbers are kept as history",
+            a->child, cu.merged_into, merge_date_text(cu.merged_on, on));
     if (!b->snapshot && b->seq > expected)
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_GAP, expected, e,
-                      "seq %llu from %s leaves a gap: expected %llu",
-                      (unsigned long long)b->seq, a->child, (unsigned long long)expected);
-    if (!b->snapshot && (b->prev_hash.len != DELTA_HASH_BYTES ||
-                         memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES) != 0))
+                              "seq %llu from %s leaves a gap: expected %llu",
+                              (unsigned long long)b->seq, a->child, (unsigned long long)expected);
+    if (!b->snapshot &&
+        (b->prev_hash.len != DELTA_HASH_BYTES ||
+         memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES) != 0))
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_BROKEN_CHAIN, expected, e,
-                      "seq %llu from %s does not continue its chain (prev_hash differs)",
-                      (unsigned long long)b->seq, a->child);
+                              "seq %llu from %s does not continue its chain (prev_hash differs)",
+                              (unsigned long long)b->seq, a->child);
     if (strcmp(b->catalog_id, a->n->catalog->id) != 0)
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_CATALOG_MISMATCH, expected, e,
-                      "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
-                      a->n->catalog->id);
+                              "%s uses catalog '%s', this node '%s'", a->child, b->catalog_id,
+                              a->n->catalog->id);
     if (b->snapshot && b->snapshot_end > b->seq &&
         b->snapshot_end - b->seq >= APPLY_STAGE_MAX_PARTS)
         return receive_refuse(a->reply, TIERSYNC__REASON__REASON_MALFORMED, expected, e,
-                      "snapshot from %s in more than %d parts", a->child, APPLY_STAGE_MAX_PARTS);
+                              "snapshot from %s in more than %d parts", a->child,
+                              APPLY_STAGE_MAX_PARTS);
     /* a snapshot that continues the chain is a checkpoint: it must equal
      * what is held (compared when it is whole); where it does not, it is
      * still taken as truth */
     a->checkpoint = b->snapshot && ch.last_seq && b->seq == expected &&
-                    b->prev_hash.len == DELTA_HASH_BYTES &&
-                    !memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES);
+        b->prev_hash.len == DELTA_HASH_BYTES &&
+        !memcmp(b->prev_hash.data, ch.last_hash, DELTA_HASH_BYTES);
     a->wrote = true;
     if (stage_or_apply(a, s, txn, expected, e))
         return e->code;
@@ -374,22 +378,24 @@ static int on_hello(node_t *n, store_txn *txn, const char *child, const Tiersync
 {
     store_child ch;
     if (store_child_get(n->store, txn, child, &ch) != TS_OK)
-        return receive_refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
+        return receive_refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled",
+                              child);
     if (strcmp(h->code, child) != 0 || h->key.len != sizeof ch.pk ||
         memcmp(h->key.data, ch.pk, sizeof ch.pk) != 0)
         return receive_refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, ch.last_seq + 1, e,
-                      "hello claims code %.32s, but the connection is child %s", h->code, child);
+                              "hello claims code %.32s, but the connection is child %s", h->code,
+                              child);
     if (h->protocol != DELTA_PROTOCOL)
         return receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, ch.last_seq + 1, e,
-                      "%s speaks protocol %u; this parent speaks %d", child, h->protocol,
-                      DELTA_PROTOCOL);
+                              "%s speaks protocol %u; this parent speaks %d", child, h->protocol,
+                              DELTA_PROTOCOL);
     r->kind = TIERSYNC__ENVELOPE__MSG_WELCOME;
     if (h->now_ms > 0) {
         int64_t off = (h->now_ms - ts_now_ms()) / 1000;
         r->clock_told = true;
-        r->clock_offset_s = (int32_t)(off > INT32_MAX    ? INT32_MAX
-                                      : off < -INT32_MAX ? -INT32_MAX
-                                                         : off);
+        r->clock_offset_s = (int32_t)(off > INT32_MAX        ? INT32_MAX
+                                          : off < -INT32_MAX ? -INT32_MAX
+                                                             : off);
     }
     r->seq = ch.last_seq;
     memcpy(r->hash, ch.last_hash, sizeof r->hash);
@@ -416,8 +422,7 @@ static int note_seen(store_t *s, store_txn *txn, const apply_item *it, const rec
     ch.last_seen_ms = ts_now_ms();
     if (st->hello && it->rc == TS_OK) {
         ch.reported_head = st->env->hello->head_seq;
-        if (it->reply.clock_told &&
-            clock_child_put(s, txn, it->child, it->reply.clock_offset_s, e))
+        if (it->reply.clock_told && clock_child_put(s, txn, it->child, it->reply.clock_offset_s, e))
             return e->code;
     }
     if (it->rc == TS_EINPUT) {
@@ -528,8 +533,8 @@ void apply_commit(apply_pending *p)
                 log_warn("child %s: its checkpoint at seq %llu disagrees with the contribution "
                          "held here in %zu cells (first %s); taken as truth, as a resync is: "
                          "run 'tiersync verify' and check the child's store",
-                         it->child, (unsigned long long)it->reply.seq,
-                         it->reply.checkpoint_differs, it->reply.detail);
+                         it->child, (unsigned long long)it->reply.seq, it->reply.checkpoint_differs,
+                         it->reply.detail);
         }
         if (it->rc == TS_EINPUT)
             atomic_fetch_add(&n->metrics.refused, 1);
@@ -545,8 +550,8 @@ void apply_batch(node_t *n, apply_item *items, size_t count)
     apply_commit(apply_prepare(n, items, count));
 }
 
-int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len,
-                  apply_reply *r, ts_err *e)
+int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len, apply_reply *r,
+                  ts_err *e)
 {
     apply_item it = {.child = child, .data = data, .len = len};
     apply_batch(n, &it, 1);
@@ -589,8 +594,7 @@ void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size
         nack.detail = (char *)r->detail;
         env.nack = &nack;
         break;
-    default:
-        return;
+    default: return;
     }
     env.msg_case = r->kind;
     wire_pack(&env, out, len);

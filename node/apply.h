@@ -26,9 +26,9 @@ typedef struct {
     uint8_t hash[32];                 /* welcome: last hash */
     Tiersync__Reason reason;
     char detail[256];
-    int applied_cells; /* cells applied by this message */
-    bool clock_told;   /* a hello that gave the child's clock: */
-    int32_t clock_offset_s; /* the child's clock minus this node's */
+    int applied_cells;         /* cells applied by this message */
+    bool clock_told;           /* a hello that gave the child's clock: */
+    int32_t clock_offset_s;    /* the child's clock minus this node's */
     size_t checkpoint_differs; /* a checkpoint's cells that disagreed (detail says which) */
 } apply_reply;
 
@@ -70,8 +70,8 @@ void apply_prepare_more(apply_pending *p, size_t count);
  * Fills reply; returns TS_OK when the message was accepted (hello, delta
  * applied or duplicate), TS_EINPUT when refused, TS_ERUNTIME when the store
  * failed (nothing applied; the child retries). */
-int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len,
-                  apply_reply *reply, ts_err *e);
+int apply_message(node_t *n, const char *child, const uint8_t *data, size_t len, apply_reply *reply,
+                  ts_err *e);
 
 /* Packs the reply as an Envelope (malloc'd); *len 0 when there is none. */
 void apply_reply_pack(const node_t *n, const apply_reply *r, uint8_t **out, size_t *len);

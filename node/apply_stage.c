@@ -72,11 +72,13 @@ static int each_part(const store_val *k, const store_val *v, void *vctx)
     each_ctx *c = vctx;
     if (!stage_entry(k, v, c->plen))
         return 1;
-    Tiersync__DeltaBody *b =
-        tiersync__delta_body__unpack(NULL, v->len - 8, (const uint8_t *)v->data + 8);
+    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v->len - 8,
+                                                          (const uint8_t *)v->data + 8);
     if (!b)
-        return c->rc = ts_fail(c->e, TS_ERUNTIME, "store: a staged snapshot part of %s does not "
-                               "decode (the store was altered; restore a backup)", c->child);
+        return c->rc = ts_fail(c->e, TS_ERUNTIME,
+                               "store: a staged snapshot part of %s does not "
+                               "decode (the store was altered; restore a backup)",
+                               c->child);
     c->rc = c->fn(b, c->ctx, c->e);
     tiersync__delta_body__free_unpacked(b, NULL);
     return c->rc;

@@ -117,8 +117,9 @@ static void chain_problem(const audit_walk *w, const Tiersync__DeltaBody *b, uin
         snprintf(why, whysz, "does not follow seq %llu: seq %llu..%llu missing",
                  (unsigned long long)w->seq, (unsigned long long)w->seq + 1,
                  (unsigned long long)b->seq - 1);
-    else if (!b->snapshot && !w->hash_unknown && (b->prev_hash.len != DELTA_HASH_BYTES ||
-                              memcmp(b->prev_hash.data, want, DELTA_HASH_BYTES) != 0))
+    else if (!b->snapshot && !w->hash_unknown &&
+             (b->prev_hash.len != DELTA_HASH_BYTES ||
+              memcmp(b->prev_hash.data, want, DELTA_HASH_BYTES) != 0))
         snprintf(why, whysz, "prev_hash is not the hash of %s (the chain is broken)",
                  w->seq ? "the delta before it" : "nothing (32 zero bytes, for a first delta)");
 }
@@ -151,7 +152,8 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
     if (found == TS_ENOTFOUND)
         memcpy(pk, w->pk, sizeof pk);
     if (!delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len))
-        snprintf(why, sizeof why, "the signature does not verify with the enrolled key "
+        snprintf(why, sizeof why,
+                 "the signature does not verify with the enrolled key "
                  "(the stored delta was altered, or signed by another key)");
     Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, sd->body.len, sd->body.data);
     if (!b) {
@@ -368,8 +370,10 @@ static int prune_child(prune_ctx *p, store_t *s, store_txn *txn, const char *chi
     size_t good = walk_prefix(&w, s, txn, child, &ch, &l, fold, &why);
     if (good < fold) { /* fold only what checks out: walk again up to it */
         if (p->problem.code == TS_OK)
-            ts_fail(&p->problem, TS_EINPUT, "audit: child %s: %s; its trail is kept from there "
-                    "on for 'tiersync verify'", child, why.msg);
+            ts_fail(&p->problem, TS_EINPUT,
+                    "audit: child %s: %s; its trail is kept from there "
+                    "on for 'tiersync verify'",
+                    child, why.msg);
         audit_walk_end(&w);
         walk_prefix(&w, s, txn, child, &ch, &l, good, &why);
     }

@@ -46,14 +46,14 @@ typedef struct {
      * key rotation verifies with the key enrolled when it was applied */
     store_t *s;
     store_txn *txn;
-    uint64_t first_seq;                     /* first delta walked (0: none yet) */
-    uint64_t seq;                           /* last delta walked; 0 at the start of the chain */
-    uint8_t hash[DELTA_HASH_BYTES];         /* its body hash; zeros at the start */
-    uint64_t checkpoint_seq;                /* seq of the checkpoint; 0 when nothing was pruned */
-    size_t deltas;                          /* deltas walked */
-    size_t failed;                          /* of which did not check out */
-    bool hash_unknown;                      /* the last one failed: its hash proves nothing */
-    cellsum contrib;                        /* keys are cell keys (no "child|") */
+    uint64_t first_seq;             /* first delta walked (0: none yet) */
+    uint64_t seq;                   /* last delta walked; 0 at the start of the chain */
+    uint8_t hash[DELTA_HASH_BYTES]; /* its body hash; zeros at the start */
+    uint64_t checkpoint_seq;        /* seq of the checkpoint; 0 when nothing was pruned */
+    size_t deltas;                  /* deltas walked */
+    size_t failed;                  /* of which did not check out */
+    bool hash_unknown;              /* the last one failed: its hash proves nothing */
+    cellsum contrib;                /* keys are cell keys (no "child|") */
     /* a snapshot in parts (apply_stage.h) counts when its last part is
      * walked; until then its parts are summed here */
     cellsum staged;

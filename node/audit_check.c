@@ -87,9 +87,10 @@ static int check_loop(const store_val *k, const store_val *val, void *vctx)
         snprintf(cur, sizeof cur, "%s", u.parent);
     }
     if (in_scope(v, code))
-        say(v, true, "unit %s: its chain of parents never reaches %s (it loops, through %s): "
-            "totals rolled up through it count a change more than once", code,
-            store_self_code(v->s), cur);
+        say(v, true,
+            "unit %s: its chain of parents never reaches %s (it loops, through %s): "
+            "totals rolled up through it count a change more than once",
+            code, store_self_code(v->s), cur);
     return 0;
 }
 
@@ -141,12 +142,15 @@ static int contrib_one(const store_val *k, const store_val *val, void *vctx)
     cellsum_add(&c->seen, key, klen, (disclose_fig){1, 0});
     c->cells++;
     if (found.v != want.v)
-        say(c->v, true, "child %s contribution %.*s: expected %lld (the sum of its signed "
-            "deltas%s), found %lld", c->child, (int)klen, key, (long long)want.v, c->caveat,
-            (long long)found.v);
+        say(c->v, true,
+            "child %s contribution %.*s: expected %lld (the sum of its signed "
+            "deltas%s), found %lld",
+            c->child, (int)klen, key, (long long)want.v, c->caveat, (long long)found.v);
     else if (found.key != want.key)
-        say(c->v, true, "child %s contribution %.*s: its cell key is not the sum of its signed "
-            "deltas'%s", c->child, (int)klen, key, c->caveat);
+        say(c->v, true,
+            "child %s contribution %.*s: its cell key is not the sum of its signed "
+            "deltas'%s",
+            c->child, (int)klen, key, c->caveat);
     return 0;
 }
 
@@ -155,7 +159,10 @@ static void check_contribution(audit_check_ctx *v, const audit_walk *w)
 {
     char prefix[TS_CODE_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s|", w->child);
-    contrib_ctx c = {.prefix_len = strlen(prefix), .want = &w->contrib, .v = v, .child = w->child,
+    contrib_ctx c = {.prefix_len = strlen(prefix),
+                     .want = &w->contrib,
+                     .v = v,
+                     .child = w->child,
                      .caveat = w->failed ? ", as stored: see the deltas named above" : ""};
     cellsum_init(&c.seen);
     size_t before = v->sum->problems;
@@ -165,9 +172,10 @@ static void check_contribution(audit_check_ctx *v, const audit_walk *w)
         const char *key = cellsum_key(&w->contrib, i, &klen);
         disclose_fig want = cellsum_val(&w->contrib, i);
         if ((want.v != 0 || want.key != 0) && cellsum_get(&c.seen, key, klen).v == 0)
-            say(v, true, "child %s contribution %.*s: expected %lld (the sum of its signed "
-                "deltas%s), found 0 (absent)", w->child, (int)klen, key, (long long)want.v,
-                c.caveat);
+            say(v, true,
+                "child %s contribution %.*s: expected %lld (the sum of its signed "
+                "deltas%s), found 0 (absent)",
+                w->child, (int)klen, key, (long long)want.v, c.caveat);
     }
     if (v->sum->problems == before)
         say(v, false, "child %s: its contribution (%zu cells) equals the sum of its signed deltas",
@@ -190,21 +198,27 @@ static void check_child(audit_check_ctx *v, const char *child, const store_child
     v->sum->children++;
     v->sum->deltas += w.deltas;
     if (w.seq != ch->last_seq)
-        say(v, true, "child %s: its trail ends at seq %llu, but its record says seq %llu was "
-            "applied last (last_seq)", child, (unsigned long long)w.seq,
-            (unsigned long long)ch->last_seq);
+        say(v, true,
+            "child %s: its trail ends at seq %llu, but its record says seq %llu was "
+            "applied last (last_seq)",
+            child, (unsigned long long)w.seq, (unsigned long long)ch->last_seq);
     else if (!w.hash_unknown && memcmp(w.hash, ch->last_hash, sizeof w.hash) != 0)
-        say(v, true, "child %s: the hash of seq %llu in its trail differs from its record "
-            "(last_hash)", child, (unsigned long long)w.seq);
+        say(v, true,
+            "child %s: the hash of seq %llu in its trail differs from its record "
+            "(last_hash)",
+            child, (unsigned long long)w.seq);
     bool clean = v->sum->problems == before;
     char pruned[200] = "";
     audit_checkpoints ck;
     audit_checkpoints_get(v->s, v->txn, child, &ck);
     if (w.deltas && ck.older && w.first_seq == ck.older)
-        snprintf(pruned, sizeof pruned, "; from its oldest checkpoint kept (the signed snapshot "
-                 "at seq %llu): the deltas before it are dropped", (unsigned long long)ck.older);
+        snprintf(pruned, sizeof pruned,
+                 "; from its oldest checkpoint kept (the signed snapshot "
+                 "at seq %llu): the deltas before it are dropped",
+                 (unsigned long long)ck.older);
     else if (w.checkpoint_seq)
-        snprintf(pruned, sizeof pruned, "; seq 1..%llu were pruned (audit.retain_deltas): "
+        snprintf(pruned, sizeof pruned,
+                 "; seq 1..%llu were pruned (audit.retain_deltas): "
                  "their sum is this node's checkpoint at seq %llu, not signed",
                  (unsigned long long)w.checkpoint_seq, (unsigned long long)w.checkpoint_seq);
     if (!w.deltas && !w.checkpoint_seq)
@@ -314,8 +328,10 @@ static int contrib_source(const store_val *k, const store_val *val, void *vctx)
         r->sources++;
         store_child ch;
         if (store_child_get(r->v->s, r->v->txn, r->last_source, &ch) != TS_OK)
-            say(r->v, false, "%s is no longer enrolled: its contribution stays counted with no "
-                "key left to check it against", r->last_source);
+            say(r->v, false,
+                "%s is no longer enrolled: its contribution stays counted with no "
+                "key left to check it against",
+                r->last_source);
     }
     return add_source(r, r->last_source, k, val, slen + 1);
 }
@@ -342,12 +358,15 @@ static int total_one(const store_val *k, const store_val *val, void *vctx)
     v->sum->cells++;
     disclose_fig want = cellsum_get(&t->r->want, k->data, k->len);
     if (found.v != want.v)
-        say(v, true, "total %.*s: expected %lld (the roll-up of own values and children's "
-            "contributions), found %lld", (int)k->len, (const char *)k->data,
-            (long long)want.v, (long long)found.v);
+        say(v, true,
+            "total %.*s: expected %lld (the roll-up of own values and children's "
+            "contributions), found %lld",
+            (int)k->len, (const char *)k->data, (long long)want.v, (long long)found.v);
     else if (found.key != want.key)
-        say(v, true, "total %.*s: its cell key is not the roll-up of own values' and "
-            "children's contributions'", (int)k->len, (const char *)k->data);
+        say(v, true,
+            "total %.*s: its cell key is not the roll-up of own values' and "
+            "children's contributions'",
+            (int)k->len, (const char *)k->data);
     return 0;
 }
 
@@ -370,13 +389,16 @@ static void check_totals(audit_check_ctx *v)
             cell_parse(key, klen, &c, NULL) != TS_OK || !in_scope(v, c.unit))
             continue;
         v->sum->cells++;
-        say(v, true, "total %.*s: expected %lld (the roll-up of own values and children's "
-            "contributions), found 0 (absent)", (int)klen, key, (long long)want.v);
+        say(v, true,
+            "total %.*s: expected %lld (the roll-up of own values and children's "
+            "contributions), found 0 (absent)",
+            (int)klen, key, (long long)want.v);
     }
     if (v->sum->problems == before)
-        say(v, false, "totals: %zu cells%s%s equal the roll-up of %zu own values and the "
-            "contributions of %zu children", v->sum->cells, v->unit ? " of " : "",
-            v->unit ? v->unit : "", r.own, r.sources);
+        say(v, false,
+            "totals: %zu cells%s%s equal the roll-up of %zu own values and the "
+            "contributions of %zu children",
+            v->sum->cells, v->unit ? " of " : "", v->unit ? v->unit : "", r.own, r.sources);
     cellsum_free(&t.seen);
     cellsum_free(&r.want);
 }
@@ -399,9 +421,10 @@ static int child_of(audit_check_ctx *v, const char *unit, char *child, ts_err *e
         snprintf(child, TS_CODE_MAX, "%s", u.via);
         return TS_OK;
     }
-    return ts_fail(e, TS_EINPUT, "unit %s is not known to node %s: give this node's code, a "
-                   "child's, or a unit below one ('tiersync totals' lists them)", unit,
-                   store_self_code(v->s));
+    return ts_fail(e, TS_EINPUT,
+                   "unit %s is not known to node %s: give this node's code, a "
+                   "child's, or a unit below one ('tiersync totals' lists them)",
+                   unit, store_self_code(v->s));
 }
 
 /* Runs fn over v in one read transaction of n's store. */
@@ -415,7 +438,7 @@ static int in_read(node_t *n, audit_check_ctx *v, audit_check_summary *sum, ts_e
 }
 
 int audit_check_node(node_t *n, const char *unit, audit_check_report_fn report, void *ctx,
-                audit_check_summary *sum, ts_err *e)
+                     audit_check_summary *sum, ts_err *e)
 {
     audit_check_ctx v = {.report = report, .ctx = ctx};
     if (unit && !ts_code_valid(unit))
@@ -438,7 +461,7 @@ int audit_check_node(node_t *n, const char *unit, audit_check_report_fn report, 
 }
 
 int audit_check_child(node_t *n, const char *child, audit_check_report_fn report, void *ctx,
-                 audit_check_summary *sum, ts_err *e)
+                      audit_check_summary *sum, ts_err *e)
 {
     audit_check_ctx v = {.report = report, .ctx = ctx};
     if (in_read(n, &v, sum, e))
@@ -451,7 +474,8 @@ int audit_check_child(node_t *n, const char *child, audit_check_report_fn report
     return rc == TS_OK ? TS_OK : ts_fail(e, TS_ENOTFOUND, "child %s is not enrolled", child);
 }
 
-int audit_check_totals(node_t *n, audit_check_report_fn report, void *ctx, audit_check_summary *sum, ts_err *e)
+int audit_check_totals(node_t *n, audit_check_report_fn report, void *ctx, audit_check_summary *sum,
+                       ts_err *e)
 {
     audit_check_ctx v = {.report = report, .ctx = ctx};
     if (in_read(n, &v, sum, e))

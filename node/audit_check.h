@@ -45,7 +45,7 @@ int audit_check_node(node_t *n, const char *unit, audit_check_report_fn report, 
  * every total. audit_check_child returns TS_ENOTFOUND for a child not enrolled. */
 int audit_check_child(node_t *n, const char *child, audit_check_report_fn report, void *ctx,
                       audit_check_summary *sum, ts_err *e);
-int audit_check_totals(node_t *n, audit_check_report_fn report, void *ctx,
-                       audit_check_summary *sum, ts_err *e);
+int audit_check_totals(node_t *n, audit_check_report_fn report, void *ctx, audit_check_summary *sum,
+                       ts_err *e);
 
 #endif

@@ -42,8 +42,7 @@ int audit_checkpoint_forget(store_t *s, store_txn *txn, const char *child, ts_er
     return store_del(s, txn, DB_META, key, meta_key(child, key), e);
 }
 
-int audit_checkpoint_staging(store_t *s, store_txn *txn, const char *child, uint64_t seq,
-                             ts_err *e)
+int audit_checkpoint_staging(store_t *s, store_txn *txn, const char *child, uint64_t seq, ts_err *e)
 {
     audit_checkpoints c;
     audit_checkpoints_get(s, txn, child, &c);
@@ -74,9 +73,10 @@ static void differs(compare_ctx *c, const char *key, size_t klen, disclose_fig h
     if (held.v == says.v && held.key == says.key)
         return;
     if (!c->differ++)
-        snprintf(c->why, c->whysz, "%.*s: held %lld (cell key %u), the checkpoint says %lld "
-                 "(cell key %u)", (int)klen, key, (long long)held.v, held.key,
-                 (long long)says.v, says.key);
+        snprintf(c->why, c->whysz,
+                 "%.*s: held %lld (cell key %u), the checkpoint says %lld "
+                 "(cell key %u)",
+                 (int)klen, key, (long long)held.v, held.key, (long long)says.v, says.key);
 }
 
 static int compare_held(const store_val *k, const store_val *v, void *vctx)

@@ -22,7 +22,7 @@
 
 typedef struct {
     uint64_t newest, older; /* seqs of the newest two snapshots applied; 0: none */
-    uint64_t staging; /* first seq of a checkpoint whose parts are being staged; 0: none */
+    uint64_t staging;       /* first seq of a checkpoint whose parts are being staged; 0: none */
 } audit_checkpoints;
 
 /* The child's checkpoints (zeros when it has none). */

@@ -66,8 +66,7 @@ int audit_log_put(store_t *s, store_txn *txn, const void *key, size_t klen, cons
     return rc ? store_fail(s, e, rc, "audit trail: cannot keep a delta") : TS_OK;
 }
 
-int audit_log_get(store_t *s, store_txn *txn, const void *key, size_t klen, store_val *v,
-                  ts_err *e)
+int audit_log_get(store_t *s, store_txn *txn, const void *key, size_t klen, store_val *v, ts_err *e)
 {
     uint8_t id[AUDIT_LOG_ID_BYTES];
     int rc = index_get(s, txn, key, klen, id);

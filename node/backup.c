@@ -56,13 +56,18 @@ int backup_check(const char *path, const char *code, ts_err *e)
     int out = TS_OK;
     rc = mdb_dbi_open(txn, BACKUP_UNITS_DB, 0, &dbi);
     if (rc != 0)
-        out = ts_fail(e, TS_EINPUT, "%s is an LMDB file but not a tiersync store (no '%s' "
-                      "table)", path, BACKUP_UNITS_DB);
-    else if ((rc = mdb_get(txn, dbi, &k, &v)) != 0 || !store_unit_decode(&(store_val){v.mv_data, v.mv_size}, &u) || u.via[0])
+        out = ts_fail(e, TS_EINPUT,
+                      "%s is an LMDB file but not a tiersync store (no '%s' "
+                      "table)",
+                      path, BACKUP_UNITS_DB);
+    else if ((rc = mdb_get(txn, dbi, &k, &v)) != 0 ||
+             !store_unit_decode(&(store_val){v.mv_data, v.mv_size}, &u) || u.via[0])
         /* a node registers its own unit with via = "" (cli_init.c); a parent
          * holds its children's units with via set, so this tells them apart */
-        out = ts_fail(e, TS_EINPUT, "%s is not a backup of node %s (it does not hold unit %s "
-                      "as its own); use a backup taken at node %s", path, code, code, code);
+        out = ts_fail(e, TS_EINPUT,
+                      "%s is not a backup of node %s (it does not hold unit %s "
+                      "as its own); use a backup taken at node %s",
+                      path, code, code, code);
     mdb_txn_abort(txn);
     mdb_env_close(env);
     return out;
@@ -80,8 +85,10 @@ static int put_in_place(const char *tmp, const char *path, ts_err *e)
     if (rc == 0)
         return TS_OK;
     if (errno == EEXIST)
-        return ts_fail(e, TS_EINPUT, "%s appeared while the backup was written; nothing was "
-                       "overwritten: name a new file", path);
+        return ts_fail(e, TS_EINPUT,
+                       "%s appeared while the backup was written; nothing was "
+                       "overwritten: name a new file",
+                       path);
     return ts_fail(e, TS_ERUNTIME, "cannot create %s: %s", path, strerror(errno));
 }
 
@@ -89,8 +96,10 @@ int backup_write(store_t *s, const char *code, const char *path, uint64_t *bytes
 {
     struct stat st;
     if (lstat(path, &st) == 0)
-        return ts_fail(e, TS_EINPUT, "%s already exists; a backup never overwrites a file: "
-                       "name a new one, or move the old one away first", path);
+        return ts_fail(e, TS_EINPUT,
+                       "%s already exists; a backup never overwrites a file: "
+                       "name a new one, or move the old one away first",
+                       path);
     char tmp[TS_PATH_MAX];
     if (ts_path(tmp, sizeof tmp, e, "%s.partial-XXXXXX", path))
         return e->code;
@@ -144,8 +153,7 @@ static int open_owned(const char *dir, const char *name, int flags, const struct
             return e->code;
         }
     }
-    return *fd < 0 ? ts_fail(e, TS_ERUNTIME, "cannot open %s: %s", path, strerror(errno))
-                   : TS_OK;
+    return *fd < 0 ? ts_fail(e, TS_ERUNTIME, "cannot open %s: %s", path, strerror(errno)) : TS_OK;
 }
 
 /* Takes the daemon's lock and LMDB's exclusive lock (a write lock on byte
@@ -157,15 +165,18 @@ static int lock_node(const char *dir, const char *db, const struct stat *owner, 
     if (open_owned(dir, DAEMON_LOCK_FILE, O_RDONLY, owner, runfd, e))
         return e->code;
     if (flock(*runfd, LOCK_EX | LOCK_NB) != 0)
-        return ts_fail(e, TS_EINPUT, "the node in %s is running ('tiersync run' holds %s/%s); "
-                       "stop it first (systemctl stop tiersync), then restore", dir, dir,
-                       DAEMON_LOCK_FILE);
+        return ts_fail(e, TS_EINPUT,
+                       "the node in %s is running ('tiersync run' holds %s/%s); "
+                       "stop it first (systemctl stop tiersync), then restore",
+                       dir, dir, DAEMON_LOCK_FILE);
     if (open_owned(db, BACKUP_LOCK_FILE, O_RDWR, owner, lmdbfd, e))
         return e->code;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
     if (fcntl(*lmdbfd, F_SETLK, &fl) != 0)
-        return ts_fail(e, TS_EINPUT, "another process has the store %s open (a tiersync "
-                       "command still running?); let it finish, then restore", db);
+        return ts_fail(e, TS_EINPUT,
+                       "another process has the store %s open (a tiersync "
+                       "command still running?); let it finish, then restore",
+                       db);
     return TS_OK;
 }
 
@@ -196,9 +207,9 @@ static int copy_in(const char *src, char *tmp, const struct stat *owner, ts_err 
     }
     char *buf = malloc(BACKUP_COPY_CHUNK);
     int rc = !buf ? ts_fail(e, TS_ERUNTIME, "out of memory copying %s", src)
-             : fchmod(out, BACKUP_FILE_MODE) != 0
-                 ? ts_fail(e, TS_ERUNTIME, "cannot set the mode of %s: %s", tmp, strerror(errno))
-                 : own_like(out, owner, tmp, e);
+        : fchmod(out, BACKUP_FILE_MODE) != 0
+        ? ts_fail(e, TS_ERUNTIME, "cannot set the mode of %s: %s", tmp, strerror(errno))
+        : own_like(out, owner, tmp, e);
     while (rc == TS_OK) {
         ssize_t n = read(in, buf, BACKUP_COPY_CHUNK);
         if (n == 0)
@@ -237,23 +248,27 @@ static int swap_in(const char *db, const char *src, const struct stat *owner, ch
     if (had_data && ((unlink(old) != 0 && errno != ENOENT) || link(data, old) != 0)) {
         int err = errno;
         unlink(tmp);
-        return ts_fail(e, TS_ERUNTIME, "cannot keep the current store as %s: %s; nothing "
-                       "was changed", old, strerror(err));
+        return ts_fail(e, TS_ERUNTIME,
+                       "cannot keep the current store as %s: %s; nothing "
+                       "was changed",
+                       old, strerror(err));
     }
     if (rename(tmp, data) != 0) {
         int err = errno;
         unlink(tmp);
         if (had_data)
             unlink(old);
-        return ts_fail(e, TS_ERUNTIME, "cannot move the backup into %s: %s; nothing was "
-                       "changed", data, strerror(err));
+        return ts_fail(e, TS_ERUNTIME,
+                       "cannot move the backup into %s: %s; nothing was "
+                       "changed",
+                       data, strerror(err));
     }
     snprintf(kept, keptsz, "%s", had_data ? old : "");
     return sync_parent_dir(data, e);
 }
 
-int backup_restore(const char *dir, const char *code, const char *path, char *kept,
-                   size_t keptsz, ts_err *e)
+int backup_restore(const char *dir, const char *code, const char *path, char *kept, size_t keptsz,
+                   ts_err *e)
 {
     char db[TS_PATH_MAX];
     struct stat owner;

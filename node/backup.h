@@ -42,7 +42,7 @@ int backup_check(const char *path, const char *code, ts_err *e);
  * DIR/db/data.mdb.before-restore, whose path goes to kept (kept[0] = '\0'
  * when there was none). New files get the data directory's owner when run
  * as root, so the node's own user can still open them. */
-int backup_restore(const char *dir, const char *code, const char *path, char *kept,
-                   size_t keptsz, ts_err *e);
+int backup_restore(const char *dir, const char *code, const char *path, char *kept, size_t keptsz,
+                   ts_err *e);
 
 #endif

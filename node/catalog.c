@@ -18,8 +18,8 @@
 
 #define CATALOG_AGE_MAX 150 /* the oldest age a band may name */
 
-static const char *const ROOT_KEYS[] = {"id",         "version",   "post_rehab_months", "records",
-                                         "categories", "indicators", NULL};
+static const char *const ROOT_KEYS[] = {
+    "id", "version", "post_rehab_months", "records", "categories", "indicators", NULL};
 static const char *const RECORD_KEYS[] = {"name", "fields", NULL};
 static const char *const FIELD_KEYS[] = {"name", "type", "pii", "required", "values", "ref", NULL};
 static const char *const CAT_KEYS[] = {"name", "label", "field", "age_of", "bands", NULL};
@@ -31,21 +31,25 @@ static const char *const KINDS[] = {"stock", "flow", "reach", "value", "ratio", 
 static const char *const PERIODS[] = {"month", "year", "any", NULL};
 static const char *const OPS[] = {"set", "empty", "in", NULL};
 /* The keys each kind of indicator accepts. */
-static const char *const STOCK_KEYS[] = {
-    "code", "retired_from", "kind", "label", "over", "start", "end", "period", "filter", "by", NULL};
-static const char *const FLOW_KEYS[] = {
-    "code", "retired_from", "kind", "label", "over", "date", "period", "filter", "by", NULL};
-static const char *const REACH_KEYS[] = {
-    "code", "retired_from", "kind", "label", "over", "start", "end", "distinct", "period", "filter", "by", NULL};
-static const char *const VALUE_KEYS[] = {"code", "retired_from", "kind", "label", "period", "by", NULL};
-static const char *const RATIO_KEYS[] = {"code",      "retired_from", "kind", "label", "numerator",
-                                         "denominator", "factor",       "by",   NULL};
-static const char *const AFTER_KEYS[] = {"code", "retired_from", "kind", "label",  "measure", "over", "start",
-                                         "end",  "support",      "period", "filter", "by",     NULL};
-static const char *const *const KIND_KEYS[] = {STOCK_KEYS, FLOW_KEYS, REACH_KEYS,
+static const char *const STOCK_KEYS[] = {"code", "retired_from", "kind",   "label", "over", "start",
+                                         "end",  "period",       "filter", "by",    NULL};
+static const char *const FLOW_KEYS[] = {"code", "retired_from", "kind",   "label", "over",
+                                        "date", "period",       "filter", "by",    NULL};
+static const char *const REACH_KEYS[] = {"code",   "retired_from", "kind", "label",
+                                         "over",   "start",        "end",  "distinct",
+                                         "period", "filter",       "by",   NULL};
+static const char *const VALUE_KEYS[] = {"code",   "retired_from", "kind", "label",
+                                         "period", "by",           NULL};
+static const char *const RATIO_KEYS[] = {
+    "code", "retired_from", "kind", "label", "numerator", "denominator", "factor", "by", NULL};
+static const char *const AFTER_KEYS[] = {"code",   "retired_from", "kind", "label",   "measure",
+                                         "over",   "start",        "end",  "support", "period",
+                                         "filter", "by",           NULL};
+static const char *const *const KIND_KEYS[] = {STOCK_KEYS, FLOW_KEYS,  REACH_KEYS,
                                                VALUE_KEYS, RATIO_KEYS, AFTER_KEYS};
 
-_Static_assert(CATALOG_MAX_BANDS < CATALOG_MAX_VALUES, "age band options are the bands plus \"unknown\"");
+_Static_assert(CATALOG_MAX_BANDS < CATALOG_MAX_VALUES,
+               "age band options are the bands plus \"unknown\"");
 
 static const char *field_list(char *buf, size_t sz, const catalog_rtype *t)
 {
@@ -94,8 +98,9 @@ static int load_field(cj_loader *ld, catalog_rtype *t, size_t idx, json_t *o)
             return rc;
         f->ref_type = catalog_rtype_find(c, target);
         if (f->ref_type < 0)
-            return cj_bad(ld, entry, "unknown record type '%s' (record types: %s)", target,
-                          cj_join(list, sizeof list, c->types[0].name, sizeof c->types[0], c->ntypes));
+            return cj_bad(
+                ld, entry, "unknown record type '%s' (record types: %s)", target,
+                cj_join(list, sizeof list, c->types[0].name, sizeof c->types[0], c->ntypes));
         if (&c->types[f->ref_type] == t)
             return cj_bad(ld, entry, "a record type cannot reference itself");
     }
@@ -158,7 +163,8 @@ static int load_records(cj_loader *ld, json_t *recs)
         }
         if (at >= 0) {
             snprintf(entry, sizeof entry, "record type %s", c->types[t].name);
-            return cj_bad(ld, entry, "its ref fields form a cycle and never reach a root record type");
+            return cj_bad(ld, entry,
+                          "its ref fields form a cycle and never reach a root record type");
         }
     }
     return TS_OK;
@@ -166,7 +172,8 @@ static int load_records(cj_loader *ld, json_t *recs)
 
 /* ---- categories ------------------------------------------------------- */
 
-int catalog_get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char *key, int *rt, int *fi)
+int catalog_get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char *key, int *rt,
+                       int *fi)
 {
     json_t *v = json_object_get(obj, key);
     const char *s = json_string_value(v);
@@ -179,12 +186,13 @@ int catalog_get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char
     *rt = catalog_rtype_find(ld->c, tname);
     if (*rt < 0)
         return cj_bad(ld, entry, "'%s': unknown record type '%s' (record types: %s)", key, tname,
-                      cj_join(list, sizeof list, ld->c->types[0].name, sizeof ld->c->types[0], ld->c->ntypes));
+                      cj_join(list, sizeof list, ld->c->types[0].name, sizeof ld->c->types[0],
+                              ld->c->ntypes));
     const catalog_rtype *t = &ld->c->types[*rt];
     *fi = catalog_field_find(t, dot + 1);
     if (*fi < 0)
-        return cj_bad(ld, entry, "'%s': unknown field '%s' in record type %s (fields: %s)", key, dot + 1, t->name,
-                      field_list(list, sizeof list, t));
+        return cj_bad(ld, entry, "'%s': unknown field '%s' in record type %s (fields: %s)", key,
+                      dot + 1, t->name, field_list(list, sizeof list, t));
     return TS_OK;
 }
 
@@ -201,20 +209,25 @@ static int load_bands(cj_loader *ld, const char *entry, catalog_category *cat, j
         if (!json_is_object(b))
             return cj_bad(ld, entry, "bands[%zu] must be an object", i);
         if ((rc = cj_check_keys(ld, entry, b, BAND_KEYS, " in a band")) ||
-            (rc = cj_take_name(ld, entry, "band label", json_object_get(b, "label"), CJ_NAME_OPTION, band->label)))
+            (rc = cj_take_name(ld, entry, "band label", json_object_get(b, "label"), CJ_NAME_OPTION,
+                               band->label)))
             return rc;
         if (strcmp(band->label, "unknown") == 0 || catalog_option_find(cat, band->label) >= 0)
             return cj_bad(ld, entry, "band label '%s' is reserved or used twice", band->label);
         if (!json_is_integer(from) || (to && !json_is_integer(to)))
-            return cj_bad(ld, entry, "band %s: 'from' (and 'to' if given) must be integers", band->label);
+            return cj_bad(ld, entry, "band %s: 'from' (and 'to' if given) must be integers",
+                          band->label);
         band->lo = (int)json_integer_value(from);
         band->hi = to ? (int)json_integer_value(to) : -1;
         if (json_integer_value(from) < 0 || json_integer_value(from) > CATALOG_AGE_MAX ||
             (to &&
-             (json_integer_value(to) < json_integer_value(from) || json_integer_value(to) > CATALOG_AGE_MAX)))
-            return cj_bad(ld, entry, "band %s: need 0 <= from <= to <= %d", band->label, CATALOG_AGE_MAX);
+             (json_integer_value(to) < json_integer_value(from) ||
+              json_integer_value(to) > CATALOG_AGE_MAX)))
+            return cj_bad(ld, entry, "band %s: need 0 <= from <= to <= %d", band->label,
+                          CATALOG_AGE_MAX);
         if (i > 0 && (cat->bands[i - 1].hi < 0 || band->lo <= cat->bands[i - 1].hi))
-            return cj_bad(ld, entry, "band %s overlaps or precedes band %s: bands must ascend without overlap",
+            return cj_bad(ld, entry,
+                          "band %s overlaps or precedes band %s: bands must ascend without overlap",
                           band->label, cat->bands[i - 1].label);
         memcpy(cat->options[i], band->label, sizeof band->label);
         cat->nbands = cat->noptions = (int)i + 1;
@@ -241,19 +254,22 @@ static int load_category(cj_loader *ld, size_t idx, json_t *o)
     if ((rc = cj_check_keys(ld, entry, o, CAT_KEYS, "")) ||
         (rc = cj_get_label(ld, entry, o, cat->name, cat->label_vi, cat->label_en)))
         return rc;
-    bool by_field = json_object_get(o, "field") != NULL, by_age = json_object_get(o, "age_of") != NULL;
+    bool by_field = json_object_get(o, "field") != NULL,
+         by_age = json_object_get(o, "age_of") != NULL;
     if (by_field == by_age)
-        return cj_bad(ld, entry, "give exactly one of 'field' (an enum field) or 'age_of' (a date field)");
+        return cj_bad(ld, entry,
+                      "give exactly one of 'field' (an enum field) or 'age_of' (a date field)");
     if (by_field) {
         cat->kind = CAT_FIELD;
         if ((rc = catalog_get_qfield(ld, entry, o, "field", &cat->rtype, &cat->field)))
             return rc;
         const catalog_field *f = &c->types[cat->rtype].fields[cat->field];
         if (f->type != FIELD_ENUM)
-            return cj_bad(ld, entry, "'field': %s is of type %s, a category needs an enum field", f->name,
-                          FIELD_TYPES[f->type]);
+            return cj_bad(ld, entry, "'field': %s is of type %s, a category needs an enum field",
+                          f->name, FIELD_TYPES[f->type]);
         if (f->pii)
-            return cj_bad(ld, entry, "'field': %s is pii; pii fields may only feed 'age_of'", f->name);
+            return cj_bad(ld, entry, "'field': %s is pii; pii fields may only feed 'age_of'",
+                          f->name);
         if (json_object_get(o, "bands"))
             return cj_bad(ld, entry, "'bands' is only allowed with 'age_of'");
         cat->noptions = f->nvalues;
@@ -275,8 +291,9 @@ static int load_category(cj_loader *ld, size_t idx, json_t *o)
 /* ---- indicators ------------------------------------------------------- */
 
 /* obj[key] names a field of the indicator's record type, of type want. */
-static int get_ind_field(cj_loader *ld, const char *entry, const catalog_indicator *ind, json_t *obj,
-                         const char *key, bool required, catalog_field_type want, int *out)
+static int get_ind_field(cj_loader *ld, const char *entry, const catalog_indicator *ind,
+                         json_t *obj, const char *key, bool required, catalog_field_type want,
+                         int *out)
 {
     const catalog_rtype *t = &ld->c->types[ind->rtype];
     char name[CATALOG_NAME_MAX], list[CJ_LIST_MAX];
@@ -286,16 +303,17 @@ static int get_ind_field(cj_loader *ld, const char *entry, const catalog_indicat
         return rc;
     int fi = catalog_field_find(t, name);
     if (fi < 0)
-        return cj_bad(ld, entry, "unknown field '%s' in record type %s (key '%s'; fields: %s)", name, t->name, key,
-                      field_list(list, sizeof list, t));
+        return cj_bad(ld, entry, "unknown field '%s' in record type %s (key '%s'; fields: %s)",
+                      name, t->name, key, field_list(list, sizeof list, t));
     if (t->fields[fi].type != want)
-        return cj_bad(ld, entry, "'%s': field %s of record type %s is of type %s, expected %s", key, name, t->name,
-                      FIELD_TYPES[t->fields[fi].type], FIELD_TYPES[want]);
+        return cj_bad(ld, entry, "'%s': field %s of record type %s is of type %s, expected %s", key,
+                      name, t->name, FIELD_TYPES[t->fields[fi].type], FIELD_TYPES[want]);
     *out = fi;
     return TS_OK;
 }
 
-static int load_filter(cj_loader *ld, const char *entry, catalog_indicator *ind, size_t idx, json_t *o)
+static int load_filter(cj_loader *ld, const char *entry, catalog_indicator *ind, size_t idx,
+                       json_t *o)
 {
     catalog_filter *fl = &ind->filters[idx];
     const catalog_rtype *t = &ld->c->types[ind->rtype];
@@ -313,11 +331,12 @@ static int load_filter(cj_loader *ld, const char *entry, catalog_indicator *ind,
         return rc;
     fl->field = catalog_field_find(t, name);
     if (fl->field < 0)
-        return cj_bad(ld, fentry, "unknown field '%s' in record type %s (fields: %s)", name, t->name,
-                      field_list(list, sizeof list, t));
+        return cj_bad(ld, fentry, "unknown field '%s' in record type %s (fields: %s)", name,
+                      t->name, field_list(list, sizeof list, t));
     if (fl->op != FILTER_IN)
-        return json_object_get(o, "values") ? cj_bad(ld, fentry, "'values' is only allowed with op \"in\"")
-                                            : TS_OK;
+        return json_object_get(o, "values")
+            ? cj_bad(ld, fentry, "'values' is only allowed with op \"in\"")
+            : TS_OK;
     if ((rc = cj_get_values(ld, fentry, o, "values", fl->values, &fl->nvalues)))
         return rc;
     const catalog_field *f = &t->fields[fl->field];
@@ -328,8 +347,9 @@ static int load_filter(cj_loader *ld, const char *entry, catalog_indicator *ind,
         for (int j = 0; j < f->nvalues; j++)
             known |= strcmp(f->values[j], fl->values[i]) == 0;
         if (!known)
-            return cj_bad(ld, fentry, "'%s' is not a value of field %s (values: %s)", fl->values[i], f->name,
-                          cj_join(list, sizeof list, f->values[0], sizeof f->values[0], f->nvalues));
+            return cj_bad(
+                ld, fentry, "'%s' is not a value of field %s (values: %s)", fl->values[i], f->name,
+                cj_join(list, sizeof list, f->values[0], sizeof f->values[0], f->nvalues));
     }
     return TS_OK;
 }
@@ -376,9 +396,10 @@ static int load_by(cj_loader *ld, const char *entry, catalog_indicator *ind, jso
             for (int k = 0; k < nchain && len < sizeof list; k++)
                 len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
                                         c->types[chain[k]].name);
-            return cj_bad(ld, entry,
-                          "category %s comes from record type %s, not reachable from %s (reachable: %s)", name,
-                          c->types[c->cats[ci].rtype].name, c->types[counted].name, list);
+            return cj_bad(
+                ld, entry,
+                "category %s comes from record type %s, not reachable from %s (reachable: %s)",
+                name, c->types[c->cats[ci].rtype].name, c->types[counted].name, list);
         }
         ind->cats[ind->ncats++] = ci;
     }
@@ -399,18 +420,25 @@ static int load_counted(cj_loader *ld, const char *entry, catalog_indicator *ind
     if (ind->rtype < 0)
         return cj_bad(ld, entry, "'over': unknown record type '%s' (record types: %s)", over,
                       cj_join(list, sizeof list, c->types[0].name, sizeof c->types[0], c->ntypes));
-    bool flow = ind->kind == IND_FLOW, reach = ind->kind == IND_REACH, after = ind->kind == IND_AFTER;
-    if ((rc = get_ind_field(ld, entry, ind, o, flow ? "date" : "start", true, FIELD_DATE, &ind->start_field)) ||
-        (!flow && (rc = get_ind_field(ld, entry, ind, o, "end", reach || after, FIELD_DATE, &ind->end_field))) ||
-        (reach && (rc = get_ind_field(ld, entry, ind, o, "distinct", false, FIELD_REF, &ind->distinct_field))) ||
+    bool flow = ind->kind == IND_FLOW, reach = ind->kind == IND_REACH,
+         after = ind->kind == IND_AFTER;
+    if ((rc = get_ind_field(ld, entry, ind, o, flow ? "date" : "start", true, FIELD_DATE,
+                            &ind->start_field)) ||
+        (!flow &&
+         (rc = get_ind_field(ld, entry, ind, o, "end", reach || after, FIELD_DATE,
+                             &ind->end_field))) ||
+        (reach &&
+         (rc = get_ind_field(ld, entry, ind, o, "distinct", false, FIELD_REF,
+                             &ind->distinct_field))) ||
         (rc = cj_get_word(ld, entry, o, "period", PERIODS, false, &period)))
         return rc;
     if (ind->end_field >= 0 && ind->end_field == ind->start_field)
         return cj_bad(ld, entry, "'end' must differ from 'start'");
     if ((int)ind->period != period)
-        return cj_bad(ld, entry, "a %s indicator has period \"%s\"; omit 'period' or give that", KINDS[ind->kind],
-                      PERIODS[ind->period]);
-    if ((rc = cj_get_array(ld, entry, o, "filter", false, CATALOG_MAX_FILTERS, &filters)) || !filters)
+        return cj_bad(ld, entry, "a %s indicator has period \"%s\"; omit 'period' or give that",
+                      KINDS[ind->kind], PERIODS[ind->period]);
+    if ((rc = cj_get_array(ld, entry, o, "filter", false, CATALOG_MAX_FILTERS, &filters)) ||
+        !filters)
         return rc;
     json_array_foreach (filters, i, fo) {
         if ((rc = load_filter(ld, entry, ind, i, fo)))
@@ -489,11 +517,13 @@ static int load_root(cj_loader *ld, json_t *root)
         (rc = cj_get_name(ld, entry, root, "id", true, c->id)))
         return rc;
     version = json_object_get(root, "version");
-    if (!json_is_integer(version) || json_integer_value(version) < 1 || json_integer_value(version) > INT_MAX)
+    if (!json_is_integer(version) || json_integer_value(version) < 1 ||
+        json_integer_value(version) > INT_MAX)
         return cj_bad(ld, entry, "'version' must be a positive integer");
     c->version = (int)json_integer_value(version);
     c->after_months = CATALOG_AFTER_MONTHS_DEFAULT;
-    if ((rc = cj_get_int(ld, entry, root, "post_rehab_months", 1, CATALOG_AFTER_MONTHS_MAX, &c->after_months)))
+    if ((rc = cj_get_int(ld, entry, root, "post_rehab_months", 1, CATALOG_AFTER_MONTHS_MAX,
+                         &c->after_months)))
         return rc;
     if ((rc = cj_get_array(ld, entry, root, "records", true, CATALOG_MAX_TYPES, &recs)) ||
         (rc = cj_get_array(ld, entry, root, "categories", true, CATALOG_MAX_CATEGORIES, &cats)) ||
@@ -533,8 +563,8 @@ int catalog_load(catalog_t **out, const char *path, ts_err *e)
     if (!root && read_failed)
         return ts_fail(e, TS_ERUNTIME, "%s: cannot read catalog", path);
     if (!root)
-        return ts_fail(e, TS_EINPUT, "%s: line %d, column %d: invalid JSON: %s", path, je.line, je.column,
-                       je.text);
+        return ts_fail(e, TS_EINPUT, "%s: line %d, column %d: invalid JSON: %s", path, je.line,
+                       je.column, je.text);
     catalog_t *c = calloc(1, sizeof *c);
     if (!c) {
         json_decref(root);

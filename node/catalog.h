@@ -18,11 +18,11 @@
 
 #include "err.h"
 
-#define CATALOG_NAME_MAX 48    /* codes, field names, option values */
-#define CATALOG_LABEL_MAX 160  /* human names (UTF-8, Vietnamese/English) */
+#define CATALOG_NAME_MAX 48   /* codes, field names, option values */
+#define CATALOG_LABEL_MAX 160 /* human names (UTF-8, Vietnamese/English) */
 #define CATALOG_MAX_TYPES 8
 #define CATALOG_MAX_FIELDS 24
-#define CATALOG_MAX_VALUES 16  /* enum values, category options */
+#define CATALOG_MAX_VALUES 16 /* enum values, category options */
 #define CATALOG_MAX_CATEGORIES 16
 #define CATALOG_MAX_INDICATORS 64
 #define CATALOG_MAX_IND_CATS 4
@@ -31,7 +31,7 @@
 #define CATALOG_DEFAULT_FILE "drug-treatment.json"
 #define CATALOG_AFTER_MONTHS_DEFAULT 12 /* post_rehab_months when the file gives none */
 #define CATALOG_AFTER_MONTHS_MAX 120
-#define CATALOG_FACTOR_MAX 1000000      /* a ratio's factor: 1..this */
+#define CATALOG_FACTOR_MAX 1000000 /* a ratio's factor: 1..this */
 
 typedef enum { FIELD_STRING, FIELD_DATE, FIELD_ENUM, FIELD_REF } catalog_field_type;
 
@@ -49,8 +49,8 @@ typedef struct {
     char name[CATALOG_NAME_MAX];
     int nfields;
     catalog_field fields[CATALOG_MAX_FIELDS];
-    int id_field;   /* index of the mandatory "id" field */
-    int owner_ref;  /* index of the FIELD_REF tying it to its owner, -1 if a root type */
+    int id_field;  /* index of the mandatory "id" field */
+    int owner_ref; /* index of the FIELD_REF tying it to its owner, -1 if a root type */
 } catalog_rtype;
 
 typedef enum { CAT_FIELD, CAT_AGE_BAND } catalog_cat_kind;
@@ -64,8 +64,8 @@ typedef struct {
     char name[CATALOG_NAME_MAX];
     char label_vi[CATALOG_LABEL_MAX], label_en[CATALOG_LABEL_MAX];
     catalog_cat_kind kind;
-    int rtype; /* record type holding the source field */
-    int field; /* CAT_FIELD: an enum field; CAT_AGE_BAND: a date field (birth date) */
+    int rtype;    /* record type holding the source field */
+    int field;    /* CAT_FIELD: an enum field; CAT_AGE_BAND: a date field (birth date) */
     int noptions; /* every option value a cell may carry, in display order */
     char options[CATALOG_MAX_VALUES][CATALOG_NAME_MAX];
     int nbands; /* CAT_AGE_BAND only; options = band labels + "unknown" */
@@ -91,10 +91,11 @@ typedef struct {
     char code[CATALOG_NAME_MAX];
     char label_vi[CATALOG_LABEL_MAX], label_en[CATALOG_LABEL_MAX];
     catalog_kind kind;
-    catalog_period period; /* stock, flow, after: MONTH; reach: YEAR; value: any; ratio: its parts' */
-    int rtype;       /* record type counted ("over"); -1 for value and ratio indicators */
-    int start_field; /* stock, reach, after: interval start; flow: the dated field */
-    int end_field;   /* stock, reach, after: interval end (may be empty); else -1 */
+    catalog_period
+        period;         /* stock, flow, after: MONTH; reach: YEAR; value: any; ratio: its parts' */
+    int rtype;          /* record type counted ("over"); -1 for value and ratio indicators */
+    int start_field;    /* stock, reach, after: interval start; flow: the dated field */
+    int end_field;      /* stock, reach, after: interval end (may be empty); else -1 */
     int distinct_field; /* reach: FIELD_REF naming the distinct entity, -1 = the record */
     int ncats;
     int cats[CATALOG_MAX_IND_CATS]; /* indices into catalog_t.cats */
@@ -160,14 +161,15 @@ bool catalog_retired(const catalog_indicator *ind, const char *period);
  * a known option, no others. out receives "cat=opt,cat=opt" sorted by
  * category name ("" when the indicator has no categories). TS_EINPUT names
  * the offending category or option and lists the allowed ones. */
-int catalog_options_canon(const catalog_t *c, const catalog_indicator *ind,
-                          const char *in, char *out, size_t outsz, ts_err *e);
-int catalog_options_canon_argv(const catalog_t *c, const catalog_indicator *ind,
-                               int n, char *const *argv, char *out, size_t outsz, ts_err *e);
+int catalog_options_canon(const catalog_t *c, const catalog_indicator *ind, const char *in,
+                          char *out, size_t outsz, ts_err *e);
+int catalog_options_canon_argv(const catalog_t *c, const catalog_indicator *ind, int n,
+                               char *const *argv, char *out, size_t outsz, ts_err *e);
 
 /* The slots (0..ncats-1) of ind's categories in name order: the order of
  * canonical options. */
-void catalog_category_order(const catalog_t *c, const catalog_indicator *ind, int order[CATALOG_MAX_IND_CATS]);
+void catalog_category_order(const catalog_t *c, const catalog_indicator *ind,
+                            int order[CATALOG_MAX_IND_CATS]);
 
 /* Finds the catalog file: an explicit path if given, else TIERSYNC_CATALOG
  * from the environment, else the installed default, else the source tree's. */

@@ -31,7 +31,8 @@ static int refuse(ts_err *e, const char *what, const char *name, const char *why
 }
 
 /* old's values, in order, are the first values of new's. */
-static bool values_kept(char old[][CATALOG_NAME_MAX], int nold, char new[][CATALOG_NAME_MAX], int nnew)
+static bool values_kept(char old[][CATALOG_NAME_MAX], int nold, char new[][CATALOG_NAME_MAX],
+                        int nnew)
 {
     if (nnew < nold)
         return false;
@@ -53,16 +54,18 @@ static int check_field(const char *tname, const catalog_field *a, const catalog_
         return refuse(e, "field", who, "its pii flag changed");
     if (a->required != b->required)
         return refuse(e, "field", who, "its required flag changed");
-    if (!values_kept((char(*)[CATALOG_NAME_MAX])a->values, a->nvalues, (char(*)[CATALOG_NAME_MAX])b->values,
-                     b->nvalues))
-        return refuse(e, "field", who, "values removed, renamed or reordered (new values go at the end)");
+    if (!values_kept((char(*)[CATALOG_NAME_MAX])a->values, a->nvalues,
+                     (char(*)[CATALOG_NAME_MAX])b->values, b->nvalues))
+        return refuse(e, "field", who,
+                      "values removed, renamed or reordered (new values go at the end)");
     return TS_OK;
 }
 
 static int check_type(const catalog_rtype *a, const catalog_rtype *b, ts_err *e)
 {
     if (strcmp(a->name, b->name) != 0)
-        return refuse(e, "record type", a->name, "renamed, removed or moved (new types go at the end)");
+        return refuse(e, "record type", a->name,
+                      "renamed, removed or moved (new types go at the end)");
     if (b->nfields < a->nfields)
         return refuse(e, "record type", a->name, "fields removed");
     for (int i = 0; i < a->nfields; i++)
@@ -80,15 +83,17 @@ static int check_type(const catalog_rtype *a, const catalog_rtype *b, ts_err *e)
 static int check_category(const catalog_category *a, const catalog_category *b, ts_err *e)
 {
     if (strcmp(a->name, b->name) != 0)
-        return refuse(e, "category", a->name, "renamed, removed or moved (new categories go at the end)");
+        return refuse(e, "category", a->name,
+                      "renamed, removed or moved (new categories go at the end)");
     if (a->kind != b->kind || a->rtype != b->rtype || a->field != b->field)
         return refuse(e, "category", a->name, "its source changed");
     if (a->nbands != b->nbands ||
         (a->nbands && memcmp(a->bands, b->bands, (size_t)a->nbands * sizeof a->bands[0]) != 0))
         return refuse(e, "category", a->name, "its age bands changed");
-    if (!values_kept((char(*)[CATALOG_NAME_MAX])a->options, a->noptions, (char(*)[CATALOG_NAME_MAX])b->options,
-                     b->noptions))
-        return refuse(e, "category", a->name, "options removed, renamed or reordered (new options go at the end)");
+    if (!values_kept((char(*)[CATALOG_NAME_MAX])a->options, a->noptions,
+                     (char(*)[CATALOG_NAME_MAX])b->options, b->noptions))
+        return refuse(e, "category", a->name,
+                      "options removed, renamed or reordered (new options go at the end)");
     return TS_OK;
 }
 
@@ -111,9 +116,11 @@ static int check_indicator(const catalog_indicator *a, const catalog_indicator *
 {
     char why[160];
     if (strcmp(a->code, b->code) != 0)
-        return refuse(e, "indicator", a->code, "renamed, removed or moved (new indicators go at the end)");
+        return refuse(e, "indicator", a->code,
+                      "renamed, removed or moved (new indicators go at the end)");
     if (a->kind != b->kind) {
-        snprintf(why, sizeof why, "its kind changed from %s to %s", kind_name(a->kind), kind_name(b->kind));
+        snprintf(why, sizeof why, "its kind changed from %s to %s", kind_name(a->kind),
+                 kind_name(b->kind));
         return refuse(e, "indicator", a->code, why);
     }
     if (a->period != b->period) {
@@ -123,14 +130,17 @@ static int check_indicator(const catalog_indicator *a, const catalog_indicator *
     }
     if (a->rtype != b->rtype || a->start_field != b->start_field || a->end_field != b->end_field ||
         a->distinct_field != b->distinct_field || !filters_same(a, b))
-        return refuse(e, "indicator", a->code, "its source changed (record type, dates, distinct or filters)");
+        return refuse(e, "indicator", a->code,
+                      "its source changed (record type, dates, distinct or filters)");
     if (a->ncats != b->ncats || memcmp(a->cats, b->cats, (size_t)a->ncats * sizeof a->cats[0]) != 0)
         return refuse(e, "indicator", a->code, "its categories changed");
     if (a->kind == IND_RATIO &&
-        (a->numerator != b->numerator || a->denominator != b->denominator || a->factor != b->factor))
+        (a->numerator != b->numerator || a->denominator != b->denominator ||
+         a->factor != b->factor))
         return refuse(e, "indicator", a->code, "its numerator, denominator or factor changed");
     if (a->kind == IND_AFTER &&
-        (a->measure != b->measure || a->support_rtype != b->support_rtype || a->support_field != b->support_field))
+        (a->measure != b->measure || a->support_rtype != b->support_rtype ||
+         a->support_field != b->support_field))
         return refuse(e, "indicator", a->code, "its measure or support changed");
     if (a->retired_from && a->retired_from != b->retired_from)
         return refuse(e, "indicator", a->code, "its retirement month changed or was withdrawn");
@@ -140,16 +150,18 @@ static int check_indicator(const catalog_indicator *a, const catalog_indicator *
 int catalog_compat_check(const catalog_t *cur, const catalog_t *next, ts_err *e)
 {
     if (strcmp(cur->id, next->id) != 0)
-        return ts_fail(e, TS_EINPUT, "catalog id '%s' is not the id in force '%s' (a version keeps its id)",
+        return ts_fail(e, TS_EINPUT,
+                       "catalog id '%s' is not the id in force '%s' (a version keeps its id)",
                        next->id, cur->id);
     if (next->after_months != cur->after_months)
-        return ts_fail(e, TS_EINPUT,
-                       "post_rehab_months changed from %d to %d: every 'after' indicator would change meaning "
-                       "(use new codes in a new catalog)",
-                       cur->after_months, next->after_months);
+        return ts_fail(
+            e, TS_EINPUT,
+            "post_rehab_months changed from %d to %d: every 'after' indicator would change meaning "
+            "(use new codes in a new catalog)",
+            cur->after_months, next->after_months);
     if (next->version <= cur->version)
-        return ts_fail(e, TS_EINPUT, "catalog %s version %d is not newer than version %d in force", next->id,
-                       next->version, cur->version);
+        return ts_fail(e, TS_EINPUT, "catalog %s version %d is not newer than version %d in force",
+                       next->id, next->version, cur->version);
     int nt = cur->ntypes < next->ntypes ? cur->ntypes : next->ntypes;
     int nc = cur->ncats < next->ncats ? cur->ncats : next->ncats;
     int ni = cur->ninds < next->ninds ? cur->ninds : next->ninds;

@@ -46,11 +46,12 @@ void catdist_offer_pack(const node_t *n, uint8_t **out, size_t *len)
 static size_t chunk_bytes(const node_t *n)
 {
     size_t max = (size_t)n->cfg.max_msg_bytes;
-    return max > CATDIST_CHUNK_MIN + CATDIST_CHUNK_OVERHEAD ? max - CATDIST_CHUNK_OVERHEAD : CATDIST_CHUNK_MIN;
+    return max > CATDIST_CHUNK_MIN + CATDIST_CHUNK_OVERHEAD ? max - CATDIST_CHUNK_OVERHEAD
+                                                            : CATDIST_CHUNK_MIN;
 }
 
-void catdist_answer(const node_t *n, const keys_t *endorser, const uint8_t *data, size_t len, uint8_t **out,
-                    size_t *outlen, const char **why)
+void catdist_answer(const node_t *n, const keys_t *endorser, const uint8_t *data, size_t len,
+                    uint8_t **out, size_t *outlen, const char **why)
 {
     *out = NULL;
     *outlen = 0;
@@ -62,7 +63,8 @@ void catdist_answer(const node_t *n, const keys_t *endorser, const uint8_t *data
         *why = "undecodable catalog fetch, or one whose id is not text";
     } else if (!d) {
         *why = "a catalog fetch, and this node holds no signed catalog";
-    } else if (strcmp(env->catalog_fetch->id, d->id) != 0 || env->catalog_fetch->version != (uint32_t)d->version ||
+    } else if (strcmp(env->catalog_fetch->id, d->id) != 0 ||
+               env->catalog_fetch->version != (uint32_t)d->version ||
                env->catalog_fetch->offset >= d->len) {
         catdist_offer_pack(n, out, outlen); /* not what we hold: say what we do */
     } else {
@@ -100,7 +102,8 @@ bool catdist_serve(node_t *n, void *router, zmq_msg_t *id, const uint8_t *data, 
     catdist_answer(n, rotate_serving_keys(n), data, len, &out, &outlen, &why);
     if (why)
         log_limited(limits, child, LOG_WARN, "child %s: %s", child, why);
-    if (out && zmq_send(router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+    if (out &&
+        zmq_send(router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
         zmq_send(router, out, outlen, ZMQ_DONTWAIT);
     free(out);
     return true;
@@ -119,7 +122,8 @@ void catdist_offer_children(int *offered, const node_t *n, const hub_conns *conn
     /* a child not connected now has the offer in its next Welcome */
     size_t sent = msg ? hub_conns_send(conns, router, msg, len, NULL, NULL) : 0;
     free(msg);
-    log_info("catalog %s version %d offered to %zu connected children", n->catdoc->id, n->catdoc->version, sent);
+    log_info("catalog %s version %d offered to %zu connected children", n->catdoc->id,
+             n->catdoc->version, sent);
 }
 
 /* ---- the daemon ---- */
@@ -133,7 +137,8 @@ int catdist_refresh(node_t *n, ts_err *e)
         return e->code;
     if (!doc)
         return TS_OK;
-    if (n->catdoc && n->catdoc->version == doc->version && !memcmp(n->catdoc->hash, doc->hash, CATDOC_HASH_BYTES)) {
+    if (n->catdoc && n->catdoc->version == doc->version &&
+        !memcmp(n->catdoc->hash, doc->hash, CATDOC_HASH_BYTES)) {
         catdoc_destroy(&doc);
         return TS_OK;
     }
@@ -166,6 +171,7 @@ void catdist_watch_tick(catdist_watch *w, node_t *n)
         return;
     ts_err e = {0};
     if (catdist_refresh(n, &e) != TS_OK)
-        log_error("catalog: %s; keeping catalog %s version %d", e.msg, n->catalog->id, n->catalog->version);
+        log_error("catalog: %s; keeping catalog %s version %d", e.msg, n->catalog->id,
+                  n->catalog->version);
     w->mtime_ns = mt, w->size = (long long)st.st_size, w->ino = (long long)st.st_ino;
 }

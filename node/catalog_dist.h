@@ -22,10 +22,10 @@
 #include "log.h"
 #include "tiersync.pb-c.h"
 
-#define CATDIST_CHUNK_OVERHEAD 512   /* room for a chunk's other fields */
-#define CATDIST_CHUNK_MIN 1024       /* the smallest part a parent sends */
+#define CATDIST_CHUNK_OVERHEAD 512     /* room for a chunk's other fields */
+#define CATDIST_CHUNK_MIN 1024         /* the smallest part a parent sends */
 #define CATDIST_FETCH_TIMEOUT_MS 10000 /* a part not come: ask again */
-#define CATDIST_WATCH_MS 1000        /* how often the daemon looks for a published version */
+#define CATDIST_WATCH_MS 1000          /* how often the daemon looks for a published version */
 
 /* ---- parent side ---- */
 
@@ -38,8 +38,8 @@ void catdist_offer_pack(const node_t *n, uint8_t **out, size_t *len);
  * serves its children with, rotate_node.h): the part asked for, or the
  * current offer when the child asks for another version; NULL when there
  * is nothing to say (undecodable: *why says so). */
-void catdist_answer(const node_t *n, const keys_t *endorser, const uint8_t *data, size_t len, uint8_t **out,
-                    size_t *outlen, const char **why);
+void catdist_answer(const node_t *n, const keys_t *endorser, const uint8_t *data, size_t len,
+                    uint8_t **out, size_t *outlen, const char **why);
 
 /* When the Envelope bytes data hold a CatalogFetch (a look at the first
  * byte, so the delta path pays nothing): sends catdist_answer, endorsed by
@@ -59,11 +59,12 @@ typedef struct catdist_fetch catdist_fetch;
 catdist_fetch *catdist_fetch_new(void);
 void catdist_fetch_destroy(catdist_fetch **f);
 /* On an offer from the parent: the fetch to send (*out NULL: nothing to ask). */
-void catdist_on_offer(catdist_fetch *f, const node_t *n, const Tiersync__CatalogOffer *o, uint8_t **out,
-                      size_t *len);
+void catdist_on_offer(catdist_fetch *f, const node_t *n, const Tiersync__CatalogOffer *o,
+                      uint8_t **out, size_t *len);
 /* On a part: the next fetch to send, if any; a complete document is checked
  * against parent_pk and adopted (catdoc_accept, then catdist_refresh). */
-void catdist_on_chunk(catdist_fetch *f, node_t *n, const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
+void catdist_on_chunk(catdist_fetch *f, node_t *n,
+                      const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
                       const Tiersync__CatalogChunk *c, uint8_t **out, size_t *len);
 /* A message from the parent, on the uplink's socket dealer: the catalog
  * offer in a Welcome, a CatalogOffer or a CatalogChunk is taken (a chunk's
@@ -72,8 +73,8 @@ void catdist_on_chunk(catdist_fetch *f, node_t *n, const uint8_t parent_pk[crypt
  * bytes, whose strings must be text. Returns whether env was a catalog
  * message (a Welcome is the uplink's as well: false). */
 bool catdist_from_parent(catdist_fetch *f, node_t *n, void *dealer,
-                         const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES], const Tiersync__Envelope *env,
-                         const uint8_t *data, size_t len);
+                         const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
+                         const Tiersync__Envelope *env, const uint8_t *data, size_t len);
 /* A fetch in progress that stalled: asks again on dealer. */
 void catdist_fetch_tick(catdist_fetch *f, void *dealer);
 

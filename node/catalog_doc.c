@@ -15,7 +15,8 @@
 
 #define CATDOC_SIG_LINE_MAX 160 /* "name hex" */
 
-static const char *const SIG_NAMES[] = {"root_key", "root_signature", "endorser_key", "endorsement"};
+static const char *const SIG_NAMES[] = {"root_key", "root_signature", "endorser_key",
+                                        "endorsement"};
 
 void catdoc_hash(const uint8_t *data, size_t len, uint8_t out[CATDOC_HASH_BYTES])
 {
@@ -36,7 +37,8 @@ static uint8_t *framed(const char *prefix, const uint8_t *data, size_t len, size
     return m;
 }
 
-static void sign_framed(const keys_t *k, const char *prefix, const uint8_t *data, size_t len, uint8_t *sig)
+static void sign_framed(const keys_t *k, const char *prefix, const uint8_t *data, size_t len,
+                        uint8_t *sig)
 {
     size_t ml;
     uint8_t *m = framed(prefix, data, len, &ml);
@@ -58,18 +60,20 @@ static bool verify_framed(const uint8_t *pk, const char *prefix, const uint8_t *
     return ok;
 }
 
-void catdoc_root_sign(const keys_t *k, const uint8_t *data, size_t len, uint8_t sig[crypto_sign_BYTES])
+void catdoc_root_sign(const keys_t *k, const uint8_t *data, size_t len,
+                      uint8_t sig[crypto_sign_BYTES])
 {
     sign_framed(k, CATDOC_ROOT_PREFIX, data, len, sig);
 }
 
-bool catdoc_root_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *data, size_t len,
-                        const uint8_t sig[crypto_sign_BYTES])
+bool catdoc_root_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *data,
+                        size_t len, const uint8_t sig[crypto_sign_BYTES])
 {
     return verify_framed(pk, CATDOC_ROOT_PREFIX, data, len, sig);
 }
 
-static void endorse_msg(const uint8_t hash[CATDOC_HASH_BYTES], int version, uint8_t out[CATDOC_HASH_BYTES + 4])
+static void endorse_msg(const uint8_t hash[CATDOC_HASH_BYTES], int version,
+                        uint8_t out[CATDOC_HASH_BYTES + 4])
 {
     memcpy(out, hash, CATDOC_HASH_BYTES);
     for (int i = 0; i < 4; i++)
@@ -84,8 +88,9 @@ void catdoc_endorse(const keys_t *k, const uint8_t hash[CATDOC_HASH_BYTES], int 
     sign_framed(k, CATDOC_ENDORSE_PREFIX, m, sizeof m, sig);
 }
 
-bool catdoc_endorse_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t hash[CATDOC_HASH_BYTES],
-                           int version, const uint8_t sig[crypto_sign_BYTES])
+bool catdoc_endorse_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES],
+                           const uint8_t hash[CATDOC_HASH_BYTES], int version,
+                           const uint8_t sig[crypto_sign_BYTES])
 {
     uint8_t m[CATDOC_HASH_BYTES + 4];
     endorse_msg(hash, version, m);
@@ -109,7 +114,7 @@ bool catdoc_root_key(const char *dir, uint8_t pk[crypto_sign_PUBLICKEYBYTES])
 {
     char path[TS_PATH_MAX], *text = NULL;
     bool ok = doc_path(path, sizeof path, dir, CATDOC_ROOT_FILE, NULL) == TS_OK &&
-              ts_read_file(path, &text, NULL, NULL) == TS_OK && strlen(text) >= KEYS_PUB_HEX_LEN;
+        ts_read_file(path, &text, NULL, NULL) == TS_OK && strlen(text) >= KEYS_PUB_HEX_LEN;
     if (ok) {
         text[KEYS_PUB_HEX_LEN] = '\0';
         ok = keys_parse_public(text, pk, NULL) == TS_OK;
@@ -121,7 +126,8 @@ bool catdoc_root_key(const char *dir, uint8_t pk[crypto_sign_PUBLICKEYBYTES])
 static uint8_t *sig_field(catalog_doc *d, int i, size_t *n)
 {
     uint8_t *f[] = {d->root_pk, d->root_sig, d->endorser_pk, d->endorsement};
-    size_t sz[] = {sizeof d->root_pk, sizeof d->root_sig, sizeof d->endorser_pk, sizeof d->endorsement};
+    size_t sz[] = {sizeof d->root_pk, sizeof d->root_sig, sizeof d->endorser_pk,
+                   sizeof d->endorsement};
     *n = sz[i];
     return f[i];
 }
@@ -134,14 +140,16 @@ static int parse_sigs(catalog_doc *d, const char *path, char *text, ts_err *e)
         for (int i = 0; sp && i < 4; i++) {
             size_t n;
             uint8_t *f = sig_field(d, i, &n);
-            if ((size_t)(sp - line) == strlen(SIG_NAMES[i]) && !strncmp(line, SIG_NAMES[i], (size_t)(sp - line)) &&
-                strlen(sp + 1) == 2 * n && ts_unhex(sp + 1, f, n) == 0)
+            if ((size_t)(sp - line) == strlen(SIG_NAMES[i]) &&
+                !strncmp(line, SIG_NAMES[i], (size_t)(sp - line)) && strlen(sp + 1) == 2 * n &&
+                ts_unhex(sp + 1, f, n) == 0)
                 seen |= 1 << i;
         }
     }
-    return seen == 0xf ? TS_OK
-                       : ts_fail(e, TS_EINPUT, "%s: expected the lines %s, %s, %s and %s, each with its hex value",
-                                 path, SIG_NAMES[0], SIG_NAMES[1], SIG_NAMES[2], SIG_NAMES[3]);
+    return seen == 0xf
+        ? TS_OK
+        : ts_fail(e, TS_EINPUT, "%s: expected the lines %s, %s, %s and %s, each with its hex value",
+                  path, SIG_NAMES[0], SIG_NAMES[1], SIG_NAMES[2], SIG_NAMES[3]);
 }
 
 int catdoc_load(catalog_doc **out, const char *dir, ts_err *e)
@@ -154,8 +162,10 @@ int catdoc_load(catalog_doc **out, const char *dir, ts_err *e)
     catalog_t *c = NULL;
     if (!d)
         return ts_fail(e, TS_ERUNTIME, "out of memory");
-    if (ts_read_file(path, (char **)&d->data, &d->len, e) || doc_path(spath, sizeof spath, dir, CATDOC_SIG_FILE, e) ||
-        ts_read_file(spath, &text, NULL, e) || parse_sigs(d, spath, text, e) || catalog_load(&c, path, e)) {
+    if (ts_read_file(path, (char **)&d->data, &d->len, e) ||
+        doc_path(spath, sizeof spath, dir, CATDOC_SIG_FILE, e) ||
+        ts_read_file(spath, &text, NULL, e) || parse_sigs(d, spath, text, e) ||
+        catalog_load(&c, path, e)) {
         free(text);
         catdoc_destroy(&d);
         return e->code;
@@ -213,15 +223,20 @@ static int check_signatures(const char *dir, const catalog_doc *doc, ts_err *e)
     keys_fingerprint(doc->root_pk, fp);
     if (catdoc_root_key(dir, pinned) && sodium_memcmp(pinned, doc->root_pk, sizeof pinned) != 0) {
         keys_fingerprint(pinned, want);
-        return ts_fail(e, TS_EINPUT, "catalog %s version %d is signed by key %s, not by the root key %s this node pins",
-                       doc->id, doc->version, fp, want);
+        return ts_fail(
+            e, TS_EINPUT,
+            "catalog %s version %d is signed by key %s, not by the root key %s this node pins",
+            doc->id, doc->version, fp, want);
     }
     if (!catdoc_root_verify(doc->root_pk, doc->data, doc->len, doc->root_sig))
-        return ts_fail(e, TS_EINPUT, "catalog %s version %d: the root's signature (key %s) does not match the document",
-                       doc->id, doc->version, fp);
+        return ts_fail(
+            e, TS_EINPUT,
+            "catalog %s version %d: the root's signature (key %s) does not match the document",
+            doc->id, doc->version, fp);
     keys_fingerprint(doc->endorser_pk, fp);
     if (!catdoc_endorse_verify(doc->endorser_pk, doc->hash, doc->version, doc->endorsement))
-        return ts_fail(e, TS_EINPUT, "catalog %s version %d: the endorsement by %s is missing or does not match",
+        return ts_fail(e, TS_EINPUT,
+                       "catalog %s version %d: the endorsement by %s is missing or does not match",
                        doc->id, doc->version, fp);
     return TS_OK;
 }
@@ -233,12 +248,13 @@ int catdoc_accept(node_t *n, const catalog_doc *doc, catalog_t **loaded, ts_err 
     catalog_t *next = NULL;
     *loaded = NULL;
     if (doc->len > CATDOC_MAX_BYTES)
-        return ts_fail(e, TS_EINPUT, "catalog %s version %d: %zu bytes, at most %d", doc->id, doc->version, doc->len,
-                       CATDOC_MAX_BYTES);
+        return ts_fail(e, TS_EINPUT, "catalog %s version %d: %zu bytes, at most %d", doc->id,
+                       doc->version, doc->len, CATDOC_MAX_BYTES);
     if (check_signatures(dir, doc, e))
         return e->code;
     if (ts_path(cdir, sizeof cdir, e, "%s/%s", dir, CATDOC_DIR) ||
-        doc_path(tmp, sizeof tmp, dir, CATDOC_FILE ".new", e) || doc_path(path, sizeof path, dir, CATDOC_FILE, e))
+        doc_path(tmp, sizeof tmp, dir, CATDOC_FILE ".new", e) ||
+        doc_path(path, sizeof path, dir, CATDOC_FILE, e))
         return e->code;
     if (mkdir(cdir, 0755) != 0 && errno != EEXIST)
         return ts_fail(e, TS_ERUNTIME, "cannot create %s: %s", cdir, strerror(errno));
@@ -246,7 +262,8 @@ int catdoc_accept(node_t *n, const catalog_doc *doc, catalog_t **loaded, ts_err 
         return e->code;
     int rc = catalog_load(&next, tmp, e);
     if (rc == TS_OK && (strcmp(next->id, doc->id) != 0 || next->version != doc->version))
-        rc = ts_fail(e, TS_EINPUT, "the document is catalog %s version %d, offered as %s version %d", next->id,
+        rc = ts_fail(e, TS_EINPUT,
+                     "the document is catalog %s version %d, offered as %s version %d", next->id,
                      next->version, doc->id, doc->version);
     if (rc == TS_OK)
         rc = catalog_compat_check(n->catalog, next, e);

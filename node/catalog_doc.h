@@ -28,7 +28,7 @@
 #define CATDOC_FILE "catalog.json"
 #define CATDOC_SIG_FILE "catalog.sig"
 #define CATDOC_ROOT_FILE "root.pub"
-#define CATDOC_ROOT_PREFIX "tiersync-catalog-v1"         /* with its NUL */
+#define CATDOC_ROOT_PREFIX "tiersync-catalog-v1"            /* with its NUL */
 #define CATDOC_ENDORSE_PREFIX "tiersync-catalog-endorse-v1" /* with its NUL */
 #define CATDOC_HASH_BYTES 32
 #define CATDOC_MAX_BYTES (4 * 1024 * 1024) /* a catalog document, at most */
@@ -52,13 +52,15 @@ int catalog_compat_check(const catalog_t *cur, const catalog_t *next, ts_err *e)
 
 /* Signatures. The verify functions return true when the signature holds. */
 void catdoc_hash(const uint8_t *data, size_t len, uint8_t out[CATDOC_HASH_BYTES]);
-void catdoc_root_sign(const keys_t *k, const uint8_t *data, size_t len, uint8_t sig[crypto_sign_BYTES]);
-bool catdoc_root_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *data, size_t len,
-                        const uint8_t sig[crypto_sign_BYTES]);
+void catdoc_root_sign(const keys_t *k, const uint8_t *data, size_t len,
+                      uint8_t sig[crypto_sign_BYTES]);
+bool catdoc_root_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *data,
+                        size_t len, const uint8_t sig[crypto_sign_BYTES]);
 void catdoc_endorse(const keys_t *k, const uint8_t hash[CATDOC_HASH_BYTES], int version,
                     uint8_t sig[crypto_sign_BYTES]);
-bool catdoc_endorse_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t hash[CATDOC_HASH_BYTES],
-                           int version, const uint8_t sig[crypto_sign_BYTES]);
+bool catdoc_endorse_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES],
+                           const uint8_t hash[CATDOC_HASH_BYTES], int version,
+                           const uint8_t sig[crypto_sign_BYTES]);
 
 /* Loads DIR's signed version into *out (a new catalog_doc; NULL when the
  * node has none). TS_ERUNTIME/TS_EINPUT when the files are unreadable or

@@ -61,13 +61,14 @@ static void pack_fetch(catdist_fetch *f, uint8_t **out, size_t *len)
     f->asked_ms = ts_mono_ms();
 }
 
-void catdist_on_offer(catdist_fetch *f, const node_t *n, const Tiersync__CatalogOffer *o, uint8_t **out,
-                      size_t *len)
+void catdist_on_offer(catdist_fetch *f, const node_t *n, const Tiersync__CatalogOffer *o,
+                      uint8_t **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
-    if (!o || !o->id || strcmp(o->id, n->catalog->id) != 0 || o->version <= (uint32_t)n->catalog->version ||
-        o->version > INT32_MAX || o->hash.len != CATDOC_HASH_BYTES || o->size == 0 || o->size > CATDOC_MAX_BYTES)
+    if (!o || !o->id || strcmp(o->id, n->catalog->id) != 0 ||
+        o->version <= (uint32_t)n->catalog->version || o->version > INT32_MAX ||
+        o->hash.len != CATDOC_HASH_BYTES || o->size == 0 || o->size > CATDOC_MAX_BYTES)
         return; /* another catalog, not newer, or not a document we would take */
     if (f->has_refused && !memcmp(f->refused, o->hash.data, CATDOC_HASH_BYTES))
         return;
@@ -83,13 +84,15 @@ void catdist_on_offer(catdist_fetch *f, const node_t *n, const Tiersync__Catalog
     f->version = (int)o->version;
     memcpy(f->hash, o->hash.data, CATDOC_HASH_BYTES);
     f->size = o->size;
-    log_info("catalog %s version %d offered by the parent (%zu bytes); fetching it", f->id, f->version, f->size);
+    log_info("catalog %s version %d offered by the parent (%zu bytes); fetching it", f->id,
+             f->version, f->size);
     pack_fetch(f, out, len);
 }
 
 static void refuse(catdist_fetch *f, const char *why)
 {
-    log_error("catalog %s version %d refused: %s; keeping the catalog in force", f->id, f->version, why);
+    log_error("catalog %s version %d refused: %s; keeping the catalog in force", f->id, f->version,
+              why);
     memcpy(f->refused, f->hash, CATDOC_HASH_BYTES);
     f->has_refused = true;
     reset(f);
@@ -101,12 +104,14 @@ static bool blob_is(const ProtobufCBinaryData *b, size_t n)
 }
 
 /* The whole document is here: check and adopt it. */
-static void adopt(catdist_fetch *f, node_t *n, const uint8_t *parent_pk, const Tiersync__CatalogChunk *c)
+static void adopt(catdist_fetch *f, node_t *n, const uint8_t *parent_pk,
+                  const Tiersync__CatalogChunk *c)
 {
     catalog_doc d = {0};
     catalog_t *loaded = NULL;
     ts_err e = {0};
-    if (!blob_is(&c->root_key, sizeof d.root_pk) || !blob_is(&c->root_signature, sizeof d.root_sig) ||
+    if (!blob_is(&c->root_key, sizeof d.root_pk) ||
+        !blob_is(&c->root_signature, sizeof d.root_sig) ||
         !blob_is(&c->endorsement, sizeof d.endorsement)) {
         refuse(f, "its signatures are missing or of the wrong size");
         return;
@@ -134,13 +139,15 @@ static void adopt(catdist_fetch *f, node_t *n, const uint8_t *parent_pk, const T
     reset(f);
 }
 
-void catdist_on_chunk(catdist_fetch *f, node_t *n, const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
+void catdist_on_chunk(catdist_fetch *f, node_t *n,
+                      const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
                       const Tiersync__CatalogChunk *c, uint8_t **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
     if (!f->version || !c->id || strcmp(c->id, f->id) != 0 || c->version != (uint32_t)f->version ||
-        c->size != f->size || c->offset != f->got || c->data.len == 0 || c->data.len > f->size - f->got)
+        c->size != f->size || c->offset != f->got || c->data.len == 0 ||
+        c->data.len > f->size - f->got)
         return; /* not the part we asked for (a late answer): the timeout asks again */
     memcpy(f->buf + f->got, c->data.data, c->data.len);
     f->got += c->data.len;
@@ -159,8 +166,8 @@ static void send_on(void *dealer, uint8_t *msg, size_t len)
 }
 
 bool catdist_from_parent(catdist_fetch *f, node_t *n, void *dealer,
-                         const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES], const Tiersync__Envelope *env,
-                         const uint8_t *data, size_t len)
+                         const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
+                         const Tiersync__Envelope *env, const uint8_t *data, size_t len)
 {
     const Tiersync__CatalogOffer *o = NULL;
     const Tiersync__CatalogChunk *c = NULL;

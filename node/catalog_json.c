@@ -60,15 +60,17 @@ bool cj_name_ok(const char *s, size_t len, int kind)
         return false;
     for (; *s; s++) {
         char ch = *s;
-        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-                  ch == '-' || (kind == CJ_NAME_OPTION && (ch == '+' || ch == '.'));
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+            (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+            (kind == CJ_NAME_OPTION && (ch == '+' || ch == '.'));
         if (!ok)
             return false;
     }
     return true;
 }
 
-int cj_check_keys(cj_loader *ld, const char *entry, json_t *obj, const char *const *allowed, const char *where)
+int cj_check_keys(cj_loader *ld, const char *entry, json_t *obj, const char *const *allowed,
+                  const char *where)
 {
     const char *key;
     json_t *v;
@@ -90,13 +92,14 @@ int cj_take_name(cj_loader *ld, const char *entry, const char *what, json_t *v, 
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     if (!cj_name_ok(s, len, kind))
-        return cj_bad(ld, entry, "%s: '%s' is not a valid name (1 to %d of A-Z a-z 0-9 _ -%s)", what, s,
-                      CATALOG_NAME_MAX - 1, kind == CJ_NAME_OPTION ? " + ." : "");
+        return cj_bad(ld, entry, "%s: '%s' is not a valid name (1 to %d of A-Z a-z 0-9 _ -%s)",
+                      what, s, CATALOG_NAME_MAX - 1, kind == CJ_NAME_OPTION ? " + ." : "");
     memcpy(out, s, len + 1);
     return TS_OK;
 }
 
-int cj_get_name(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required, char *out)
+int cj_get_name(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required,
+                char *out)
 {
     json_t *v = json_object_get(obj, key);
     out[0] = '\0';
@@ -107,8 +110,8 @@ int cj_get_name(cj_loader *ld, const char *entry, json_t *obj, const char *key, 
     return cj_take_name(ld, entry, what, v, CJ_NAME_PLAIN, out);
 }
 
-int cj_get_word(cj_loader *ld, const char *entry, json_t *obj, const char *key, const char *const *words,
-                bool required, int *out)
+int cj_get_word(cj_loader *ld, const char *entry, json_t *obj, const char *key,
+                const char *const *words, bool required, int *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
@@ -116,13 +119,15 @@ int cj_get_word(cj_loader *ld, const char *entry, json_t *obj, const char *key, 
     int i = json_is_string(v) ? cj_word_index(words, json_string_value(v)) : -1;
     if (i < 0) {
         char list[CJ_LIST_MAX];
-        return cj_bad(ld, entry, "'%s' must be one of: %s", key, cj_join_words(list, sizeof list, words));
+        return cj_bad(ld, entry, "'%s' must be one of: %s", key,
+                      cj_join_words(list, sizeof list, words));
     }
     *out = i;
     return TS_OK;
 }
 
-int cj_get_bool(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool *out, bool *given)
+int cj_get_bool(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool *out,
+                bool *given)
 {
     json_t *v = json_object_get(obj, key);
     *given = v != NULL;
@@ -134,7 +139,8 @@ int cj_get_bool(cj_loader *ld, const char *entry, json_t *obj, const char *key, 
     return TS_OK;
 }
 
-int cj_get_int(cj_loader *ld, const char *entry, json_t *obj, const char *key, int lo, int hi, int *out)
+int cj_get_int(cj_loader *ld, const char *entry, json_t *obj, const char *key, int lo, int hi,
+               int *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
@@ -145,8 +151,8 @@ int cj_get_int(cj_loader *ld, const char *entry, json_t *obj, const char *key, i
     return TS_OK;
 }
 
-int cj_get_array(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required, size_t max,
-                 json_t **out)
+int cj_get_array(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required,
+                 size_t max, json_t **out)
 {
     json_t *v = json_object_get(obj, key);
     *out = v;
@@ -155,12 +161,13 @@ int cj_get_array(cj_loader *ld, const char *entry, json_t *obj, const char *key,
     if (!json_is_array(v))
         return cj_bad(ld, entry, "'%s' must be an array", key);
     if (json_array_size(v) > max)
-        return cj_bad(ld, entry, "'%s' has %zu entries, at most %zu allowed", key, json_array_size(v), max);
+        return cj_bad(ld, entry, "'%s' has %zu entries, at most %zu allowed", key,
+                      json_array_size(v), max);
     return TS_OK;
 }
 
-int cj_get_values(cj_loader *ld, const char *entry, json_t *obj, const char *key, char values[][CATALOG_NAME_MAX],
-                  int *n)
+int cj_get_values(cj_loader *ld, const char *entry, json_t *obj, const char *key,
+                  char values[][CATALOG_NAME_MAX], int *n)
 {
     json_t *arr, *v;
     size_t i;
@@ -183,7 +190,8 @@ int cj_get_values(cj_loader *ld, const char *entry, json_t *obj, const char *key
     return TS_OK;
 }
 
-int cj_get_label(cj_loader *ld, const char *entry, json_t *obj, const char *name, char *vi, char *en)
+int cj_get_label(cj_loader *ld, const char *entry, json_t *obj, const char *name, char *vi,
+                 char *en)
 {
     json_t *l = json_object_get(obj, "label");
     snprintf(vi, CATALOG_LABEL_MAX, "%s", name);
@@ -195,7 +203,8 @@ int cj_get_label(cj_loader *ld, const char *entry, json_t *obj, const char *name
     int rc = cj_check_keys(ld, entry, l, LABEL_KEYS, " in label");
     for (int i = 0; !rc && LABEL_KEYS[i]; i++) {
         json_t *v = json_object_get(l, LABEL_KEYS[i]);
-        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= CATALOG_LABEL_MAX)
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) >= CATALOG_LABEL_MAX)
             return cj_bad(ld, entry, "label '%s' must be a string of 1 to %d bytes", LABEL_KEYS[i],
                           CATALOG_LABEL_MAX - 1);
         memcpy(i == 0 ? vi : en, json_string_value(v), json_string_length(v) + 1);

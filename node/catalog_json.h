@@ -26,7 +26,8 @@ typedef struct {
 } cj_loader;
 
 /* Fails with TS_EINPUT "<path>: <entry>: <reason>"; returns TS_EINPUT. */
-int cj_bad(cj_loader *ld, const char *entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cj_bad(cj_loader *ld, const char *entry, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Writes the n names found stride bytes apart from first as "a, b, c" into
  * buf (truncated to fit); returns buf. */
@@ -43,41 +44,48 @@ bool cj_name_ok(const char *s, size_t len, int kind);
 
 /* Refuses any key of obj not in allowed; where is appended after the key
  * in the message (e.g. " in label"). */
-int cj_check_keys(cj_loader *ld, const char *entry, json_t *obj, const char *const *allowed, const char *where);
+int cj_check_keys(cj_loader *ld, const char *entry, json_t *obj, const char *const *allowed,
+                  const char *where);
 
 /* Copies the JSON string v, a valid name of the given kind, into out
  * (CATALOG_NAME_MAX bytes); what names v in messages. */
-int cj_take_name(cj_loader *ld, const char *entry, const char *what, json_t *v, int kind, char *out);
+int cj_take_name(cj_loader *ld, const char *entry, const char *what, json_t *v, int kind,
+                 char *out);
 
 /* obj[key] as a plain name into out; absent leaves out "" unless required. */
-int cj_get_name(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required, char *out);
+int cj_get_name(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required,
+                char *out);
 
 /* obj[key] as the index of one of words; absent and optional leaves *out. */
-int cj_get_word(cj_loader *ld, const char *entry, json_t *obj, const char *key, const char *const *words,
-                bool required, int *out);
+int cj_get_word(cj_loader *ld, const char *entry, json_t *obj, const char *key,
+                const char *const *words, bool required, int *out);
 
 /* obj[key] as a boolean; *given tells whether the key was there. */
-int cj_get_bool(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool *out, bool *given);
+int cj_get_bool(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool *out,
+                bool *given);
 
 /* obj[key] as an integer in [lo, hi]; absent leaves *out. */
-int cj_get_int(cj_loader *ld, const char *entry, json_t *obj, const char *key, int lo, int hi, int *out);
+int cj_get_int(cj_loader *ld, const char *entry, json_t *obj, const char *key, int lo, int hi,
+               int *out);
 
 /* obj[key] as an array of at most max entries; *out is NULL if absent. */
-int cj_get_array(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required, size_t max,
-                 json_t **out);
+int cj_get_array(cj_loader *ld, const char *entry, json_t *obj, const char *key, bool required,
+                 size_t max, json_t **out);
 
 /* obj[key] (required) as a non-empty array of unique option values. */
-int cj_get_values(cj_loader *ld, const char *entry, json_t *obj, const char *key, char values[][CATALOG_NAME_MAX],
-                  int *n);
+int cj_get_values(cj_loader *ld, const char *entry, json_t *obj, const char *key,
+                  char values[][CATALOG_NAME_MAX], int *n);
 
 /* obj["label"] as {"vi": ..., "en": ...} into vi and en
  * (CATALOG_LABEL_MAX bytes each); both default to name when absent. */
-int cj_get_label(cj_loader *ld, const char *entry, json_t *obj, const char *name, char *vi, char *en);
+int cj_get_label(cj_loader *ld, const char *entry, json_t *obj, const char *name, char *vi,
+                 char *en);
 
 /* ---- shared by catalog.c and catalog_kinds.c ---- */
 
 /* Resolves "type.field" at obj[key] to a record type and field index. */
-int catalog_get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char *key, int *rt, int *fi);
+int catalog_get_qfield(cj_loader *ld, const char *entry, json_t *obj, const char *key, int *rt,
+                       int *fi);
 
 /* The keys only a ratio has: numerator, denominator (declared earlier, same
  * period type, not ratios) and factor; sets the ratio's period. */

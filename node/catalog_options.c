@@ -54,14 +54,16 @@ int catalog_period_check(const catalog_indicator *ind, const char *period, ts_er
 {
     size_t n = period ? strlen(period) : 0;
     bool month = is_month(period, n), year = n == 4 && year_ok(period);
-    bool ok = ind->period == PERIOD_MONTH ? month : ind->period == PERIOD_YEAR ? year : month || year;
+    bool ok = ind->period == PERIOD_MONTH ? month
+        : ind->period == PERIOD_YEAR      ? year
+                                          : month || year;
     if (ok)
         return TS_OK;
-    const char *want = ind->period == PERIOD_MONTH  ? "a month YYYYMM (e.g. 202403)"
-                       : ind->period == PERIOD_YEAR ? "a year YYYY (e.g. 2024)"
-                                                    : "a month YYYYMM or a year YYYY";
-    return ts_fail(e, TS_EINPUT, "indicator %s: period '%.*s' is not %s, years %d-%d", ind->code, OPTION_ECHO_MAX,
-                   period ? period : "", want, PERIOD_YEAR_MIN, PERIOD_YEAR_MAX);
+    const char *want = ind->period == PERIOD_MONTH ? "a month YYYYMM (e.g. 202403)"
+        : ind->period == PERIOD_YEAR               ? "a year YYYY (e.g. 2024)"
+                                                   : "a month YYYYMM or a year YYYY";
+    return ts_fail(e, TS_EINPUT, "indicator %s: period '%.*s' is not %s, years %d-%d", ind->code,
+                   OPTION_ECHO_MAX, period ? period : "", want, PERIOD_YEAR_MIN, PERIOD_YEAR_MAX);
 }
 
 bool catalog_retired(const catalog_indicator *ind, const char *period)
@@ -74,7 +76,8 @@ bool catalog_retired(const catalog_indicator *ind, const char *period)
 
 /* ---- category options ------------------------------------------------- */
 
-static const char *ind_cat_list(char *buf, size_t sz, const catalog_t *c, const catalog_indicator *ind)
+static const char *ind_cat_list(char *buf, size_t sz, const catalog_t *c,
+                                const catalog_indicator *ind)
 {
     size_t len = 0;
     buf[0] = '\0';
@@ -93,8 +96,8 @@ static const char *option_list(char *buf, size_t sz, const catalog_category *cat
 }
 
 /* Takes one "cat=opt" (len bytes, spaces around it ignored) into chosen[]. */
-static int take_option(const catalog_t *c, const catalog_indicator *ind, const char *tok, size_t len,
-                       int chosen[CATALOG_MAX_IND_CATS], ts_err *e)
+static int take_option(const catalog_t *c, const catalog_indicator *ind, const char *tok,
+                       size_t len, int chosen[CATALOG_MAX_IND_CATS], ts_err *e)
 {
     char list[CJ_LIST_MAX];
     while (len > 0 && *tok == ' ')
@@ -103,8 +106,8 @@ static int take_option(const catalog_t *c, const catalog_indicator *ind, const c
         len--;
     const char *eq = memchr(tok, '=', len);
     if (!eq)
-        return ts_fail(e, TS_EINPUT, "indicator %s: '%.*s' is not category=option (categories: %s)", ind->code,
-                       (int)(len < OPTION_ECHO_MAX ? len : OPTION_ECHO_MAX), tok,
+        return ts_fail(e, TS_EINPUT, "indicator %s: '%.*s' is not category=option (categories: %s)",
+                       ind->code, (int)(len < OPTION_ECHO_MAX ? len : OPTION_ECHO_MAX), tok,
                        ind->ncats ? ind_cat_list(list, sizeof list, c, ind) : "none");
     size_t clen = (size_t)(eq - tok), olen = len - clen - 1;
     int slot = -1;
@@ -126,16 +129,18 @@ static int take_option(const catalog_t *c, const catalog_indicator *ind, const c
             chosen[slot] = i;
             return TS_OK;
         }
-    return ts_fail(e, TS_EINPUT, "indicator %s: category %s: unknown option '%.*s' (options: %s)", ind->code,
-                   cat->name, (int)(olen < OPTION_ECHO_MAX ? olen : OPTION_ECHO_MAX), eq + 1,
-                   option_list(list, sizeof list, cat));
+    return ts_fail(e, TS_EINPUT, "indicator %s: category %s: unknown option '%.*s' (options: %s)",
+                   ind->code, cat->name, (int)(olen < OPTION_ECHO_MAX ? olen : OPTION_ECHO_MAX),
+                   eq + 1, option_list(list, sizeof list, cat));
 }
 
-void catalog_category_order(const catalog_t *c, const catalog_indicator *ind, int order[CATALOG_MAX_IND_CATS])
+void catalog_category_order(const catalog_t *c, const catalog_indicator *ind,
+                            int order[CATALOG_MAX_IND_CATS])
 {
     for (int k = 0; k < ind->ncats; k++) {
         int j = k; /* insertion sort: at most four */
-        while (j > 0 && strcmp(c->cats[ind->cats[order[j - 1]]].name, c->cats[ind->cats[k]].name) > 0) {
+        while (j > 0 &&
+               strcmp(c->cats[ind->cats[order[j - 1]]].name, c->cats[ind->cats[k]].name) > 0) {
             order[j] = order[j - 1];
             j--;
         }
@@ -144,16 +149,16 @@ void catalog_category_order(const catalog_t *c, const catalog_indicator *ind, in
 }
 
 /* Checks every category was given and writes them sorted by name. */
-static int write_options(const catalog_t *c, const catalog_indicator *ind, const int chosen[CATALOG_MAX_IND_CATS],
-                         char *out, size_t outsz, ts_err *e)
+static int write_options(const catalog_t *c, const catalog_indicator *ind,
+                         const int chosen[CATALOG_MAX_IND_CATS], char *out, size_t outsz, ts_err *e)
 {
     char list[CJ_LIST_MAX];
     int order[CATALOG_MAX_IND_CATS];
     for (int k = 0; k < ind->ncats; k++) {
         const catalog_category *cat = &c->cats[ind->cats[k]];
         if (chosen[k] < 0)
-            return ts_fail(e, TS_EINPUT, "indicator %s: missing category %s (options: %s)", ind->code, cat->name,
-                           option_list(list, sizeof list, cat));
+            return ts_fail(e, TS_EINPUT, "indicator %s: missing category %s (options: %s)",
+                           ind->code, cat->name, option_list(list, sizeof list, cat));
     }
     catalog_category_order(c, ind, order);
     size_t len = 0;
@@ -162,10 +167,11 @@ static int write_options(const catalog_t *c, const catalog_indicator *ind, const
     out[0] = '\0';
     for (int j = 0; j < ind->ncats; j++) {
         const catalog_category *cat = &c->cats[ind->cats[order[j]]];
-        int w =
-            snprintf(out + len, outsz - len, "%s%s=%s", j ? "," : "", cat->name, cat->options[chosen[order[j]]]);
+        int w = snprintf(out + len, outsz - len, "%s%s=%s", j ? "," : "", cat->name,
+                         cat->options[chosen[order[j]]]);
         if (w < 0 || (size_t)w >= outsz - len)
-            return ts_fail(e, TS_ERUNTIME, "indicator %s: options do not fit in %zu bytes", ind->code, outsz);
+            return ts_fail(e, TS_ERUNTIME, "indicator %s: options do not fit in %zu bytes",
+                           ind->code, outsz);
         len += (size_t)w;
     }
     return TS_OK;
@@ -177,8 +183,8 @@ static void unchosen(int chosen[CATALOG_MAX_IND_CATS])
         chosen[k] = -1;
 }
 
-int catalog_options_canon(const catalog_t *c, const catalog_indicator *ind, const char *in, char *out,
-                          size_t outsz, ts_err *e)
+int catalog_options_canon(const catalog_t *c, const catalog_indicator *ind, const char *in,
+                          char *out, size_t outsz, ts_err *e)
 {
     int chosen[CATALOG_MAX_IND_CATS];
     unchosen(chosen);
@@ -196,8 +202,8 @@ int catalog_options_canon(const catalog_t *c, const catalog_indicator *ind, cons
     return write_options(c, ind, chosen, out, outsz, e);
 }
 
-int catalog_options_canon_argv(const catalog_t *c, const catalog_indicator *ind, int n, char *const *argv,
-                               char *out, size_t outsz, ts_err *e)
+int catalog_options_canon_argv(const catalog_t *c, const catalog_indicator *ind, int n,
+                               char *const *argv, char *out, size_t outsz, ts_err *e)
 {
     int chosen[CATALOG_MAX_IND_CATS];
     unchosen(chosen);
@@ -235,6 +241,6 @@ int catalog_resolve_path(const char *explicit_path, char *out, size_t outsz, ts_
         return put_path(installed, out, outsz, e);
     if (access(source, R_OK) == 0)
         return put_path(source, out, outsz, e);
-    return ts_fail(e, TS_ERUNTIME, "no catalog found at %s or %s; name one or set TIERSYNC_CATALOG", installed,
-                   source);
+    return ts_fail(e, TS_ERUNTIME, "no catalog found at %s or %s; name one or set TIERSYNC_CATALOG",
+                   installed, source);
 }

@@ -54,8 +54,8 @@ static int recount(node_t *n, store_txn *txn, int from, ts_err *e)
     if (r == TS_OK)
         r = agg_apply(rc.a, n->store, txn, n->cfg.code, &ncells, e);
     if (r == TS_OK && ncells)
-        log_info("catalog %s version %d: %zu cells of its new indicators counted from the records", c->id,
-                 c->version, ncells);
+        log_info("catalog %s version %d: %zu cells of its new indicators counted from the records",
+                 c->id, c->version, ncells);
     agg_destroy(&rc.a);
     free(only);
     return r;
@@ -68,10 +68,11 @@ int catdoc_count_new(node_t *n, store_txn *txn, ts_err *e)
     if (counted == (uint64_t)c->ninds)
         return TS_OK;
     if (counted > (uint64_t)c->ninds)
-        return ts_fail(e, TS_EINPUT,
-                       "this node's records are counted for %llu indicators, catalog %s version %d has %d: "
-                       "a newer version was adopted while this command ran; run it again",
-                       (unsigned long long)counted, c->id, c->version, c->ninds);
+        return ts_fail(
+            e, TS_EINPUT,
+            "this node's records are counted for %llu indicators, catalog %s version %d has %d: "
+            "a newer version was adopted while this command ran; run it again",
+            (unsigned long long)counted, c->id, c->version, c->ninds);
     /* 0: a store that never recorded the figure counts every indicator */
     if (counted && recount(n, txn, (int)counted, e))
         return e->code;

@@ -55,7 +55,8 @@ int cell_parse(const char *key, size_t n, ts_cell *c, ts_err *e)
         return TS_EINPUT;
     /* every key the store writes comes from a valid cell: no empty parts */
     if (!ts_code_valid(c->unit) || !c->indicator[0] || !c->period[0])
-        return ts_fail(e, TS_EINPUT, "malformed cell key: empty or invalid unit, indicator or "
+        return ts_fail(e, TS_EINPUT,
+                       "malformed cell key: empty or invalid unit, indicator or "
                        "period");
     return TS_OK;
 }
@@ -83,8 +84,10 @@ int cell_check_memo(const catalog_t *cat, hmap_str *memo, const ts_cell *c, ts_e
         return ts_fail(e, TS_EINPUT, "unknown indicator '%s' (not in catalog %s)", c->indicator,
                        cat->id);
     if (!catalog_is_stored(ind)) /* computed when read from its parts, which travel */
-        return ts_fail(e, TS_EINPUT, "indicator '%s' is a ratio of catalog %s: never stored or sent, "
-                       "only its parts are", c->indicator, cat->id);
+        return ts_fail(e, TS_EINPUT,
+                       "indicator '%s' is a ratio of catalog %s: never stored or sent, "
+                       "only its parts are",
+                       c->indicator, cat->id);
     if (catalog_period_check(ind, c->period, e))
         return TS_EINPUT;
     char seen[CATALOG_NAME_MAX + CELL_OPTIONS_MAX];

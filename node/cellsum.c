@@ -46,11 +46,17 @@ disclose_fig cellsum_get(const cellsum *m, const char *key, size_t len)
     return at >= 0 ? m->vals[at] : (disclose_fig){0, 0};
 }
 
-size_t cellsum_count(const cellsum *m) { return m->keys.n; }
+size_t cellsum_count(const cellsum *m)
+{
+    return m->keys.n;
+}
 
 const char *cellsum_key(const cellsum *m, size_t i, size_t *len)
 {
     return hmap_str_key(&m->keys, i, len);
 }
 
-disclose_fig cellsum_val(const cellsum *m, size_t i) { return m->vals[i]; }
+disclose_fig cellsum_val(const cellsum *m, size_t i)
+{
+    return m->vals[i];
+}

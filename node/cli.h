@@ -30,7 +30,7 @@ int cli_user(int argc, char **argv);
 int cli_access_log(int argc, char **argv);
 int cli_tls(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
-int cli_merge(int argc, char **argv);  /* cli_merge.c */
+int cli_merge(int argc, char **argv); /* cli_merge.c */
 int cli_retire(int argc, char **argv);
 
 /* Makes a self-signed HTTPS certificate for cfg's node, enters it in
@@ -58,14 +58,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Parses the options of a command that takes only --dir and --help.
  * Returns -1 to go on (positional arguments start at optind), else the exit
  * status to return at once (0 after printing help, 2 for a bad option). */
-int cli_parse_dir_only(int argc, char **argv, const char *cmd, const char *help,
-                       const char **dir);
+int cli_parse_dir_only(int argc, char **argv, const char *cmd, const char *help, const char **dir);
 
 /* The data directory: --dir, else $TIERSYNC_DIR, else the FHS default. */
 const char *cli_dir(const char *opt);
 
 /* getopt_long over argv with the common --dir/--help options handled:
  * returns the option character, -1 at the end, '?' on an unknown option. */
-#define CLI_COMMON_OPTS {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}
+#define CLI_COMMON_OPTS                 \
+    {"dir", required_argument, 0, 'd'}, \
+    {                                   \
+        "help", no_argument, 0, 'h'     \
+    }
 
 #endif

@@ -45,9 +45,11 @@ static int print_json(const access_entry *a, void *ctx)
 
 int cli_access_log(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {"user", required_argument, 0, 'u'},
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"user", required_argument, 0, 'u'},
                                          {"record", required_argument, 0, 'r'},
-                                         {"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
+                                         {"json", no_argument, 0, 'j'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *user = NULL, *record = NULL;
     bool json = false;
     int o;

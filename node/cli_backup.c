@@ -81,6 +81,7 @@ int cli_restore(int argc, char **argv)
         printf("the replaced store is kept as %s: delete it once the node is current again\n",
                kept);
     printf("Start the node now; its children and its parent resync it (check with "
-           "'tiersync status --dir %s').\n", dir);
+           "'tiersync status --dir %s').\n",
+           dir);
     return 0;
 }

@@ -30,13 +30,16 @@ static int publish(node_t *n, const char *file, ts_err *e)
     uint8_t pinned[crypto_sign_PUBLICKEYBYTES];
     char fp[KEYS_FINGERPRINT_LEN];
     if (n->cfg.parent[0])
-        return ts_fail(e, TS_EINPUT,
-                       "this node has a parent (%s): only the root of the tree publishes a catalog; its "
-                       "children receive it over the link",
-                       n->cfg.parent);
-    if (catdoc_root_key(n->cfg.dir, pinned) && sodium_memcmp(pinned, n->keys.pk, sizeof pinned) != 0) {
+        return ts_fail(
+            e, TS_EINPUT,
+            "this node has a parent (%s): only the root of the tree publishes a catalog; its "
+            "children receive it over the link",
+            n->cfg.parent);
+    if (catdoc_root_key(n->cfg.dir, pinned) &&
+        sodium_memcmp(pinned, n->keys.pk, sizeof pinned) != 0) {
         keys_fingerprint(pinned, fp);
-        return ts_fail(e, TS_EINPUT, "this node pins root key %s, not its own: it is not the catalog's root", fp);
+        return ts_fail(e, TS_EINPUT,
+                       "this node pins root key %s, not its own: it is not the catalog's root", fp);
     }
     if (catalog_load(&next, file, e))
         return e->code;
@@ -79,11 +82,14 @@ static int show(node_t *n, ts_err *e)
     keys_fingerprint(d->root_pk, fp);
     printf("signed by root %s (%s)\n", fp, root_ok ? "signature holds" : "SIGNATURE DOES NOT HOLD");
     keys_fingerprint(d->endorser_pk, fp);
-    bool self = sodium_memcmp(d->endorser_pk, d->root_pk, sizeof d->root_pk) == 0 && !n->cfg.parent[0];
+    bool self = sodium_memcmp(d->endorser_pk, d->root_pk, sizeof d->root_pk) == 0 &&
+        !n->cfg.parent[0];
     printf("endorsed by %s%s (%s)\n", fp, self ? ", the root itself" : ", the parent",
            end_ok ? "endorsement holds" : "ENDORSEMENT DOES NOT HOLD");
     catdoc_destroy(&d);
-    return root_ok && end_ok ? TS_OK : ts_fail(e, TS_ERUNTIME, "the signed catalog's files do not hold together");
+    return root_ok && end_ok
+        ? TS_OK
+        : ts_fail(e, TS_ERUNTIME, "the signed catalog's files do not hold together");
 }
 
 int cli_catalog(int argc, char **argv)

@@ -91,11 +91,14 @@ static void list_one(const link_child *c, void *ctx)
 
 int cli_child(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_COMMON_OPTS, {"purge", no_argument, 0, 'p'}, {"force", no_argument, 0, 'f'},
-        {"name", required_argument, 0, 'n'},
-        {"expires", required_argument, 0, 'x'}, {"csv", required_argument, 0, 'c'},
-        {"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"purge", no_argument, 0, 'p'},
+                                         {"force", no_argument, 0, 'f'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"expires", required_argument, 0, 'x'},
+                                         {"csv", required_argument, 0, 'c'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL;
     bool purge = false, force = false;
     cli_invite_opts io = {0};
@@ -134,8 +137,10 @@ int cli_child(int argc, char **argv)
     if (!strcmp(verb, "list") && nargs != 1)
         return cli_usage_error("child", "list takes no arguments");
     if (strcmp(verb, "add") && strcmp(verb, "remove") && strcmp(verb, "list"))
-        return cli_usage_error("child", "unknown action '%s': use add, remove, list, invite, invites "
-                               "or revoke-invite", verb);
+        return cli_usage_error("child",
+                               "unknown action '%s': use add, remove, list, invite, invites "
+                               "or revoke-invite",
+                               verb);
     if (nargs > 1 && !ts_code_valid(args[1]))
         return cli_usage_error("child", "'%s' is not a valid org-unit code", args[1]);
 
@@ -166,8 +171,8 @@ int cli_child(int argc, char **argv)
         if ((rc = store_read_begin(n.store, &txn, &e)) == TS_OK) {
             printf("%-12s %-20s %10s %10s  %s\n", "CODE", "FINGERPRINT", "LAST_SEQ", "REFUSED",
                    "LAST_SEEN");
-            rc = link_state_children(n.store, txn, ts_now_ms(), n.cfg.late_after_s, list_one,
-                                     NULL, &e);
+            rc = link_state_children(n.store, txn, ts_now_ms(), n.cfg.late_after_s, list_one, NULL,
+                                     &e);
             store_read_end(txn);
         }
     }

@@ -81,8 +81,10 @@ static int run_export(node_t *n, const export_args *a, ts_err *e)
         size_t len = 0;
         FILE *mem = NULL;
         if (x.unit < 0)
-            rc = ts_fail(e, TS_EINPUT, "unit %s is not known to this node ('tiersync totals' "
-                         "lists the units it holds)", unit);
+            rc = ts_fail(e, TS_EINPUT,
+                         "unit %s is not known to this node ('tiersync totals' "
+                         "lists the units it holds)",
+                         unit);
         else if (!(mem = open_memstream(&buf, &len)))
             rc = ts_fail(e, TS_ERUNTIME, "out of memory");
         else
@@ -112,12 +114,15 @@ static int run_export(node_t *n, const export_args *a, ts_err *e)
 
 int cli_export(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_COMMON_OPTS, {"format", required_argument, 0, 'f'},
-        {"unit", required_argument, 0, 'u'}, {"period", required_argument, 0, 'p'},
-        {"indicator", required_argument, 0, 'i'}, {"values", required_argument, 0, 'v'},
-        {"mapping", required_argument, 0, 'm'}, {"output", required_argument, 0, 'o'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"format", required_argument, 0, 'f'},
+                                         {"unit", required_argument, 0, 'u'},
+                                         {"period", required_argument, 0, 'p'},
+                                         {"indicator", required_argument, 0, 'i'},
+                                         {"values", required_argument, 0, 'v'},
+                                         {"mapping", required_argument, 0, 'm'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL;
     export_args a = {0};
     int o;

@@ -76,22 +76,31 @@ static int join_parent(ts_config *cfg, const invite_t *iv, const keys_t *keys, t
 
 int cli_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_COMMON_OPTS,
-        {"code", required_argument, 0, 'c'}, {"name", required_argument, 0, 'n'},
-        {"level", required_argument, 0, 'l'}, {"listen", required_argument, 0, 'L'},
-        {"http", required_argument, 0, 'H'}, {"parent", required_argument, 0, 'p'},
-        {"parent-key", required_argument, 0, 'k'}, {"catalog", required_argument, 0, 'C'},
-        {"forward-detail", required_argument, 0, 'f'}, {"force", no_argument, 0, 'F'},
-        {"join", required_argument, 0, 'j'}, {"tls", no_argument, 0, 'T'},
-        {"tls-host", required_argument, 0, 'N'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"code", required_argument, 0, 'c'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"level", required_argument, 0, 'l'},
+                                         {"listen", required_argument, 0, 'L'},
+                                         {"http", required_argument, 0, 'H'},
+                                         {"parent", required_argument, 0, 'p'},
+                                         {"parent-key", required_argument, 0, 'k'},
+                                         {"catalog", required_argument, 0, 'C'},
+                                         {"forward-detail", required_argument, 0, 'f'},
+                                         {"force", no_argument, 0, 'F'},
+                                         {"join", required_argument, 0, 'j'},
+                                         {"tls", no_argument, 0, 'T'},
+                                         {"tls-host", required_argument, 0, 'N'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *join = NULL;
     bool force = false, named_parent = false, tls = false;
     const char *tls_hosts[TLS_MAX_NAMES];
     int ntls_hosts = 0;
     ts_config cfg;
     ts_err e = {0};
-    struct { char sec[16], key[24]; const char *val; } sets[12];
+    struct {
+        char sec[16], key[24];
+        const char *val;
+    } sets[12];
     int nsets = 0, o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         const char *sec = NULL, *key = NULL;
@@ -126,7 +135,8 @@ int cli_init(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     if (join && named_parent)
-        return cli_usage_error("init", "--join gives the code, the parent and its key: leave "
+        return cli_usage_error("init",
+                               "--join gives the code, the parent and its key: leave "
                                "out --code, --parent and --parent-key");
     dir = cli_dir(dir);
     config_defaults(&cfg, dir);
@@ -155,16 +165,18 @@ int cli_init(int argc, char **argv)
     keys_t keys;
     store_t *store = NULL;
     int rc = keys_check_new(dir, force, &e) || keys_generate(&keys, &e) ||
-             (join && join_parent(&cfg, &iv, &keys, &e));
+        (join && join_parent(&cfg, &iv, &keys, &e));
     bool joined = join && !rc;
     if (!rc)
         rc = keys_save(&keys, dir, force, &e) || config_write(&cfg, &e) ||
-             store_open(&store, &cfg, &e) || store_write(store, register_self, &cfg, &e);
+            store_open(&store, &cfg, &e) || store_write(store, register_self, &cfg, &e);
     store_close(&store);
     if (rc && joined)
-        ts_err_wrap(&e, "the parent enrolled this node's key, but the node could not be "
+        ts_err_wrap(&e,
+                    "the parent enrolled this node's key, but the node could not be "
                     "written here: fix this, then ask for a new invitation (the parent's "
-                    "operator first runs 'tiersync child remove %s')", cfg.code);
+                    "operator first runs 'tiersync child remove %s')",
+                    cfg.code);
     sodium_memzero(&iv, sizeof iv);
     if (rc) {
         keys_wipe(&keys);
@@ -186,7 +198,8 @@ int cli_init(int argc, char **argv)
            cfg.code, cfg.name, cfg.level, dir, hex, fp);
     if (join)
         printf("The parent enrolled this key; it reads the same fingerprint in its log.\n"
-               "Start: tiersync run --dir %s\n", dir);
+               "Start: tiersync run --dir %s\n",
+               dir);
     else
         printf("Give the public key to the parent's operator ('tiersync child add %s KEY');\n"
                "read the fingerprint aloud to check it. Then start: tiersync run --dir %s\n",
@@ -215,7 +228,8 @@ int cli_key(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_COMMON_OPTS,
                                          {"fingerprint", no_argument, 0, 'f'},
-                                         {"unannounced", no_argument, 0, 'u'}, {0, 0, 0, 0}};
+                                         {"unannounced", no_argument, 0, 'u'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL;
     bool fingerprint = false, unannounced = false;
     int o;

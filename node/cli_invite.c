@@ -26,8 +26,11 @@ static int64_t parse_ttl(const char *s)
 {
     char *end;
     long long v = strtoll(s, &end, 10);
-    int64_t unit = !strcmp(end, "d") ? 86400 : !strcmp(end, "h") ? 3600
-                 : !strcmp(end, "m") ? 60    : !strcmp(end, "s") ? 1 : 0;
+    int64_t unit = !strcmp(end, "d") ? 86400
+        : !strcmp(end, "h")          ? 3600
+        : !strcmp(end, "m")          ? 60
+        : !strcmp(end, "s")          ? 1
+                                     : 0;
     if (end == s || v <= 0 || !unit || v > INVITE_MAX_TTL_S)
         return -1;
     return v * unit;
@@ -44,7 +47,8 @@ static int put_invites(store_t *s, store_txn *txn, void *ctx, ts_err *e)
         invite_record old;
         const char *code = b->items[i].code;
         if (store_child_get(s, txn, code, &ch) == TS_OK)
-            return ts_fail(e, TS_EINPUT, "%s is already enrolled as a child: no invitation "
+            return ts_fail(e, TS_EINPUT,
+                           "%s is already enrolled as a child: no invitation "
                            "needed (to enrol a new key: 'tiersync child remove %s' first)",
                            code, code);
         if (invite_get(s, txn, code, &old) == TS_OK && invite_usable(&old, ts_now_ms()))
@@ -139,12 +143,15 @@ static int do_invite(node_t *n, int nargs, char **args, const cli_invite_opts *o
 {
     int64_t ttl = o->expires ? parse_ttl(o->expires) : INVITE_DEFAULT_TTL_S;
     if (ttl < 0)
-        return ts_fail(e, TS_EINPUT, "--expires '%s': give a number and d, h, m or s (e.g. "
-                       "7d), at most 365 days", o->expires);
+        return ts_fail(e, TS_EINPUT,
+                       "--expires '%s': give a number and d, h, m or s (e.g. "
+                       "7d), at most 365 days",
+                       o->expires);
     if (nargs > 1 || (nargs == 1) == (o->csv != NULL))
         return ts_fail(e, TS_EINPUT, "invite takes a CODE, or --csv FILE");
     if (o->csv && o->name)
-        return ts_fail(e, TS_EINPUT, "--name is for one CODE; with --csv the names are in "
+        return ts_fail(e, TS_EINPUT,
+                       "--name is for one CODE; with --csv the names are in "
                        "the file");
     invite_batch b = {0};
     int rc = o->csv ? read_units(&b, n, o->csv, ttl, e)
@@ -164,12 +171,14 @@ static int do_invite(node_t *n, int nargs, char **args, const cli_invite_opts *o
         free(csv);
         if (rc == TS_OK && o->out)
             printf("%zu invitations written to %s (mode 0600: each line enrols a node; "
-                   "send each to its unit only). Parent fingerprint: %s\n", b.n, o->out, fp);
+                   "send each to its unit only). Parent fingerprint: %s\n",
+                   b.n, o->out, fp);
     } else if (rc == TS_OK) {
         print_one(&b.items[0], fp);
     }
     if (rc == TS_OK && b.replaced)
-        fprintf(stderr, "tiersync: note: the earlier invitation for the same code no longer "
+        fprintf(stderr,
+                "tiersync: note: the earlier invitation for the same code no longer "
                 "works\n");
     sodium_memzero(b.items, b.n * sizeof *b.items);
     free(b.items);

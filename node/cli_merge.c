@@ -85,8 +85,10 @@ static int merge_dirs(const char *dir, char **from, int nfrom, int on)
 
 int cli_merge(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {"from", required_argument, 0, 'f'},
-                                         {"on", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"from", required_argument, 0, 'f'},
+                                         {"on", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *ontext = NULL;
     char *from[MERGE_OLD_MAX];
     int nfrom = 0, o;
@@ -108,7 +110,8 @@ int cli_merge(int argc, char **argv)
     if (!nfrom)
         return cli_usage_error("merge", "give the old units' data directories with --from");
     if (!ontext)
-        return cli_usage_error("merge", "give the date the merge takes effect with --on YYYY-MM-01");
+        return cli_usage_error("merge",
+                               "give the date the merge takes effect with --on YYYY-MM-01");
     int on;
     ts_err e = {0};
     if (merge_date_parse(ontext, ts_today(), &on, &e))
@@ -131,15 +134,14 @@ static int retire_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (m.phase == MERGE_RETIRED)
         return TS_OK;
     uint64_t pending = store_count(s, txn, DB_PENDING) + store_count(s, txn, DB_HELD) +
-                       store_count(s, txn, DB_ANNOUNCE),
+        store_count(s, txn, DB_ANNOUNCE),
              outbox = store_count(s, txn, DB_OUTBOX);
     if (pending || outbox)
         return ts_fail(e, TS_EINPUT,
                        "%s still has changes its parent has not acknowledged (%llu cells or "
                        "announcements pending, %llu deltas in the outbox): run 'tiersync run' "
                        "on it until 'tiersync status' shows none, stop it, and retire again",
-                       store_self_code(s), (unsigned long long)pending,
-                       (unsigned long long)outbox);
+                       store_self_code(s), (unsigned long long)pending, (unsigned long long)outbox);
     m.phase = MERGE_RETIRED;
     return merge_state_put(s, txn, &m, e);
 }

@@ -29,7 +29,8 @@ static const struct {
 };
 
 /* Fills row from FIELD=VALUE arguments. */
-static int parse_fields(const catalog_t *c, int t, int nargs, char **args, records_row *row, ts_err *e)
+static int parse_fields(const catalog_t *c, int t, int nargs, char **args, records_row *row,
+                        ts_err *e)
 {
     const catalog_rtype *rt = &c->types[t];
     char list[CJ_LIST_MAX];
@@ -41,8 +42,9 @@ static int parse_fields(const catalog_t *c, int t, int nargs, char **args, recor
         *eq = '\0';
         int f = catalog_field_find(rt, args[i]);
         if (f < 0)
-            return ts_fail(e, TS_EINPUT, "unknown field '%.48s' of %s (fields: %s)", args[i], rt->name,
-                           cj_join(list, sizeof list, rt->fields[0].name, sizeof rt->fields[0], rt->nfields));
+            return ts_fail(
+                e, TS_EINPUT, "unknown field '%.48s' of %s (fields: %s)", args[i], rt->name,
+                cj_join(list, sizeof list, rt->fields[0].name, sizeof rt->fields[0], rt->nfields));
         if (row->v[f])
             return ts_fail(e, TS_EINPUT, "field %s given twice", args[i]);
         row->v[f] = eq + 1;
@@ -77,8 +79,8 @@ int cli_record(int argc, char **argv)
     int rc;
     if (b.type < 0)
         rc = ts_fail(&e, TS_EINPUT, "unknown record type '%.48s' (record types: %s)", args[1],
-                     cj_join(list, sizeof list, n.catalog->types[0].name, sizeof n.catalog->types[0],
-                             n.catalog->ntypes));
+                     cj_join(list, sizeof list, n.catalog->types[0].name,
+                             sizeof n.catalog->types[0], n.catalog->ntypes));
     else if ((rc = parse_fields(n.catalog, b.type, nargs - 2, args + 2, &row, &e)) == TS_OK)
         rc = records_batch_run(&n, &b, &e);
     for (int i = 0; i < b.problems.n; i++) {

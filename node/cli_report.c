@@ -32,10 +32,12 @@ static int api_error(const api_response *r, ts_err *e)
 
 int cli_monthly_report(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_COMMON_OPTS, {"unit", required_argument, 0, 'u'},
-        {"period", required_argument, 0, 'p'}, {"out", required_argument, 0, 'o'},
-        {"lang", required_argument, 0, 'l'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"unit", required_argument, 0, 'u'},
+                                         {"period", required_argument, 0, 'p'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"lang", required_argument, 0, 'l'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *out = NULL;
     api_params p = {0};
     int o;

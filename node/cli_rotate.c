@@ -37,8 +37,10 @@ static int rotate_unannounced(node_t *n, ts_err *e)
     uint64_t first;
     rotate_state st;
     if (rotate_pending(n, &st))
-        return ts_fail(e, TS_EINPUT, "a planned key rotation is under way at %s; let it "
-                       "finish first", n->cfg.dir);
+        return ts_fail(e, TS_EINPUT,
+                       "a planned key rotation is under way at %s; let it "
+                       "finish first",
+                       n->cfg.dir);
     if (keys_generate(&next, e))
         return e->code;
     n->keys = next;
@@ -61,8 +63,10 @@ static int key_rotate_unannounced(const char *dir)
     if (rc == TS_OK)
         rc = rotate_unannounced(&n, &e);
     else
-        ts_fail(&e, TS_EINPUT, "stop 'tiersync run' on %s first: --unannounced replaces the "
-                "key under it", dir);
+        ts_fail(&e, TS_EINPUT,
+                "stop 'tiersync run' on %s first: --unannounced replaces the "
+                "key under it",
+                dir);
     if (lockfd >= 0)
         close(lockfd);
     if (rc == TS_OK) {
@@ -71,7 +75,8 @@ static int key_rotate_unannounced(const char *dir)
         ts_hex(n.keys.pk, sizeof n.keys.pk, hex);
         printf("new key %s\nfingerprint %s\nnot announced: enrol it at the parent with "
                "'tiersync child add --force CODE KEY' and pin it at every child with "
-               "'tiersync parent set-key', then start 'tiersync run'\n", hex, fp);
+               "'tiersync parent set-key', then start 'tiersync run'\n",
+               hex, fp);
     }
     node_close(&n);
     return rc ? cli_report(&e) : 0;
@@ -125,8 +130,7 @@ static const char parent_help[] =
 static int forget_prev(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
-    return store_del(s, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV),
-                     e);
+    return store_del(s, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV), e);
 }
 
 static int set_key(const char *dir, const char *hex)
@@ -140,8 +144,10 @@ static int set_key(const char *dir, const char *hex)
         return cli_report(&e);
     int rc = TS_OK;
     if (!n.cfg.parent[0])
-        rc = ts_fail(&e, TS_EINPUT, "%s has no parent (parent.endpoint is empty): nothing to "
-                     "pin", dir);
+        rc = ts_fail(&e, TS_EINPUT,
+                     "%s has no parent (parent.endpoint is empty): nothing to "
+                     "pin",
+                     dir);
     ts_config next = n.cfg;
     ts_hex(pk, sizeof pk, next.parent_key);
     /* the key a rotation left to try is the compromised one: forget it */
@@ -149,8 +155,8 @@ static int set_key(const char *dir, const char *hex)
         (rc = config_write(&next, &e)) == TS_OK) {
         char fp[KEYS_FINGERPRINT_LEN];
         keys_fingerprint(pk, fp);
-        printf("parent key %s pinned (fingerprint %s); restart 'tiersync run' to use it\n",
-               hex, fp);
+        printf("parent key %s pinned (fingerprint %s); restart 'tiersync run' to use it\n", hex,
+               fp);
     }
     node_close(&n);
     return rc ? cli_report(&e) : 0;

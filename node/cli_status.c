@@ -35,18 +35,18 @@ static void add_child(const link_child *c, void *arr)
 {
     char fp[KEYS_FINGERPRINT_LEN];
     keys_fingerprint(c->rec.pk, fp);
-    const char *refusal =
-        c->rec.last_refusal ? delta_reason_name((int)c->rec.last_refusal, "") : "";
+    const char *refusal = c->rec.last_refusal ? delta_reason_name((int)c->rec.last_refusal, "")
+                                              : "";
     json_array_append_new(
-        arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:o}", "code", c->code,
-                       "fingerprint", fp, "last_seq", (json_int_t)c->rec.last_seq,
-                       "reported_head", (json_int_t)c->rec.reported_head, "last_seen",
-                       iso_time(c->rec.last_seen_ms), "last_applied",
-                       iso_time(c->rec.last_applied_ms), "applied", (json_int_t)c->rec.applied,
-                       "refused", (json_int_t)c->rec.refused, "last_refusal", refusal, "state",
-                       link_child_state_name(c->state), "checkpoints_disagreed",
-                       (json_int_t)c->rec.checkpoint_findings, "clock_offset_s",
-                       c->rec.last_seen_ms ? json_integer(c->clock_offset_s) : json_null()));
+        arr,
+        json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:o}", "code", c->code,
+                  "fingerprint", fp, "last_seq", (json_int_t)c->rec.last_seq, "reported_head",
+                  (json_int_t)c->rec.reported_head, "last_seen", iso_time(c->rec.last_seen_ms),
+                  "last_applied", iso_time(c->rec.last_applied_ms), "applied",
+                  (json_int_t)c->rec.applied, "refused", (json_int_t)c->rec.refused, "last_refusal",
+                  refusal, "state", link_child_state_name(c->state), "checkpoints_disagreed",
+                  (json_int_t)c->rec.checkpoint_findings, "clock_offset_s",
+                  c->rec.last_seen_ms ? json_integer(c->clock_offset_s) : json_null()));
 }
 
 static int add_waiting(const char *code, void *ctx)
@@ -65,8 +65,9 @@ static int add_taken(const store_val *k, const store_val *v, void *arr)
     if (v->len != sizeof on || k->len <= plen)
         return 0;
     memcpy(&on, v->data, sizeof on);
-    json_array_append_new(arr, json_pack("{s:s%,s:s}", "code", (const char *)k->data + plen,
-                                         k->len - plen, "on", merge_date_text(on, d)));
+    json_array_append_new(arr,
+                          json_pack("{s:s%,s:s}", "code", (const char *)k->data + plen,
+                                    k->len - plen, "on", merge_date_text(on, d)));
     return 0;
 }
 
@@ -77,18 +78,21 @@ static void merge_json(store_t *s, store_txn *txn, json_t *st, json_t *kids)
     merge_state m;
     char d[MERGE_DATE_TEXT];
     merge_state_get(s, txn, &m);
-    json_object_set_new(st, "merge", m.phase == MERGE_NONE ? json_null()
-                                     : json_pack("{s:s,s:s,s:s}", "phase", merge_phases[m.phase],
-                                                 "into", m.into, "on", merge_date_text(m.on, d)));
+    json_object_set_new(st, "merge",
+                        m.phase == MERGE_NONE
+                            ? json_null()
+                            : json_pack("{s:s,s:s,s:s}", "phase", merge_phases[m.phase], "into",
+                                        m.into, "on", merge_date_text(m.on, d)));
     json_t *from = json_array();
     store_scan(s, txn, DB_META, MERGE_META_FROM, add_taken, from, NULL, NULL);
     json_object_set_new(st, "merged_from", from);
     size_t i;
     json_t *c;
-    json_array_foreach(kids, i, c) {
+    json_array_foreach (kids, i, c) {
         store_unit u;
         bool merged = store_unit_get(s, txn, json_string_value(json_object_get(c, "code")), &u) ==
-                          TS_OK && u.merged_into[0];
+                TS_OK &&
+            u.merged_into[0];
         json_object_set_new(c, "merged_into", merged ? json_string(u.merged_into) : json_null());
         json_object_set_new(c, "merged_on",
                             merged ? json_string(merge_date_text(u.merged_on, d)) : json_null());
@@ -105,7 +109,7 @@ static void print_merge(const json_t *st)
                json_string_value(json_object_get(m, "phase")));
     size_t i;
     const json_t *f;
-    json_array_foreach(from, i, f)
+    json_array_foreach (from, i, f)
         printf("%s%s (from %s)%s", i ? ", " : "merged    took in ",
                json_string_value(json_object_get(f, "code")),
                json_string_value(json_object_get(f, "on")),
@@ -189,18 +193,19 @@ static json_t *status_json(node_t *n, store_txn *txn, ts_err *e)
     if (n->cfg.parent[0]) {
         link_parent p;
         link_state_parent(s, txn, &p);
-        json_object_set_new(
-            st, "parent",
-            json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:o}", "endpoint", n->cfg.parent, "code",
-                      p.code, "connected", p.connected, "head_seq", (json_int_t)p.head_seq,
-                      "acked_seq", (json_int_t)p.acked_seq, "unacked",
-                      (json_int_t)p.unacked, "pending_cells",
-                      (json_int_t)p.pending_cells, "last_ack", iso_time(p.last_ack_ms)));
+        json_object_set_new(st, "parent",
+                            json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:o}", "endpoint",
+                                      n->cfg.parent, "code", p.code, "connected", p.connected,
+                                      "head_seq", (json_int_t)p.head_seq, "acked_seq",
+                                      (json_int_t)p.acked_seq, "unacked", (json_int_t)p.unacked,
+                                      "pending_cells", (json_int_t)p.pending_cells, "last_ack",
+                                      iso_time(p.last_ack_ms)));
         json_t *pj = json_object_get(st, "parent");
         int64_t released = (int64_t)store_meta_u64(s, txn, OUTBOX_META_RELEASE);
         /* 0 = at every flush; before the daemon's first run, a window from then */
         json_object_set_new(pj, "release_s", json_integer(n->cfg.release_s));
-        json_object_set_new(pj, "held_cells", json_integer((json_int_t)store_count(s, txn, DB_HELD)));
+        json_object_set_new(pj, "held_cells",
+                            json_integer((json_int_t)store_count(s, txn, DB_HELD)));
         json_object_set_new(pj, "next_release",
                             n->cfg.release_s && released
                                 ? iso_time(released + (int64_t)n->cfg.release_s * 1000)
@@ -230,9 +235,9 @@ static json_t *status_json(node_t *n, store_txn *txn, ts_err *e)
     json_object_set_new(st, "scrub",
                         json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:f}", "last", iso_time(sr.last_ms),
                                   "problems", (json_int_t)sr.problems, "children",
-                                  (json_int_t)sr.children, "deltas", (json_int_t)sr.deltas,
-                                  "cells", (json_int_t)sr.cells, "runs", (json_int_t)sr.runs,
-                                  "every_h", n->cfg.scrub_every_h));
+                                  (json_int_t)sr.children, "deltas", (json_int_t)sr.deltas, "cells",
+                                  (json_int_t)sr.cells, "runs", (json_int_t)sr.runs, "every_h",
+                                  n->cfg.scrub_every_h));
     return st;
 }
 
@@ -254,7 +259,7 @@ static void print_text(const json_t *st)
                json_array_size(w));
         size_t i;
         const json_t *c;
-        json_array_foreach(w, i, c)
+        json_array_foreach (w, i, c)
             printf("%s%s", i ? " " : ": ", json_string_value(c));
         printf("\n");
     }
@@ -276,8 +281,10 @@ static void print_text(const json_t *st)
         json_int_t wait = json_integer_value(json_object_get(p, "waiting_future_cells"));
         char waiting[160] = "";
         if (wait)
-            snprintf(waiting, sizeof waiting, "; %lld cells wait for their months to begin at "
-                     "the parent: is this computer's date right?", (long long)wait);
+            snprintf(waiting, sizeof waiting,
+                     "; %lld cells wait for their months to begin at "
+                     "the parent: is this computer's date right?",
+                     (long long)wait);
         if (json_is_integer(off) && (json_integer_value(off) || wait))
             printf("clock     %+lld s from the parent's (its date %s)%s\n",
                    (long long)json_integer_value(off),
@@ -298,24 +305,23 @@ static void print_text(const json_t *st)
     const json_t *sc = json_object_get(st, "scrub");
     const json_t *last = json_object_get(sc, "last");
     if (json_is_string(last))
-        printf("scrub     last %s: %lld problems in %lld children's trails and %lld totals%s\n",
-               json_string_value(last),
-               (long long)json_integer_value(json_object_get(sc, "problems")),
-               (long long)json_integer_value(json_object_get(sc, "children")),
-               (long long)json_integer_value(json_object_get(sc, "cells")),
-               json_integer_value(json_object_get(sc, "problems")) ? "  (run 'tiersync verify')"
-                                                                   : "");
+        printf(
+            "scrub     last %s: %lld problems in %lld children's trails and %lld totals%s\n",
+            json_string_value(last), (long long)json_integer_value(json_object_get(sc, "problems")),
+            (long long)json_integer_value(json_object_get(sc, "children")),
+            (long long)json_integer_value(json_object_get(sc, "cells")),
+            json_integer_value(json_object_get(sc, "problems")) ? "  (run 'tiersync verify')" : "");
     else
         printf("scrub     not run yet (every %g h)\n",
                json_real_value(json_object_get(sc, "every_h")));
     const json_t *kids = json_object_get(st, "children");
     printf("children  %zu\n", json_array_size(kids));
     if (json_array_size(kids))
-        printf("  %-12s %-20s %8s %8s %8s %8s  %-8s %-20s %s\n", "CODE", "FINGERPRINT",
-               "LAST_SEQ", "APPLIED", "REFUSED", "CKPT_BAD", "STATE", "LAST_SEEN", "CLOCK_S");
+        printf("  %-12s %-20s %8s %8s %8s %8s  %-8s %-20s %s\n", "CODE", "FINGERPRINT", "LAST_SEQ",
+               "APPLIED", "REFUSED", "CKPT_BAD", "STATE", "LAST_SEEN", "CLOCK_S");
     size_t i;
     const json_t *c;
-    json_array_foreach(kids, i, c) {
+    json_array_foreach (kids, i, c) {
         const json_t *seen = json_object_get(c, "last_seen");
         const json_t *clock = json_object_get(c, "clock_offset_s");
         char off[24] = "-";
@@ -339,8 +345,8 @@ static void print_text(const json_t *st)
 
 int cli_status(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {"json", no_argument, 0, 'j'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        CLI_COMMON_OPTS, {"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
     const char *dir = NULL;
     bool as_json = false;
     int o;

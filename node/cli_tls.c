@@ -20,8 +20,8 @@ static const char tls_help[] =
 int cli_tls_make(ts_config *cfg, const char *const *hosts, int nhosts, bool force, ts_err *e)
 {
     char fp[TLS_FINGERPRINT_MAX];
-    if (tls_make_self_signed(cfg->dir, cfg->name[0] ? cfg->name : cfg->code, hosts, nhosts,
-                             force, fp, e))
+    if (tls_make_self_signed(cfg->dir, cfg->name[0] ? cfg->name : cfg->code, hosts, nhosts, force,
+                             fp, e))
         return e->code;
     snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "%s", TLS_CERT_FILE);
     snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s", TLS_KEY_FILE);
@@ -49,9 +49,11 @@ static int show(const ts_config *cfg, ts_err *e)
 
 int cli_tls(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {"host", required_argument, 0, 'H'},
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"host", required_argument, 0, 'H'},
                                          {"force", no_argument, 0, 'F'},
-                                         {"fingerprint", no_argument, 0, 'f'}, {0, 0, 0, 0}};
+                                         {"fingerprint", no_argument, 0, 'f'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *hosts[TLS_MAX_NAMES];
     int nhosts = 0, o;
     bool force = false, fingerprint = false;

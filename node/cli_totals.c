@@ -26,10 +26,10 @@ static int print_row(const ts_cell *c, disclose_fig f, void *ctx)
     if (v == 0)
         return 0;
     if (arr) {
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:I}", "unit", c->unit,
-                                             "indicator", c->indicator, "period", c->period,
-                                             "options", query_options_json(c->options), "value",
-                                             (json_int_t)v));
+        json_array_append_new(arr,
+                              json_pack("{s:s,s:s,s:s,s:o,s:I}", "unit", c->unit, "indicator",
+                                        c->indicator, "period", c->period, "options",
+                                        query_options_json(c->options), "value", (json_int_t)v));
     } else {
         printf("%-10s %-22s %-7s %-40s %12lld\n", c->unit, c->indicator, c->period,
                c->options[0] ? c->options : "-", (long long)v);
@@ -38,8 +38,8 @@ static int print_row(const ts_cell *c, disclose_fig f, void *ctx)
 }
 
 /* A ratio's rows: one per unit, period and option combo of its categories. */
-static int print_ratio(node_t *n, store_txn *txn, const catalog_indicator *ind, const query_filter *f,
-                       json_t *arr, ts_err *e)
+static int print_ratio(node_t *n, store_txn *txn, const catalog_indicator *ind,
+                       const query_filter *f, json_t *arr, ts_err *e)
 {
     ratio_set rs;
     ratio_set_init(&rs, n->catalog, ind);
@@ -50,12 +50,12 @@ static int print_ratio(node_t *n, store_txn *txn, const catalog_indicator *ind, 
         if (f->options && strcmp(f->options, r->options))
             continue;
         if (arr) {
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:o,s:I,s:I}", "unit", r->unit,
-                                                 "indicator", ind->code, "period", r->period,
-                                                 "options", query_options_json(r->options),
-                                                 "value", ratio_json(ind, r->num.v, r->den.v),
-                                                 "numerator", (json_int_t)r->num.v, "denominator",
-                                                 (json_int_t)r->den.v));
+            json_array_append_new(
+                arr,
+                json_pack("{s:s,s:s,s:s,s:o,s:o,s:I,s:I}", "unit", r->unit, "indicator", ind->code,
+                          "period", r->period, "options", query_options_json(r->options), "value",
+                          ratio_json(ind, r->num.v, r->den.v), "numerator", (json_int_t)r->num.v,
+                          "denominator", (json_int_t)r->den.v));
         } else {
             char v[RATIO_TEXT_MAX];
             ratio_text(ind, r->num.v, r->den.v, v, sizeof v);
@@ -69,10 +69,13 @@ static int print_ratio(node_t *n, store_txn *txn, const catalog_indicator *ind, 
 
 int cli_totals(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_COMMON_OPTS, {"unit", required_argument, 0, 'u'},
-        {"indicator", required_argument, 0, 'i'}, {"period", required_argument, 0, 'p'},
-        {"options", required_argument, 0, 'o'}, {"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"unit", required_argument, 0, 'u'},
+                                         {"indicator", required_argument, 0, 'i'},
+                                         {"period", required_argument, 0, 'p'},
+                                         {"options", required_argument, 0, 'o'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL;
     query_filter f = {0};
     bool as_json = false;
@@ -96,7 +99,8 @@ int cli_totals(int argc, char **argv)
     if (node_open(&n, cli_dir(dir), 0, &e))
         return cli_report(&e);
     int rc = TS_OK;
-    const catalog_indicator *ind = f.indicator ? catalog_indicator_find(n.catalog, f.indicator) : NULL;
+    const catalog_indicator *ind = f.indicator ? catalog_indicator_find(n.catalog, f.indicator)
+                                               : NULL;
     char canon[CELL_OPTIONS_MAX];
     if (f.indicator && !ind)
         rc = ts_fail(&e, TS_EINPUT, "unknown indicator '%s' (catalog %s)", f.indicator,

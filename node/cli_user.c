@@ -73,8 +73,8 @@ static int list(node_t *n, ts_err *e)
         char made[TS_ISO_TIME_MAX], pw[TS_ISO_TIME_MAX];
         ts_iso_time(u[i].created_ms, made);
         ts_iso_time(u[i].changed_ms, pw);
-        printf("%-32s %-8s created %s, password set %s\n", u[i].name,
-               users_role_name(u[i].role), made, pw);
+        printf("%-32s %-8s created %s, password set %s\n", u[i].name, users_role_name(u[i].role),
+               made, pw);
     }
     if (count == 0)
         printf("no accounts: 'tiersync user add --dir DIR NAME --role admin' makes the first\n");
@@ -106,8 +106,8 @@ static int act(node_t *n, const char *action, const char *name, const char *role
 
 int cli_user(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {"role", required_argument, 0, 'r'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        CLI_COMMON_OPTS, {"role", required_argument, 0, 'r'}, {0, 0, 0, 0}};
     const char *dir = NULL, *role = NULL;
     int o;
     while ((o = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {

@@ -74,11 +74,15 @@ int cli_value(int argc, char **argv)
                      args[1], n.catalog->inds[ind->numerator].code,
                      n.catalog->inds[ind->denominator].code);
     else if (ind->kind != IND_VALUE)
-        rc = ts_fail(&e, TS_EINPUT, "%s is counted from case records, not entered: only "
-                     "indicators of kind 'value' can be set", args[1]);
+        rc = ts_fail(&e, TS_EINPUT,
+                     "%s is counted from case records, not entered: only "
+                     "indicators of kind 'value' can be set",
+                     args[1]);
     else if (catalog_retired(ind, args[2]))
-        rc = ts_fail(&e, TS_EINPUT, "%s is retired from %d (catalog %s version %d): no value is entered "
-                     "for %s or later", args[1], ind->retired_from, n.catalog->id, n.catalog->version, args[2]);
+        rc = ts_fail(&e, TS_EINPUT,
+                     "%s is retired from %d (catalog %s version %d): no value is entered "
+                     "for %s or later",
+                     args[1], ind->retired_from, n.catalog->id, n.catalog->version, args[2]);
     else if ((rc = catalog_period_check(ind, args[2], &e)) == TS_OK &&
              (rc = parse_count(args[3], &c.value, &e)) == TS_OK &&
              (rc = catalog_options_canon_argv(n.catalog, ind, nargs - 4, args + 4, opts_canon,

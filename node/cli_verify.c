@@ -42,8 +42,10 @@ static void print_line(void *vctx, bool problem, const char *line)
 
 int cli_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {"unit", required_argument, 0, 'u'},
-                                         {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_COMMON_OPTS,
+                                         {"unit", required_argument, 0, 'u'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {0, 0, 0, 0}};
     const char *dir = NULL, *unit = NULL;
     print_ctx pc = {false, 0};
     int o;
@@ -69,10 +71,12 @@ int cli_verify(int argc, char **argv)
         printf("... and %zu more problems not shown\n", pc.shown - VERIFY_MAX_SHOWN);
     if (rc == TS_OK && sum.problems == 0)
         printf("verify %s: everything holds: %zu children, %zu signed deltas, %zu totals "
-               "checked\n", self, sum.children, sum.deltas, sum.cells);
+               "checked\n",
+               self, sum.children, sum.deltas, sum.cells);
     else if (rc == TS_OK)
         printf("verify %s: %zu problems found (%zu children, %zu signed deltas, %zu totals "
-               "checked)\n", self, sum.problems, sum.children, sum.deltas, sum.cells);
+               "checked)\n",
+               self, sum.problems, sum.children, sum.deltas, sum.cells);
     node_close(&n);
     if (rc)
         return cli_report(&e);

@@ -49,15 +49,18 @@ bool clock_suspect(int64_t now_s, int64_t store_s, char *note, size_t n)
     int ymd = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
     int built = clock_build_date();
     if (ymd < built) {
-        snprintf(note, n, "this computer's clock says %s, before this program was built "
-                 "(%04d-%02d-%02d): set the date and time, then try again", today,
-                 built / 10000, built / 100 % 100, built % 100);
+        snprintf(note, n,
+                 "this computer's clock says %s, before this program was built "
+                 "(%04d-%02d-%02d): set the date and time, then try again",
+                 today, built / 10000, built / 100 % 100, built % 100);
         return true;
     }
     if (store_s && now_s + CLOCK_SLACK_S < store_s) {
         day_of(store_s, other);
-        snprintf(note, n, "this computer's clock says %s, before this node's store was last "
-                 "written (%s): set the date and time, then try again", today, other);
+        snprintf(note, n,
+                 "this computer's clock says %s, before this node's store was last "
+                 "written (%s): set the date and time, then try again",
+                 today, other);
         return true;
     }
     if (n)

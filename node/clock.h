@@ -36,8 +36,7 @@ bool clock_suspect_now(char *note, size_t n);
 
 /* A direct child's clock minus this node's (seconds), measured at its last
  * hello, kept in the meta table beside the child's record. */
-int clock_child_put(store_t *s, store_txn *txn, const char *child, int32_t offset_s,
-                    ts_err *e);
+int clock_child_put(store_t *s, store_txn *txn, const char *child, int32_t offset_s, ts_err *e);
 int32_t clock_child_offset(store_t *s, store_txn *txn, const char *child); /* 0: unknown */
 
 #endif

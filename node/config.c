@@ -68,8 +68,8 @@ static int parse_int(int *dst, const char *key, const char *v, long lo, long hi,
     errno = 0;
     long n = strtol(v, &end, 10);
     if (errno || end == v || *end != '\0' || n < lo || n > hi)
-        return ts_fail(e, TS_EINPUT, "%s = '%s' is not a whole number from %ld to %ld", key, v,
-                       lo, hi);
+        return ts_fail(e, TS_EINPUT, "%s = '%s' is not a whole number from %ld to %ld", key, v, lo,
+                       hi);
     *dst = (int)n;
     return TS_OK;
 }
@@ -95,15 +95,18 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         if (!ts_code_valid(v))
             return ts_fail(e, TS_EINPUT,
                            "node.code = '%s' is not a valid org-unit code (letters, digits, _ "
-                           "and -, at most %d)", v, TS_CODE_MAX - 1);
+                           "and -, at most %d)",
+                           v, TS_CODE_MAX - 1);
         return copy_str(c->code, sizeof c->code, full, v, e);
     }
     if (IS("node", "name"))
         return copy_str(c->name, sizeof c->name, full, v, e);
     if (IS("node", "level")) {
         if (!ts_code_valid(v))
-            return ts_fail(e, TS_EINPUT, "node.level = '%s' must be a word like commune, "
-                           "district or province", v);
+            return ts_fail(e, TS_EINPUT,
+                           "node.level = '%s' must be a word like commune, "
+                           "district or province",
+                           v);
         return copy_str(c->level, sizeof c->level, full, v, e);
     }
     if (IS("node", "catalog"))
@@ -122,8 +125,10 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         /* host names (a reverse proxy's public name): letters, digits, . - _ */
         for (const char *p = v; *p; p++)
             if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_, ", *p))
-                return ts_fail(e, TS_EINPUT, "http.hosts = '%s': list host names (letters, "
-                               "digits, '.', '-') separated by commas, e.g. stats.example.org", v);
+                return ts_fail(e, TS_EINPUT,
+                               "http.hosts = '%s': list host names (letters, "
+                               "digits, '.', '-') separated by commas, e.g. stats.example.org",
+                               v);
         return copy_str(c->http_hosts, sizeof c->http_hosts, full, v, e);
     }
     if (IS("http", "trust_loopback")) {
@@ -145,7 +150,8 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
     if (IS("parent", "key")) {
         uint8_t tmp[32];
         if (*v && ts_unhex(v, tmp, sizeof tmp) != 0)
-            return ts_fail(e, TS_EINPUT, "parent.key must be the parent's public key: 64 hex "
+            return ts_fail(e, TS_EINPUT,
+                           "parent.key must be the parent's public key: 64 hex "
                            "digits as printed by 'tiersync key' on the parent");
         return copy_str(c->parent_key, sizeof c->parent_key, full, v, e);
     }
@@ -200,8 +206,8 @@ int config_set(ts_config *c, const char *section, const char *key, const char *v
         return TS_OK;
     }
 #undef IS
-    return ts_fail(e, TS_EINPUT, "unknown setting '%s' (see the comments in %s for the list)",
-                   full, CONFIG_FILE);
+    return ts_fail(e, TS_EINPUT, "unknown setting '%s' (see the comments in %s for the list)", full,
+                   CONFIG_FILE);
 }
 
 struct load_ctx {
@@ -239,7 +245,8 @@ static char *read_line(char *str, int num, void *stream)
 
 static int on_entry(void *user, const char *section, const char *key, const char *value
 #if INI_HANDLER_LINENO
-                    , int lineno
+                    ,
+                    int lineno
 #endif
 )
 {
@@ -275,8 +282,10 @@ int config_load(ts_config *c, const char *dir, ts_err *e)
     if (!c->code[0])
         return ts_fail(e, TS_EINPUT, "%s: node.code is missing", path);
     if (c->parent[0] && !c->parent_key[0])
-        return ts_fail(e, TS_EINPUT, "%s: parent.endpoint is set but parent.key is missing; "
-                       "add the parent's public key", path);
+        return ts_fail(e, TS_EINPUT,
+                       "%s: parent.endpoint is set but parent.key is missing; "
+                       "add the parent's public key",
+                       path);
     if (c->map_initial_mb > c->map_max_mb)
         return ts_fail(e, TS_EINPUT, "%s: store.map_initial_mb exceeds store.map_max_mb", path);
     return TS_OK;
@@ -293,104 +302,104 @@ int config_write(const ts_config *c, ts_err *e)
     if (!f)
         return ts_fail(e, TS_ERUNTIME, "out of memory writing %s", path);
     fprintf(f,
-        "# tiersync node configuration. Lines starting with # are comments.\n"
-        "# Changes take effect when 'tiersync run' restarts.\n\n"
-        "[node]\n"
-        "# Org-unit code of this node (e.g. a GSO code: province 34, district 343).\n"
-        "code = %s\n"
-        "# Display name, UTF-8.\n"
-        "name = %s\n"
-        "# Level in the administrative tree: commune, district, province, ...\n"
-        "level = %s\n"
-        "# Catalog file; empty means the default drug-treatment catalog.\n"
-        "catalog = %s\n\n"
-        "[listen]\n"
-        "# Where enrolled children connect (tcp://IP:PORT); empty: no children.\n"
-        "endpoint = %s\n\n"
-        "[join]\n"
-        "# Where children with an invitation ('tiersync child invite') join; open only\n"
-        "# while invitations are outstanding. Empty: listen.endpoint's port + 1.\n"
-        "listen = %s\n"
-        "# This node's replication endpoint as children reach it, written into\n"
-        "# invitations. Empty: listen.endpoint (which must then not be 0.0.0.0 or *).\n"
-        "advertise = %s\n"
-        "# An address whose join failed waits this long before its next try (ms),\n"
-        "# doubling with each further failure up to 64 times as long.\n"
-        "slow_down_ms = %d\n\n"
-        "[http]\n"
-        "# Read API and dashboard (IP:PORT); empty disables it.\n"
-        "address = %s\n"
-        "# Host names, besides this address, that requests may name in their Host\n"
-        "# header (a reverse proxy's public name), separated by commas.\n"
-        "hosts = %s\n"
-        "# yes: readers on this machine (loopback) may read protected values without a\n"
-        "# token. Set no behind a reverse proxy on the same machine.\n"
-        "trust_loopback = %s\n"
-        "# HTTPS: a PEM certificate and its key (relative to the data directory or\n"
-        "# absolute); both empty: plain HTTP. 'tiersync tls' makes a self-signed pair.\n"
-        "# The case register is served beyond loopback only over HTTPS.\n"
-        "tls_cert = %s\n"
-        "tls_key = %s\n\n"
-        "[parent]\n"
-        "# The parent's endpoint and public key; empty endpoint: this node is a root.\n"
-        "endpoint = %s\n"
-        "key = %s\n"
-        "# all: forward every unit's numbers (drill-down above); self: only this unit's.\n"
-        "forward_detail = %s\n\n"
-        "[sync]\n"
-        "# Send pending changes upward every flush_ms milliseconds.\n"
-        "flush_ms = %d\n"
-        "# At most this many unacknowledged deltas in flight.\n"
-        "window = %d\n"
-        "# At most this many cells in one delta.\n"
-        "max_cells = %d\n"
-        "# Larger incoming messages are refused.\n"
-        "max_message_bytes = %d\n"
-        "# Transport heartbeat interval; a peer silent for 3 intervals is dropped.\n"
-        "heartbeat_ms = %d\n"
-        "# A child silent for this many seconds is shown as late.\n"
-        "late_after_s = %d\n"
-        "# A child whose clock is further off than this (seconds) is warned of.\n"
-        "max_clock_skew_s = %d\n"
-        "# Changes derived from this node's own records leave together, at most once\n"
-        "# per release_s seconds, stamped with the release time (so parents never see\n"
-        "# when one record changed); 0 sends them at every flush (tests, demos).\n"
-        "# Values that are not about persons leave every flush_ms.\n"
-        "release_s = %d\n\n"
-        "[store]\n"
-        "# LMDB map size: start, and the most it may grow to when full (MiB).\n"
-        "map_initial_mb = %d\n"
-        "map_max_mb = %d\n\n"
-        "[audit]\n"
-        "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
-        "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
-        "retain_deltas = %d\n"
-        "# Send the parent a checkpoint (a signed snapshot of this node's contribution)\n"
-        "# at least every checkpoint_days; a parent keeps each child's deltas only back\n"
-        "# to the second-newest checkpoint.\n"
-        "checkpoint_days = %d\n"
-        "# For tests only: when above 0, a checkpoint every checkpoint_s seconds instead.\n"
-        "checkpoint_s = %d\n"
-        "# The daemon re-checks its store against the signed deltas (as 'tiersync\n"
-        "# verify' does) every scrub_every_h hours, at low priority; 0 = never.\n"
-        "scrub_every_h = %g\n\n"
-        "[register]\n"
-        "# The case register (communes): a login session ends after this many idle\n"
-        "# seconds; the access log keeps this many days.\n"
-        "session_idle_s = %d\n"
-        "access_log_days = %d\n\n"
-        "[read]\n"
-        "# Readers without a token see every count derived from records randomly\n"
-        "# rounded to a multiple of k (docs/SECURITY.md); 2 to 100.\n"
-        "small_cell_k = %d\n"
-        "# Read tokens (one per line, at least 16 characters) for exact values.\n",
-        c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
-        c->join_slow_down_ms, c->http, c->http_hosts, c->trust_loopback ? "yes" : "no",
-        c->tls_cert, c->tls_key, c->parent, c->parent_key,
-        c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
-        c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->max_clock_skew_s, c->release_s,
-        c->map_initial_mb, c->map_max_mb, c->audit_retain, c->checkpoint_days, c->checkpoint_s,
-        c->scrub_every_h, c->session_idle_s, c->access_log_days, c->small_cell_k);
+            "# tiersync node configuration. Lines starting with # are comments.\n"
+            "# Changes take effect when 'tiersync run' restarts.\n\n"
+            "[node]\n"
+            "# Org-unit code of this node (e.g. a GSO code: province 34, district 343).\n"
+            "code = %s\n"
+            "# Display name, UTF-8.\n"
+            "name = %s\n"
+            "# Level in the administrative tree: commune, district, province, ...\n"
+            "level = %s\n"
+            "# Catalog file; empty means the default drug-treatment catalog.\n"
+            "catalog = %s\n\n"
+            "[listen]\n"
+            "# Where enrolled children connect (tcp://IP:PORT); empty: no children.\n"
+            "endpoint = %s\n\n"
+            "[join]\n"
+            "# Where children with an invitation ('tiersync child invite') join; open only\n"
+            "# while invitations are outstanding. Empty: listen.endpoint's port + 1.\n"
+            "listen = %s\n"
+            "# This node's replication endpoint as children reach it, written into\n"
+            "# invitations. Empty: listen.endpoint (which must then not be 0.0.0.0 or *).\n"
+            "advertise = %s\n"
+            "# An address whose join failed waits this long before its next try (ms),\n"
+            "# doubling with each further failure up to 64 times as long.\n"
+            "slow_down_ms = %d\n\n"
+            "[http]\n"
+            "# Read API and dashboard (IP:PORT); empty disables it.\n"
+            "address = %s\n"
+            "# Host names, besides this address, that requests may name in their Host\n"
+            "# header (a reverse proxy's public name), separated by commas.\n"
+            "hosts = %s\n"
+            "# yes: readers on this machine (loopback) may read protected values without a\n"
+            "# token. Set no behind a reverse proxy on the same machine.\n"
+            "trust_loopback = %s\n"
+            "# HTTPS: a PEM certificate and its key (relative to the data directory or\n"
+            "# absolute); both empty: plain HTTP. 'tiersync tls' makes a self-signed pair.\n"
+            "# The case register is served beyond loopback only over HTTPS.\n"
+            "tls_cert = %s\n"
+            "tls_key = %s\n\n"
+            "[parent]\n"
+            "# The parent's endpoint and public key; empty endpoint: this node is a root.\n"
+            "endpoint = %s\n"
+            "key = %s\n"
+            "# all: forward every unit's numbers (drill-down above); self: only this unit's.\n"
+            "forward_detail = %s\n\n"
+            "[sync]\n"
+            "# Send pending changes upward every flush_ms milliseconds.\n"
+            "flush_ms = %d\n"
+            "# At most this many unacknowledged deltas in flight.\n"
+            "window = %d\n"
+            "# At most this many cells in one delta.\n"
+            "max_cells = %d\n"
+            "# Larger incoming messages are refused.\n"
+            "max_message_bytes = %d\n"
+            "# Transport heartbeat interval; a peer silent for 3 intervals is dropped.\n"
+            "heartbeat_ms = %d\n"
+            "# A child silent for this many seconds is shown as late.\n"
+            "late_after_s = %d\n"
+            "# A child whose clock is further off than this (seconds) is warned of.\n"
+            "max_clock_skew_s = %d\n"
+            "# Changes derived from this node's own records leave together, at most once\n"
+            "# per release_s seconds, stamped with the release time (so parents never see\n"
+            "# when one record changed); 0 sends them at every flush (tests, demos).\n"
+            "# Values that are not about persons leave every flush_ms.\n"
+            "release_s = %d\n\n"
+            "[store]\n"
+            "# LMDB map size: start, and the most it may grow to when full (MiB).\n"
+            "map_initial_mb = %d\n"
+            "map_max_mb = %d\n\n"
+            "[audit]\n"
+            "# Signed deltas kept per child for 'tiersync verify': the newest N; older ones\n"
+            "# are folded into a checkpoint (their sum). 0 keeps every delta.\n"
+            "retain_deltas = %d\n"
+            "# Send the parent a checkpoint (a signed snapshot of this node's contribution)\n"
+            "# at least every checkpoint_days; a parent keeps each child's deltas only back\n"
+            "# to the second-newest checkpoint.\n"
+            "checkpoint_days = %d\n"
+            "# For tests only: when above 0, a checkpoint every checkpoint_s seconds instead.\n"
+            "checkpoint_s = %d\n"
+            "# The daemon re-checks its store against the signed deltas (as 'tiersync\n"
+            "# verify' does) every scrub_every_h hours, at low priority; 0 = never.\n"
+            "scrub_every_h = %g\n\n"
+            "[register]\n"
+            "# The case register (communes): a login session ends after this many idle\n"
+            "# seconds; the access log keeps this many days.\n"
+            "session_idle_s = %d\n"
+            "access_log_days = %d\n\n"
+            "[read]\n"
+            "# Readers without a token see every count derived from records randomly\n"
+            "# rounded to a multiple of k (docs/SECURITY.md); 2 to 100.\n"
+            "small_cell_k = %d\n"
+            "# Read tokens (one per line, at least 16 characters) for exact values.\n",
+            c->code, c->name, c->level, c->catalog, c->listen, c->join_listen, c->join_advertise,
+            c->join_slow_down_ms, c->http, c->http_hosts, c->trust_loopback ? "yes" : "no",
+            c->tls_cert, c->tls_key, c->parent, c->parent_key,
+            c->forward_detail == DETAIL_SELF ? "self" : "all", c->flush_ms, c->window, c->max_cells,
+            c->max_msg_bytes, c->heartbeat_ms, c->late_after_s, c->max_clock_skew_s, c->release_s,
+            c->map_initial_mb, c->map_max_mb, c->audit_retain, c->checkpoint_days, c->checkpoint_s,
+            c->scrub_every_h, c->session_idle_s, c->access_log_days, c->small_cell_k);
     for (int i = 0; i < c->ntokens; i++)
         fprintf(f, "token = %s\n", c->tokens[i]);
     fclose(f);

@@ -23,18 +23,19 @@
 #define CONFIG_DEFAULT_DIR "/var/lib/tiersync"
 #define CONFIG_DEFAULT_FLUSH_MS 100
 #define CONFIG_DEFAULT_WINDOW 8
-#define CONFIG_DEFAULT_MAX_CELLS 5000      /* cells per outgoing delta */
+#define CONFIG_DEFAULT_MAX_CELLS 5000 /* cells per outgoing delta */
 #define CONFIG_DEFAULT_MAX_MSG_BYTES (4 * 1024 * 1024)
 #define CONFIG_DEFAULT_HEARTBEAT_MS 2000
-#define CONFIG_DEFAULT_LATE_AFTER_S 86400  /* a child silent this long is "late" */
+#define CONFIG_DEFAULT_LATE_AFTER_S 86400 /* a child silent this long is "late" */
 #define CONFIG_DEFAULT_MAP_INITIAL_MB 64
 #define CONFIG_DEFAULT_MAP_MAX_MB 65536
 #define CONFIG_DEFAULT_MAX_CLOCK_SKEW_S 300 /* a child's clock further off is warned of */
 #define CONFIG_DEFAULT_SMALL_CELL_K DISCLOSE_K_DEFAULT
 #define CONFIG_DEFAULT_HTTP "127.0.0.1:8600"
 #define CONFIG_DEFAULT_AUDIT_RETAIN 0 /* signed deltas kept per child; 0 = all */
-#define CONFIG_DEFAULT_RELEASE_S 900      /* record-derived changes leave once per window */
-#define CONFIG_DEFAULT_CHECKPOINT_DAYS 30 /* a signed snapshot of the contribution at least this often */
+#define CONFIG_DEFAULT_RELEASE_S 900  /* record-derived changes leave once per window */
+#define CONFIG_DEFAULT_CHECKPOINT_DAYS \
+    30 /* a signed snapshot of the contribution at least this often */
 #define CONFIG_DEFAULT_SCRUB_EVERY_H 24.0 /* hours between self-checks; 0 = never */
 #define CONFIG_MAX_SCRUB_EVERY_H 8760.0
 #define CONFIG_DEFAULT_JOIN_SLOW_DOWN_MS 1000 /* first wait after a failed join */
@@ -57,10 +58,10 @@ typedef struct {
     char join_advertise[CONFIG_ENDPOINT_MAX]; /* empty: listen.endpoint */
     int join_slow_down_ms;
     /* [http] */
-    char http[CONFIG_ENDPOINT_MAX]; /* empty: no HTTP API */
+    char http[CONFIG_ENDPOINT_MAX];   /* empty: no HTTP API */
     char http_hosts[CONFIG_NAME_MAX]; /* more names the Host header may give (comma-separated) */
     bool trust_loopback;              /* loopback readers without a token may read */
-    char tls_cert[TS_PATH_MAX];     /* PEM files; both set: HTTPS (relative to dir) */
+    char tls_cert[TS_PATH_MAX];       /* PEM files; both set: HTTPS (relative to dir) */
     char tls_key[TS_PATH_MAX];
     /* [parent] */
     char parent[CONFIG_ENDPOINT_MAX]; /* empty: this node is a root */
@@ -79,9 +80,9 @@ typedef struct {
     int map_initial_mb;
     int map_max_mb;
     /* [audit] */
-    int audit_retain; /* retain_deltas: newest signed deltas kept per child, 0 = all */
-    int checkpoint_days; /* send a checkpoint (signed snapshot) at least this often */
-    int checkpoint_s;    /* tests only: when > 0, every checkpoint_s seconds instead */
+    int audit_retain;     /* retain_deltas: newest signed deltas kept per child, 0 = all */
+    int checkpoint_days;  /* send a checkpoint (signed snapshot) at least this often */
+    int checkpoint_s;     /* tests only: when > 0, every checkpoint_s seconds instead */
     double scrub_every_h; /* hours between the daemon's self-checks (scrub.h); 0 = never */
     /* [register] */
     int session_idle_s;

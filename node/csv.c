@@ -46,8 +46,10 @@ static int read_quoted(csv_t *c, char **w, int field, int start_line, ts_err *e)
     char *q = *w;
     for (;;) {
         if (c->p >= c->end)
-            return ts_fail(e, TS_EINPUT, "line %d: field %d: a quoted field opened here is never "
-                           "closed (a quote is missing)", start_line, field);
+            return ts_fail(e, TS_EINPUT,
+                           "line %d: field %d: a quoted field opened here is never "
+                           "closed (a quote is missing)",
+                           start_line, field);
         char ch = *c->p++;
         if (ch == '"') {
             if (c->p < c->end && *c->p == '"') {
@@ -66,8 +68,9 @@ static int read_quoted(csv_t *c, char **w, int field, int start_line, ts_err *e)
 
 static bool at_line_end(const csv_t *c)
 {
-    return c->p >= c->end || *c->p == '\n' || (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n') ||
-           (*c->p == '\r' && c->p + 1 == c->end);
+    return c->p >= c->end || *c->p == '\n' ||
+        (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n') ||
+        (*c->p == '\r' && c->p + 1 == c->end);
 }
 
 static void skip_line_end(csv_t *c)
@@ -102,20 +105,26 @@ int csv_next(csv_t *c, csv_row *row, ts_err *e)
             if (read_quoted(c, &w, field, c->line, e))
                 return TS_EINPUT;
             if (!at_line_end(c) && *c->p != ',')
-                return ts_fail(e, TS_EINPUT, "line %d: field %d: text after the closing quote "
-                               "(a quote inside a quoted field must be doubled: \"\")", c->line, field);
+                return ts_fail(e, TS_EINPUT,
+                               "line %d: field %d: text after the closing quote "
+                               "(a quote inside a quoted field must be doubled: \"\")",
+                               c->line, field);
         } else {
             while (c->p < c->end && *c->p != ',' && !at_line_end(c)) {
                 if (*c->p == '"')
-                    return ts_fail(e, TS_EINPUT, "line %d: field %d: a quote inside an unquoted "
-                                   "field (quote the whole field and double the quote)", c->line, field);
+                    return ts_fail(e, TS_EINPUT,
+                                   "line %d: field %d: a quote inside an unquoted "
+                                   "field (quote the whole field and double the quote)",
+                                   c->line, field);
                 c->p++;
             }
             w = c->p;
         }
         if (!ts_text_valid(start, (size_t)(w - start)))
-            return ts_fail(e, TS_EINPUT, "line %d: field %d: not valid UTF-8 text (save the file "
-                           "as 'CSV UTF-8')", c->line, field);
+            return ts_fail(e, TS_EINPUT,
+                           "line %d: field %d: not valid UTF-8 text (save the file "
+                           "as 'CSV UTF-8')",
+                           c->line, field);
         bool more = c->p < c->end && *c->p == ',';
         bool last = !more;
         if (last)

@@ -78,8 +78,8 @@ int daemon_run(node_t *n, ts_err *e)
     /* a key rotation under way (rotate_node.h): the links start with its keys */
     if ((rc = rotate_advance(n, &rekeyed, e)) != TS_OK)
         goto out;
-    if (n->cfg.listen[0] && ((rc = hub_start(&hub, n, zctx, e)) != TS_OK ||
-                             (rc = join_start(&join, n, e)) != TS_OK))
+    if (n->cfg.listen[0] &&
+        ((rc = hub_start(&hub, n, zctx, e)) != TS_OK || (rc = join_start(&join, n, e)) != TS_OK))
         goto out;
     if (n->cfg.parent[0] && (rc = uplink_start(&up, n, zctx, e)) != TS_OK)
         goto out;
@@ -91,10 +91,10 @@ int daemon_run(node_t *n, ts_err *e)
     if (clock_suspect((int64_t)time(NULL), clock_store_time(n->cfg.dir), note, sizeof note))
         log_warn("%s; dates refused as after today, and months not begun, are this clock's", note);
     keys_fingerprint(n->keys.pk, fp);
-    log_info("node %s (%s) running: key %s, children on %s, parent %s", n->cfg.code,
-             n->cfg.level, fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");
+    log_info("node %s (%s) running: key %s, children on %s, parent %s", n->cfg.code, n->cfg.level,
+             fp, hub ? n->cfg.listen : "-", up ? n->cfg.parent : "-");
 
-    int64_t next_agg_ms = 0; /* records: month turn-over, every AGG_TICK_MS */
+    int64_t next_agg_ms = 0;    /* records: month turn-over, every AGG_TICK_MS */
     int64_t next_rotate_ms = 0; /* key rotation: `key rotate` asks, every HUB_TICK_MS */
     while (!stop_requested) {
         if (ts_mono_ms() >= next_rotate_ms) {

@@ -36,8 +36,8 @@ bool delta_verify(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], const uint8_t *b
 
 const char *delta_reason_name(int reason, const char *unknown)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, reason);
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &tiersync__reason__descriptor, reason);
     return v ? v->name : unknown;
 }
 
@@ -92,13 +92,13 @@ void delta_builder_destroy(delta_builder **bp)
 }
 
 /* Appends to a protobuf-c repeated field, doubling its capacity. */
-#define APPEND(arr, n, cap, item)                                    \
-    do {                                                             \
-        if ((n) == (cap)) {                                          \
-            (cap) = (cap) ? 2 * (cap) : 16;                          \
-            (arr) = ts_xrealloc((arr), (cap) * sizeof *(arr));       \
-        }                                                            \
-        (arr)[(n)++] = (item);                                       \
+#define APPEND(arr, n, cap, item)                              \
+    do {                                                       \
+        if ((n) == (cap)) {                                    \
+            (cap) = (cap) ? 2 * (cap) : 16;                    \
+            (arr) = ts_xrealloc((arr), (cap) * sizeof *(arr)); \
+        }                                                      \
+        (arr)[(n)++] = (item);                                 \
     } while (0)
 
 void delta_add_cell(delta_builder *b, const ts_cell *c, disclose_fig value)

@@ -38,7 +38,7 @@ uint32_t disclose_record_hash(uint64_t record_key, const char *indicator)
     crypto_generichash(out, sizeof out, (const uint8_t *)indicator, strlen(indicator), key,
                        sizeof key);
     return (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 |
-           (uint32_t)out[3] << 24;
+        (uint32_t)out[3] << 24;
 }
 
 int64_t disclose_round(disclose_fig f, int k)

@@ -27,7 +27,8 @@ int enrol_child(store_t *s, store_txn *txn, const char *code,
     *existed = false;
     if (store_child_get(s, txn, code, &ch) == TS_OK) {
         if (memcmp(ch.pk, pk, sizeof ch.pk) != 0)
-            return ts_fail(e, TS_EINPUT, "child %s is already enrolled with another key; run "
+            return ts_fail(e, TS_EINPUT,
+                           "child %s is already enrolled with another key; run "
                            "'tiersync child remove %s' first if the key really changed",
                            code, code);
         *existed = true;
@@ -40,7 +41,8 @@ int enrol_child(store_t *s, store_txn *txn, const char *code,
     store_unit u;
     if (store_unit_get(s, txn, code, &u) == TS_OK && u.via[0] && strcmp(u.via, code) != 0 &&
         still_counted(s, txn, u.via, code))
-        return ts_fail(e, TS_EINPUT, "unit %s still has numbers from child %s: run 'tiersync "
+        return ts_fail(e, TS_EINPUT,
+                       "unit %s still has numbers from child %s: run 'tiersync "
                        "child remove --purge %s' on %s's node first, then add it here",
                        code, u.via, code, u.via);
     memset(&u, 0, sizeof u);

@@ -22,8 +22,7 @@ typedef struct {
 } ts_err;
 
 /* Records code and a printf-style message in e (may be NULL); returns code. */
-int ts_fail(ts_err *e, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ts_fail(ts_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prefixes e->msg with "context: " (keeps the code); returns e->code. */
 int ts_err_wrap(ts_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

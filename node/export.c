@@ -59,8 +59,10 @@ int export_format_parse(const char *s, export_format *f, ts_err *e)
     else if (!strcmp(s, "fhir"))
         *f = EXPORT_FHIR;
     else
-        return ts_fail(e, TS_EINPUT, "unknown export format '%.32s': use csv, dhis2, adx, xlsx "
-                       "or fhir", s);
+        return ts_fail(e, TS_EINPUT,
+                       "unknown export format '%.32s': use csv, dhis2, adx, xlsx "
+                       "or fhir",
+                       s);
     return TS_OK;
 }
 
@@ -76,8 +78,10 @@ int export_values_parse(const char *s, export_values *v, ts_err *e)
     else if (!strcmp(s, "total"))
         *v = EXPORT_TOTAL;
     else
-        return ts_fail(e, TS_EINPUT, "values '%.32s': use own (each unit's own numbers, for "
-                       "DHIS2/ADX) or total (rolled up)", s);
+        return ts_fail(e, TS_EINPUT,
+                       "values '%.32s': use own (each unit's own numbers, for "
+                       "DHIS2/ADX) or total (rolled up)",
+                       s);
     return TS_OK;
 }
 
@@ -94,8 +98,10 @@ const char *export_content_type(export_format f)
 
 const char *export_extension(export_format f)
 {
-    static const char *const ext[] = {[EXPORT_CSV] = "csv", [EXPORT_DHIS2] = "json",
-                                      [EXPORT_ADX] = "xml", [EXPORT_XLSX] = "xlsx",
+    static const char *const ext[] = {[EXPORT_CSV] = "csv",
+                                      [EXPORT_DHIS2] = "json",
+                                      [EXPORT_ADX] = "xml",
+                                      [EXPORT_XLSX] = "xlsx",
                                       [EXPORT_FHIR] = "fhir.json"};
     return ext[f];
 }
@@ -266,7 +272,10 @@ static void emit_adx(writer *w, const tree_unit *u, const export_row *row, const
 }
 
 /* The tables (CSV, Excel) show ratios; the exchange formats carry parts. */
-static bool shows_ratios(export_format f) { return f == EXPORT_CSV || f == EXPORT_XLSX; }
+static bool shows_ratios(export_format f)
+{
+    return f == EXPORT_CSV || f == EXPORT_XLSX;
+}
 
 /* Adds to w->rows the rows of every ratio asked for, from the unit's parts
  * among the rows collected (as written: own or total values, each part's
@@ -327,7 +336,7 @@ static int emit(writer *w, int unit, const export_row *row)
     if (r->format == EXPORT_FHIR)
         return export_fhir_add(w->fhir, &x, w->e);
     if (r->format == EXPORT_CSV) {
-        const char *fields[] = {u->code, u->u.name, u->u.level, row->c.indicator,
+        const char *fields[] = {u->code,       u->u.name,      u->u.level, row->c.indicator,
                                 row->c.period, row->c.options, v};
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
             if (i)
@@ -346,8 +355,7 @@ static int emit(writer *w, int unit, const export_row *row)
                               "period", row->c.period, "orgUnit",
                               export_map_org_unit(r->map, EXPORT_DHIS2, u->code),
                               "categoryOptionCombo",
-                              export_map_coc(r->map, row->c.indicator, row->c.options), "value",
-                              v);
+                              export_map_coc(r->map, row->c.indicator, row->c.options), "value", v);
         fputs(w->written ? ",\n" : "\n", w->out);
         json_dumpf(o, w->out, JSON_COMPACT);
         json_decref(o);
@@ -362,7 +370,9 @@ static int export_unit(writer *w, int unit)
     const catalog_t *cat = w->n->catalog;
     const catalog_indicator *ind = r->indicator;
     bool ratio = ind && ind->kind == IND_RATIO; /* its parts are what is stored */
-    const char *codes[] = {ratio ? cat->inds[ind->numerator].code : ind ? ind->code : NULL,
+    const char *codes[] = {ratio     ? cat->inds[ind->numerator].code
+                               : ind ? ind->code
+                                     : NULL,
                            ratio ? cat->inds[ind->denominator].code : NULL};
     w->nrows = 0;
     for (int i = 0; i < (ratio ? 2 : 1) && !w->oom; i++) {
@@ -390,9 +400,9 @@ int export_write(node_t *n, store_txn *txn, const tree_t *t, const export_reques
                  ts_err *e)
 {
     writer w = {.n = n, .txn = txn, .t = t, .r = r, .out = out, .e = e};
-    int rc = r->format == EXPORT_XLSX   ? export_xlsx_open(&w.book, n, r, e)
-             : r->format == EXPORT_FHIR ? export_fhir_open(&w.fhir, n, r, out, e)
-                                        : (begin(&w), TS_OK);
+    int rc = r->format == EXPORT_XLSX ? export_xlsx_open(&w.book, n, r, e)
+        : r->format == EXPORT_FHIR    ? export_fhir_open(&w.fhir, n, r, out, e)
+                                      : (begin(&w), TS_OK);
     for (size_t i = 0; i < t->n && rc == TS_OK; i++)
         if (tree_in_subtree(t, (int)i, r->unit))
             rc = export_unit(&w, (int)i);
@@ -408,12 +418,15 @@ int export_write(node_t *n, store_txn *txn, const tree_t *t, const export_reques
     else if (r->format == EXPORT_ADX)
         fputs("</adx>\n", out);
     if (w.overflow)
-        return ts_fail(e, TS_ERUNTIME, "a unit's own value leaves the 64-bit range: a stored "
+        return ts_fail(e, TS_ERUNTIME,
+                       "a unit's own value leaves the 64-bit range: a stored "
                        "total is corrupt; run 'tiersync verify' on this node");
     if (r->format == EXPORT_ADX && !w.written)
-        return ts_fail(e, TS_ENOTFOUND, "no values to export for unit %s%s%s%s%s: an ADX "
-                       "message needs at least one", t->units[r->unit].code,
-                       r->period ? ", period " : "", r->period ? r->period : "",
-                       r->indicator ? ", indicator " : "", r->indicator ? r->indicator->code : "");
+        return ts_fail(e, TS_ENOTFOUND,
+                       "no values to export for unit %s%s%s%s%s: an ADX "
+                       "message needs at least one",
+                       t->units[r->unit].code, r->period ? ", period " : "",
+                       r->period ? r->period : "", r->indicator ? ", indicator " : "",
+                       r->indicator ? r->indicator->code : "");
     return TS_OK;
 }

@@ -23,7 +23,7 @@
 #include "tree.h"
 
 #define EXPORT_MAPPING_FILE "dhis2-mapping.json" /* looked for in the data directory */
-#define EXPORT_ID_MAX 64 /* a mapped code or UID */
+#define EXPORT_ID_MAX 64                         /* a mapped code or UID */
 
 typedef enum { EXPORT_CSV, EXPORT_DHIS2, EXPORT_ADX, EXPORT_XLSX, EXPORT_FHIR } export_format;
 typedef enum { EXPORT_OWN, EXPORT_TOTAL } export_values;
@@ -62,8 +62,7 @@ void export_mapping_destroy(export_mapping **m);
 const char *export_map_org_unit(const export_mapping *m, export_format which, const char *code);
 const char *export_map_data_element(const export_mapping *m, export_format which,
                                     const char *indicator);
-const char *export_map_data_set(const export_mapping *m, export_format which,
-                                const catalog_t *cat);
+const char *export_map_data_set(const export_mapping *m, export_format which, const catalog_t *cat);
 /* DHIS2 categoryOptionCombo of canonical options ("" -> the default combo). */
 const char *export_map_coc(const export_mapping *m, const char *indicator, const char *options);
 /* ADX attribute name of a category, and code of one of its options. */

@@ -44,8 +44,7 @@ int export_fhir_open(export_fhir **f, const node_t *n, const export_request *r, 
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(out, "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"timestamp\":\"%s\"",
-            when);
+    fprintf(out, "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"timestamp\":\"%s\"", when);
     return TS_OK;
 }
 
@@ -97,16 +96,16 @@ static json_t *stratum(const export_fhir *f, const char *options, int64_t v)
     json_t *comps = json_array(), *opts = query_options_json(options);
     const char *cat;
     json_t *opt;
-    json_object_foreach(opts, cat, opt) { /* in the options' canonical order */
+    json_object_foreach (opts, cat, opt) { /* in the options' canonical order */
         const char *o = json_string_value(opt);
         json_array_append_new(
-            comps, json_pack("{s:o,s:o}", "code",
-                             concept(export_map_adx_category(f->r->map, cat), cat), "value",
-                             concept(export_map_adx_option(f->r->map, cat, o), o)));
+            comps,
+            json_pack("{s:o,s:o}", "code", concept(export_map_adx_category(f->r->map, cat), cat),
+                      "value", concept(export_map_adx_option(f->r->map, cat, o), o)));
     }
     json_decref(opts);
-    return json_pack("{s:o,s:[{s:{s:[{s:s,s:s}]},s:I}],s:{s:I}}", "component", comps,
-                     "population", "code", "coding", "system", FHIR_POPULATION_SYSTEM, "code",
+    return json_pack("{s:o,s:[{s:{s:[{s:s,s:s}]},s:I}],s:{s:I}}", "component", comps, "population",
+                     "code", "coding", "system", FHIR_POPULATION_SYSTEM, "code",
                      "initial-population", "count", (json_int_t)v, "measureScore", "value",
                      (json_int_t)v);
 }
@@ -123,14 +122,15 @@ static int flush(export_fhir *f, ts_err *e)
     char ref_loc[EXPORT_ID_MAX + 16], ref_org[EXPORT_ID_MAX + 16];
     snprintf(ref_loc, sizeof ref_loc, "Location/%s", org);
     snprintf(ref_org, sizeof ref_org, "Organization/%s", org);
-    json_t *group = json_pack(
-        "{s:o}", "code",
-        concept(export_map_data_element(f->r->map, EXPORT_ADX, f->indicator),
-                ind ? ind->label_en : f->indicator));
+    json_t *group = json_pack("{s:o}", "code",
+                              concept(export_map_data_element(f->r->map, EXPORT_ADX, f->indicator),
+                                      ind ? ind->label_en : f->indicator));
     if (f->overflow) {
         json_decref(group);
-        return ts_fail(e, TS_ERUNTIME, "a sum of %s leaves the 64-bit range: a stored total is "
-                       "corrupt; run 'tiersync verify' on this node", f->indicator);
+        return ts_fail(e, TS_ERUNTIME,
+                       "a sum of %s leaves the 64-bit range: a stored total is "
+                       "corrupt; run 'tiersync verify' on this node",
+                       f->indicator);
     }
     json_int_t total = (json_int_t)query_publish(&f->r->rd, ind, f->total);
     json_object_set_new(group, "population",
@@ -142,12 +142,11 @@ static int flush(export_fhir *f, ts_err *e)
         json_object_set_new(group, "stratifier",
                             json_pack("[{s:o,s:O}]", "code", stratifier_codes(f, f->options0),
                                       "stratum", f->strata));
-    json_t *mr = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:o,s:[o]}",
-                           "resourceType", "MeasureReport", "status", "complete", "type",
-                           "summary", "measure", measure, "subject", "reference", ref_loc,
-                           "display", f->u->u.name, "reporter", "reference", ref_org,
-                           "display", f->u->u.name, "period", period_json(f->period),
-                           "group", group);
+    json_t *mr = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:o,s:[o]}", "resourceType",
+                           "MeasureReport", "status", "complete", "type", "summary", "measure",
+                           measure, "subject", "reference", ref_loc, "display", f->u->u.name,
+                           "reporter", "reference", ref_org, "display", f->u->u.name, "period",
+                           period_json(f->period), "group", group);
     json_decref(f->strata);
     f->strata = NULL;
     f->u = NULL;
@@ -162,8 +161,9 @@ static int flush(export_fhir *f, ts_err *e)
 
 int export_fhir_add(export_fhir *f, const export_value *x, ts_err *e)
 {
-    if (f->u && (f->u != x->u || strcmp(f->indicator, x->c->indicator) ||
-                 strcmp(f->period, x->c->period))) {
+    if (f->u &&
+        (f->u != x->u || strcmp(f->indicator, x->c->indicator) ||
+         strcmp(f->period, x->c->period))) {
         if (flush(f, e))
             return e->code;
     }

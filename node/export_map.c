@@ -17,7 +17,7 @@
 
 #define DHIS2_UID_LEN 11
 #define DHIS2_DEFAULT_COC "default" /* code of DHIS2's default category option combo */
-#define FHIR_BASE_MAX 256            /* fhir.measureBase */
+#define FHIR_BASE_MAX 256           /* fhir.measureBase */
 
 struct export_mapping {
     json_t *root;
@@ -65,21 +65,22 @@ static bool ncname_ok(const char *s)
     if (!((*s | 32) >= 'a' && (*s | 32) <= 'z') && *s != '_')
         return false;
     for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
-              *p == '_' || *p == '-' || *p == '.'))
+        if (!((*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z') || *p == '_' ||
+              *p == '-' || *p == '.'))
             return false;
     return strcmp(s, "dataElement") && strcmp(s, "value");
 }
 
 static int check_code(map_loader *ld, const char *entry, json_t *v, bool uid)
 {
-    if (!json_is_string(v) || !json_string_length(v) ||
-        json_string_length(v) >= EXPORT_ID_MAX)
+    if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) >= EXPORT_ID_MAX)
         return bad(ld, entry, "must be a non-empty string of at most %d characters",
                    EXPORT_ID_MAX - 1);
     if (uid && !uid_ok(json_string_value(v)))
-        return bad(ld, entry, "'%s' is not a DHIS2 UID (11 letters and digits, starting "
-                   "with a letter)", json_string_value(v));
+        return bad(ld, entry,
+                   "'%s' is not a DHIS2 UID (11 letters and digits, starting "
+                   "with a letter)",
+                   json_string_value(v));
     return TS_OK;
 }
 
@@ -103,7 +104,7 @@ static int check_pair(map_loader *ld, const char *entry, json_t *o)
     const char *k;
     json_t *v;
     char sub[256];
-    json_object_foreach(o, k, v) {
+    json_object_foreach (o, k, v) {
         snprintf(sub, sizeof sub, "%s.%s", entry, k);
         if (is_comment(k))
             continue;
@@ -128,7 +129,7 @@ static int check_section(map_loader *ld, const char *name, json_t *sec,
     const char *k;
     json_t *v;
     char entry[256];
-    json_object_foreach(sec, k, v) {
+    json_object_foreach (sec, k, v) {
         if (is_comment(k))
             continue;
         snprintf(entry, sizeof entry, "%s.%s", name, k);
@@ -152,8 +153,8 @@ static const catalog_indicator *exported(map_loader *ld, const char *entry, cons
     if (!ind)
         bad(ld, entry, "no indicator %s in catalog %s", code, ld->cat->id);
     else if (!catalog_is_stored(ind))
-        bad(ld, entry, "%s is a ratio, never exported to DHIS2 or ADX: map its parts %s and %s", code,
-            ld->cat->inds[ind->numerator].code, ld->cat->inds[ind->denominator].code);
+        bad(ld, entry, "%s is a ratio, never exported to DHIS2 or ADX: map its parts %s and %s",
+            code, ld->cat->inds[ind->numerator].code, ld->cat->inds[ind->denominator].code);
     return ind && catalog_is_stored(ind) ? ind : NULL;
 }
 
@@ -174,7 +175,7 @@ static int each_coc(map_loader *ld, const char *entry, const char *code, json_t 
     const char *opts;
     json_t *uid;
     char sub[512];
-    json_object_foreach(v, opts, uid) {
+    json_object_foreach (v, opts, uid) {
         if (is_comment(opts))
             continue;
         snprintf(sub, sizeof sub, "%s.\"%s\"", entry, opts);
@@ -200,7 +201,7 @@ static int each_category(map_loader *ld, const char *entry, const char *name, js
     const char *k;
     json_t *x;
     char sub[512];
-    json_object_foreach(v, k, x) {
+    json_object_foreach (v, k, x) {
         snprintf(sub, sizeof sub, "%s.%s", entry, k);
         if (is_comment(k))
             continue;
@@ -208,14 +209,16 @@ static int each_category(map_loader *ld, const char *entry, const char *name, js
             if (check_code(ld, sub, x, false))
                 return TS_EINPUT;
             if (!ncname_ok(json_string_value(x)))
-                return bad(ld, sub, "'%s' cannot be an XML attribute name (letters, digits, "
-                           "_ - . and not dataElement or value)", json_string_value(x));
+                return bad(ld, sub,
+                           "'%s' cannot be an XML attribute name (letters, digits, "
+                           "_ - . and not dataElement or value)",
+                           json_string_value(x));
         } else if (!strcmp(k, "options")) {
             if (!json_is_object(x))
                 return bad(ld, sub, "must map each option to an ADX code");
             const char *opt;
             json_t *code;
-            json_object_foreach(x, opt, code) {
+            json_object_foreach (x, opt, code) {
                 char o2[600];
                 snprintf(o2, sizeof o2, "%s.%s", sub, opt);
                 if (is_comment(opt))
@@ -239,7 +242,7 @@ static int check_fhir(map_loader *ld, const char *entry, json_t *o)
     const char *k;
     json_t *v;
     char sub[256];
-    json_object_foreach(o, k, v) {
+    json_object_foreach (o, k, v) {
         snprintf(sub, sizeof sub, "%s.%s", entry, k);
         if (is_comment(k))
             continue;
@@ -257,7 +260,7 @@ static int validate(map_loader *ld, json_t *root)
         return bad(ld, "top level", "must be a JSON object");
     const char *k;
     json_t *v;
-    json_object_foreach(root, k, v) {
+    json_object_foreach (root, k, v) {
         if (is_comment(k))
             continue;
         int rc;
@@ -281,7 +284,8 @@ static int validate(map_loader *ld, json_t *root)
         } else if (!strcmp(k, "fhir")) {
             rc = check_fhir(ld, k, v);
         } else {
-            return bad(ld, k, "unknown key (known: catalog, dataSet, "
+            return bad(ld, k,
+                       "unknown key (known: catalog, dataSet, "
                        "defaultCategoryOptionCombo, orgUnits, dataElements, "
                        "categoryOptionCombos, categories, fhir; _name for comments)");
         }
@@ -367,8 +371,7 @@ const char *export_map_data_element(const export_mapping *m, export_format which
     return v ? v : indicator;
 }
 
-const char *export_map_data_set(const export_mapping *m, export_format which,
-                                const catalog_t *cat)
+const char *export_map_data_set(const export_mapping *m, export_format which, const catalog_t *cat)
 {
     const char *v = pair(m, "dataSet", NULL, which);
     return v ? v : which == EXPORT_ADX ? cat->id : NULL;
@@ -379,8 +382,7 @@ const char *export_map_coc(const export_mapping *m, const char *indicator, const
     const char *v = NULL;
     if (m && options[0])
         v = get_str(json_object_get(
-            json_object_get(json_object_get(m->root, "categoryOptionCombos"), indicator),
-            options));
+            json_object_get(json_object_get(m->root, "categoryOptionCombos"), indicator), options));
     else if (m)
         v = get_str(json_object_get(m->root, "defaultCategoryOptionCombo"));
     return v ? v : options[0] ? options : DHIS2_DEFAULT_COC;
@@ -388,21 +390,20 @@ const char *export_map_coc(const export_mapping *m, const char *indicator, const
 
 const char *export_map_adx_category(const export_mapping *m, const char *category)
 {
-    const char *v = m ? get_str(json_object_get(
-                            json_object_get(json_object_get(m->root, "categories"), category),
-                            "adx"))
-                      : NULL;
+    const char *v = m
+        ? get_str(json_object_get(json_object_get(json_object_get(m->root, "categories"), category),
+                                  "adx"))
+        : NULL;
     return v ? v : category;
 }
 
-const char *export_map_adx_option(const export_mapping *m, const char *category,
-                                  const char *option)
+const char *export_map_adx_option(const export_mapping *m, const char *category, const char *option)
 {
     const char *v = NULL;
     if (m)
         v = get_str(json_object_get(
-            json_object_get(
-                json_object_get(json_object_get(m->root, "categories"), category), "options"),
+            json_object_get(json_object_get(json_object_get(m->root, "categories"), category),
+                            "options"),
             option));
     return v ? v : option;
 }
@@ -410,13 +411,12 @@ const char *export_map_adx_option(const export_mapping *m, const char *category,
 void export_map_measure(const export_mapping *m, const catalog_t *cat, const char *indicator,
                         char *out, size_t outsz)
 {
-    const char *base = m ? get_str(json_object_get(json_object_get(m->root, "fhir"),
-                                                   "measureBase"))
+    const char *base = m ? get_str(json_object_get(json_object_get(m->root, "fhir"), "measureBase"))
                          : NULL;
-    const char *id = m ? get_str(json_object_get(
-                             json_object_get(json_object_get(m->root, "dataElements"), indicator),
-                             "fhir"))
-                       : NULL;
+    const char *id = m
+        ? get_str(json_object_get(
+              json_object_get(json_object_get(m->root, "dataElements"), indicator), "fhir"))
+        : NULL;
     if (!id)
         id = export_map_data_element(m, EXPORT_ADX, indicator);
     if (base)

@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
-#define XLSX_MAX_COLS 1024   /* category combinations on one sheet */
-#define XLSX_FIRST_COL 4     /* unit code, unit name, level, period, then values */
-#define XLSX_HEAD_ROWS 2     /* the indicator's name, then the column headers */
+#define XLSX_MAX_COLS 1024 /* category combinations on one sheet */
+#define XLSX_FIRST_COL 4   /* unit code, unit name, level, period, then values */
+#define XLSX_HEAD_ROWS 2   /* the indicator's name, then the column headers */
 #define XLSX_SHEET_NAME_MAX 31
 
 typedef struct {
@@ -56,8 +56,10 @@ int export_xlsx_open(export_book **bp, const node_t *n, const export_request *r,
     int fd = mkstemp(b->path);
     if (fd < 0) {
         b->path[0] = '\0';
-        return ts_fail(e, TS_ERUNTIME, "cannot create a temporary file for the workbook in %s "
-                       "(set TMPDIR to a writable directory)", tmp && *tmp ? tmp : "/tmp");
+        return ts_fail(e, TS_ERUNTIME,
+                       "cannot create a temporary file for the workbook in %s "
+                       "(set TMPDIR to a writable directory)",
+                       tmp && *tmp ? tmp : "/tmp");
     }
     close(fd);
     if (!(b->wb = workbook_new(b->path)))
@@ -70,7 +72,8 @@ int export_xlsx_open(export_book **bp, const node_t *n, const export_request *r,
     const catalog_indicator *want = r->indicator;
     for (int i = 0; i < cat->ninds; i++) {
         const catalog_indicator *ind = &cat->inds[i];
-        bool part = want && want->kind == IND_RATIO && (i == want->numerator || i == want->denominator);
+        bool part = want && want->kind == IND_RATIO &&
+            (i == want->numerator || i == want->denominator);
         if (want && want != ind && !part) /* a ratio comes with its parts */
             continue;
         xlsx_sheet *s = &b->sheets[b->nsheets];
@@ -126,8 +129,10 @@ static int column_of(export_book *b, xlsx_sheet *s, const char *options, ts_err 
         if (!strcmp(s->cols[i], options))
             return XLSX_FIRST_COL + i;
     if (s->ncols == XLSX_MAX_COLS) {
-        ts_fail(e, TS_EINPUT, "indicator %s has more than %d category combinations: export "
-                "it in another format", s->ind->code, XLSX_MAX_COLS);
+        ts_fail(e, TS_EINPUT,
+                "indicator %s has more than %d category combinations: export "
+                "it in another format",
+                s->ind->code, XLSX_MAX_COLS);
         return -1;
     }
     if (s->ncols % 16 == 0) {

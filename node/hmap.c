@@ -42,7 +42,10 @@ static uint64_t hash_bytes(const char *p, size_t n)
 
 /* ---- uint64 -> int64 ---------------------------------------------------- */
 
-void hmap_i64_init(hmap_i64 *m) { memset(m, 0, sizeof *m); }
+void hmap_i64_init(hmap_i64 *m)
+{
+    memset(m, 0, sizeof *m);
+}
 
 void hmap_i64_free(hmap_i64 *m)
 {
@@ -122,7 +125,10 @@ uint64_t *hmap_i64_nonzero(const hmap_i64 *m, size_t *n)
 
 /* ---- string set ------------------------------------------------------- */
 
-void hmap_str_init(hmap_str *m) { memset(m, 0, sizeof *m); }
+void hmap_str_init(hmap_str *m)
+{
+    memset(m, 0, sizeof *m);
+}
 
 void hmap_str_free(hmap_str *m)
 {

@@ -33,7 +33,7 @@ int64_t hmap_i64_get(const hmap_i64 *m, uint64_t key);
 uint64_t *hmap_i64_nonzero(const hmap_i64 *m, size_t *n);
 
 typedef struct {
-    size_t off;   /* into the arena */
+    size_t off; /* into the arena */
     uint32_t len;
     int val;
 } hmap_str_entry;

@@ -33,15 +33,16 @@
 #include "tls.h"
 
 #define HTTP_CONNECTION_LIMIT 256
-#define HTTP_PER_IP_LIMIT 16   /* connections at once from one address */
-#define HTTP_HEADER_DEADLINE_S 10 /* to send a request's headers, all of them */
-#define HTTP_TIMEOUT_S 30      /* idle: nothing sent or received */
+#define HTTP_PER_IP_LIMIT 16          /* connections at once from one address */
+#define HTTP_HEADER_DEADLINE_S 10     /* to send a request's headers, all of them */
+#define HTTP_TIMEOUT_S 30             /* idle: nothing sent or received */
 #define HTTP_MEMORY_LIMIT (64 * 1024) /* per connection: headers and query string */
 
 /* Only same-origin scripts, styles and requests: the dashboard works offline
  * by construction, a CDN reference could not even load. */
-#define HTTP_CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
-                 "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+#define HTTP_CSP                                                                      \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 struct http {
     struct MHD_Daemon *d;
@@ -50,7 +51,7 @@ struct http {
     http_throttle throttle; /* used by MHD's one thread only */
     log_limit log;          /* libmicrohttpd's messages */
     reg_t *reg;
-    char *cert, *key;       /* PEM, kept while the server runs */
+    char *cert, *key; /* PEM, kept while the server runs */
 };
 
 /* One request's state (*req_cls), from on_uri to on_completed. */
@@ -91,7 +92,8 @@ static int parse_address(const char *addr, struct sockaddr_storage *ss, socklen_
     *len = sizeof *in;
     return TS_OK;
 bad:
-    return ts_fail(e, TS_EINPUT, "http.address = '%s' is not IP:PORT (e.g. 127.0.0.1:8600 or "
+    return ts_fail(e, TS_EINPUT,
+                   "http.address = '%s' is not IP:PORT (e.g. 127.0.0.1:8600 or "
                    "[::1]:8600); fix it in tiersync.conf, or leave it empty to turn HTTP off",
                    addr);
 }
@@ -211,14 +213,14 @@ static void body_append(http_req *rq, const char *data, size_t n)
 
 static http_guard_conn *guard_conn(struct MHD_Connection *conn)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return ci ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **req_cls)
 {
     (void)version;
     http_t *h = cls;
@@ -241,10 +243,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     param_ctx pc = {0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &pc);
-    const union MHD_ConnectionInfo *client =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const union MHD_ConnectionInfo *fd =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *client = MHD_get_connection_info(
+        conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn,
+                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
     struct sockaddr_storage local;
     socklen_t llen = sizeof local;
     memset(&local, 0, sizeof local);
@@ -293,8 +295,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     http_t *h = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *fd =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(
+            conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = fd ? http_guard_open(h->guard, fd->connect_fd) : NULL;
     } else {
         http_guard_close(h->guard, *socket_context);
@@ -367,31 +369,30 @@ int http_start(http_t **out, node_t *n, ts_err *e)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-                            tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
-                            MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
+    h->d = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_MEMORY_LIMIT, tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+        MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!h->d) {
         http_free(h);
-        return ts_fail(e, TS_ERUNTIME, "cannot serve HTTP%s on %s: %s (is another program on "
-                       "that port? change http.address in tiersync.conf%s)", tls ? "S" : "",
-                       n->cfg.http, bind_error(&ss, len),
+        return ts_fail(e, TS_ERUNTIME,
+                       "cannot serve HTTP%s on %s: %s (is another program on "
+                       "that port? change http.address in tiersync.conf%s)",
+                       tls ? "S" : "", n->cfg.http, bind_error(&ss, len),
                        tls ? "; are tls_cert and tls_key a certificate and its key?" : "");
     }
     log_info("http: dashboard and read API on http%s://%s/", tls ? "s" : "", n->cfg.http);
     if (!reg_enabled(h->reg))
         log_warn("http: the case register is off: %s is not a loopback address and there is "
                  "no TLS; set [http] tls_cert and tls_key ('tiersync tls --dir %s'), or bind "
-                 "to 127.0.0.1", n->cfg.http, n->cfg.dir);
+                 "to 127.0.0.1",
+                 n->cfg.http, n->cfg.dir);
     *out = h;
     return TS_OK;
 }

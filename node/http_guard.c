@@ -42,8 +42,8 @@ static void sweep(http_guard *g)
         }
     }
     if (cut)
-        log_debug("http: closed %d connection(s) that sent no complete request within %lld s",
-                  cut, (long long)(g->deadline_ms / 1000));
+        log_debug("http: closed %d connection(s) that sent no complete request within %lld s", cut,
+                  (long long)(g->deadline_ms / 1000));
 }
 
 static void *guard_main(void *arg)
@@ -76,8 +76,7 @@ int http_guard_new(http_guard **out, int deadline_s, ts_err *e)
         pthread_cond_destroy(&g->wake);
         pthread_mutex_destroy(&g->lock);
         free(g);
-        return ts_fail(e, TS_ERUNTIME, "cannot start the HTTP guard's thread: %s",
-                       strerror(rc));
+        return ts_fail(e, TS_ERUNTIME, "cannot start the HTTP guard's thread: %s", strerror(rc));
     }
     *out = g;
     return TS_OK;

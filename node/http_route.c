@@ -15,7 +15,8 @@ static void reply_error(http_reply *out, int status, const char *msg, const char
 {
     json_t *o = json_pack("{s:s}", "error", msg);
     if (!o) /* msg quotes a path that is not UTF-8 (or was cut inside a character) */
-        o = json_pack("{s:s}", "error", "the request was refused (its path, not UTF-8 text as "
+        o = json_pack("{s:s}", "error",
+                      "the request was refused (its path, not UTF-8 text as "
                       "quoted, is left out of this message; see docs/API.md)");
     if (o && param)
         json_object_set_new(o, "parameter", json_string(param));
@@ -35,9 +36,10 @@ static void serve_api(node_t *n, http_throttle *t, const http_request *q, http_r
     if (wait) {
         snprintf(out->retry_after, sizeof out->retry_after, "%d", wait);
         char msg[200];
-        snprintf(msg, sizeof msg, "too many wrong read tokens from this address: try again in "
-                 "%d s (the wait doubles with each wrong token, up to %d s)", wait,
-                 HTTP_THROTTLE_MAX_S);
+        snprintf(msg, sizeof msg,
+                 "too many wrong read tokens from this address: try again in "
+                 "%d s (the wait doubles with each wrong token, up to %d s)",
+                 wait, HTTP_THROTTLE_MAX_S);
         reply_error(out, 429, msg, "Authorization");
         return;
     }
@@ -47,21 +49,25 @@ static void serve_api(node_t *n, http_throttle *t, const http_request *q, http_r
     if (q->authorization)
         http_throttle_record(t, q->client, acc == HTTP_READ_EXACT, now);
     if (acc == HTTP_DENY_NO_TOKEN) {
-        reply_error(out, 401, n->cfg.trust_loopback
-                    ? "this address may read only with a read token: send 'Authorization: "
-                      "Bearer TOKEN' (a [read] token line of the node's tiersync.conf), or "
-                      "read from the node itself (loopback)"
-                    : "a read token is needed: send 'Authorization: Bearer TOKEN' (a [read] "
-                      "token line of the node's tiersync.conf; this node has "
-                      "[http] trust_loopback = no)", "Authorization");
+        reply_error(out, 401,
+                    n->cfg.trust_loopback
+                        ? "this address may read only with a read token: send 'Authorization: "
+                          "Bearer TOKEN' (a [read] token line of the node's tiersync.conf), or "
+                          "read from the node itself (loopback)"
+                        : "a read token is needed: send 'Authorization: Bearer TOKEN' (a [read] "
+                          "token line of the node's tiersync.conf; this node has "
+                          "[http] trust_loopback = no)",
+                    "Authorization");
         out->header = "WWW-Authenticate";
         out->value = "Bearer realm=\"tiersync\"";
         return;
     }
     if (acc == HTTP_DENY_BAD_TOKEN) {
-        reply_error(out, 401, "the read token is not one of this node's: check the [read] "
+        reply_error(out, 401,
+                    "the read token is not one of this node's: check the [read] "
                     "token lines of tiersync.conf (the header is 'Authorization: Bearer "
-                    "TOKEN')", "Authorization");
+                    "TOKEN')",
+                    "Authorization");
         out->header = "WWW-Authenticate";
         out->value = "Bearer realm=\"tiersync\", error=\"invalid_token\"";
         return;
@@ -109,8 +115,13 @@ static void serve_register(const http_request *q, http_reply *out)
     }
     char addr[INET6_ADDRSTRLEN];
     client_text(q->client, addr, sizeof addr);
-    reg_request r = {.method = q->method, .path = q->path, .params = q->params, .body = q->body,
-                     .body_len = q->body_len, .cookie = q->cookie, .csrf = q->csrf,
+    reg_request r = {.method = q->method,
+                     .path = q->path,
+                     .params = q->params,
+                     .body = q->body,
+                     .body_len = q->body_len,
+                     .cookie = q->cookie,
+                     .csrf = q->csrf,
                      .addr = addr};
     reg_reply a;
     reg_handle(q->reg, &r, &a);
@@ -130,19 +141,24 @@ void http_route(node_t *n, http_throttle *t, const http_request *q, http_reply *
 {
     memset(out, 0, sizeof *out);
     if (q->uri == HTTP_URI_CONTROL) {
-        reply_error(out, 400, "the request's path or query holds a control character (a byte "
-                    "below 0x20 or 0x7f, raw or %-escaped, e.g. %00): remove it", NULL);
+        reply_error(out, 400,
+                    "the request's path or query holds a control character (a byte "
+                    "below 0x20 or 0x7f, raw or %-escaped, e.g. %00): remove it",
+                    NULL);
         return;
     }
     if (q->uri == HTTP_URI_TOO_MANY) {
         char msg[120];
-        snprintf(msg, sizeof msg, "too many query parameters (at most %d; see docs/API.md "
-                 "for what each endpoint takes)", API_MAX_PARAMS);
+        snprintf(msg, sizeof msg,
+                 "too many query parameters (at most %d; see docs/API.md "
+                 "for what each endpoint takes)",
+                 API_MAX_PARAMS);
         reply_error(out, 400, msg, NULL);
         return;
     }
     if (!http_access_host_ok(&n->cfg, q->host, q->local)) {
-        reply_error(out, 421, "the Host header does not name this node: use its address "
+        reply_error(out, 421,
+                    "the Host header does not name this node: use its address "
                     "(http.address of tiersync.conf), or list the name in [http] hosts",
                     "Host");
         return;
@@ -152,8 +168,10 @@ void http_route(node_t *n, http_throttle *t, const http_request *q, http_reply *
         return;
     }
     if (strcmp(q->method, "GET") && strcmp(q->method, "HEAD")) {
-        reply_error(out, 405, "only GET and HEAD: this API is read-only (the case register's "
-                    "paths are the exception, docs/API.md)", NULL);
+        reply_error(out, 405,
+                    "only GET and HEAD: this API is read-only (the case register's "
+                    "paths are the exception, docs/API.md)",
+                    NULL);
         out->header = "Allow";
         out->value = "GET, HEAD";
         return;
@@ -172,8 +190,10 @@ void http_route(node_t *n, http_throttle *t, const http_request *q, http_reply *
         return;
     }
     char msg[160];
-    snprintf(msg, sizeof msg, "no such path: %.64s (the API is under /api/, see docs/API.md; "
-             "the dashboard is at /)", q->path);
+    snprintf(msg, sizeof msg,
+             "no such path: %.64s (the API is under /api/, see docs/API.md; "
+             "the dashboard is at /)",
+             q->path);
     reply_error(out, 404, msg, NULL);
 }
 

@@ -21,19 +21,19 @@
 
 typedef struct {
     const char *method;
-    const char *path;           /* unescaped, without the query */
-    http_uri_verdict uri;       /* of the raw target (http_access_uri) */
-    const char *host;           /* the Host header; NULL: none */
-    const char *authorization;  /* NULL: none */
+    const char *path;          /* unescaped, without the query */
+    http_uri_verdict uri;      /* of the raw target (http_access_uri) */
+    const char *host;          /* the Host header; NULL: none */
+    const char *authorization; /* NULL: none */
     const struct sockaddr *client, *local;
     const api_params *params;
-    bool params_overflow;       /* more parameters than api_params holds */
-    reg_t *reg;                 /* the case register; NULL: none (its paths are 404) */
-    const char *cookie;         /* the register's session cookie; NULL: none */
-    const char *csrf;           /* X-CSRF-Token; NULL: none */
-    char *body;                 /* a register request's body (NUL-terminated); NULL: none */
+    bool params_overflow; /* more parameters than api_params holds */
+    reg_t *reg;           /* the case register; NULL: none (its paths are 404) */
+    const char *cookie;   /* the register's session cookie; NULL: none */
+    const char *csrf;     /* X-CSRF-Token; NULL: none */
+    char *body;           /* a register request's body (NUL-terminated); NULL: none */
     size_t body_len;
-    bool body_too_big;          /* longer than REG_BODY_MAX: 413 */
+    bool body_too_big; /* longer than REG_BODY_MAX: 413 */
 } http_request;
 
 typedef struct {
@@ -42,12 +42,12 @@ typedef struct {
     char *body;               /* malloc'd when owned, else a dashboard file */
     size_t len;
     bool owned, asset;
-    const char *access;       /* X-Tiersync-Access: "exact", "rounded"; NULL: none */
-    char filename[64];        /* Content-Disposition attachment when not empty */
-    const char *header, *value; /* one more header (WWW-Authenticate, Allow), or NULL */
-    char retry_after[16];     /* Retry-After when not empty */
+    const char *access;                  /* X-Tiersync-Access: "exact", "rounded"; NULL: none */
+    char filename[64];                   /* Content-Disposition attachment when not empty */
+    const char *header, *value;          /* one more header (WWW-Authenticate, Allow), or NULL */
+    char retry_after[16];                /* Retry-After when not empty */
     char set_cookie[REG_SET_COOKIE_MAX]; /* Set-Cookie when not empty */
-    bool register_reply;      /* from the register: framing refused, CSP on every answer */
+    bool register_reply; /* from the register: framing refused, CSP on every answer */
 } http_reply;
 
 /* Answers q for node n; t is the server's wrong-token throttle. */

@@ -26,15 +26,22 @@
 #define HUB_BATCH_BYTES (4096 * 1024)
 #define HUB_QUEUE_BUDGET 4000 /* messages queued in libzmq, over all children */
 #define HUB_ACK_DEFER_MAX 2   /* see drop_covered_acks */
-#define HUB_HWM_MIN 16        /* per child: twice the default window, so no child keeping to
+#define HUB_HWM_MIN \
+    16                           /* per child: twice the default window, so no child keeping to
                                  its window waits in TCP behind a full queue */
-#define HUB_HWM_MAX 1000      /* libzmq's default */
-#define HUB_WAIT_MS 50        /* longest wait for input while a batch commits (it wakes us) */
-#define HUB_REBIND_TRIES 100  /* a closed ROUTER frees its port in libzmq's I/O thread: */
+#define HUB_HWM_MAX 1000         /* libzmq's default */
+#define HUB_WAIT_MS 50           /* longest wait for input while a batch commits (it wakes us) */
+#define HUB_REBIND_TRIES 100     /* a closed ROUTER frees its port in libzmq's I/O thread: */
 #define HUB_REBIND_WAIT_US 20000 /* wait for it this long between tries */
 
-void *hub_router(hub_t *h) { return h->router; }
-void *hub_zap(hub_t *h) { return h->zap; }
+void *hub_router(hub_t *h)
+{
+    return h->router;
+}
+void *hub_zap(hub_t *h)
+{
+    return h->zap;
+}
 
 static int set_int(void *sock, int opt, int v)
 {
@@ -73,14 +80,14 @@ static int open_router(hub_t *h, ts_err *e)
         return ts_fail(e, TS_ERUNTIME, "cannot open the children's socket: %s",
                        zmq_strerror(zmq_errno()));
     int bad = set_int(h->router, ZMQ_CURVE_SERVER, 1) ||
-              zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
-              zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-              set_int(h->router, ZMQ_RCVHWM, receive_hwm(n)) ||
-              set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
-              set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
-              set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
-              set_int(h->router, ZMQ_LINGER, 0);
+        zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, HUB_ZAP_DOMAIN, strlen(HUB_ZAP_DOMAIN)) ||
+        zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        set_int(h->router, ZMQ_RCVHWM, receive_hwm(n)) ||
+        set_int(h->router, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
+        set_int(h->router, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
+        set_int(h->router, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
+        set_int(h->router, ZMQ_LINGER, 0);
     sodium_memzero(secret, sizeof secret);
     for (int i = 0; !bad && zmq_bind(h->router, n->cfg.listen) != 0; i++) {
         if (zmq_errno() != EADDRINUSE || i >= HUB_REBIND_TRIES) {
@@ -90,8 +97,10 @@ static int open_router(hub_t *h, ts_err *e)
         usleep(HUB_REBIND_WAIT_US);
     }
     if (bad)
-        return ts_fail(e, TS_ERUNTIME, "cannot listen on %s: %s (check listen.endpoint and that "
-                       "no other process uses the port)", n->cfg.listen, zmq_strerror(zmq_errno()));
+        return ts_fail(e, TS_ERUNTIME,
+                       "cannot listen on %s: %s (check listen.endpoint and that "
+                       "no other process uses the port)",
+                       n->cfg.listen, zmq_strerror(zmq_errno()));
     memcpy(h->serving, k->pk, sizeof h->serving);
     return TS_OK;
 }
@@ -194,10 +203,12 @@ static void log_outcome(hub_t *h, const apply_item *it)
     if (it->rc == TS_OK && it->reply.clock_told &&
         (off > h->n->cfg.max_clock_skew_s || off < -h->n->cfg.max_clock_skew_s)) {
         snprintf(key, sizeof key, "%s|clock", it->child);
-        log_limited(&h->limits, key, LOG_WARN, "child %s: its clock is %+d s (%.1f days) %s "
+        log_limited(&h->limits, key, LOG_WARN,
+                    "child %s: its clock is %+d s (%.1f days) %s "
                     "this node's, beyond sync.max_clock_skew_s = %d: its dates and months are "
-                    "off; have its operator set the date and time", it->child, (int)off,
-                    off / 86400.0, off > 0 ? "ahead of" : "behind", h->n->cfg.max_clock_skew_s);
+                    "off; have its operator set the date and time",
+                    it->child, (int)off, off / 86400.0, off > 0 ? "ahead of" : "behind",
+                    h->n->cfg.max_clock_skew_s);
     }
 }
 
@@ -211,7 +222,7 @@ struct hub_batch {
     int *item_of; /* message -> item, -1 when dropped */
     int got, nitems, max;
     size_t bytes;
-    hmap_str kids; /* child code -> its messages in the batch */
+    hmap_str kids;  /* child code -> its messages in the batch */
     arena_t copies; /* payloads and child codes */
     apply_pending *pending;
     atomic_bool committed; /* set by the writer thread when done */
@@ -374,8 +385,7 @@ static void batch_reply(hub_t *h, hub_batch *b, const hub_batch *next)
                 free(out);
             }
             if (it->reply.reason == TIERSYNC__REASON__REASON_NOT_ENROLLED)
-                hub_conns_drop(&h->conns, it->child,
-                               "no longer enrolled (tiersync child remove)");
+                hub_conns_drop(&h->conns, it->child, "no longer enrolled (tiersync child remove)");
         }
         zmq_msg_close(&b->ids[i]);
     }
@@ -407,7 +417,10 @@ static void hub_finish(hub_t *h, const hub_batch *next)
     h->inflight = NULL;
 }
 
-int hub_wake_fd(hub_t *h) { return h->wake_fd; }
+int hub_wake_fd(hub_t *h)
+{
+    return h->wake_fd;
+}
 
 static void drain_wake(hub_t *h)
 {

@@ -28,7 +28,7 @@ typedef struct {
 } hub_route;
 
 typedef struct {
-    hmap_str fds;     /* child code -> descriptor of its last message (-1: none) */
+    hmap_str fds;      /* child code -> descriptor of its last message (-1: none) */
     hub_route *routes; /* by the child's index in fds: the routing id of its last message */
     size_t nroutes;
     int port;         /* the ROUTER's TCP port (0: not TCP) */

@@ -56,9 +56,10 @@ static const char *zap_lookup(hub_t *h, const zmq_msg_t *cred)
     const zap_entry *z = cache_find(h, curve);
     store_child ch;
     uint8_t now_curve[crypto_scalarmult_curve25519_BYTES];
-    if (z && (store_child_get(h->n->store, txn, z->code, &ch) != TS_OK ||
-              keys_curve_public_raw(ch.pk, now_curve, NULL) != TS_OK ||
-              sodium_memcmp(now_curve, curve, sizeof now_curve) != 0))
+    if (z &&
+        (store_child_get(h->n->store, txn, z->code, &ch) != TS_OK ||
+         keys_curve_public_raw(ch.pk, now_curve, NULL) != TS_OK ||
+         sodium_memcmp(now_curve, curve, sizeof now_curve) != 0))
         z = NULL;
     int64_t now = ts_mono_ms();
     if (!z && now - h->keys_built_ms >= HUB_ZAP_REBUILD_MS) {

@@ -33,9 +33,10 @@ static void read_header(const catalog_t *c, int t, const csv_row *h, int *col, r
         int f = catalog_field_find(rt, name);
         col[i] = f;
         if (f < 0)
-            records_problem_add(ps, h->line, "", "unknown column '%.*s' (columns of %s: %s)", IMPORT_ECHO_MAX,
-                                name, rt->name,
-                                cj_join(list, sizeof list, rt->fields[0].name, sizeof rt->fields[0], rt->nfields));
+            records_problem_add(
+                ps, h->line, "", "unknown column '%.*s' (columns of %s: %s)", IMPORT_ECHO_MAX, name,
+                rt->name,
+                cj_join(list, sizeof list, rt->fields[0].name, sizeof rt->fields[0], rt->nfields));
         else if (seen[f])
             records_problem_add(ps, h->line, name, "column given twice");
         else
@@ -43,7 +44,8 @@ static void read_header(const catalog_t *c, int t, const csv_row *h, int *col, r
     }
     for (int f = 0; f < rt->nfields; f++)
         if (rt->fields[f].required && !seen[f])
-            records_problem_add(ps, h->line, rt->fields[f].name, "required column missing from the header");
+            records_problem_add(ps, h->line, rt->fields[f].name,
+                                "required column missing from the header");
 }
 
 /* Parses every row after the header into b->rows. */
@@ -60,7 +62,8 @@ static int read_rows(csv_t *csv, const int *col, int ncols, records_batch *b, ts
         if (row.n == 0)
             return TS_OK;
         if (row.n != ncols) {
-            records_problem_add(&b->problems, row.line, "", "%d fields, the header has %d", row.n, ncols);
+            records_problem_add(&b->problems, row.line, "", "%d fields, the header has %d", row.n,
+                                ncols);
             continue;
         }
         if (b->nrows == cap) {
@@ -88,8 +91,9 @@ int import_csv_buffer(node_t *n, const char *type_name, char *buf, size_t len, r
     b->rows = NULL;
     b->nrows = 0;
     if (t < 0)
-        return ts_fail(e, TS_EINPUT, "unknown record type '%.*s' (record types: %s)", IMPORT_ECHO_MAX,
-                       type_name, cj_join(list, sizeof list, c->types[0].name, sizeof c->types[0], c->ntypes));
+        return ts_fail(e, TS_EINPUT, "unknown record type '%.*s' (record types: %s)",
+                       IMPORT_ECHO_MAX, type_name,
+                       cj_join(list, sizeof list, c->types[0].name, sizeof c->types[0], c->ntypes));
     b->type = t;
     b->op = RECORDS_UPSERT;
     csv_t csv;
@@ -99,8 +103,8 @@ int import_csv_buffer(node_t *n, const char *type_name, char *buf, size_t len, r
     int rc = csv_next(&csv, &header, e);
     if (rc == TS_OK && header.n == 0)
         rc = ts_fail(e, TS_EINPUT, "the file is empty: its first line must name the columns (%s)",
-                     cj_join(list, sizeof list, c->types[t].fields[0].name, sizeof c->types[t].fields[0],
-                             c->types[t].nfields));
+                     cj_join(list, sizeof list, c->types[t].fields[0].name,
+                             sizeof c->types[t].fields[0], c->types[t].nfields));
     if (rc == TS_OK) {
         read_header(c, t, &header, col, &b->problems);
         if (b->problems.total > 0)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVITE_PAYLOAD_MAX                                                                     \
-    (crypto_sign_PUBLICKEYBYTES + INVITE_SECRET_BYTES + 2 + 1 + TS_CODE_MAX + 1 +            \
+#define INVITE_PAYLOAD_MAX                                                        \
+    (crypto_sign_PUBLICKEYBYTES + INVITE_SECRET_BYTES + 2 + 1 + TS_CODE_MAX + 1 + \
      CONFIG_ENDPOINT_MAX + INVITE_CHECK_BYTES)
 
 static const char b32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -101,10 +101,10 @@ static int parse_payload(const uint8_t *p, size_t n, invite_t *iv, ts_err *e)
     memcpy(iv->secret, p + sizeof iv->parent_pk, sizeof iv->secret);
     iv->join_port = (uint16_t)(p[fixed - 2] << 8 | p[fixed - 1]);
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
-    if (!ts_code_valid(iv->code) || iv->join_port == 0 ||
-        strncmp(iv->endpoint, "tcp://", 6) != 0 ||
+    if (!ts_code_valid(iv->code) || iv->join_port == 0 || strncmp(iv->endpoint, "tcp://", 6) != 0 ||
         crypto_sign_ed25519_pk_to_curve25519(curve, iv->parent_pk) != 0)
-        return ts_fail(e, TS_EINPUT, "the invitation holds an invalid code, endpoint or key; "
+        return ts_fail(e, TS_EINPUT,
+                       "the invitation holds an invalid code, endpoint or key; "
                        "ask the parent's operator for a new one");
     return TS_OK;
 }
@@ -118,26 +118,33 @@ int invite_decode(const char *text, invite_t *iv, ts_err *e)
     while (len && isspace((unsigned char)text[len - 1]))
         len--;
     if (len >= 6 && strncmp(text, "tsinv", 5) == 0 && strncmp(text, INVITE_PREFIX, pl) != 0)
-        return ts_fail(e, TS_EINPUT, "this invitation is of another version than this tiersync "
+        return ts_fail(e, TS_EINPUT,
+                       "this invitation is of another version than this tiersync "
                        "reads (%s...): update tiersync or ask for a new invitation",
                        INVITE_PREFIX);
     if (len < pl || strncmp(text, INVITE_PREFIX, pl) != 0)
-        return ts_fail(e, TS_EINPUT, "not a tiersync invitation: it starts with %s (as printed "
-                       "by 'tiersync child invite' at the parent)", INVITE_PREFIX);
+        return ts_fail(e, TS_EINPUT,
+                       "not a tiersync invitation: it starts with %s (as printed "
+                       "by 'tiersync child invite' at the parent)",
+                       INVITE_PREFIX);
     uint8_t p[INVITE_PAYLOAD_MAX], check[INVITE_CHECK_BYTES];
     long n = b32_decode(text + pl, len - pl, p, sizeof p);
     if (n == -2)
-        return ts_fail(e, TS_EINPUT, "the invitation is mistyped or cut (its last letters do "
+        return ts_fail(e, TS_EINPUT,
+                       "the invitation is mistyped or cut (its last letters do "
                        "not fit): copy the whole line again");
     if (n < 0)
-        return ts_fail(e, TS_EINPUT, "the invitation holds a character that cannot be in one "
-                       "(after %s only letters and the digits 2-7): copy it again", INVITE_PREFIX);
+        return ts_fail(e, TS_EINPUT,
+                       "the invitation holds a character that cannot be in one "
+                       "(after %s only letters and the digits 2-7): copy it again",
+                       INVITE_PREFIX);
     int rc = TS_OK;
     if (n <= INVITE_CHECK_BYTES)
         rc = ts_fail(e, TS_EINPUT, "the invitation is too short: copy the whole line again");
     else if (check_of(p, (size_t)n - INVITE_CHECK_BYTES, check),
              sodium_memcmp(check, p + n - INVITE_CHECK_BYTES, sizeof check) != 0)
-        rc = ts_fail(e, TS_EINPUT, "the invitation is mistyped or cut (its check does not "
+        rc = ts_fail(e, TS_EINPUT,
+                     "the invitation is mistyped or cut (its check does not "
                      "match): copy the whole line again");
     else
         rc = parse_payload(p, (size_t)n - INVITE_CHECK_BYTES, iv, e);
@@ -159,14 +166,13 @@ void invite_key(const uint8_t secret[INVITE_SECRET_BYTES], uint8_t pk[crypto_sig
 }
 
 /* Splits "tcp://HOST:PORT" (HOST may be [IPv6]) at its last colon. */
-static int split_tcp(const char *ep, const char *what, size_t *hostlen, unsigned *port,
-                     ts_err *e)
+static int split_tcp(const char *ep, const char *what, size_t *hostlen, unsigned *port, ts_err *e)
 {
     const char *colon = strrchr(ep, ':');
     char *end;
     unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
-    if (strncmp(ep, "tcp://", 6) != 0 || !colon || colon <= ep + 6 || !colon[1] || *end ||
-        p == 0 || p > 65535)
+    if (strncmp(ep, "tcp://", 6) != 0 || !colon || colon <= ep + 6 || !colon[1] || *end || p == 0 ||
+        p > 65535)
         return ts_fail(e, TS_EINPUT, "%s = '%s' is not tcp://HOST:PORT", what, ep);
     *hostlen = (size_t)(colon - ep);
     *port = (unsigned)p;
@@ -188,8 +194,10 @@ int invite_endpoints(const ts_config *c, char advertise[CONFIG_ENDPOINT_MAX],
     size_t hl;
     unsigned port;
     if (!c->listen[0])
-        return ts_fail(e, TS_EINPUT, "this node takes no children: set listen.endpoint in %s "
-                       "first", CONFIG_FILE);
+        return ts_fail(e, TS_EINPUT,
+                       "this node takes no children: set listen.endpoint in %s "
+                       "first",
+                       CONFIG_FILE);
     if (split_tcp(c->listen, "listen.endpoint", &hl, &port, e))
         return e->code;
     if (c->join_listen[0]) {
@@ -203,15 +211,17 @@ int invite_endpoints(const ts_config *c, char advertise[CONFIG_ENDPOINT_MAX],
     if (split_tcp(join_listen, "join.listen", &hl, &port, e))
         return e->code;
     *join_port = (uint16_t)port;
-    snprintf(advertise, CONFIG_ENDPOINT_MAX, "%s", c->join_advertise[0] ? c->join_advertise
-                                                                        : c->listen);
+    snprintf(advertise, CONFIG_ENDPOINT_MAX, "%s",
+             c->join_advertise[0] ? c->join_advertise : c->listen);
     if (split_tcp(advertise, c->join_advertise[0] ? "join.advertise" : "listen.endpoint", &hl,
                   &port, e))
         return e->code;
     if (wildcard_host(advertise, hl))
-        return ts_fail(e, TS_EINPUT, "listen.endpoint %s names no address a child can dial: "
+        return ts_fail(e, TS_EINPUT,
+                       "listen.endpoint %s names no address a child can dial: "
                        "set join.advertise = tcp://HOST:PORT (this node's address as children "
-                       "reach it) in %s", advertise, CONFIG_FILE);
+                       "reach it) in %s",
+                       advertise, CONFIG_FILE);
     return TS_OK;
 }
 
@@ -225,8 +235,8 @@ int invite_join_endpoint(const invite_t *iv, char out[CONFIG_ENDPOINT_MAX], ts_e
     return TS_OK;
 }
 
-int invite_make(const node_t *n, const char *code, const char *name, int64_t ttl_s,
-                invite_t *iv, invite_record *rec, ts_err *e)
+int invite_make(const node_t *n, const char *code, const char *name, int64_t ttl_s, invite_t *iv,
+                invite_record *rec, ts_err *e)
 {
     char join_listen[CONFIG_ENDPOINT_MAX];
     memset(iv, 0, sizeof *iv);

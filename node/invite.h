@@ -49,8 +49,8 @@ void invite_encode(const invite_t *iv, char out[INVITE_TEXT_MAX]);
 int invite_decode(const char *text, invite_t *iv, ts_err *e);
 
 /* The invitation key pair the secret derives (sk may be NULL). */
-void invite_key(const uint8_t secret[INVITE_SECRET_BYTES],
-                uint8_t pk[crypto_sign_PUBLICKEYBYTES], uint8_t *sk);
+void invite_key(const uint8_t secret[INVITE_SECRET_BYTES], uint8_t pk[crypto_sign_PUBLICKEYBYTES],
+                uint8_t *sk);
 
 /* The join endpoint: iv's endpoint with its port replaced by join_port. */
 int invite_join_endpoint(const invite_t *iv, char out[CONFIG_ENDPOINT_MAX], ts_err *e);
@@ -79,8 +79,8 @@ int invite_endpoints(const ts_config *c, char advertise[CONFIG_ENDPOINT_MAX],
  * for ttl_s seconds: a fresh secret into *iv and the matching record into
  * *rec; nothing is stored. TS_EINPUT for an invalid code, n's own, or the
  * reasons of invite_endpoints. */
-int invite_make(const node_t *n, const char *code, const char *name, int64_t ttl_s,
-                invite_t *iv, invite_record *rec, ts_err *e);
+int invite_make(const node_t *n, const char *code, const char *name, int64_t ttl_s, invite_t *iv,
+                invite_record *rec, ts_err *e);
 
 /* Table invites: get (TS_ENOTFOUND when none), put, and whether a record can
  * still be used at now_ms (open and not expired). */

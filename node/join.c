@@ -28,8 +28,8 @@ struct join {
     int64_t next_check_ms;
     bool warned; /* about a join.listen that cannot be bound */
     join_slot slots[JOIN_ADDR_SLOTS];
-    int global_left;      /* failures allowed now, over all addresses */
-    int64_t refill_at_ms; /* when global_left next grows */
+    int global_left;        /* failures allowed now, over all addresses */
+    int64_t refill_at_ms;   /* when global_left next grows */
     int64_t global_told_ms; /* the spent budget was last logged */
 };
 
@@ -66,7 +66,10 @@ void join_stop(join_t **jp)
     *jp = NULL;
 }
 
-void *join_socket(join_t *j) { return j ? j->router : NULL; }
+void *join_socket(join_t *j)
+{
+    return j ? j->router : NULL;
+}
 
 static int open_socket(join_t *j, ts_err *e)
 {
@@ -79,15 +82,16 @@ static int open_socket(join_t *j, ts_err *e)
         return e->code;
     j->router = zmq_socket(j->zctx, ZMQ_ROUTER);
     int bad = !j->router || zmq_setsockopt(j->router, ZMQ_CURVE_SERVER, &on, sizeof on) ||
-              zmq_setsockopt(j->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(j->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-              zmq_setsockopt(j->router, ZMQ_LINGER, &linger, sizeof linger) ||
-              zmq_bind(j->router, ep) != 0;
+        zmq_setsockopt(j->router, ZMQ_CURVE_SECRETKEY, secret, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(j->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        zmq_setsockopt(j->router, ZMQ_LINGER, &linger, sizeof linger) ||
+        zmq_bind(j->router, ep) != 0;
     sodium_memzero(secret, sizeof secret);
     if (bad) {
-        ts_fail(e, TS_ERUNTIME, "cannot listen for joining children on %s: %s (check "
-                "join.listen and that no other process uses the port)", ep,
-                zmq_strerror(zmq_errno()));
+        ts_fail(e, TS_ERUNTIME,
+                "cannot listen for joining children on %s: %s (check "
+                "join.listen and that no other process uses the port)",
+                ep, zmq_strerror(zmq_errno()));
         close_socket(j);
         return TS_ERUNTIME;
     }
@@ -215,7 +219,7 @@ static bool still_enrolled(store_t *s, store_txn *txn, const char *code, const u
 {
     store_child ch;
     return store_child_get(s, txn, code, &ch) == TS_OK &&
-           sodium_memcmp(ch.pk, key, sizeof ch.pk) == 0;
+        sodium_memcmp(ch.pk, key, sizeof ch.pk) == 0;
 }
 
 /* Checks the request against its invitation and, if it holds, enrols the
@@ -233,10 +237,11 @@ static int join_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (!join_invite_signed(c->rq, c->parent_pk, rec.verifier))
         return refuse(c, TIERSYNC__JOIN_OUTCOME__JOIN_BAD_PROOF,
                       "the request does not prove the secret of the invitation for %s: a wrong "
-                      "code, a mistyped or forged invitation, or one made again since", code);
+                      "code, a mistyped or forged invitation, or one made again since",
+                      code);
     bool again = rec.state == INVITE_USED &&
-                 sodium_memcmp(rec.used_by, c->rq->key, sizeof rec.used_by) == 0 &&
-                 still_enrolled(s, txn, code, c->rq->key);
+        sodium_memcmp(rec.used_by, c->rq->key, sizeof rec.used_by) == 0 &&
+        still_enrolled(s, txn, code, c->rq->key);
     if (rec.state == INVITE_USED && !again)
         return refuse(c, TIERSYNC__JOIN_OUTCOME__JOIN_USED,
                       "the invitation for %s has already been used: ask for a new one", code);
@@ -296,8 +301,8 @@ static int handle(join_t *j, zmq_msg_t *id, const uint8_t *data, size_t len, con
                  (long long)wait);
         if (log_wait)
             log_warn("join from %s for %s: not looked at, its address must wait %lld ms after "
-                     "failed joins (further tries meanwhile are not logged)", addr,
-                     rq.code[0] ? rq.code : "?", (long long)wait);
+                     "failed joins (further tries meanwhile are not logged)",
+                     addr, rq.code[0] ? rq.code : "?", (long long)wait);
     } else if (c.outcome != TIERSYNC__JOIN_OUTCOME__JOIN_ENROLLED) {
         snprintf(c.detail, sizeof c.detail, "%s",
                  c.outcome == TIERSYNC__JOIN_OUTCOME__JOIN_MALFORMED
@@ -308,8 +313,10 @@ static int handle(join_t *j, zmq_msg_t *id, const uint8_t *data, size_t len, con
         int rc = store_write(j->n->store, join_txn, &c, &e);
         if (rc != TS_OK && c.outcome == TIERSYNC__JOIN_OUTCOME__JOIN_ENROLLED) {
             c.outcome = TIERSYNC__JOIN_OUTCOME__JOIN_NOT_ENROLLED;
-            snprintf(c.detail, sizeof c.detail, "the parent could not record the enrolment "
-                     "(try again later): %.900s", e.msg);
+            snprintf(c.detail, sizeof c.detail,
+                     "the parent could not record the enrolment "
+                     "(try again later): %.900s",
+                     e.msg);
         }
     }
     bool ok = c.outcome == TIERSYNC__JOIN_OUTCOME__JOIN_ENROLLED;
@@ -342,7 +349,7 @@ int join_on_message(join_t *j)
             return enrolled;
         }
         bool one = zmq_msg_more(&id) && zmq_msg_recv(&body, j->router, 0) >= 0 &&
-                   !zmq_msg_more(&body);
+            !zmq_msg_more(&body);
         for (int more = zmq_msg_more(&body); more;) { /* one frame per message: drop extras */
             zmq_msg_t extra;
             zmq_msg_init(&extra);
@@ -352,8 +359,7 @@ int join_on_message(join_t *j)
         }
         const char *addr = one ? zmq_msg_gets(&body, "Peer-Address") : NULL;
         if (one)
-            enrolled += handle(j, &id, zmq_msg_data(&body), zmq_msg_size(&body),
-                               addr ? addr : "?");
+            enrolled += handle(j, &id, zmq_msg_data(&body), zmq_msg_size(&body), addr ? addr : "?");
         zmq_msg_close(&id);
         zmq_msg_close(&body);
     }

@@ -12,7 +12,7 @@
 
 typedef struct {
     void *zctx, *dealer, *monitor;
-    bool connecting;  /* a TCP connection waits for its handshake */
+    bool connecting;   /* a TCP connection waits for its handshake */
     int failed_shakes; /* connections dropped before the handshake completed */
 } join_client;
 
@@ -39,19 +39,19 @@ static int client_open(join_client *c, const invite_t *iv, const keys_t *child, 
     c->zctx = zmq_ctx_new();
     c->dealer = c->zctx ? zmq_socket(c->zctx, ZMQ_DEALER) : NULL;
     int bad = !c->dealer ||
-              zmq_setsockopt(c->dealer, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(c->dealer, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(c->dealer, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(c->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-              zmq_setsockopt(c->dealer, ZMQ_LINGER, &zero, sizeof zero) ||
-              zmq_socket_monitor(c->dealer, JOIN_CLIENT_MONITOR,
-                                 ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                                     ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+        zmq_setsockopt(c->dealer, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(c->dealer, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(c->dealer, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(c->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        zmq_setsockopt(c->dealer, ZMQ_LINGER, &zero, sizeof zero) ||
+        zmq_socket_monitor(c->dealer, JOIN_CLIENT_MONITOR,
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
     sodium_memzero(sec, sizeof sec);
     if (!bad) {
         c->monitor = zmq_socket(c->zctx, ZMQ_PAIR);
         bad = !c->monitor || zmq_connect(c->monitor, JOIN_CLIENT_MONITOR) ||
-              zmq_connect(c->dealer, ep);
+            zmq_connect(c->dealer, ep);
     }
     if (bad)
         return ts_fail(e, TS_ERUNTIME, "cannot connect to the parent's join socket %s: %s", ep,
@@ -110,11 +110,12 @@ static int no_answer(const invite_t *iv, int timeout_ms, ts_err *e)
 {
     char ep[CONFIG_ENDPOINT_MAX];
     invite_join_endpoint(iv, ep, NULL);
-    return ts_fail(e, TS_ERUNTIME, "no answer from the parent's join socket %s within %d s: "
+    return ts_fail(e, TS_ERUNTIME,
+                   "no answer from the parent's join socket %s within %d s: "
                    "the parent may not be running, a firewall may block port %u, or the "
                    "invitation may be used, revoked or expired (the socket closes when none is "
-                   "outstanding); nothing was created here", ep, timeout_ms / 1000,
-                   iv->join_port);
+                   "outstanding); nothing was created here",
+                   ep, timeout_ms / 1000, iv->join_port);
 }
 
 int join_client_run(const invite_t *iv, const keys_t *child, int timeout_ms, join_answer *ans,
@@ -150,9 +151,11 @@ int join_client_run(const invite_t *iv, const keys_t *child, int timeout_ms, joi
             if (c.failed_shakes >= JOIN_CLIENT_ROGUE_TRIES) {
                 char ep[CONFIG_ENDPOINT_MAX];
                 invite_join_endpoint(iv, ep, NULL);
-                rc = ts_fail(e, TS_ERUNTIME, "the server at %s did not prove it holds the "
+                rc = ts_fail(e, TS_ERUNTIME,
+                             "the server at %s did not prove it holds the "
                              "parent's key the invitation names: it is not that parent (a "
-                             "wrong address, or an impostor); nothing was created here", ep);
+                             "wrong address, or an impostor); nothing was created here",
+                             ep);
                 break;
             }
         }

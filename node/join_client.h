@@ -9,7 +9,7 @@
 #include "keys.h"
 
 #define JOIN_CLIENT_TIMEOUT_MS 30000 /* default wait for the parent's answer */
-#define JOIN_CLIENT_ROGUE_TRIES 3    /* handshakes failed before we call the server not the parent */
+#define JOIN_CLIENT_ROGUE_TRIES 3 /* handshakes failed before we call the server not the parent */
 
 typedef struct {
     char parent_code[TS_CODE_MAX];

@@ -5,8 +5,8 @@
 #include <string.h>
 
 /* domain (with its NUL) || pk (when given) || body, malloc'd. */
-static uint8_t *signed_bytes(const char *domain, const uint8_t *pk, const uint8_t *body,
-                             size_t len, size_t *n)
+static uint8_t *signed_bytes(const char *domain, const uint8_t *pk, const uint8_t *body, size_t len,
+                             size_t *n)
 {
     size_t dl = strlen(domain) + 1, kl = pk ? crypto_sign_PUBLICKEYBYTES : 0;
     uint8_t *m = malloc(dl + kl + len + 1);
@@ -71,11 +71,11 @@ Tiersync__JoinOutcome join_parse_request(const uint8_t *data, size_t len,
     if (!r->msg)
         return TIERSYNC__JOIN_OUTCOME__JOIN_MALFORMED;
     crypto_generichash(r->hash, sizeof r->hash, r->msg->body.data, r->msg->body.len, NULL, 0);
-    Tiersync__JoinRequest *rq =
-        tiersync__join_request__unpack(NULL, r->msg->body.len, r->msg->body.data);
+    Tiersync__JoinRequest *rq = tiersync__join_request__unpack(NULL, r->msg->body.len,
+                                                               r->msg->body.data);
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
     bool ok = rq && rq->key.len == sizeof r->key && strlen(rq->code) < sizeof r->code &&
-              crypto_sign_ed25519_pk_to_curve25519(curve, rq->key.data) == 0;
+        crypto_sign_ed25519_pk_to_curve25519(curve, rq->key.data) == 0;
     if (ok && ts_code_valid(rq->code)) { /* only a valid code is kept: it is logged */
         memcpy(r->key, rq->key.data, sizeof r->key);
         memcpy(r->code, rq->code, strlen(rq->code) + 1);
@@ -95,7 +95,7 @@ bool join_invite_signed(const join_request *r, const uint8_t parent_pk[crypto_si
                         const uint8_t verifier[crypto_sign_PUBLICKEYBYTES])
 {
     return r->msg &&
-           verify(JOIN_SIG_DOMAIN, parent_pk, &r->msg->body, &r->msg->invite_signature, verifier);
+        verify(JOIN_SIG_DOMAIN, parent_pk, &r->msg->body, &r->msg->invite_signature, verifier);
 }
 
 void join_request_free(join_request *r)
@@ -126,15 +126,16 @@ void join_pack_reply(const keys_t *parent, const Tiersync__JoinResult *res, uint
 int join_parse_reply(const uint8_t *data, size_t len,
                      const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
                      const uint8_t hash[JOIN_HASH_BYTES],
-                     const uint8_t child_pk[crypto_sign_PUBLICKEYBYTES],
-                     Tiersync__JoinResult **res, ts_err *e)
+                     const uint8_t child_pk[crypto_sign_PUBLICKEYBYTES], Tiersync__JoinResult **res,
+                     ts_err *e)
 {
     *res = NULL;
     Tiersync__JoinReply *rp = tiersync__join_reply__unpack(NULL, len, data);
     if (!rp || !verify(JOIN_REPLY_DOMAIN, NULL, &rp->body, &rp->signature, parent_pk)) {
         if (rp)
             tiersync__join_reply__free_unpacked(rp, NULL);
-        return ts_fail(e, TS_EINPUT, "the join reply is not signed by the parent the invitation "
+        return ts_fail(e, TS_EINPUT,
+                       "the join reply is not signed by the parent the invitation "
                        "names: not joined");
     }
     *res = tiersync__join_result__unpack(NULL, rp->body.len, rp->body.data);
@@ -153,7 +154,7 @@ int join_parse_reply(const uint8_t *data, size_t len,
 
 const char *join_outcome_name(int outcome)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&tiersync__join_outcome__descriptor, outcome);
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &tiersync__join_outcome__descriptor, outcome);
     return v ? v->name : "JOIN_?";
 }

@@ -58,8 +58,8 @@ void join_pack_reply(const keys_t *parent, const Tiersync__JoinResult *res, uint
 int join_parse_reply(const uint8_t *data, size_t len,
                      const uint8_t parent_pk[crypto_sign_PUBLICKEYBYTES],
                      const uint8_t hash[JOIN_HASH_BYTES],
-                     const uint8_t child_pk[crypto_sign_PUBLICKEYBYTES],
-                     Tiersync__JoinResult **res, ts_err *e);
+                     const uint8_t child_pk[crypto_sign_PUBLICKEYBYTES], Tiersync__JoinResult **res,
+                     ts_err *e);
 
 /* The outcome's protocol name (JOIN_USED, ...), or "JOIN_?" */
 const char *join_outcome_name(int outcome);

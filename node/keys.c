@@ -32,9 +32,11 @@ int keys_check_new(const char *dir, bool force, ts_err *e)
     if (key_paths(dir, sec, pub, e))
         return e->code;
     if (!force && access(sec, F_OK) == 0)
-        return ts_fail(e, TS_EINPUT, "%s already exists: this node already has an identity "
+        return ts_fail(e, TS_EINPUT,
+                       "%s already exists: this node already has an identity "
                        "(use --force to replace it; its children and parent must then be "
-                       "re-enrolled with the new key)", sec);
+                       "re-enrolled with the new key)",
+                       sec);
     return TS_OK;
 }
 
@@ -94,8 +96,10 @@ int keys_load_as(keys_t *k, const char *dir, const char *suffix, ts_err *e)
         return ts_fail(e, TS_ERUNTIME, "cannot read %s: %s (run 'tiersync init --dir %s')", sec,
                        strerror(errno), dir);
     if (st.st_mode & 077)
-        return ts_fail(e, TS_ERUNTIME, "%s is readable by other users (mode %03o); run "
-                       "'chmod 600 %s'", sec, (unsigned)(st.st_mode & 0777), sec);
+        return ts_fail(e, TS_ERUNTIME,
+                       "%s is readable by other users (mode %03o); run "
+                       "'chmod 600 %s'",
+                       sec, (unsigned)(st.st_mode & 0777), sec);
     char *text = NULL;
     int rc = ts_read_file(sec, &text, NULL, e);
     if (rc)
@@ -106,8 +110,10 @@ int keys_load_as(keys_t *k, const char *dir, const char *suffix, ts_err *e)
     free(text);
     if (rc) {
         keys_wipe(k);
-        return ts_fail(e, TS_ERUNTIME, "%s is not a tiersync secret key (expected %d hex "
-                       "digits)", sec, 2 * crypto_sign_SECRETKEYBYTES);
+        return ts_fail(e, TS_ERUNTIME,
+                       "%s is not a tiersync secret key (expected %d hex "
+                       "digits)",
+                       sec, 2 * crypto_sign_SECRETKEYBYTES);
     }
     crypto_sign_ed25519_sk_to_pk(k->pk, k->sk);
     if ((rc = ts_read_file(pub, &text, NULL, e)) != TS_OK) {
@@ -120,8 +126,8 @@ int keys_load_as(keys_t *k, const char *dir, const char *suffix, ts_err *e)
     free(text);
     if (!ok) {
         keys_wipe(k); /* a refused load leaves no secret behind */
-        return ts_fail(e, TS_ERUNTIME, "%s does not match %s; restore the pair from backup",
-                       pub, sec);
+        return ts_fail(e, TS_ERUNTIME, "%s does not match %s; restore the pair from backup", pub,
+                       sec);
     }
     return TS_OK;
 }
@@ -186,11 +192,15 @@ int keys_parse_public(const char *hex, uint8_t pk[crypto_sign_PUBLICKEYBYTES], t
 {
     uint8_t curve[crypto_scalarmult_curve25519_BYTES];
     if (ts_unhex(hex, pk, crypto_sign_PUBLICKEYBYTES) != 0)
-        return ts_fail(e, TS_EINPUT, "'%s' is not a public key: expected %d hex digits as "
-                       "printed by 'tiersync key'", hex, KEYS_PUB_HEX_LEN);
+        return ts_fail(e, TS_EINPUT,
+                       "'%s' is not a public key: expected %d hex digits as "
+                       "printed by 'tiersync key'",
+                       hex, KEYS_PUB_HEX_LEN);
     if (crypto_sign_ed25519_pk_to_curve25519(curve, pk) != 0)
-        return ts_fail(e, TS_EINPUT, "'%s' is not a valid Ed25519 public key; copy it again "
-                       "from 'tiersync key'", hex);
+        return ts_fail(e, TS_EINPUT,
+                       "'%s' is not a valid Ed25519 public key; copy it again "
+                       "from 'tiersync key'",
+                       hex);
     return TS_OK;
 }
 
@@ -211,8 +221,8 @@ int keys_curve_public_raw(const uint8_t ed_pk[crypto_sign_PUBLICKEYBYTES],
     return TS_OK;
 }
 
-int keys_curve_public_z85(const uint8_t ed_pk[crypto_sign_PUBLICKEYBYTES],
-                          char out[KEYS_Z85_LEN], ts_err *e)
+int keys_curve_public_z85(const uint8_t ed_pk[crypto_sign_PUBLICKEYBYTES], char out[KEYS_Z85_LEN],
+                          ts_err *e)
 {
     uint8_t c[crypto_scalarmult_curve25519_BYTES];
     if (keys_curve_public_raw(ed_pk, c, e))

@@ -63,12 +63,11 @@ int keys_parse_public(const char *hex, uint8_t pk[crypto_sign_PUBLICKEYBYTES], t
 
 /* Short human fingerprint of a public key: first 8 bytes of BLAKE2b-256(pk)
  * as four dash-separated groups of hex. */
-void keys_fingerprint(const uint8_t pk[crypto_sign_PUBLICKEYBYTES],
-                      char out[KEYS_FINGERPRINT_LEN]);
+void keys_fingerprint(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char out[KEYS_FINGERPRINT_LEN]);
 
 /* CurveZMQ keys derived from Ed25519, Z85-encoded for libzmq. */
-int keys_curve_public_z85(const uint8_t ed_pk[crypto_sign_PUBLICKEYBYTES],
-                          char out[KEYS_Z85_LEN], ts_err *e);
+int keys_curve_public_z85(const uint8_t ed_pk[crypto_sign_PUBLICKEYBYTES], char out[KEYS_Z85_LEN],
+                          ts_err *e);
 int keys_curve_secret_z85(const keys_t *k, char out[KEYS_Z85_LEN], ts_err *e);
 /* Raw Curve25519 public key derived from an Ed25519 one (ZAP compares these). */
 int keys_curve_public_raw(const uint8_t ed_pk[crypto_sign_PUBLICKEYBYTES],

@@ -52,8 +52,8 @@ static void fill_child(link_child *c, store_t *s, store_txn *txn, const store_ch
     c->behind = ch->reported_head > ch->last_seq ? ch->reported_head - ch->last_seq : 0;
 }
 
-int link_state_child(store_t *s, store_txn *txn, const char *code, int64_t now_ms,
-                     int late_after_s, link_child *out)
+int link_state_child(store_t *s, store_txn *txn, const char *code, int64_t now_ms, int late_after_s,
+                     link_child *out)
 {
     memset(out, 0, sizeof *out);
     store_child ch;
@@ -109,7 +109,7 @@ static int collect_via(const store_val *k, const store_val *v, void *vctx)
     store_unit u;
     if (!store_unit_decode(v, &u) || k->len >= TS_CODE_MAX || strcmp(u.via, c->code) != 0)
         return 0;
-    char (*more)[TS_CODE_MAX] = realloc(c->units, (c->nunits + 1) * sizeof *c->units);
+    char(*more)[TS_CODE_MAX] = realloc(c->units, (c->nunits + 1) * sizeof *c->units);
     if (!more)
         return c->oom = true, 1;
     c->units = more;
@@ -124,8 +124,10 @@ static int drop_units(store_t *s, store_txn *txn, const char *code, ts_err *e)
     via_ctx c = {.code = code};
     int rc = store_scan(s, txn, DB_UNITS, NULL, collect_via, &c, NULL, e);
     if (rc == TS_OK && c.oom)
-        rc = ts_fail(e, TS_ERUNTIME, "out of memory collecting the units of child %s; nothing "
-                     "was removed", code);
+        rc = ts_fail(e, TS_ERUNTIME,
+                     "out of memory collecting the units of child %s; nothing "
+                     "was removed",
+                     code);
     for (size_t i = 0; rc == TS_OK && i < c.nunits; i++)
         if (store_del(s, txn, DB_UNITS, c.units[i], strlen(c.units[i]), e) ||
             store_del(s, txn, DB_ANNOUNCE, c.units[i], strlen(c.units[i]), e))
@@ -150,8 +152,7 @@ int link_state_remove_child(store_t *s, store_txn *txn, const char *code, bool p
     if (store_child_get(s, txn, code, &ch) != TS_OK)
         return ts_fail(e, TS_EINPUT, "no child %s is enrolled (see 'tiersync child list')", code);
     /* a snapshot it had not finished sending is never applied */
-    if (store_del(s, txn, DB_CHILDREN, code, strlen(code), e) ||
-        apply_stage_clear(s, txn, code, e))
+    if (store_del(s, txn, DB_CHILDREN, code, strlen(code), e) || apply_stage_clear(s, txn, code, e))
         return e->code;
     if (!purge)
         return TS_OK;

@@ -15,13 +15,13 @@
 #include "store.h"
 
 /* Meta keys (table meta) of the upward link. */
-#define LINK_META_HEAD_SEQ "head_seq"       /* be64: seq of the newest own delta */
-#define LINK_META_HEAD_HASH "head_hash"     /* 32 bytes: its hash (the chain head) */
-#define LINK_META_ACKED_SEQ "acked_seq"     /* be64: highest seq the parent acked */
-#define LINK_META_LAST_ACK_MS "last_ack_ms" /* be64: when it did */
-#define LINK_META_CONNECTED "link_connected"     /* be64: 1 while the link is up */
-#define LINK_META_CHANGED_MS "link_changed_ms"   /* be64: when it last went up or down */
-#define LINK_META_PARENT_CODE "parent_code" /* the parent's code, as its handshake said */
+#define LINK_META_HEAD_SEQ "head_seq"          /* be64: seq of the newest own delta */
+#define LINK_META_HEAD_HASH "head_hash"        /* 32 bytes: its hash (the chain head) */
+#define LINK_META_ACKED_SEQ "acked_seq"        /* be64: highest seq the parent acked */
+#define LINK_META_LAST_ACK_MS "last_ack_ms"    /* be64: when it did */
+#define LINK_META_CONNECTED "link_connected"   /* be64: 1 while the link is up */
+#define LINK_META_CHANGED_MS "link_changed_ms" /* be64: when it last went up or down */
+#define LINK_META_PARENT_CODE "parent_code"    /* the parent's code, as its handshake said */
 /* be64: the parent's date (YYYYMMDD) as its last Welcome or Ack told it;
  * LINK_PARENT_TODAY_UNTOLD from a parent that does not tell (hold nothing) */
 #define LINK_META_PARENT_TODAY "parent_today"
@@ -65,13 +65,13 @@ typedef struct {
     char code[TS_CODE_MAX];
     store_child rec;
     link_child_state state;
-    uint64_t behind; /* deltas its last hello reported beyond the last applied */
+    uint64_t behind;        /* deltas its last hello reported beyond the last applied */
     int32_t clock_offset_s; /* its clock minus this node's at its last hello; 0: unknown */
 } link_child;
 
 /* Reads child code; TS_ENOTFOUND when it is not enrolled. */
-int link_state_child(store_t *s, store_txn *txn, const char *code, int64_t now_ms,
-                     int late_after_s, link_child *out);
+int link_state_child(store_t *s, store_txn *txn, const char *code, int64_t now_ms, int late_after_s,
+                     link_child *out);
 
 /* Calls fn for every enrolled child in code order. Returns TS_OK, or
  * TS_ERUNTIME in e when the children table cannot be read (fn has seen the

@@ -32,7 +32,11 @@ static log_level max_level(void)
 static size_t utf8_char_len(const char *s)
 {
     uint8_t b = (uint8_t)*s;
-    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = b < 0x80      ? 1
+        : (b & 0xE0) == 0xC0 ? 2
+        : (b & 0xF0) == 0xE0 ? 3
+        : (b & 0xF8) == 0xF0 ? 4
+                             : 0;
     for (size_t i = 1; i < n; i++)
         if (((uint8_t)s[i] & 0xC0) != 0x80)
             return 0;

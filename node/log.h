@@ -40,7 +40,7 @@ typedef struct {
     struct log_seen {
         int64_t since_ms;    /* when the key's line was last written */
         uint64_t suppressed; /* lines left out since */
-    } *seen;
+    } * seen;
     size_t cap;
 } log_limit;
 

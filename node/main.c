@@ -39,13 +39,16 @@ static const struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: tiersync COMMAND [--dir DIR] [options]\n\n"
-                 "One node of the tiersync tree (commune, district, province, ...).\n\n"
-                 "commands:\n");
+    fprintf(out,
+            "usage: tiersync COMMAND [--dir DIR] [options]\n\n"
+            "One node of the tiersync tree (commune, district, province, ...).\n\n"
+            "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'tiersync COMMAND --help' describes a command. The data directory defaults "
-                 "to $TIERSYNC_DIR or %s.\n", CONFIG_DEFAULT_DIR);
+    fprintf(out,
+            "\n'tiersync COMMAND --help' describes a command. The data directory defaults "
+            "to $TIERSYNC_DIR or %s.\n",
+            CONFIG_DEFAULT_DIR);
 }
 
 int cli_report(const ts_err *e)
@@ -72,8 +75,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
-int cli_parse_dir_only(int argc, char **argv, const char *cmd, const char *help,
-                       const char **dir)
+int cli_parse_dir_only(int argc, char **argv, const char *cmd, const char *help, const char **dir)
 {
     static const struct option opts[] = {CLI_COMMON_OPTS, {0, 0, 0, 0}};
     int o;

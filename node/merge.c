@@ -155,8 +155,8 @@ static void moving_free(moving_list *l)
 }
 
 /* Applies sign x each listed cell under unit, through the normal path. */
-static int moving_apply(store_t *s, store_txn *txn, const moving_list *l, const char *unit, int sign,
-                        ts_err *e)
+static int moving_apply(store_t *s, store_txn *txn, const moving_list *l, const char *unit,
+                        int sign, ts_err *e)
 {
     store_cells w;
     store_cells_begin(&w, s, txn);
@@ -287,8 +287,7 @@ int merge_give_up(node_t *old, int on, merge_counts *c, ts_err *e)
     return store_write(old->store, give_up_fn, &x, e);
 }
 
-int merge_run(node_t *nw, node_t *const *olds, int nold, int on, merge_counts *counts,
-              ts_err *e)
+int merge_run(node_t *nw, node_t *const *olds, int nold, int on, merge_counts *counts, ts_err *e)
 {
     if (merge_check(nw, olds, nold, on, e))
         return e->code;

@@ -54,7 +54,6 @@ int merge_give_up(node_t *old, int on, merge_counts *c, ts_err *e);
 
 /* merge_check, then step 1 for every old, then steps 2 and 3 for each.
  * counts[i] receives what was done for olds[i]. */
-int merge_run(node_t *nw, node_t *const *olds, int nold, int on, merge_counts *counts,
-              ts_err *e);
+int merge_run(node_t *nw, node_t *const *olds, int nold, int on, merge_counts *counts, ts_err *e);
 
 #endif

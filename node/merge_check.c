@@ -12,7 +12,7 @@
 typedef struct {
     store_t *nw;
     store_txn *ntxn;
-    store_db db; /* DB_RECORDS (roots) or DB_RECORD_REFS */
+    store_db db;    /* DB_RECORDS (roots) or DB_RECORD_REFS */
     hmap_str *seen; /* "db|key" of the old units checked before */
     const char *old;
     size_t collided;
@@ -24,8 +24,8 @@ static void note_collision(collide_ctx *x, const store_val *k, const char *where
     size_t len = strlen(x->shown);
     if (x->collided++ < MERGE_COLLIDE_SHOWN && len < sizeof x->shown)
         snprintf(x->shown + len, sizeof x->shown - len, "%s%.*s (at %s and %s)", len ? ", " : "",
-                 (int)(k->len < RECORDS_KEY_MAX ? k->len : RECORDS_KEY_MAX),
-                 (const char *)k->data, x->old, where);
+                 (int)(k->len < RECORDS_KEY_MAX ? k->len : RECORDS_KEY_MAX), (const char *)k->data,
+                 x->old, where);
 }
 
 static int check_id(const store_val *k, const store_val *v, void *vctx)

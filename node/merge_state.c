@@ -22,7 +22,8 @@ void merge_state_get(store_t *s, store_txn *txn, merge_state *m)
         v.len != sizeof mm)
         return;
     memcpy(&mm, v.data, sizeof mm);
-    if (mm.phase <= MERGE_NONE || mm.phase > MERGE_RETIRED || !memchr(mm.into, '\0', sizeof mm.into))
+    if (mm.phase <= MERGE_NONE || mm.phase > MERGE_RETIRED ||
+        !memchr(mm.into, '\0', sizeof mm.into))
         return;
     m->phase = (merge_phase)mm.phase;
     m->on = mm.on;

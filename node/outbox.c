@@ -13,7 +13,8 @@ void outbox_head_get(node_t *n, store_txn *txn, outbox_head *h)
     store_val v;
     h->seq = store_meta_u64(n->store, txn, LINK_META_HEAD_SEQ);
     memset(h->hash, 0, sizeof h->hash);
-    if (store_get(n->store, txn, DB_META, LINK_META_HEAD_HASH, strlen(LINK_META_HEAD_HASH), &v, NULL) == TS_OK &&
+    if (store_get(n->store, txn, DB_META, LINK_META_HEAD_HASH, strlen(LINK_META_HEAD_HASH), &v,
+                  NULL) == TS_OK &&
         v.len == sizeof h->hash)
         memcpy(h->hash, v.data, sizeof h->hash);
 }
@@ -31,8 +32,8 @@ static int put_delta(node_t *n, store_txn *txn, delta_builder *b, outbox_head *h
     if (rc == TS_OK)
         rc = store_meta_put_u64(n->store, txn, LINK_META_HEAD_SEQ, head->seq, e);
     if (rc == TS_OK)
-        rc = store_put(n->store, txn, DB_META, LINK_META_HEAD_HASH,
-                      strlen(LINK_META_HEAD_HASH), head->hash, sizeof head->hash, e);
+        rc = store_put(n->store, txn, DB_META, LINK_META_HEAD_HASH, strlen(LINK_META_HEAD_HASH),
+                       head->hash, sizeof head->hash, e);
     return rc;
 }
 
@@ -58,8 +59,9 @@ static bool own_merge_waits(node_t *n, store_txn *txn, bool all_sent)
     store_unit u;
     store_val v;
     return !all_sent &&
-           store_get(n->store, txn, DB_ANNOUNCE, n->cfg.code, strlen(n->cfg.code), &v, NULL) == TS_OK &&
-           store_unit_get(n->store, txn, n->cfg.code, &u) == TS_OK && u.merged_into[0];
+        store_get(n->store, txn, DB_ANNOUNCE, n->cfg.code, strlen(n->cfg.code), &v, NULL) ==
+        TS_OK &&
+        store_unit_get(n->store, txn, n->cfg.code, &u) == TS_OK && u.merged_into[0];
 }
 
 /* Adds one entry of a drained table to the delta being built. */
@@ -81,8 +83,7 @@ static store_step drain_one(const store_val *k, const store_val *v, void *vctx)
 }
 
 /* Moves every entry of table db into the builder via fn, deleting them. */
-static int drain(node_t *n, store_txn *txn, store_db db, delta_builder *b, take_fn fn,
-                 ts_err *e)
+static int drain(node_t *n, store_txn *txn, store_db db, delta_builder *b, take_fn fn, ts_err *e)
 {
     drain_ctx c = {n, txn, b, fn};
     return store_take(n->store, txn, db, NULL, 0, drain_one, &c, e);
@@ -114,8 +115,8 @@ static store_step pending_one(const store_val *k, const store_val *v, void *vctx
  * record-derived cells for periods after the parent's date: all of them
  * while it is not known yet (0), so that none reaches a parent that would
  * refuse it before the first Welcome told its date. */
-static int drain_pending(node_t *n, store_txn *txn, size_t max, int parent_today,
-                         delta_builder *b, bool *all_sent, ts_err *e)
+static int drain_pending(node_t *n, store_txn *txn, size_t max, int parent_today, delta_builder *b,
+                         bool *all_sent, ts_err *e)
 {
     pending_ctx c = {n, b, max, 0, parent_today};
     int rc = store_take(n->store, txn, DB_PENDING, NULL, 0, pending_one, &c, e);
@@ -162,8 +163,9 @@ static int flush_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     node_t *n = fc->n;
     fc->made = false;
     int64_t now = ts_now_ms();
-    if (fc->release && (store_release_held(s, txn, &fc->released->cells, e) ||
-                        store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, (uint64_t)now, e)))
+    if (fc->release &&
+        (store_release_held(s, txn, &fc->released->cells, e) ||
+         store_meta_put_u64(s, txn, OUTBOX_META_RELEASE, (uint64_t)now, e)))
         return e->code;
     if (fc->release)
         fc->released->at_ms = now;
@@ -184,7 +186,8 @@ static int flush_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     /* provenance rides with the delta that sends the last of pending */
     if (rc == TS_OK && all_sent)
         rc = drain(n, txn, DB_COVERS, b, take_cover, e);
-    if (rc == TS_OK && (delta_ncells(b) || units || (all_sent && covers))) /* else: periods not begun */
+    if (rc == TS_OK &&
+        (delta_ncells(b) || units || (all_sent && covers))) /* else: periods not begun */
         rc = put_delta(n, txn, b, &head, e), fc->made = rc == TS_OK;
     delta_builder_destroy(&b);
     return rc;
@@ -364,7 +367,8 @@ static int snapshot_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
         rc = store_add_fig(s, txn, DB_PENDING, key, cell_key(&c, key), sum, NULL, e);
     }
     if (overflow)
-        rc = ts_fail(e, TS_EINPUT, "snapshot: a cell's count leaves the 64-bit range: run "
+        rc = ts_fail(e, TS_EINPUT,
+                     "snapshot: a cell's count leaves the 64-bit range: run "
                      "'tiersync verify' on this node");
     if (ncells > max)
         delta_set_snapshot_end(b, sc->first + (ncells - 1) / max);
@@ -464,8 +468,8 @@ bool outbox_prev_hash(node_t *n, uint64_t seq, uint8_t out[32])
     bool ok = false;
     Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, len, data);
     if (env && env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA) {
-        Tiersync__DeltaBody *b =
-            tiersync__delta_body__unpack(NULL, env->delta->body.len, env->delta->body.data);
+        Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, env->delta->body.len,
+                                                              env->delta->body.data);
         if (b && b->prev_hash.len == 32) {
             memcpy(out, b->prev_hash.data, 32);
             ok = true;

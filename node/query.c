@@ -12,7 +12,7 @@ typedef struct {
     void *ctx;
     store_t *s;
     store_txn *txn;
-    size_t skip; /* bytes before the cell key: a leaf's "via|" */
+    size_t skip;                              /* bytes before the cell key: a leaf's "via|" */
     char last[TS_CODE_MAX + 1 + TS_CODE_MAX]; /* a scan of all contrib: "via|unit" last seen */
     bool last_leaf;                           /* and whether it is a leaf of that child */
 } scan_ctx;
@@ -24,7 +24,8 @@ static int on_cell(scan_ctx *sc, const char *key, size_t klen, const store_val *
     if (!store_fig_decode(v, &n) || cell_parse(key, klen, &c, NULL) != TS_OK)
         return 0;
     const query_filter *f = sc->f;
-    if ((f->unit && strcmp(f->unit, c.unit)) || (f->indicator && strcmp(f->indicator, c.indicator)) ||
+    if ((f->unit && strcmp(f->unit, c.unit)) ||
+        (f->indicator && strcmp(f->indicator, c.indicator)) ||
         (f->period && strcmp(f->period, c.period)) || (f->options && strcmp(f->options, c.options)))
         return 0;
     return sc->fn(&c, n, sc->ctx);
@@ -51,14 +52,15 @@ static int on_contribution(const store_val *k, const store_val *v, void *vctx)
         sc->last[len] = '\0';
         char via[TS_CODE_MAX + 1];
         sc->last_leaf = store_totals_at(sc->s, sc->txn, sc->last + skip, via) == DB_CONTRIB &&
-                        strlen(via) == skip && !memcmp(via, key, skip);
+            strlen(via) == skip && !memcmp(via, key, skip);
     }
     return sc->last_leaf ? on_cell(sc, key + skip, k->len - skip, v) : 0;
 }
 
 int query_failed(ts_err *e)
 {
-    return ts_fail(e, TS_ERUNTIME, "the store could not be read while summing totals (the disk "
+    return ts_fail(e, TS_ERUNTIME,
+                   "the store could not be read while summing totals (the disk "
                    "may be failing): check the disk and the node's log, then run "
                    "'tiersync verify'");
 }
@@ -93,7 +95,10 @@ int64_t query_publish(const query_reader *r, const catalog_indicator *ind, discl
     return r->exact || (ind && ind->kind == IND_VALUE) ? f.v : disclose_round(f, r->k);
 }
 
-const char *query_access(const query_reader *r) { return r->exact ? "exact" : "rounded"; }
+const char *query_access(const query_reader *r)
+{
+    return r->exact ? "exact" : "rounded";
+}
 
 bool query_option_of(const char *options, const char *cat, char *out, size_t outsz)
 {

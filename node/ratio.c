@@ -24,7 +24,10 @@ bool ratio_tenths(const catalog_indicator *ind, int64_t num, int64_t den, int64_
     return ratio_scaled(ind->factor, num, den, tenths);
 }
 
-json_t *ratio_tenths_json(int64_t tenths) { return json_real((double)tenths / 10.0); }
+json_t *ratio_tenths_json(int64_t tenths)
+{
+    return json_real((double)tenths / 10.0);
+}
 
 json_t *ratio_json(const catalog_indicator *ind, int64_t num, int64_t den)
 {
@@ -32,14 +35,15 @@ json_t *ratio_json(const catalog_indicator *ind, int64_t num, int64_t den)
     return ratio_tenths(ind, num, den, &t) ? ratio_tenths_json(t) : json_null();
 }
 
-const char *ratio_text(const catalog_indicator *ind, int64_t num, int64_t den, char *out, size_t outsz)
+const char *ratio_text(const catalog_indicator *ind, int64_t num, int64_t den, char *out,
+                       size_t outsz)
 {
     int64_t t;
     if (!ratio_tenths(ind, num, den, &t))
         snprintf(out, outsz, "%s", "");
     else
-        snprintf(out, outsz, "%s%lld.%lld", t < 0 ? "-" : "", (long long)(t < 0 ? -(t / 10) : t / 10),
-                 (long long)(t < 0 ? -(t % 10) : t % 10));
+        snprintf(out, outsz, "%s%lld.%lld", t < 0 ? "-" : "",
+                 (long long)(t < 0 ? -(t / 10) : t / 10), (long long)(t < 0 ? -(t % 10) : t % 10));
     return out;
 }
 
@@ -61,7 +65,8 @@ void ratio_set_free(ratio_set *rs)
 /* The row of a part's cell (*row NULL for any other indicator). */
 static int row_of(ratio_set *rs, const ts_cell *cell, ratio_row **row, bool *is_num)
 {
-    const catalog_indicator *num = &rs->c->inds[rs->ind->numerator], *den = &rs->c->inds[rs->ind->denominator];
+    const catalog_indicator *num = &rs->c->inds[rs->ind->numerator],
+                            *den = &rs->c->inds[rs->ind->denominator];
     *row = NULL;
     *is_num = !strcmp(cell->indicator, num->code);
     if (!*is_num && strcmp(cell->indicator, den->code))
@@ -108,14 +113,16 @@ static int on_part(const ts_cell *cell, disclose_fig v, void *ctx)
 int ratio_set_scan(ratio_set *rs, store_t *s, store_txn *txn, const char *unit, const char *period,
                    ts_err *e)
 {
-    const char *parts[] = {rs->c->inds[rs->ind->numerator].code, rs->c->inds[rs->ind->denominator].code};
+    const char *parts[] = {rs->c->inds[rs->ind->numerator].code,
+                           rs->c->inds[rs->ind->denominator].code};
     for (int p = 0; p < 2; p++) {
         query_filter q = {unit, parts[p], period, NULL};
         int stop = query_totals(s, txn, &q, on_part, rs);
         if (stop == QUERY_FAILED)
             return query_failed(e);
         if (stop)
-            return ts_fail(e, TS_ERUNTIME, "out of memory, or a sum of %s leaves the 64-bit "
+            return ts_fail(e, TS_ERUNTIME,
+                           "out of memory, or a sum of %s leaves the 64-bit "
                            "range (a stored total is corrupt: run 'tiersync verify')",
                            parts[p]);
     }

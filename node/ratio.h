@@ -31,14 +31,15 @@ json_t *ratio_tenths_json(int64_t tenths);
 /* The value as JSON: a real with one decimal, or null. */
 json_t *ratio_json(const catalog_indicator *ind, int64_t num, int64_t den);
 /* The value as text, "40.0", or "" when there is none; returns out. */
-const char *ratio_text(const catalog_indicator *ind, int64_t num, int64_t den, char *out, size_t outsz);
+const char *ratio_text(const catalog_indicator *ind, int64_t num, int64_t den, char *out,
+                       size_t outsz);
 
 /* The parts of one ratio figure. */
 typedef struct {
     char unit[TS_CODE_MAX];
     char period[CELL_PERIOD_MAX];
     char options[CELL_OPTIONS_MAX]; /* canonical, the ratio's categories only */
-    disclose_fig num, den; /* exact sums with their cell keys (disclose.h) */
+    disclose_fig num, den;          /* exact sums with their cell keys (disclose.h) */
 } ratio_row;
 
 typedef struct {

@@ -34,7 +34,8 @@ static int prepare_delta(node_t *n, store_txn *txn, const char *child, receive_s
 {
     store_child ch;
     if (store_child_get(n->store, txn, child, &ch) != TS_OK)
-        return receive_refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled", child);
+        return receive_refuse(r, TIERSYNC__REASON__REASON_NOT_ENROLLED, 0, e, "%s is not enrolled",
+                              child);
     memcpy(st->pk, ch.pk, sizeof st->pk);
     st->expected = ch.last_seq + 1;
     st->to_verify = true;
@@ -60,10 +61,11 @@ static void check_cells(node_t *n, receive_state *st)
         }
         if (cell_after_today(n->catalog, &c, today)) {
             st->bad_reason = TIERSYNC__REASON__REASON_FUTURE_PERIOD;
-            ts_fail(&st->bad_err, TS_EINPUT, "%s %s is a period not begun here: this node's "
+            ts_fail(&st->bad_err, TS_EINPUT,
+                    "%s %s is a period not begun here: this node's "
                     "date is %04d-%02d-%02d (a child's clock ahead? see its clock offset in "
-                    "'tiersync status')", c.indicator, c.period, today / 10000,
-                    today / 100 % 100, today % 100);
+                    "'tiersync status')",
+                    c.indicator, c.period, today / 10000, today / 100 % 100, today % 100);
             st->bad_cell = i;
             return;
         }
@@ -85,8 +87,8 @@ static bool signed_before_rotation(node_t *n, const char *child, const Tiersync_
     }
     if (rc != TS_OK && rc != TS_ENOTFOUND) /* refused as unverified; the child sends it again */
         log_warn("child %s: cannot read its key history: %s", child, e.msg);
-    return rc == TS_OK && delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data,
-                                   sd->signature.len);
+    return rc == TS_OK &&
+        delta_verify(pk, sd->body.data, sd->body.len, sd->signature.data, sd->signature.len);
 }
 
 /* After it: the body must decode and come from the authenticated child. */
@@ -97,17 +99,17 @@ static int check_delta(node_t *n, const char *child, receive_state *st, Protobuf
     uint64_t until = 0;
     if (!st->sig_ok && !signed_before_rotation(n, child, sd, st->pk, &until))
         return receive_refuse(r, TIERSYNC__REASON__REASON_BAD_SIGNATURE, st->expected, e,
-                      "signature does not verify with %s's enrolled key", child);
+                              "signature does not verify with %s's enrolled key", child);
     st->body = tiersync__delta_body__unpack(mem, sd->body.len, sd->body.data);
     if (!st->body)
         return receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
-                      "signed body from %s does not decode", child);
+                              "signed body from %s does not decode", child);
     const char *where;
     if (!wire_text_ok(&tiersync__delta_body__descriptor, sd->body.data, sd->body.len, &where)) {
         st->body = NULL; /* its memory goes with the batch's arena */
         return receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, st->expected, e,
-                      "field %s of the delta from %s is not UTF-8 text without NUL bytes", where,
-                      child);
+                              "field %s of the delta from %s is not UTF-8 text without NUL bytes",
+                              where, child);
     }
     if (until && st->body->seq >= until) {
         st->body = NULL; /* its memory goes with the batch's arena */
@@ -117,8 +119,8 @@ static int check_delta(node_t *n, const char *child, receive_state *st, Protobuf
     if (strcmp(st->body->origin, child) != 0 || st->body->origin_key.len != sizeof st->pk ||
         memcmp(st->body->origin_key.data, st->pk, sizeof st->pk) != 0) {
         int rc = receive_refuse(r, TIERSYNC__REASON__REASON_WRONG_ORIGIN, st->expected, e,
-                        "delta claims origin %.32s, but the connection is child %s",
-                        st->body->origin, child);
+                                "delta claims origin %.32s, but the connection is child %s",
+                                st->body->origin, child);
         st->body = NULL; /* its memory goes with the batch's arena */
         return rc;
     }
@@ -165,28 +167,29 @@ static void verify_all(node_t *n, receive_state *st, size_t count)
 }
 
 static void receive_one(node_t *n, store_txn *txn, ProtobufCAllocator *mem, apply_item *it,
-                   receive_state *st)
+                        receive_state *st)
 {
     apply_reply *r = &it->reply;
     const char *where;
     if (it->len > (size_t)n->cfg.max_msg_bytes)
         it->rc = receive_refuse(r, TIERSYNC__REASON__REASON_TOO_LARGE, 0, &it->err,
-                        "message of %zu bytes from %s exceeds max_message_bytes", it->len,
-                        it->child);
+                                "message of %zu bytes from %s exceeds max_message_bytes", it->len,
+                                it->child);
     else if (!(st->env = tiersync__envelope__unpack(mem, it->len, it->data)))
         it->rc = receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
-                        "undecodable message from %s", it->child);
+                                "undecodable message from %s", it->child);
     else if (!wire_text_ok(&tiersync__envelope__descriptor, it->data, it->len, &where))
         it->rc = receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
-                        "field %s of a message from %s is not UTF-8 text without NUL bytes",
-                        where, it->child);
+                                "field %s of a message from %s is not UTF-8 text without NUL bytes",
+                                where, it->child);
     else if ((st->hello = st->env->msg_case == TIERSYNC__ENVELOPE__MSG_HELLO))
         it->rc = TS_OK; /* answered in the write transaction, which sees the newest seq */
     else if (st->env->msg_case == TIERSYNC__ENVELOPE__MSG_DELTA)
         it->rc = prepare_delta(n, txn, it->child, st, r, &it->err);
     else
         it->rc = receive_refuse(r, TIERSYNC__REASON__REASON_MALFORMED, 0, &it->err,
-                        "unexpected message type %d from %s", (int)st->env->msg_case, it->child);
+                                "unexpected message type %d from %s", (int)st->env->msg_case,
+                                it->child);
     if (r->kind == TIERSYNC__ENVELOPE__MSG_NACK && !r->seq) { /* tell the expected seq */
         store_child ch;
         if (store_child_get(n->store, txn, it->child, &ch) == TS_OK)

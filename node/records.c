@@ -12,7 +12,8 @@
 #include "clock.h"
 #include "util.h"
 
-void records_problem_vadd(records_problems *ps, int line, const char *field, const char *fmt, va_list ap)
+void records_problem_vadd(records_problems *ps, int line, const char *field, const char *fmt,
+                          va_list ap)
 {
     if (ps->total == 0 || line != ps->last_line)
         ps->rows++;
@@ -80,7 +81,8 @@ bool records_check_value(const catalog_t *c, int t, int fi, const char *v, int t
     bool text = f->type == FIELD_STRING && !key; /* free text may hold line breaks and tabs */
     for (size_t i = 0; i < n; i++)
         if (((unsigned char)v[i] < 0x20 && !(text && strchr("\t\r\n", v[i]))) || v[i] == 0x7f) {
-            snprintf(why, whysz, "contains a control character%s", text ? "" : " (a line break or tab)");
+            snprintf(why, whysz, "contains a control character%s",
+                     text ? "" : " (a line break or tab)");
             return false;
         }
     switch (f->type) {
@@ -105,13 +107,13 @@ bool records_check_value(const catalog_t *c, int t, int fi, const char *v, int t
             if (strcmp(f->values[i], v) == 0)
                 return true;
         if (f->pii)
-            snprintf(why, whysz, "not an allowed value (allowed: %s)", enum_list(list, sizeof list, f));
+            snprintf(why, whysz, "not an allowed value (allowed: %s)",
+                     enum_list(list, sizeof list, f));
         else
             snprintf(why, whysz, "unknown value '%.*s' (allowed: %s)", RECORDS_ECHO_MAX, v,
                      enum_list(list, sizeof list, f));
         return false;
-    default:
-        return true;
+    default: return true;
     }
 }
 
@@ -159,8 +161,9 @@ void records_check_record(const catalog_t *c, const rec_t *r, int line, records_
             if (dset == fset || pair_seen(pairs, &npairs, ind->start_field, cat->field))
                 continue;
             if (dset)
-                records_problem_add(ps, line, f->name, "missing: required when %s is set (allowed: %s)",
-                                    d->name, enum_list(list, sizeof list, f));
+                records_problem_add(ps, line, f->name,
+                                    "missing: required when %s is set (allowed: %s)", d->name,
+                                    enum_list(list, sizeof list, f));
             else
                 records_problem_add(ps, line, f->name, "given without %s: set %s or leave %s empty",
                                     d->name, d->name, f->name);
@@ -253,8 +256,8 @@ int records_find(store_t *s, store_txn *txn, const catalog_t *c, int t, const ch
     rc = store_get(s, txn, DB_RECORDS, key, n, &v, e);
     if (rc != TS_OK)
         return rc == TS_ENOTFOUND && c->types[t].owner_ref >= 0
-                   ? ts_fail(e, TS_ERUNTIME, "store: the record %s is indexed but missing", own)
-                   : rc;
+            ? ts_fail(e, TS_ERUNTIME, "store: the record %s is indexed but missing", own)
+            : rc;
     if (r)
         records_decode(c, t, v.data, v.len, r);
     return TS_OK;
@@ -345,7 +348,10 @@ unsigned records_type_and_owned(const catalog_t *c, int t)
 
 /* ---- clusters --------------------------------------------------------- */
 
-void records_cluster_init(records_cluster *cl) { memset(cl, 0, sizeof *cl); }
+void records_cluster_init(records_cluster *cl)
+{
+    memset(cl, 0, sizeof *cl);
+}
 
 void records_cluster_free(records_cluster *cl)
 {
@@ -356,8 +362,8 @@ void records_cluster_free(records_cluster *cl)
 
 /* Appends the record at (key, val) found at depth; stack[d] holds the
  * index of the last record seen at depth d. */
-static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int depth, const store_val *v,
-                        unsigned need, int stack[CATALOG_MAX_TYPES + 1])
+static void cluster_add(const catalog_t *c, records_cluster *cl, int t, int depth,
+                        const store_val *v, unsigned need, int stack[CATALOG_MAX_TYPES + 1])
 {
     if (depth > CATALOG_MAX_TYPES)
         return;
@@ -432,8 +438,8 @@ typedef struct {
     records_cluster *cl;
     unsigned need;
     int stack[CATALOG_MAX_TYPES + 1];
-    size_t rlen;               /* records_cluster_load: the root's length */
-    records_cluster_fn fn;     /* records_scan_clusters: called per cluster */
+    size_t rlen;           /* records_cluster_load: the root's length */
+    records_cluster_fn fn; /* records_scan_clusters: called per cluster */
     void *ctx;
 } cluster_walk;
 

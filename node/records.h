@@ -30,16 +30,16 @@
 #include "err.h"
 #include "store.h"
 
-#define RECORDS_ID_MAX 64       /* bytes in an id (and a ref) */
-#define RECORDS_VALUE_MAX 512   /* bytes in any other value */
-#define RECORDS_KEY_MAX 511     /* LMDB's limit on a key */
+#define RECORDS_ID_MAX 64     /* bytes in an id (and a ref) */
+#define RECORDS_VALUE_MAX 512 /* bytes in any other value */
+#define RECORDS_KEY_MAX 511   /* LMDB's limit on a key */
 #define RECORDS_VAL_MAX (CATALOG_MAX_FIELDS * (CATALOG_NAME_MAX + RECORDS_VALUE_MAX + 2))
-#define RECORDS_SEP '\x1f'      /* between the parts of a record's key */
+#define RECORDS_SEP '\x1f' /* between the parts of a record's key */
 #define RECORDS_SEP_STR "\x1f"
 #define RECORDS_PROBLEMS_MAX 20 /* problems kept for the report */
 #define RECORDS_REASON_MAX 256
-#define RECORDS_ECHO_MAX 32     /* bytes of a refused non-pii value repeated */
-#define RECORDS_YEAR_MIN 1900   /* dates are refused before this year */
+#define RECORDS_ECHO_MAX 32   /* bytes of a refused non-pii value repeated */
+#define RECORDS_YEAR_MIN 1900 /* dates are refused before this year */
 
 typedef struct {
     int type;                          /* index of the record type in the catalog */
@@ -64,8 +64,8 @@ typedef struct {
 /* Records a problem of the row at line (counts the row once). */
 void records_problem_add(records_problems *ps, int line, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void records_problem_vadd(records_problems *ps, int line, const char *field, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
+void records_problem_vadd(records_problems *ps, int line, const char *field, const char *fmt,
+                          va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* ---- values and validation ------------------------------------------- */
 
@@ -127,8 +127,8 @@ bool records_held_here(store_t *s, store_txn *txn);
 typedef struct {
     int n, cap;
     rec_t *recs;
-    int *parent;  /* index of each record's owner in recs; -1 for the root */
-    uint64_t key; /* the cluster's record key (records_key_get); 0: none yet */
+    int *parent;     /* index of each record's owner in recs; -1 for the root */
+    uint64_t key;    /* the cluster's record key (records_key_get); 0: none yet */
     int counts_from; /* YYYYMMDD: counted only for periods ending on or after
                       * it (a cluster moved in by a merge); 0: every period */
 } records_cluster;

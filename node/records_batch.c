@@ -49,8 +49,8 @@ typedef struct {
 void records_problem_text(const char *source, const records_problem *p, char *out, size_t outsz)
 {
     if (p->line > 0)
-        snprintf(out, outsz, "%s line %d: %s%s%s", source, p->line, p->field, p->field[0] ? ": " : "",
-                 p->reason);
+        snprintf(out, outsz, "%s line %d: %s%s%s", source, p->line, p->field,
+                 p->field[0] ? ": " : "", p->reason);
     else
         snprintf(out, outsz, "%s: %s%s%s", source, p->field, p->field[0] ? ": " : "", p->reason);
 }
@@ -182,8 +182,9 @@ static int check_row(batch_ctx *x, size_t r, ts_err *e)
         return rc;
     bool exists = rc == TS_OK;
     if (exists && b->op == RECORDS_INSERT)
-        return refuse(x, row, "id", "a %s with id %s already exists (use 'record update' to change it)",
-                      t->name, id);
+        return refuse(x, row, "id",
+                      "a %s with id %s already exists (use 'record update' to change it)", t->name,
+                      id);
     if (!exists && (b->op == RECORDS_UPDATE || b->op == RECORDS_DELETE))
         return refuse(x, row, "id", "no %s with id %s", t->name, id);
     if (b->op == RECORDS_DELETE) {
@@ -212,7 +213,8 @@ static int check_row(batch_ctx *x, size_t r, ts_err *e)
         const catalog_field *of = &t->fields[t->owner_ref];
         char ownkey[RECORDS_KEY_MAX + 1];
         size_t olen;
-        rc = records_find(x->n->store, x->txn, c, of->ref_type, m.v[t->owner_ref], ownkey, &olen, NULL, e);
+        rc = records_find(x->n->store, x->txn, c, of->ref_type, m.v[t->owner_ref], ownkey, &olen,
+                          NULL, e);
         if (rc == TS_ENOTFOUND)
             return refuse(x, row, of->name, "no %s with id %.*s (add or import it first)",
                           c->types[of->ref_type].name, RECORDS_ID_MAX, m.v[t->owner_ref]);
@@ -261,7 +263,8 @@ static int add_clusters(batch_ctx *x, int sign, ts_err *e)
         if (records_cluster_load(x->n->store, x->txn, c, root, len, need, &x->cl, e))
             return e->code;
         agg_add_cluster(x->agg, &x->cl, mask, &w, sign);
-        progress(x->b, sign < 0 ? "clusters counted before" : "clusters counted after", i + 1, x->roots.n);
+        progress(x->b, sign < 0 ? "clusters counted before" : "clusters counted after", i + 1,
+                 x->roots.n);
     }
     return TS_OK;
 }
@@ -301,8 +304,9 @@ static int write_plans(batch_ctx *x, ts_err *e)
         bool same = p->old_len == p->new_len && memcmp(okey, nkey, p->new_len) == 0;
         if (p->old_len && !same && store_del(s, x->txn, DB_RECORDS, okey, p->old_len, e))
             return e->code;
-        if (p->new_len && store_put(s, x->txn, DB_RECORDS, nkey, p->new_len, x->arena + p->val_off,
-                                    p->val_len, e))
+        if (p->new_len &&
+            store_put(s, x->txn, DB_RECORDS, nkey, p->new_len, x->arena + p->val_off, p->val_len,
+                      e))
             return e->code;
         if (owned && !same) { /* the index: type:id -> full key */
             const char *own = p->new_len ? nkey + p->new_len : okey + p->old_len;
@@ -310,8 +314,9 @@ static int write_plans(batch_ctx *x, ts_err *e)
             while (own > start && own[-1] != RECORDS_SEP)
                 own--;
             size_t olen = (size_t)((p->new_len ? nkey + p->new_len : okey + p->old_len) - own);
-            int rc = p->new_len ? store_put(s, x->txn, DB_RECORD_REFS, own, olen, nkey, p->new_len, e)
-                                : store_del(s, x->txn, DB_RECORD_REFS, own, olen, e);
+            int rc = p->new_len
+                ? store_put(s, x->txn, DB_RECORD_REFS, own, olen, nkey, p->new_len, e)
+                : store_del(s, x->txn, DB_RECORD_REFS, own, olen, e);
             if (rc)
                 return rc;
         }
@@ -348,8 +353,9 @@ static int batch_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (rc != TS_OK)
         return rc;
     if (b->problems.total > 0)
-        return ts_fail(e, TS_EINPUT, "%d problem%s in %d row%s; nothing was changed", b->problems.total,
-                       b->problems.total == 1 ? "" : "s", b->problems.rows, b->problems.rows == 1 ? "" : "s");
+        return ts_fail(e, TS_EINPUT, "%d problem%s in %d row%s; nothing was changed",
+                       b->problems.total, b->problems.total == 1 ? "" : "s", b->problems.rows,
+                       b->problems.rows == 1 ? "" : "s");
     if ((rc = add_clusters(x, -1, e)) || (rc = write_plans(x, e)) || (rc = settle_keys(x, e)) ||
         (rc = add_clusters(x, +1, e)))
         return rc;

@@ -33,15 +33,15 @@
 typedef struct reg reg_t;
 
 typedef struct {
-    const char *method;   /* GET, HEAD, POST, PATCH, PUT, DELETE */
-    const char *path;     /* unescaped, without the query */
+    const char *method; /* GET, HEAD, POST, PATCH, PUT, DELETE */
+    const char *path;   /* unescaped, without the query */
     const api_params *params;
-    char *body;           /* NUL-terminated (the CSV reader parses it in place); may be NULL */
+    char *body; /* NUL-terminated (the CSV reader parses it in place); may be NULL */
     size_t body_len;
-    const char *cookie;   /* the REG_COOKIE cookie's value; NULL: none */
-    const char *csrf;     /* the X-CSRF-Token header; NULL: none */
-    const char *addr;     /* the client's address as text */
-    int64_t now_ms;       /* the time of the request for sessions and the login
+    const char *cookie; /* the REG_COOKIE cookie's value; NULL: none */
+    const char *csrf;   /* the X-CSRF-Token header; NULL: none */
+    const char *addr;   /* the client's address as text */
+    int64_t now_ms;     /* the time of the request for sessions and the login
                            * throttle; 0: the clock (tests give their own) */
 } reg_request;
 
@@ -50,9 +50,9 @@ typedef struct {
     const char *content_type; /* static string */
     char *body;               /* malloc'd unless asset */
     size_t len;
-    bool asset;               /* body is an embedded page file (not to be freed) */
+    bool asset;                          /* body is an embedded page file (not to be freed) */
     char set_cookie[REG_SET_COOKIE_MAX]; /* "" when none */
-    int retry_after;          /* seconds; 0: none */
+    int retry_after;                     /* seconds; 0: none */
 } reg_reply;
 
 /* True for the paths the register answers (on every node: elsewhere with

@@ -27,10 +27,11 @@ static void list_users(reg_call *c)
     }
     json_t *list = json_array();
     for (int i = 0; i < n && i < REG_USERS_MAX; i++)
-        json_array_append_new(list, json_pack("{s:s,s:s,s:o,s:o}", "name", u[i].name, "role",
-                                              users_role_name(u[i].role), "created",
-                                              reg_time(u[i].created_ms), "password_set",
-                                              reg_time(u[i].changed_ms)));
+        json_array_append_new(list,
+                              json_pack("{s:s,s:s,s:o,s:o}", "name", u[i].name, "role",
+                                        users_role_name(u[i].role), "created",
+                                        reg_time(u[i].created_ms), "password_set",
+                                        reg_time(u[i].changed_ms)));
     free(u);
     reg_json(c, 200, json_pack("{s:o}", "users", list));
 }
@@ -57,8 +58,8 @@ static void add_user(reg_call *c)
     users_role r;
     ts_err e = {0};
     int rc = !name || !pw ? ts_fail(&e, TS_EINPUT, "send {\"name\", \"role\", \"password\"}")
-             : users_role_parse(role, &r, &e) ? e.code
-                                               : users_add(c->r->n->store, name, r, pw, &e);
+        : users_role_parse(role, &r, &e) ? e.code
+                                         : users_add(c->r->n->store, name, r, pw, &e);
     char nm[USERS_NAME_MAX];
     snprintf(nm, sizeof nm, "%s", name ? name : "");
     json_decref(o);
@@ -101,7 +102,8 @@ void reg_users(reg_call *c, const char *rest)
             session_end_user(c->r->sessions, name);
         done(c, rc, &e, "user-passwd", name);
     } else {
-        reg_error(c, 405, "accounts: GET or POST /api/users, DELETE /api/users/NAME, "
+        reg_error(c, 405,
+                  "accounts: GET or POST /api/users, DELETE /api/users/NAME, "
                   "POST /api/users/NAME/password");
     }
 }
@@ -114,9 +116,8 @@ typedef struct {
 static int add_entry(const access_entry *a, void *vctx)
 {
     log_ctx *x = vctx;
-    json_t *o = json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "time", reg_time(a->ms), "user",
-                          a->user, "address", a->addr, "action", a->action, "type", a->type,
-                          "id", a->id);
+    json_t *o = json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "time", reg_time(a->ms), "user", a->user,
+                          "address", a->addr, "action", a->action, "type", a->type, "id", a->id);
     if (a->count)
         json_object_set_new(o, "count", json_integer(a->count));
     json_array_append_new(x->list, o);
@@ -146,6 +147,7 @@ void reg_access_log(reg_call *c)
     for (size_t i = json_array_size(x.list); i-- > 0;)
         json_array_append(newest_first, json_array_get(x.list, i));
     json_decref(x.list);
-    reg_json(c, 200, json_pack("{s:o,s:b,s:i}", "entries", newest_first, "truncated",
-                               x.n > REG_LOG_MAX, "keep_days", c->r->n->cfg.access_log_days));
+    reg_json(c, 200,
+             json_pack("{s:o,s:b,s:i}", "entries", newest_first, "truncated", x.n > REG_LOG_MAX,
+                       "keep_days", c->r->n->cfg.access_log_days));
 }

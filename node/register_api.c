@@ -19,7 +19,7 @@
 #define REG_SESSION "/api/session"
 
 static const char *const page_files[][2] = {
-    {REG_PAGE, "/register.html"}, {REG_PAGE "/", "/register.html"},
+    {REG_PAGE, "/register.html"},         {REG_PAGE "/", "/register.html"},
     {"/register.html", "/register.html"}, {"/register.js", "/register.js"},
     {"/register.css", "/register.css"},
 };
@@ -30,8 +30,8 @@ bool reg_owns(const char *path)
         if (!strcmp(path, page_files[i][0]))
             return true;
     return !strcmp(path, REG_SESSION) || !strncmp(path, REG_RECORDS, strlen(REG_RECORDS)) ||
-           !strcmp(path, "/api/records") || !strcmp(path, REG_USERS) ||
-           !strncmp(path, REG_USERS "/", strlen(REG_USERS) + 1) || !strcmp(path, REG_LOG_PATH);
+        !strcmp(path, "/api/records") || !strcmp(path, REG_USERS) ||
+        !strncmp(path, REG_USERS "/", strlen(REG_USERS) + 1) || !strcmp(path, REG_LOG_PATH);
 }
 
 reg_t *reg_new(node_t *n, bool tls, bool loopback)
@@ -57,7 +57,10 @@ void reg_destroy(reg_t **r)
     *r = NULL;
 }
 
-bool reg_enabled(const reg_t *r) { return r->enabled; }
+bool reg_enabled(const reg_t *r)
+{
+    return r->enabled;
+}
 
 void reg_reply_free(reg_reply *out)
 {
@@ -102,8 +105,9 @@ void reg_refused(reg_call *c, const records_problems *ps, const char *msg)
             json_object_set_new(p, "line", json_integer(ps->p[i].line));
         json_array_append_new(list, p);
     }
-    reg_json(c, 400, json_pack("{s:s,s:o,s:i,s:i}", "error", msg, "problems", list, "total",
-                               ps->total, "rows", ps->rows));
+    reg_json(c, 400,
+             json_pack("{s:s,s:o,s:i,s:i}", "error", msg, "problems", list, "total", ps->total,
+                       "rows", ps->rows));
 }
 
 void reg_entry(const reg_call *c, access_entry *a, const char *action, const char *type,
@@ -301,10 +305,13 @@ static bool served_here(reg_call *c)
     bool held = records_held_here(c->r->n->store, txn);
     store_read_end(txn);
     if (!held)
-        reg_error(c, 404, "no case register here: node %s has children and holds counts only; "
-                  "the register is on each commune's own node", c->r->n->cfg.code);
+        reg_error(c, 404,
+                  "no case register here: node %s has children and holds counts only; "
+                  "the register is on each commune's own node",
+                  c->r->n->cfg.code);
     else if (!c->r->enabled)
-        reg_error(c, 404, "the case register is off: this node serves HTTP beyond loopback "
+        reg_error(c, 404,
+                  "the case register is off: this node serves HTTP beyond loopback "
                   "without TLS; set [http] tls_cert and tls_key (tiersync tls --dir DIR) or "
                   "bind http.address to 127.0.0.1");
     return held && c->r->enabled;
@@ -316,7 +323,7 @@ bool reg_session_live(reg_t *r, const char *cookie)
     users_info info;
     ts_err e = {0};
     return r && r->enabled && cookie && session_get(r->sessions, cookie, ts_now_ms(), &who) &&
-           users_get(r->n->store, who.user, &info, &e) == TS_OK;
+        users_get(r->n->store, who.user, &info, &e) == TS_OK;
 }
 
 void reg_handle(reg_t *r, const reg_request *q, reg_reply *out)
@@ -337,7 +344,8 @@ void reg_handle(reg_t *r, const reg_request *q, reg_reply *out)
         }
     bool logged_in = find_session(c);
     if (logged_in && is_write(q->method) && !session_csrf_ok(r->sessions, c->sid, q->csrf)) {
-        reg_error(c, 403, "a change needs the session's CSRF token in the X-CSRF-Token header "
+        reg_error(c, 403,
+                  "a change needs the session's CSRF token in the X-CSRF-Token header "
                   "(from the answer of POST or GET /api/session)");
         return;
     }

@@ -11,9 +11,9 @@
 #include "register.h"
 #include "session.h"
 
-#define REG_SEARCH_MAX 100    /* records listed by one search */
-#define REG_LOG_MAX 2000      /* access log entries listed in the browser */
-#define REG_USERS_MAX 256     /* accounts listed */
+#define REG_SEARCH_MAX 100 /* records listed by one search */
+#define REG_LOG_MAX 2000   /* access log entries listed in the browser */
+#define REG_USERS_MAX 256  /* accounts listed */
 
 struct reg {
     node_t *n;

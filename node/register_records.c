@@ -86,8 +86,9 @@ static void search(reg_call *c, int t)
         json_decref(x.list);
         return;
     }
-    reg_json(c, 200, json_pack("{s:s,s:o,s:b}", "type", n->catalog->types[t].name, "records",
-                               x.list, "truncated", x.truncated));
+    reg_json(c, 200,
+             json_pack("{s:s,s:o,s:b}", "type", n->catalog->types[t].name, "records", x.list,
+                       "truncated", x.truncated));
 }
 
 /* ---- one record with what it owns ---- */
@@ -152,7 +153,7 @@ static void row_from_json(const catalog_t *cat, int t, json_t *o, records_row *r
     const char *name;
     json_t *v;
     memset(row, 0, sizeof *row);
-    json_object_foreach(o, name, v) {
+    json_object_foreach (o, name, v) {
         int f = catalog_field_find(rt, name);
         if (f < 0)
             records_problem_add(ps, 0, "", "unknown field '%.48s' of %s", name, rt->name);
@@ -229,10 +230,10 @@ static void import(reg_call *c, int t)
         if (!a)
             reg_error(c, 500, "out of memory writing the access log");
         else if (reg_log_many(c, a, b.nrows))
-            reg_json(c, 200, json_pack("{s:s,s:I,s:I,s:I,s:I}", "type", tn, "inserted",
-                                       (json_int_t)b.inserted, "updated", (json_int_t)b.updated,
-                                       "unchanged", (json_int_t)b.unchanged, "cells",
-                                       (json_int_t)b.cells));
+            reg_json(c, 200,
+                     json_pack("{s:s,s:I,s:I,s:I,s:I}", "type", tn, "inserted",
+                               (json_int_t)b.inserted, "updated", (json_int_t)b.updated,
+                               "unchanged", (json_int_t)b.unchanged, "cells", (json_int_t)b.cells));
         free(a);
     }
     free(b.rows);
@@ -263,17 +264,20 @@ static void types(reg_call *c)
             json_t *values = json_array();
             for (int v = 0; v < fd->nvalues; v++)
                 json_array_append_new(values, json_string(fd->values[v]));
-            json_array_append_new(fields, json_pack(
-                "{s:s,s:s,s:b,s:b,s:o,s:o,s:o}", "name", fd->name, "type", field_types[fd->type],
-                "required", fd->required, "pii", fd->pii, "values", values, "ref",
-                fd->ref_type >= 0 ? json_string(cat->types[fd->ref_type].name) : json_null(),
-                "label", field_label(cat, t, f)));
+            json_array_append_new(fields,
+                                  json_pack("{s:s,s:s,s:b,s:b,s:o,s:o,s:o}", "name", fd->name,
+                                            "type", field_types[fd->type], "required", fd->required,
+                                            "pii", fd->pii, "values", values, "ref",
+                                            fd->ref_type >= 0
+                                                ? json_string(cat->types[fd->ref_type].name)
+                                                : json_null(),
+                                            "label", field_label(cat, t, f)));
         }
         json_t *owner = rt->owner_ref >= 0
-                            ? json_string(cat->types[rt->fields[rt->owner_ref].ref_type].name)
-                            : json_null();
-        json_array_append_new(list, json_pack("{s:s,s:o,s:o}", "name", rt->name, "owner", owner,
-                                              "fields", fields));
+            ? json_string(cat->types[rt->fields[rt->owner_ref].ref_type].name)
+            : json_null();
+        json_array_append_new(
+            list, json_pack("{s:s,s:o,s:o}", "name", rt->name, "owner", owner, "fields", fields));
     }
     reg_json(c, 200, json_pack("{s:s,s:o}", "catalog", cat->id, "types", list));
 }
@@ -294,8 +298,9 @@ void reg_records(reg_call *c, const char *rest)
     snprintf(type, sizeof type, "%.*s", (int)(tl < sizeof type ? tl : sizeof type - 1), rest);
     int t = tl < sizeof type ? catalog_rtype_find(cat, type) : -1;
     if (t < 0) {
-        reg_error(c, 404, "no record type '%.48s' (record types: %s)", type,
-                  cj_join(list, sizeof list, cat->types[0].name, sizeof cat->types[0], cat->ntypes));
+        reg_error(
+            c, 404, "no record type '%.48s' (record types: %s)", type,
+            cj_join(list, sizeof list, cat->types[0].name, sizeof cat->types[0], cat->ntypes));
         return;
     }
     const char *id = slash && slash[1] ? slash + 1 : NULL;
@@ -314,6 +319,8 @@ void reg_records(reg_call *c, const char *rest)
     else if (id && !strcmp(m, "DELETE"))
         change(c, t, id, RECORDS_DELETE);
     else
-        reg_error(c, 405, "%s /api/records/%s%s is not an operation: GET (search, read), POST "
-                  "(add, /import), PATCH (change), DELETE", m, type, id ? "/ID" : "");
+        reg_error(c, 405,
+                  "%s /api/records/%s%s is not an operation: GET (search, read), POST "
+                  "(add, /import), PATCH (change), DELETE",
+                  m, type, id ? "/ID" : "");
 }

@@ -21,42 +21,82 @@
 
 #define REPORT_MAX_UNIT_COLUMNS 6 /* the unit and 5 below it; more: units become rows */
 #define REPORT_PORTRAIT_COLUMNS 7 /* wider tables print landscape */
-#define REPORT_CSS "/report.css"   /* node/web/report.css */
+#define REPORT_CSS "/report.css"  /* node/web/report.css */
 
 typedef struct {
-    const char *lang, *motto1, *motto2, *number, *title, *subtitle, *period, *sec_data,
-        *sec_plan, *sec_units, *no, *indicator, *unit, *total, *target, *actual, *percent,
-        *never, *late, *all_reported, *last_seen, *recipients, *recipients_list, *preparer,
-        *head, *sign_note, *sign_note_head, *rounded_note, *made_by, *none;
+    const char *lang, *motto1, *motto2, *number, *title, *subtitle, *period, *sec_data, *sec_plan,
+        *sec_units, *no, *indicator, *unit, *total, *target, *actual, *percent, *never, *late,
+        *all_reported, *last_seen, *recipients, *recipients_list, *preparer, *head, *sign_note,
+        *sign_note_head, *rounded_note, *made_by, *none;
 } report_text;
 
 static const report_text text_vi = {
-    "vi", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-    "Số: ........../BC-", "BÁO CÁO", "Kết quả thực hiện các chỉ số tháng %02d năm %04d",
-    "Kỳ báo cáo: từ ngày 01/%02d/%04d đến ngày %02d/%02d/%04d", "I. SỐ LIỆU CÁC CHỈ SỐ",
-    "II. TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH NĂM %04d", "III. TÌNH TRẠNG BÁO CÁO CỦA ĐƠN VỊ TRỰC THUỘC",
-    "STT", "Chỉ số", "Đơn vị", "Tổng", "Kế hoạch", "Thực hiện", "Đạt (%)", "Chưa báo cáo",
-    "Báo cáo trễ", "Tất cả đơn vị trực thuộc đã báo cáo.", "lần cuối", "Nơi nhận:",
-    "- Như trên;<br>- Lưu: VT.", "NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ", "(Ký, ghi rõ họ tên)",
+    "vi",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "Số: ........../BC-",
+    "BÁO CÁO",
+    "Kết quả thực hiện các chỉ số tháng %02d năm %04d",
+    "Kỳ báo cáo: từ ngày 01/%02d/%04d đến ngày %02d/%02d/%04d",
+    "I. SỐ LIỆU CÁC CHỈ SỐ",
+    "II. TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH NĂM %04d",
+    "III. TÌNH TRẠNG BÁO CÁO CỦA ĐƠN VỊ TRỰC THUỘC",
+    "STT",
+    "Chỉ số",
+    "Đơn vị",
+    "Tổng",
+    "Kế hoạch",
+    "Thực hiện",
+    "Đạt (%)",
+    "Chưa báo cáo",
+    "Báo cáo trễ",
+    "Tất cả đơn vị trực thuộc đã báo cáo.",
+    "lần cuối",
+    "Nơi nhận:",
+    "- Như trên;<br>- Lưu: VT.",
+    "NGƯỜI LẬP BIỂU",
+    "THỦ TRƯỞNG ĐƠN VỊ",
+    "(Ký, ghi rõ họ tên)",
     "(Ký, ghi rõ họ tên, đóng dấu)",
     "Số liệu từ hồ sơ được làm tròn đến bội số của %d (người đọc không có mã đọc).",
-    "Lập bởi tiersync lúc", "Chưa có kế hoạch cho năm này."};
+    "Lập bởi tiersync lúc",
+    "Chưa có kế hoạch cho năm này."};
 
 static const report_text text_en = {
-    "en", "SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness",
-    "No.: ........../BC-", "REPORT", "Indicators for %s %04d",
-    "Reporting period: from 01/%02d/%04d to %02d/%02d/%04d", "I. INDICATORS",
-    "II. PROGRESS AGAINST THE PLAN FOR %04d", "III. REPORTING STATUS OF THE UNITS BELOW", "No.",
-    "Indicator", "Unit", "Total", "Plan", "Achieved", "Achieved (%)", "Not reported",
-    "Reporting late", "Every unit below has reported.", "last seen", "Recipients:",
-    "- As above;<br>- Filed.", "PREPARED BY", "HEAD OF UNIT", "(Signature, full name)",
+    "en",
+    "SOCIALIST REPUBLIC OF VIET NAM",
+    "Independence - Freedom - Happiness",
+    "No.: ........../BC-",
+    "REPORT",
+    "Indicators for %s %04d",
+    "Reporting period: from 01/%02d/%04d to %02d/%02d/%04d",
+    "I. INDICATORS",
+    "II. PROGRESS AGAINST THE PLAN FOR %04d",
+    "III. REPORTING STATUS OF THE UNITS BELOW",
+    "No.",
+    "Indicator",
+    "Unit",
+    "Total",
+    "Plan",
+    "Achieved",
+    "Achieved (%)",
+    "Not reported",
+    "Reporting late",
+    "Every unit below has reported.",
+    "last seen",
+    "Recipients:",
+    "- As above;<br>- Filed.",
+    "PREPARED BY",
+    "HEAD OF UNIT",
+    "(Signature, full name)",
     "(Signature, full name, seal)",
     "Counts from records are rounded to multiples of %d (read without a token).",
-    "Made by tiersync at", "No plan for this year yet."};
+    "Made by tiersync at",
+    "No plan for this year yet."};
 
-static const char *const months_en[] = {"January", "February", "March", "April", "May", "June",
-                                        "July", "August", "September", "October",
-                                        "November", "December"};
+static const char *const months_en[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
 
 typedef struct {
     api_ctx *c;
@@ -112,7 +152,10 @@ static void put_json(const report *rp, json_t *v)
     }
 }
 
-static bool fig_zero(api_fig f) { return !f.v.v && !f.num.v && !f.den.v; }
+static bool fig_zero(api_fig f)
+{
+    return !f.v.v && !f.num.v && !f.den.v;
+}
 
 static const char *ind_label(const report *rp, const catalog_indicator *ind)
 {
@@ -123,7 +166,7 @@ static const char *ind_label(const report *rp, const catalog_indicator *ind)
 static bool is_target(const catalog_t *cat, const catalog_indicator *ind)
 {
     return ind->kind == IND_VALUE && !strncmp(ind->code, "TARGET_", 7) &&
-           catalog_indicator_find(cat, ind->code + 7);
+        catalog_indicator_find(cat, ind->code + 7);
 }
 
 /* The period an indicator's row shows: the month, or the year for yearly
@@ -188,8 +231,8 @@ static void data_table(report *rp)
     const report_text *tx = rp->tx;
     FILE *f = rp->f;
     bool transpose = rp->nunits > REPORT_MAX_UNIT_COLUMNS;
-    fprintf(f, "<h2>%s</h2>\n<table class=\"data\" id=\"data\">\n<thead><tr><th>%s</th>", tx->sec_data,
-            tx->no);
+    fprintf(f, "<h2>%s</h2>\n<table class=\"data\" id=\"data\">\n<thead><tr><th>%s</th>",
+            tx->sec_data, tx->no);
     if (!transpose) {
         fprintf(f, "<th class=\"ind\">%s</th>", tx->indicator);
         for (int i = 0; i < rp->nunits; i++) {
@@ -245,7 +288,7 @@ static void put_options(FILE *f, json_t *options)
     const char *k;
     json_t *v;
     int i = 0;
-    json_object_foreach(options, k, v) {
+    json_object_foreach (options, k, v) {
         fputs(i++ ? ", " : " — ", f);
         esc(f, json_string_value(v) ? json_string_value(v) : "");
     }
@@ -284,7 +327,7 @@ static int plan_table(report *rp, ts_err *e)
     size_t i;
     json_t *p;
     int shown = 0;
-    json_array_foreach(plans, i, p) {
+    json_array_foreach (plans, i, p) {
         json_t *total = json_object_get(p, "total");
         const catalog_indicator *x = catalog_indicator_find(
             c->n->catalog, json_string_value(json_object_get(p, "actual_indicator")));
@@ -292,13 +335,14 @@ static int plan_table(report *rp, ts_err *e)
         if (!x || (json_is_integer(tg) && json_integer_value(tg) == 0))
             continue;
         if (!shown++)
-            fprintf(f, "<table class=\"data\" id=\"plan\">\n<thead><tr><th>%s</th><th>%s</th>"
-                    "<th>%s</th><th>%s</th></tr></thead>\n<tbody>\n", rp->tx->indicator,
-                    rp->tx->target, rp->tx->actual, rp->tx->percent);
+            fprintf(f,
+                    "<table class=\"data\" id=\"plan\">\n<thead><tr><th>%s</th><th>%s</th>"
+                    "<th>%s</th><th>%s</th></tr></thead>\n<tbody>\n",
+                    rp->tx->indicator, rp->tx->target, rp->tx->actual, rp->tx->percent);
         plan_row_html(rp, x, total, NULL);
         size_t k;
         json_t *row;
-        json_array_foreach(json_object_get(p, "rows"), k, row)
+        json_array_foreach (json_object_get(p, "rows"), k, row)
             plan_row_html(rp, x, row, json_object_get(row, "options"));
     }
     fputs(shown ? "</tbody></table>\n" : "", f);
@@ -345,8 +389,10 @@ static void header(report *rp)
     esc(f, u->u.name[0] ? u->u.name : u->code);
     fprintf(f, "</div><div>%s", tx->number);
     esc(f, u->code);
-    fprintf(f, "</div></td><td><div class=\"motto1\">%s</div><div class=\"motto2\">%s</div>"
-            "<div class=\"date\">", tx->motto1, tx->motto2);
+    fprintf(f,
+            "</div></td><td><div class=\"motto1\">%s</div><div class=\"motto2\">%s</div>"
+            "<div class=\"date\">",
+            tx->motto1, tx->motto2);
     esc(f, u->u.name[0] ? u->u.name : u->code);
     if (tx == &text_vi)
         fprintf(f, ", ngày %02d tháng %02d năm %04d", today % 100, today / 100 % 100,
@@ -374,8 +420,10 @@ static void footer(report *rp)
             tx->recipients, tx->recipients_list);
     fprintf(f, "<td><div class=\"role\">%s</div><div><i>%s</i></div></td>", tx->preparer,
             tx->sign_note);
-    fprintf(f, "<td><div class=\"role\">%s</div><div><i>%s</i></div><div class=\"space\">"
-            "</div></td></tr></table>\n<p class=\"note\">", tx->head, tx->sign_note_head);
+    fprintf(f,
+            "<td><div class=\"role\">%s</div><div><i>%s</i></div><div class=\"space\">"
+            "</div></td></tr></table>\n<p class=\"note\">",
+            tx->head, tx->sign_note_head);
     if (!rp->c->rd.exact) {
         fprintf(f, tx->rounded_note, rp->c->rd.k);
         fputc(' ', f);
@@ -400,8 +448,10 @@ int api_report(api_ctx *c, const api_params *p, api_response *r, ts_err *e)
     if (api_get_period(c, p, "period", NULL, &period, e))
         return e->code;
     if (strlen(period) != 6)
-        return api_bad(c, e, "period", "period '%s' is a year: the report is monthly, give "
-                       "YYYYMM", period);
+        return api_bad(c, e, "period",
+                       "period '%s' is a year: the report is monthly, give "
+                       "YYYYMM",
+                       period);
     if (api_get_unit(c, p, &rp.unit, e))
         return e->code;
     snprintf(rp.month, sizeof rp.month, "%s", period);

@@ -35,8 +35,8 @@ static bool verify_body(const uint8_t *pk, const uint8_t *body, size_t len,
     return crypto_sign_final_verify(&st, sig->data, pk) == 0;
 }
 
-void rotate_pack(const rotate_claim *c, const keys_t *old_k, const keys_t *new_k,
-                 uint8_t **out, size_t *len)
+void rotate_pack(const rotate_claim *c, const keys_t *old_k, const keys_t *new_k, uint8_t **out,
+                 size_t *len)
 {
     Tiersync__KeyRotationBody b = TIERSYNC__KEY_ROTATION_BODY__INIT;
     b.code = (char *)c->code;
@@ -66,8 +66,8 @@ void rotate_pack(const rotate_claim *c, const keys_t *old_k, const keys_t *new_k
 int rotate_open(const Tiersync__KeyRotation *m, rotate_claim *c, ts_err *e)
 {
     memset(c, 0, sizeof *c);
-    Tiersync__KeyRotationBody *b =
-        tiersync__key_rotation_body__unpack(NULL, m->body.len, m->body.data);
+    Tiersync__KeyRotationBody *b = tiersync__key_rotation_body__unpack(NULL, m->body.len,
+                                                                       m->body.data);
     int rc = TS_OK;
     if (!b)
         rc = ts_fail(e, TS_EINPUT, "the key rotation's body does not decode");
@@ -139,7 +139,7 @@ static size_t hist_prefix(const char *child, char *out)
 }
 
 typedef struct {
-    uint64_t seq;  /* rotate_key_at: the delta's seq; UINT64_MAX: the last entry */
+    uint64_t seq; /* rotate_key_at: the delta's seq; UINT64_MAX: the last entry */
     bool found;
     uint64_t until;
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];

@@ -58,8 +58,8 @@ typedef struct {
 
 /* Packs a KeyRotation Envelope (malloc'd) for c, signed by old_k (whose
  * public key must be c->old_pk) and by new_k (c->new_pk). */
-void rotate_pack(const rotate_claim *c, const keys_t *old_k, const keys_t *new_k,
-                 uint8_t **out, size_t *len);
+void rotate_pack(const rotate_claim *c, const keys_t *old_k, const keys_t *new_k, uint8_t **out,
+                 size_t *len);
 /* Checks a received KeyRotation: body decodes, keys and signatures of the
  * right size, both signatures verify, old and new keys differ. Fills c.
  * TS_EINPUT naming what failed. */

@@ -38,8 +38,7 @@ void rotate_hub_destroy(rotate_hub **rp)
     *rp = NULL;
 }
 
-static void send_to(void *router, const uint8_t *id, size_t idlen, const uint8_t *msg,
-                    size_t len)
+static void send_to(void *router, const uint8_t *id, size_t idlen, const uint8_t *msg, size_t len)
 {
     zmq_send(router, id, idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(router, msg, len, ZMQ_DONTWAIT);
@@ -82,8 +81,7 @@ static void on_ack(rotate_hub *r, const char *child, const Tiersync__KeyRotation
         return;
     }
     if (rotate_child_acked(r->n, child, a->new_key.data, &e))
-        log_error("cannot record child %s's acknowledgement of the key rotation: %s", child,
-                  e.msg);
+        log_error("cannot record child %s's acknowledgement of the key rotation: %s", child, e.msg);
     else
         log_info("child %s pins this node's new key", child);
 }
@@ -118,7 +116,7 @@ static bool waiting(const char *child, void *vctx)
     tick_ctx *t = vctx;
     store_child ch;
     return store_child_get(t->n->store, t->txn, child, &ch) == TS_OK &&
-           !rotate_child_done(t->n->store, t->txn, child);
+        !rotate_child_done(t->n->store, t->txn, child);
 }
 
 void rotate_hub_tick(rotate_hub *r, const hub_conns *conns, void *router)

@@ -79,8 +79,8 @@ static void parent_code(node_t *n, char out[TS_CODE_MAX])
     out[0] = '\0';
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return;
-    if (store_get(n->store, txn, DB_META, LINK_META_PARENT_CODE,
-                  strlen(LINK_META_PARENT_CODE), &v, NULL) == TS_OK &&
+    if (store_get(n->store, txn, DB_META, LINK_META_PARENT_CODE, strlen(LINK_META_PARENT_CODE), &v,
+                  NULL) == TS_OK &&
         v.len < TS_CODE_MAX) {
         memcpy(out, v.data, v.len);
         out[v.len] = '\0';
@@ -159,8 +159,8 @@ bool rotate_link_parent_prev(node_t *n, uint8_t pk[crypto_sign_PUBLICKEYBYTES])
     bool found = false;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return false;
-    if (store_get(n->store, txn, DB_META, ROTATE_META_PARENT_PREV,
-                  strlen(ROTATE_META_PARENT_PREV), &v, NULL) == TS_OK &&
+    if (store_get(n->store, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV),
+                  &v, NULL) == TS_OK &&
         v.len == crypto_sign_PUBLICKEYBYTES) {
         memcpy(pk, v.data, v.len);
         found = true;
@@ -172,8 +172,7 @@ bool rotate_link_parent_prev(node_t *n, uint8_t pk[crypto_sign_PUBLICKEYBYTES])
 static int drop_prev_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 {
     (void)vctx;
-    return store_del(s, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV),
-                     e);
+    return store_del(s, txn, DB_META, ROTATE_META_PARENT_PREV, strlen(ROTATE_META_PARENT_PREV), e);
 }
 
 int rotate_link_parent_settled(node_t *n, ts_err *e)

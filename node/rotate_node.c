@@ -23,8 +23,10 @@ int rotate_request(node_t *n, ts_err *e)
 {
     rotate_state st;
     if (rotate_pending(n, &st) || keys_exist(n->cfg.dir, ROTATE_NEW_SUFFIX))
-        return ts_fail(e, TS_EINPUT, "a key rotation is already under way at %s: wait until "
-                       "'tiersync status' no longer shows it, then rotate again", n->cfg.dir);
+        return ts_fail(e, TS_EINPUT,
+                       "a key rotation is already under way at %s: wait until "
+                       "'tiersync status' no longer shows it, then rotate again",
+                       n->cfg.dir);
     keys_t k;
     if (keys_generate(&k, e))
         return e->code;
@@ -94,8 +96,10 @@ static int put_in_place(node_t *n, const rotate_state *st, bool *changed, ts_err
         bool ours = !memcmp(next.pk, st->new_pk, sizeof next.pk);
         keys_wipe(&next);
         if (!ours)
-            return ts_fail(e, TS_ERUNTIME, "%s/%s%s is not the key the rotation under way "
-                           "announces; remove it", dir, KEYS_SECRET_FILE, ROTATE_NEW_SUFFIX);
+            return ts_fail(e, TS_ERUNTIME,
+                           "%s/%s%s is not the key the rotation under way "
+                           "announces; remove it",
+                           dir, KEYS_SECRET_FILE, ROTATE_NEW_SUFFIX);
         if (keys_rename(dir, ROTATE_NEW_SUFFIX, "", e))
             return e->code;
     }
@@ -107,8 +111,10 @@ static int put_in_place(node_t *n, const rotate_state *st, bool *changed, ts_err
             return e->code;
         if (memcmp(now.pk, st->new_pk, sizeof now.pk) != 0) {
             keys_wipe(&now);
-            return ts_fail(e, TS_ERUNTIME, "%s/%s is neither key of the rotation under way; "
-                           "restore the node's key pair from backup", dir, KEYS_SECRET_FILE);
+            return ts_fail(e, TS_ERUNTIME,
+                           "%s/%s is neither key of the rotation under way; "
+                           "restore the node's key pair from backup",
+                           dir, KEYS_SECRET_FILE);
         }
         keys_wipe(&n->keys);
         n->keys = now;
@@ -125,8 +131,8 @@ static int put_in_place(node_t *n, const rotate_state *st, bool *changed, ts_err
 
 static size_t ack_key(const char *child, char *out)
 {
-    return (size_t)snprintf(out, sizeof ROTATE_ACK_PREFIX + TS_CODE_MAX, "%s%s",
-                            ROTATE_ACK_PREFIX, child);
+    return (size_t)snprintf(out, sizeof ROTATE_ACK_PREFIX + TS_CODE_MAX, "%s%s", ROTATE_ACK_PREFIX,
+                            child);
 }
 
 bool rotate_child_done(store_t *s, store_txn *txn, const char *child)
@@ -178,8 +184,8 @@ bool rotate_children_done(node_t *n)
     rotate_state st;
     if (store_read_begin(n->store, &txn, &e) != TS_OK)
         return false;
-    bool done = !rotate_state_get(n->store, txn, &st) || !rotate_waiting(n->store, txn, &st,
-                                                                          NULL, NULL);
+    bool done = !rotate_state_get(n->store, txn, &st) ||
+        !rotate_waiting(n->store, txn, &st, NULL, NULL);
     store_read_end(txn);
     return done;
 }
@@ -224,8 +230,7 @@ static int finish_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 /* Every link has the new key: the old one goes. */
 static int finish(node_t *n, bool *changed, ts_err *e)
 {
-    if (store_write(n->store, finish_txn, NULL, e) ||
-        keys_remove(n->cfg.dir, ROTATE_OLD_SUFFIX, e))
+    if (store_write(n->store, finish_txn, NULL, e) || keys_remove(n->cfg.dir, ROTATE_OLD_SUFFIX, e))
         return e->code;
     if (n->has_old_keys)
         keys_wipe(&n->old_keys);
@@ -276,8 +281,8 @@ static int parent_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (!rotate_state_get(s, txn, &st) || memcmp(st.new_pk, new_pk, sizeof st.new_pk) != 0)
         return TS_OK; /* an answer to a rotation no longer under way */
     st.parent_done = 1;
-    return store_put(s, txn, DB_META, ROTATE_META_STATE, strlen(ROTATE_META_STATE), &st,
-                     sizeof st, e);
+    return store_put(s, txn, DB_META, ROTATE_META_STATE, strlen(ROTATE_META_STATE), &st, sizeof st,
+                     e);
 }
 
 int rotate_parent_acked(node_t *n, const uint8_t new_pk[crypto_sign_PUBLICKEYBYTES], ts_err *e)

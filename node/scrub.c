@@ -97,9 +97,12 @@ static int record_pass(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     struct {
         const char *key;
         uint64_t v;
-    } f[] = {{META_LAST_MS, (uint64_t)r->last_ms}, {META_PROBLEMS, r->problems},
-             {META_CHILDREN, r->children},        {META_DELTAS, r->deltas},
-             {META_CELLS, r->cells},              {META_RUNS, r->runs}};
+    } f[] = {{META_LAST_MS, (uint64_t)r->last_ms},
+             {META_PROBLEMS, r->problems},
+             {META_CHILDREN, r->children},
+             {META_DELTAS, r->deltas},
+             {META_CELLS, r->cells},
+             {META_RUNS, r->runs}};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
         if (store_meta_put_u64(s, txn, f[i].key, f[i].v, e))
             return e->code;
@@ -154,8 +157,9 @@ static bool run_pass(scrub_t *sc)
     if (p.r.problems)
         log_warn("scrub: %llu problems in %llu children's trails and %llu totals (%llu logged "
                  "above); run 'tiersync verify' for the full list, and see docs/OPERATIONS.md "
-                 "on repairing a store", (unsigned long long)p.r.problems,
-                 (unsigned long long)p.r.children, (unsigned long long)p.r.cells,
+                 "on repairing a store",
+                 (unsigned long long)p.r.problems, (unsigned long long)p.r.children,
+                 (unsigned long long)p.r.cells,
                  (unsigned long long)(p.logged < SCRUB_MAX_LOGGED ? p.logged : SCRUB_MAX_LOGGED));
     else
         log_info("scrub: %llu children's trails (%llu signed deltas) and %llu totals hold",

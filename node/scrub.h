@@ -30,10 +30,10 @@ void scrub_stop(scrub_t **s);
 
 /* The last completed pass, as recorded in the store: all 0 when none ran. */
 typedef struct {
-    int64_t last_ms;   /* when it ended (Unix ms) */
-    uint64_t problems; /* findings: 0 when everything held */
+    int64_t last_ms;                  /* when it ended (Unix ms) */
+    uint64_t problems;                /* findings: 0 when everything held */
     uint64_t children, deltas, cells; /* what it checked */
-    uint64_t runs;     /* passes completed since the store was made */
+    uint64_t runs;                    /* passes completed since the store was made */
 } scrub_result;
 void scrub_result_get(store_t *s, store_txn *txn, scrub_result *r);
 

@@ -23,7 +23,7 @@
 
 #define SESSION_ID_BYTES 32
 #define SESSION_TOKEN_HEX (2 * SESSION_ID_BYTES + 1) /* hex with the NUL */
-#define SESSION_MAX 256        /* live sessions; the longest idle is ended beyond */
+#define SESSION_MAX 256          /* live sessions; the longest idle is ended beyond */
 #define SESSION_THROTTLE_MAX 512 /* keys remembered by the throttle */
 #define SESSION_FREE_FAILS 3
 #define SESSION_MAX_WAIT_S 300

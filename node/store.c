@@ -14,11 +14,9 @@
 #define STORE_MAX_RETRIES 24
 
 static const char *const db_names[DB_COUNT] = {
-    "meta", "children", "units", "totals", "local", "contrib", "pending",
-    "announce", "covers", "outbox", "records", "record_refs", "audit_index", "audit_log",
-    "held",
-    "staged",
-    "invites", "record_keys", "users", "access_log",
+    "meta",     "children", "units",   "totals",      "local",       "contrib",     "pending",
+    "announce", "covers",   "outbox",  "records",     "record_refs", "audit_index", "audit_log",
+    "held",     "staged",   "invites", "record_keys", "users",       "access_log",
 };
 
 struct store {
@@ -42,17 +40,13 @@ struct store {
 const char *store_strerror(int rc)
 {
     switch (rc) {
-    case MDB_MAP_FULL:
-        return "the store is full: raise store.map_max_mb in tiersync.conf";
-    case ENOSPC:
-        return "no space left on the disk: free space, then retry";
+    case MDB_MAP_FULL: return "the store is full: raise store.map_max_mb in tiersync.conf";
+    case ENOSPC: return "no space left on the disk: free space, then retry";
     case EIO:
         return "input/output error: the disk may be full or failing: check free space (df) "
                "and the kernel log, then retry";
-    case EACCES:
-        return "permission denied: run as the user that owns the data directory";
-    default:
-        return mdb_strerror(rc);
+    case EACCES: return "permission denied: run as the user that owns the data directory";
+    default: return mdb_strerror(rc);
     }
 }
 
@@ -126,12 +120,30 @@ void store_close(store_t **sp)
     *sp = NULL;
 }
 
-MDB_dbi store_dbi(const store_t *s, store_db db) { return s->dbi[db]; }
-const char *store_self_code(const store_t *s) { return s->self; }
-bool store_has_parent(const store_t *s) { return s->has_parent; }
-bool store_holds_records(const store_t *s) { return s->hold_records; }
-config_detail store_detail(const store_t *s) { return s->detail; }
-MDB_env *store_env(store_t *s) { return s->env; }
+MDB_dbi store_dbi(const store_t *s, store_db db)
+{
+    return s->dbi[db];
+}
+const char *store_self_code(const store_t *s)
+{
+    return s->self;
+}
+bool store_has_parent(const store_t *s)
+{
+    return s->has_parent;
+}
+bool store_holds_records(const store_t *s)
+{
+    return s->hold_records;
+}
+config_detail store_detail(const store_t *s)
+{
+    return s->detail;
+}
+MDB_env *store_env(store_t *s)
+{
+    return s->env;
+}
 
 static void set_mapsize(store_t *s, size_t size)
 {
@@ -165,9 +177,11 @@ static int grow_map(store_t *s, ts_err *e)
     mdb_env_info(s->env, &info);
     size_t next = info.me_mapsize * 2;
     if (info.me_mapsize >= s->map_max)
-        return ts_fail(e, TS_ERUNTIME, "store: the store is full at %zu MiB "
+        return ts_fail(e, TS_ERUNTIME,
+                       "store: the store is full at %zu MiB "
                        "(store.map_max_mb); nothing was changed: raise the limit in "
-                       "tiersync.conf or free space", info.me_mapsize >> 20);
+                       "tiersync.conf or free space",
+                       info.me_mapsize >> 20);
     if (next > s->map_max)
         next = s->map_max;
     pthread_rwlock_wrlock(&s->resize_lock);
@@ -197,7 +211,8 @@ static int write_locked(store_t *s, store_write_fn fn, void *ctx, ts_err *e)
             continue;
         return store_fail(s, e, mrc, "cannot commit; nothing was changed");
     }
-    return ts_fail(e, TS_ERUNTIME, "store: the write kept failing after growing the map; "
+    return ts_fail(e, TS_ERUNTIME,
+                   "store: the write kept failing after growing the map; "
                    "nothing was changed");
 }
 

@@ -56,9 +56,27 @@
 #define STORE_HASH_BYTES 32
 
 typedef enum {
-    DB_META, DB_CHILDREN, DB_UNITS, DB_TOTALS, DB_LOCAL, DB_CONTRIB, DB_PENDING,
-    DB_ANNOUNCE, DB_COVERS, DB_OUTBOX, DB_RECORDS, DB_RECORD_REFS, DB_AUDIT_INDEX, DB_AUDIT_LOG,
-    DB_HELD, DB_STAGED, DB_INVITES, DB_RECORD_KEYS, DB_USERS, DB_ACCESS_LOG, DB_COUNT
+    DB_META,
+    DB_CHILDREN,
+    DB_UNITS,
+    DB_TOTALS,
+    DB_LOCAL,
+    DB_CONTRIB,
+    DB_PENDING,
+    DB_ANNOUNCE,
+    DB_COVERS,
+    DB_OUTBOX,
+    DB_RECORDS,
+    DB_RECORD_REFS,
+    DB_AUDIT_INDEX,
+    DB_AUDIT_LOG,
+    DB_HELD,
+    DB_STAGED,
+    DB_INVITES,
+    DB_RECORD_KEYS,
+    DB_USERS,
+    DB_ACCESS_LOG,
+    DB_COUNT
 } store_db;
 
 typedef struct store store_t;
@@ -77,13 +95,13 @@ typedef struct {
     uint64_t last_seq;
     uint8_t last_hash[STORE_HASH_BYTES];
     int64_t enrolled_ms;
-    int64_t last_seen_ms;    /* any message from it */
-    int64_t last_applied_ms; /* last delta applied */
-    uint64_t applied;        /* deltas applied */
-    uint64_t refused;        /* messages refused */
-    uint32_t last_refusal;   /* reason code of the last refusal */
+    int64_t last_seen_ms;         /* any message from it */
+    int64_t last_applied_ms;      /* last delta applied */
+    uint64_t applied;             /* deltas applied */
+    uint64_t refused;             /* messages refused */
+    uint32_t last_refusal;        /* reason code of the last refusal */
     uint32_t checkpoint_findings; /* checkpoints that disagreed with its contribution */
-    uint64_t reported_head;  /* the head seq its last hello reported */
+    uint64_t reported_head;       /* the head seq its last hello reported */
 } store_child;
 
 typedef struct {
@@ -212,7 +230,7 @@ int store_sums_flush(store_sums *m, store_t *s, store_txn *txn, ts_err *e);
 typedef struct {
     int n;
     char unit[STORE_MAX_DEPTH][TS_CODE_MAX]; /* the cell's unit, then its ancestors */
-    char leaf_via[TS_CODE_MAX]; /* the cell's unit is a leaf of this child; else "" */
+    char leaf_via[TS_CODE_MAX];              /* the cell's unit is a leaf of this child; else "" */
 } store_chain;
 typedef struct {
     store_t *s;
@@ -220,7 +238,7 @@ typedef struct {
     store_chain chain; /* of the last cell's unit */
     store_cursor *contrib, *local, *pending, *held, *totals[STORE_MAX_DEPTH];
     store_sums *sums; /* NULL: this node's own unit is written at once too */
-    bool records; /* this node's own record-derived changes: with a release
+    bool records;     /* this node's own record-derived changes: with a release
                    * window they wait in table held, not pending (outbox.h) */
 } store_cells;
 void store_cells_begin(store_cells *w, store_t *s, store_txn *txn);

@@ -32,7 +32,10 @@ int store_cursor_add(store_t *s, MDB_cursor *cur, const char *k, size_t klen, di
                      disclose_fig *after, ts_err *e);
 
 /* The store's value of an LMDB one, and back. */
-static inline store_val store_val_of(MDB_val v) { return (store_val){v.mv_data, v.mv_size}; }
+static inline store_val store_val_of(MDB_val v)
+{
+    return (store_val){v.mv_data, v.mv_size};
+}
 static inline MDB_val store_mdb_val(const void *data, size_t len)
 {
     return (MDB_val){len, (void *)data};

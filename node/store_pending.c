@@ -67,7 +67,7 @@ static int cells_add(store_cells *w, MDB_cursor **cur, store_db db, const char *
 #define STORE_SUMS_MAX 16384 /* sums held before an early flush: bounds memory */
 
 struct store_sums {
-    hmap_str keys; /* table number + key */
+    hmap_str keys;     /* table number + key */
     disclose_fig *sum; /* by entry index */
     size_t cap;
 };
@@ -91,7 +91,10 @@ void store_sums_destroy(store_sums **p)
     *p = NULL;
 }
 
-void store_sums_clear(store_sums *m) { hmap_str_clear(&m->keys); }
+void store_sums_clear(store_sums *m)
+{
+    hmap_str_clear(&m->keys);
+}
 
 typedef struct {
     const char *k; /* table number + key */
@@ -174,8 +177,7 @@ static int unit_add(store_cells *w, MDB_cursor **cur, store_db db, const char *u
     return cells_add(w, cur, db, k, ul + rlen, d, e);
 }
 
-int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclose_fig d,
-                    ts_err *e)
+int store_cells_add(store_cells *w, const char *source, const ts_cell *c, disclose_fig d, ts_err *e)
 {
     if (d.v == 0 && d.key == 0)
         return TS_OK;
@@ -307,11 +309,10 @@ int store_drop_contribution(store_t *s, store_txn *txn, const char *child, ts_er
         if (l.vals[i].v == INT64_MIN)
             rc = ts_fail(e, TS_EINPUT, "stored contribution of %s out of range", child);
         else if (cell_parse(l.keys[i] + plen, strlen(l.keys[i] + plen), &c, e) == TS_OK)
-            rc = store_apply_cell(s, txn, child, &c,
-                                  (disclose_fig){-l.vals[i].v, -l.vals[i].key}, e);
+            rc = store_apply_cell(s, txn, child, &c, (disclose_fig){-l.vals[i].v, -l.vals[i].key},
+                                  e);
     }
     free(l.keys);
     free(l.vals);
     return rc;
 }
-

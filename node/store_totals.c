@@ -84,8 +84,8 @@ static int copy_out(const store_val *k, const store_val *v, void *vctx)
     disclose_fig n;
     if (!store_fig_decode(v, &n))
         return 0;
-    return store_add_fig(c->s, c->txn, DB_TOTALS, (const char *)k->data + c->skip,
-                         k->len - c->skip, n, NULL, c->e);
+    return store_add_fig(c->s, c->txn, DB_TOTALS, (const char *)k->data + c->skip, k->len - c->skip,
+                         n, NULL, c->e);
 }
 
 int store_unit_branch(store_t *s, store_txn *txn, const char *code, ts_err *e)

@@ -39,7 +39,8 @@ int tls_load(const ts_config *cfg, char **cert, char **key, ts_err *e)
     struct stat st;
     *cert = *key = NULL;
     if (!cfg->tls_cert[0] || !cfg->tls_key[0])
-        return ts_fail(e, TS_EINPUT, "http.tls_cert and http.tls_key go together: set both "
+        return ts_fail(e, TS_EINPUT,
+                       "http.tls_cert and http.tls_key go together: set both "
                        "(HTTPS) or neither (plain HTTP)");
     if (resolve(cfg, cfg->tls_cert, cpath, sizeof cpath, e) ||
         resolve(cfg, cfg->tls_key, kpath, sizeof kpath, e))
@@ -119,7 +120,8 @@ static int build(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *c
     if ((rc = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
         (rc = gnutls_x509_crt_set_serial(crt, serial, sizeof serial)) < 0 ||
         (rc = gnutls_x509_crt_set_activation_time(crt, now - TLS_DAY_S)) < 0 ||
-        (rc = gnutls_x509_crt_set_expiration_time(crt, now + (time_t)TLS_VALID_DAYS * TLS_DAY_S)) < 0 ||
+        (rc = gnutls_x509_crt_set_expiration_time(crt, now + (time_t)TLS_VALID_DAYS * TLS_DAY_S)) <
+            0 ||
         (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
                                             (unsigned)strlen(cn))) < 0 ||
         (rc = gnutls_x509_crt_set_key(crt, key)) < 0 ||
@@ -149,8 +151,10 @@ int tls_make_self_signed(const char *dir, const char *cn, const char *const *nam
         return e->code;
     struct stat st;
     if (!force && (stat(cpath, &st) == 0 || stat(kpath, &st) == 0))
-        return ts_fail(e, TS_EINPUT, "%s already holds a certificate; --force makes a new one "
-                       "(browsers will warn again: compare the new fingerprint)", tdir);
+        return ts_fail(e, TS_EINPUT,
+                       "%s already holds a certificate; --force makes a new one "
+                       "(browsers will warn again: compare the new fingerprint)",
+                       tdir);
     if (mkdir(tdir, 0700) != 0 && errno != EEXIST)
         return ts_fail(e, TS_ERUNTIME, "cannot create %s: %s", tdir, strerror(errno));
     gnutls_x509_privkey_t key = NULL;
@@ -158,8 +162,8 @@ int tls_make_self_signed(const char *dir, const char *cn, const char *const *nam
     gnutls_datum_t kpem = {0}, cpem = {0};
     int rc;
     if ((rc = gnutls_x509_privkey_init(&key)) < 0 ||
-        (rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-                                           GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
+        (rc = gnutls_x509_privkey_generate(
+             key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
         (rc = gnutls_x509_crt_init(&crt)) < 0 || (rc = build(crt, key, cn, names, nnames)) < 0 ||
         (rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kpem)) < 0 ||
         (rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem)) < 0)

@@ -14,7 +14,7 @@
 #define TLS_KEY_FILE "tls/key.pem"
 #define TLS_FINGERPRINT_MAX 96 /* "AB:CD:..." of 32 bytes, with the NUL */
 #define TLS_VALID_DAYS 3650
-#define TLS_MAX_NAMES 8        /* host names and addresses in one certificate */
+#define TLS_MAX_NAMES 8 /* host names and addresses in one certificate */
 
 /* Reads the PEM certificate and key named by cfg (paths relative to the
  * data directory unless absolute). TS_EINPUT when only one is set, or when

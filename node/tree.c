@@ -166,8 +166,7 @@ int tree_load(tree_t *t, store_t *s, store_txn *txn, ts_err *e)
     }
     if (add_enrolled(&lc, s, txn, e) || lc.failed) {
         tree_free(t);
-        return lc.failed ? ts_fail(e, TS_ERUNTIME, "out of memory loading the unit tree")
-                         : e->code;
+        return lc.failed ? ts_fail(e, TS_ERUNTIME, "out of memory loading the unit tree") : e->code;
     }
     link(t, store_self_code(s));
     return TS_OK;

@@ -17,20 +17,20 @@
 
 typedef struct {
     char code[TS_CODE_MAX];
-    store_unit u;      /* name, level, parent, via ("" when never announced) */
-    bool announced;    /* in the units registry (false: enrolled, never reported) */
-    bool enrolled;     /* a direct child in the children table */
-    int parent;        /* index, -1 for the root or an unknown parent */
-    int first_child;   /* index, -1 if none; children in code order */
-    int next_sibling;  /* index, -1 if last */
+    store_unit u;     /* name, level, parent, via ("" when never announced) */
+    bool announced;   /* in the units registry (false: enrolled, never reported) */
+    bool enrolled;    /* a direct child in the children table */
+    int parent;       /* index, -1 for the root or an unknown parent */
+    int first_child;  /* index, -1 if none; children in code order */
+    int next_sibling; /* index, -1 if last */
     int nchildren;
-    int depth;         /* 0 for the root */
+    int depth; /* 0 for the root */
 } tree_unit;
 
 typedef struct {
     tree_unit *units; /* sorted by code */
     size_t n;
-    int root;         /* this node's own unit */
+    int root; /* this node's own unit */
 } tree_t;
 
 /* Loads the tree from the store inside txn. TS_ERUNTIME on failure. */

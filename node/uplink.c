@@ -15,9 +15,14 @@
 #include "rotate_link.h"
 #include "rotate_node.h"
 
-
-void *uplink_socket(uplink_t *u) { return u->dealer; }
-void *uplink_monitor(uplink_t *u) { return u->monitor; }
+void *uplink_socket(uplink_t *u)
+{
+    return u->dealer;
+}
+void *uplink_monitor(uplink_t *u)
+{
+    return u->monitor;
+}
 
 static int put_release(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
@@ -72,8 +77,8 @@ void uplink_stop(uplink_t **up)
 typedef struct {
     uint64_t connected;
     const char *parent_code;
-    uint32_t parent_today;     /* 0: not told */
-    int64_t parent_offset_ms;  /* the parent's clock minus this node's, when told */
+    uint32_t parent_today;    /* 0: not told */
+    int64_t parent_offset_ms; /* the parent's clock minus this node's, when told */
     bool clock_told;
 } link_change;
 
@@ -83,16 +88,14 @@ static int link_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (store_meta_put_u64(s, txn, LINK_META_CONNECTED, ls->connected, e) ||
         store_meta_put_u64(s, txn, LINK_META_CHANGED_MS, (uint64_t)ts_now_ms(), e))
         return e->code;
-    if (ls->parent_today && store_meta_put_u64(s, txn, LINK_META_PARENT_TODAY,
-                                               ls->parent_today, e))
+    if (ls->parent_today && store_meta_put_u64(s, txn, LINK_META_PARENT_TODAY, ls->parent_today, e))
         return e->code;
-    if (ls->clock_told && store_meta_put_u64(s, txn, LINK_META_PARENT_OFFSET,
-                                             (uint64_t)ls->parent_offset_ms, e))
+    if (ls->clock_told &&
+        store_meta_put_u64(s, txn, LINK_META_PARENT_OFFSET, (uint64_t)ls->parent_offset_ms, e))
         return e->code;
     if (ls->parent_code)
         return store_put(s, txn, DB_META, LINK_META_PARENT_CODE, strlen(LINK_META_PARENT_CODE),
-                         ls->parent_code,
-                         strlen(ls->parent_code), e);
+                         ls->parent_code, strlen(ls->parent_code), e);
     return TS_OK;
 }
 
@@ -160,7 +163,8 @@ void uplink_on_monitor(uplink_t *u)
                      u->n->cfg.parent);
             u->connected = u->welcomed = false;
             record_link(u, false, NULL);
-        } else if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)) {
+        } else if (event &
+                   (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)) {
             /* libzmq may stop retrying after a refusal: redial ourselves, so an
              * enrolment made later on the parent takes effect */
             u->redial_at_ms = now + UPLINK_RECONNECT_MAX_MS;
@@ -251,8 +255,8 @@ static void on_welcome(uplink_t *u, const Tiersync__Welcome *w)
         u->acked = last;
         u->next_send = last + 1;
         outbox_ack(u->n, last, &e);
-    } else if (last < head.seq && outbox_prev_hash(u->n, last + 1, prev) && w->last_hash.len == 32 &&
-               !memcmp(prev, w->last_hash.data, 32)) {
+    } else if (last < head.seq && outbox_prev_hash(u->n, last + 1, prev) &&
+               w->last_hash.len == 32 && !memcmp(prev, w->last_hash.data, 32)) {
         u->acked = last;
         u->next_send = last + 1;
         outbox_ack(u->n, last, &e);
@@ -271,7 +275,7 @@ static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
     uint8_t *data;
     size_t len;
     bool chain = nk->reason == TIERSYNC__REASON__REASON_GAP ||
-                 nk->reason == TIERSYNC__REASON__REASON_BROKEN_CHAIN;
+        nk->reason == TIERSYNC__REASON__REASON_BROKEN_CHAIN;
     /* one loss draws a nack for every delta in flight behind it: act once */
     if (chain && (nk->expected <= u->snap_first || nk->expected == u->rewound_to))
         return;
@@ -302,8 +306,8 @@ static void on_rotation_ack(uplink_t *u, const Tiersync__KeyRotationAck *a)
 {
     ts_err e;
     if (!a->accepted) {
-        log_error("the parent refused this node's key rotation: %s; retrying in %d s",
-                  a->detail, UPLINK_REFUSED_BACKOFF_MS / 1000);
+        log_error("the parent refused this node's key rotation: %s; retrying in %d s", a->detail,
+                  UPLINK_REFUSED_BACKOFF_MS / 1000);
         u->quiet_until_ms = ts_mono_ms() + UPLINK_REFUSED_BACKOFF_MS;
         return;
     }
@@ -336,10 +340,12 @@ void uplink_on_message(uplink_t *u)
             zmq_msg_close(&m);
             return;
         }
-        Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, zmq_msg_size(&m),
+                                                             zmq_msg_data(&m));
         /* catalog messages, and a Welcome's catalog offer (catalog_dist.h) */
-        bool catalog = env && catdist_from_parent(u->catalog, u->n, u->dealer, u->server_pk, env,
-                                                  zmq_msg_data(&m), zmq_msg_size(&m));
+        bool catalog = env &&
+            catdist_from_parent(u->catalog, u->n, u->dealer, u->server_pk, env, zmq_msg_data(&m),
+                                zmq_msg_size(&m));
         zmq_msg_close(&m);
         if (!env) {
             log_warn("undecodable message from the parent; ignored");
@@ -347,13 +353,12 @@ void uplink_on_message(uplink_t *u)
         }
         ts_err e;
         switch (env->msg_case) {
-        case TIERSYNC__ENVELOPE__MSG_WELCOME:
-            on_welcome(u, env->welcome);
-            break;
+        case TIERSYNC__ENVELOPE__MSG_WELCOME: on_welcome(u, env->welcome); break;
         case TIERSYNC__ENVELOPE__MSG_ACK:
             if (env->ack->seq > head_seq(u)) {
                 log_warn("the parent acknowledged seq %llu beyond this node's head; "
-                         "starting over", (unsigned long long)env->ack->seq);
+                         "starting over",
+                         (unsigned long long)env->ack->seq);
                 uplink_send_hello(u);
             } else if (env->ack->seq > u->acked) {
                 u->acked = env->ack->seq;
@@ -376,9 +381,7 @@ void uplink_on_message(uplink_t *u)
         case TIERSYNC__ENVELOPE__MSG_ROTATION:
             rotate_link_from_parent(u->n, u->dealer, env->rotation);
             break;
-        case TIERSYNC__ENVELOPE__MSG_ROTATION_ACK:
-            on_rotation_ack(u, env->rotation_ack);
-            break;
+        case TIERSYNC__ENVELOPE__MSG_ROTATION_ACK: on_rotation_ack(u, env->rotation_ack); break;
         default:
             if (!catalog)
                 log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);
@@ -397,7 +400,7 @@ static uint64_t pending_work(uplink_t *u, uint64_t *held)
     if (store_read_begin(u->n->store, &txn, &e))
         return 0;
     uint64_t n = store_count(u->n->store, txn, DB_PENDING) +
-                 store_count(u->n->store, txn, DB_ANNOUNCE);
+        store_count(u->n->store, txn, DB_ANNOUNCE);
     *held = store_count(u->n->store, txn, DB_HELD);
     store_read_end(txn);
     return n;

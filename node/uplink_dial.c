@@ -62,20 +62,20 @@ int uplink_dial(uplink_t *u, ts_err *e)
     snprintf(mon, sizeof mon, "%s-%u", UPLINK_MONITOR_ENDPOINT, ++u->dials);
     u->dealer = zmq_socket(u->zctx, ZMQ_DEALER);
     int bad = !u->dealer ||
-              zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(u->dealer, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(u->dealer, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
-              zmq_setsockopt(u->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
-              set_int(u->dealer, ZMQ_IMMEDIATE, 1) || set_int(u->dealer, ZMQ_LINGER, 0) ||
-              set_int(u->dealer, ZMQ_RECONNECT_IVL, UPLINK_RECONNECT_MS) ||
-              set_int(u->dealer, ZMQ_RECONNECT_IVL_MAX, UPLINK_RECONNECT_MAX_MS) ||
-              set_int(u->dealer, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
-              set_int(u->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
-              set_int(u->dealer, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
-              zmq_socket_monitor(u->dealer, mon,
-                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-                                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
+        zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, server, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(u->dealer, ZMQ_CURVE_PUBLICKEY, pub, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(u->dealer, ZMQ_CURVE_SECRETKEY, sec, KEYS_Z85_LEN - 1) ||
+        zmq_setsockopt(u->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        set_int(u->dealer, ZMQ_IMMEDIATE, 1) || set_int(u->dealer, ZMQ_LINGER, 0) ||
+        set_int(u->dealer, ZMQ_RECONNECT_IVL, UPLINK_RECONNECT_MS) ||
+        set_int(u->dealer, ZMQ_RECONNECT_IVL_MAX, UPLINK_RECONNECT_MAX_MS) ||
+        set_int(u->dealer, ZMQ_HEARTBEAT_IVL, n->cfg.heartbeat_ms) ||
+        set_int(u->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * n->cfg.heartbeat_ms) ||
+        set_int(u->dealer, ZMQ_HEARTBEAT_TTL, 3 * n->cfg.heartbeat_ms) ||
+        zmq_socket_monitor(u->dealer, mon,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
     sodium_memzero(sec, sizeof sec);
     if (bad)
         return ts_fail(e, TS_ERUNTIME, "cannot set up the parent link: %s",

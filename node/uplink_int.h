@@ -18,8 +18,8 @@ struct uplink {
     unsigned dials;
     int64_t redial_at_ms; /* refused by the parent: dial afresh then */
     bool connected, welcomed;
-    uint64_t acked;     /* parent applied through this seq */
-    uint64_t next_send; /* next seq to put on the wire */
+    uint64_t acked;      /* parent applied through this seq */
+    uint64_t next_send;  /* next seq to put on the wire */
     uint64_t snap_first; /* first seq of the last snapshot: older nacks are stale */
     uint64_t rewound_to; /* last GAP answered by resending from here */
     int64_t last_hello_ms, last_progress_ms, last_flush_ms, quiet_until_ms;
@@ -31,9 +31,9 @@ struct uplink {
     uint8_t client_pk[crypto_sign_PUBLICKEYBYTES], server_pk[crypto_sign_PUBLICKEYBYTES];
     bool alt, alternates;
     int64_t down_since_ms, announced_ms;
-    uint32_t parent_today; /* the parent's date as it last told it (0: never) */
-    int64_t release_ms;    /* wall clock: the last release window opened (meta, see outbox.h) */
-    int64_t checkpoint_ms; /* wall clock: the last snapshot or checkpoint was made */
+    uint32_t parent_today;  /* the parent's date as it last told it (0: never) */
+    int64_t release_ms;     /* wall clock: the last release window opened (meta, see outbox.h) */
+    int64_t checkpoint_ms;  /* wall clock: the last snapshot or checkpoint was made */
     catdist_fetch *catalog; /* a catalog version being fetched */
 };
 

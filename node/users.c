@@ -64,16 +64,17 @@ static int hash_password(const char *pw, char out[USERS_HASH_MAX], ts_err *e)
         return ts_fail(e, TS_ERUNTIME, "libsodium failed to start");
     if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return ts_fail(e, TS_ERUNTIME, "out of memory hashing the password (Argon2id needs "
-                       "%zu MiB)", (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE >> 20);
+        return ts_fail(e, TS_ERUNTIME,
+                       "out of memory hashing the password (Argon2id needs "
+                       "%zu MiB)",
+                       (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE >> 20);
     return TS_OK;
 }
 
 static int get_entry(store_t *s, store_txn *txn, const char *name, users_entry *u)
 {
     store_val v;
-    if (store_get(s, txn, DB_USERS, name, strlen(name), &v, NULL) != TS_OK ||
-        v.len != sizeof *u)
+    if (store_get(s, txn, DB_USERS, name, strlen(name), &v, NULL) != TS_OK || v.len != sizeof *u)
         return TS_ENOTFOUND;
     memcpy(u, v.data, sizeof *u);
     u->hash[USERS_HASH_MAX - 1] = '\0';
@@ -108,8 +109,10 @@ static int put_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     users_entry old;
     bool exists = get_entry(s, txn, x->name, &old) == TS_OK;
     if (x->how == PUT_NEW && exists)
-        return ts_fail(e, TS_EINPUT, "an account named %s exists already (use 'tiersync user "
-                       "passwd' to set its password)", x->name);
+        return ts_fail(e, TS_EINPUT,
+                       "an account named %s exists already (use 'tiersync user "
+                       "passwd' to set its password)",
+                       x->name);
     if (x->how != PUT_NEW && !exists)
         return ts_fail(e, TS_ENOTFOUND, "no account named %s ('tiersync user list' shows them)",
                        x->name);
@@ -118,8 +121,10 @@ static int put_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
         if (store_scan(s, txn, DB_USERS, "", count_roles, &c, NULL, e))
             return e->code;
         if (old.role == USERS_ADMIN && c.admins == 1 && c.others > 0)
-            return ts_fail(e, TS_EINPUT, "%s is the last admin and other accounts remain: make "
-                           "another admin first", x->name);
+            return ts_fail(e, TS_EINPUT,
+                           "%s is the last admin and other accounts remain: make "
+                           "another admin first",
+                           x->name);
         return store_del(s, txn, DB_USERS, x->name, strlen(x->name), e);
     }
     if (x->how == PUT_EXISTING) {
@@ -132,8 +137,10 @@ static int put_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
 static int put(store_t *s, put_ctx *x, const char *password, ts_err *e)
 {
     if (!users_name_valid(x->name))
-        return ts_fail(e, TS_EINPUT, "'%.40s' is not an account name: 1 to %d letters, digits, "
-                       ". _ or -", x->name, USERS_NAME_MAX - 1);
+        return ts_fail(e, TS_EINPUT,
+                       "'%.40s' is not an account name: 1 to %d letters, digits, "
+                       ". _ or -",
+                       x->name, USERS_NAME_MAX - 1);
     if (password && (check_password(password, e) || hash_password(password, x->u.hash, e)))
         return e->code;
     x->u.changed_ms = ts_now_ms();
@@ -227,7 +234,7 @@ int users_check(store_t *s, const char *name, const char *password, users_info *
     users_entry u;
     size_t pwlen = strlen(password);
     int rc = users_name_valid(name) && pwlen <= USERS_PASSWORD_MAX ? read_entry(s, name, &u, e)
-                                                                    : TS_ENOTFOUND;
+                                                                   : TS_ENOTFOUND;
     if (rc == TS_ERUNTIME)
         return rc;
     if (sodium_init() < 0)

@@ -16,9 +16,9 @@
 
 #include "store.h"
 
-#define USERS_NAME_MAX 33        /* bytes with the NUL: letters, digits, . _ - */
-#define USERS_PASSWORD_MIN 8     /* bytes */
-#define USERS_PASSWORD_MAX 1024  /* bytes; longer ones are refused, not cut */
+#define USERS_NAME_MAX 33       /* bytes with the NUL: letters, digits, . _ - */
+#define USERS_PASSWORD_MIN 8    /* bytes */
+#define USERS_PASSWORD_MAX 1024 /* bytes; longer ones are refused, not cut */
 #define USERS_HASH_MAX crypto_pwhash_STRBYTES
 
 typedef enum { USERS_VIEWER = 1, USERS_OFFICER = 2, USERS_ADMIN = 3 } users_role;

@@ -8,7 +8,7 @@
 
 #include "err.h"
 
-#define TS_CODE_MAX 32  /* org-unit codes: [A-Za-z0-9_-], GSO codes are digits */
+#define TS_CODE_MAX 32 /* org-unit codes: [A-Za-z0-9_-], GSO codes are digits */
 #define TS_PATH_MAX 1024
 
 /* Milliseconds since the Unix epoch (wall clock) and since boot (monotonic). */

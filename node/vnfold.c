@@ -33,7 +33,10 @@ static long utf8_next(const unsigned char *s, int *len)
     *len = 1;
     if (s[0] < 0x80)
         return s[0];
-    int n = s[0] >= 0xF0 && s[0] < 0xF5 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
+    int n = s[0] >= 0xF0 && s[0] < 0xF5 ? 4
+        : s[0] >= 0xE0                  ? 3
+        : s[0] >= 0xC2 && s[0] < 0xE0   ? 2
+                                        : 0;
     if (!n)
         return -1;
     long cp = s[0] & (0x3F >> (n - 1));

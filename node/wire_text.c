@@ -29,9 +29,9 @@ static bool walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, const ui
         if (!read_varint(&p, end, &tag))
             return false;
         int type = (int)(tag & 7);
-        const ProtobufCFieldDescriptor *f =
-            tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
-                                   : NULL;
+        const ProtobufCFieldDescriptor *f = tag >> 3 <= UINT32_MAX
+            ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
+            : NULL;
         if (type == WIRE_VARINT) {
             if (!read_varint(&p, end, &n))
                 return false;

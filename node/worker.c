@@ -9,7 +9,7 @@
 struct worker {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* a job arrived, one finished, or stop */
+    pthread_cond_t cv;  /* a job arrived, one finished, or stop */
     void (*fn)(void *); /* the job in hand; NULL when idle */
     void *arg;
     bool stop;

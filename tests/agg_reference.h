@@ -30,9 +30,18 @@
 #define POST_MONTHS 12 /* post_rehab_months of the default catalog */
 #define PER_PERSON 64  /* episodes or supports of one person the reference looks at */
 
-typedef struct { int live; char id[12], name[64], birth[11], sex[2], reg[11], conf[11], dereg[11]; } person;
-typedef struct { int live, p; char id[12], mod[24], start[11], end[11], outcome[16]; } episode;
-typedef struct { int live, p; char id[12], kind[24], given[11]; } support;
+typedef struct {
+    int live;
+    char id[12], name[64], birth[11], sex[2], reg[11], conf[11], dereg[11];
+} person;
+typedef struct {
+    int live, p;
+    char id[12], mod[24], start[11], end[11], outcome[16];
+} episode;
+typedef struct {
+    int live, p;
+    char id[12], kind[24], given[11];
+} support;
 
 static person P[MAXP];
 static episode E[MAXE];
@@ -41,11 +50,13 @@ static int np, ne, ns;
 static int today; /* YYYYMMDD, mirrored in TIERSYNC_TODAY */
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
-static const char *MODS[] = {"compulsory", "methadone", "voluntary_facility", "voluntary_community"};
+static const char *MODS[] = {"compulsory", "methadone", "voluntary_facility",
+                             "voluntary_community"};
 static const char *OUTS[] = {"completed", "dropped_out", "transferred"};
-static const char *KINDS[] = {"vocational_training", "job_placement", "preferential_loan", "health_care", "other"};
-static const char *NAMES[] = {"Nguyễn Văn An", "Trần Thị Bình", "Lê, Hoàng \"Tèo\"", "Phạm Đức Cường",
-                              "Đặng Thị Hương"};
+static const char *KINDS[] = {"vocational_training", "job_placement", "preferential_loan",
+                              "health_care", "other"};
+static const char *NAMES[] = {"Nguyễn Văn An", "Trần Thị Bình", "Lê, Hoàng \"Tèo\"",
+                              "Phạm Đức Cường", "Đặng Thị Hương"};
 
 static uint32_t rnd(uint32_t n)
 {
@@ -60,7 +71,8 @@ static long days_of(int ymd)
     int y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
     y -= m <= 2;
     long era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1,
+         doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
 }
 
@@ -68,7 +80,8 @@ static int ymd_of(long z)
 {
     z += 719468;
     long era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365,
+         doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp + (mp < 10 ? 3 : -9);
     return (int)((yoe + era * 400 + (m <= 2)) * 10000 + m * 100 + d);
 }
@@ -79,7 +92,10 @@ static void fmt_date(int ymd, char out[11])
              (unsigned)ymd % 100);
 }
 
-static int parse_date(const char *s) { return s[0] ? atoi(s) * 10000 + atoi(s + 5) * 100 + atoi(s + 8) : 0; }
+static int parse_date(const char *s)
+{
+    return s[0] ? atoi(s) * 10000 + atoi(s + 5) * 100 + atoi(s + 8) : 0;
+}
 
 /* A random date in [lo, hi]; one in three falls on a month's first or last
  * day, where the interval rules are easiest to get wrong. */
@@ -96,7 +112,10 @@ static void rand_between(int lo, int hi, char out[11])
     fmt_date(d, out);
 }
 
-static void rand_date(int lo, char out[11]) { rand_between(lo, today, out); }
+static void rand_date(int lo, char out[11])
+{
+    rand_between(lo, today, out);
+}
 
 static void set_today(int ymd)
 {
@@ -121,10 +140,10 @@ static int post_cells[3]; /* POST_REHAB, RELAPSED, POST_REHAB_SUPPORTED cells ev
 static uint64_t ref_person_key(int i);
 
 /* Each person's share of each indicator's cell keys, for one reference(). */
-static const char *const REF_INDS[] = {"PERSONS_MANAGED", "PERSONS_CONFIRMED", "IN_TREATMENT",
-                                       "TREATMENT_STARTED", "TREATMENT_ENDED", "SUPPORT_GIVEN",
-                                       "REACHED", "POST_REHAB", "RELAPSED",
-                                       "POST_REHAB_SUPPORTED"};
+static const char *const REF_INDS[] = {
+    "PERSONS_MANAGED", "PERSONS_CONFIRMED",   "IN_TREATMENT", "TREATMENT_STARTED",
+    "TREATMENT_ENDED", "SUPPORT_GIVEN",       "REACHED",      "POST_REHAB",
+    "RELAPSED",        "POST_REHAB_SUPPORTED"};
 #define REF_NINDS (int)(sizeof REF_INDS / sizeof *REF_INDS)
 static uint32_t ref_share[MAXP][REF_NINDS];
 
@@ -187,7 +206,9 @@ static int plus_months(int ymd, int n)
     return y * 10000 + m * 100 + (d < last ? d : last);
 }
 
-typedef struct { int ne, ns, e[PER_PERSON], s[PER_PERSON]; } person_recs;
+typedef struct {
+    int ne, ns, e[PER_PERSON], s[PER_PERSON];
+} person_recs;
 
 static void person_records(int i, person_recs *pr)
 {
@@ -215,7 +236,8 @@ static int starts_between(const person_recs *pr, int x, int y, int from, int to)
  * management after a completed episode and no new one started since,
  * *supported within it with a support given since that episode ended,
  * *relapsed starting in ym the first new episode within 12 months of one. */
-static void post_rehab_at(const person_recs *pr, int ym, int end, int *within, int *supported, int *relapsed)
+static void post_rehab_at(const person_recs *pr, int ym, int end, int *within, int *supported,
+                          int *relapsed)
 {
     *within = *supported = *relapsed = 0;
     for (int a = 0; a < pr->ne; a++) {
@@ -223,7 +245,8 @@ static void post_rehab_at(const person_recs *pr, int ym, int end, int *within, i
         int en = parse_date(x->end);
         if (!en || strcmp(x->outcome, "completed"))
             continue;
-        if (en <= end && end < plus_months(en, POST_MONTHS) && !starts_between(pr, pr->e[a], -1, en, end)) {
+        if (en <= end && end < plus_months(en, POST_MONTHS) &&
+            !starts_between(pr, pr->e[a], -1, en, end)) {
             *within = 1;
             for (int k = 0; k < pr->ns; k++) {
                 int g = parse_date(S[pr->s[k]].given);
@@ -250,13 +273,16 @@ static void reference(void)
             snprintf(per, sizeof per, "%04d%02d", y, m);
             for (int i = 0; i < np; i++) {
                 person *p = &P[i];
-                int reg = parse_date(p->reg), conf = parse_date(p->conf), der = parse_date(p->dereg);
+                int reg = parse_date(p->reg), conf = parse_date(p->conf),
+                    der = parse_date(p->dereg);
                 if (!p->live)
                     continue;
                 if (reg <= end && (!der || der > end))
-                    ref_add(i, "PERSONS_MANAGED", per, "age_band=%s,sex=%s", age_band(p->birth, end), p->sex);
+                    ref_add(i, "PERSONS_MANAGED", per, "age_band=%s,sex=%s",
+                            age_band(p->birth, end), p->sex);
                 if (conf && conf <= end && (!der || der > end))
-                    ref_add(i, "PERSONS_CONFIRMED", per, "age_band=%s,sex=%s", age_band(p->birth, end), p->sex);
+                    ref_add(i, "PERSONS_CONFIRMED", per, "age_band=%s,sex=%s",
+                            age_band(p->birth, end), p->sex);
             }
             for (int i = 0; i < ne; i++) {
                 episode *e = &E[i];
@@ -265,17 +291,19 @@ static void reference(void)
                 if (!e->live)
                     continue;
                 if (st <= end && (!en || en > end))
-                    ref_add(e->p, "IN_TREATMENT", per, "age_band=%s,modality=%s,sex=%s", age_band(p->birth, end), e->mod,
-                            p->sex);
+                    ref_add(e->p, "IN_TREATMENT", per, "age_band=%s,modality=%s,sex=%s",
+                            age_band(p->birth, end), e->mod, p->sex);
                 if (st / 100 == y * 100 + m)
-                    ref_add(e->p, "TREATMENT_STARTED", per, "age_band=%s,modality=%s,sex=%s", age_band(p->birth, end),
-                            e->mod, p->sex);
+                    ref_add(e->p, "TREATMENT_STARTED", per, "age_band=%s,modality=%s,sex=%s",
+                            age_band(p->birth, end), e->mod, p->sex);
                 if (en && en / 100 == y * 100 + m)
-                    ref_add(e->p, "TREATMENT_ENDED", per, "modality=%s,outcome=%s", e->mod, e->outcome);
+                    ref_add(e->p, "TREATMENT_ENDED", per, "modality=%s,outcome=%s", e->mod,
+                            e->outcome);
             }
             for (int i = 0; i < ns; i++)
                 if (S[i].live && parse_date(S[i].given) / 100 == y * 100 + m)
-                    ref_add(S[i].p, "SUPPORT_GIVEN", per, "kind=%s,sex=%s", S[i].kind, P[S[i].p].sex);
+                    ref_add(S[i].p, "SUPPORT_GIVEN", per, "kind=%s,sex=%s", S[i].kind,
+                            P[S[i].p].sex);
             for (int i = 0; i < np; i++) {
                 person_recs pr;
                 int in, sup, rel;
@@ -287,7 +315,8 @@ static void reference(void)
                 int hit[] = {in, rel, sup};
                 for (int k = 0; k < 3; k++)
                     if (hit[k]) {
-                        ref_add(i, codes[k], per, "age_band=%s,sex=%s", age_band(P[i].birth, end), P[i].sex);
+                        ref_add(i, codes[k], per, "age_band=%s,sex=%s", age_band(P[i].birth, end),
+                                P[i].sex);
                         post_cells[k]++;
                     }
             }

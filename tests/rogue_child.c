@@ -60,8 +60,8 @@ static void report(rogue *r, Tiersync__Envelope *env, const uint8_t *hash_if_ack
             memcpy(r->hash, hash_if_acked, 32);
         }
     } else if (env->msg_case == TIERSYNC__ENVELOPE__MSG_NACK) {
-        const ProtobufCEnumValue *v =
-            protobuf_c_enum_descriptor_get_value(&tiersync__reason__descriptor, env->nack->reason);
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+            &tiersync__reason__descriptor, env->nack->reason);
         const char *d = env->nack->detail ? env->nack->detail : "";
         printf("NACK %s %llu%s\n", v ? v->name : "?", (unsigned long long)env->nack->expected,
                ts_text_valid(d, strlen(d)) ? "" : " DETAIL-NOT-UTF-8");
@@ -110,10 +110,10 @@ static void patch_marker(uint8_t *buf, size_t len, const char *marked, char b)
 static void patched_message(rogue *r, const char *what, uint8_t **out, size_t *len)
 {
     const char *field = strchr(what, ':') + 1;
-    char b = !strncmp(what, "nul:", 4)       ? '\0'
-             : !strncmp(what, "badutf8:", 8) ? '\xff'
-             : !strncmp(what, "long:", 5)    ? '_'
-                                             : '\n';
+    char b = !strncmp(what, "nul:", 4)  ? '\0'
+        : !strncmp(what, "badutf8:", 8) ? '\xff'
+        : !strncmp(what, "long:", 5)    ? '_'
+                                        : '\n';
     const char *self = r->n.cfg.code;
     char origin[80], unit[48], ind[48], period[16], opts[8], cat[80], name[48], *marked;
     snprintf(origin, sizeof origin, "%s", self);
@@ -123,10 +123,14 @@ static void patched_message(rogue *r, const char *what, uint8_t **out, size_t *l
     snprintf(opts, sizeof opts, "%s", "");
     snprintf(cat, sizeof cat, "%s", r->n.catalog->id);
     snprintf(name, sizeof name, "Commune");
-    marked = !strcmp(field, "origin") ? origin : !strcmp(field, "unit") ? unit
-           : !strcmp(field, "indicator") ? ind : !strcmp(field, "period") ? period
-           : !strcmp(field, "options") ? opts : !strcmp(field, "catalog") ? cat
-           : !strcmp(field, "name") || !strcmp(field, "hello") ? name : NULL;
+    marked = !strcmp(field, "origin")                       ? origin
+        : !strcmp(field, "unit")                            ? unit
+        : !strcmp(field, "indicator")                       ? ind
+        : !strcmp(field, "period")                          ? period
+        : !strcmp(field, "options")                         ? opts
+        : !strcmp(field, "catalog")                         ? cat
+        : !strcmp(field, "name") || !strcmp(field, "hello") ? name
+                                                            : NULL;
     if (!marked) {
         fprintf(stderr, "rogue_child: unknown field in '%s'\n", what);
         exit(2);
@@ -134,7 +138,8 @@ static void patched_message(rogue *r, const char *what, uint8_t **out, size_t *l
     if (b == '\n' && marked == origin)
         snprintf(origin, sizeof origin, "x~FAKE-LOG-LINE warn child 12346: forged");
     else if (!strncmp(what, "long:", 5)) /* text, but cut at 32 bytes inside a character */
-        snprintf(marked, 48, "~%s", "\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3"
+        snprintf(marked, 48, "~%s",
+                 "\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3"
                  "\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3\xc3\xa3");
     else
         strcat(marked, "~Xq9");

@@ -58,7 +58,8 @@ static void test_append_and_filter(void **state)
 {
     (void)state;
     ts_err e = {0};
-    access_entry batch[3] = {entry(NOW + 2, "binh", "add", "P1"), entry(NOW + 3, "binh", "read", "P2"),
+    access_entry batch[3] = {entry(NOW + 2, "binh", "add", "P1"),
+                             entry(NOW + 3, "binh", "read", "P2"),
                              entry(NOW + 3, "an", "read", "P1")};
     access_entry first = entry(NOW, "binh", "login", "");
     first.count = 0;

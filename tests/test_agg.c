@@ -28,7 +28,10 @@ static node_t node;
 static char dir[512];
 static int writes; /* batches committed: each one caught up with the clock */
 
-typedef struct { char *out; size_t len, cap; } text;
+typedef struct {
+    char *out;
+    size_t len, cap;
+} text;
 
 static uint64_t ref_person_key(int i)
 {
@@ -79,8 +82,9 @@ static void check(int step, const char *what)
         const char *a = want, *b = local;
         while (*a && *a == *b)
             a++, b++;
-        fail_msg("step %d (%s, today %d): local differs from the reference\nwant: %.200s\ngot:  %.200s", step,
-                 what, today, a, b);
+        fail_msg(
+            "step %d (%s, today %d): local differs from the reference\nwant: %.200s\ngot:  %.200s",
+            step, what, today, a, b);
     }
     assert_string_equal(local, totals);
     free(want);
@@ -92,7 +96,7 @@ static void check(int step, const char *what)
 static uint64_t digest(void)
 {
     return tu_digest_db(&node, DB_RECORDS) ^ tu_digest_db(&node, DB_RECORD_REFS) * 3 ^
-           tu_digest_db(&node, DB_LOCAL) * 7 ^ tu_digest_db(&node, DB_META) * 11;
+        tu_digest_db(&node, DB_LOCAL) * 7 ^ tu_digest_db(&node, DB_META) * 11;
 }
 
 /* ---- operations through the records API ------------------------------ */
@@ -139,7 +143,10 @@ static int live_person(void)
     return -1;
 }
 
-static int later(const char *a, const char *b) { return parse_date(a) > parse_date(b) ? parse_date(a) : parse_date(b); }
+static int later(const char *a, const char *b)
+{
+    return parse_date(a) > parse_date(b) ? parse_date(a) : parse_date(b);
+}
 
 static void gen_person(person *p)
 {
@@ -175,9 +182,10 @@ static void add_person(void)
     person *p = &P[np];
     gen_person(p);
     snprintf(p->id, sizeof p->id, "P%d", np);
-    int rc = row_op(RECORDS_INSERT, T_PERSON, &b, "id", p->id, "full_name", p->name, "birth_date", p->birth,
-                    "sex", p->sex, "registered_on", p->reg, "confirmed_on", p->conf, "deregistered_on",
-                    p->dereg, "national_id", "079123456789", "address", "Số 7, ngõ 2", NULL);
+    int rc = row_op(RECORDS_INSERT, T_PERSON, &b, "id", p->id, "full_name", p->name, "birth_date",
+                    p->birth, "sex", p->sex, "registered_on", p->reg, "confirmed_on", p->conf,
+                    "deregistered_on", p->dereg, "national_id", "079123456789", "address",
+                    "Số 7, ngõ 2", NULL);
     expect_ok(rc, &b, "add person");
     p->live = 1;
     np++;
@@ -257,8 +265,8 @@ static void add_episode(void)
     records_batch b;
     gen_episode(e, i);
     snprintf(e->id, sizeof e->id, "E%d", ne);
-    int rc = row_op(RECORDS_INSERT, T_EPISODE, &b, "id", e->id, "person_id", P[i].id, "modality", e->mod,
-                    "start_on", e->start, "end_on", e->end, "outcome", e->outcome, NULL);
+    int rc = row_op(RECORDS_INSERT, T_EPISODE, &b, "id", e->id, "person_id", P[i].id, "modality",
+                    e->mod, "start_on", e->start, "end_on", e->end, "outcome", e->outcome, NULL);
     expect_ok(rc, &b, "add episode");
     e->live = 1;
     ne++;
@@ -290,7 +298,8 @@ static void edit_episode(void)
             rand_date(parse_date(e->start), e->end);
             snprintf(e->outcome, sizeof e->outcome, "%s", OUTS[rnd(3)]);
         }
-        rc = row_op(RECORDS_UPDATE, T_EPISODE, &b, "id", e->id, "end_on", e->end, "outcome", e->outcome, NULL);
+        rc = row_op(RECORDS_UPDATE, T_EPISODE, &b, "id", e->id, "end_on", e->end, "outcome",
+                    e->outcome, NULL);
         break;
     case 1:
         snprintf(e->mod, sizeof e->mod, "%s", MODS[rnd(4)]);
@@ -333,8 +342,8 @@ static void add_or_delete_support(bool add)
     snprintf(s->id, sizeof s->id, "S%d", ns);
     snprintf(s->kind, sizeof s->kind, "%s", KINDS[rnd(5)]);
     rand_date(FIRST_YEAR * 10000 + 101, s->given);
-    rc = row_op(RECORDS_INSERT, T_SUPPORT, &b, "id", s->id, "person_id", P[i].id, "kind", s->kind, "given_on",
-                s->given, NULL);
+    rc = row_op(RECORDS_INSERT, T_SUPPORT, &b, "id", s->id, "person_id", P[i].id, "kind", s->kind,
+                "given_on", s->given, NULL);
     expect_ok(rc, &b, "add support");
     s->live = 1;
     ns++;
@@ -376,7 +385,8 @@ static void put_field(FILE *f, const char *s, const char *sep)
 
 static void put_person(FILE *f, const person *p)
 {
-    const char *v[] = {p->id, p->name, "079123456789", p->birth, p->sex, "Số 7, ngõ 2", p->reg, p->conf, p->dereg};
+    const char *v[] = {p->id,         p->name, "079123456789", p->birth, p->sex,
+                       "Số 7, ngõ 2", p->reg,  p->conf,        p->dereg};
     for (int i = 0; i < 9; i++)
         put_field(f, v[i], i < 8 ? "," : "\n");
 }
@@ -407,10 +417,14 @@ static void import_mixed(void)
     FILE *f = fopen(path, "w");
     bool persons = np == 0 || rnd(2);
     int k = 1 + (int)rnd(8), touched[8], nt = 0;
-    fputs(persons ? "id,full_name,national_id,birth_date,sex,address,registered_on,confirmed_on,deregistered_on\n"
-                  : "id,person_id,modality,start_on,end_on,outcome\n", f);
+    fputs(
+        persons
+            ? "id,full_name,national_id,birth_date,sex,address,registered_on,confirmed_on,deregistered_on\n"
+            : "id,person_id,modality,start_on,end_on,outcome\n",
+        f);
     for (int r = 0; r < k; r++) {
-        int i = persons ? (rnd(2) ? live_person() : -1) : (rnd(2) ? live_episode() : -1), owner = live_person();
+        int i = persons ? (rnd(2) ? live_person() : -1) : (rnd(2) ? live_episode() : -1),
+            owner = live_person();
         for (int j = 0; j < nt; j++)
             i = touched[j] == i ? -1 : i; /* one row per id */
         if (i < 0)
@@ -443,7 +457,9 @@ static void reimport_unchanged(void)
     int live = 0;
     snprintf(path, sizeof path, "%s/all.csv", dir);
     FILE *f = fopen(path, "w");
-    fputs("id,full_name,national_id,birth_date,sex,address,registered_on,confirmed_on,deregistered_on\n", f);
+    fputs(
+        "id,full_name,national_id,birth_date,sex,address,registered_on,confirmed_on,deregistered_on\n",
+        f);
     for (int i = 0; i < np; i++)
         if (P[i].live)
             put_person(f, &P[i]), live++;
@@ -461,9 +477,9 @@ static void reimport_unchanged(void)
 static void import_refused(void)
 {
     static const char *bad[][2] = {
-        {"2099-01-01,,", "start_on"},          {"2023-05-01,2023-04-01,completed", "end_on"},
-        {"2023-05-01,,completed", "outcome"},  {"2023-05-01,2023-06-01,", "outcome"},
-        {"2023-02-30,,", "start_on"},          {"2023-5-1,,", "start_on"},
+        {"2099-01-01,,", "start_on"},         {"2023-05-01,2023-04-01,completed", "end_on"},
+        {"2023-05-01,,completed", "outcome"}, {"2023-05-01,2023-06-01,", "outcome"},
+        {"2023-02-30,,", "start_on"},         {"2023-5-1,,", "start_on"},
     };
     int i = live_person(), k = (int)rnd(6);
     if (i < 0)
@@ -471,7 +487,8 @@ static void import_refused(void)
     char path[600];
     snprintf(path, sizeof path, "%s/bad.csv", dir);
     FILE *f = fopen(path, "w");
-    fprintf(f, "id,person_id,modality,start_on,end_on,outcome\nNEW1,%s,methadone,2023-01-01,,\n", P[i].id);
+    fprintf(f, "id,person_id,modality,start_on,end_on,outcome\nNEW1,%s,methadone,2023-01-01,,\n",
+            P[i].id);
     fprintf(f, "NEW2,%s,methadone,%s\n", P[i].id, bad[k][0]);
     fclose(f);
     records_batch b;
@@ -484,7 +501,6 @@ static void import_refused(void)
 }
 
 /* ---- the history ------------------------------------------------------ */
-
 
 static void test_random_history(void **state)
 {
@@ -545,9 +561,11 @@ static void test_random_history(void **state)
     }
     assert_true(today / 10000 >= 2025); /* the history crossed several year ends */
     assert_true(np > 30 && ne > 30 && ns > 10 && writes > STEPS / 2);
-    for (int k = 0; k < 3; k++) /* the history reached post-rehab, relapse and support after rehab */
+    for (int k = 0; k < 3;
+         k++) /* the history reached post-rehab, relapse and support after rehab */
         assert_true(post_cells[k] > 0);
-    printf("history: %d persons, %d episodes, %d supports, %d writes, today %d\n", np, ne, ns, writes, today);
+    printf("history: %d persons, %d episodes, %d supports, %d writes, today %d\n", np, ne, ns,
+           writes, today);
     free(cells);
 }
 

@@ -82,8 +82,11 @@ static void test_every_realloc_checked(void **state)
     FILE *ls = popen(cmd, "r");
     assert_non_null(ls);
     regex_t self, call;
-    assert_int_equal(regcomp(&self, "([A-Za-z_][]A-Za-z_0-9>.[-]*) = realloc\\(\\1,", REG_EXTENDED), 0);
-    assert_int_equal(regcomp(&call, "([A-Za-z_][A-Za-z_0-9]*)(\\)\\[[A-Z_]*\\])? = realloc\\(", REG_EXTENDED), 0);
+    assert_int_equal(regcomp(&self, "([A-Za-z_][]A-Za-z_0-9>.[-]*) = realloc\\(\\1,", REG_EXTENDED),
+                     0);
+    assert_int_equal(
+        regcomp(&call, "([A-Za-z_][A-Za-z_0-9]*)(\\)\\[[A-Z_]*\\])? = realloc\\(", REG_EXTENDED),
+        0);
     char path[4096], line[1024], next[1024];
     int files = 0, bad = 0;
     while (fgets(path, sizeof path, ls)) {
@@ -108,10 +111,11 @@ static void test_every_realloc_checked(void **state)
                 snprintf(want, sizeof want, "%.*s)", (int)(m[1].rm_eo - m[1].rm_so),
                          line + m[1].rm_so);
                 const char *test = more ? strstr(next, "if (") : NULL;
-                if (!test || (strncmp(test + 4, want, strlen(want)) &&
-                              (test[4] != '!' || strncmp(test + 5, want, strlen(want))))) {
-                    print_error("%s:%d: realloc result not tested on the next line: %s", path,
-                                ln, line);
+                if (!test ||
+                    (strncmp(test + 4, want, strlen(want)) &&
+                     (test[4] != '!' || strncmp(test + 5, want, strlen(want))))) {
+                    print_error("%s:%d: realloc result not tested on the next line: %s", path, ln,
+                                line);
                     bad++;
                 }
             } else {

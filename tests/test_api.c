@@ -198,10 +198,11 @@ static void test_totals_and_breakdown(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "access")), "rounded");
     assert_int_equal(json_array_size(json_object_get(j, "cells")), 2);
     json_decref(j);
-    j = ok(f, false, "/api/totals", "unit=343&indicator=IN_TREATMENT&period=202603&options=modality=methadone");
+    j = ok(f, false, "/api/totals",
+           "unit=343&indicator=IN_TREATMENT&period=202603&options=modality=methadone");
     assert_int_equal(ival(json_object_get(j, "total")), 10); /* 9 */
-    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "options"), "modality")),
-                        "methadone");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "options"), "modality")), "methadone");
     json_decref(j);
     j = ok(f, false, "/api/totals", "unit=34301"); /* every indicator and period: no total */
     assert_null(json_object_get(j, "total"));
@@ -244,7 +245,7 @@ static json_t *find(json_t *arr, const char *key, const char *val)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(arr, i, o)
+    json_array_foreach (arr, i, o)
         if (!strcmp(json_string_value(json_object_get(o, key)), val))
             return o;
     fail_msg("no %s=%s", key, val);
@@ -272,9 +273,11 @@ static void test_children(void **state)
     kids = json_object_get(j, "children");
     assert_int_equal(json_array_size(kids), 4); /* 345 and 346 never announced a unit */
     assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(find(kids, "code", "344"), "freshness"), "state")), "late");
+                            json_object_get(find(kids, "code", "344"), "freshness"), "state")),
+                        "late");
     assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(find(kids, "code", "345"), "freshness"), "state")), "never");
+                            json_object_get(find(kids, "code", "345"), "freshness"), "state")),
+                        "never");
     assert_int_equal(ival(json_object_get(find(kids, "code", "344"), "value")), 15); /* 12 */
     json_decref(j);
 }
@@ -282,10 +285,12 @@ static void test_children(void **state)
 static void test_series(void **state)
 {
     fx *f = *state;
-    json_t *j = ok(f, true, "/api/series", "unit=34301&indicator=IN_TREATMENT&from=202601&to=202603");
+    json_t *j = ok(f, true, "/api/series",
+                   "unit=34301&indicator=IN_TREATMENT&from=202601&to=202603");
     json_t *pts = json_object_get(j, "points");
     assert_int_equal(json_array_size(pts), 3);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(pts, 0), "period")), "202601");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pts, 0), "period")),
+                        "202601");
     assert_int_equal(ival(json_object_get(json_array_get(pts, 0), "value")), 0);
     assert_int_equal(ival(json_object_get(json_array_get(pts, 1), "value")), 5);
     assert_int_equal(ival(json_object_get(json_array_get(pts, 2), "value")), 10);
@@ -307,7 +312,7 @@ static json_t *plan_row(json_t *plan, const char *modality)
 {
     size_t i;
     json_t *r;
-    json_array_foreach(json_object_get(plan, "rows"), i, r)
+    json_array_foreach (json_object_get(plan, "rows"), i, r)
         if (!strcmp(json_string_value(json_object_get(json_object_get(r, "options"), "modality")),
                     modality))
             return r;
@@ -320,11 +325,12 @@ static void test_plan(void **state)
     fx *f = *state;
     json_t *j = ok(f, false, "/api/plan", "year=2026");
     json_t *plan = json_array_get(json_object_get(j, "plans"), 0);
-    assert_string_equal(json_string_value(json_object_get(plan, "target_indicator")), "TARGET_REACHED");
+    assert_string_equal(json_string_value(json_object_get(plan, "target_indicator")),
+                        "TARGET_REACHED");
     assert_string_equal(json_string_value(json_object_get(plan, "actual_indicator")), "REACHED");
     json_t *t = json_object_get(plan, "total");
-    assert_int_equal(ival(json_object_get(t, "target")), 445); /* 150 + 200 + 50 + 45 */
-    assert_int_equal(ival(json_object_get(t, "actual")), 140); /* 138, rounded */
+    assert_int_equal(ival(json_object_get(t, "target")), 445);           /* 150 + 200 + 50 + 45 */
+    assert_int_equal(ival(json_object_get(t, "actual")), 140);           /* 138, rounded */
     assert_true(json_real_value(json_object_get(t, "percent")) == 31.5); /* of the rounded */
     json_t *r = plan_row(plan, "compulsory");
     assert_int_equal(ival(json_object_get(r, "target")), 150);
@@ -338,9 +344,11 @@ static void test_plan(void **state)
     assert_int_equal(ival(json_object_get(r, "target")), 45);
     assert_int_equal(ival(json_object_get(r, "actual")), 0);
     /* rows in the catalog's option order */
-    assert_string_equal(json_string_value(json_object_get(json_object_get(
-                            json_array_get(json_object_get(plan, "rows"), 0), "options"), "modality")),
-                        "compulsory");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(plan, "rows"), 0), "options"),
+            "modality")),
+        "compulsory");
     json_decref(j);
     /* a commune without a plan, actual 3: rounded, and no percent */
     j = ok(f, false, "/api/plan", "unit=34302&year=2026");
@@ -361,14 +369,17 @@ static void test_freshness_and_units(void **state)
     json_t *j = ok(f, false, "/api/freshness", NULL);
     json_t *u = json_object_get(j, "units");
     assert_int_equal(json_array_size(u), 7); /* every unit below 34 */
-    assert_string_equal(json_string_value(json_object_get(find(u, "code", "343"), "state")), "current");
+    assert_string_equal(json_string_value(json_object_get(find(u, "code", "343"), "state")),
+                        "current");
     json_t *c = find(u, "code", "34401");
     assert_string_equal(json_string_value(json_object_get(c, "state")), "late");
     assert_string_equal(json_string_value(json_object_get(c, "via")), "344");
     assert_false(json_is_true(json_object_get(c, "direct")));
     assert_int_equal(ival(json_object_get(find(u, "code", "344"), "last_seq")), 9);
-    assert_string_equal(json_string_value(json_object_get(find(u, "code", "345"), "state")), "never");
-    assert_string_equal(json_string_value(json_object_get(find(u, "code", "346"), "state")), "behind");
+    assert_string_equal(json_string_value(json_object_get(find(u, "code", "345"), "state")),
+                        "never");
+    assert_string_equal(json_string_value(json_object_get(find(u, "code", "346"), "state")),
+                        "behind");
     assert_int_equal(ival(json_object_get(find(u, "code", "346"), "reported_head")), 6);
     json_t *sum = json_object_get(j, "summary");
     assert_int_equal(ival(json_object_get(sum, "current")), 3);
@@ -462,11 +473,13 @@ static void test_report(void **state)
     assert_contains(page, "Số: ........../BC-343");
     assert_contains(page, "<body class=\"portrait\">");
     /* IN_TREATMENT 202603: 343 = 7 + 2 + 3, 34301 = 10, 34302 = 2 (exact) */
-    assert_contains(page, "(03/2026)</span></td><td class=\"num\">12</td><td class=\"num\">10"
-                          "</td><td class=\"num\">2</td>");
+    assert_contains(page,
+                    "(03/2026)</span></td><td class=\"num\">12</td><td class=\"num\">10"
+                    "</td><td class=\"num\">2</td>");
     /* the plan: 210 targeted, 48 reached (30 + 15 + 3), 22.9 % */
-    assert_contains(page, "<td class=\"num\">210</td><td class=\"num\">48</td>"
-                          "<td class=\"num\">22,9</td>");
+    assert_contains(page,
+                    "<td class=\"num\">210</td><td class=\"num\">48</td>"
+                    "<td class=\"num\">22,9</td>");
     free(page);
     /* without a token: 34302's figure is what the API shows that reader */
     json_t *kids = ok(f, false, "/api/children", "unit=343&indicator=IN_TREATMENT&period=202603");

@@ -78,8 +78,7 @@ static int teardown(void **state)
 /* The child's next delta: value on STAFF_TRAINED 2024 at its own unit, then
  * (if bad) a cell of another child's unit, which only the write transaction
  * can refuse (units may arrive in the same batch); signed by signer. */
-static apply_item signed_delta(fixture *f, child *c, int64_t value, bool bad,
-                               const keys_t *signer)
+static apply_item signed_delta(fixture *f, child *c, int64_t value, bool bad, const keys_t *signer)
 {
     uint64_t seq = c->seq + 1;
     delta_builder *b = delta_builder_new(c->code, c->keys.pk, seq, c->hash, f->n.catalog->id,

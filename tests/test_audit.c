@@ -198,13 +198,13 @@ static void altered_total_is_named(void **state)
     tamper_i64(f, DB_TOTALS, "341|COUNSELLING_POINTS|202406|", 9);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 1);
-    assert_true(said(f, "PROBLEM total 341|COUNSELLING_POINTS|202406|: expected 3", "found 9",
-                     NULL));
+    assert_true(
+        said(f, "PROBLEM total 341|COUNSELLING_POINTS|202406|: expected 3", "found 9", NULL));
     /* a total that should not exist at all */
     tamper_i64(f, DB_TOTALS, "341|COUNSELLING_POINTS|202407|", 4);
     run_verify(f, NULL);
-    assert_true(said(f, "PROBLEM total 341|COUNSELLING_POINTS|202407|: expected 0", "found 4",
-                     NULL));
+    assert_true(
+        said(f, "PROBLEM total 341|COUNSELLING_POINTS|202407|: expected 0", "found 4", NULL));
     /* --unit limits the totals to the unit and below: 34101 is not affected */
     run_verify(f, "34101");
     assert_int_equal(f->sum.problems, 0);
@@ -219,12 +219,14 @@ static void altered_contribution_is_named(void **state)
     send(f, false, 1, 1);
     tamper_i64(f, DB_CONTRIB, "341|34101|COUNSELLING_POINTS|202406|", 5);
     run_verify(f, NULL);
-    assert_true(said(f, "PROBLEM child 341 contribution 34101|COUNSELLING_POINTS|202406|: "
-                        "expected 4 (the sum of its signed deltas), found 5", NULL));
+    assert_true(said(f,
+                     "PROBLEM child 341 contribution 34101|COUNSELLING_POINTS|202406|: "
+                     "expected 4 (the sum of its signed deltas), found 5",
+                     NULL));
     /* leaf 34101's totals are that contribution; its parent's total now
      * differs from the roll-up of what contrib holds */
-    assert_true(said(f, "PROBLEM total 341|COUNSELLING_POINTS|202406|: expected 5", "found 4",
-                     NULL));
+    assert_true(
+        said(f, "PROBLEM total 341|COUNSELLING_POINTS|202406|: expected 5", "found 4", NULL));
 }
 
 static void altered_delta_is_named(void **state)
@@ -249,8 +251,10 @@ static void altered_delta_is_named(void **state)
     assert_int_equal(store_write(f->n.store, drop_entry, &t, &e), TS_OK);
     run_verify(f, NULL);
     assert_true(said(f, "PROBLEM child 341 seq 3: does not follow seq 1: seq 2..2 missing", NULL));
-    assert_true(said(f, "PROBLEM child 341 contribution 34101|COUNSELLING_POINTS|202406|: "
-                        "expected 4", "found 6", NULL));
+    assert_true(said(f,
+                     "PROBLEM child 341 contribution 34101|COUNSELLING_POINTS|202406|: "
+                     "expected 4",
+                     "found 6", NULL));
 }
 
 static void retention_keeps_a_checkpoint(void **state)
@@ -299,8 +303,10 @@ static void retention_never_folds_an_altered_delta(void **state)
      * and only seq 3 */
     assert_true(said(f, "PROBLEM child 341 seq 3:", NULL));
     assert_false(said(f, "PROBLEM child 341 seq 4:", NULL));
-    assert_true(said(f, "child 341: seq 3..4 checked: 2 signed deltas, 1 failing", "seq 1..2 "
-                     "were pruned", NULL));
+    assert_true(said(f, "child 341: seq 3..4 checked: 2 signed deltas, 1 failing",
+                     "seq 1..2 "
+                     "were pruned",
+                     NULL));
     assert_int_equal(f->sum.deltas, 2);
 }
 
@@ -363,8 +369,10 @@ static void checkpoints_bound_the_trail(void **state)
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
     assert_int_equal(f->sum.deltas, 4);
-    assert_true(said(f, "child 341: seq 5..8 checked", "from its oldest checkpoint kept (the "
-                     "signed snapshot at seq 5)", NULL));
+    assert_true(said(f, "child 341: seq 5..8 checked",
+                     "from its oldest checkpoint kept (the "
+                     "signed snapshot at seq 5)",
+                     NULL));
     assert_true(said(f, "child 341: its contribution (2 cells) equals", NULL));
     assert_int_equal(child_record(f).checkpoint_findings, 0);
     /* with retention too, folding starts at the oldest checkpoint */
@@ -381,8 +389,9 @@ static void checkpoint_that_disagrees_is_counted(void **state)
     send(f, false, 3, 1);
     apply_reply r = send(f, true, 5, 1); /* continues the chain, but 34101 held 3 */
     assert_int_equal(r.checkpoint_differs, 1);
-    assert_non_null(strstr(r.detail, "34101|COUNSELLING_POINTS|202406|: held 3 (cell key 0), "
-                                     "the checkpoint says 5 (cell key 0)"));
+    assert_non_null(strstr(r.detail,
+                           "34101|COUNSELLING_POINTS|202406|: held 3 (cell key 0), "
+                           "the checkpoint says 5 (cell key 0)"));
     assert_int_equal(child_record(f).checkpoint_findings, 1);
     store_txn *txn;
     ts_err e = {0};
@@ -442,8 +451,9 @@ static void checkpoint_in_parts_is_compared_whole(void **state)
     assert_int_equal(child_record(f).checkpoint_findings, 0);
     apply_reply r = send_two_parts(f, 3, 0); /* the staff cell left out */
     assert_int_equal(r.checkpoint_differs, 1);
-    assert_non_null(strstr(r.detail, "341|STAFF_TRAINED|2024|: held 2 (cell key 0), the "
-                                     "checkpoint says 0 (cell key 0)"));
+    assert_non_null(strstr(r.detail,
+                           "341|STAFF_TRAINED|2024|: held 2 (cell key 0), the "
+                           "checkpoint says 0 (cell key 0)"));
     assert_int_equal(child_record(f).checkpoint_findings, 1);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);

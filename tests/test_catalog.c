@@ -29,14 +29,17 @@ static const char *EPISODE = "{'name':'episode','fields':["
                              "{'name':'person_id','type':'ref','ref':'person'},"
                              "{'name':'modality','type':'enum','values':['a','b.c','d+']},"
                              "{'name':'start_on','type':'date'},{'name':'end_on','type':'date'}]}";
-static const char *CATS = "{'name':'sex','field':'person.sex'},{'name':'modality','field':'episode.modality'}";
-static const char *IND = "{'code':'N','kind':'stock','over':'person','start':'registered_on','by':['sex']}";
+static const char *CATS =
+    "{'name':'sex','field':'person.sex'},{'name':'modality','field':'episode.modality'}";
+static const char *IND =
+    "{'code':'N','kind':'stock','over':'person','start':'registered_on','by':['sex']}";
 
 /* Builds a catalog from its three arrays (single-quoted) as JSON. */
 static const char *mk(const char *records, const char *cats, const char *inds)
 {
     static char buf[TEXT_MAX];
-    int n = snprintf(buf, sizeof buf, "{'id':'t','version':1,'records':[%s],'categories':[%s],'indicators':[%s]}",
+    int n = snprintf(buf, sizeof buf,
+                     "{'id':'t','version':1,'records':[%s],'categories':[%s],'indicators':[%s]}",
                      records, cats, inds);
     assert_true(n > 0 && (size_t)n < sizeof buf);
     for (char *p = buf; *p; p++)
@@ -230,7 +233,8 @@ static void test_default_catalog(void **state)
     assert_int_equal(te->start_field, catalog_field_find(ep, "end_on"));
     assert_int_equal(te->end_field, -1);
     assert_int_equal(te->filters[0].op, FILTER_SET);
-    assert_cats(c, catalog_indicator_find(c, "SUPPORT_GIVEN"), (const char *[]){"kind", "sex", NULL});
+    assert_cats(c, catalog_indicator_find(c, "SUPPORT_GIVEN"),
+                (const char *[]){"kind", "sex", NULL});
 
     const catalog_indicator *reached = catalog_indicator_find(c, "REACHED");
     assert_int_equal(reached->start_field, catalog_field_find(ep, "start_on"));
@@ -276,10 +280,12 @@ static void test_small_catalogs_load(void **state)
              "%s,%s,{'name':'visit','fields':[{'name':'id','type':'string'},"
              "{'name':'episode_id','type':'ref','ref':'episode'},{'name':'on','type':'date'}]}",
              PERSON, EPISODE);
-    accept(mk(recs, CATS, "{'code':'V','kind':'flow','over':'visit','date':'on','by':['sex','modality']}"));
-    accept(mk(std_records(), CATS,
-              "{'code':'V','kind':'flow','over':'episode','date':'start_on','period':'month',"
-              "'filter':[{'field':'modality','op':'in','values':['b.c','d+']},{'field':'end_on','op':'empty'}]}"));
+    accept(mk(recs, CATS,
+              "{'code':'V','kind':'flow','over':'visit','date':'on','by':['sex','modality']}"));
+    accept(mk(
+        std_records(), CATS,
+        "{'code':'V','kind':'flow','over':'episode','date':'start_on','period':'month',"
+        "'filter':[{'field':'modality','op':'in','values':['b.c','d+']},{'field':'end_on','op':'empty'}]}"));
 }
 
 /* ---- refusals ---------------------------------------------------------- */
@@ -320,8 +326,8 @@ static void test_refuse_top_level(void **state)
     memcpy(strstr(text, "\"version\":1"), "\"version\":0", 11);
     refuse(text, "top level", "version");
     refuse(mk(std_records(), CATS, ""), "top level", "'indicators' must not be empty");
-    refuse("{\"id\":\"bad id\",\"version\":1,\"records\":[],\"categories\":[],\"indicators\":[]}", "'id'",
-           "not a valid name");
+    refuse("{\"id\":\"bad id\",\"version\":1,\"records\":[],\"categories\":[],\"indicators\":[]}",
+           "'id'", "not a valid name");
 }
 
 static void test_refuse_duplicates(void **state)
@@ -330,9 +336,10 @@ static void test_refuse_duplicates(void **state)
     char recs[4096];
     snprintf(recs, sizeof recs, "%s,%s,%s", PERSON, EPISODE, PERSON);
     refuse(mk(recs, CATS, IND), "records[2]", "duplicate record type 'person'");
-    refuse(mk("{'name':'person','fields':[{'name':'id','type':'string'},{'name':'id','type':'string'}]}", "",
-              "{'code':'V','kind':'value'}"),
-           "record type person: field id", "duplicate field");
+    refuse(
+        mk("{'name':'person','fields':[{'name':'id','type':'string'},{'name':'id','type':'string'}]}",
+           "", "{'code':'V','kind':'value'}"),
+        "record type person: field id", "duplicate field");
     snprintf(recs, sizeof recs, "%s,{'name':'sex','field':'episode.modality'}", CATS);
     refuse(mk(std_records(), recs, IND), "category sex", "duplicate");
     snprintf(recs, sizeof recs, "%s,%s", IND, IND);
@@ -342,9 +349,11 @@ static void test_refuse_duplicates(void **state)
 static void test_refuse_id_field(void **state)
 {
     (void)state;
-    refuse(mk("{'name':'thing','fields':[{'name':'code','type':'string'}]}", "", "{'code':'V','kind':'value'}"),
+    refuse(mk("{'name':'thing','fields':[{'name':'code','type':'string'}]}", "",
+              "{'code':'V','kind':'value'}"),
            "record type thing", "field 'id' of type string");
-    refuse(mk("{'name':'thing','fields':[{'name':'id','type':'date'}]}", "", "{'code':'V','kind':'value'}"),
+    refuse(mk("{'name':'thing','fields':[{'name':'id','type':'date'}]}", "",
+              "{'code':'V','kind':'value'}"),
            "record type thing", "field 'id'");
     refuse(mk("{'name':'thing','fields':[{'name':'id','type':'string','required':false}]}", "",
               "{'code':'V','kind':'value'}"),
@@ -352,30 +361,35 @@ static void test_refuse_id_field(void **state)
     refuse(mk("{'name':'thing','fields':[{'name':'id','type':'string','pii':true}]}", "",
               "{'code':'V','kind':'value'}"),
            "record type thing: field id", "cannot be pii");
-    refuse(mk("{'name':'thing'}", "", "{'code':'V','kind':'value'}"), "record type thing", "missing key 'fields'");
+    refuse(mk("{'name':'thing'}", "", "{'code':'V','kind':'value'}"), "record type thing",
+           "missing key 'fields'");
 }
 
 static void test_refuse_field_type(void **state)
 {
     (void)state;
-    refuse(mk("{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'n','type':'number'}]}", "",
-              "{'code':'V','kind':'value'}"),
-           "record type thing: field n", "string, date, enum, ref");
+    refuse(
+        mk("{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'n','type':'number'}]}",
+           "", "{'code':'V','kind':'value'}"),
+        "record type thing: field n", "string, date, enum, ref");
     refuse(mk("{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'n'}]}", "",
               "{'code':'V','kind':'value'}"),
            "record type thing: field n", "missing key 'type'");
-    refuse(mk("{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'n','type':'date','pii':1}]}", "",
-              "{'code':'V','kind':'value'}"),
-           "record type thing: field n", "'pii' must be true or false");
-    refuse(mk("{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'n','type':'date','size':3}]}", "",
-              "{'code':'V','kind':'value'}"),
-           "record type thing: field n", "unknown key 'size'");
+    refuse(
+        mk("{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'n','type':'date','pii':1}]}",
+           "", "{'code':'V','kind':'value'}"),
+        "record type thing: field n", "'pii' must be true or false");
+    refuse(
+        mk("{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'n','type':'date','size':3}]}",
+           "", "{'code':'V','kind':'value'}"),
+        "record type thing: field n", "unknown key 'size'");
 }
 
 static void test_refuse_enum_values(void **state)
 {
     (void)state;
-    const char *fmt = "{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'e','type':%s}]}";
+    const char *fmt =
+        "{'name':'thing','fields':[{'name':'id','type':'string'},{'name':'e','type':%s}]}";
     const char *bad[][2] = {
         {"'enum'", "missing key 'values'"},
         {"'enum','values':[]", "must not be empty"},
@@ -383,12 +397,14 @@ static void test_refuse_enum_values(void **state)
         {"'enum','values':['a b']", "not a valid name"},
         {"'enum','values':'a'", "must be an array"},
         {"'string','values':['a']", "only allowed for type enum"},
-        {"'enum','values':['a','b','c','d','e','f','g','h','i','j','k','l','m','n','o','p','q']", "at most 16"},
+        {"'enum','values':['a','b','c','d','e','f','g','h','i','j','k','l','m','n','o','p','q']",
+         "at most 16"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char recs[1024];
         snprintf(recs, sizeof recs, fmt, bad[i][0]);
-        refuse(mk(recs, "", "{'code':'V','kind':'value'}"), "record type thing: field e", bad[i][1]);
+        refuse(mk(recs, "", "{'code':'V','kind':'value'}"), "record type thing: field e",
+               bad[i][1]);
     }
 }
 
@@ -401,23 +417,29 @@ static void test_refuse_refs(void **state)
              "%s,{'name':'x','fields':[{'name':'id','type':'string'},"
              "{'name':'g','type':'ref','ref':'ghost'}]}",
              PERSON);
-    refuse(mk(recs, "", v), "record type x: field g", "unknown record type 'ghost' (record types: person, x)");
-    refuse(mk("{'name':'x','fields':[{'name':'id','type':'string'},{'name':'me','type':'ref','ref':'x'}]}", "", v),
-           "record type x: field me", "itself");
-    refuse(mk("{'name':'x','fields':[{'name':'id','type':'string'},{'name':'r','type':'ref'}]}", "", v),
+    refuse(mk(recs, "", v), "record type x: field g",
+           "unknown record type 'ghost' (record types: person, x)");
+    refuse(
+        mk("{'name':'x','fields':[{'name':'id','type':'string'},{'name':'me','type':'ref','ref':'x'}]}",
+           "", v),
+        "record type x: field me", "itself");
+    refuse(mk("{'name':'x','fields':[{'name':'id','type':'string'},{'name':'r','type':'ref'}]}", "",
+              v),
            "record type x: field r", "missing key 'ref'");
     refuse(
-        mk("{'name':'x','fields':[{'name':'id','type':'string'},{'name':'r','type':'string','ref':'x'}]}", "", v),
+        mk("{'name':'x','fields':[{'name':'id','type':'string'},{'name':'r','type':'string','ref':'x'}]}",
+           "", v),
         "record type x: field r", "only allowed for type ref");
     snprintf(recs, sizeof recs,
              "%s,%s,{'name':'x','fields':[{'name':'id','type':'string'},"
              "{'name':'p','type':'ref','ref':'person'},{'name':'e','type':'ref','ref':'episode'}]}",
              PERSON, EPISODE);
     refuse(mk(recs, "", v), "record type x", "two ref fields (p, e)");
-    refuse(mk("{'name':'a','fields':[{'name':'id','type':'string'},{'name':'b_id','type':'ref','ref':'b'}]},"
-              "{'name':'b','fields':[{'name':'id','type':'string'},{'name':'a_id','type':'ref','ref':'a'}]}",
-              "", v),
-           "record type a", "cycle");
+    refuse(
+        mk("{'name':'a','fields':[{'name':'id','type':'string'},{'name':'b_id','type':'ref','ref':'b'}]},"
+           "{'name':'b','fields':[{'name':'id','type':'string'},{'name':'a_id','type':'ref','ref':'a'}]}",
+           "", v),
+        "record type a", "cycle");
     snprintf(recs, sizeof recs,
              "%s,{'name':'x','fields':[{'name':'id','type':'string'},"
              "{'name':'p','type':'ref','ref':'person','required':false}]}",
@@ -431,8 +453,10 @@ static void test_refuse_names(void **state)
     const char *v = "{'code':'V','kind':'value'}";
     refuse(mk("{'name':'per son','fields':[{'name':'id','type':'string'}]}", "", v), "records[0]",
            "'per son' is not a valid name");
-    refuse(mk("{'name':'p+','fields':[{'name':'id','type':'string'}]}", "", v), "records[0]", "'p+'");
-    refuse(mk("{'name':'p','fields':[{'name':'id','type':'string'},{'name':'a.b','type':'date'}]}", "", v),
+    refuse(mk("{'name':'p+','fields':[{'name':'id','type':'string'}]}", "", v), "records[0]",
+           "'p+'");
+    refuse(mk("{'name':'p','fields':[{'name':'id','type':'string'},{'name':'a.b','type':'date'}]}",
+              "", v),
            "record type p: fields[1]", "'a.b'");
     char name[CATALOG_NAME_MAX + 1], text[1024];
     memset(name, 'n', CATALOG_NAME_MAX);
@@ -443,7 +467,8 @@ static void test_refuse_names(void **state)
     snprintf(text, sizeof text, "{'code':'%s','kind':'value'}", name);
     accept(mk(std_records(), CATS, text));
     refuse(mk(std_records(), CATS, "{'code':'a=b','kind':'value'}"), "indicators[0]", "'a=b'");
-    refuse(mk(std_records(), CATS, "{'code':7,'kind':'value'}"), "indicators[0]", "'code' must be a string");
+    refuse(mk(std_records(), CATS, "{'code':7,'kind':'value'}"), "indicators[0]",
+           "'code' must be a string");
 }
 
 static void test_refuse_limits(void **state)
@@ -453,20 +478,23 @@ static void test_refuse_limits(void **state)
     size_t len = 0, at_limit = 0;
     for (int i = 0; i <= CATALOG_MAX_INDICATORS; i++) {
         at_limit = len;
-        len += (size_t)snprintf(inds + len, sizeof inds - len, "%s{'code':'V%d','kind':'value'}", i ? "," : "", i);
+        len += (size_t)snprintf(inds + len, sizeof inds - len, "%s{'code':'V%d','kind':'value'}",
+                                i ? "," : "", i);
     }
     refuse(mk(std_records(), CATS, inds), "top level", "at most 64");
     inds[at_limit] = '\0'; /* exactly the limit */
     accept(mk(std_records(), CATS, inds));
 
     char recs[4096];
-    len = (size_t)snprintf(recs, sizeof recs, "{'name':'x','fields':[{'name':'id','type':'string'}");
+    len = (size_t)snprintf(recs, sizeof recs,
+                           "{'name':'x','fields':[{'name':'id','type':'string'}");
     for (int i = 1; i <= CATALOG_MAX_FIELDS; i++)
         len += (size_t)snprintf(recs + len, sizeof recs - len, ",{'name':'f%d','type':'date'}", i);
     snprintf(recs + len, sizeof recs - len, "]}");
     refuse(mk(recs, "", "{'code':'V','kind':'value'}"), "record type x", "at most 24");
 
-    refuse(mk(std_records(), CATS, "{'code':'V','kind':'value','by':['sex','modality','sex','modality','sex']}"),
+    refuse(mk(std_records(), CATS,
+              "{'code':'V','kind':'value','by':['sex','modality','sex','modality','sex']}"),
            "indicator V", "at most 4");
 }
 
@@ -476,7 +504,8 @@ static void test_refuse_category_source(void **state)
     struct {
         const char *cat, *needle;
     } bad[] = {
-        {"{'name':'c','field':'person.registered_on'}", "is of type date, a category needs an enum field"},
+        {"{'name':'c','field':'person.registered_on'}",
+         "is of type date, a category needs an enum field"},
         {"{'name':'c','field':'person.tribe'}", "tribe is pii"},
         {"{'name':'c','field':'person.ghost'}", "unknown field 'ghost' in record type person"},
         {"{'name':'c','field':'ghost.sex'}", "unknown record type 'ghost'"},
@@ -487,10 +516,12 @@ static void test_refuse_category_source(void **state)
         {"{'name':'c','field':'person.sex','colour':'red'}", "unknown key 'colour'"},
         {"{'name':'c','field':'person.sex','label':'Sex'}", "'label' must be an object"},
         {"{'name':'c','field':'person.sex','label':{'vi':'Giới'}}", "label 'en'"},
-        {"{'name':'c','field':'person.sex','label':{'vi':'a','en':'b','fr':'c'}}", "unknown key 'fr' in label"},
+        {"{'name':'c','field':'person.sex','label':{'vi':'a','en':'b','fr':'c'}}",
+         "unknown key 'fr' in label"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        refuse(mk(std_records(), bad[i].cat, "{'code':'V','kind':'value'}"), "category c", bad[i].needle);
+        refuse(mk(std_records(), bad[i].cat, "{'code':'V','kind':'value'}"), "category c",
+               bad[i].needle);
 }
 
 static void test_refuse_age_bands(void **state)
@@ -499,7 +530,8 @@ static void test_refuse_age_bands(void **state)
     struct {
         const char *cat, *needle;
     } bad[] = {
-        {"{'name':'age','age_of':'person.sex','bands':[{'label':'all','from':0}]}", "expected a date field"},
+        {"{'name':'age','age_of':'person.sex','bands':[{'label':'all','from':0}]}",
+         "expected a date field"},
         {"{'name':'age','age_of':'person.birth_date'}", "missing key 'bands'"},
         {"{'name':'age','age_of':'person.birth_date','bands':[]}", "'bands' must not be empty"},
         {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':0,'to':20},"
@@ -511,22 +543,28 @@ static void test_refuse_age_bands(void **state)
         {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':30},"
          "{'label':'b','from':40}]}",
          "band b overlaps"},
-        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':10,'to':5}]}", "from <= to"},
-        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':-1}]}", "0 <= from"},
-        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'unknown','from':0}]}", "reserved"},
+        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':10,'to':5}]}",
+         "from <= to"},
+        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':-1}]}",
+         "0 <= from"},
+        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'unknown','from':0}]}",
+         "reserved"},
         {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':0,'to':1},"
          "{'label':'a','from':2}]}",
          "used twice"},
-        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':'0'}]}", "must be integers"},
+        {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':'0'}]}",
+         "must be integers"},
         {"{'name':'age','age_of':'person.birth_date','bands':[{'label':'a','from':0,'step':1}]}",
          "unknown key 'step' in a band"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        refuse(mk(std_records(), bad[i].cat, "{'code':'V','kind':'value'}"), "category age", bad[i].needle);
-    accept(mk(std_records(),
-              "{'name':'age','age_of':'person.birth_date','bands':[{'label':'young','from':0,'to':9},"
-              "{'label':'old','from':60}]}",
-              "{'code':'V','kind':'value','by':['age']}"));
+        refuse(mk(std_records(), bad[i].cat, "{'code':'V','kind':'value'}"), "category age",
+               bad[i].needle);
+    accept(
+        mk(std_records(),
+           "{'name':'age','age_of':'person.birth_date','bands':[{'label':'young','from':0,'to':9},"
+           "{'label':'old','from':60}]}",
+           "{'code':'V','kind':'value','by':['age']}"));
 }
 
 static void test_refuse_indicator_kinds(void **state)
@@ -535,13 +573,16 @@ static void test_refuse_indicator_kinds(void **state)
     struct {
         const char *ind, *needle;
     } bad[] = {
-        {"{'code':'X','kind':'total'}", "'kind' must be one of: stock, flow, reach, value, ratio, after"},
+        {"{'code':'X','kind':'total'}",
+         "'kind' must be one of: stock, flow, reach, value, ratio, after"},
         {"{'code':'X'}", "missing key 'kind'"},
         {"{'code':'X','kind':'stock','over':'person'}", "missing key 'start'"},
         {"{'code':'X','kind':'stock','start':'registered_on'}", "missing key 'over'"},
-        {"{'code':'X','kind':'stock','over':'ghost','start':'x'}", "'over': unknown record type 'ghost'"},
-        {"{'code':'X','kind':'stock','over':'person','start':'sex'}", "field sex of record type person is of type "
-                                                                      "enum, expected date"},
+        {"{'code':'X','kind':'stock','over':'ghost','start':'x'}",
+         "'over': unknown record type 'ghost'"},
+        {"{'code':'X','kind':'stock','over':'person','start':'sex'}",
+         "field sex of record type person is of type "
+         "enum, expected date"},
         {"{'code':'X','kind':'stock','over':'person','start':'registered_on','period':'year'}",
          "a stock indicator has period \"month\""},
         {"{'code':'X','kind':'stock','over':'person','start':'registered_on','end':'registered_on'}",
@@ -550,15 +591,18 @@ static void test_refuse_indicator_kinds(void **state)
          "unknown key 'date' for a stock indicator"},
         {"{'code':'X','kind':'flow','over':'episode','date':'end_onn'}",
          "unknown field 'end_onn' in record type episode"},
-        {"{'code':'X','kind':'flow','over':'episode','start':'start_on'}", "unknown key 'start' for a flow"},
-        {"{'code':'X','kind':'flow','over':'episode','date':'start_on','period':'any'}", "has period \"month\""},
+        {"{'code':'X','kind':'flow','over':'episode','start':'start_on'}",
+         "unknown key 'start' for a flow"},
+        {"{'code':'X','kind':'flow','over':'episode','date':'start_on','period':'any'}",
+         "has period \"month\""},
         {"{'code':'X','kind':'reach','over':'episode','start':'start_on'}", "missing key 'end'"},
         {"{'code':'X','kind':'reach','over':'episode','start':'start_on','end':'end_on','period':'month'}",
          "a reach indicator has period \"year\""},
         {"{'code':'X','kind':'reach','over':'episode','start':'start_on','end':'end_on','distinct':'modality'}",
          "is of type enum, expected ref"},
         {"{'code':'X','kind':'value','over':'person'}", "unknown key 'over' for a value indicator"},
-        {"{'code':'X','kind':'value','period':'week'}", "'period' must be one of: month, year, any"},
+        {"{'code':'X','kind':'value','period':'week'}",
+         "'period' must be one of: month, year, any"},
         {"{'code':'X','kind':'value','filter':[]}", "unknown key 'filter'"},
         {"{'code':'X','kind':'value','label':{'vi':'','en':'x'}}", "label 'vi'"},
     };
@@ -580,26 +624,32 @@ static void test_ratio_kind(void **state)
     } bad[] = {
         {"{'code':'X','kind':'ratio','denominator':'B'}", "missing key 'numerator'"},
         {"{'code':'X','kind':'ratio','numerator':'A'}", "missing key 'denominator'"},
-        {"{'code':'X','kind':'ratio','numerator':'Z','denominator':'B'}", "'numerator': no indicator Z declared before"},
+        {"{'code':'X','kind':'ratio','numerator':'Z','denominator':'B'}",
+         "'numerator': no indicator Z declared before"},
         {"{'code':'X','kind':'ratio','numerator':'A','denominator':'A'}", "both A"},
         {"{'code':'X','kind':'ratio','numerator':'A','denominator':'M'}",
          "numerator A has period \"year\" but denominator M has \"month\""},
-        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':0}", "'factor' must be an integer"},
-        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':2.5}", "'factor' must be an integer"},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':0}",
+         "'factor' must be an integer"},
+        {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':2.5}",
+         "'factor' must be an integer"},
         {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','by':['modality']}",
          "category modality is not one of numerator A's"},
         {"{'code':'X','kind':'ratio','numerator':'A','denominator':'B','period':'year'}",
          "unknown key 'period' for a ratio indicator"},
         {"{'code':'R','kind':'ratio','numerator':'A','denominator':'B'},"
-         "{'code':'X','kind':'ratio','numerator':'R','denominator':'B'}", "R is itself a ratio"},
+         "{'code':'X','kind':'ratio','numerator':'R','denominator':'B'}",
+         "R is itself a ratio"},
     };
     char inds[1024];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(inds, sizeof inds, "%s,%s", parts, bad[i].ind);
         refuse(mk(std_records(), CATS, inds), "indicator X", bad[i].needle);
     }
-    snprintf(inds, sizeof inds, "%s,{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':100,"
-                                "'by':['sex']}", parts);
+    snprintf(inds, sizeof inds,
+             "%s,{'code':'X','kind':'ratio','numerator':'A','denominator':'B','factor':100,"
+             "'by':['sex']}",
+             parts);
     catalog_t *c = NULL;
     ts_err e = {0};
     char path[512];
@@ -621,16 +671,19 @@ static void test_ratio_kind(void **state)
 static void test_after_kind(void **state)
 {
     (void)state;
-    const char *SUPPORT = "{'name':'support','fields':[{'name':'id','type':'string'},"
-                          "{'name':'person_id','type':'ref','ref':'person'},{'name':'given_on','type':'date'},"
-                          "{'name':'kind','type':'string'}]}";
+    const char *SUPPORT =
+        "{'name':'support','fields':[{'name':'id','type':'string'},"
+        "{'name':'person_id','type':'ref','ref':'person'},{'name':'given_on','type':'date'},"
+        "{'name':'kind','type':'string'}]}";
     char recs[4096];
     snprintf(recs, sizeof recs, "%s,%s", std_records(), SUPPORT);
     struct {
         const char *ind, *needle;
     } bad[] = {
-        {"{'code':'X','kind':'after','over':'episode','start':'start_on','end':'end_on'}", "missing key 'measure'"},
-        {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on'}", "missing key 'end'"},
+        {"{'code':'X','kind':'after','over':'episode','start':'start_on','end':'end_on'}",
+         "missing key 'measure'"},
+        {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on'}",
+         "missing key 'end'"},
         {"{'code':'X','kind':'after','measure':'never','over':'episode','start':'start_on','end':'end_on'}",
          "'measure' must be one of: within, restarted, supported"},
         {"{'code':'X','kind':'after','measure':'within','over':'person','start':'registered_on','end':'left_on'}",
@@ -638,21 +691,28 @@ static void test_after_kind(void **state)
         {"{'code':'X','kind':'after','measure':'supported','over':'episode','start':'start_on','end':'end_on'}",
          "'support' is required with measure \"supported\""},
         {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on','end':'end_on',"
-         "'support':'support.given_on'}", "allowed with no other"},
+         "'support':'support.given_on'}",
+         "allowed with no other"},
         {"{'code':'X','kind':'after','measure':'supported','over':'episode','start':'start_on','end':'end_on',"
-         "'support':'support.kind'}", "support.kind is not a date field"},
+         "'support':'support.kind'}",
+         "support.kind is not a date field"},
         {"{'code':'X','kind':'after','measure':'supported','over':'episode','start':'start_on','end':'end_on',"
-         "'support':'person.registered_on'}", "records of type person are not owned by person"},
+         "'support':'person.registered_on'}",
+         "records of type person are not owned by person"},
         {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on','end':'end_on',"
-         "'by':['modality']}", "not reachable from person"},
+         "'by':['modality']}",
+         "not reachable from person"},
         {"{'code':'X','kind':'after','measure':'within','over':'episode','start':'start_on','end':'end_on',"
-         "'period':'year'}", "has period \"month\""},
+         "'period':'year'}",
+         "has period \"month\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         refuse(mk(recs, CATS, bad[i].ind), "indicator X", bad[i].needle);
     static char text[TEXT_MAX];
-    const char *good = mk(recs, CATS, "{'code':'X','kind':'after','measure':'supported','over':'episode',"
-                                      "'start':'start_on','end':'end_on','support':'support.given_on','by':['sex']}");
+    const char *good = mk(
+        recs, CATS,
+        "{'code':'X','kind':'after','measure':'supported','over':'episode',"
+        "'start':'start_on','end':'end_on','support':'support.given_on','by':['sex']}");
     snprintf(text, sizeof text, "{\"post_rehab_months\":0,%s", good + 1);
     refuse(text, "top level", "'post_rehab_months' must be an integer from 1 to 120");
     snprintf(text, sizeof text, "{\"post_rehab_months\":6,%s", good + 1);
@@ -678,15 +738,17 @@ static void test_refuse_by(void **state)
     } bad[] = {
         {"{'code':'X','kind':'stock','over':'person','start':'registered_on','by':['ghost']}",
          "unknown category 'ghost' (categories: sex, modality)"},
-        {"{'code':'X','kind':'stock','over':'person','start':'registered_on','by':['sex','sex']}", "twice"},
+        {"{'code':'X','kind':'stock','over':'person','start':'registered_on','by':['sex','sex']}",
+         "twice"},
         {"{'code':'X','kind':'stock','over':'person','start':'registered_on','by':['modality']}",
          "category modality comes from record type episode, not reachable from person (reachable: person)"},
-        {"{'code':'X','kind':'stock','over':'person','start':'registered_on','by':'sex'}", "must be an array"},
+        {"{'code':'X','kind':'stock','over':'person','start':'registered_on','by':'sex'}",
+         "must be an array"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         refuse(mk(std_records(), CATS, bad[i].ind), "indicator X", bad[i].needle);
-    accept(
-        mk(std_records(), CATS, "{'code':'X','kind':'stock','over':'episode','start':'start_on','by':['sex']}"));
+    accept(mk(std_records(), CATS,
+              "{'code':'X','kind':'stock','over':'episode','start':'start_on','by':['sex']}"));
     accept(mk(std_records(), CATS, "{'code':'X','kind':'value','by':['modality','sex']}"));
 }
 
@@ -702,15 +764,17 @@ static void test_refuse_filters(void **state)
         {"{'op':'set'}", "missing key 'field'"},
         {"{'field':'modality','op':'in'}", "missing key 'values'"},
         {"{'field':'modality','op':'in','values':[]}", "must not be empty"},
-        {"{'field':'modality','op':'in','values':['a','zz']}", "'zz' is not a value of field modality (values: a, "
-                                                               "b.c, d+)"},
+        {"{'field':'modality','op':'in','values':['a','zz']}",
+         "'zz' is not a value of field modality (values: a, "
+         "b.c, d+)"},
         {"{'field':'end_on','op':'set','values':['x']}", "only allowed with op \"in\""},
         {"{'field':'end_on','op':'set','not':true}", "unknown key 'not'"},
         {"'end_on'", "expected an object"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char ind[512];
-        snprintf(ind, sizeof ind, "{'code':'X','kind':'flow','over':'episode','date':'start_on','filter':[%s]}",
+        snprintf(ind, sizeof ind,
+                 "{'code':'X','kind':'flow','over':'episode','date':'start_on','filter':[%s]}",
                  bad[i].filter);
         refuse(mk(std_records(), CATS, ind), "indicator X: filter[0]", bad[i].needle);
     }
@@ -757,8 +821,8 @@ static void test_period_check(void **state)
     catalog_destroy(&c);
 }
 
-static void expect_opts_refused(const catalog_t *c, const char *code, const char *in, const char *n1,
-                                const char *n2)
+static void expect_opts_refused(const catalog_t *c, const char *code, const char *in,
+                                const char *n1, const char *n2)
 {
     char out[256];
     ts_err e = {0};
@@ -776,11 +840,12 @@ static void test_options_canon(void **state)
     const catalog_indicator *in_treatment = catalog_indicator_find(c, "IN_TREATMENT");
     char out[256];
     ts_err e = {0};
-    assert_int_equal(
-        catalog_options_canon(c, in_treatment, "sex=F,modality=methadone,age_band=50+", out, sizeof out, &e),
-        TS_OK);
+    assert_int_equal(catalog_options_canon(c, in_treatment, "sex=F,modality=methadone,age_band=50+",
+                                           out, sizeof out, &e),
+                     TS_OK);
     assert_string_equal(out, "age_band=50+,modality=methadone,sex=F");
-    assert_int_equal(catalog_options_canon(c, in_treatment, " modality=compulsory , age_band=unknown,sex=M", out,
+    assert_int_equal(catalog_options_canon(c, in_treatment,
+                                           " modality=compulsory , age_band=unknown,sex=M", out,
                                            sizeof out, &e),
                      TS_OK);
     assert_string_equal(out, "age_band=unknown,modality=compulsory,sex=M");
@@ -803,29 +868,36 @@ static void test_options_canon(void **state)
                         "unknown category 'kind'", "categories: modality, sex, age_band");
     expect_opts_refused(c, "IN_TREATMENT", "sex=X,modality=methadone,age_band=50+",
                         "category sex: unknown option 'X'", "options: M, F");
-    expect_opts_refused(c, "IN_TREATMENT", "sex=F,sex=M,modality=methadone,age_band=50+", "sex given twice", NULL);
-    expect_opts_refused(c, "IN_TREATMENT", "sex=F,modality,age_band=50+", "'modality' is not category=option",
-                        NULL);
-    expect_opts_refused(c, "IN_TREATMENT", "sex=F,modality=methadone,age_band=50+,", "is not category=option",
-                        NULL);
-    expect_opts_refused(c, "IN_TREATMENT", "sex=F,,modality=methadone,age_band=50+", "is not category=option",
-                        NULL);
-    expect_opts_refused(c, "IN_TREATMENT", "sex=f,modality=methadone,age_band=50+", "unknown option 'f'", NULL);
-    expect_opts_refused(c, "COUNSELLING_POINTS", "sex=M", "unknown category 'sex'", "no categories");
+    expect_opts_refused(c, "IN_TREATMENT", "sex=F,sex=M,modality=methadone,age_band=50+",
+                        "sex given twice", NULL);
+    expect_opts_refused(c, "IN_TREATMENT", "sex=F,modality,age_band=50+",
+                        "'modality' is not category=option", NULL);
+    expect_opts_refused(c, "IN_TREATMENT", "sex=F,modality=methadone,age_band=50+,",
+                        "is not category=option", NULL);
+    expect_opts_refused(c, "IN_TREATMENT", "sex=F,,modality=methadone,age_band=50+",
+                        "is not category=option", NULL);
+    expect_opts_refused(c, "IN_TREATMENT", "sex=f,modality=methadone,age_band=50+",
+                        "unknown option 'f'", NULL);
+    expect_opts_refused(c, "COUNSELLING_POINTS", "sex=M", "unknown category 'sex'",
+                        "no categories");
 
     /* argv form */
     char *argv[] = {"sex=M", "age_band=18-29", "modality=voluntary_facility"};
-    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 3, argv, out, sizeof out, &e), TS_OK);
+    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 3, argv, out, sizeof out, &e),
+                     TS_OK);
     assert_string_equal(out, "age_band=18-29,modality=voluntary_facility,sex=M");
-    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 2, argv, out, sizeof out, &e), TS_EINPUT);
+    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 2, argv, out, sizeof out, &e),
+                     TS_EINPUT);
     assert_non_null(strstr(e.msg, "missing category modality"));
     char *bad_argv[] = {"sex=M,age_band=18-29"};
-    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 1, bad_argv, out, sizeof out, &e), TS_EINPUT);
+    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 1, bad_argv, out, sizeof out, &e),
+                     TS_EINPUT);
     assert_int_equal(catalog_options_canon_argv(c, points, 0, NULL, out, sizeof out, &e), TS_OK);
     assert_string_equal(out, "");
 
     /* the caller's buffer is too small: a run-time error, not refused input */
-    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 3, argv, out, 10, &e), TS_ERUNTIME);
+    assert_int_equal(catalog_options_canon_argv(c, in_treatment, 3, argv, out, 10, &e),
+                     TS_ERUNTIME);
     catalog_destroy(&c);
 }
 
@@ -882,7 +954,7 @@ int main(void)
         cmocka_unit_test(test_refuse_refs),         cmocka_unit_test(test_refuse_names),
         cmocka_unit_test(test_refuse_limits),       cmocka_unit_test(test_refuse_category_source),
         cmocka_unit_test(test_refuse_age_bands),    cmocka_unit_test(test_refuse_indicator_kinds),
-        cmocka_unit_test(test_ratio_kind), cmocka_unit_test(test_after_kind),
+        cmocka_unit_test(test_ratio_kind),          cmocka_unit_test(test_after_kind),
         cmocka_unit_test(test_refuse_by),           cmocka_unit_test(test_refuse_filters),
         cmocka_unit_test(test_period_check),        cmocka_unit_test(test_options_canon),
         cmocka_unit_test(test_resolve_path),

@@ -40,7 +40,8 @@ static json_t *field(json_t *cat, size_t type, const char *name)
 {
     size_t i;
     json_t *v;
-    json_array_foreach (json_object_get(json_array_get(json_object_get(cat, "records"), type), "fields"), i, v)
+    json_array_foreach (
+        json_object_get(json_array_get(json_object_get(cat, "records"), type), "fields"), i, v)
         if (!strcmp(json_string_value(json_object_get(v, "name")), name))
             return v;
     fail_msg("no field %s", name);
@@ -66,11 +67,13 @@ static json_t *v2(void)
     json_t *j = shipped();
     json_object_set_new(j, "version", json_integer(2));
     json_array_append_new(json_object_get(j, "indicators"),
-                          json_pack("{s:s,s:s,s:s,s:[s]}", "code", "PEER_GROUPS", "kind", "value", "period", "month",
-                                    "by", "kind"));
-    json_array_append_new(json_object_get(field(j, 2, "kind"), "values"), json_string("peer_support"));
-    json_array_append_new(json_object_get(json_array_get(json_object_get(j, "records"), 0), "fields"),
-                          json_pack("{s:s,s:s}", "name", "phone", "type", "string"));
+                          json_pack("{s:s,s:s,s:s,s:[s]}", "code", "PEER_GROUPS", "kind", "value",
+                                    "period", "month", "by", "kind"));
+    json_array_append_new(json_object_get(field(j, 2, "kind"), "values"),
+                          json_string("peer_support"));
+    json_array_append_new(
+        json_object_get(json_array_get(json_object_get(j, "records"), 0), "fields"),
+        json_pack("{s:s,s:s}", "name", "phone", "type", "string"));
     return j;
 }
 
@@ -140,8 +143,9 @@ static void test_compat_refusals(void **state)
     json_array_remove(inds, k); /* the code whose place the next one takes is named */
     expect_refused(j, "TARGET_REACHED", "removed or moved");
     j = v2(); /* a new indicator first: every old one moves */
-    json_array_insert_new(json_object_get(j, "indicators"), 0,
-                          json_pack("{s:s,s:s,s:s}", "code", "FIRST", "kind", "value", "period", "year"));
+    json_array_insert_new(
+        json_object_get(j, "indicators"), 0,
+        json_pack("{s:s,s:s,s:s}", "code", "FIRST", "kind", "value", "period", "year"));
     expect_refused(j, "PERSONS_MANAGED", "moved");
     j = v2();
     json_object_set_new(field(j, 0, "phone"), "required", json_true());
@@ -375,7 +379,8 @@ static int fetch_all(node_t *p, node_t *c, const uint8_t *parent_pk, int tamper)
         uint8_t *ans;
         size_t alen;
         const char *why;
-        assert_int_equal(msg[0], (TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH << 3) | 2); /* catdist_serve's look */
+        assert_int_equal(
+            msg[0], (TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH << 3) | 2); /* catdist_serve's look */
         catdist_answer(p, &p->keys, msg, len, &ans, &alen, &why);
         free(msg);
         assert_null(why);
@@ -440,8 +445,8 @@ static void test_fetch(void **state)
     tiersync__envelope__free_unpacked(r, NULL);
     free(ans);
     /* an id that is not all of its field ("drug-treatment" NUL "x") */
-    static const uint8_t nul_id[] = {0x4a, 0x14, 0x0a, 0x10, 'd', 'r', 'u', 'g', '-', 't', 'r', 'e', 'a', 't',
-                                     'm', 'e', 'n', 't', 0x00, 'x', 0x10, 0x02};
+    static const uint8_t nul_id[] = {0x4a, 0x14, 0x0a, 0x10, 'd', 'r', 'u', 'g',  '-', 't',  'r',
+                                     'e',  'a',  't',  'm',  'e', 'n', 't', 0x00, 'x', 0x10, 0x02};
     r = tiersync__envelope__unpack(NULL, sizeof nul_id, nul_id);
     assert_non_null(r); /* it decodes: only the text rule refuses it */
     assert_int_equal(r->msg_case, TIERSYNC__ENVELOPE__MSG_CATALOG_FETCH);
@@ -464,9 +469,12 @@ static void test_fetch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compat_additions), cmocka_unit_test(test_compat_refusals),
-        cmocka_unit_test(test_compat_retirement), cmocka_unit_test(test_signatures),
-        cmocka_unit_test(test_adopt),            cmocka_unit_test(test_fetch),
+        cmocka_unit_test(test_compat_additions),
+        cmocka_unit_test(test_compat_refusals),
+        cmocka_unit_test(test_compat_retirement),
+        cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_adopt),
+        cmocka_unit_test(test_fetch),
         cmocka_unit_test(test_count_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

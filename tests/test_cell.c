@@ -93,9 +93,9 @@ static void test_malformed_keys(void **state)
 {
     (void)state;
     static const char *bad[] = {
-        "",          "12345",          "12345|X",        "12345|X|2026",
-        "12345|X|2026|a=b|c=d",        "|X|2026|",       "12345||2026|",
-        "12345|X||", "123 45|X|2026|", "xã|X|2026|",     "||||",
+        "",         "12345",        "12345|X",   "12345|X|2026",   "12345|X|2026|a=b|c=d",
+        "|X|2026|", "12345||2026|", "12345|X||", "123 45|X|2026|", "xã|X|2026|",
+        "||||",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         refuse_key(bad[i], strlen(bad[i]));
@@ -138,8 +138,8 @@ static void test_cell_set_refusals(void **state)
 }
 
 /* cell_check on parts: TS_OK, or TS_EINPUT with a message holding needle. */
-static void check(int want, const char *unit, const char *ind, const char *period,
-                  const char *opts, const char *needle)
+static void check(int want, const char *unit, const char *ind, const char *period, const char *opts,
+                  const char *needle)
 {
     ts_cell c;
     ts_err e = {0};
@@ -166,7 +166,8 @@ static void test_check_valid(void **state)
     check(TS_OK, "12345", "IN_TREATMENT", "202601", "age_band=50+,modality=methadone,sex=M", NULL);
     check(TS_OK, "12345", "PERSONS_MANAGED", "202601", "age_band=unknown,sex=F", NULL);
     check(TS_OK, "12345", "REACHED", "2025", "modality=compulsory", NULL);
-    check(TS_OK, "12345", "TREATMENT_ENDED", "202512", "modality=methadone,outcome=completed", NULL);
+    check(TS_OK, "12345", "TREATMENT_ENDED", "202512", "modality=methadone,outcome=completed",
+          NULL);
 }
 
 static void test_check_unknown_indicator(void **state)
@@ -177,15 +178,16 @@ static void test_check_unknown_indicator(void **state)
     check(TS_EINPUT, "12345", "", "202603", "", "unknown indicator");
     /* a ratio is computed when read: a cell of one, in a delta or anywhere, is refused */
     check(TS_EINPUT, "343", "COUNSELLORS_CERTIFIED_PCT", "2026", "", "is a ratio");
-    check(TS_EINPUT, "12345", "POST_REHAB_SUPPORTED_PCT", "202603", "age_band=50+,sex=M", "only its parts");
+    check(TS_EINPUT, "12345", "POST_REHAB_SUPPORTED_PCT", "202603", "age_band=50+,sex=M",
+          "only its parts");
 }
 
 static void test_check_bad_period(void **state)
 {
     (void)state;
     /* monthly indicators */
-    static const char *bad_month[] = {"2026", "202613", "202600", "20261", "2026-01", "abcdef",
-                                      "189912", ""};
+    static const char *bad_month[] = {"2026",    "202613", "202600", "20261",
+                                      "2026-01", "abcdef", "189912", ""};
     for (size_t i = 0; i < sizeof bad_month / sizeof bad_month[0]; i++)
         check(TS_EINPUT, "12345", "COUNSELLING_POINTS", bad_month[i], "", "YYYYMM");
     check(TS_EINPUT, "12345", "TREATMENT_STARTED", "2026",
@@ -222,14 +224,10 @@ static void test_check_options(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_round_trip),
-        cmocka_unit_test(test_key_prefix),
-        cmocka_unit_test(test_malformed_keys),
-        cmocka_unit_test(test_cell_set_refusals),
-        cmocka_unit_test(test_check_valid),
-        cmocka_unit_test(test_check_unknown_indicator),
-        cmocka_unit_test(test_check_bad_period),
-        cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_key_round_trip),   cmocka_unit_test(test_key_prefix),
+        cmocka_unit_test(test_malformed_keys),   cmocka_unit_test(test_cell_set_refusals),
+        cmocka_unit_test(test_check_valid),      cmocka_unit_test(test_check_unknown_indicator),
+        cmocka_unit_test(test_check_bad_period), cmocka_unit_test(test_check_options),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -145,8 +145,8 @@ static void test_refusals(void **state)
     refused("a,b\n1,x\"y\n", "line 2: field 2", "quote inside an unquoted field");
     refused("a,b\n\"x\"y,2\n", "line 2: field 1", "after the closing quote");
     refused("a\n\"x\n\n\"z\n", "line 4: field 1", "after the closing quote");
-    refused("a,b\nok,caf\xE9\n", "line 2: field 2", "UTF-8");   /* Latin-1 */
-    refused("a,b\nok,\xC3\x28\n", "line 2: field 2", "UTF-8");  /* bad continuation */
+    refused("a,b\nok,caf\xE9\n", "line 2: field 2", "UTF-8");  /* Latin-1 */
+    refused("a,b\nok,\xC3\x28\n", "line 2: field 2", "UTF-8"); /* bad continuation */
     refused("a,b\nok,\xC0\xAF\n", "line 2", "UTF-8");          /* overlong */
     refused("a,b\nok,\xED\xA0\x80\n", "line 2", "UTF-8");      /* surrogate */
     char many[CSV_MAX_FIELDS * 2 + 8];
@@ -174,7 +174,7 @@ static void test_utf8_validator(void **state)
     const char *ok = "Nguyễn Thị Hương, Đặng, 𝄞";
     assert_true(ts_text_valid(ok, strlen(ok)));
     assert_true(ts_text_valid("", 0));
-    assert_false(ts_text_valid("\xE1\xBB", 2));     /* truncated */
+    assert_false(ts_text_valid("\xE1\xBB", 2));         /* truncated */
     assert_false(ts_text_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
     assert_false(ts_text_valid("\xFF", 1));
 }
@@ -216,11 +216,11 @@ static void test_write_field(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_rows),        cmocka_unit_test(test_no_final_newline_and_crlf),
-        cmocka_unit_test(test_quoted_fields),     cmocka_unit_test(test_empty_fields_and_lines),
-        cmocka_unit_test(test_bom_skipped),       cmocka_unit_test(test_empty_input),
-        cmocka_unit_test(test_refusals),          cmocka_unit_test(test_nul_byte_refused),
-        cmocka_unit_test(test_utf8_validator),    cmocka_unit_test(test_write_field),
+        cmocka_unit_test(test_plain_rows),     cmocka_unit_test(test_no_final_newline_and_crlf),
+        cmocka_unit_test(test_quoted_fields),  cmocka_unit_test(test_empty_fields_and_lines),
+        cmocka_unit_test(test_bom_skipped),    cmocka_unit_test(test_empty_input),
+        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_nul_byte_refused),
+        cmocka_unit_test(test_utf8_validator), cmocka_unit_test(test_write_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

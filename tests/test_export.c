@@ -104,9 +104,14 @@ static char *run(fx *f, const req *q, int *rc, ts_err *e)
     tree_t t;
     assert_int_equal(store_read_begin(f->n.store, &txn, e), TS_OK);
     assert_int_equal(tree_load(&t, f->n.store, txn, e), TS_OK);
-    export_request r = {q->format, q->values, tree_find(&t, q->unit ? q->unit : "34"), q->period,
+    export_request r = {q->format,
+                        q->values,
+                        tree_find(&t, q->unit ? q->unit : "34"),
+                        q->period,
                         q->indicator ? catalog_indicator_find(f->n.catalog, q->indicator) : NULL,
-                        {q->exact, 5}, q->map, 1773576000000LL /* 2026-03-15T12:00:00Z */};
+                        {q->exact, 5},
+                        q->map,
+                        1773576000000LL /* 2026-03-15T12:00:00Z */};
     assert_true(r.unit >= 0);
     char *buf = NULL;
     size_t len = 0;
@@ -142,16 +147,16 @@ static void test_csv_own_and_total(void **state)
     req q = {EXPORT_CSV, EXPORT_OWN, NULL, "2026", "STAFF_TRAINED", true, NULL};
     char *own = ok(f, &q);
     assert_string_equal(own,
-        "unit,unit_name,level,indicator,period,options,value\n"
-        "343,\"Huyện \"\"Kim\"\", Bảng\",district,STAFF_TRAINED,2026,,4\n"
-        "34301,Xã Tân Sơn,commune,STAFF_TRAINED,2026,,6\n");
+                        "unit,unit_name,level,indicator,period,options,value\n"
+                        "343,\"Huyện \"\"Kim\"\", Bảng\",district,STAFF_TRAINED,2026,,4\n"
+                        "34301,Xã Tân Sơn,commune,STAFF_TRAINED,2026,,6\n");
     q.values = EXPORT_TOTAL;
     char *tot = ok(f, &q);
     assert_string_equal(tot,
-        "unit,unit_name,level,indicator,period,options,value\n"
-        "34,Tỉnh,province,STAFF_TRAINED,2026,,10\n"
-        "343,\"Huyện \"\"Kim\"\", Bảng\",district,STAFF_TRAINED,2026,,10\n"
-        "34301,Xã Tân Sơn,commune,STAFF_TRAINED,2026,,6\n");
+                        "unit,unit_name,level,indicator,period,options,value\n"
+                        "34,Tỉnh,province,STAFF_TRAINED,2026,,10\n"
+                        "343,\"Huyện \"\"Kim\"\", Bảng\",district,STAFF_TRAINED,2026,,10\n"
+                        "34301,Xã Tân Sơn,commune,STAFF_TRAINED,2026,,6\n");
     free(own);
     free(tot);
 }
@@ -186,7 +191,7 @@ static void test_dhis2_shape(void **state)
     assert_int_equal(json_array_size(vals), 9);
     size_t i;
     json_t *v;
-    json_array_foreach(vals, i, v) {
+    json_array_foreach (vals, i, v) {
         assert_int_equal(json_object_size(v), 5);
         const char *keys[] = {"dataElement", "period", "orgUnit", "categoryOptionCombo", "value"};
         for (int k = 0; k < 5; k++)
@@ -195,7 +200,8 @@ static void test_dhis2_shape(void **state)
     json_t *first = json_array_get(vals, 0);
     assert_string_equal(json_string_value(json_object_get(first, "orgUnit")), "343");
     assert_string_equal(json_string_value(json_object_get(first, "dataElement")), "STAFF_TRAINED");
-    assert_string_equal(json_string_value(json_object_get(first, "categoryOptionCombo")), "default");
+    assert_string_equal(json_string_value(json_object_get(first, "categoryOptionCombo")),
+                        "default");
     assert_string_equal(json_string_value(json_object_get(first, "value")), "4");
     assert_null(json_object_get(j, "dataSet")); /* identity mapping: no data set UID */
     json_decref(j);
@@ -225,16 +231,19 @@ static void test_mapping_applied(void **state)
     json_t *v = json_array_get(json_object_get(j, "dataValues"), 0);
     assert_string_equal(json_string_value(json_object_get(v, "dataElement")), "tsDeTargetR");
     assert_string_equal(json_string_value(json_object_get(v, "orgUnit")), "tsOuDist343");
-    assert_string_equal(json_string_value(json_object_get(v, "categoryOptionCombo")), "tsCocCompul");
+    assert_string_equal(json_string_value(json_object_get(v, "categoryOptionCombo")),
+                        "tsCocCompul");
     assert_string_equal(json_string_value(json_object_get(v, "value")), "150");
     json_decref(j);
     free(s);
     req a = {EXPORT_ADX, EXPORT_OWN, "34301", "202603", NULL, true, m};
     s = ok(f, &a);
-    assert_non_null(strstr(s, "<group orgUnit=\"VN-34301\" period=\"2026-03-01/P1M\" "
-                              "dataSet=\"DRUG_TREATMENT\">\n"));
-    assert_non_null(strstr(s, "<dataValue dataElement=\"IN_TREATMENT\" AGE_BAND=\"Y50PLUS\" "
-                              "MODALITY=\"VOLUNTARY_COMMUNITY\" SEX=\"FEMALE\" value=\"6\"/>"));
+    assert_non_null(strstr(s,
+                           "<group orgUnit=\"VN-34301\" period=\"2026-03-01/P1M\" "
+                           "dataSet=\"DRUG_TREATMENT\">\n"));
+    assert_non_null(strstr(s,
+                           "<dataValue dataElement=\"IN_TREATMENT\" AGE_BAND=\"Y50PLUS\" "
+                           "MODALITY=\"VOLUNTARY_COMMUNITY\" SEX=\"FEMALE\" value=\"6\"/>"));
     free(s);
     export_mapping_destroy(&m);
     assert_null(m);
@@ -252,9 +261,11 @@ static void test_adx_shape(void **state)
     assert_int_equal(count(s, "<group "), 6);
     assert_int_equal(count(s, "</group>"), 6);
     assert_int_equal(count(s, "<dataValue "), 10);
-    assert_non_null(strstr(s, "<group orgUnit=\"343\" period=\"2026-01-01/P1Y\" dataSet=\"drug-treatment\">"));
+    assert_non_null(
+        strstr(s, "<group orgUnit=\"343\" period=\"2026-01-01/P1Y\" dataSet=\"drug-treatment\">"));
     assert_non_null(strstr(s, "period=\"2025-03-01/P1M\""));
-    assert_non_null(strstr(s, "<dataValue dataElement=\"TARGET_REACHED\" modality=\"methadone\" value=\"200\"/>"));
+    assert_non_null(strstr(
+        s, "<dataValue dataElement=\"TARGET_REACHED\" modality=\"methadone\" value=\"200\"/>"));
     assert_non_null(strstr(s, "age_band=\"50+\""));
     assert_true(strstr(s, "</adx>\n") == s + strlen(s) - 7);
     free(s);
@@ -325,7 +336,8 @@ static void test_ratio_exports(void **state)
     /* the province's ratio is of its rolled-up parts: 4 / 10, not the mean of 75.0 and 16.7 */
     assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
     assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,COUNSELLORS_CERTIFIED_PCT,2026,,75.0\n"));
-    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
+    assert_non_null(
+        strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
     assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS,2026,,10\n")); /* the parts too */
     assert_non_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED,2026,,4\n"));
     free(csv);
@@ -333,12 +345,14 @@ static void test_ratio_exports(void **state)
     csv = ok(f, &q);
     assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,ADULTS_AWARE_PCT,2026,,\n"));
     assert_non_null(strstr(csv, "34,Tỉnh,province,ADULTS_AWARE_PCT,2026,,\n"));
-    assert_non_null(strstr(csv, "343,\"Huyện \"\"Kim\"\", Bảng\",district,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
+    assert_non_null(strstr(
+        csv, "343,\"Huyện \"\"Kim\"\", Bảng\",district,COUNSELLORS_CERTIFIED_PCT,2026,,40.0\n"));
     free(csv);
     q.values = EXPORT_OWN; /* a parent entered no parts of its own: no ratio row */
     csv = ok(f, &q);
     assert_null(strstr(csv, "34,Tỉnh,province,COUNSELLORS_CERTIFIED_PCT"));
-    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
+    assert_non_null(
+        strstr(csv, "34302,Xã Thụy Lôi,commune,COUNSELLORS_CERTIFIED_PCT,2026,,16.7\n"));
     free(csv);
     q.values = EXPORT_TOTAL, q.exact = false; /* values are exact for every reader */
     csv = ok(f, &q);
@@ -350,15 +364,24 @@ static void test_ratio_exports(void **state)
      * 3/4 -> 5/5, 1/6 -> 0/5, at the province 4/10 -> 5/10 */
     q.period = "202603", q.indicator = "POST_REHAB_SUPPORTED_PCT";
     csv = ok(f, &q);
-    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",100.0\n"));
-    assert_non_null(strstr(csv, "34302,Xã Thụy Lôi,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",0.0\n"));
-    assert_non_null(strstr(csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",50.0\n"));
-    assert_non_null(strstr(csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED,202603,\"age_band=30-39,sex=M\",5\n"));
+    assert_non_null(strstr(
+        csv,
+        "34301,Xã Tân Sơn,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",100.0\n"));
+    assert_non_null(strstr(
+        csv,
+        "34302,Xã Thụy Lôi,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",0.0\n"));
+    assert_non_null(strstr(
+        csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",50.0\n"));
+    assert_non_null(
+        strstr(csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED,202603,\"age_band=30-39,sex=M\",5\n"));
     free(csv);
     q.exact = true; /* with a token: of the exact parts */
     csv = ok(f, &q);
-    assert_non_null(strstr(csv, "34301,Xã Tân Sơn,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",75.0\n"));
-    assert_non_null(strstr(csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",40.0\n"));
+    assert_non_null(strstr(
+        csv,
+        "34301,Xã Tân Sơn,commune,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",75.0\n"));
+    assert_non_null(strstr(
+        csv, "34,Tỉnh,province,POST_REHAB_SUPPORTED_PCT,202603,\"age_band=30-39,sex=M\",40.0\n"));
     free(csv);
     q.period = "2026", q.indicator = "COUNSELLORS_CERTIFIED_PCT";
     /* DHIS2, ADX and FHIR carry the parts only, also when the ratio is asked for */
@@ -416,12 +439,12 @@ static void test_csv_no_formulas(void **state)
     req q = {EXPORT_CSV, EXPORT_OWN, "343", "2025", "STAFF_TRAINED", true, NULL};
     char *s = ok(f, &q);
     assert_string_equal(s,
-        "unit,unit_name,level,indicator,period,options,value\n"
-        "34303,\"'=HYPERLINK(\"\"x\"\")\",\"'@SUM(1)\",STAFF_TRAINED,2025,,-3\n"
-        "34304,\"'+cmd\",\"'-x\",STAFF_TRAINED,2025,,2\n"
-        "34305,\"'-3 Xã\",commune,STAFF_TRAINED,2025,,1\n"
-        "34306,\"'-2+3+cmd|' /C calc'!A0\",\"'\tx\",STAFF_TRAINED,2025,,1\n"
-        "34307,\"'\r=1\",commune,STAFF_TRAINED,2025,,1\n");
+                        "unit,unit_name,level,indicator,period,options,value\n"
+                        "34303,\"'=HYPERLINK(\"\"x\"\")\",\"'@SUM(1)\",STAFF_TRAINED,2025,,-3\n"
+                        "34304,\"'+cmd\",\"'-x\",STAFF_TRAINED,2025,,2\n"
+                        "34305,\"'-3 Xã\",commune,STAFF_TRAINED,2025,,1\n"
+                        "34306,\"'-2+3+cmd|' /C calc'!A0\",\"'\tx\",STAFF_TRAINED,2025,,1\n"
+                        "34307,\"'\r=1\",commune,STAFF_TRAINED,2025,,1\n");
     free(s);
 }
 
@@ -443,21 +466,25 @@ static void test_mapping_refusals(void **state)
                            "dataElements.NOPE: no indicator NOPE");
     assert_mapping_refused(f, "{\"dataElements\": {\"REACHED\": {\"dhis2\": \"short\"}}}",
                            "'short' is not a DHIS2 UID");
-    assert_mapping_refused(f, "{\"categoryOptionCombos\": {\"IN_TREATMENT\": "
-                              "{\"sex=M,modality=methadone,age_band=50+\": \"abcdefghijk\"}}}",
+    assert_mapping_refused(f,
+                           "{\"categoryOptionCombos\": {\"IN_TREATMENT\": "
+                           "{\"sex=M,modality=methadone,age_band=50+\": \"abcdefghijk\"}}}",
                            "write the options as \"age_band=50+,modality=methadone,sex=M\"");
-    assert_mapping_refused(f, "{\"categoryOptionCombos\": {\"REACHED\": {\"modality=x\": \"abcdefghijk\"}}}",
-                           "REACHED");
+    assert_mapping_refused(
+        f, "{\"categoryOptionCombos\": {\"REACHED\": {\"modality=x\": \"abcdefghijk\"}}}",
+        "REACHED");
     assert_mapping_refused(f, "{\"categories\": {\"sex\": {\"adx\": \"1SEX\"}}}",
                            "cannot be an XML attribute name");
     assert_mapping_refused(f, "{\"categories\": {\"sex\": {\"options\": {\"X\": \"XX\"}}}}",
                            "X is not an option of category sex");
     assert_mapping_refused(f, "{\"catalog\": \"tb\"}", "another catalog");
-    assert_mapping_refused(f, "{\"dataElements\": {\"ADULTS_AWARE_PCT\": {\"dhis2\": \"abcdefghijk\"}}}",
-                           "ADULTS_AWARE_PCT is a ratio, never exported to DHIS2 or ADX: map its parts "
-                           "ADULTS_AWARE and ADULTS_SURVEYED");
+    assert_mapping_refused(
+        f, "{\"dataElements\": {\"ADULTS_AWARE_PCT\": {\"dhis2\": \"abcdefghijk\"}}}",
+        "ADULTS_AWARE_PCT is a ratio, never exported to DHIS2 or ADX: map its parts "
+        "ADULTS_AWARE and ADULTS_SURVEYED");
     assert_mapping_refused(f, "{\"orgunits\": {}}", "unknown key");
-    assert_mapping_refused(f, "{\"orgUnits\": {\"34\": {\"dhis2\": \"abcdefghijk\", \"adx\": \"\"}}}",
+    assert_mapping_refused(f,
+                           "{\"orgUnits\": {\"34\": {\"dhis2\": \"abcdefghijk\", \"adx\": \"\"}}}",
                            "orgUnits.34.adx");
     assert_mapping_refused(f, "{\"orgUnits\": [1, 2", "not valid JSON");
     assert_mapping_refused(f, "{\"fhir\": {\"measureBase\": \"https://x/ y/\"}}",
@@ -493,22 +520,25 @@ static void test_fhir_shape(void **state)
     json_t *g = fhir_group(b, 0, &mr);
     assert_string_equal(json_string_value(json_object_get(mr, "measure")),
                         "https://moh.example/fhir/Measure/TARGET_REACHED");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "subject"),
-                                                          "reference")), "Location/VN-343");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "reporter"),
-                                                          "reference")), "Organization/VN-343");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(mr, "subject"), "reference")),
+        "Location/VN-343");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(mr, "reporter"), "reference")),
+        "Organization/VN-343");
     assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "period"), "end")),
                         "2026-12-31");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "measureScore"),
-                                                        "value")), 350);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(g, "measureScore"), "value")), 350);
     json_t *st = json_object_get(json_array_get(json_object_get(g, "stratifier"), 0), "stratum");
     assert_int_equal(json_array_size(st), 2);
     json_t *c0 = json_array_get(json_object_get(json_array_get(st, 0), "component"), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(c0, "value"), "text")),
                         "compulsory");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(json_object_get(c0, "value"), "coding"), 0),
-                            "code")), "COMPULSORY");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(c0, "value"), "coding"), 0), "code")),
+        "COMPULSORY");
     json_decref(b);
     free(s);
     export_mapping_destroy(&m);
@@ -522,8 +552,9 @@ static void test_fhir_shape(void **state)
     assert_string_equal(json_string_value(json_object_get(mr, "measure")),
                         "urn:tiersync:drug-treatment:measure:COUNSELLING_POINTS");
     assert_null(json_object_get(g, "stratifier")); /* no categories: the group's count only */
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(
-                         json_object_get(g, "population"), 0), "count")), 7);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(g, "population"), 0), "count")),
+                     7);
     json_decref(b);
     free(s);
 }
@@ -538,10 +569,11 @@ static void test_fhir_xlsx_rounded(void **state)
     json_t *b = json_loads(s, 0, NULL), *mr;
     assert_int_equal(json_array_size(json_object_get(b, "entry")), 2);
     json_t *g = fhir_group(b, 1, &mr);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(mr, "subject"),
-                                                          "reference")), "Location/34302");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "measureScore"),
-                                                        "value")), 5);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(mr, "subject"), "reference")),
+        "Location/34302");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(g, "measureScore"), "value")), 5);
     json_decref(b);
     free(s);
     /* nothing to report is an empty Bundle, without an (empty) entry array */

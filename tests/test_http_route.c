@@ -45,14 +45,25 @@ static void test_host(void **state)
     const struct sockaddr *L = (struct sockaddr *)&lo, *N = (struct sockaddr *)&lan;
     /* a loopback bind: its address, localhost, any loopback literal, with its port */
     const char *good_lo[] = {"127.0.0.1:8600", "localhost:8600", "LocalHost:8600",
-                             "127.0.0.2:8600", "[::1]:8600", NULL};
+                             "127.0.0.2:8600", "[::1]:8600",     NULL};
     for (int i = 0; good_lo[i]; i++)
         if (!http_access_host_ok(&c, good_lo[i], L))
             fail_msg("Host %s refused on 127.0.0.1:8600", good_lo[i]);
-    const char *bad_lo[] = {"evil.example", "evil.example:8600", "localhost", "127.0.0.1",
-                            "127.0.0.1:80", "127.0.0.1:86000", "localhost:8600x",
-                            "localhost.evil.example:8600", "::1:8600", "[::1", "[::1]x",
-                            "127.0.0.1:", "", "[evil.example]:8600", "192.168.1.5:8600",
+    const char *bad_lo[] = {"evil.example",
+                            "evil.example:8600",
+                            "localhost",
+                            "127.0.0.1",
+                            "127.0.0.1:80",
+                            "127.0.0.1:86000",
+                            "localhost:8600x",
+                            "localhost.evil.example:8600",
+                            "::1:8600",
+                            "[::1",
+                            "[::1]x",
+                            "127.0.0.1:",
+                            "",
+                            "[evil.example]:8600",
+                            "192.168.1.5:8600",
                             NULL};
     for (int i = 0; bad_lo[i]; i++)
         if (http_access_host_ok(&c, bad_lo[i], L))
@@ -113,7 +124,7 @@ static void test_uri(void **state)
     assert_int_equal(http_access_uri("/api/info%7F", 16), HTTP_URI_CONTROL);
     assert_int_equal(http_access_uri("/api/info\t", 16), HTTP_URI_CONTROL);
     assert_int_equal(http_access_uri("/api/totals?unit=34%00X", 16), HTTP_URI_CONTROL);
-    assert_int_equal(http_access_uri("/api/info%0", 16), HTTP_URI_OK); /* not an escape */
+    assert_int_equal(http_access_uri("/api/info%0", 16), HTTP_URI_OK);    /* not an escape */
     assert_int_equal(http_access_uri("/a?b=%e1%ba%a1", 16), HTTP_URI_OK); /* UTF-8 */
     char q[8192] = "/api/info?";
     for (int i = 0; i < 1000; i++)
@@ -199,9 +210,13 @@ static int route(fx *f, req r, http_reply *out)
     api_params p = {0};
     struct sockaddr_in client = v4(r.client ? r.client : "127.0.0.1", 40000);
     struct sockaddr_in local = v4("127.0.0.1", 8600);
-    http_request q = {.method = "GET", .path = path, .uri = http_access_uri(r.raw, API_MAX_PARAMS),
-                      .host = r.host, .authorization = r.auth,
-                      .client = (struct sockaddr *)&client, .local = (struct sockaddr *)&local,
+    http_request q = {.method = "GET",
+                      .path = path,
+                      .uri = http_access_uri(r.raw, API_MAX_PARAMS),
+                      .host = r.host,
+                      .authorization = r.auth,
+                      .client = (struct sockaddr *)&client,
+                      .local = (struct sockaddr *)&local,
                       .params = &p};
     http_reply rep;
     http_route(&f->n, &f->t, &q, &rep);
@@ -272,8 +287,7 @@ static void test_route_throttle(void **state)
     req other = good;
     other.client = "10.0.0.8";
     assert_int_equal(route(f, other, NULL), 200);
-    assert_int_equal(route(f, (req){"/api/info", "127.0.0.1:8600", NULL, "127.0.0.1"}, NULL),
-                     200);
+    assert_int_equal(route(f, (req){"/api/info", "127.0.0.1:8600", NULL, "127.0.0.1"}, NULL), 200);
 }
 
 /* A request to the register's paths: method, body, cookie, from client. */
@@ -283,9 +297,16 @@ static int route_reg(fx *f, reg_t *reg, const char *method, const char *path, co
     api_params p = {0};
     struct sockaddr_in c = v4(client, 40000), local = v4("127.0.0.1", 8600);
     char *b = body ? strdup(body) : NULL;
-    http_request q = {.method = method, .path = path, .uri = HTTP_URI_OK, .host = host,
-                      .client = (struct sockaddr *)&c, .local = (struct sockaddr *)&local,
-                      .params = &p, .reg = reg, .cookie = cookie, .body = b,
+    http_request q = {.method = method,
+                      .path = path,
+                      .uri = HTTP_URI_OK,
+                      .host = host,
+                      .client = (struct sockaddr *)&c,
+                      .local = (struct sockaddr *)&local,
+                      .params = &p,
+                      .reg = reg,
+                      .cookie = cookie,
+                      .body = b,
                       .body_len = b ? strlen(b) : 0};
     http_route(&f->n, &f->t, &q, out);
     free(b);
@@ -297,8 +318,9 @@ static void test_route_register(void **state)
     fx *f = *state;
     http_reply rep;
     /* no register: its paths are 404 for every method, not 405 */
-    assert_int_equal(route_reg(f, NULL, "POST", "/api/session", "127.0.0.1:8600", "{}", NULL,
-                               "127.0.0.1", &rep), 404);
+    assert_int_equal(
+        route_reg(f, NULL, "POST", "/api/session", "127.0.0.1:8600", "{}", NULL, "127.0.0.1", &rep),
+        404);
     http_reply_free(&rep);
     ts_err e = {0};
     assert_int_equal(users_add(f->n.store, "chi", USERS_VIEWER, "viewer-pass-1", &e), TS_OK);
@@ -306,31 +328,36 @@ static void test_route_register(void **state)
     /* the Host check comes first */
     assert_int_equal(route_reg(f, reg, "POST", "/api/session", "evil.example:8600",
                                "{\"user\":\"chi\",\"password\":\"viewer-pass-1\"}", NULL,
-                               "127.0.0.1", &rep), 421);
+                               "127.0.0.1", &rep),
+                     421);
     http_reply_free(&rep);
     assert_int_equal(route_reg(f, reg, "POST", "/api/session", "127.0.0.1:8600",
                                "{\"user\":\"chi\",\"password\":\"viewer-pass-1\"}", NULL,
-                               "127.0.0.1", &rep), 200);
+                               "127.0.0.1", &rep),
+                     200);
     assert_true(rep.register_reply);
     char cookie[80] = "";
     sscanf(rep.set_cookie, REG_COOKIE "=%64[0-9a-f]", cookie);
     assert_int_equal(strlen(cookie), 64);
     http_reply_free(&rep);
     /* from another address: the API needs a token, or a live register session */
-    assert_int_equal(route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL, NULL,
-                               "10.0.0.9", &rep), 401);
+    assert_int_equal(
+        route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL, NULL, "10.0.0.9", &rep), 401);
     http_reply_free(&rep);
-    assert_int_equal(route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL, cookie,
-                               "10.0.0.9", &rep), 200);
+    assert_int_equal(
+        route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL, cookie, "10.0.0.9", &rep),
+        200);
     assert_string_equal(rep.access, "rounded");
     http_reply_free(&rep);
     assert_int_equal(route_reg(f, reg, "GET", "/api/info", "127.0.0.1:8600", NULL,
                                "0000000000000000000000000000000000000000000000000000000000000000",
-                               "10.0.0.9", &rep), 401);
+                               "10.0.0.9", &rep),
+                     401);
     http_reply_free(&rep);
     /* the register's pages: served as files, framing refused */
-    assert_int_equal(route_reg(f, reg, "GET", "/register", "127.0.0.1:8600", NULL, NULL,
-                               "127.0.0.1", &rep), 200);
+    assert_int_equal(
+        route_reg(f, reg, "GET", "/register", "127.0.0.1:8600", NULL, NULL, "127.0.0.1", &rep),
+        200);
     assert_true(rep.asset && rep.register_reply);
     http_reply_free(&rep);
     reg_destroy(&reg);

@@ -24,8 +24,8 @@ typedef struct {
     keys_t child_keys;
     uint64_t seq;
     uint8_t hash[DELTA_HASH_BYTES];
-    int max;          /* hub_on_router's bound */
-    int batches[64];  /* what each hub_on_router call took */
+    int max;         /* hub_on_router's bound */
+    int batches[64]; /* what each hub_on_router call took */
     int nbatches;
 } fixture;
 
@@ -145,8 +145,10 @@ static void test_stranger_refused(void **state)
     keys_t stranger;
     crypto_sign_keypair(stranger.pk, stranger.sk);
     void *s = tu_curve_socket(f->zctx, ZMQ_DEALER, &stranger, f->n.keys.pk);
-    assert_int_equal(zmq_socket_monitor(s, "inproc://test-hub-stranger",
-                                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
+    assert_int_equal(
+        zmq_socket_monitor(s, "inproc://test-hub-stranger",
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED),
+        0);
     void *mon = zmq_socket(f->zctx, ZMQ_PAIR);
     assert_int_equal(zmq_connect(mon, "inproc://test-hub-stranger"), 0);
     assert_int_equal(zmq_connect(s, tu_endpoint(hub_router(f->h))), 0);

@@ -230,12 +230,9 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_every_typo_caught),
-        cmocka_unit_test(test_prefix_and_version),
-        cmocka_unit_test(test_endpoints),
-        cmocka_unit_test(test_request_proofs),
-        cmocka_unit_test(test_reply_proofs),
+        cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_every_typo_caught),
+        cmocka_unit_test(test_prefix_and_version), cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_request_proofs),     cmocka_unit_test(test_reply_proofs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,10 @@ static ts_cell cell_at(const char *unit, int c)
     return cell;
 }
 
-static const char *kid_code(int k) { return units[k].code; }
+static const char *kid_code(int k)
+{
+    return units[k].code;
+}
 
 /* True when unit u is w or below it. */
 static bool below(int w, int u)
@@ -80,7 +83,8 @@ static int do_step(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     const step *st = vctx;
     if (st->kind == 0 || st->kind == 3) {
         ts_cell c = cell_at(units[st->unit].code, st->cell);
-        return store_apply_cell(s, txn, st->kind ? NULL : kid_code(st->kid), &c, (disclose_fig){st->d, 0}, e);
+        return store_apply_cell(s, txn, st->kind ? NULL : kid_code(st->kid), &c,
+                                (disclose_fig){st->d, 0}, e);
     }
     if (st->kind == 2)
         return store_drop_contribution(s, txn, kid_code(st->kid), e);
@@ -200,8 +204,14 @@ static void random_history(void **state)
     int kinds[4] = {0};
     for (int i = 1; i <= STEPS; i++) {
         int r = rand() % 100, k = rand() % KIDS;
-        step st = {.kind = r < 75 ? 0 : r < 87 ? 1 : r < 95 ? 2 : 3, .kid = k,
-                   .unit = unit_of(k), .cell = rand() % CELLS, .d = rand() % 7 - 3};
+        step st = {.kind = r < 75 ? 0
+                       : r < 87   ? 1
+                       : r < 95   ? 2
+                                  : 3,
+                   .kid = k,
+                   .unit = unit_of(k),
+                   .cell = rand() % CELLS,
+                   .d = rand() % 7 - 3};
         if (st.kind == 1 && nunits == MAX_UNITS)
             st.kind = 0;
         if (st.kind == 1) {

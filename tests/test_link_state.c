@@ -41,8 +41,8 @@ static int add_child(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     ch.last_seen_ms = c->seen_ms;
     ch.last_seq = 3, ch.reported_head = 5;
     return store_child_put(s, txn, c->code, &ch, e) ||
-           store_meta_put_u64(s, txn, LINK_META_HEAD_SEQ, 12, e) ||
-           store_meta_put_u64(s, txn, LINK_META_ACKED_SEQ, 10, e);
+        store_meta_put_u64(s, txn, LINK_META_HEAD_SEQ, 12, e) ||
+        store_meta_put_u64(s, txn, LINK_META_ACKED_SEQ, 10, e);
 }
 
 typedef struct {

@@ -16,7 +16,8 @@ static void escape_control_and_invalid_bytes(void **state)
     log_escape(out, sizeof out, "a\nFAKE\r\t\x7f\x1b[31m");
     assert_string_equal(out, "a\\x0aFAKE\\x0d\\x09\\x7f\\x1b[31m");
     log_escape(out, sizeof out, "X\xc3\xa3 \xff\xc3(\xed\xa0\x80");
-    assert_string_equal(out, "X\xc3\xa3 \\xff\\xc3(\\xed\\xa0\\x80"); /* ã kept; bad bytes, surrogate */
+    assert_string_equal(out,
+                        "X\xc3\xa3 \\xff\\xc3(\\xed\\xa0\\x80"); /* ã kept; bad bytes, surrogate */
     assert_true(ts_text_valid(out, strlen(out)));
 }
 

@@ -19,9 +19,9 @@
 #define OLD "34301"
 
 static const char *const SETTINGS[] = {
-    "parent", "endpoint", "tcp://127.0.0.1:9", /* never dialled here */
-    "parent", "key", "0000000000000000000000000000000000000000000000000000000000000001",
-    "sync", "release_s", "0",
+    "parent", "endpoint",  "tcp://127.0.0.1:9", /* never dialled here */
+    "parent", "key",       "0000000000000000000000000000000000000000000000000000000000000001",
+    "sync",   "release_s", "0",
     NULL,
 };
 
@@ -32,16 +32,14 @@ static const char PERSONS[] =
     "%sP1,An,,1990-05-01,M,,2024-03-02,2024-04-01,2025-08-15\n"
     "%sP2,Lan,,2001-07-20,F,,2024-11-10,,\n"
     "%sP3,Mai,,,F,,2025-07-03,,\n";
-static const char EPISODES[] =
-    "id,person_id,modality,start_on,end_on,outcome\n"
-    "%sE1,%sP1,methadone,2024-11-05,,\n"
-    "%sE2,%sP2,compulsory,2025-01-10,2025-07-20,completed\n"
-    "%sE3,%sP2,voluntary_community,2024-12-01,2025-03-01,dropped_out\n"
-    "%sE4,%sP3,methadone,2025-08-01,,\n";
-static const char SUPPORTS[] =
-    "id,person_id,kind,given_on\n"
-    "%sS1,%sP2,job_placement,2025-08-02\n"
-    "%sS2,%sP1,health_care,2025-06-12\n";
+static const char EPISODES[] = "id,person_id,modality,start_on,end_on,outcome\n"
+                               "%sE1,%sP1,methadone,2024-11-05,,\n"
+                               "%sE2,%sP2,compulsory,2025-01-10,2025-07-20,completed\n"
+                               "%sE3,%sP2,voluntary_community,2024-12-01,2025-03-01,dropped_out\n"
+                               "%sE4,%sP3,methadone,2025-08-01,,\n";
+static const char SUPPORTS[] = "id,person_id,kind,given_on\n"
+                               "%sS1,%sP2,job_placement,2025-08-02\n"
+                               "%sS2,%sP1,health_care,2025-06-12\n";
 
 typedef struct {
     char dir[512];
@@ -104,7 +102,8 @@ static int collect(const store_val *k, const store_val *v, void *ctx)
     assert_non_null(bar);
     assert_true(store_fig_decode(v, &f));
     assert_true(c->n < MAXCELLS);
-    snprintf(c->key[c->n], CELL_KEY_MAX, "%.*s", (int)(k->len - (size_t)(bar + 1 - (const char *)k->data)), bar + 1);
+    snprintf(c->key[c->n], CELL_KEY_MAX, "%.*s",
+             (int)(k->len - (size_t)(bar + 1 - (const char *)k->data)), bar + 1);
     c->f[c->n++] = f;
     return 0;
 }
@@ -255,7 +254,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static bool fig_eq(disclose_fig a, disclose_fig b) { return a.v == b.v && a.key == b.key; }
+static bool fig_eq(disclose_fig a, disclose_fig b)
+{
+    return a.v == b.v && a.key == b.key;
+}
 
 static disclose_fig fig_sum(disclose_fig a, disclose_fig b)
 {
@@ -286,7 +288,8 @@ static void test_merge_exact(void **state)
         for (int i = 0; i < all[t]->n; i++) {
             const char *k = all[t]->key[i];
             bool moves = merge_period_moves(period_of(k, per), ON);
-            assert_true(fig_eq(fig_sum(find(&n1, k), find(&o1, k)), fig_sum(find(&n0, k), find(&o0, k))));
+            assert_true(
+                fig_eq(fig_sum(find(&n1, k), find(&o1, k)), fig_sum(find(&n0, k), find(&o0, k))));
             assert_true(fig_eq(find(&o1, k), moves ? (disclose_fig){0, 0} : find(&o0, k)));
             if (!moves)
                 assert_true(fig_eq(find(&n1, k), find(&n0, k)));
@@ -310,9 +313,13 @@ static void test_merge_exact(void **state)
     assert_int_equal(store_get(old.n.store, txn, DB_ANNOUNCE, OLD, strlen(OLD), &v, &e), TS_OK);
     store_read_end(txn);
     records_batch b = {0};
-    assert_int_equal(import_csv(&old.n, "person", tu_write_file(old.dir, "p.csv",
-                     "id,full_name,national_id,birth_date,sex,address,registered_on,"
-                     "confirmed_on,deregistered_on\nZ1,Z,,,F,,2025-01-01,,\n"), &b, &e), TS_EINPUT);
+    assert_int_equal(
+        import_csv(&old.n, "person",
+                   tu_write_file(old.dir, "p.csv",
+                                 "id,full_name,national_id,birth_date,sex,address,registered_on,"
+                                 "confirmed_on,deregistered_on\nZ1,Z,,,F,,2025-01-01,,\n"),
+                   &b, &e),
+        TS_EINPUT);
     assert_non_null(strstr(e.msg, "merged into " NEW));
 
     /* a month later: the moved records add October at the new unit only */
@@ -341,7 +348,8 @@ static void test_merge_refusals(void **state)
     merge_counts c[2];
     import_text(&nw.n, nw.dir, "person",
                 "id,full_name,national_id,birth_date,sex,address,registered_on,confirmed_on,"
-                "deregistered_on\n%sP2,X,,,F,,2025-01-01,,\n", "A");
+                "deregistered_on\n%sP2,X,,,F,,2025-01-01,,\n",
+                "A");
     store_db dbs[] = {DB_LOCAL, DB_RECORDS, DB_RECORD_KEYS, DB_META, DB_PENDING};
     uint64_t before[2][5];
     for (int i = 0; i < 5; i++)
@@ -402,8 +410,8 @@ static void test_merge_resume(void **state)
     assert_int_equal(merge_run(&nw2.n, olds2, 1, ON, &c, &e), TS_OK);
     assert_true(c.marked && c.taken && c.given_up);
 
-    store_db dbs[] = {DB_LOCAL, DB_TOTALS, DB_PENDING, DB_RECORDS, DB_RECORD_REFS, DB_RECORD_KEYS,
-                      DB_UNITS, DB_ANNOUNCE};
+    store_db dbs[] = {DB_LOCAL,       DB_TOTALS,      DB_PENDING, DB_RECORDS,
+                      DB_RECORD_REFS, DB_RECORD_KEYS, DB_UNITS,   DB_ANNOUNCE};
     for (size_t i = 0; i < sizeof dbs / sizeof *dbs; i++) {
         assert_int_equal(tu_digest_db(&nw.n, dbs[i]), tu_digest_db(&nw2.n, dbs[i]));
         assert_int_equal(tu_digest_db(&old.n, dbs[i]), tu_digest_db(&old2.n, dbs[i]));

@@ -20,9 +20,9 @@
 #define MAX_CELLS "3"
 
 static const char *const SETTINGS[] = {
-    "parent", "endpoint", "tcp://127.0.0.1:9", /* never dialled here */
-    "parent", "key", "0000000000000000000000000000000000000000000000000000000000000001",
-    "sync", "max_cells", MAX_CELLS,
+    "parent", "endpoint",  "tcp://127.0.0.1:9", /* never dialled here */
+    "parent", "key",       "0000000000000000000000000000000000000000000000000000000000000001",
+    "sync",   "max_cells", MAX_CELLS,
     NULL,
 };
 
@@ -33,10 +33,10 @@ typedef struct {
 
 /* Five cells of this node's own, one changed twice, one back to zero. */
 static const tu_change CHANGES[] = {
-    {NULL, SELF, "A", "2024", "", 1},  {NULL, SELF, "B", "2024", "", 2},
-    {NULL, SELF, "C", "2024", "", 3},  {NULL, SELF, "D", "2024", "", 4},
-    {NULL, SELF, "E", "2024", "", 5},  {NULL, SELF, "B", "2024", "", 10},
-    {NULL, SELF, "F", "2024", "", 7},  {NULL, SELF, "F", "2024", "", -7},
+    {NULL, SELF, "A", "2024", "", 1}, {NULL, SELF, "B", "2024", "", 2},
+    {NULL, SELF, "C", "2024", "", 3}, {NULL, SELF, "D", "2024", "", 4},
+    {NULL, SELF, "E", "2024", "", 5}, {NULL, SELF, "B", "2024", "", 10},
+    {NULL, SELF, "F", "2024", "", 7}, {NULL, SELF, "F", "2024", "", -7},
 };
 #define NCHANGES (sizeof CHANGES / sizeof *CHANGES)
 
@@ -75,7 +75,8 @@ static Tiersync__DeltaBody *body_of(fixture *f, uint64_t seq, bool sign, bool *v
     uint8_t *msg;
     size_t len;
     ts_err e = {0};
-    int rc = sign ? outbox_get_signed(&f->n, seq, &msg, &len, &e) : outbox_get(&f->n, seq, &msg, &len, &e);
+    int rc = sign ? outbox_get_signed(&f->n, seq, &msg, &len, &e)
+                  : outbox_get(&f->n, seq, &msg, &len, &e);
     if (rc != TS_OK)
         fail_msg("outbox[%llu]: %s", (unsigned long long)seq, e.msg);
     Tiersync__Envelope *env = tiersync__envelope__unpack(NULL, len, msg);

@@ -23,7 +23,7 @@ static const tu_change CHANGES[] = {
     {"341", "34101", "STAFF", "2024", "", 5},
     {"341", "34101", "STAFF", "2022", "", 6},
     {"341", "34101", "STAFF", "2022", "", -6}, /* back to zero: no total */
-    {"341", "341", "STAFF", "2024", "", 1}, /* the district's own */
+    {"341", "341", "STAFF", "2024", "", 1},    /* the district's own */
     {"342", "342", "PATIENTS", "2024", "sex=f", 10},
     {NULL, "34", "STAFF", "2024", "", 1},
 };
@@ -95,24 +95,27 @@ static const char *run(fixture *f, const char *unit, const char *ind, const char
 static void test_leaf_unit_from_contribution(void **state)
 {
     fixture *f = *state;
-    assert_string_equal(run(f, "34101", NULL, NULL, NULL), "34101 PATIENTS 2023 sex=f 2\n"
-                                                           "34101 PATIENTS 2024 sex=f 3\n"
-                                                           "34101 PATIENTS 2024 sex=m 4\n"
-                                                           "34101 STAFF 2024 - 5\n");
+    assert_string_equal(run(f, "34101", NULL, NULL, NULL),
+                        "34101 PATIENTS 2023 sex=f 2\n"
+                        "34101 PATIENTS 2024 sex=f 3\n"
+                        "34101 PATIENTS 2024 sex=m 4\n"
+                        "34101 STAFF 2024 - 5\n");
     assert_string_equal(run(f, "342", NULL, NULL, NULL), "342 PATIENTS 2024 sex=f 10\n");
 }
 
 static void test_rolled_up_units(void **state)
 {
     fixture *f = *state;
-    assert_string_equal(run(f, "341", NULL, NULL, NULL), "341 PATIENTS 2023 sex=f 2\n"
-                                                         "341 PATIENTS 2024 sex=f 3\n"
-                                                         "341 PATIENTS 2024 sex=m 4\n"
-                                                         "341 STAFF 2024 - 6\n");
-    assert_string_equal(run(f, "34", NULL, NULL, NULL), "34 PATIENTS 2023 sex=f 2\n"
-                                                        "34 PATIENTS 2024 sex=f 13\n"
-                                                        "34 PATIENTS 2024 sex=m 4\n"
-                                                        "34 STAFF 2024 - 7\n");
+    assert_string_equal(run(f, "341", NULL, NULL, NULL),
+                        "341 PATIENTS 2023 sex=f 2\n"
+                        "341 PATIENTS 2024 sex=f 3\n"
+                        "341 PATIENTS 2024 sex=m 4\n"
+                        "341 STAFF 2024 - 6\n");
+    assert_string_equal(run(f, "34", NULL, NULL, NULL),
+                        "34 PATIENTS 2023 sex=f 2\n"
+                        "34 PATIENTS 2024 sex=f 13\n"
+                        "34 PATIENTS 2024 sex=m 4\n"
+                        "34 STAFF 2024 - 7\n");
     assert_string_equal(run(f, "343", NULL, NULL, NULL), ""); /* not held */
 }
 
@@ -120,10 +123,12 @@ static void test_filters(void **state)
 {
     fixture *f = *state;
     assert_string_equal(run(f, "34", "STAFF", NULL, NULL), "34 STAFF 2024 - 7\n");
-    assert_string_equal(run(f, "34", "PATIENTS", "2024", NULL), "34 PATIENTS 2024 sex=f 13\n"
-                                                                "34 PATIENTS 2024 sex=m 4\n");
-    assert_string_equal(run(f, "34101", NULL, NULL, "sex=f"), "34101 PATIENTS 2023 sex=f 2\n"
-                                                              "34101 PATIENTS 2024 sex=f 3\n");
+    assert_string_equal(run(f, "34", "PATIENTS", "2024", NULL),
+                        "34 PATIENTS 2024 sex=f 13\n"
+                        "34 PATIENTS 2024 sex=m 4\n");
+    assert_string_equal(run(f, "34101", NULL, NULL, "sex=f"),
+                        "34101 PATIENTS 2023 sex=f 2\n"
+                        "34101 PATIENTS 2024 sex=f 3\n");
     assert_string_equal(run(f, "34", "PATIENT", NULL, NULL), ""); /* a prefix is not a name */
     assert_string_equal(run(f, "34", "STAFF", "2022", NULL), ""); /* summed to zero */
     assert_string_equal(run(f, "34", NULL, NULL, ""), "34 STAFF 2024 - 7\n");
@@ -137,10 +142,11 @@ static void test_every_unit_once(void **state)
     const char *all = run(f, NULL, "PATIENTS", "2024", "sex=f");
     /* the units keeping totals in key order ('1' sorts before '|'), then
      * the leaves */
-    assert_string_equal(all, "341 PATIENTS 2024 sex=f 3\n"
-                             "34 PATIENTS 2024 sex=f 13\n"
-                             "34101 PATIENTS 2024 sex=f 3\n"
-                             "342 PATIENTS 2024 sex=f 10\n");
+    assert_string_equal(all,
+                        "341 PATIENTS 2024 sex=f 3\n"
+                        "34 PATIENTS 2024 sex=f 13\n"
+                        "34101 PATIENTS 2024 sex=f 3\n"
+                        "342 PATIENTS 2024 sex=f 10\n");
     run(f, NULL, NULL, NULL, NULL);
     assert_int_equal(f->calls, 4 + 4 + 4 + 1);
     query_filter q = {NULL, NULL, NULL, NULL};

@@ -29,18 +29,18 @@ static void test_division(void **state)
 {
     (void)state;
     const char *pct = "COUNSELLORS_CERTIFIED_PCT";
-    assert_text(pct, 4, 10, "40.0");    /* (3 + 1) / (4 + 6): the province of the issue */
+    assert_text(pct, 4, 10, "40.0"); /* (3 + 1) / (4 + 6): the province of the issue */
     assert_text(pct, 3, 4, "75.0");
-    assert_text(pct, 1, 6, "16.7");     /* 16.666... */
+    assert_text(pct, 1, 6, "16.7"); /* 16.666... */
     assert_text(pct, 2, 3, "66.7");
-    assert_text(pct, 1, 16, "6.3");     /* 6.25: half away from zero */
+    assert_text(pct, 1, 16, "6.3"); /* 6.25: half away from zero */
     assert_text(pct, 1, 8, "12.5");
     assert_text(pct, 0, 7, "0.0");
     assert_text(pct, 7, 7, "100.0");
-    assert_text(pct, 9, 4, "225.0");    /* value parts may disagree: shown as they are */
+    assert_text(pct, 9, 4, "225.0"); /* value parts may disagree: shown as they are */
     assert_text(pct, -1, 16, "-6.3");
     assert_text(pct, 1, -3, "-33.3");
-    assert_text(pct, 5, 0, "");         /* no denominator: no value, never a division error */
+    assert_text(pct, 5, 0, ""); /* no denominator: no value, never a division error */
     assert_text(pct, 0, 0, "");
     int64_t t = 0;
     assert_false(ratio_tenths(ind(pct), INT64_MAX, 0, &t));
@@ -62,7 +62,8 @@ static void test_project(void **state)
 {
     (void)state;
     char out[CELL_OPTIONS_MAX];
-    const catalog_indicator *pct = ind("POST_REHAB_SUPPORTED_PCT"), *plain = ind("ADULTS_AWARE_PCT");
+    const catalog_indicator *pct = ind("POST_REHAB_SUPPORTED_PCT"),
+                            *plain = ind("ADULTS_AWARE_PCT");
     query_options_project(cat, pct, "age_band=18-29,sex=M", out, sizeof out);
     assert_string_equal(out, "age_band=18-29,sex=M");
     query_options_project(cat, plain, "age_band=18-29,sex=M", out, sizeof out);
@@ -71,7 +72,8 @@ static void test_project(void **state)
     assert_string_equal(out, "age_band=50+,sex=F");
 }
 
-static void add(ratio_set *rs, const char *unit, const char *code, const char *period, const char *opts, int64_t v)
+static void add(ratio_set *rs, const char *unit, const char *code, const char *period,
+                const char *opts, int64_t v)
 {
     ts_cell c;
     ts_err e = {0};

@@ -16,7 +16,8 @@
 
 #define UNIT "20002"
 #define TODAY "2024-06-15"
-#define PERSON_HEADER "id,full_name,national_id,birth_date,sex,address,registered_on,confirmed_on,deregistered_on\n"
+#define PERSON_HEADER \
+    "id,full_name,national_id,birth_date,sex,address,registered_on,confirmed_on,deregistered_on\n"
 #define EPISODE_HEADER "id,person_id,modality,start_on,end_on,outcome\n"
 
 static node_t node;
@@ -66,7 +67,8 @@ static void import_ok(const char *type, const char *text, records_batch *b)
 {
     ts_err e;
     if (import_text(type, text, b, &e) != TS_OK)
-        fail_msg("import refused: %s; first: %s: %s", e.msg, b->problems.n ? b->problems.p[0].field : "",
+        fail_msg("import refused: %s; first: %s: %s", e.msg,
+                 b->problems.n ? b->problems.p[0].field : "",
                  b->problems.n ? b->problems.p[0].reason : "");
 }
 
@@ -125,7 +127,8 @@ static void test_import_insert_then_update(void **state)
     assert_int_equal(local(UNIT "|PERSONS_CONFIRMED|202406|age_band=30-39,sex=M"), 1);
 
     /* columns left out keep their values; an empty cell clears one */
-    import_ok("person", "id,full_name,sex,registered_on,confirmed_on\nP1,Nguyễn Văn An,M,2023-11-05,\n", &b);
+    import_ok("person",
+              "id,full_name,sex,registered_on,confirmed_on\nP1,Nguyễn Văn An,M,2023-11-05,\n", &b);
     assert_int_equal(b.updated, 1);
     field_of("person", "P1", "national_id", v, sizeof v);
     assert_string_equal(v, "001085012345");
@@ -135,7 +138,8 @@ static void test_import_insert_then_update(void **state)
 
     /* the same file again changes nothing */
     uint64_t before = digest();
-    import_ok("person", "id,full_name,sex,registered_on,confirmed_on\nP1,Nguyễn Văn An,M,2023-11-05,\n", &b);
+    import_ok("person",
+              "id,full_name,sex,registered_on,confirmed_on\nP1,Nguyễn Văn An,M,2023-11-05,\n", &b);
     assert_int_equal(b.unchanged, 1);
     assert_int_equal(b.cells, 0);
     assert_true(digest() == before);
@@ -148,32 +152,46 @@ typedef struct {
 } refusal;
 
 static const refusal REFUSALS[] = {
-    {"person", PERSON_HEADER "P9,A,,2024-06-16,M,,2024-01-01,,\n", 2, "birth_date", "after today", "2024-06-16"},
-    {"person", PERSON_HEADER "P9,A,,1985-02-30,M,,2024-01-01,,\n", 2, "birth_date", "not a date", "1985-02-30"},
-    {"person", PERSON_HEADER "P9,A,,12/03/1985,M,,2024-01-01,,\n", 2, "birth_date", "not a date", "12/03/1985"},
-    {"person", PERSON_HEADER "P9,A,,,M,,2024-01-10,,2024-01-09\n", 2, "deregistered_on", "before registered_on", NULL},
+    {"person", PERSON_HEADER "P9,A,,2024-06-16,M,,2024-01-01,,\n", 2, "birth_date", "after today",
+     "2024-06-16"},
+    {"person", PERSON_HEADER "P9,A,,1985-02-30,M,,2024-01-01,,\n", 2, "birth_date", "not a date",
+     "1985-02-30"},
+    {"person", PERSON_HEADER "P9,A,,12/03/1985,M,,2024-01-01,,\n", 2, "birth_date", "not a date",
+     "12/03/1985"},
+    {"person", PERSON_HEADER "P9,A,,,M,,2024-01-10,,2024-01-09\n", 2, "deregistered_on",
+     "before registered_on", NULL},
     {"person", PERSON_HEADER "P9,A,,,X,,2024-01-01,,\n", 2, "sex", "allowed: M, F", NULL},
     {"person", PERSON_HEADER "P9,A,,,,,2024-01-01,,\n", 2, "sex", "missing", NULL},
     {"person", PERSON_HEADER "P9,,,,M,,2024-01-01,,\n", 2, "full_name", "missing", NULL},
     {"person", PERSON_HEADER ",A,,,M,,2024-01-01,,\n", 2, "id", "missing", NULL},
-    {"person", PERSON_HEADER "P9,A,,,M,,2024-01-01,,\nP9,B,,,F,,2024-01-01,,\n", 3, "id", "appears twice", NULL},
-    {"person", PERSON_HEADER "P9,\"Lê\bVăn\",,,M,,2024-01-01,,\n", 2, "full_name", "control character", "Lê"},
+    {"person", PERSON_HEADER "P9,A,,,M,,2024-01-01,,\nP9,B,,,F,,2024-01-01,,\n", 3, "id",
+     "appears twice", NULL},
+    {"person", PERSON_HEADER "P9,\"Lê\bVăn\",,,M,,2024-01-01,,\n", 2, "full_name",
+     "control character", "Lê"},
     {"person", PERSON_HEADER "\"P\n9\",A,,,M,,2024-01-01,,\n", 2, "id", "control character", NULL},
     {"person", PERSON_HEADER "P9,A,,,M,,2024-01-01\n", 2, "", "7 fields, the header has 9", NULL},
-    {"person", "id,full_name,sex,registered_on,nickname\n", 1, "", "unknown column 'nickname'", NULL},
+    {"person", "id,full_name,sex,registered_on,nickname\n", 1, "", "unknown column 'nickname'",
+     NULL},
     {"person", "id,full_name,registered_on\n", 1, "sex", "required column missing", NULL},
     {"person", "id,full_name,sex,sex,registered_on\n", 1, "sex", "given twice", NULL},
-    {"person", PERSON_HEADER "P123456789012345678901234567890123456789012345678901234567890123456,A,,,M,,2024-01-01,,\n",
+    {"person",
+     PERSON_HEADER
+     "P123456789012345678901234567890123456789012345678901234567890123456,A,,,M,,2024-01-01,,\n",
      2, "id", "longer than 64", NULL},
-    {"episode", EPISODE_HEADER "E9,P1,methadone,2024-05-01,2024-04-30,completed\n", 2, "end_on", "before start_on", NULL},
-    {"episode", EPISODE_HEADER "E9,P1,methadone,2024-05-01,,completed\n", 2, "outcome", "given without end_on", NULL},
-    {"episode", EPISODE_HEADER "E9,P1,methadone,2024-05-01,2024-05-02,\n", 2, "outcome", "required when end_on is set", NULL},
-    {"episode", EPISODE_HEADER "E9,P404,methadone,2024-05-01,,\n", 2, "person_id", "no person with id P404", NULL},
-    {"episode", EPISODE_HEADER "E9,P1,heroin,2024-05-01,,\n", 2, "modality", "unknown value 'heroin' (allowed: compulsory",
-     NULL},
-    {"episode", EPISODE_HEADER "E9,P1,methadone,2025-01-01,,\n", 2, "start_on", "after today (2024-06-15)", NULL},
-    {"support", "id,person_id,kind,given_on\nS9,P1,loan,2024-05-01\n", 2, "kind", "allowed: vocational_training",
-     NULL},
+    {"episode", EPISODE_HEADER "E9,P1,methadone,2024-05-01,2024-04-30,completed\n", 2, "end_on",
+     "before start_on", NULL},
+    {"episode", EPISODE_HEADER "E9,P1,methadone,2024-05-01,,completed\n", 2, "outcome",
+     "given without end_on", NULL},
+    {"episode", EPISODE_HEADER "E9,P1,methadone,2024-05-01,2024-05-02,\n", 2, "outcome",
+     "required when end_on is set", NULL},
+    {"episode", EPISODE_HEADER "E9,P404,methadone,2024-05-01,,\n", 2, "person_id",
+     "no person with id P404", NULL},
+    {"episode", EPISODE_HEADER "E9,P1,heroin,2024-05-01,,\n", 2, "modality",
+     "unknown value 'heroin' (allowed: compulsory", NULL},
+    {"episode", EPISODE_HEADER "E9,P1,methadone,2025-01-01,,\n", 2, "start_on",
+     "after today (2024-06-15)", NULL},
+    {"support", "id,person_id,kind,given_on\nS9,P1,loan,2024-05-01\n", 2, "kind",
+     "allowed: vocational_training", NULL},
 };
 
 static void test_every_refusal(void **state)
@@ -193,7 +211,8 @@ static void test_every_refusal(void **state)
         records_problem_text("in.csv", &b.problems.p[0], msg, sizeof msg);
         if (b.problems.p[0].line != r->line || strcmp(b.problems.p[0].field, r->field) != 0 ||
             !strstr(b.problems.p[0].reason, r->reason))
-            fail_msg("case %zu: got '%s', want line %d, field '%s', '%s'", i, msg, r->line, r->field, r->reason);
+            fail_msg("case %zu: got '%s', want line %d, field '%s', '%s'", i, msg, r->line,
+                     r->field, r->reason);
         if (r->secret && (strstr(msg, r->secret) || strstr(e.msg, r->secret)))
             fail_msg("case %zu: the message repeats a pii value: %s", i, msg);
         assert_non_null(strstr(e.msg, "in.csv"));
@@ -207,11 +226,14 @@ static void test_structural_refusals(void **state)
     (void)state;
     records_batch b;
     ts_err e;
-    static const struct { const char *type, *text, *want; } cases[] = {
+    static const struct {
+        const char *type, *text, *want;
+    } cases[] = {
         {"person", PERSON_HEADER "P9,\"Nguyễn,,,M,,2024-01-01,,\n", "line 2: field 2"},
         {"person", PERSON_HEADER "P9,Caf\xE9,,,M,,2024-01-01,,\n", "UTF-8"},
         {"person", "", "the file is empty"},
-        {"household", "id\nH1\n", "unknown record type 'household' (record types: person, episode, support)"},
+        {"household", "id\nH1\n",
+         "unknown record type 'household' (record types: person, episode, support)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t before = digest();
@@ -266,13 +288,16 @@ static void test_record_commands(void **state)
     records_batch b;
     const char *k_m = UNIT "|IN_TREATMENT|202406|age_band=30-39,modality=compulsory,sex=M";
     const char *k_f = UNIT "|IN_TREATMENT|202406|age_band=30-39,modality=compulsory,sex=F";
-    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "Q1", "full_name", "Lý Văn Sơn", "sex", "M",
-                         "birth_date", "1990-01-01", "registered_on", "2024-01-02", NULL), TS_OK);
-    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "Q1", "full_name", "X", "sex", "F", "registered_on",
-                         "2024-01-02", NULL), TS_EINPUT);
+    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "Q1", "full_name", "Lý Văn Sơn", "sex",
+                         "M", "birth_date", "1990-01-01", "registered_on", "2024-01-02", NULL),
+                     TS_OK);
+    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "Q1", "full_name", "X", "sex", "F",
+                         "registered_on", "2024-01-02", NULL),
+                     TS_EINPUT);
     assert_non_null(strstr(b.problems.p[0].reason, "already exists"));
-    assert_int_equal(one(RECORDS_INSERT, "episode", &b, "id", "QE1", "person_id", "Q1", "modality", "compulsory",
-                         "start_on", "2024-02-01", NULL), TS_OK);
+    assert_int_equal(one(RECORDS_INSERT, "episode", &b, "id", "QE1", "person_id", "Q1", "modality",
+                         "compulsory", "start_on", "2024-02-01", NULL),
+                     TS_OK);
     assert_int_equal(local(k_m), 1);
     /* editing the person recomputes its episodes */
     assert_int_equal(one(RECORDS_UPDATE, "person", &b, "id", "Q1", "sex", "F", NULL), TS_OK);
@@ -285,7 +310,8 @@ static void test_record_commands(void **state)
     assert_int_equal(one(RECORDS_DELETE, "person", &b, "id", "Q1", NULL), TS_EINPUT);
     assert_non_null(strstr(b.problems.p[0].reason, "(1 episode)"));
     assert_true(digest() == before);
-    assert_int_equal(one(RECORDS_DELETE, "episode", &b, "id", "QE1", "modality", "x", NULL), TS_EINPUT);
+    assert_int_equal(one(RECORDS_DELETE, "episode", &b, "id", "QE1", "modality", "x", NULL),
+                     TS_EINPUT);
     assert_int_equal(one(RECORDS_DELETE, "episode", &b, "id", "QE1", NULL), TS_OK);
     assert_int_equal(b.deleted, 1);
     assert_int_equal(local(k_f), 0);
@@ -299,14 +325,18 @@ static void test_move_episode(void **state)
     (void)state;
     records_batch b;
     char v[64];
-    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "M1", "full_name", "A", "sex", "M", "registered_on",
-                         "2024-01-02", NULL), TS_OK);
-    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "M2", "full_name", "B", "sex", "F", "registered_on",
-                         "2024-01-02", NULL), TS_OK);
-    assert_int_equal(one(RECORDS_INSERT, "support", &b, "id", "MS", "person_id", "M1", "kind", "other", "given_on",
-                         "2024-03-03", NULL), TS_OK);
+    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "M1", "full_name", "A", "sex", "M",
+                         "registered_on", "2024-01-02", NULL),
+                     TS_OK);
+    assert_int_equal(one(RECORDS_INSERT, "person", &b, "id", "M2", "full_name", "B", "sex", "F",
+                         "registered_on", "2024-01-02", NULL),
+                     TS_OK);
+    assert_int_equal(one(RECORDS_INSERT, "support", &b, "id", "MS", "person_id", "M1", "kind",
+                         "other", "given_on", "2024-03-03", NULL),
+                     TS_OK);
     assert_int_equal(local(UNIT "|SUPPORT_GIVEN|202403|kind=other,sex=M"), 1);
-    assert_int_equal(one(RECORDS_UPDATE, "support", &b, "id", "MS", "person_id", "M2", NULL), TS_OK);
+    assert_int_equal(one(RECORDS_UPDATE, "support", &b, "id", "MS", "person_id", "M2", NULL),
+                     TS_OK);
     assert_int_equal(local(UNIT "|SUPPORT_GIVEN|202403|kind=other,sex=M"), 0);
     assert_int_equal(local(UNIT "|SUPPORT_GIVEN|202403|kind=other,sex=F"), 1);
     field_of("support", "MS", "person_id", v, sizeof v);
@@ -315,7 +345,10 @@ static void test_move_episode(void **state)
     assert_int_equal(one(RECORDS_DELETE, "person", &b, "id", "M2", NULL), TS_EINPUT);
 }
 
-typedef struct { int calls; size_t last; } progress_seen;
+typedef struct {
+    int calls;
+    size_t last;
+} progress_seen;
 
 static void on_progress(void *ctx, const char *phase, size_t done, size_t total)
 {
@@ -341,12 +374,14 @@ static void test_large_import_grows_map(void **state)
     char *text = malloc(cap);
     len += (size_t)snprintf(text, cap, "id,full_name,sex,birth_date,registered_on\n");
     for (int i = 0; i < 25000; i++)
-        len += (size_t)snprintf(text + len, cap - len, "L%d,Hồ Thị Lan %d,F,1980-01-01,2024-06-01\n", i, i);
+        len += (size_t)snprintf(text + len, cap - len,
+                                "L%d,Hồ Thị Lan %d,F,1980-01-01,2024-06-01\n", i, i);
     progress_seen seen = {0};
     memset(&b, 0, sizeof b);
     b.progress = on_progress;
     b.progress_ctx = &seen;
-    assert_int_equal(import_csv(&node, "person", tu_write_file(dir, "big.csv", text), &b, &e), TS_OK);
+    assert_int_equal(import_csv(&node, "person", tu_write_file(dir, "big.csv", text), &b, &e),
+                     TS_OK);
     free(text);
     assert_int_equal(b.inserted, 25000);
     assert_int_equal(seen.calls, 3);

@@ -21,18 +21,18 @@
 
 /* The files that work on LMDB directly, and why. */
 static const char *const sealed[] = {
-    "node/store.h",         /* store_txn is LMDB's transaction, by name only */
-    "node/store_lmdb.h",    /* the seal's inside */
-    "node/store.c",         /* the store */
-    "node/store_pending.c", /* the store: cursors kept across cells */
-    "node/audit_log.c",     /* appends (MDB_APPEND); moves the old "audit" table */
-    "node/backup.c",        /* a compacting copy of the environment; reads a copy */
-    "fuzz/fuzz_node.c",     /* no sync while fuzzing */
-    "tests/test_audit.c",   /* writes the old "audit" table to test its move */
-    "tests/test_seal.c",    /* this file: names what it looks for */
+    "node/store.h",            /* store_txn is LMDB's transaction, by name only */
+    "node/store_lmdb.h",       /* the seal's inside */
+    "node/store.c",            /* the store */
+    "node/store_pending.c",    /* the store: cursors kept across cells */
+    "node/audit_log.c",        /* appends (MDB_APPEND); moves the old "audit" table */
+    "node/backup.c",           /* a compacting copy of the environment; reads a copy */
+    "fuzz/fuzz_node.c",        /* no sync while fuzzing */
+    "tests/test_audit.c",      /* writes the old "audit" table to test its move */
+    "tests/test_seal.c",       /* this file: names what it looks for */
     "tests/test_store_fail.c", /* makes LMDB's reads fail beneath the store */
-    "bench/bench_import.c", /* raw LMDB puts, the import's ceiling */
-    "bench/ceilings.c",     /* raw LMDB puts and commits, the ceilings */
+    "bench/bench_import.c",    /* raw LMDB puts, the import's ceiling */
+    "bench/ceilings.c",        /* raw LMDB puts and commits, the ceilings */
 };
 
 static bool is_sealed(const char *rel)
@@ -69,8 +69,9 @@ static void test_only_the_store_sees_lmdb(void **state)
     if (!src)
         skip();
     regex_t re;
-    assert_int_equal(regcomp(&re, "#[ \t]*include[ \t]*[<\"](lmdb|store_lmdb)\\.h[>\"]|"
-                                  "(^|[^A-Za-z0-9_])(mdb_[a-z_]+[ \t]*\\(|MDB_[a-z][A-Za-z_]*)",
+    assert_int_equal(regcomp(&re,
+                             "#[ \t]*include[ \t]*[<\"](lmdb|store_lmdb)\\.h[>\"]|"
+                             "(^|[^A-Za-z0-9_])(mdb_[a-z_]+[ \t]*\\(|MDB_[a-z][A-Za-z_]*)",
                              REG_EXTENDED),
                      0);
     static const char *const dirs[] = {"node", "tests", "fuzz", "tools", "bench"};
@@ -108,8 +109,7 @@ static void test_the_list_is_current(void **state)
     for (size_t i = 0; i < sizeof sealed / sizeof *sealed; i++) {
         snprintf(path, sizeof path, "%s/%s", src, sealed[i]);
         if (access(path, R_OK) != 0)
-            fail_msg("%s is listed as sealed but does not exist: drop it from the list",
-                     sealed[i]);
+            fail_msg("%s is listed as sealed but does not exist: drop it from the list", sealed[i]);
     }
     snprintf(path, sizeof path, "%s/node/store.h", src);
     FILE *f = fopen(path, "r");

@@ -137,8 +137,10 @@ static void test_throttle(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_get_expire), cmocka_unit_test(test_csrf),
-        cmocka_unit_test(test_end_user_and_full), cmocka_unit_test(test_throttle),
+        cmocka_unit_test(test_create_get_expire),
+        cmocka_unit_test(test_csrf),
+        cmocka_unit_test(test_end_user_and_full),
+        cmocka_unit_test(test_throttle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

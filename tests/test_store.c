@@ -629,8 +629,8 @@ static int on_dump(const store_val *k, const store_val *v, void *ctx)
         d->cap = 2 * (d->len + k->len + 32);
         d->text = realloc(d->text, d->cap);
     }
-    d->len += (size_t)sprintf(d->text + d->len, "%.*s=%lld\n", (int)k->len,
-                              (const char *)k->data, (long long)n);
+    d->len += (size_t)sprintf(d->text + d->len, "%.*s=%lld\n", (int)k->len, (const char *)k->data,
+                              (long long)n);
     return 0;
 }
 

@@ -120,7 +120,7 @@ static void test_keys_add_and_travel(void **state)
     expect(DB_TOTALS, AT_D, 0, 0x10 - 0x20 + 0x7, true);
     expect(DB_CONTRIB, CONTRIB, 0, 0x10 - 0x20 + 0x7, true);
     /* both 0: gone everywhere */
-    assert_int_equal(add("C", 0, (uint32_t)-(0x10 - 0x20 + 0x7)), TS_OK);
+    assert_int_equal(add("C", 0, (uint32_t) - (0x10 - 0x20 + 0x7)), TS_OK);
     expect(DB_TOTALS, AT_D, 0, 0, false);
     expect(DB_CONTRIB, CONTRIB, 0, 0, false);
     expect(DB_PENDING, AT_D, 0, 0, false);

@@ -10,10 +10,8 @@
 
 static const tu_unit UNITS[] = {
     {"342", "34", "342", false, true, NULL}, /* registered before its sibling */
-    {"341", "34", "341", false, true, NULL},
-    {"34102", "341", "341", true, false, NULL},
-    {"34101", "341", "341", true, false, NULL},
-    {"34201", "342", "342", true, false, NULL},
+    {"341", "34", "341", false, true, NULL},    {"34102", "341", "341", true, false, NULL},
+    {"34101", "341", "341", true, false, NULL}, {"34201", "342", "342", true, false, NULL},
     {"55", "99", "342", true, false, NULL}, /* its parent is not held here */
     {"343", NULL, NULL, false, true, NULL}, /* enrolled, never reported */
 };
@@ -61,7 +59,8 @@ static void children(const fixture *f, const char *code, char *out, size_t cap)
 {
     out[0] = '\0';
     for (int c = unit(f, code)->first_child; c >= 0; c = f->t.units[c].next_sibling)
-        snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? " " : "", f->t.units[c].code);
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? " " : "",
+                 f->t.units[c].code);
 }
 
 static void test_sorted_and_found(void **state)

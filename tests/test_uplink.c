@@ -43,11 +43,11 @@ static int setup(void **state)
     assert_int_equal(zmq_bind(f->parent, "tcp://127.0.0.1:*"), 0);
     char parent_key[65];
     ts_hex(f->parent_keys.pk, 32, parent_key);
-    const char *settings[] = {"parent", "endpoint", tu_endpoint(f->parent),
-                              "parent", "key", parent_key,
-                              "sync", "max_cells", "3",
-                              "sync", "window", "2",
-                              "sync", "flush_ms", "1",
+    const char *settings[] = {"parent", "endpoint",  tu_endpoint(f->parent),
+                              "parent", "key",       parent_key,
+                              "sync",   "max_cells", "3",
+                              "sync",   "window",    "2",
+                              "sync",   "flush_ms",  "1",
                               NULL};
     tu_node_open_with(&f->n, f->dir, sizeof f->dir, "uplink", SELF, settings);
     tu_node_identity(&f->n);
@@ -91,7 +91,8 @@ static Tiersync__Envelope *next(fixture *f, Tiersync__Envelope__MsgCase kind, ui
                                 size_t *rawlen)
 {
     for (int i = 0; i < ROUNDS; i++) {
-        Tiersync__Envelope *env = tu_recv_envelope(f->parent, f->id, sizeof f->id, &f->idlen, raw, rawlen);
+        Tiersync__Envelope *env = tu_recv_envelope(f->parent, f->id, sizeof f->id, &f->idlen, raw,
+                                                   rawlen);
         if (env && env->msg_case == kind)
             return env;
         if (env && raw)

@@ -94,8 +94,8 @@ static void test_refusals(void **state)
     longpw[sizeof longpw - 1] = '\0';
     assert_int_equal(users_add(node.store, "long", USERS_VIEWER, longpw, &e), TS_EINPUT);
     assert_non_null(strstr(e.msg, "too long"));
-    static const char *const bad[] = {"", "-x", ".x", "_x", "a b", "a/b", "é",
-                                      "abcdefghijklmnopqrstuvwxyz0123456789"};
+    static const char *const bad[] = {"",    "-x",  ".x", "_x",
+                                      "a b", "a/b", "é",  "abcdefghijklmnopqrstuvwxyz0123456789"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_false(users_name_valid(bad[i]));
         assert_int_equal(users_add(node.store, bad[i], USERS_VIEWER, "long enough", &e), TS_EINPUT);
@@ -165,14 +165,16 @@ static void test_rehash(void **state)
     entry_copy u = {.role = USERS_OFFICER, .created_ms = 1};
     assert_int_equal(sodium_init() >= 0, 1);
     assert_int_equal(crypto_pwhash_str(u.hash, "old password", 12, crypto_pwhash_OPSLIMIT_MIN,
-                                       crypto_pwhash_MEMLIMIT_MIN), 0);
+                                       crypto_pwhash_MEMLIMIT_MIN),
+                     0);
     assert_int_equal(store_write(node.store, put_weak, &u, &e), TS_OK);
     assert_int_equal(users_check(node.store, "old", "old password", &info, &e), TS_OK);
     entry_copy now;
     assert_int_equal(stored("old", (char *)&now, sizeof now), sizeof now);
     assert_string_not_equal(now.hash, u.hash);
     assert_int_equal(crypto_pwhash_str_needs_rehash(now.hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                                    crypto_pwhash_MEMLIMIT_INTERACTIVE), 0);
+                                                    crypto_pwhash_MEMLIMIT_INTERACTIVE),
+                     0);
     assert_int_equal(users_check(node.store, "old", "old password", &info, &e), TS_OK);
 }
 

@@ -15,8 +15,10 @@ static uint8_t *body_with(const char *field, char b, size_t *len)
 {
     static uint8_t key[32] = {'~', 0, 0xff}; /* bytes: anything goes */
     char unit[16] = "34101", ind[32] = "STAFF_TRAINED", name[16] = "Commune", cat[32] = "dt";
-    char *marked = !strcmp(field, "indicator") ? ind : !strcmp(field, "name") ? name
-                 : !strcmp(field, "catalog_id") ? cat : unit;
+    char *marked = !strcmp(field, "indicator") ? ind
+        : !strcmp(field, "name")               ? name
+        : !strcmp(field, "catalog_id")         ? cat
+                                               : unit;
     strcat(marked, "~Q");
     Tiersync__Cell c = TIERSYNC__CELL__INIT, *cells[] = {&c};
     c.unit = unit, c.indicator = ind, c.period = "2024", c.options = "";
