@@ -8,13 +8,15 @@
  * version only appends, an index taken from the old version means the same
  * in the new one. The new indicators' contributions are then counted from
  * the records the node holds, for every period its contributions reach
- * (agg.h): one scan, in one write transaction. */
+ * (agg.h; at a unit merged into another, only the periods before the merge
+ * date): one scan, in one write transaction. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg.h"
 #include "catalog_doc.h"
 #include "log.h"
+#include "merge_state.h"
 #include "records.h"
 
 struct catalog_kept {
@@ -49,6 +51,13 @@ static int recount(node_t *n, store_txn *txn, int from, ts_err *e)
     only->ninds = c->ninds - from;
     memmove(only->inds, &c->inds[from], (size_t)only->ninds * sizeof only->inds[0]);
     recount_ctx rc = {agg_new(only), {0, (int)month, 0, (int)month / 100}};
+    merge_state ms;
+    merge_state_get(n->store, txn, &ms);
+    if (ms.phase >= MERGE_MERGED) { /* from the merge date on, the new unit counts */
+        int d = ms.on / 100, before = d % 100 == 1 ? d - 89 : d - 1;
+        rc.w.m_hi = before < rc.w.m_hi ? before : rc.w.m_hi;
+        rc.w.y_hi = ms.on / 10000 - 1 < rc.w.y_hi ? ms.on / 10000 - 1 : rc.w.y_hi;
+    }
     size_t ncells = 0;
     int r = records_scan_clusters(n->store, txn, c, recount_cluster, &rc, e);
     if (r == TS_OK)

@@ -1,13 +1,17 @@
 /* test_merge.c: unit merges (merge.h): the split rule and merge dates, the
  * aggregation's counts_from filter against the rule, the exactness of a
  * merge over the two stores (cell by cell, counts and cell keys), refusals
- * that change nothing, writes refused at the old unit, and a merge stopped
- * between its two store writes and run again ending as one never stopped. */
+ * that change nothing, writes refused at the old unit, a catalog version
+ * adopted after the merge counting at the old unit only before D, and a
+ * merge stopped between its two store writes and run again ending as one
+ * never stopped. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg.h"
+#include "catalog_doc.h"
 #include "cell.h"
 #include "import.h"
 #include "merge.h"
@@ -339,6 +343,45 @@ static void test_merge_exact(void **state)
     assert_true(october > 3);
 }
 
+/* A version adding a record-derived indicator, adopted by the old unit after
+ * the merge: its cells there are only those of periods before D (the new
+ * unit counts the rest). */
+static void test_merged_recount(void **state)
+{
+    (void)state;
+    merge_counts c;
+    ts_err e = {0};
+    assert_int_equal(merge_run(&nw.n, olds, 1, ON, &c, &e), TS_OK);
+    json_error_t je;
+    json_t *j = json_load_file(tu_catalog_path(), 0, &je), *inds = json_object_get(j, "indicators");
+    assert_non_null(j);
+    json_t *copy = NULL, *ind;
+    size_t i;
+    json_array_foreach (inds, i, ind)
+        if (!strcmp(json_string_value(json_object_get(ind, "code")), "IN_TREATMENT"))
+            copy = json_deep_copy(ind);
+    assert_non_null(copy);
+    json_object_set_new(copy, "code", json_string("IN_TREATMENT_2"));
+    json_array_append_new(inds, copy);
+    json_object_set_new(j, "version", json_integer(2));
+    char *text = json_dumps(j, 0);
+    catalog_t *v2 = NULL;
+    assert_int_equal(catalog_load(&v2, tu_write_file(old.dir, "v2.json", text), &e), TS_OK);
+    free(text);
+    json_decref(j);
+    assert_int_equal(catdoc_swap(&old.n, v2, &e), TS_OK);
+    static cells o;
+    table(&old.n, DB_LOCAL, &o);
+    char per[CELL_PERIOD_MAX];
+    int before = 0;
+    for (int k = 0; k < o.n; k++)
+        if (!strncmp(o.key[k], "IN_TREATMENT_2|", strlen("IN_TREATMENT_2|"))) {
+            assert_false(merge_period_moves(period_of(o.key[k], per), ON));
+            before++;
+        }
+    assert_true(before > 0);
+}
+
 /* Colliding ids, a unit merging into itself or named twice, a second merge
  * of the old unit elsewhere: refused, nothing changed. */
 static void test_merge_refusals(void **state)
@@ -428,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_split_rule),
         cmocka_unit_test(test_counts_from),
         cmocka_unit_test_setup_teardown(test_merge_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merged_recount, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_resume, setup, teardown),
     };
