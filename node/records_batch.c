@@ -234,6 +234,21 @@ static int check_row(batch_ctx *x, size_t r, ts_err *e)
     if (owned > 0)
         return refuse(x, row, t->fields[t->owner_ref].name,
                       "cannot change while this %s owns records: delete them first", t->name);
+    if (moved) { /* a case file taken over in a merge counts from the merge date only */
+        const char *osep = memchr(okey, RECORDS_SEP, oklen),
+                   *nsep = memchr(nkey, RECORDS_SEP, nklen);
+        int ofrom = records_key_from(x->n->store, x->txn, okey,
+                                     osep ? (size_t)(osep - okey) : oklen);
+        int nfrom = records_key_from(x->n->store, x->txn, nkey,
+                                     nsep ? (size_t)(nsep - nkey) : nklen);
+        char d[MERGE_DATE_TEXT];
+        if (ofrom != nfrom)
+            return refuse(x, row, t->fields[t->owner_ref].name,
+                          "cannot move this %s between a case file taken over in a merge "
+                          "(counted here from %s) and one that was not: its periods before "
+                          "that date would count twice or not at all",
+                          t->name, merge_date_text(ofrom ? ofrom : nfrom, d));
+    }
     char val[RECORDS_VAL_MAX], oval[RECORDS_VAL_MAX];
     size_t vlen = records_encode(c, &m, val);
     if (exists && !moved && records_encode(c, &old, oval) == vlen && memcmp(val, oval, vlen) == 0) {

@@ -2,7 +2,8 @@
  * aggregation's counts_from filter against the rule, the exactness of a
  * merge over the two stores (cell by cell, counts and cell keys), refusals
  * that change nothing, writes refused at the old unit, a catalog version
- * adopted after the merge counting at the old unit only before D, and a
+ * adopted after the merge counting at the old unit only before D, owned
+ * records kept to their kind of case file at the new unit, and a
  * merge stopped between its two store writes and run again ending as one
  * never stopped. */
 #include <jansson.h>
@@ -382,6 +383,35 @@ static void test_merged_recount(void **state)
     assert_true(before > 0);
 }
 
+/* At the new unit an owned record may move between moved case files, never
+ * between a moved one and one kept there before: refused, nothing changed. */
+static void test_merge_owner_moves(void **state)
+{
+    (void)state;
+    merge_counts c;
+    ts_err e = {0};
+    assert_int_equal(merge_run(&nw.n, olds, 1, ON, &c, &e), TS_OK);
+    static cells before, after;
+    table(&nw.n, DB_LOCAL, &before);
+    records_batch b = {0};
+    const char *cross = "id,person_id,modality,start_on,end_on,outcome\n"
+                        "AE1,NP1,methadone,2024-11-05,,\n";
+    assert_int_equal(import_csv(&nw.n, "episode", tu_write_file(nw.dir, "x.csv", cross), &b, &e),
+                     TS_EINPUT);
+    assert_int_equal(b.problems.n, 1);
+    if (!strstr(b.problems.p[0].reason, "taken over in a merge (counted here from 2025-07-01)"))
+        fail_msg("the refusal says: %s", b.problems.p[0].reason);
+    table(&nw.n, DB_LOCAL, &after);
+    assert_int_equal(after.n, before.n);
+    for (int i = 0; i < before.n; i++)
+        assert_true(fig_eq(find(&after, before.key[i]), before.f[i]));
+    records_batch b2 = {0};
+    const char *within = "id,person_id,modality,start_on,end_on,outcome\n"
+                         "AE1,AP2,methadone,2024-11-05,,\n";
+    assert_int_equal(import_csv(&nw.n, "episode", tu_write_file(nw.dir, "y.csv", within), &b2, &e),
+                     TS_OK);
+}
+
 /* Colliding ids, a unit merging into itself or named twice, a second merge
  * of the old unit elsewhere: refused, nothing changed. */
 static void test_merge_refusals(void **state)
@@ -472,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_counts_from),
         cmocka_unit_test_setup_teardown(test_merge_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merged_recount, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_owner_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_resume, setup, teardown),
     };
