@@ -422,12 +422,14 @@ int records_key_new(store_t *s, store_txn *txn, const char *root, size_t rlen, u
     do
         randombytes_buf(key, sizeof *key);
     while (*key == 0); /* 0 means "none yet" */
-    return store_put(s, txn, DB_RECORD_KEYS, root, rlen, key, sizeof *key, e);
+    return records_key_put(s, txn, root, rlen, *key, records_key_from(s, txn, root, rlen), e);
 }
 
 int records_key_drop(store_t *s, store_txn *txn, const char *root, size_t rlen, ts_err *e)
 {
-    return store_del(s, txn, DB_RECORD_KEYS, root, rlen, e);
+    int from = records_key_from(s, txn, root, rlen);
+    return from ? records_key_put(s, txn, root, rlen, 0, from, e)
+                : store_del(s, txn, DB_RECORD_KEYS, root, rlen, e);
 }
 
 /* The state of a walk that gathers clusters from table records. */

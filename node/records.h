@@ -169,11 +169,13 @@ int records_key_put(store_t *s, store_txn *txn, const char *root, size_t rlen, u
                     int counts_from, ts_err *e);
 
 /* Gives the cluster rooted at root a new random record key (never 0) into
- * *key. */
+ * *key, keeping its counts_from. */
 int records_key_new(store_t *s, store_txn *txn, const char *root, size_t rlen, uint64_t *key,
                     ts_err *e);
 
-/* Forgets the record key of a cluster whose root is deleted. */
+/* Forgets the record key of a cluster whose root is deleted; a merged
+ * cluster's counts_from stays (key 0), so the same id added again counts
+ * from the merge date too and never twice before it. */
 int records_key_drop(store_t *s, store_txn *txn, const char *root, size_t rlen, ts_err *e);
 
 /* The record types whose records are owned, directly or not, by records of

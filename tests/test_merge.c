@@ -3,7 +3,8 @@
  * merge over the two stores (cell by cell, counts and cell keys), refusals
  * that change nothing, writes refused at the old unit, a catalog version
  * adopted after the merge counting at the old unit only before D, owned
- * records kept to their kind of case file at the new unit, and a
+ * records kept to their kind of case file at the new unit, a moved case
+ * file deleted and entered again counting from D again, and a
  * merge stopped between its two store writes and run again ending as one
  * never stopped. */
 #include <jansson.h>
@@ -16,6 +17,7 @@
 #include "cell.h"
 #include "import.h"
 #include "merge.h"
+#include "records_batch.h"
 #include "testutil.h"
 
 #define TODAY "2025-09-20"
@@ -412,6 +414,42 @@ static void test_merge_owner_moves(void **state)
                      TS_OK);
 }
 
+static void run_rows(node_t *n, const char *type, records_op op, const char *id)
+{
+    records_batch b = {.op = op, .nrows = 1};
+    records_row row = {0};
+    b.type = catalog_rtype_find(n->catalog, type);
+    row.v[0] = id; /* the id field comes first in every record type */
+    b.rows = &row;
+    ts_err e = {0};
+    if (records_batch_run(n, &b, &e) != TS_OK)
+        fail_msg("%s %s: %s", type, id, e.msg);
+}
+
+/* A moved case file deleted at the new unit and entered again under the
+ * same id counts from the merge date again: the counts return to what they
+ * were, none of the periods before D counted a second time. */
+static void test_merge_delete_readd(void **state)
+{
+    (void)state;
+    merge_counts c;
+    ts_err e = {0};
+    assert_int_equal(merge_run(&nw.n, olds, 1, ON, &c, &e), TS_OK);
+    static cells before, after;
+    table(&nw.n, DB_LOCAL, &before);
+    run_rows(&nw.n, "support", RECORDS_DELETE, "AS2");
+    run_rows(&nw.n, "episode", RECORDS_DELETE, "AE1");
+    run_rows(&nw.n, "person", RECORDS_DELETE, "AP1"); /* registered in 2024 */
+    import_text(&nw.n, nw.dir, "person", PERSONS, "A");
+    import_text(&nw.n, nw.dir, "episode", EPISODES, "A");
+    import_text(&nw.n, nw.dir, "support", SUPPORTS, "A");
+    table(&nw.n, DB_LOCAL, &after);
+    for (int i = 0; i < before.n; i++)
+        assert_int_equal(find(&after, before.key[i]).v, before.f[i].v);
+    for (int i = 0; i < after.n; i++)
+        assert_int_equal(find(&before, after.key[i]).v, after.f[i].v);
+}
+
 /* Colliding ids, a unit merging into itself or named twice, a second merge
  * of the old unit elsewhere: refused, nothing changed. */
 static void test_merge_refusals(void **state)
@@ -503,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merged_recount, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_owner_moves, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_delete_readd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_resume, setup, teardown),
     };
