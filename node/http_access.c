@@ -192,19 +192,7 @@ http_uri_verdict http_access_uri(const char *raw, int max_params)
 
 /* ---- wrong tokens ---- */
 
-/* failures older than this are forgotten */
-#define HTTP_THROTTLE_FORGET_MS (10 * 60 * 1000)
-
-static http_throttle_slot *find(const http_throttle *t, const uint8_t a[16], int64_t now_ms)
-{
-    for (int i = 0; i < HTTP_THROTTLE_SLOTS; i++) {
-        const http_throttle_slot *s = &t->slot[i];
-        if (s->failures && now_ms - s->last_ms < HTTP_THROTTLE_FORGET_MS &&
-            memcmp(s->addr, a, 16) == 0)
-            return (http_throttle_slot *)s;
-    }
-    return NULL;
-}
+static const backoff_rule token_rule = {HTTP_THROTTLE_FREE, HTTP_THROTTLE_MAX_S, 10 * 60 * 1000};
 
 int http_throttle_wait(const http_throttle *t, const struct sockaddr *sa, int64_t now_ms)
 {
@@ -212,15 +200,7 @@ int http_throttle_wait(const http_throttle *t, const struct sockaddr *sa, int64_
     unsigned port;
     if (!addr16(sa, a, &port))
         return 0;
-    const http_throttle_slot *s = find(t, a, now_ms);
-    if (!s || s->failures < HTTP_THROTTLE_FREE)
-        return 0;
-    int shift = s->failures - HTTP_THROTTLE_FREE;
-    int64_t delay_ms = 1000LL * (shift >= 6 ? HTTP_THROTTLE_MAX_S : (1 << shift));
-    if (delay_ms > 1000LL * HTTP_THROTTLE_MAX_S)
-        delay_ms = 1000LL * HTTP_THROTTLE_MAX_S;
-    int64_t left = delay_ms - (now_ms - s->last_ms);
-    return left > 0 ? (int)((left + 999) / 1000) : 0;
+    return backoff_wait_s(t->slot, HTTP_THROTTLE_SLOTS, &token_rule, a, sizeof a, now_ms);
 }
 
 void http_throttle_record(http_throttle *t, const struct sockaddr *sa, bool ok, int64_t now_ms)
@@ -229,27 +209,8 @@ void http_throttle_record(http_throttle *t, const struct sockaddr *sa, bool ok, 
     unsigned port;
     if (!addr16(sa, a, &port))
         return;
-    http_throttle_slot *s = find(t, a, now_ms);
-    if (ok) {
-        if (s)
-            s->failures = 0;
-        return;
-    }
-    if (!s) { /* a free or forgotten slot, else the least recently failing one */
-        s = &t->slot[0];
-        for (int i = 0; i < HTTP_THROTTLE_SLOTS; i++) {
-            http_throttle_slot *c = &t->slot[i];
-            if (!c->failures || now_ms - c->last_ms >= HTTP_THROTTLE_FORGET_MS) {
-                s = c;
-                break;
-            }
-            if (c->last_ms < s->last_ms)
-                s = c;
-        }
-        memcpy(s->addr, a, 16);
-        s->failures = 0;
-    }
-    if (s->failures < 1000)
-        s->failures++;
-    s->last_ms = now_ms;
+    if (ok)
+        backoff_succeeded(t->slot, HTTP_THROTTLE_SLOTS, a, sizeof a);
+    else
+        backoff_failed(t->slot, HTTP_THROTTLE_SLOTS, &token_rule, a, sizeof a, now_ms);
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "backoff.h"
 #include "config.h"
 
 typedef enum {
@@ -57,12 +58,7 @@ http_uri_verdict http_access_uri(const char *raw, int max_params);
 #define HTTP_THROTTLE_MAX_S 60
 #define HTTP_THROTTLE_SLOTS 256
 typedef struct {
-    uint8_t addr[16];
-    int failures;
-    int64_t last_ms;
-} http_throttle_slot;
-typedef struct {
-    http_throttle_slot slot[HTTP_THROTTLE_SLOTS];
+    backoff_slot slot[HTTP_THROTTLE_SLOTS];
 } http_throttle;
 
 /* 0 when sa may try a token now, else the seconds it must still wait. */

@@ -77,9 +77,9 @@ static int check_node(node_t *nw, node_t *n, store_txn *txn, const char *role, b
     bool has_kids = !records_held_here(n->store, txn);
     if (n == nw && kids && store_count(n->store, txn, DB_RECORDS) > 0)
         return ts_fail(e, TS_EINPUT,
-                       "the new unit %s (%s) holds records: nodes with children merge into a "
-                       "node that has children or none, never records (see docs/OPERATIONS.md, "
-                       "Merging units)",
+                       "the new unit %s (%s) holds records, the --from units have children "
+                       "enrolled: nodes with children merge into a node without records; "
+                       "communes into a commune (see docs/OPERATIONS.md, Merging units)",
                        n->cfg.code, n->cfg.dir);
     if (n == nw && !kids && has_kids)
         return ts_fail(e, TS_EINPUT,

@@ -75,8 +75,8 @@ int merge_children_check(node_t *nw, store_txn *ntxn, node_t *const *olds, int n
     hmap_str_init(&seen);
     int rc = TS_OK;
     for (int i = 0; i < nold && rc == TS_OK; i++) {
-        kid_ctx x = {nw->store, olds[i]->store, ntxn, NULL, nw->cfg.code, olds[i]->cfg.code,
-                     &seen, TS_OK, e};
+        kid_ctx x = {nw->store,         olds[i]->store, ntxn,  NULL, nw->cfg.code,
+                     olds[i]->cfg.code, &seen,          TS_OK, e};
         if ((rc = store_read_begin(olds[i]->store, &x.otxn, e)) != TS_OK)
             break;
         rc = store_scan(olds[i]->store, x.otxn, DB_CHILDREN, NULL, check_kid, &x, NULL, e);
@@ -88,8 +88,7 @@ int merge_children_check(node_t *nw, store_txn *ntxn, node_t *const *olds, int n
     return rc;
 }
 
-int merge_children_endpoint(node_t *nw, const char *given, char out[CONFIG_ENDPOINT_MAX],
-                            ts_err *e)
+int merge_children_endpoint(node_t *nw, const char *given, char out[CONFIG_ENDPOINT_MAX], ts_err *e)
 {
     char join[CONFIG_ENDPOINT_MAX];
     uint16_t port;
@@ -100,8 +99,9 @@ int merge_children_endpoint(node_t *nw, const char *given, char out[CONFIG_ENDPO
         return TS_OK;
     }
     if (invite_endpoints(&nw->cfg, out, join, &port, e))
-        return ts_err_wrap(e, "the new unit %s: where the old units' children are to dial it "
-                              "(or give it with --new-endpoint tcp://HOST:PORT)",
+        return ts_err_wrap(e,
+                           "the new unit %s: where the old units' children are to dial it "
+                           "(or give it with --new-endpoint tcp://HOST:PORT)",
                            nw->cfg.code);
     return TS_OK;
 }
@@ -117,8 +117,8 @@ static int mark_move_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (store_put(s, txn, DB_META, LINK_META_MOVE_ENDPOINT, strlen(LINK_META_MOVE_ENDPOINT),
                   m->endpoint, strlen(m->endpoint), e))
         return e->code;
-    return store_put(s, txn, DB_META, LINK_META_MOVE_KEY, strlen(LINK_META_MOVE_KEY), m->nw->keys.pk,
-                     sizeof m->nw->keys.pk, e);
+    return store_put(s, txn, DB_META, LINK_META_MOVE_KEY, strlen(LINK_META_MOVE_KEY),
+                     m->nw->keys.pk, sizeof m->nw->keys.pk, e);
 }
 
 int merge_children_mark(node_t *old, const node_t *nw, const char *endpoint, ts_err *e)

@@ -24,7 +24,7 @@ typedef struct {
     char code[TS_CODE_MAX];
     char endpoint[CONFIG_ENDPOINT_MAX];
     uint8_t key[32];
-    int on;           /* YYYYMMDD */
+    int on;            /* YYYYMMDD */
     int64_t loaded_ms; /* monotonic: when read from the store */
 } parent_move;
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "util.h"
 
 typedef struct {
@@ -17,18 +18,12 @@ typedef struct {
     session_info info;
 } session_slot;
 
-typedef struct {
-    char key[SESSION_KEY_MAX];
-    int fails;
-    int64_t last_ms, until_ms;
-} throttle_slot;
-
 struct session_table {
     pthread_mutex_t mu;
     int idle_s;
     uint8_t csrf_key[crypto_generichash_KEYBYTES]; /* CSRF token = BLAKE2b(key, session id) */
     session_slot s[SESSION_MAX];
-    throttle_slot th[SESSION_THROTTLE_MAX];
+    backoff_slot th[SESSION_THROTTLE_MAX];
 };
 
 session_table *session_new(int idle_s)
@@ -175,58 +170,27 @@ void session_end_user(session_table *t, const char *user)
 
 /* ---- the throttle ---- */
 
-/* The slot of key; with make, a new one (the least recently failed slot
- * makes room). Caller holds the lock. */
-static throttle_slot *throttle_find(session_table *t, const char *key, bool make)
-{
-    int pick = -1;
-    for (int i = 0; i < SESSION_THROTTLE_MAX; i++) {
-        throttle_slot *s = &t->th[i];
-        if (s->fails && !strncmp(s->key, key, SESSION_KEY_MAX - 1))
-            return s;
-        if (pick < 0 || (t->th[pick].fails && (!s->fails || s->last_ms < t->th[pick].last_ms)))
-            pick = i;
-    }
-    if (!make)
-        return NULL;
-    throttle_slot *s = &t->th[pick];
-    memset(s, 0, sizeof *s);
-    snprintf(s->key, sizeof s->key, "%s", key);
-    return s;
-}
+static const backoff_rule login_rule = {SESSION_FREE_FAILS, SESSION_MAX_WAIT_S,
+                                        SESSION_FORGET_S * 1000LL};
 
 int session_wait_s(session_table *t, const char *key, int64_t now_ms)
 {
     pthread_mutex_lock(&t->mu);
-    throttle_slot *s = throttle_find(t, key, false);
-    int64_t left = s ? s->until_ms - now_ms : 0;
+    int wait = backoff_wait_s(t->th, SESSION_THROTTLE_MAX, &login_rule, key, strlen(key), now_ms);
     pthread_mutex_unlock(&t->mu);
-    return left > 0 ? (int)((left + 999) / 1000) : 0;
+    return wait;
 }
 
 void session_failed(session_table *t, const char *key, int64_t now_ms)
 {
     pthread_mutex_lock(&t->mu);
-    throttle_slot *s = throttle_find(t, key, true);
-    if (now_ms - s->last_ms > SESSION_FORGET_S * 1000)
-        s->fails = 0; /* an old streak of failures is forgiven */
-    s->fails++;
-    s->last_ms = now_ms;
-    if (s->fails >= SESSION_FREE_FAILS) {
-        int shift = s->fails - SESSION_FREE_FAILS;
-        int64_t wait = shift >= 9 ? SESSION_MAX_WAIT_S : (int64_t)1 << shift;
-        if (wait > SESSION_MAX_WAIT_S)
-            wait = SESSION_MAX_WAIT_S;
-        s->until_ms = now_ms + wait * 1000;
-    }
+    backoff_failed(t->th, SESSION_THROTTLE_MAX, &login_rule, key, strlen(key), now_ms);
     pthread_mutex_unlock(&t->mu);
 }
 
 void session_succeeded(session_table *t, const char *key)
 {
     pthread_mutex_lock(&t->mu);
-    throttle_slot *s = throttle_find(t, key, false);
-    if (s)
-        memset(s, 0, sizeof *s);
+    backoff_succeeded(t->th, SESSION_THROTTLE_MAX, key, strlen(key));
     pthread_mutex_unlock(&t->mu);
 }

@@ -12,7 +12,7 @@
  * The throttle counts failed logins per key (the client address, and the
  * account name): after SESSION_FREE_FAILS failures a key must wait, twice
  * as long after each further one (up to SESSION_MAX_WAIT_S), before
- * another attempt is heard; a success clears its keys. */
+ * another attempt is heard; a success clears its keys (backoff.h). */
 #ifndef TIERSYNC_SESSION_H
 #define TIERSYNC_SESSION_H
 

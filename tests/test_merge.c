@@ -346,15 +346,23 @@ static void test_merge_exact(void **state)
     assert_true(october > 3);
 }
 
+/* The fixture's old unit merged into the new one on ON. */
+static void merged(void)
+{
+    merge_counts c;
+    ts_err e = {0};
+    if (merge_run(&nw.n, olds, 1, ON, NULL, &c, &e) != TS_OK)
+        fail_msg("merge: %s", e.msg);
+}
+
 /* A version adding a record-derived indicator, adopted by the old unit after
  * the merge: its cells there are only those of periods before D (the new
  * unit counts the rest). */
 static void test_merged_recount(void **state)
 {
     (void)state;
-    merge_counts c;
     ts_err e = {0};
-    assert_int_equal(merge_run(&nw.n, olds, 1, ON, NULL, &c, &e), TS_OK);
+    merged();
     json_error_t je;
     json_t *j = json_load_file(tu_catalog_path(), 0, &je), *inds = json_object_get(j, "indicators");
     assert_non_null(j);
@@ -390,9 +398,8 @@ static void test_merged_recount(void **state)
 static void test_merge_owner_moves(void **state)
 {
     (void)state;
-    merge_counts c;
     ts_err e = {0};
-    assert_int_equal(merge_run(&nw.n, olds, 1, ON, NULL, &c, &e), TS_OK);
+    merged();
     static cells before, after;
     table(&nw.n, DB_LOCAL, &before);
     records_batch b = {0};
@@ -432,9 +439,7 @@ static void run_rows(node_t *n, const char *type, records_op op, const char *id)
 static void test_merge_delete_readd(void **state)
 {
     (void)state;
-    merge_counts c;
-    ts_err e = {0};
-    assert_int_equal(merge_run(&nw.n, olds, 1, ON, NULL, &c, &e), TS_OK);
+    merged();
     static cells before, after;
     table(&nw.n, DB_LOCAL, &before);
     run_rows(&nw.n, "support", RECORDS_DELETE, "AS2");
