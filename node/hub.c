@@ -130,6 +130,7 @@ int hub_start(hub_t **out, node_t *n, void *zctx, ts_err *e)
     zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, bound, &blen);
     hub_conns_init(&h->conns, bound);
     h->catalog_offered = n->catdoc ? n->catdoc->version : 0;
+    parent_move_load(n, &h->move, true);
     *out = h;
     return TS_OK;
 fail:
@@ -275,6 +276,7 @@ int hub_tick(hub_t *h, ts_err *e)
     hub_conns_sweep(&h->conns, h->n->store, HUB_TICK_MS);
     catdist_offer_children(&h->catalog_offered, h->n, &h->conns, h->router);
     rotate_hub_tick(h->rot, &h->conns, h->router);
+    parent_move_tick(&h->move, h->n, &h->conns);
     return rekey(h, e);
 }
 
@@ -297,7 +299,8 @@ static int batch_recv(hub_t *h, hub_batch *b)
                            zmq_msg_size(id));
         if (!child || !*child) {
             log_warn("dropped a message without an authenticated child");
-        } else if (rotate_hub_on_message(h->rot, h->router, child, id, data, len, &enrolment) ||
+        } else if (parent_move_on_message(&h->move, h->n, h->router, child, id, data, len) ||
+                   rotate_hub_on_message(h->rot, h->router, child, id, data, len, &enrolment) ||
                    catdist_serve(h->n, h->router, id, data, len, child, &h->limits)) {
             if (enrolment)
                 hub_keys_changed(h); /* answered; the batch only closes its id */

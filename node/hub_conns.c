@@ -89,6 +89,13 @@ void hub_conns_drop(hub_conns *c, const char *child, const char *why)
         drop_at(c, (size_t)k, why);
 }
 
+void hub_conns_drop_if(hub_conns *c, hub_conns_want want, void *ctx, const char *why)
+{
+    for (size_t k = 0; k < c->fds.n; k++)
+        if (c->fds.ents[k].val >= 0 && want(hmap_str_key(&c->fds, k, NULL), ctx))
+            drop_at(c, k, why);
+}
+
 void hub_conns_sweep(hub_conns *c, store_t *s, int64_t period_ms)
 {
     int64_t now = ts_mono_ms();

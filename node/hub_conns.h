@@ -49,6 +49,9 @@ size_t hub_conns_send(const hub_conns *c, void *router, const void *msg, size_t 
                       hub_conns_want want, void *ctx);
 /* Shuts down the child's connection, if one is known, saying why in the log. */
 void hub_conns_drop(hub_conns *c, const char *child, const char *why);
+/* Shuts down the connection of each child noted for which want(child, ctx)
+ * is true, saying why in the log. */
+void hub_conns_drop_if(hub_conns *c, hub_conns_want want, void *ctx, const char *why);
 /* Drops the connection of every child the store no longer has enrolled; at
  * most once per period_ms. */
 void hub_conns_sweep(hub_conns *c, store_t *s, int64_t period_ms);

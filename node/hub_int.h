@@ -9,6 +9,7 @@
 #include "hub.h"
 #include "hub_conns.h"
 #include "log.h"
+#include "parent_move.h"
 #include "rotate_hub.h"
 #include "worker.h"
 
@@ -39,6 +40,7 @@ struct hub {
     rotate_hub *rot;     /* key rotation messages, both ways */
     uint8_t serving[crypto_sign_PUBLICKEYBYTES]; /* the key the ROUTER serves with */
     int catalog_offered; /* the catalog version last offered (catalog_dist.h) */
+    parent_move move;    /* this node merged with its children: where they go */
 };
 
 #endif

@@ -188,6 +188,19 @@ static bool wildcard_host(const char *ep, size_t hostlen)
     return false;
 }
 
+int invite_dialable(const char *ep, const char *what, ts_err *e)
+{
+    size_t hl = 0;
+    unsigned port;
+    if (strlen(ep) >= CONFIG_ENDPOINT_MAX)
+        return ts_fail(e, TS_EINPUT, "%s is longer than %d bytes", what, CONFIG_ENDPOINT_MAX - 1);
+    if (split_tcp(ep, what, &hl, &port, e))
+        return e->code;
+    if (wildcard_host(ep, hl))
+        return ts_fail(e, TS_EINPUT, "%s = '%s' names no address a child can dial", what, ep);
+    return TS_OK;
+}
+
 int invite_endpoints(const ts_config *c, char advertise[CONFIG_ENDPOINT_MAX],
                      char join_listen[CONFIG_ENDPOINT_MAX], uint16_t *join_port, ts_err *e)
 {

@@ -75,6 +75,10 @@ typedef struct {
 int invite_endpoints(const ts_config *c, char advertise[CONFIG_ENDPOINT_MAX],
                      char join_listen[CONFIG_ENDPOINT_MAX], uint16_t *join_port, ts_err *e);
 
+/* TS_EINPUT (what names the setting or option) when ep is not
+ * tcp://HOST:PORT with a HOST a child can dial (not a wildcard). */
+int invite_dialable(const char *ep, const char *what, ts_err *e);
+
 /* Makes an invitation for code at node n (its public key and config), valid
  * for ttl_s seconds: a fresh secret into *iv and the matching record into
  * *rec; nothing is stored. TS_EINPUT for an invalid code, n's own, or the

@@ -29,6 +29,13 @@
 /* be64: the parent's clock minus this node's at the last Welcome (ms, int64) */
 #define LINK_META_PARENT_OFFSET "parent_clock_offset_ms"
 
+/* A parent whose unit was merged with its children into another
+ * (merge.h, parent_move.h): where its children move, and which of them it
+ * told so. */
+#define LINK_META_MOVE_ENDPOINT "move_endpoint" /* the new parent's endpoint, tcp://HOST:PORT */
+#define LINK_META_MOVE_KEY "move_key"           /* 32 bytes: its Ed25519 public key */
+#define LINK_META_MOVE_TOLD "move_told|"        /* + child code -> be64 ms it was sent ParentMove */
+
 /* Meta key prefix of each child's clock offset: + child code -> int32 s,
  * the child's clock minus this node's at its last hello (clock.h). */
 #define LINK_META_CHILD_CLOCK "clock_offset|"

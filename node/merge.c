@@ -1,5 +1,5 @@
 /* merge.c: the three steps of a merge and their order (merge.h). */
-#include "merge.h"
+#include "merge_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,20 +111,9 @@ static int count_cluster(const records_cluster *cl, void *vctx)
     return 0;
 }
 
-/* OLD's own cells (table local) for the periods that move, in a list:
- * NEW adds the entered values among them, OLD takes them all out. */
-typedef struct {
-    const catalog_t *cat;
-    int on;
-    bool values_only;
-    ts_cell *cells;
-    disclose_fig *figs;
-    size_t n, cap;
-} moving_list;
-
 static int collect_moving(const store_val *k, const store_val *v, void *vctx)
 {
-    moving_list *l = vctx;
+    merge_moving *l = vctx;
     ts_cell c;
     disclose_fig f;
     if (!store_fig_decode(v, &f) || cell_parse(k->data, k->len, &c, NULL) != TS_OK ||
@@ -143,20 +132,19 @@ static int collect_moving(const store_val *k, const store_val *v, void *vctx)
     return 0;
 }
 
-static int moving_collect(store_t *s, store_txn *txn, moving_list *l, ts_err *e)
+int merge_moving_collect(store_t *s, store_txn *txn, merge_moving *l, ts_err *e)
 {
     return store_scan(s, txn, DB_LOCAL, NULL, collect_moving, l, NULL, e);
 }
 
-static void moving_free(moving_list *l)
+void merge_moving_free(merge_moving *l)
 {
     free(l->cells);
     free(l->figs);
 }
 
-/* Applies sign x each listed cell under unit, through the normal path. */
-static int moving_apply(store_t *s, store_txn *txn, const moving_list *l, const char *unit,
-                        int sign, ts_err *e)
+int merge_moving_apply(store_t *s, store_txn *txn, const merge_moving *l, const char *unit,
+                       int sign, ts_err *e)
 {
     store_cells w;
     store_cells_begin(&w, s, txn);
@@ -180,7 +168,7 @@ static int take_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     agg_reset(x->agg);
     if (merge_taken_on(s, txn, x->old->cfg.code))
         return TS_OK;
-    moving_list vals = {.cat = x->nw->catalog, .on = x->on, .values_only = true};
+    merge_moving vals = {.cat = x->nw->catalog, .on = x->on, .values_only = true};
     int rc = agg_catch_up(x->nw, txn, e);
     if (rc == TS_OK)
         rc = copy_tables(x, txn, e);
@@ -189,11 +177,11 @@ static int take_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     if (rc == TS_OK)
         rc = agg_apply(x->agg, s, txn, x->nw->cfg.code, &c->cells_new, e);
     if (rc == TS_OK)
-        rc = moving_collect(x->old->store, x->otxn, &vals, e);
+        rc = merge_moving_collect(x->old->store, x->otxn, &vals, e);
     if (rc == TS_OK)
-        rc = moving_apply(s, txn, &vals, x->nw->cfg.code, +1, e);
+        rc = merge_moving_apply(s, txn, &vals, x->nw->cfg.code, +1, e);
     c->values = vals.n;
-    moving_free(&vals);
+    merge_moving_free(&vals);
     /* what moves leaves now, as OLD's subtraction does: the ancestors are
      * exact again once both deltas are applied, not a release window later */
     size_t released;
@@ -254,18 +242,18 @@ static int give_up_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     x->c->cells_old = 0;
     if (m.phase != MERGE_MERGING)
         return TS_OK;
-    moving_list all = {.cat = x->old->catalog, .on = x->on};
+    merge_moving all = {.cat = x->old->catalog, .on = x->on};
     size_t released;
     /* the release window's held changes leave with the merge's delta */
     int rc = agg_catch_up(x->old, txn, e);
     if (rc == TS_OK)
         rc = store_release_held(s, txn, &released, e);
     if (rc == TS_OK)
-        rc = moving_collect(s, txn, &all, e);
+        rc = merge_moving_collect(s, txn, &all, e);
     if (rc == TS_OK)
-        rc = moving_apply(s, txn, &all, x->old->cfg.code, -1, e);
+        rc = merge_moving_apply(s, txn, &all, x->old->cfg.code, -1, e);
     x->c->cells_old = all.n;
-    moving_free(&all);
+    merge_moving_free(&all);
     if (rc == TS_OK)
         rc = mark_unit(x, s, txn, e);
     m.phase = MERGE_MERGED;
@@ -287,11 +275,34 @@ int merge_give_up(node_t *old, int on, merge_counts *c, ts_err *e)
     return store_write(old->store, give_up_fn, &x, e);
 }
 
-int merge_run(node_t *nw, node_t *const *olds, int nold, int on, merge_counts *counts, ts_err *e)
+/* Steps 1-3 of a merge of nodes with children (merge_int.h). */
+static int run_children(node_t *nw, node_t *const *olds, int nold, int on, const char *endpoint,
+                        merge_counts *counts, ts_err *e)
+{
+    char ep[CONFIG_ENDPOINT_MAX];
+    if (merge_children_endpoint(nw, endpoint, ep, e))
+        return e->code;
+    for (int i = 0; i < nold; i++)
+        if (merge_children_mark(olds[i], nw, ep, e) ||
+            merge_mark(olds[i], nw->cfg.code, on, &counts[i], e))
+            return ts_err_wrap(e, "marking %s as merging", olds[i]->cfg.code);
+    for (int i = 0; i < nold; i++) {
+        if (merge_children_take(nw, olds[i], on, &counts[i], e))
+            return ts_err_wrap(e, "enrolling %s's children at %s", olds[i]->cfg.code, nw->cfg.code);
+        if (merge_give_up(olds[i], on, &counts[i], e))
+            return ts_err_wrap(e, "taking %s's periods from the merge date out", olds[i]->cfg.code);
+    }
+    return TS_OK;
+}
+
+int merge_run(node_t *nw, node_t *const *olds, int nold, int on, const char *endpoint,
+              merge_counts *counts, ts_err *e)
 {
     if (merge_check(nw, olds, nold, on, e))
         return e->code;
     memset(counts, 0, (size_t)nold * sizeof *counts);
+    if (merge_has_children(olds[0]))
+        return run_children(nw, olds, nold, on, endpoint, counts, e);
     for (int i = 0; i < nold; i++)
         if (merge_mark(olds[i], nw->cfg.code, on, &counts[i], e))
             return ts_err_wrap(e, "marking %s as merging", olds[i]->cfg.code);

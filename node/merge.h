@@ -17,7 +17,12 @@
  *                     into NEW on D for the next delta, phase "merged".
  * Every ancestor then gets -x under OLD's chain and +x under NEW's, so its
  * totals are the same as before, cell by cell. Running the same merge again
- * after a crash finishes what is left. */
+ * after a crash finishes what is left.
+ *
+ * Nodes with children (provinces) merge the same way one level up
+ * (merge_int.h): step 1 also keeps where the children move, step 2 enrols
+ * OLD's children at NEW instead of moving records, step 3 is the same;
+ * OLD's daemon then sends each child a ParentMove (parent_move.h). */
 #ifndef TIERSYNC_MERGE_H
 #define TIERSYNC_MERGE_H
 
@@ -37,11 +42,13 @@ typedef struct {
     size_t values;                /* entered value cells moved */
     size_t cells_new;             /* cells NEW's contribution changed */
     size_t cells_old;             /* cells OLD gave up */
+    size_t children;              /* children of OLD enrolled at NEW */
 } merge_counts;
 
 /* Checks, without writing, that the old nodes can merge into nw on `on`
- * (YYYYMMDD, merge_date_parse): nw and every old hold records (no
- * children), they share nw's catalog, no old is nw or named twice, none
+ * (YYYYMMDD, merge_date_parse): every old holds records (no children) and
+ * so does nw, or every old has children and nw holds no records (a
+ * province merge: merge_int.h); they share nw's catalog, no old is nw or named twice, none
  * merged elsewhere or on another date, and no record id of an old unit not
  * yet taken exists at nw or at another of them. TS_EINPUT naming what is
  * wrong and what to do. */
@@ -53,7 +60,10 @@ int merge_take(node_t *nw, node_t *old, int on, merge_counts *c, ts_err *e);
 int merge_give_up(node_t *old, int on, merge_counts *c, ts_err *e);
 
 /* merge_check, then step 1 for every old, then steps 2 and 3 for each.
- * counts[i] receives what was done for olds[i]. */
-int merge_run(node_t *nw, node_t *const *olds, int nold, int on, merge_counts *counts, ts_err *e);
+ * counts[i] receives what was done for olds[i]. For nodes with children,
+ * endpoint is where their children dial nw (NULL: nw's join.advertise,
+ * else its listen.endpoint); communes ignore it. */
+int merge_run(node_t *nw, node_t *const *olds, int nold, int on, const char *endpoint,
+              merge_counts *counts, ts_err *e);
 
 #endif

@@ -1,6 +1,6 @@
 /* merge_check.c: what must hold before a merge writes anything (merge.h):
  * the nodes, their catalogs and phases, and record ids that would collide. */
-#include "merge.h"
+#include "merge_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -70,14 +70,28 @@ static int check_ids(node_t *nw, store_txn *ntxn, node_t *old, hmap_str *seen, c
     return rc;
 }
 
-/* A node taking part: holds records, same catalog as nw. */
-static int check_node(node_t *nw, node_t *n, store_txn *txn, const char *role, ts_err *e)
+/* A node taking part: of the merge's kind (kids: nodes with children),
+ * same catalog as nw. */
+static int check_node(node_t *nw, node_t *n, store_txn *txn, const char *role, bool kids, ts_err *e)
 {
-    if (!records_held_here(n->store, txn))
+    bool has_kids = !records_held_here(n->store, txn);
+    if (n == nw && kids && store_count(n->store, txn, DB_RECORDS) > 0)
         return ts_fail(e, TS_EINPUT,
-                       "%s %s (%s) has children enrolled: only communes, which hold records, "
-                       "merge (see docs/OPERATIONS.md, Merging units)",
-                       role, n->cfg.code, n->cfg.dir);
+                       "the new unit %s (%s) holds records, the --from units have children "
+                       "enrolled: nodes with children merge into a node without records; "
+                       "communes into a commune (see docs/OPERATIONS.md, Merging units)",
+                       n->cfg.code, n->cfg.dir);
+    if (n == nw && !kids && has_kids)
+        return ts_fail(e, TS_EINPUT,
+                       "the new unit %s (%s) has children enrolled: communes, which hold "
+                       "records, merge into a commune (see docs/OPERATIONS.md, Merging units)",
+                       n->cfg.code, n->cfg.dir);
+    if (n != nw && has_kids != kids)
+        return ts_fail(e, TS_EINPUT,
+                       "%s %s (%s) %s, but the first --from unit %s: one merge takes either "
+                       "communes (records) or nodes with children, not both",
+                       role, n->cfg.code, n->cfg.dir, has_kids ? "has children" : "holds records",
+                       kids ? "has children" : "holds records");
     if (strcmp(n->catalog->id, nw->catalog->id) != 0 || n->catalog->version != nw->catalog->version)
         return ts_fail(e, TS_EINPUT,
                        "%s %s uses catalog %s version %d, %s uses %s version %d: bring both to "
@@ -101,7 +115,8 @@ static int check_phase(node_t *old, store_txn *txn, const char *new_code, int on
     return TS_OK;
 }
 
-static int check_olds(node_t *nw, store_txn *ntxn, node_t *const *olds, int nold, int on, ts_err *e)
+static int check_olds(node_t *nw, store_txn *ntxn, node_t *const *olds, int nold, int on, bool kids,
+                      ts_err *e)
 {
     hmap_str seen;
     hmap_str_init(&seen);
@@ -119,11 +134,11 @@ static int check_olds(node_t *nw, store_txn *ntxn, node_t *const *olds, int nold
                          nw->cfg.code);
         if (rc || (rc = store_read_begin(old->store, &otxn, e)))
             break;
-        rc = check_node(nw, old, otxn, "--from", e);
+        rc = check_node(nw, old, otxn, "--from", kids, e);
         if (rc == TS_OK)
             rc = check_phase(old, otxn, nw->cfg.code, on, e);
         store_read_end(otxn);
-        if (rc == TS_OK && !merge_taken_on(nw->store, ntxn, old->cfg.code))
+        if (rc == TS_OK && !kids && !merge_taken_on(nw->store, ntxn, old->cfg.code))
             rc = check_ids(nw, ntxn, old, &seen, &x, e);
     }
     hmap_str_free(&seen);
@@ -151,10 +166,13 @@ int merge_check(node_t *nw, node_t *const *olds, int nold, int on, ts_err *e)
         rc = ts_fail(e, TS_EINPUT,
                      "the new unit %s was itself merged into %s: merge into %s instead",
                      nw->cfg.code, m.into, m.into);
+    bool kids = merge_has_children(olds[0]);
     if (rc == TS_OK)
-        rc = check_node(nw, nw, ntxn, "the new unit", e);
+        rc = check_node(nw, nw, ntxn, "the new unit", kids, e);
     if (rc == TS_OK)
-        rc = check_olds(nw, ntxn, olds, nold, on, e);
+        rc = check_olds(nw, ntxn, olds, nold, on, kids, e);
+    if (rc == TS_OK && kids)
+        rc = merge_children_check(nw, ntxn, olds, nold, e);
     store_read_end(ntxn);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "link_state.h"
 #include "log.h"
 #include "outbox.h"
+#include "parent_move.h"
 #include "rotate_link.h"
 #include "rotate_node.h"
 
@@ -300,6 +301,29 @@ static void on_nack(uplink_t *u, const Tiersync__Nack *nk)
     }
 }
 
+/* The pinned parent was merged: the new parent's endpoint and key are
+ * taken (parent_move.h) and dialled; the chain starts over there. */
+static void on_parent_move(uplink_t *u, const Tiersync__ParentMove *m, const uint8_t *wire,
+                           size_t len)
+{
+    char why[200];
+    bool moved;
+    ts_err e;
+    if (parent_move_adopt(u->n, m, wire, len, &moved, why, sizeof why, &e)) {
+        log_error("cannot take the parent's move: %s", e.msg);
+        return;
+    }
+    if (why[0])
+        log_warn("refused the parent's move: %s", why);
+    if (!moved)
+        return;
+    uplink_hangup(u);
+    u->alt = false;
+    u->acked = u->next_send = u->rewound_to = 0;
+    if (uplink_dial(u, &e))
+        log_error("%s", e.msg);
+}
+
 /* The parent answers this node's announcement: accepted, the link starts
  * over with the new key. */
 static void on_rotation_ack(uplink_t *u, const Tiersync__KeyRotationAck *a)
@@ -346,6 +370,8 @@ void uplink_on_message(uplink_t *u)
         bool catalog = env &&
             catdist_from_parent(u->catalog, u->n, u->dealer, u->server_pk, env, zmq_msg_data(&m),
                                 zmq_msg_size(&m));
+        if (env && env->msg_case == TIERSYNC__ENVELOPE__MSG_PARENT_MOVE)
+            on_parent_move(u, env->parent_move, zmq_msg_data(&m), zmq_msg_size(&m));
         zmq_msg_close(&m);
         if (!env) {
             log_warn("undecodable message from the parent; ignored");
@@ -382,6 +408,7 @@ void uplink_on_message(uplink_t *u)
             rotate_link_from_parent(u->n, u->dealer, env->rotation);
             break;
         case TIERSYNC__ENVELOPE__MSG_ROTATION_ACK: on_rotation_ack(u, env->rotation_ack); break;
+        case TIERSYNC__ENVELOPE__MSG_PARENT_MOVE: break; /* taken above, with its bytes */
         default:
             if (!catalog)
                 log_warn("unexpected message type %d from the parent; ignored", (int)env->msg_case);

@@ -281,7 +281,7 @@ static void test_merge_exact(void **state)
     table(&nw.n, DB_LOCAL, &n0), table(&old.n, DB_LOCAL, &o0);
     merge_counts c;
     ts_err e = {0};
-    assert_int_equal(merge_run(&nw.n, olds, 1, ON, &c, &e), TS_OK);
+    assert_int_equal(merge_run(&nw.n, olds, 1, ON, NULL, &c, &e), TS_OK);
     assert_true(c.marked && c.taken && c.given_up);
     assert_int_equal(c.clusters, 3);
     assert_int_equal(c.records, 9);
@@ -351,7 +351,7 @@ static void merged(void)
 {
     merge_counts c;
     ts_err e = {0};
-    if (merge_run(&nw.n, olds, 1, ON, &c, &e) != TS_OK)
+    if (merge_run(&nw.n, olds, 1, ON, NULL, &c, &e) != TS_OK)
         fail_msg("merge: %s", e.msg);
 }
 
@@ -470,12 +470,12 @@ static void test_merge_refusals(void **state)
     uint64_t before[2][5];
     for (int i = 0; i < 5; i++)
         before[0][i] = tu_digest_db(&nw.n, dbs[i]), before[1][i] = tu_digest_db(&old.n, dbs[i]);
-    assert_int_equal(merge_run(&nw.n, olds, 1, ON, c, &e), TS_EINPUT);
+    assert_int_equal(merge_run(&nw.n, olds, 1, ON, NULL, c, &e), TS_EINPUT);
     assert_non_null(strstr(e.msg, "person:AP2 (at " OLD " and " NEW ")"));
     node_t *twice[2] = {&old.n, &old.n}, *self[1] = {&nw.n};
-    assert_int_equal(merge_run(&nw.n, twice, 2, ON, c, &e), TS_EINPUT);
+    assert_int_equal(merge_run(&nw.n, twice, 2, ON, NULL, c, &e), TS_EINPUT);
     assert_non_null(strstr(e.msg, "twice"));
-    assert_int_equal(merge_run(&nw.n, self, 1, ON, c, &e), TS_EINPUT);
+    assert_int_equal(merge_run(&nw.n, self, 1, ON, NULL, c, &e), TS_EINPUT);
     assert_non_null(strstr(e.msg, "itself"));
     for (int i = 0; i < 5; i++) {
         assert_int_equal(tu_digest_db(&nw.n, dbs[i]), before[0][i]);
@@ -517,13 +517,13 @@ static void test_merge_resume(void **state)
     assert_int_equal(merge_mark(&old.n, NEW, ON, &c, &e), TS_OK);
     assert_int_equal(merge_take(&nw.n, &old.n, ON, &c, &e), TS_OK);
     assert_true(c.taken);
-    assert_int_equal(merge_run(&nw.n, olds, 1, ON, &c, &e), TS_OK);
+    assert_int_equal(merge_run(&nw.n, olds, 1, ON, NULL, &c, &e), TS_OK);
     assert_false(c.marked || c.taken);
     assert_true(c.given_up);
-    assert_int_equal(merge_run(&nw.n, olds, 1, ON, &c, &e), TS_OK); /* and again: nothing */
+    assert_int_equal(merge_run(&nw.n, olds, 1, ON, NULL, &c, &e), TS_OK); /* and again: nothing */
     assert_false(c.marked || c.taken || c.given_up);
     /* two: never stopped */
-    assert_int_equal(merge_run(&nw2.n, olds2, 1, ON, &c, &e), TS_OK);
+    assert_int_equal(merge_run(&nw2.n, olds2, 1, ON, NULL, &c, &e), TS_OK);
     assert_true(c.marked && c.taken && c.given_up);
 
     store_db dbs[] = {DB_LOCAL,       DB_TOTALS,      DB_PENDING, DB_RECORDS,
