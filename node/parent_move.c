@@ -265,7 +265,9 @@ int parent_move_adopt(node_t *n, const Tiersync__ParentMove *m, const uint8_t *w
     snprintf(next.parent_key, sizeof next.parent_key, "%s", hex);
     if (config_write(&next, e))
         return e->code;
-    n->cfg = next;
+    /* only the two fields change (other threads read the rest meanwhile) */
+    memcpy(n->cfg.parent, next.parent, sizeof next.parent);
+    memcpy(n->cfg.parent_key, next.parent_key, sizeof next.parent_key);
     keys_fingerprint(m->key.data, fp);
     log_info("parent moved: %s -> %s at %s; key %s (parent.endpoint and parent.key in %s/%s)",
              old_code, m->new_parent_code, m->endpoint, fp, n->cfg.dir, CONFIG_FILE);
