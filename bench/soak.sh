@@ -19,7 +19,9 @@
 # Every 10 s it samples, for the district and the province: resident memory
 # split into anonymous (heap: RssAnon, kB) and file-backed (the store's
 # mapped pages: RssFile, kB), open file descriptors, the store's used pages
-# (kB) and the audit trail's entries, into OUT (default soak.tsv). At the end it prints,
+# (kB: LMDB's high-water mark) and the free pages among them (kB: used minus
+# free is the live data), and the audit trail's entries, into OUT (default
+# soak.tsv). At the end it prints,
 # per series, the first and last sample and the growth per hour fitted by
 # least squares over the second half of the run (the first half warms up:
 # the map fills, the audit trail reaches its bound). A series that grows
@@ -83,25 +85,26 @@ generator() {
 generator &
 GEN=$!
 
-# sample NAME: "anon_kb file_kb fds used_kb audit_entries" of node NAME.
+# sample NAME: "anon_kb file_kb fds used_kb audit_entries free_kb" of node NAME.
 sample() {
   local pid=${PID[$1]} rss fds used audit
   rss=$(awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {print a + 0, f + 0}' "/proc/$pid/status" 2>/dev/null || echo 0 0)
   fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
-  used=$(mdb_stat -e "$WORK/$1/db" | awk '/Number of pages used/ {p = $5} /Page size/ {s = $3} END {print p * s / 1024}')
+  read -r used free < <(mdb_stat -ef "$WORK/$1/db" |
+    awk '/Number of pages used/ {p = $5} /Page size/ {s = $3} /Free pages/ {f = $3} END {print p * s / 1024, f * s / 1024}')
   audit=$(mdb_stat -s audit_log "$WORK/$1/db" 2>/dev/null | awk '/Entries/ {print $2}')
-  echo "$rss $fds $used ${audit:-0}"
+  echo "$rss $fds $used ${audit:-0} ${free:-0}"
 }
 
-printf 't_s\tnode\tanon_kb\tfile_kb\tfds\tstore_used_kb\taudit_entries\n' >"$OUT"
+printf 't_s\tnode\tanon_kb\tfile_kb\tfds\tstore_used_kb\taudit_entries\tstore_free_kb\n' >"$OUT"
 start=$(date +%s)
 next_kill=30
 while :; do
   sleep 10
   t=$(( $(date +%s) - start ))
   for n in sdist sprov; do
-    read -r anon file fds used audit < <(sample "$n")
-    printf '%d\t%s\t%d\t%d\t%d\t%d\t%d\n' "$t" "$n" "$anon" "$file" "$fds" "$used" "$audit" >>"$OUT"
+    read -r anon file fds used audit free < <(sample "$n")
+    printf '%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n' "$t" "$n" "$anon" "$file" "$fds" "$used" "$audit" "$free" >>"$OUT"
   done
   say "$t s: district $(sample sdist | awk '{print $1 " kB anon, " $2 " kB file, " $3 " fds, " $4 " kB used, " $5 " audit"}')"
   if [ "$t" -ge "$next_kill" ] && [ "$REAL" -gt 0 ]; then
@@ -132,7 +135,7 @@ print(f"{'node':6} {'series':14} {'first':>10} {'last':>10} {'per_hour':>10}")
 for node in ("sdist", "sprov"):
     pts = [r for r in rows if r["node"] == node]
     half = [r for r in pts if int(r["t_s"]) >= end / 2] or pts
-    for s in ("anon_kb", "file_kb", "fds", "store_used_kb", "audit_entries"):
+    for s in ("anon_kb", "file_kb", "fds", "store_used_kb", "store_free_kb", "audit_entries"):
         xs = [int(r["t_s"]) / 3600 for r in half]
         ys = [int(r[s]) for r in half]
         n, mx, my = len(xs), sum(xs) / len(xs), sum(ys) / len(ys)
