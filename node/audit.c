@@ -331,6 +331,15 @@ static int drop_before_checkpoint(prune_ctx *p, store_t *s, store_txn *txn, cons
     return TS_OK;
 }
 
+/* Whether a child keeping n deltas is to be folded down to retain (0: no
+ * limit). Only past a margin of an eighth: each fold rewrites the child's
+ * folded checkpoint, a value of several pages, and doing so for every new
+ * delta fragments the store's free pages. */
+static bool over_retain(size_t n, size_t retain)
+{
+    return retain && n > retain + retain / 8;
+}
+
 /* Drops what the checkpoints no longer need, then folds child's oldest
  * deltas beyond the retention into its folded checkpoint. */
 static int prune_child(prune_ctx *p, store_t *s, store_txn *txn, const char *child, ts_err *e)
@@ -358,7 +367,7 @@ static int prune_child(prune_ctx *p, store_t *s, store_txn *txn, const char *chi
     l.seqs += dropped;
     l.n -= dropped;
     size_t retain = (size_t)p->n->cfg.audit_retain;
-    size_t fold = retain && l.n > retain ? l.n - retain : 0;
+    size_t fold = over_retain(l.n, retain) ? l.n - retain : 0;
     if (fold > AUDIT_PRUNE_BATCH)
         fold = AUDIT_PRUNE_BATCH;
     if (!fold) {
@@ -427,7 +436,7 @@ static bool prune_due(store_t *s, size_t retain)
         bool unread = store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q, NULL, NULL) != 0;
         audit_checkpoints c;
         audit_checkpoints_get(s, txn, l.codes[i], &c);
-        due = unread || (retain && q.n > retain) || (q.n && q.seqs[0] < c.older);
+        due = unread || over_retain(q.n, retain) || (q.n && q.seqs[0] < c.older);
         free(q.seqs);
     }
     free(l.codes);

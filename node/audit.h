@@ -4,7 +4,8 @@
  * `tiersync verify`, and pruned to the retention the config asks for.
  *
  * Retention ([audit] retain_deltas = N > 0) keeps each child's newest N
- * deltas. Older ones are folded, oldest first, into the child's
+ * deltas (folding once a child has more than N + N/8). Older ones are
+ * folded, oldest first, into the child's
  * *checkpoint*, kept under the key "child|" (it sorts before the child's
  * deltas): a packed DeltaBody, not signed, whose seq is the last delta
  * folded in, whose prev_hash holds that delta's body hash (what the next
