@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 /* The family of sa, read as bytes: sa usually points at a sockaddr_in or
  * sockaddr_in6, which a struct sockaddr lvalue may not alias. */
 static sa_family_t family(const struct sockaddr *sa)
@@ -157,25 +159,14 @@ bool http_access_host_ok(const ts_config *cfg, const char *host, const struct so
 
 /* ---- the raw request target ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 http_uri_verdict http_access_uri(const char *raw, int max_params)
 {
     int params = 0;
     bool in_query = false, in_param = false;
     for (const char *p = raw; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0)
-            c = (unsigned char)(hexval(p[1]) * 16 + hexval(p[2]));
+        if (c == '%' && ts_hexval(p[1]) >= 0 && ts_hexval(p[2]) >= 0)
+            c = (unsigned char)(ts_hexval(p[1]) * 16 + ts_hexval(p[2]));
         if (c < 0x20 || c == 0x7f)
             return HTTP_URI_CONTROL;
         if (*p == '?' && !in_query) {

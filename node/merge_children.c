@@ -22,16 +22,6 @@ bool merge_has_children(node_t *n)
     return kids;
 }
 
-/* The code of a children-table key. */
-static bool key_code(const store_val *k, char code[TS_CODE_MAX])
-{
-    if (k->len == 0 || k->len >= TS_CODE_MAX)
-        return false;
-    memcpy(code, k->data, k->len);
-    code[k->len] = '\0';
-    return true;
-}
-
 typedef struct {
     store_t *nw, *old;
     store_txn *ntxn, *otxn;
@@ -47,7 +37,7 @@ static int check_kid(const store_val *k, const store_val *v, void *vctx)
     char code[TS_CODE_MAX];
     store_child och, nch;
     (void)v;
-    if (!key_code(k, code) || store_child_get(x->old, x->otxn, code, &och) != TS_OK)
+    if (!store_key_code(k, code) || store_child_get(x->old, x->otxn, code, &och) != TS_OK)
         return 0;
     int added;
     hmap_str_put(x->seen, code, strlen(code), 0, &added);
@@ -143,7 +133,7 @@ static int enrol_kid(const store_val *k, const store_val *v, void *vctx)
     store_child ch;
     bool existed;
     (void)v;
-    if (!key_code(k, code) || store_child_get(x->old->store, x->otxn, code, &ch) != TS_OK)
+    if (!store_key_code(k, code) || store_child_get(x->old->store, x->otxn, code, &ch) != TS_OK)
         return 0;
     x->rc = enrol_child(x->nw->store, x->ntxn, code, ch.pk, &existed, x->e);
     x->c->children += x->rc == TS_OK;

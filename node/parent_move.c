@@ -185,10 +185,8 @@ static int count_untold(const store_val *k, const store_val *v, void *vctx)
     count_ctx *c = vctx;
     char code[TS_CODE_MAX];
     (void)v;
-    if (k->len == 0 || k->len >= sizeof code)
+    if (!store_key_code(k, code))
         return 0;
-    memcpy(code, k->data, k->len);
-    code[k->len] = '\0';
     if (!was_told(c->s, c->txn, code) && c->n++ == 0)
         snprintf(c->first, TS_CODE_MAX, "%s", code);
     return 0;

@@ -532,3 +532,12 @@ int store_clear(store_t *s, store_txn *txn, store_db db, ts_err *e)
     return ts_fail(e, TS_ERUNTIME, "store: cannot clear table %s: %s", db_names[db],
                    store_strerror(rc));
 }
+
+bool store_key_code(const store_val *k, char code[TS_CODE_MAX])
+{
+    if (k->len == 0 || k->len >= TS_CODE_MAX)
+        return false;
+    memcpy(code, k->data, k->len);
+    code[k->len] = '\0';
+    return true;
+}

@@ -157,6 +157,10 @@ void store_info_get(store_t *s, store_info *out);
  * store_write still grows the map if this guessed short. */
 void store_reserve(store_t *s, size_t more);
 
+/* A key that is an org-unit code (children, units) into code; false when
+ * empty or too long. */
+bool store_key_code(const store_val *k, char code[TS_CODE_MAX]);
+
 /* True when key k (klen bytes) begins with prefix (plen bytes). */
 bool store_has_prefix(const void *k, size_t klen, const void *prefix, size_t plen);
 

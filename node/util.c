@@ -92,7 +92,7 @@ void ts_hex(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int ts_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -108,7 +108,7 @@ int ts_unhex(const char *in, uint8_t *out, size_t n)
     if (strlen(in) != 2 * n)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+        int hi = ts_hexval(in[2 * i]), lo = ts_hexval(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -42,6 +42,8 @@ bool ts_code_valid(const char *s);
 void ts_hex(const uint8_t *in, size_t n, char *out);
 /* Parses exactly 2n hex digits; 0 on success, -1 otherwise. */
 int ts_unhex(const char *in, uint8_t *out, size_t n);
+/* The value of one hex digit (either case), or -1. */
+int ts_hexval(char c);
 
 /* Reads a whole file (NUL-terminated, *len excludes the NUL). */
 int ts_read_file(const char *path, char **data, size_t *len, ts_err *e);
