@@ -162,6 +162,18 @@ expect_total() {
     fail "$1 holds $(total "$@") for ${*:2}, expected $want"
 }
 
+# import_generated NAME PERSONS SEED: generated case files (tools/gen_records.py,
+# ids prefixed with X and NAME) imported into NAME's store.
+import_generated() {
+  python3 "${TIERSYNC_SOURCE:?set TIERSYNC_SOURCE to the source tree}/tools/gen_records.py" \
+    --out "$WORK/data-$1" --unit 0 --persons "$2" --seed "$3" --prefix "X${1^^}" \
+    --first-year 2024 --no-expected
+  for t in person episode support; do
+    $TS import --dir "$WORK/$1" $t "$WORK/data-$1/$t.csv" >>"$WORK/import.log" 2>&1 ||
+      fail "import of $1 $t refused: $(tail -n 3 "$WORK/import.log")"
+  done
+}
+
 # expect_exact NAME UNIT DIR: NAME's totals of UNIT for the indicators
 # counted from records are exactly DIR/expected.json (tools/gen_records.py).
 expect_exact() {

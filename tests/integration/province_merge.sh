@@ -11,7 +11,6 @@
 # child was not told), their daemons refuse to start; verify passes at P.
 source "$(dirname "$0")/lib.sh"
 
-GEN="${TIERSYNC_SOURCE:?set TIERSYNC_SOURCE to the source tree}/tools/gen_records.py"
 export TIERSYNC_TODAY=2025-09-20
 D=2025-07-01
 
@@ -25,12 +24,7 @@ node_init c2 38001 commune p2
 seed=40
 for x in c1 c2; do
   seed=$((seed + 1))
-  python3 "$GEN" --out "$WORK/data-$x" --unit 0 --persons 120 --seed $seed \
-    --prefix "X${x^^}" --first-year 2024 --no-expected
-  for t in person episode support; do
-    $TS import --dir "$WORK/$x" $t "$WORK/data-$x/$t.csv" >>"$WORK/import.log" 2>&1 ||
-      fail "import of $x $t refused: $(tail -n 3 "$WORK/import.log")"
-  done
+  import_generated $x 120 $seed
 done
 $TS value set --dir "$WORK/p1" COUNSELLING_POINTS 202508 4 >/dev/null
 $TS value set --dir "$WORK/p1" COUNSELLING_POINTS 202503 1 >/dev/null

@@ -13,7 +13,6 @@
 # merged, and `verify` passes at both parents.
 source "$(dirname "$0")/lib.sh"
 
-GEN="${TIERSYNC_SOURCE:?set TIERSYNC_SOURCE to the source tree}/tools/gen_records.py"
 export TIERSYNC_TODAY=2025-09-20
 D=2025-07-01
 
@@ -31,12 +30,7 @@ for x in prov dist a b n; do node_start $x; done
 seed=20
 for x in a b n; do
   seed=$((seed + 1))
-  python3 "$GEN" --out "$WORK/data-$x" --unit 0 --persons 150 --seed $seed \
-    --prefix "X${x^^}" --first-year 2024 --no-expected
-  for t in person episode support; do
-    $TS import --dir "$WORK/$x" $t "$WORK/data-$x/$t.csv" >>"$WORK/import.log" 2>&1 ||
-      fail "import of $x $t refused: $(tail -n 3 "$WORK/import.log")"
-  done
+  import_generated $x 150 $seed
 done
 $TS value set --dir "$WORK/a" COUNSELLING_POINTS 202508 2 >/dev/null
 $TS value set --dir "$WORK/a" COUNSELLING_POINTS 202503 1 >/dev/null
