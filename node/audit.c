@@ -3,6 +3,7 @@
 #include "audit.h"
 
 #include "audit_checkpoint.h"
+#include "audit_folded.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,24 +46,14 @@ int audit_walk_begin(audit_walk *w, store_t *s, store_txn *txn, const char *chil
     memcpy(w->pk, pk, sizeof w->pk);
     cellsum_init(&w->contrib);
     cellsum_init(&w->staged);
-    char key[AUDIT_KEY_MAX];
-    size_t klen = audit_key(child, 0, key) - 8; /* "child|": the checkpoint */
-    store_val v;
-    if (audit_log_get(s, txn, key, klen, &v, e) != TS_OK)
-        return TS_OK;
-    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.len, v.data);
-    int rc = TS_OK;
-    if (!b || strcmp(b->origin, child) != 0 || b->prev_hash.len != DELTA_HASH_BYTES || !b->seq)
-        rc = ts_fail(e, TS_EINPUT, "the checkpoint of %s does not decode", child);
-    else if (audit_cells_add(&w->contrib, b, e))
-        rc = ts_err_wrap(e, "the checkpoint of %s", child);
-    if (rc == TS_OK) {
-        w->seq = w->checkpoint_seq = b->seq;
-        memcpy(w->hash, b->prev_hash.data, DELTA_HASH_BYTES);
+    audit_folded f;
+    if (audit_folded_get(s, txn, child, &f, &w->contrib, e) != TS_OK) {
+        cellsum_clear(&w->contrib);
+        return e->code;
     }
-    if (b)
-        tiersync__delta_body__free_unpacked(b, NULL);
-    return rc;
+    w->seq = w->checkpoint_seq = f.seq;
+    memcpy(w->hash, f.hash, DELTA_HASH_BYTES);
+    return TS_OK;
 }
 
 void audit_walk_end(audit_walk *w)
@@ -231,46 +222,9 @@ static int list_seq(const store_val *k, const store_val *v, void *ctx)
 /* Writes the walk's state as the child's checkpoint. */
 static int put_checkpoint(store_t *s, store_txn *txn, const audit_walk *w, ts_err *e)
 {
-    size_t n = cellsum_count(&w->contrib), used = 0;
-    ts_cell *cells = calloc(n ? n : 1, sizeof *cells);
-    Tiersync__Cell *pcs = calloc(n ? n : 1, sizeof *pcs);
-    Tiersync__Cell **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    if (!cells || !pcs || !ptrs)
-        abort();
-    for (size_t i = 0; i < n; i++) {
-        size_t klen;
-        const char *key = cellsum_key(&w->contrib, i, &klen);
-        disclose_fig f = cellsum_val(&w->contrib, i);
-        if ((f.v == 0 && f.key == 0) || cell_parse(key, klen, &cells[used], NULL))
-            continue;
-        tiersync__cell__init(&pcs[used]);
-        pcs[used].unit = cells[used].unit;
-        pcs[used].indicator = cells[used].indicator;
-        pcs[used].period = cells[used].period;
-        pcs[used].options = cells[used].options;
-        pcs[used].value = f.v;
-        pcs[used].key = f.key;
-        ptrs[used] = &pcs[used];
-        used++;
-    }
-    Tiersync__DeltaBody b = TIERSYNC__DELTA_BODY__INIT;
-    b.origin = (char *)w->child;
-    b.seq = w->seq;
-    b.prev_hash = (ProtobufCBinaryData){DELTA_HASH_BYTES, (uint8_t *)w->hash};
-    b.created_ms = ts_now_ms();
-    b.catalog_id = "";
-    b.n_cells = used;
-    b.cells = ptrs;
-    size_t len = tiersync__delta_body__get_packed_size(&b);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        abort();
-    tiersync__delta_body__pack(&b, buf);
-    char key[AUDIT_KEY_MAX];
-    size_t klen = audit_key(w->child, 0, key) - 8;
-    int rc = audit_log_put(s, txn, key, klen, buf, len, e);
-    free(buf), free(ptrs), free(pcs), free(cells);
-    return rc;
+    audit_folded f = {w->seq, {0}};
+    memcpy(f.hash, w->hash, DELTA_HASH_BYTES);
+    return audit_folded_put(s, txn, w->child, &f, &w->contrib, e);
 }
 
 /* Walks the first n deltas of l from child's checkpoint into w; returns
@@ -293,15 +247,9 @@ static size_t walk_prefix(audit_walk *w, store_t *s, store_txn *txn, const char 
 /* The seq of child's folded checkpoint (audit.h); 0 when it has none. */
 static uint64_t folded_seq(store_t *s, store_txn *txn, const char *child)
 {
-    char key[AUDIT_KEY_MAX];
-    store_val v;
-    if (audit_log_get(s, txn, key, audit_key(child, 0, key) - 8, &v, NULL) != TS_OK)
-        return 0;
-    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v.len, v.data);
-    uint64_t seq = b ? b->seq : 0;
-    if (b)
-        tiersync__delta_body__free_unpacked(b, NULL);
-    return seq;
+    audit_folded f;
+    ts_err e = {0};
+    return audit_folded_get(s, txn, child, &f, NULL, &e) == TS_OK ? f.seq : 0;
 }
 
 /* Drops child's deltas (listed in l, oldest first) older than its
@@ -324,10 +272,8 @@ static int drop_before_checkpoint(prune_ctx *p, store_t *s, store_txn *txn, cons
         p->pruned++;
     }
     uint64_t folded = folded_seq(s, txn, child);
-    if (folded && folded < c.older) {
-        char key[AUDIT_KEY_MAX];
-        return audit_log_del(s, txn, key, audit_key(child, 0, key) - 8, e);
-    }
+    if (folded && folded < c.older)
+        return audit_folded_del(s, txn, child, e);
     return TS_OK;
 }
 

@@ -6,11 +6,10 @@
  * Retention ([audit] retain_deltas = N > 0) keeps each child's newest N
  * deltas (folding once a child has more than N + N/8). Older ones are
  * folded, oldest first, into the child's
- * *checkpoint*, kept under the key "child|" (it sorts before the child's
- * deltas): a packed DeltaBody, not signed, whose seq is the last delta
- * folded in, whose prev_hash holds that delta's body hash (what the next
- * retained delta must name as its prev_hash), and whose cells are the
- * child's contribution as of that delta (a snapshot restarts the sum). A
+ * *checkpoint* (kept in parts, audit_folded.h): not signed, its seq the
+ * last delta folded in, its hash that delta's body hash (what the next
+ * retained delta must name as its prev_hash), and its cells the child's
+ * contribution as of that delta (a snapshot restarts the sum). A
  * delta is folded only when its signature and chain check out, so pruning
  * never buries an altered delta; the checkpoint itself is this node's own
  * record, and verify says how far back the signatures reach. */

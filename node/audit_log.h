@@ -5,8 +5,9 @@
  * and a commit touches only the last one, whichever children sent what.
  * (Keyed by child and seq, deltas from a thousand children landed on a
  * thousand random pages, each about one delta full.) Table audit_index
- * maps the trail's keys ("child|" + be64 seq, and a child's checkpoint
- * "child|", see audit.h) to that arrival number. Callers use the trail's
+ * maps the trail's keys ("child|" + be64 seq; in stores written before
+ * audit_folded.h, also a child's checkpoint "child|") to that arrival
+ * number. Callers use the trail's
  * keys only; these functions keep both tables in step. */
 #ifndef TIERSYNC_AUDIT_LOG_H
 #define TIERSYNC_AUDIT_LOG_H

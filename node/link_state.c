@@ -7,6 +7,7 @@
 
 #include "apply_stage.h"
 #include "audit_checkpoint.h"
+#include "audit_folded.h"
 #include "audit_log.h"
 #include "clock.h"
 #include "rotate.h"
@@ -141,7 +142,7 @@ static int drop_audit(store_t *s, store_txn *txn, const char *code, ts_err *e)
 {
     char prefix[TS_CODE_MAX + 1];
     snprintf(prefix, sizeof prefix, "%s|", code);
-    if (audit_log_drop(s, txn, prefix, e))
+    if (audit_log_drop(s, txn, prefix, e) || audit_folded_del(s, txn, code, e))
         return e->code;
     return audit_checkpoint_forget(s, txn, code, e);
 }

@@ -16,7 +16,7 @@
 static const char *const db_names[DB_COUNT] = {
     "meta",     "children", "units",   "totals",      "local",       "contrib",     "pending",
     "announce", "covers",   "outbox",  "records",     "record_refs", "audit_index", "audit_log",
-    "held",     "staged",   "invites", "record_keys", "users",       "access_log",
+    "held",     "staged",   "invites", "record_keys", "users",       "access_log",  "audit_folded",
 };
 
 struct store {

@@ -76,6 +76,7 @@ typedef enum {
     DB_RECORD_KEYS,
     DB_USERS,
     DB_ACCESS_LOG,
+    DB_AUDIT_FOLDED,
     DB_COUNT
 } store_db;
 

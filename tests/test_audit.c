@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "audit_check.h"
 #include "audit_checkpoint.h"
+#include "audit_folded.h"
 #include "store_lmdb.h" /* downgrade: the pre-log table "audit" is not one of store_db */
 
 #define SELF "34"
@@ -63,21 +64,20 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends the child's next delta (or snapshot) with one cell at unit
- * 34101 (announced under the child) and one at the child itself; returns
- * the parent's reply. */
-static apply_reply send(fixture *f, bool snapshot, int64_t points, int64_t staff)
+/* The child's next delta (or snapshot), its units announced. */
+static delta_builder *next_delta(fixture *f, bool snapshot)
 {
-    uint64_t seq = f->seq + 1;
-    delta_builder *b = delta_builder_new(CHILD, f->child.pk, seq, f->hash, f->n.catalog->id,
+    delta_builder *b = delta_builder_new(CHILD, f->child.pk, f->seq + 1, f->hash, f->n.catalog->id,
                                          (uint32_t)f->n.catalog->version, snapshot);
     delta_add_unit(b, CHILD, "District 1", "district", "");
     delta_add_unit(b, "34101", "Commune 1", "commune", CHILD);
-    ts_cell c;
-    assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL), TS_OK);
-    delta_add_cell(b, &c, (disclose_fig){points, 0});
-    assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
-    delta_add_cell(b, &c, (disclose_fig){staff, 0});
+    return b;
+}
+
+/* Signs b, sends it and checks that it was applied; returns the reply. */
+static apply_reply finish_and_send(fixture *f, delta_builder *b)
+{
+    uint64_t seq = f->seq + 1;
     uint8_t *msg;
     size_t len;
     delta_finish(b, &f->child, &msg, &len, f->hash);
@@ -90,6 +90,20 @@ static apply_reply send(fixture *f, bool snapshot, int64_t points, int64_t staff
     f->seq = seq;
     free(msg);
     return r;
+}
+
+/* Sends the child's next delta (or snapshot) with one cell at unit
+ * 34101 (announced under the child) and one at the child itself; returns
+ * the parent's reply. */
+static apply_reply send(fixture *f, bool snapshot, int64_t points, int64_t staff)
+{
+    delta_builder *b = next_delta(f, snapshot);
+    ts_cell c;
+    assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", "202406", "", NULL), TS_OK);
+    delta_add_cell(b, &c, (disclose_fig){points, 0});
+    assert_int_equal(cell_set(&c, CHILD, "STAFF_TRAINED", "2024", "", NULL), TS_OK);
+    delta_add_cell(b, &c, (disclose_fig){staff, 0});
+    return finish_and_send(f, b);
 }
 
 static void collect(void *ctx, bool problem, const char *line)
@@ -257,18 +271,26 @@ static void altered_delta_is_named(void **state)
                      "found 6", NULL));
 }
 
-static void retention_keeps_a_checkpoint(void **state)
+/* Five deltas, the newest two retained: a checkpoint at seq 3. */
+static void fold_five(fixture *f)
 {
-    fixture *f = *state;
     f->n.cfg.audit_retain = 2;
     for (int i = 1; i <= 5; i++)
         send(f, false, i, 1);
     ts_err e = {0};
     assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+}
+
+static void retention_keeps_a_checkpoint(void **state)
+{
+    fixture *f = *state;
+    fold_five(f);
+    ts_err e = {0};
     store_txn *txn;
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_INDEX), 3); /* 2 deltas + checkpoint */
-    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_LOG), 3);   /* nothing left behind */
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_INDEX), 2);  /* 2 deltas */
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_LOG), 2);    /* nothing left behind */
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_FOLDED), 1); /* the checkpoint */
     store_read_end(txn);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
@@ -333,6 +355,147 @@ static void snapshot_restarts_the_contribution(void **state)
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
     assert_true(said(f, "child 341: seq 4..4 checked", NULL));
+}
+
+/* Sends the child's next delta with n cells at unit 34101, one a month from 2001. */
+static void send_wide(fixture *f, int n)
+{
+    delta_builder *b = next_delta(f, false);
+    for (int i = 0; i < n; i++) {
+        char period[8];
+        snprintf(period, sizeof period, "%04d%02d", 2001 + i / 12, 1 + i % 12);
+        ts_cell c;
+        assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", period, "", NULL), TS_OK);
+        delta_add_cell(b, &c, (disclose_fig){i + 1, 0});
+    }
+    finish_and_send(f, b);
+}
+
+typedef struct {
+    size_t parts, largest;
+} parts_seen;
+
+static int see_part(const store_val *k, const store_val *v, void *ctx)
+{
+    (void)k;
+    parts_seen *p = ctx;
+    p->parts++;
+    if (v->len > p->largest)
+        p->largest = v->len;
+    return 0;
+}
+
+static parts_seen folded_parts(fixture *f)
+{
+    parts_seen p = {0, 0};
+    store_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    assert_int_equal(
+        store_scan(f->n.store, txn, DB_AUDIT_FOLDED, CHILD "|", see_part, &p, NULL, &e), TS_OK);
+    store_read_end(txn);
+    return p;
+}
+
+static int put_junk_part(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    char key[AUDIT_KEY_MAX];
+    return store_put(s, txn, DB_AUDIT_FOLDED, key, audit_key(CHILD, *(uint64_t *)ctx, key),
+                     "\xff\xff", 2, e);
+}
+
+static int del_part(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    char key[AUDIT_KEY_MAX];
+    return store_del(s, txn, DB_AUDIT_FOLDED, key, audit_key(CHILD, *(uint64_t *)ctx, key), e);
+}
+
+/* A contribution of 301 cells, folded into a checkpoint at seq 2 (seq 3 kept). */
+static void fold_wide(fixture *f)
+{
+    f->n.cfg.audit_retain = 1;
+    send_wide(f, 300);
+    send(f, false, 1, 1);
+    send(f, false, 1, 1);
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+}
+
+static void wide_checkpoint_is_kept_in_parts(void **state)
+{
+    fixture *f = *state;
+    fold_wide(f);
+    ts_err e = {0};
+    parts_seen p = folded_parts(f);
+    assert_true(p.parts >= 5); /* 302 cells */
+    /* each part well under a page: a fold takes single pages, never a run */
+    assert_true(p.largest <= AUDIT_FOLDED_PART_BYTES + 128);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 3..3 checked", "seq 1..2 were pruned", NULL));
+    assert_true(said(f, "its contribution (301 cells) equals", NULL));
+    /* a snapshot shrinks the contribution: the next fold leaves one part */
+    send(f, true, 2, 2);
+    send(f, false, 1, 1);
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    assert_int_equal(folded_parts(f).parts, 1);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 5..5 checked", "seq 1..4 were pruned", NULL));
+}
+
+static void damaged_checkpoint_part_is_named(void **state)
+{
+    fixture *f = *state;
+    fold_wide(f);
+    ts_err e = {0};
+    uint64_t part = 1;
+    assert_int_equal(store_write(f->n.store, put_junk_part, &part, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341: the checkpoint of 341 does not decode", NULL));
+    part = 0;
+    assert_int_equal(store_write(f->n.store, del_part, &part, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341: the checkpoint of 341: part 0 is missing", NULL));
+    /* pruning never builds on a checkpoint it cannot read */
+    send(f, false, 1, 1);
+    send(f, false, 1, 1);
+    assert_int_equal(audit_prune(&f->n, &e), TS_EINPUT);
+    assert_non_null(strstr(e.msg, "part 0 is missing"));
+}
+
+static int move_to_old_layout(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    char key[AUDIT_KEY_MAX];
+    store_val v;
+    size_t klen = audit_key(CHILD, 0, key);
+    if (store_get(s, txn, DB_AUDIT_FOLDED, key, klen, &v, e) ||
+        audit_log_put(s, txn, CHILD "|", 4, v.data, v.len, e))
+        return TS_EINPUT;
+    return store_del(s, txn, DB_AUDIT_FOLDED, key, klen, e);
+}
+
+static void old_single_checkpoint_is_read_then_moved(void **state)
+{
+    fixture *f = *state;
+    fold_five(f);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, move_to_old_layout, NULL, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 4..5 checked", "seq 1..3 were pruned", NULL));
+    send(f, false, 6, 1);
+    send(f, false, 7, 1);
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    store_txn *txn;
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_INDEX), 2); /* the old value is gone */
+    assert_int_equal(store_count(f->n.store, txn, DB_AUDIT_FOLDED), 1);
+    store_read_end(txn);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 6..7 checked", "seq 1..5 were pruned", NULL));
 }
 
 static store_child child_record(fixture *f)
@@ -569,6 +732,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(retention_keeps_a_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_never_folds_an_altered_delta, setup, teardown),
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(wide_checkpoint_is_kept_in_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(damaged_checkpoint_part_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(old_single_checkpoint_is_read_then_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_bound_the_trail, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_that_disagrees_is_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_in_parts_is_compared_whole, setup, teardown),

@@ -1,0 +1,191 @@
+/* audit_folded.c: a child's folded checkpoint, kept in parts (see audit_folded.h). */
+#include "audit_folded.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "cell.h"
+#include "util.h"
+
+/* Part n's key is audit_key(child, n): "child|" + be64 n. */
+static size_t prefix_of(const char *child, char *out)
+{
+    return audit_key(child, 0, out) - 8;
+}
+
+typedef struct {
+    const char *child;
+    size_t prefix_len;
+    audit_folded *out;
+    cellsum *sum;
+    uint64_t parts;
+    ts_err *e;
+} read_ctx;
+
+/* Checks one part (or the old single value) and adds its cells. */
+static int take_body(read_ctx *r, const store_val *v)
+{
+    Tiersync__DeltaBody *b = tiersync__delta_body__unpack(NULL, v->len, v->data);
+    int rc = TS_OK;
+    if (!b || strcmp(b->origin, r->child) != 0 || b->prev_hash.len != DELTA_HASH_BYTES || !b->seq)
+        rc = ts_fail(r->e, TS_EINPUT, "the checkpoint of %s does not decode", r->child);
+    else if (r->parts &&
+             (b->seq != r->out->seq ||
+              memcmp(b->prev_hash.data, r->out->hash, DELTA_HASH_BYTES) != 0))
+        rc = ts_fail(r->e, TS_EINPUT, "the checkpoint of %s: part %llu disagrees with part 0",
+                     r->child, (unsigned long long)r->parts);
+    else if (r->sum && audit_cells_add(r->sum, b, r->e))
+        rc = ts_err_wrap(r->e, "the checkpoint of %s", r->child);
+    if (rc == TS_OK && !r->parts) {
+        r->out->seq = b->seq;
+        memcpy(r->out->hash, b->prev_hash.data, DELTA_HASH_BYTES);
+    }
+    if (b)
+        tiersync__delta_body__free_unpacked(b, NULL);
+    return rc;
+}
+
+static int read_part(const store_val *k, const store_val *v, void *vctx)
+{
+    read_ctx *r = vctx;
+    if (k->len != r->prefix_len + 8 ||
+        ts_get_be64((const uint8_t *)k->data + r->prefix_len) != r->parts)
+        return ts_fail(r->e, TS_EINPUT, "the checkpoint of %s: part %llu is missing", r->child,
+                       (unsigned long long)r->parts);
+    if (take_body(r, v))
+        return r->e->code;
+    r->parts++;
+    return 0;
+}
+
+int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded *out, cellsum *sum,
+                     ts_err *e)
+{
+    memset(out, 0, sizeof *out);
+    char prefix[AUDIT_KEY_MAX];
+    read_ctx r = {child, prefix_of(child, prefix), out, sum, 0, e};
+    int stop = 0;
+    if (store_scan_prefix(s, txn, DB_AUDIT_FOLDED, prefix, r.prefix_len, read_part, &r, &stop, e))
+        return e->code;
+    if (stop) {
+        memset(out, 0, sizeof *out);
+        return e->code;
+    }
+    if (r.parts)
+        return TS_OK;
+    store_val v; /* a store written before the parts: one value in the trail */
+    if (audit_log_get(s, txn, prefix, r.prefix_len, &v, NULL) != TS_OK)
+        return TS_OK;
+    if (take_body(&r, &v)) {
+        memset(out, 0, sizeof *out);
+        return e->code;
+    }
+    return TS_OK;
+}
+
+typedef struct {
+    size_t prefix_len;
+    uint64_t from;
+} parts_from;
+
+/* Takes the parts numbered from on (and any malformed key). */
+static store_step take_from(const store_val *k, const store_val *v, void *ctx)
+{
+    (void)v;
+    const parts_from *p = ctx;
+    bool keep = k->len == p->prefix_len + 8 &&
+        ts_get_be64((const uint8_t *)k->data + p->prefix_len) < p->from;
+    return keep ? STORE_KEEP : STORE_TAKE;
+}
+
+/* Deletes child's parts from number `from` on, and the old single value. */
+static int del_parts_from(store_t *s, store_txn *txn, const char *child, uint64_t from, ts_err *e)
+{
+    char prefix[AUDIT_KEY_MAX];
+    parts_from p = {prefix_of(child, prefix), from};
+    if (store_take(s, txn, DB_AUDIT_FOLDED, prefix, p.prefix_len, take_from, &p, e))
+        return e->code;
+    return audit_log_del(s, txn, prefix, p.prefix_len, e);
+}
+
+int audit_folded_del(store_t *s, store_txn *txn, const char *child, ts_err *e)
+{
+    return del_parts_from(s, txn, child, 0, e);
+}
+
+typedef struct {
+    store_t *s;
+    store_txn *txn;
+    const char *child;
+    const audit_folded *f;
+    Tiersync__Cell **cells;
+    size_t n;
+    uint64_t parts;
+} part_writer;
+
+static int put_part(part_writer *w, ts_err *e)
+{
+    Tiersync__DeltaBody b = TIERSYNC__DELTA_BODY__INIT;
+    b.origin = (char *)w->child;
+    b.seq = w->f->seq;
+    b.prev_hash = (ProtobufCBinaryData){DELTA_HASH_BYTES, (uint8_t *)w->f->hash};
+    b.created_ms = ts_now_ms();
+    b.catalog_id = "";
+    b.n_cells = w->n;
+    b.cells = w->cells;
+    size_t len = tiersync__delta_body__get_packed_size(&b);
+    uint8_t *buf = ts_xrealloc(NULL, len);
+    tiersync__delta_body__pack(&b, buf);
+    char key[AUDIT_KEY_MAX];
+    int rc = store_put(w->s, w->txn, DB_AUDIT_FOLDED, key, audit_key(w->child, w->parts, key), buf,
+                       len, e);
+    free(buf);
+    w->cells += w->n;
+    w->n = 0;
+    w->parts++;
+    return rc;
+}
+
+int audit_folded_put(store_t *s, store_txn *txn, const char *child, const audit_folded *f,
+                     const cellsum *sum, ts_err *e)
+{
+    size_t n = cellsum_count(sum), used = 0;
+    ts_cell *cells = ts_xrealloc(NULL, n * sizeof *cells);
+    Tiersync__Cell *pcs = ts_xrealloc(NULL, n * sizeof *pcs);
+    Tiersync__Cell **ptrs = ts_xrealloc(NULL, n * sizeof *ptrs);
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *key = cellsum_key(sum, i, &klen);
+        disclose_fig fig = cellsum_val(sum, i);
+        if ((fig.v == 0 && fig.key == 0) || cell_parse(key, klen, &cells[used], NULL))
+            continue;
+        tiersync__cell__init(&pcs[used]);
+        pcs[used].unit = cells[used].unit;
+        pcs[used].indicator = cells[used].indicator;
+        pcs[used].period = cells[used].period;
+        pcs[used].options = cells[used].options;
+        pcs[used].value = fig.v;
+        pcs[used].key = fig.key;
+        ptrs[used] = &pcs[used];
+        used++;
+    }
+    part_writer w = {s, txn, child, f, ptrs, 0, 0};
+    size_t bytes = 0;
+    int rc = TS_OK;
+    for (size_t i = 0; i < used && rc == TS_OK; i++) {
+        size_t cell_bytes = tiersync__cell__get_packed_size(ptrs[i]) + 3; /* + tag and length */
+        if (w.n && bytes + cell_bytes > AUDIT_FOLDED_PART_BYTES) {
+            rc = put_part(&w, e);
+            bytes = 0;
+        }
+        w.n++;
+        bytes += cell_bytes;
+    }
+    if (rc == TS_OK && (w.n || !w.parts)) /* the last part; part 0 even with no cells */
+        rc = put_part(&w, e);
+    if (rc == TS_OK)
+        rc = del_parts_from(s, txn, child, w.parts, e);
+    free(ptrs), free(pcs), free(cells);
+    return rc;
+}
