@@ -7,6 +7,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include "rotate.h"
@@ -395,7 +398,15 @@ int audit_prune(node_t *n, ts_err *e)
     if (!prune_due(n->store, (size_t)n->cfg.audit_retain))
         return TS_OK;
     prune_ctx p = {n, {0}, 0};
-    if (store_write(n->store, prune_txn, &p, e))
+    int rc = store_write(n->store, prune_txn, &p, e);
+#ifdef __GLIBC__
+    /* A fold held a child's whole contribution in memory (a district's, at
+     * a province: hundreds of thousands of cells) in many small blocks;
+     * give the heap back rather than keep that peak resident. */
+    if (p.pruned)
+        malloc_trim(0);
+#endif
+    if (rc)
         return ts_err_wrap(e, "audit: pruning the trail of signed deltas");
     if (p.problem.code != TS_OK)
         return ts_fail(e, p.problem.code, "%s", p.problem.msg);
