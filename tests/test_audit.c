@@ -15,6 +15,7 @@
 #include "audit_check.h"
 #include "audit_checkpoint.h"
 #include "audit_folded.h"
+#include "link_state.h"
 #include "store_lmdb.h" /* downgrade: the pre-log table "audit" is not one of store_db */
 
 #define SELF "34"
@@ -464,6 +465,22 @@ static void damaged_checkpoint_part_is_named(void **state)
     assert_non_null(strstr(e.msg, "part 0 is missing"));
 }
 
+static int purge_child(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    return link_state_remove_child(s, txn, CHILD, true, e);
+}
+
+static void purge_drops_the_checkpoint(void **state)
+{
+    fixture *f = *state;
+    fold_wide(f);
+    ts_err e = {0};
+    assert_true(folded_parts(f).parts >= 5);
+    assert_int_equal(store_write(f->n.store, purge_child, NULL, &e), TS_OK);
+    assert_int_equal(folded_parts(f).parts, 0);
+}
+
 static int move_to_old_layout(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx;
@@ -734,6 +751,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
         cmocka_unit_test_setup_teardown(wide_checkpoint_is_kept_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_checkpoint_part_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(purge_drops_the_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(old_single_checkpoint_is_read_then_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_bound_the_trail, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_that_disagrees_is_counted, setup, teardown),
