@@ -1,13 +1,13 @@
 /* audit_folded.h: where a child's folded checkpoint (audit.h) is kept.
  *
- * Table audit_folded holds it in parts under "child|" + be32 part number
+ * Table audit_folded holds it in parts under "child|" + be64 part number
  * (0, 1, ...): each a packed DeltaBody naming the child, the checkpoint's
  * seq and prev_hash, and at most AUDIT_FOLDED_PART_BYTES of its cells. A
  * part fits in a page, so each fold frees and takes single pages, which
- * LMDB reuses at once; as one value of several pages it needed a run of
- * free pages in a row each time, which the free pages ever less often
- * held, and the store grew while free pages piled up (bench/README.md,
- * the soak). Stores written before keep it as one value under "child|"
+ * LMDB reuses wherever they are; as one value of several pages it needed
+ * a run of free pages in a row each time, which the free pages ever less
+ * often held, and the store grew while free pages piled up
+ * (bench/README.md, the soak). Stores written before keep it as one value under "child|"
  * in the trail (audit_log.h): it is read from there until the next fold
  * moves it here. */
 #ifndef TIERSYNC_AUDIT_FOLDED_H
