@@ -282,8 +282,8 @@ static int drop_before_checkpoint(prune_ctx *p, store_t *s, store_txn *txn, cons
 
 /* Whether a child keeping n deltas is to be folded down to retain (0: no
  * limit). Only past a margin of an eighth: each fold rewrites the child's
- * folded checkpoint, a value of several pages, and doing so for every new
- * delta fragments the store's free pages. */
+ * whole folded checkpoint, so once an eighth of the retention, not at
+ * every delta. */
 static bool over_retain(size_t n, size_t retain)
 {
     return retain && n > retain + retain / 8;

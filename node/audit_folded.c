@@ -46,6 +46,8 @@ static int take_body(read_ctx *r, const store_val *v)
     return rc;
 }
 
+#define READ_ENOUGH (-1) /* read_part's stop: the seq and hash were all that was asked */
+
 static int read_part(const store_val *k, const store_val *v, void *vctx)
 {
     read_ctx *r = vctx;
@@ -56,7 +58,24 @@ static int read_part(const store_val *k, const store_val *v, void *vctx)
     if (take_body(r, v))
         return r->e->code;
     r->parts++;
-    return 0;
+    return r->sum ? 0 : READ_ENOUGH;
+}
+
+/* Reads the parts, or the single value of an older store, into r. */
+static int read_folded(store_t *s, store_txn *txn, read_ctx *r, const char *prefix)
+{
+    int stop = 0;
+    if (store_scan_prefix(s, txn, DB_AUDIT_FOLDED, prefix, r->prefix_len, read_part, r, &stop,
+                          r->e))
+        return r->e->code;
+    if (stop && stop != READ_ENOUGH)
+        return r->e->code;
+    if (r->parts)
+        return TS_OK;
+    store_val v; /* a store written before the parts: one value in the trail */
+    if (audit_log_get(s, txn, prefix, r->prefix_len, &v, NULL) != TS_OK)
+        return TS_OK;
+    return take_body(r, &v);
 }
 
 int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded *out, cellsum *sum,
@@ -65,23 +84,10 @@ int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded
     memset(out, 0, sizeof *out);
     char prefix[AUDIT_KEY_MAX];
     read_ctx r = {child, prefix_of(child, prefix), out, sum, 0, e};
-    int stop = 0;
-    if (store_scan_prefix(s, txn, DB_AUDIT_FOLDED, prefix, r.prefix_len, read_part, &r, &stop, e))
-        return e->code;
-    if (stop) {
+    int rc = read_folded(s, txn, &r, prefix);
+    if (rc)
         memset(out, 0, sizeof *out);
-        return e->code;
-    }
-    if (r.parts)
-        return TS_OK;
-    store_val v; /* a store written before the parts: one value in the trail */
-    if (audit_log_get(s, txn, prefix, r.prefix_len, &v, NULL) != TS_OK)
-        return TS_OK;
-    if (take_body(&r, &v)) {
-        memset(out, 0, sizeof *out);
-        return e->code;
-    }
-    return TS_OK;
+    return rc;
 }
 
 typedef struct {

@@ -4,10 +4,9 @@
  * (0, 1, ...): each a packed DeltaBody naming the child, the checkpoint's
  * seq and prev_hash, and at most AUDIT_FOLDED_PART_BYTES of its cells. A
  * part fits in a page, so each fold frees and takes single pages, which
- * LMDB reuses wherever they are; as one value of several pages it needed
- * a run of free pages in a row each time, which the free pages ever less
- * often held, and the store grew while free pages piled up
- * (bench/README.md, the soak). Stores written before keep it as one value under "child|"
+ * LMDB reuses wherever they are. A value of several pages needs a run of
+ * free pages in a row each time it is rewritten, which the free pages
+ * seldom hold: the file grows while free pages pile up. Stores written before keep it as one value under "child|"
  * in the trail (audit_log.h): it is read from there until the next fold
  * moves it here. */
 #ifndef TIERSYNC_AUDIT_FOLDED_H
@@ -27,9 +26,9 @@ typedef struct {
 } audit_folded;
 
 /* Reads child's folded checkpoint into *out and, when sum is not NULL,
- * adds its cells to sum. TS_OK with out->seq 0 when there is none;
- * TS_EINPUT when a part does not decode, names another child, or
- * disagrees with the others on seq or hash. */
+ * adds its cells to sum (with sum NULL only part 0 is read). TS_OK with
+ * out->seq 0 when there is none; TS_EINPUT when a part does not decode,
+ * names another child, or disagrees with the others on seq or hash. */
 int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded *out, cellsum *sum,
                      ts_err *e);
 

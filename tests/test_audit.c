@@ -428,7 +428,7 @@ static void wide_checkpoint_is_kept_in_parts(void **state)
     fold_wide(f);
     ts_err e = {0};
     parts_seen p = folded_parts(f);
-    assert_true(p.parts >= 5); /* 302 cells */
+    assert_true(p.parts >= 5); /* 301 cells */
     /* each part well under a page: a fold takes single pages, never a run */
     assert_true(p.largest <= AUDIT_FOLDED_PART_BYTES + 128);
     run_verify(f, NULL);
