@@ -178,15 +178,18 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
 /* ---- pruning ---------------------------------------------------------- */
 
 typedef struct {
-    node_t *n;
-    ts_err problem; /* the first delta that stopped a child's pruning */
-    size_t pruned;
-} prune_ctx;
-
-typedef struct {
     char (*codes)[TS_CODE_MAX];
     size_t n, cap;
 } code_list;
+
+/* One write transaction of audit_prune: children kids[from, to). */
+typedef struct {
+    node_t *n;
+    ts_err problem; /* the first delta that stopped a child's pruning */
+    size_t pruned;
+    const code_list *kids;
+    size_t from, to;
+} prune_ctx;
 
 static int list_child(const store_val *k, const store_val *v, void *ctx)
 {
@@ -362,56 +365,78 @@ static int prune_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
     prune_ctx *p = vctx;
     memset(&p->problem, 0, sizeof p->problem);
     p->pruned = 0;
-    code_list l = {0};
-    int rc = store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l, NULL, e);
-    for (size_t i = 0; i < l.n && rc == TS_OK; i++)
-        rc = prune_child(p, s, txn, l.codes[i], e);
-    free(l.codes);
+    int rc = TS_OK;
+    for (size_t i = p->from; i < p->to && rc == TS_OK; i++)
+        rc = prune_child(p, s, txn, p->kids->codes[i], e);
     return rc;
 }
 
-/* True when some child keeps a delta older than its second-newest
- * checkpoint, or more deltas than retain (0: no limit); a read, so the
- * daemon's regular call costs no write transaction when nothing is due. */
-static bool prune_due(store_t *s, size_t retain)
+static int list_children(store_t *s, code_list *l, ts_err *e)
+{
+    store_txn *txn;
+    if (store_read_begin(s, &txn, e))
+        return e->code;
+    int rc = store_scan(s, txn, DB_CHILDREN, NULL, list_child, l, NULL, e);
+    store_read_end(txn);
+    return rc;
+}
+
+/* True when some child of p's slice keeps a delta older than its
+ * second-newest checkpoint, or more deltas than retain (0: no limit); a
+ * read, so the daemon's regular call costs no write transaction when
+ * nothing is due. */
+static bool prune_due(store_t *s, size_t retain, const prune_ctx *p)
 {
     store_txn *txn;
     if (store_read_begin(s, &txn, NULL) != TS_OK)
         return true; /* let the write report it */
-    code_list l = {0};
-    bool due = store_scan(s, txn, DB_CHILDREN, NULL, list_child, &l, NULL, NULL) != TS_OK;
-    for (size_t i = 0; i < l.n && !due; i++) {
+    bool due = false;
+    for (size_t i = p->from; i < p->to && !due; i++) {
+        const char *child = p->kids->codes[i];
         char prefix[TS_CODE_MAX + 2];
-        snprintf(prefix, sizeof prefix, "%s|", l.codes[i]);
+        snprintf(prefix, sizeof prefix, "%s|", child);
         seq_list q = {strlen(prefix), NULL, 0, 0};
         /* unreadable: let the write report it */
         bool unread = store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q, NULL, NULL) != 0;
         audit_checkpoints c;
-        audit_checkpoints_get(s, txn, l.codes[i], &c);
+        audit_checkpoints_get(s, txn, child, &c);
         due = unread || over_retain(q.n, retain) || (q.n && q.seqs[0] < c.older);
         free(q.seqs);
     }
-    free(l.codes);
     store_read_end(txn);
     return due;
 }
 
 int audit_prune(node_t *n, ts_err *e)
 {
-    if (!prune_due(n->store, (size_t)n->cfg.audit_retain))
-        return TS_OK;
-    prune_ctx p = {n, {0}, 0};
-    int rc = store_write(n->store, prune_txn, &p, e);
+    code_list kids = {0};
+    if (list_children(n->store, &kids, e))
+        return ts_err_wrap(e, "audit: pruning the trail of signed deltas");
+    ts_err problem = {0};
+    size_t pruned = 0;
+    int rc = TS_OK;
+    for (size_t i = 0; i < kids.n && rc == TS_OK; i += AUDIT_PRUNE_CHILDREN) {
+        prune_ctx p = {n, {0}, 0, &kids, i, i + AUDIT_PRUNE_CHILDREN};
+        if (p.to > kids.n)
+            p.to = kids.n;
+        if (!prune_due(n->store, (size_t)n->cfg.audit_retain, &p))
+            continue;
+        rc = store_write(n->store, prune_txn, &p, e);
+        pruned += p.pruned;
+        if (problem.code == TS_OK)
+            problem = p.problem;
+    }
+    free(kids.codes);
 #ifdef __GLIBC__
     /* A fold held a child's whole contribution in memory (a district's, at
      * a province: hundreds of thousands of cells) in many small blocks;
      * give the heap back rather than keep that peak resident. */
-    if (p.pruned)
+    if (pruned)
         malloc_trim(0);
 #endif
     if (rc)
         return ts_err_wrap(e, "audit: pruning the trail of signed deltas");
-    if (p.problem.code != TS_OK)
-        return ts_fail(e, p.problem.code, "%s", p.problem.msg);
+    if (problem.code != TS_OK)
+        return ts_fail(e, problem.code, "%s", problem.msg);
     return TS_OK;
 }

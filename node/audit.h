@@ -26,8 +26,9 @@
 #include "node.h"
 
 #define AUDIT_KEY_MAX (TS_CODE_MAX + 1 + 8)
-#define AUDIT_PRUNE_BATCH 512 /* deltas folded per child per call of audit_prune */
-#define AUDIT_DROP_BATCH 4096 /* deltas before a checkpoint dropped per child per call */
+#define AUDIT_PRUNE_BATCH 512   /* deltas folded per child per call of audit_prune */
+#define AUDIT_DROP_BATCH 4096   /* deltas before a checkpoint dropped per child per call */
+#define AUDIT_PRUNE_CHILDREN 32 /* children pruned per write transaction */
 
 /* The key of child's delta seq ("child|" + be64 seq) into out
  * (AUDIT_KEY_MAX bytes); returns its length. */
@@ -80,8 +81,11 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
 /* Prunes every enrolled child's trail: drops the deltas older than its
  * second-newest checkpoint (audit_checkpoint.h), at most AUDIT_DROP_BATCH
  * per child per call, then folds all but the newest cfg.audit_retain
- * deltas (none when 0), at most AUDIT_PRUNE_BATCH per child per call; all
- * in one write transaction. A delta that does not check out stops the
+ * deltas (none when 0), at most AUDIT_PRUNE_BATCH per child per call; in
+ * write transactions of AUDIT_PRUNE_CHILDREN children. (A transaction
+ * cannot reuse the pages it frees: one over a thousand children needed
+ * room for a fresh copy of every checkpoint it rewrote, and the data
+ * file grew to hold that peak.) A delta that does not check out stops the
  * pruning of that child (its trail is kept whole for verify) and is
  * reported as TS_EINPUT after the others are pruned. For the daemon: call
  * it every few seconds. */

@@ -2,8 +2,9 @@
  * (audit_check.c) on a real store fed through apply_message: an honest store
  * verifies; an altered total, contribution or stored delta is found and
  * named; retention folds old deltas into a checkpoint that still verifies
- * and never folds an altered one; a long delta is kept in pieces and read
- * whole; a trail in the old layout is moved into the log. */
+ * and never folds an altered one, a slice of children per transaction; a
+ * long delta is kept in pieces and read whole; a trail in the old layout is
+ * moved into the log. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -775,6 +776,116 @@ static void checkpoint_in_parts_is_compared_whole(void **state)
     assert_int_equal(f->sum.problems, 0);
 }
 
+/* ---- many children: the prune's write transactions ---- */
+
+#define KIDS (8 * AUDIT_PRUNE_CHILDREN)
+
+typedef struct {
+    char code[8];
+    keys_t k;
+    uint64_t seq;
+    uint8_t hash[DELTA_HASH_BYTES];
+} kid;
+
+static int enrol_kids(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    kid *kids = ctx;
+    for (int i = 0; i < KIDS; i++) {
+        store_child ch = {0};
+        store_unit u = {0};
+        memcpy(ch.pk, kids[i].k.pk, sizeof ch.pk);
+        snprintf(u.parent, sizeof u.parent, SELF);
+        snprintf(u.via, sizeof u.via, "%s", kids[i].code);
+        if (store_unit_put(s, txn, kids[i].code, &u, e) ||
+            store_child_put(s, txn, kids[i].code, &ch, e))
+            return e->code;
+    }
+    return TS_OK;
+}
+
+/* k's next delta: n cells at its commune, one a month from 2001, each v. */
+static void kid_send(fixture *f, kid *k, int n, int64_t v)
+{
+    delta_builder *b = delta_builder_new(k->code, k->k.pk, k->seq + 1, k->hash, f->n.catalog->id,
+                                         (uint32_t)f->n.catalog->version, false);
+    char commune[16];
+    snprintf(commune, sizeof commune, "%sc", k->code);
+    delta_add_unit(b, k->code, "District", "district", "");
+    delta_add_unit(b, commune, "Commune", "commune", k->code);
+    for (int i = 0; i < n; i++) {
+        char period[8];
+        snprintf(period, sizeof period, "%04d%02d", 2001 + i / 12, 1 + i % 12);
+        ts_cell c;
+        assert_int_equal(cell_set(&c, commune, "COUNSELLING_POINTS", period, "", NULL), TS_OK);
+        delta_add_cell(b, &c, (disclose_fig){v, 0});
+    }
+    uint8_t *msg;
+    size_t len;
+    delta_finish(b, &k->k, &msg, &len, k->hash);
+    delta_builder_destroy(&b);
+    apply_reply r;
+    ts_err e = {0};
+    assert_int_equal(apply_message(&f->n, k->code, msg, len, &r, &e), TS_OK);
+    assert_int_equal(r.kind, TIERSYNC__ENVELOPE__MSG_ACK);
+    k->seq++;
+    free(msg);
+}
+
+static size_t last_page(fixture *f)
+{
+    MDB_envinfo info;
+    assert_int_equal(mdb_env_info(store_env(f->n.store), &info), 0);
+    return info.me_last_pgno;
+}
+
+static size_t folded_pages(fixture *f)
+{
+    store_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    MDB_stat st;
+    assert_int_equal(mdb_stat(txn, store_dbi(f->n.store, DB_AUDIT_FOLDED), &st), 0);
+    store_read_end(txn);
+    return st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+}
+
+/* Each prune rewrites every child's folded checkpoint. A transaction
+ * cannot reuse the pages it frees, so one over every child would need a
+ * fresh copy of all checkpoints; a slice of children per transaction
+ * reuses what the slices before it freed, and the file grows by a few
+ * slices' worth. */
+static void prune_rewrites_a_slice_at_a_time(void **state)
+{
+    fixture *f = *state;
+    kid *kids = calloc(KIDS, sizeof *kids);
+    for (int i = 0; i < KIDS; i++) {
+        snprintf(kids[i].code, sizeof kids[i].code, "k%03d", i);
+        crypto_sign_keypair(kids[i].k.pk, kids[i].k.sk);
+    }
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, enrol_kids, kids, &e), TS_OK);
+    f->n.cfg.audit_retain = 1;
+    for (int i = 0; i < KIDS; i++) { /* wide contributions, folded */
+        kid_send(f, &kids[i], 300, 1);
+        kid_send(f, &kids[i], 1, 2);
+    }
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    size_t before = last_page(f), checkpoints = folded_pages(f);
+    for (int round = 3; round < 6; round++) {
+        for (int i = 0; i < KIDS; i++)
+            kid_send(f, &kids[i], 1, round);
+        assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    }
+    size_t grown = last_page(f) - before;
+    print_message("checkpoints %zu pages, the file grew %zu pages\n", checkpoints, grown);
+    assert_true(grown < checkpoints / 4);            /* one transaction: 686 of 1547 */
+    assert_int_equal(shape_of_trail(f).index, KIDS); /* every slice pruned: one delta each */
+    run_verify(f, "k000");
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child k000: seq 5..5 checked", NULL));
+    free(kids);
+}
+
 /* Puts the trail back as stores before the audit log kept it: table
  * "audit", each delta under its trail key. */
 static int downgrade(store_t *s, store_txn *txn, void *ctx, ts_err *e)
@@ -893,6 +1004,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(purge_drops_the_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(old_single_checkpoint_is_read_then_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_bound_the_trail, setup, teardown),
+        cmocka_unit_test_setup_teardown(prune_rewrites_a_slice_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_that_disagrees_is_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_in_parts_is_compared_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(old_trail_is_upgraded, setup, teardown),
