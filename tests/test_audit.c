@@ -499,52 +499,6 @@ static void long_delta_is_kept_in_pieces(void **state)
     assert_int_equal(f->sum.problems, 0);
 }
 
-/* Puts seq 1 back as stores before the pieces kept a long delta: one
- * value under a new arrival number, the index's 8 bytes pointing at it. */
-static int unpiece(store_t *s, store_txn *txn, void *ctx, ts_err *e)
-{
-    (void)ctx;
-    char key[AUDIT_KEY_MAX];
-    size_t klen = audit_key(CHILD, 1, key);
-    store_val v;
-    uint8_t *buf = NULL;
-    assert_int_equal(audit_log_get(s, txn, key, klen, &v, &buf, e), TS_OK);
-    assert_non_null(buf); /* it was in pieces */
-    assert_int_equal(audit_log_del(s, txn, key, klen, e), TS_OK);
-    uint8_t id[8];
-    ts_put_be64(id, 1000);
-    MDB_val ik = {klen, key}, lk = {sizeof id, id}, iv = {sizeof id, id}, lv = {v.len, buf};
-    int rc = mdb_put(txn, store_dbi(s, DB_AUDIT_LOG), &lk, &lv, 0);
-    if (rc == 0)
-        rc = mdb_put(txn, store_dbi(s, DB_AUDIT_INDEX), &ik, &iv, 0);
-    free(buf);
-    return rc ? store_fail(s, e, rc, "unpiece") : TS_OK;
-}
-
-/* A long delta kept whole by an older store is read, verified and pruned. */
-static void old_long_delta_is_read(void **state)
-{
-    fixture *f = *state;
-    send_wide(f, 300);
-    ts_err e = {0};
-    assert_int_equal(store_write(f->n.store, unpiece, NULL, &e), TS_OK);
-    trail_shape t = shape_of_trail(f);
-    assert_int_equal(t.log, 1);
-    assert_true(t.overflow >= 2);
-    run_verify(f, NULL);
-    assert_int_equal(f->sum.problems, 0);
-    f->n.cfg.audit_retain = 1;
-    send(f, false, 1, 1);
-    send(f, false, 1, 1);
-    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
-    t = shape_of_trail(f);
-    assert_int_equal(t.index, 1);
-    assert_int_equal(t.log, 1);
-    assert_int_equal(t.overflow, 0);
-    run_verify(f, NULL);
-    assert_int_equal(f->sum.problems, 0);
-}
-
 static int put_huge_count(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     (void)ctx;
@@ -998,7 +952,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
         cmocka_unit_test_setup_teardown(wide_checkpoint_is_kept_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(long_delta_is_kept_in_pieces, setup, teardown),
-        cmocka_unit_test_setup_teardown(old_long_delta_is_read, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_piece_count_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_checkpoint_part_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_drops_the_checkpoint, setup, teardown),
