@@ -10,10 +10,9 @@
 #define AUDIT_LOG_ID_BYTES 8
 #define AUDIT_LOG_COUNT_BYTES 4
 /* A value longer than this is kept in pieces, under consecutive arrival
- * numbers, every piece but the last this long: LMDB puts a larger node (on
- * 4 KB pages, over about 2 KB) on a run of consecutive overflow pages, and
- * runs of free pages grow rare while single free pages pile up, so the
- * file would grow. */
+ * numbers: LMDB puts a larger node (on 4 KB pages, over about 2 KB) on a
+ * run of consecutive overflow pages, and runs of free pages grow rare
+ * while single free pages pile up, so the file would grow. */
 #define AUDIT_LOG_PIECE 1900
 
 /* Where a value is: its first arrival number and how many pieces. The
@@ -62,13 +61,6 @@ static size_t pieces_of(size_t len)
     return len <= AUDIT_LOG_PIECE ? 1 : (len + AUDIT_LOG_PIECE - 1) / AUDIT_LOG_PIECE;
 }
 
-/* The log's key of arrival number n, in id. */
-static MDB_val piece_key(uint8_t id[AUDIT_LOG_ID_BYTES], uint64_t n)
-{
-    ts_put_be64(id, n);
-    return (MDB_val){AUDIT_LOG_ID_BYTES, id};
-}
-
 /* Appends val to the log in pieces under the next arrival numbers (into at). */
 static int log_append(store_t *s, store_txn *txn, const uint8_t *val, size_t len, log_place *at)
 {
@@ -91,45 +83,41 @@ static int log_append(store_t *s, store_txn *txn, const uint8_t *val, size_t len
     *at = (log_place){last + 1, (uint32_t)n};
     for (size_t i = 0; rc == 0 && i < n; i++) {
         uint8_t id[AUDIT_LOG_ID_BYTES];
-        size_t off = i * AUDIT_LOG_PIECE;
-        k = piece_key(id, at->id + i);
-        v = (MDB_val){len - off < AUDIT_LOG_PIECE ? len - off : AUDIT_LOG_PIECE,
-                      (void *)(val + off)};
+        ts_put_be64(id, at->id + i);
+        size_t off = i * AUDIT_LOG_PIECE,
+               piece = len - off < AUDIT_LOG_PIECE ? len - off : AUDIT_LOG_PIECE;
+        k = (MDB_val){sizeof id, id};
+        v = (MDB_val){piece, (void *)(val + off)};
         rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
     }
     mdb_cursor_close(cur);
     return rc;
 }
 
-/* Deletes the pieces at points to. Every piece but the last is
- * AUDIT_LOG_PIECE long, so a damaged count stops at the value's end (and
- * at a missing piece: an index entry without its value is dropped all the
- * same), not in the next value's pieces. */
+/* Deletes the pieces at points to; missing ones are no error (an index
+ * entry without its value is dropped all the same). */
 static int log_del(store_t *s, store_txn *txn, log_place at)
 {
-    MDB_dbi log = store_dbi(s, DB_AUDIT_LOG);
     for (uint32_t i = 0; i < at.pieces; i++) {
         uint8_t id[AUDIT_LOG_ID_BYTES];
-        MDB_val k = piece_key(id, at.id + i), v;
-        int rc = mdb_get(txn, log, &k, &v);
-        bool last = rc == 0 && v.mv_size != AUDIT_LOG_PIECE;
-        if (rc == 0)
-            rc = mdb_del(txn, log, &k, NULL);
-        if (rc || last)
-            return rc == MDB_NOTFOUND ? 0 : rc;
+        ts_put_be64(id, at.id + i);
+        MDB_val k = {sizeof id, id};
+        int rc = mdb_del(txn, store_dbi(s, DB_AUDIT_LOG), &k, NULL);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
     }
     return 0;
 }
 
 /* The value at at: in the map for one piece, else put together in *buf
- * (the caller's to free; grown piece by piece, so a damaged count fails
- * at the value's end, not after a huge allocation). */
+ * (grown as needed, the caller's to free). */
 static int log_read(store_t *s, store_txn *txn, log_place at, store_val *out, uint8_t **buf)
 {
     size_t len = 0;
     for (uint32_t i = 0; i < at.pieces; i++) {
         uint8_t id[AUDIT_LOG_ID_BYTES];
-        MDB_val k = piece_key(id, at.id + i), v;
+        ts_put_be64(id, at.id + i);
+        MDB_val k = {sizeof id, id}, v;
         int rc = mdb_get(txn, store_dbi(s, DB_AUDIT_LOG), &k, &v);
         if (rc)
             return rc;
@@ -137,9 +125,10 @@ static int log_read(store_t *s, store_txn *txn, log_place at, store_val *out, ui
             *out = store_val_of(v);
             return 0;
         }
-        if (v.mv_size > AUDIT_LOG_PIECE || (i + 1 < at.pieces && v.mv_size != AUDIT_LOG_PIECE))
+        if (i == 0)
+            *buf = ts_xrealloc(*buf, (size_t)at.pieces * AUDIT_LOG_PIECE);
+        if (v.mv_size > AUDIT_LOG_PIECE)
             return MDB_CORRUPTED;
-        *buf = ts_xrealloc(*buf, len + v.mv_size);
         memcpy(*buf + len, v.mv_data, v.mv_size);
         len += v.mv_size;
     }
@@ -154,7 +143,8 @@ static int put_raw(store_t *s, store_txn *txn, const void *key, size_t klen, con
     int rc = index_get(s, txn, key, klen, &at);
     if (rc == 0 && at.pieces == 1 && pieces_of(len) == 1) {
         uint8_t id[AUDIT_LOG_ID_BYTES];
-        MDB_val k = piece_key(id, at.id), v = {len, (void *)val};
+        ts_put_be64(id, at.id);
+        MDB_val k = {sizeof id, id}, v = {len, (void *)val};
         return mdb_put(txn, store_dbi(s, DB_AUDIT_LOG), &k, &v, 0);
     }
     if (rc == 0)

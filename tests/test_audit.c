@@ -499,43 +499,6 @@ static void long_delta_is_kept_in_pieces(void **state)
     assert_int_equal(f->sum.problems, 0);
 }
 
-static int put_huge_count(store_t *s, store_txn *txn, void *ctx, ts_err *e)
-{
-    (void)ctx;
-    char key[AUDIT_KEY_MAX];
-    uint8_t v[12] = {0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff}; /* id 1, 4 billion pieces */
-    return store_put(s, txn, DB_AUDIT_INDEX, key, audit_key(CHILD, 1, key), v, sizeof v, e);
-}
-
-/* A damaged piece count reads as a lost delta and deletes what is there. */
-static void damaged_piece_count_is_named(void **state)
-{
-    fixture *f = *state;
-    send_wide(f, 300);
-    send(f, false, 1, 1);
-    ts_err e = {0};
-    assert_int_equal(store_write(f->n.store, put_huge_count, NULL, &e), TS_OK);
-    run_verify(f, NULL);
-    assert_true(said(f, "PROBLEM child 341 seq 1:", NULL));
-    /* the read stops at the value's last piece, not in seq 2's */
-    store_txn *txn;
-    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    char key[AUDIT_KEY_MAX];
-    store_val v;
-    uint8_t *buf = NULL;
-    assert_int_equal(audit_log_get(f->n.store, txn, key, audit_key(CHILD, 1, key), &v, &buf, &e),
-                     TS_ERUNTIME);
-    assert_non_null(strstr(e.msg, "cannot read an entry"));
-    store_read_end(txn);
-    free(buf);
-    tamper_ctx t = {0};
-    t.klen = audit_key(CHILD, 1, t.key);
-    assert_int_equal(store_write(f->n.store, drop_entry, &t, &e), TS_OK);
-    trail_shape shape = shape_of_trail(f);
-    assert_int_equal(shape.index, 1);
-    assert_int_equal(shape.log, 1); /* seq 2 alone */
-}
-
 static void damaged_checkpoint_part_is_named(void **state)
 {
     fixture *f = *state;
@@ -952,7 +915,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
         cmocka_unit_test_setup_teardown(wide_checkpoint_is_kept_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(long_delta_is_kept_in_pieces, setup, teardown),
-        cmocka_unit_test_setup_teardown(damaged_piece_count_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_checkpoint_part_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_drops_the_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(old_single_checkpoint_is_read_then_moved, setup, teardown),
