@@ -73,12 +73,9 @@ static int read_folded(store_t *s, store_txn *txn, read_ctx *r, const char *pref
     if (r->parts)
         return TS_OK;
     store_val v; /* a store written before the parts: one value in the trail */
-    uint8_t *buf = NULL;
-    int rc = audit_log_get(s, txn, prefix, r->prefix_len, &v, &buf, NULL) == TS_OK
-        ? take_body(r, &v)
-        : TS_OK;
-    free(buf);
-    return rc;
+    if (audit_log_get(s, txn, prefix, r->prefix_len, &v, NULL) != TS_OK)
+        return TS_OK;
+    return take_body(r, &v);
 }
 
 int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded *out, cellsum *sum,
