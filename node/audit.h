@@ -82,10 +82,10 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
  * second-newest checkpoint (audit_checkpoint.h), at most AUDIT_DROP_BATCH
  * per child per call, then folds all but the newest cfg.audit_retain
  * deltas (none when 0), at most AUDIT_PRUNE_BATCH per child per call; in
- * write transactions of AUDIT_PRUNE_CHILDREN children. (A transaction
- * cannot reuse the pages it frees: one over a thousand children needed
- * room for a fresh copy of every checkpoint it rewrote, and the data
- * file grew to hold that peak.) A delta that does not check out stops the
+ * write transactions of AUDIT_PRUNE_CHILDREN children (a transaction
+ * cannot reuse the pages it frees: one over every child would need room
+ * for a fresh copy of every checkpoint it rewrites). A delta that does not
+ * check out stops the
  * pruning of that child (its trail is kept whole for verify) and is
  * reported as TS_EINPUT after the others are pruned. For the daemon: call
  * it every few seconds. */
