@@ -713,9 +713,11 @@ static void test_after_kind(void **state)
         recs, CATS,
         "{'code':'X','kind':'after','measure':'supported','over':'episode',"
         "'start':'start_on','end':'end_on','support':'support.given_on','by':['sex']}");
-    snprintf(text, sizeof text, "{\"post_rehab_months\":0,%s", good + 1);
+    assert_true(snprintf(text, sizeof text, "{\"post_rehab_months\":0,%s", good + 1) <
+                (int)sizeof text);
     refuse(text, "top level", "'post_rehab_months' must be an integer from 1 to 120");
-    snprintf(text, sizeof text, "{\"post_rehab_months\":6,%s", good + 1);
+    assert_true(snprintf(text, sizeof text, "{\"post_rehab_months\":6,%s", good + 1) <
+                (int)sizeof text);
     catalog_t *c = NULL;
     ts_err e = {0};
     char path[512];
