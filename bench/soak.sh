@@ -21,11 +21,11 @@
 # mapped pages: RssFile, kB), open file descriptors, the store's used pages
 # (kB: LMDB's high-water mark) and the free pages among them (kB: used minus
 # free is the live data), and the audit trail's entries, into OUT (default
-# soak.tsv). At the end it prints,
-# per series, the first and last sample and the growth per hour fitted by
-# least squares over the second half of the run (the first half warms up:
-# the map fills, the audit trail reaches its bound). A series that grows
-# steadily through the second half is what to look for.
+# soak.tsv). At the end it prints, per series, the first and last sample and
+# the growth per hour fitted by least squares over the second half of the run
+# (the first half warms up: the map fills, the audit trail reaches its
+# bound), and how far the used pages sit above the live data's peak. A series
+# that grows steadily through the second half is what to look for.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:?usage: soak.sh BUILD_DIR [DURATION_S]}" && pwd)
@@ -135,11 +135,18 @@ print(f"{'node':6} {'series':14} {'first':>10} {'last':>10} {'per_hour':>10}")
 for node in ("sdist", "sprov"):
     pts = [r for r in rows if r["node"] == node]
     half = [r for r in pts if int(r["t_s"]) >= end / 2] or pts
-    for s in ("anon_kb", "file_kb", "fds", "store_used_kb", "store_free_kb", "audit_entries"):
+    for r in pts:
+        r["live_kb"] = int(r["store_used_kb"]) - int(r["store_free_kb"])
+    for s in ("anon_kb", "file_kb", "fds", "store_used_kb", "live_kb", "audit_entries"):
         xs = [int(r["t_s"]) / 3600 for r in half]
         ys = [int(r[s]) for r in half]
         n, mx, my = len(xs), sum(xs) / len(xs), sum(ys) / len(ys)
         var = sum((x - mx) ** 2 for x in xs)
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
         print(f"{node:6} {s:14} {pts[0][s]:>10} {pts[-1][s]:>10} {slope:>10.0f}")
+    # LMDB reuses a freed page, never returns it: the used pages can only follow the
+    # live data's highest point, plus the pages the newest transactions freed.
+    peak = max(r["live_kb"] for r in pts)
+    print(f"{node:6} used {int(pts[-1]['store_used_kb']) / 1024:.0f} MB = live data's peak "
+          f"{peak / 1024:.0f} MB + {(int(pts[-1]['store_used_kb']) - peak) / 1024:.0f} MB")
 PY

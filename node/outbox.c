@@ -7,6 +7,7 @@
 #include "delta.h"
 #include "link_state.h"
 #include "rotate.h"
+#include "store_pieces.h"
 
 void outbox_head_get(node_t *n, store_txn *txn, outbox_head *h)
 {
@@ -27,7 +28,7 @@ static int put_delta(node_t *n, store_txn *txn, delta_builder *b, outbox_head *h
     delta_finish(b, NULL, &env, &len, head->hash); /* signed when sent: outbox_get_signed */
     uint8_t k[8];
     ts_put_be64(k, head->seq);
-    int rc = store_put(n->store, txn, DB_OUTBOX, k, sizeof k, env, len, e);
+    int rc = store_pieces_put(n->store, txn, DB_OUTBOX, k, sizeof k, env, len, e);
     free(env);
     if (rc == TS_OK)
         rc = store_meta_put_u64(n->store, txn, LINK_META_HEAD_SEQ, head->seq, e);
@@ -414,7 +415,7 @@ int outbox_checkpoint(node_t *n, uint64_t *first, ts_err *e)
 static store_step take_acked(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;
-    return k->len == 8 && ts_get_be64(k->data) <= *(uint64_t *)vctx ? STORE_TAKE : STORE_STOP;
+    return k->len >= 8 && ts_get_be64(k->data) <= *(uint64_t *)vctx ? STORE_TAKE : STORE_STOP;
 }
 
 static int ack_txn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
@@ -434,17 +435,11 @@ int outbox_ack(node_t *n, uint64_t acked, ts_err *e)
 int outbox_get(node_t *n, uint64_t seq, uint8_t **data, size_t *len, ts_err *e)
 {
     store_txn *txn;
-    store_val v;
     uint8_t k[8];
     ts_put_be64(k, seq);
     if (store_read_begin(n->store, &txn, e))
         return TS_ERUNTIME;
-    int rc = store_get(n->store, txn, DB_OUTBOX, k, sizeof k, &v, e);
-    if (rc == TS_OK) {
-        *data = malloc(v.len ? v.len : 1);
-        memcpy(*data, v.data, v.len);
-        *len = v.len;
-    }
+    int rc = store_pieces_get(n->store, txn, DB_OUTBOX, k, sizeof k, data, len, e);
     store_read_end(txn);
     return rc;
 }

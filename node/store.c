@@ -391,6 +391,31 @@ uint64_t store_count(store_t *s, store_txn *txn, store_db db)
     return mdb_stat(txn, s->dbi[db], &st) == 0 ? st.ms_entries : 0;
 }
 
+uint64_t store_count_prefixes(store_t *s, store_txn *txn, store_db db, size_t plen)
+{
+    uint8_t p[STORE_PREFIX_MAX];
+    if (plen == 0 || plen > sizeof p)
+        return 0;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, s->dbi[db], &cur))
+        return 0;
+    uint64_t n = 0;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && k.mv_size >= plen;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) {
+        n++;
+        memcpy(p, k.mv_data, plen); /* seek past every key with this prefix */
+        size_t i = plen;
+        while (i > 0 && ++p[i - 1] == 0)
+            i--;
+        if (i == 0)
+            break; /* the prefix was all 0xff: nothing follows */
+        k = (MDB_val){plen, p};
+    }
+    mdb_cursor_close(cur);
+    return n;
+}
+
 uint64_t store_meta_u64(store_t *s, store_txn *txn, const char *key)
 {
     store_val v;

@@ -200,6 +200,10 @@ int store_add_fig(store_t *s, store_txn *txn, store_db db, const char *k, size_t
 
 /* Number of entries in a table (for status and flush decisions). */
 uint64_t store_count(store_t *s, store_txn *txn, store_db db);
+/* How many distinct first plen bytes (at most STORE_PREFIX_MAX) the keys of
+ * table db have: a seek per prefix, not a step per entry. */
+#define STORE_PREFIX_MAX 64
+uint64_t store_count_prefixes(store_t *s, store_txn *txn, store_db db, size_t plen);
 
 /* Meta values: u64 and raw bytes. */
 uint64_t store_meta_u64(store_t *s, store_txn *txn, const char *key);
