@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define PIECES_MAX 65535u
 #define PIECES_KEY_MAX 64 /* bytes of key, before the piece number */
 
@@ -26,8 +28,10 @@ static store_step take_leftover(const store_val *k, const store_val *v, void *vc
     (void)v;
     const leftover *l = vctx;
     const uint8_t *p = k->data;
-    if (k->len != l->klen + STORE_PIECE_SUFFIX)
+    if (k->len == l->klen)
         return STORE_TAKE; /* the value kept whole, before pieces */
+    if (k->len != l->klen + STORE_PIECE_SUFFIX)
+        return STORE_KEEP; /* a longer key of another value */
     return ((unsigned)p[l->klen] << 8 | p[l->klen + 1]) >= l->from ? STORE_TAKE : STORE_KEEP;
 }
 
@@ -41,9 +45,10 @@ int store_pieces_put(store_t *s, store_txn *txn, store_db db, const void *key, s
     for (size_t i = 0; i < n; i++) {
         size_t off = i * STORE_PIECE_BYTES;
         size_t piece = len - off < STORE_PIECE_BYTES ? len - off : STORE_PIECE_BYTES;
-        if (store_put(s, txn, db, k, piece_key(key, klen, (unsigned)i, k),
-                      (const uint8_t *)val + off, piece, e))
-            return e->code;
+        int rc = store_put(s, txn, db, k, piece_key(key, klen, (unsigned)i, k),
+                           (const uint8_t *)val + off, piece, e);
+        if (rc)
+            return rc;
     }
     leftover l = {klen, (unsigned)n};
     return store_take(s, txn, db, key, klen, take_leftover, &l, e);
@@ -63,7 +68,7 @@ static int gather_piece(const store_val *k, const store_val *v, void *vctx)
     gather *g = vctx;
     const uint8_t *p = k->data;
     if (k->len == g->klen) { /* kept whole: it is the value */
-        g->buf = malloc(v->len ? v->len : 1);
+        g->buf = ts_xrealloc(g->buf, v->len ? v->len : 1);
         memcpy(g->buf, v->data, v->len);
         g->len = v->len;
         g->whole = true;
@@ -75,7 +80,7 @@ static int gather_piece(const store_val *k, const store_val *v, void *vctx)
         g->gap = true;
         return 1;
     }
-    g->buf = realloc(g->buf, g->len + v->len + 1);
+    g->buf = ts_xrealloc(g->buf, g->len + v->len + 1);
     memcpy(g->buf + g->len, v->data, v->len);
     g->len += v->len;
     g->next++;
