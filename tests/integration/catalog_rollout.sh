@@ -95,7 +95,8 @@ wait_until 30 shows_v2 c2 || fail "c2 did not catch up to version 2: $(grep -i c
 wait_until 30 status_test dist 's["key_rotation"] is None' || fail "dist's rotation did not end"
 $TS catalog show --dir "$WORK/c2" | grep -q "^endorsed by .*, the parent (endorsement holds)" ||
   fail "c2: $($TS catalog show --dir "$WORK/c2")"
-c2_counted() { totals_lines c2 | grep -q '^34302 PERSONS_REGISTERED '; }
+# grep reads to the end (no -q): quitting early would break totals_lines' pipe (pipefail)
+c2_counted() { totals_lines c2 | grep '^34302 PERSONS_REGISTERED ' >/dev/null; }
 wait_until 30 c2_counted || fail "c2 did not count the new indicator from its records"
 same_c2() { [ "$(totals_lines c2 | grep '^34302 ')" = "$(totals_lines prov | grep '^34302 ')" ]; }
 wait_until 30 status_test c2 "s['parent']['head_seq'] >= 1 and s['parent']['acked_seq'] == s['parent']['head_seq']" ||
