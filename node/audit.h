@@ -85,10 +85,9 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
  * write transactions of AUDIT_PRUNE_CHILDREN children (a transaction
  * cannot reuse the pages it frees: one over every child would need room
  * for a fresh copy of every checkpoint it rewrites). A delta that does not
- * check out stops the
- * pruning of that child (its trail is kept whole for verify) and is
- * reported as TS_EINPUT after the others are pruned. For the daemon: call
- * it every few seconds. */
+ * check out stops the pruning of that child (its trail is kept whole for
+ * verify) and is reported as TS_EINPUT after the others are pruned. For
+ * the daemon: call it every few seconds. */
 int audit_prune(node_t *n, ts_err *e);
 
 #endif

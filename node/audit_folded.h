@@ -4,11 +4,10 @@
  * (0, 1, ...): each a packed DeltaBody naming the child, the checkpoint's
  * seq and prev_hash, and at most AUDIT_FOLDED_PART_BYTES of its cells. A
  * part fits in a page, so each fold frees and takes single pages, which
- * LMDB reuses wherever they are. A value of several pages needs a run of
- * free pages in a row each time it is rewritten, which the free pages
- * seldom hold: the file grows while free pages pile up. Stores written before keep it as one value under "child|"
- * in the trail (audit_log.h): it is read from there until the next fold
- * moves it here. */
+ * LMDB reuses wherever they are (why a longer value would grow the file:
+ * store_pieces.h). Stores written before keep it as one value under
+ * "child|" in the trail (audit_log.h): it is read from there until the
+ * next fold moves it here. */
 #ifndef TIERSYNC_AUDIT_FOLDED_H
 #define TIERSYNC_AUDIT_FOLDED_H
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "merge_int.h"
+#include "outbox.h"
 #include "parent_move.h"
 
 static const char merge_help[] =
@@ -153,7 +154,7 @@ static int retire_fn(store_t *s, store_txn *txn, void *vctx, ts_err *e)
         return TS_OK;
     uint64_t pending = store_count(s, txn, DB_PENDING) + store_count(s, txn, DB_HELD) +
         store_count(s, txn, DB_ANNOUNCE),
-             outbox = store_count_prefixes(s, txn, DB_OUTBOX, 8);
+             outbox = outbox_count(s, txn);
     if (n->cfg.parent[0] && (pending || outbox)) /* a root sends nothing up */
         return ts_fail(e, TS_EINPUT,
                        "%s still has changes its parent has not acknowledged (%llu cells or "

@@ -10,6 +10,7 @@
 #include "audit_folded.h"
 #include "audit_log.h"
 #include "clock.h"
+#include "outbox.h"
 #include "rotate.h"
 
 void link_state_parent(store_t *s, store_txn *txn, link_parent *p)
@@ -24,7 +25,7 @@ void link_state_parent(store_t *s, store_txn *txn, link_parent *p)
     p->head_seq = store_meta_u64(s, txn, LINK_META_HEAD_SEQ);
     p->acked_seq = store_meta_u64(s, txn, LINK_META_ACKED_SEQ);
     p->unacked = p->head_seq > p->acked_seq ? p->head_seq - p->acked_seq : 0;
-    p->outbox_deltas = store_count_prefixes(s, txn, DB_OUTBOX, 8);
+    p->outbox_deltas = outbox_count(s, txn);
     p->pending_cells = store_count(s, txn, DB_PENDING);
     p->last_ack_ms = (int64_t)store_meta_u64(s, txn, LINK_META_LAST_ACK_MS);
 }

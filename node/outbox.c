@@ -412,6 +412,11 @@ int outbox_checkpoint(node_t *n, uint64_t *first, ts_err *e)
     return rc;
 }
 
+uint64_t outbox_count(store_t *s, store_txn *txn)
+{
+    return store_count_prefixes(s, txn, DB_OUTBOX, sizeof(uint64_t));
+}
+
 static store_step take_acked(const store_val *k, const store_val *v, void *vctx)
 {
     (void)v;

@@ -54,6 +54,9 @@ int outbox_snapshot(node_t *n, uint64_t parent_last, uint64_t *first, ts_err *e)
  * it changes no total above and releases nothing early. */
 int outbox_checkpoint(node_t *n, uint64_t *first, ts_err *e);
 
+/* How many deltas the outbox holds (each may be kept in several pieces). */
+uint64_t outbox_count(store_t *s, store_txn *txn);
+
 /* Drops deltas with seq <= acked and records the ack. */
 int outbox_ack(node_t *n, uint64_t acked, ts_err *e);
 

@@ -18,6 +18,13 @@ static size_t piece_key(const void *key, size_t klen, unsigned i, uint8_t *out)
     return klen + STORE_PIECE_SUFFIX;
 }
 
+/* The piece number of a key of klen + STORE_PIECE_SUFFIX bytes. */
+static unsigned piece_no(const store_val *k, size_t klen)
+{
+    const uint8_t *p = k->data;
+    return (unsigned)p[klen] << 8 | p[klen + 1];
+}
+
 typedef struct {
     size_t klen;
     unsigned from; /* pieces from this number on are left over */
@@ -27,12 +34,11 @@ static store_step take_leftover(const store_val *k, const store_val *v, void *vc
 {
     (void)v;
     const leftover *l = vctx;
-    const uint8_t *p = k->data;
     if (k->len == l->klen)
         return STORE_TAKE; /* the value kept whole, before pieces */
     if (k->len != l->klen + STORE_PIECE_SUFFIX)
         return STORE_KEEP; /* a longer key of another value */
-    return ((unsigned)p[l->klen] << 8 | p[l->klen + 1]) >= l->from ? STORE_TAKE : STORE_KEEP;
+    return piece_no(k, l->klen) >= l->from ? STORE_TAKE : STORE_KEEP;
 }
 
 int store_pieces_put(store_t *s, store_txn *txn, store_db db, const void *key, size_t klen,
@@ -66,7 +72,6 @@ typedef struct {
 static int gather_piece(const store_val *k, const store_val *v, void *vctx)
 {
     gather *g = vctx;
-    const uint8_t *p = k->data;
     if (k->len == g->klen) { /* kept whole: it is the value */
         g->buf = ts_xrealloc(g->buf, v->len ? v->len : 1);
         memcpy(g->buf, v->data, v->len);
@@ -76,7 +81,7 @@ static int gather_piece(const store_val *k, const store_val *v, void *vctx)
     }
     if (k->len != g->klen + STORE_PIECE_SUFFIX)
         return 0; /* a longer key of another value: not ours */
-    if (((unsigned)p[g->klen] << 8 | p[g->klen + 1]) != g->next) {
+    if (piece_no(k, g->klen) != g->next) {
         g->gap = true;
         return 1;
     }

@@ -32,6 +32,6 @@ int store_pieces_put(store_t *s, store_txn *txn, store_db db, const void *key, s
 int store_pieces_get(store_t *s, store_txn *txn, store_db db, const void *key, size_t klen,
                      uint8_t **out, size_t *len, ts_err *e);
 
-/* How many values: store_count_prefixes(s, txn, db, klen). */
+/* How many values a table holds: store_count_prefixes(s, txn, db, klen). */
 
 #endif
