@@ -189,6 +189,9 @@ typedef struct {
     size_t pruned;
     const code_list *kids;
     size_t from, to;
+    bool tidy_only;     /* only delete older checkpoints' parts */
+    size_t tidy_budget; /* parts of older checkpoints still to delete in this transaction */
+    bool more;          /* some were left for another transaction */
 } prune_ctx;
 
 static int list_child(const store_val *k, const store_val *v, void *ctx)
@@ -296,6 +299,13 @@ static bool over_retain(size_t n, size_t retain)
  * deltas beyond the retention into its folded checkpoint. */
 static int prune_child(prune_ctx *p, store_t *s, store_txn *txn, const char *child, ts_err *e)
 {
+    bool tidy;
+    if (audit_folded_tidy(s, txn, child, &p->tidy_budget, &tidy, e))
+        return e->code;
+    if (!tidy || p->tidy_only) {
+        p->more |= !tidy;
+        return TS_OK;
+    }
     store_child ch;
     if (store_child_get(s, txn, child, &ch) != TS_OK)
         return TS_OK; /* no key to check its deltas against: keep them */
@@ -352,6 +362,9 @@ static int prune_child(prune_ctx *p, store_t *s, store_txn *txn, const char *chi
     }
     if (rc == TS_OK && good)
         rc = put_checkpoint(s, txn, &w, e);
+    if (rc == TS_OK && good) /* the older checkpoint: here when small, else in slices */
+        rc = audit_folded_tidy(s, txn, child, &p->tidy_budget, &tidy, e);
+    p->more |= !tidy;
     audit_walk_end(&w);
     free(all.seqs);
     return rc;
@@ -397,7 +410,8 @@ static bool prune_due(store_t *s, size_t retain, const prune_ctx *p)
         bool unread = store_scan(s, txn, DB_AUDIT_INDEX, prefix, list_seq, &q, NULL, NULL) != 0;
         audit_checkpoints c;
         audit_checkpoints_get(s, txn, child, &c);
-        due = unread || over_retain(q.n, retain) || (q.n && q.seqs[0] < c.older);
+        due = unread || over_retain(q.n, retain) || (q.n && q.seqs[0] < c.older) ||
+            audit_folded_stale(s, txn, child);
         free(q.seqs);
     }
     store_read_end(txn);
@@ -413,15 +427,20 @@ int audit_prune(node_t *n, ts_err *e)
     size_t pruned = 0;
     int rc = TS_OK;
     for (size_t i = 0; i < kids.n && rc == TS_OK; i += AUDIT_PRUNE_CHILDREN) {
-        prune_ctx p = {n, {0}, 0, &kids, i, i + AUDIT_PRUNE_CHILDREN};
+        prune_ctx p = {n, {0}, 0, &kids, i, i + AUDIT_PRUNE_CHILDREN, false, 0, false};
         if (p.to > kids.n)
             p.to = kids.n;
         if (!prune_due(n->store, (size_t)n->cfg.audit_retain, &p))
             continue;
-        rc = store_write(n->store, prune_txn, &p, e);
-        pruned += p.pruned;
-        if (problem.code == TS_OK)
-            problem = p.problem;
+        do { /* then the older checkpoints, a slice of parts per transaction */
+            p.tidy_budget = AUDIT_FOLDED_TIDY_PARTS;
+            p.more = false;
+            rc = store_write(n->store, prune_txn, &p, e);
+            pruned += p.pruned;
+            if (problem.code == TS_OK)
+                problem = p.problem;
+            p.tidy_only = true;
+        } while (rc == TS_OK && p.more);
     }
     free(kids.codes);
 #ifdef __GLIBC__

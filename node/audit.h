@@ -84,7 +84,9 @@ int audit_walk_step(audit_walk *w, uint64_t key_seq, const void *val, size_t len
  * deltas (none when 0), at most AUDIT_PRUNE_BATCH per child per call; in
  * write transactions of AUDIT_PRUNE_CHILDREN children (a transaction
  * cannot reuse the pages it frees: one over every child would need room
- * for a fresh copy of every checkpoint it rewrites). A delta that does not
+ * for a fresh copy of every checkpoint it rewrites), and the checkpoints
+ * a fold replaced are deleted in further transactions of at most
+ * AUDIT_FOLDED_TIDY_PARTS parts (audit_folded.h). A delta that does not
  * check out stops the pruning of that child (its trail is kept whole for
  * verify) and is reported as TS_EINPUT after the others are pruned. For
  * the daemon: call it every few seconds. */

@@ -8,10 +8,40 @@
 #include "cell.h"
 #include "util.h"
 
-/* Part n's key is audit_key(child, n): "child|" + be64 n. */
+/* Part n of generation g is under audit_key(child, part_id(g, n)): "child|"
+ * + be32 g + be32 n. */
+static uint64_t part_id(uint64_t gen, uint64_t part)
+{
+    return (uint64_t)gen << 32 | part;
+}
+
 static size_t prefix_of(const char *child, char *out)
 {
     return audit_key(child, 0, out) - 8;
+}
+
+/* The part_id of a part's key; false when the key is not a part's. */
+static bool id_of(const store_val *k, size_t prefix_len, uint64_t *id)
+{
+    if (k->len != prefix_len + 8)
+        return false;
+    *id = ts_get_be64((const uint8_t *)k->data + prefix_len);
+    return true;
+}
+
+/* 1 and *id: the part_id of child's last part (its newest generation's
+ * last); 0: it has no parts; -1 (in e): the last key under its prefix is
+ * not a part's. */
+static int last_part(store_t *s, store_txn *txn, const char *child, uint64_t *id, ts_err *e)
+{
+    char prefix[AUDIT_KEY_MAX];
+    size_t plen = prefix_of(child, prefix);
+    store_val k, v;
+    if (!store_last(s, txn, DB_AUDIT_FOLDED, prefix, plen, &k, &v))
+        return 0;
+    if (!id_of(&k, plen, id))
+        return ts_fail(e, TS_EINPUT, "the checkpoint of %s: a part's key is malformed", child), -1;
+    return 1;
 }
 
 typedef struct {
@@ -19,6 +49,7 @@ typedef struct {
     size_t prefix_len;
     audit_folded *out;
     cellsum *sum;
+    uint64_t first; /* part 0's number: part_id(generation, 0) */
     uint64_t parts;
     ts_err *e;
 } read_ctx;
@@ -52,7 +83,7 @@ static int read_part(const store_val *k, const store_val *v, void *vctx)
 {
     read_ctx *r = vctx;
     if (k->len != r->prefix_len + 8 ||
-        ts_get_be64((const uint8_t *)k->data + r->prefix_len) != r->parts)
+        ts_get_be64((const uint8_t *)k->data + r->prefix_len) != r->first + r->parts)
         return ts_fail(r->e, TS_EINPUT, "the checkpoint of %s: part %llu is missing", r->child,
                        (unsigned long long)r->parts);
     if (take_body(r, v))
@@ -61,19 +92,26 @@ static int read_part(const store_val *k, const store_val *v, void *vctx)
     return r->sum ? 0 : READ_ENOUGH;
 }
 
-/* Reads the parts, or the single value of an older store, into r. */
-static int read_folded(store_t *s, store_txn *txn, read_ctx *r, const char *prefix)
+/* Reads the newest generation's parts, or the single value of an older
+ * store, into r. */
+static int read_folded(store_t *s, store_txn *txn, read_ctx *r)
 {
-    int stop = 0;
-    if (store_scan_prefix(s, txn, DB_AUDIT_FOLDED, prefix, r->prefix_len, read_part, r, &stop,
-                          r->e))
+    uint64_t last = 0;
+    int found = last_part(s, txn, r->child, &last, r->e);
+    if (found < 0)
         return r->e->code;
-    if (stop && stop != READ_ENOUGH)
-        return r->e->code;
-    if (r->parts)
-        return TS_OK;
+    char key[AUDIT_KEY_MAX];
+    r->first = part_id(last >> 32, 0);
+    audit_key(r->child, r->first, key);
+    if (found) { /* the scan's prefix: "child|" + be32 generation */
+        int stop = 0;
+        if (store_scan_prefix(s, txn, DB_AUDIT_FOLDED, key, r->prefix_len + 4, read_part, r, &stop,
+                              r->e))
+            return r->e->code;
+        return stop && stop != READ_ENOUGH ? r->e->code : TS_OK;
+    }
     store_val v; /* a store written before the parts: one value in the trail */
-    if (audit_log_get(s, txn, prefix, r->prefix_len, &v, NULL) != TS_OK)
+    if (audit_log_get(s, txn, key, r->prefix_len, &v, NULL) != TS_OK)
         return TS_OK;
     return take_body(r, &v);
 }
@@ -83,11 +121,26 @@ int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded
 {
     memset(out, 0, sizeof *out);
     char prefix[AUDIT_KEY_MAX];
-    read_ctx r = {child, prefix_of(child, prefix), out, sum, 0, e};
-    int rc = read_folded(s, txn, &r, prefix);
+    read_ctx r = {child, prefix_of(child, prefix), out, sum, 0, 0, e};
+    int rc = read_folded(s, txn, &r);
     if (rc)
         memset(out, 0, sizeof *out);
     return rc;
+}
+
+static store_step take_all(const store_val *k, const store_val *v, void *ctx)
+{
+    (void)k, (void)v, (void)ctx;
+    return STORE_TAKE;
+}
+
+int audit_folded_del(store_t *s, store_txn *txn, const char *child, ts_err *e)
+{
+    char prefix[AUDIT_KEY_MAX];
+    size_t plen = prefix_of(child, prefix);
+    if (store_take(s, txn, DB_AUDIT_FOLDED, prefix, plen, take_all, NULL, e))
+        return e->code;
+    return audit_log_del(s, txn, prefix, plen, e);
 }
 
 typedef struct {
@@ -95,29 +148,60 @@ typedef struct {
     uint64_t from;
 } parts_from;
 
-/* Takes the parts numbered from on (and any malformed key). */
+/* Takes the parts from part_id `from` on (and any malformed key). */
 static store_step take_from(const store_val *k, const store_val *v, void *ctx)
 {
     (void)v;
     const parts_from *p = ctx;
-    bool keep = k->len == p->prefix_len + 8 &&
-        ts_get_be64((const uint8_t *)k->data + p->prefix_len) < p->from;
-    return keep ? STORE_KEEP : STORE_TAKE;
+    uint64_t id;
+    return id_of(k, p->prefix_len, &id) && id < p->from ? STORE_KEEP : STORE_TAKE;
 }
 
-/* Deletes child's parts from number `from` on, and the old single value. */
-static int del_parts_from(store_t *s, store_txn *txn, const char *child, uint64_t from, ts_err *e)
+typedef struct {
+    size_t prefix_len;
+    uint64_t newest; /* part_id(newest generation, 0) */
+    size_t *budget;
+    bool done;
+} tidy_ctx;
+
+/* Takes the parts of generations before the newest (and any malformed
+ * key), while the budget lasts. */
+static store_step take_older(const store_val *k, const store_val *v, void *vctx)
+{
+    (void)v;
+    tidy_ctx *t = vctx;
+    uint64_t id;
+    if (id_of(k, t->prefix_len, &id) && id >= t->newest) {
+        t->done = true;
+        return STORE_STOP;
+    }
+    if (!*t->budget)
+        return STORE_STOP;
+    --*t->budget;
+    return STORE_TAKE;
+}
+
+int audit_folded_tidy(store_t *s, store_txn *txn, const char *child, size_t *budget, bool *done,
+                      ts_err *e)
 {
     char prefix[AUDIT_KEY_MAX];
-    parts_from p = {prefix_of(child, prefix), from};
-    if (store_take(s, txn, DB_AUDIT_FOLDED, prefix, p.prefix_len, take_from, &p, e))
-        return e->code;
-    return audit_log_del(s, txn, prefix, p.prefix_len, e);
+    tidy_ctx t = {prefix_of(child, prefix), 0, budget, true};
+    if (last_part(s, txn, child, &t.newest, NULL) > 0) { /* malformed: the next put starts over */
+        t.newest = part_id(t.newest >> 32, 0);
+        t.done = false;
+        int rc = store_take(s, txn, DB_AUDIT_FOLDED, prefix, t.prefix_len, take_older, &t, e);
+        if (rc)
+            return rc;
+    }
+    *done = t.done;
+    return TS_OK;
 }
 
-int audit_folded_del(store_t *s, store_txn *txn, const char *child, ts_err *e)
+bool audit_folded_stale(store_t *s, store_txn *txn, const char *child)
 {
-    return del_parts_from(s, txn, child, 0, e);
+    size_t none = 0; /* with no budget the walk only looks */
+    bool done;
+    return audit_folded_tidy(s, txn, child, &none, &done, NULL) != TS_OK || !done;
 }
 
 typedef struct {
@@ -127,7 +211,7 @@ typedef struct {
     const audit_folded *f;
     Tiersync__Cell **cells;
     size_t n;
-    uint64_t parts;
+    uint64_t first, parts;
 } part_writer;
 
 static int put_part(part_writer *w, ts_err *e)
@@ -144,8 +228,8 @@ static int put_part(part_writer *w, ts_err *e)
     uint8_t *buf = ts_xrealloc(NULL, len);
     tiersync__delta_body__pack(&b, buf);
     char key[AUDIT_KEY_MAX];
-    int rc = store_put(w->s, w->txn, DB_AUDIT_FOLDED, key, audit_key(w->child, w->parts, key), buf,
-                       len, e);
+    int rc = store_put(w->s, w->txn, DB_AUDIT_FOLDED, key,
+                       audit_key(w->child, w->first + w->parts, key), buf, len, e);
     free(buf);
     w->cells += w->n;
     w->n = 0;
@@ -176,9 +260,17 @@ int audit_folded_put(store_t *s, store_txn *txn, const char *child, const audit_
         ptrs[used] = &pcs[used];
         used++;
     }
-    part_writer w = {s, txn, child, f, ptrs, 0, 0};
+    uint64_t last = 0;
+    int found = last_part(s, txn, child, &last, NULL), rc = TS_OK;
+    if (found < 0 || last >> 32 == UINT32_MAX) { /* a malformed key, or the last generation */
+        rc = audit_folded_del(s, txn, child, e);
+        found = 0;
+    }
+    /* a short checkpoint is rewritten where it is: the pages it frees are few */
+    bool in_place = found && (last & UINT32_MAX) < AUDIT_FOLDED_TIDY_PARTS;
+    uint64_t gen = !found ? 0 : in_place ? last >> 32 : (last >> 32) + 1;
+    part_writer w = {s, txn, child, f, ptrs, 0, part_id(gen, 0), 0};
     size_t bytes = 0;
-    int rc = TS_OK;
     for (size_t i = 0; i < used && rc == TS_OK; i++) {
         size_t cell_bytes = tiersync__cell__get_packed_size(ptrs[i]) + 3; /* + tag and length */
         if (w.n && bytes + cell_bytes > AUDIT_FOLDED_PART_BYTES) {
@@ -190,8 +282,12 @@ int audit_folded_put(store_t *s, store_txn *txn, const char *child, const audit_
     }
     if (rc == TS_OK && (w.n || !w.parts)) /* the last part; part 0 even with no cells */
         rc = put_part(&w, e);
-    if (rc == TS_OK)
-        rc = del_parts_from(s, txn, child, w.parts, e);
+    char prefix[AUDIT_KEY_MAX];
+    parts_from p = {prefix_of(child, prefix), w.first + w.parts};
+    if (rc == TS_OK && in_place) /* the parts beyond the new last */
+        rc = store_take(s, txn, DB_AUDIT_FOLDED, prefix, p.prefix_len, take_from, &p, e);
+    if (rc == TS_OK) /* a store written before the parts: its single value goes */
+        rc = audit_log_del(s, txn, prefix, p.prefix_len, e);
     free(ptrs), free(pcs), free(cells);
     return rc;
 }

@@ -391,6 +391,16 @@ uint64_t store_count(store_t *s, store_txn *txn, store_db db)
     return mdb_stat(txn, s->dbi[db], &st) == 0 ? st.ms_entries : 0;
 }
 
+/* Turns the plen bytes at p into the least key after every key that starts
+ * with them; false when they are all 0xff (no such key). */
+static bool past_prefix(uint8_t *p, size_t plen)
+{
+    size_t i = plen;
+    while (i > 0 && ++p[i - 1] == 0)
+        i--;
+    return i > 0;
+}
+
 uint64_t store_count_prefixes(store_t *s, store_txn *txn, store_db db, size_t plen)
 {
     uint8_t p[STORE_PREFIX_MAX];
@@ -405,15 +415,31 @@ uint64_t store_count_prefixes(store_t *s, store_txn *txn, store_db db, size_t pl
          rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) {
         n++;
         memcpy(p, k.mv_data, plen); /* seek past every key with this prefix */
-        size_t i = plen;
-        while (i > 0 && ++p[i - 1] == 0)
-            i--;
-        if (i == 0)
-            break; /* the prefix was all 0xff: nothing follows */
+        if (!past_prefix(p, plen))
+            break;
         k = (MDB_val){plen, p};
     }
     mdb_cursor_close(cur);
     return n;
+}
+
+bool store_last(store_t *s, store_txn *txn, store_db db, const void *prefix, size_t plen,
+                store_val *k, store_val *v)
+{
+    uint8_t p[STORE_PREFIX_MAX];
+    MDB_cursor *cur;
+    if (plen == 0 || plen > sizeof p || mdb_cursor_open(txn, s->dbi[db], &cur))
+        return false;
+    memcpy(p, prefix, plen);
+    MDB_val mk = {plen, p}, mv;
+    int rc = past_prefix(p, plen) ? mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE) : MDB_NOTFOUND;
+    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc || !store_has_prefix(mk.mv_data, mk.mv_size, prefix, plen))
+        return false;
+    *k = (store_val){mk.mv_data, mk.mv_size};
+    *v = (store_val){mv.mv_data, mv.mv_size};
+    return true;
 }
 
 uint64_t store_meta_u64(store_t *s, store_txn *txn, const char *key)

@@ -204,6 +204,10 @@ uint64_t store_count(store_t *s, store_txn *txn, store_db db);
  * table db have: a seek per prefix, not a step per entry. */
 #define STORE_PREFIX_MAX 64
 uint64_t store_count_prefixes(store_t *s, store_txn *txn, store_db db, size_t plen);
+/* The last entry of table db whose key starts with prefix (plen bytes, 1 to
+ * STORE_PREFIX_MAX) into *k and *v; false when there is none. */
+bool store_last(store_t *s, store_txn *txn, store_db db, const void *prefix, size_t plen,
+                store_val *k, store_val *v);
 
 /* Meta values: u64 and raw bytes. */
 uint64_t store_meta_u64(store_t *s, store_txn *txn, const char *key);

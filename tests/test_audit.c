@@ -369,10 +369,13 @@ static void send_wide(fixture *f, int n)
 {
     delta_builder *b = next_delta(f, false);
     for (int i = 0; i < n; i++) {
-        char period[8];
-        snprintf(period, sizeof period, "%04d%02d", 2001 + i / 12, 1 + i % 12);
+        char unit[8], period[8]; /* 300 months a unit */
+        snprintf(unit, sizeof unit, "341%02d", 1 + i / 300);
+        if (i % 300 == 0 && i)
+            delta_add_unit(b, unit, "Commune", "commune", CHILD);
+        snprintf(period, sizeof period, "%04d%02d", 2001 + i % 300 / 12, 1 + i % 12);
         ts_cell c;
-        assert_int_equal(cell_set(&c, "34101", "COUNSELLING_POINTS", period, "", NULL), TS_OK);
+        assert_int_equal(cell_set(&c, unit, "COUNSELLING_POINTS", period, "", NULL), TS_OK);
         delta_add_cell(b, &c, (disclose_fig){i + 1, 0});
     }
     finish_and_send(f, b);
@@ -380,13 +383,15 @@ static void send_wide(fixture *f, int n)
 
 typedef struct {
     size_t parts, largest;
+    uint64_t first_gen, last_gen; /* generations (audit_folded.h) of the first and last part */
 } parts_seen;
 
 static int see_part(const store_val *k, const store_val *v, void *ctx)
 {
-    (void)k;
     parts_seen *p = ctx;
-    p->parts++;
+    p->last_gen = ts_get_be64((const uint8_t *)k->data + k->len - 8) >> 32;
+    if (!p->parts++)
+        p->first_gen = p->last_gen;
     if (v->len > p->largest)
         p->largest = v->len;
     return 0;
@@ -394,7 +399,7 @@ static int see_part(const store_val *k, const store_val *v, void *ctx)
 
 static parts_seen folded_parts(fixture *f)
 {
-    parts_seen p = {0, 0};
+    parts_seen p = {0};
     store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
@@ -449,6 +454,51 @@ static void wide_checkpoint_is_kept_in_parts(void **state)
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
     assert_true(said(f, "child 341: seq 5..5 checked", "seq 1..4 were pruned", NULL));
+    assert_int_equal(folded_parts(f).last_gen, 0); /* short: rewritten in place */
+}
+
+#define GEN(g, part) ((uint64_t)(g) << 32 | (part)) /* a part's number in audit_key */
+
+/* A checkpoint longer than AUDIT_FOLDED_TIDY_PARTS is written anew as a
+ * generation of its own, and the older one is deleted in slices before
+ * audit_prune returns: no transaction frees thousands of pages. */
+static void long_checkpoint_is_replaced_by_a_new_generation(void **state)
+{
+    fixture *f = *state;
+    f->n.cfg.audit_retain = 1;
+    send_wide(f, 15000);
+    send(f, false, 1, 1);
+    send(f, false, 1, 1);
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    parts_seen p = folded_parts(f);
+    assert_true(p.parts > AUDIT_FOLDED_TIDY_PARTS);
+    assert_int_equal(p.last_gen, 0);
+    send(f, false, 1, 1);
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    parts_seen q = folded_parts(f);
+    assert_int_equal(q.parts, p.parts); /* generation 0 is gone whole */
+    assert_int_equal(q.first_gen, 1);
+    assert_int_equal(q.last_gen, 1);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 4..4 checked", "seq 1..3 were pruned", NULL));
+    assert_true(said(f, "its contribution (15001 cells) equals", NULL));
+    /* a part of an older generation left by a kill: readers skip it, the
+     * next prune deletes it */
+    uint64_t part = GEN(0, 7);
+    assert_int_equal(store_write(f->n.store, put_junk_part, &part, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    q = folded_parts(f);
+    assert_int_equal(q.parts, p.parts);
+    assert_int_equal(q.first_gen, 1);
+    /* a part missing from the newest generation is named */
+    part = GEN(1, 5);
+    assert_int_equal(store_write(f->n.store, del_part, &part, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341: the checkpoint of 341: part 5 is missing", NULL));
 }
 
 static void damaged_checkpoint_part_is_named(void **state)
@@ -857,6 +907,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(retention_never_folds_an_altered_delta, setup, teardown),
         cmocka_unit_test_setup_teardown(snapshot_restarts_the_contribution, setup, teardown),
         cmocka_unit_test_setup_teardown(wide_checkpoint_is_kept_in_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_checkpoint_is_replaced_by_a_new_generation, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(damaged_checkpoint_part_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_drops_the_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(old_single_checkpoint_is_read_then_moved, setup, teardown),
