@@ -243,14 +243,17 @@ static size_t walk_prefix(audit_walk *w, store_t *s, store_txn *txn, const char 
 {
     if (audit_walk_begin(w, s, txn, child, ch->pk, why) != TS_OK)
         return 0;
-    for (size_t i = 0; i < n; i++) {
+    uint8_t *buf = NULL;
+    size_t i = 0;
+    for (; i < n; i++) {
         char key[AUDIT_KEY_MAX];
         store_val v;
-        if (audit_log_get(s, txn, key, audit_key(child, l->seqs[i], key), &v, why) ||
+        if (audit_log_get(s, txn, key, audit_key(child, l->seqs[i], key), &v, &buf, why) ||
             audit_walk_step(w, l->seqs[i], v.data, v.len, why) != TS_OK)
-            return i;
+            break;
     }
-    return n;
+    free(buf);
+    return i;
 }
 
 /* The seq of child's folded checkpoint (audit.h); 0 when it has none. */

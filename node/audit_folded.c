@@ -111,9 +111,12 @@ static int read_folded(store_t *s, store_txn *txn, read_ctx *r)
         return stop && stop != READ_ENOUGH ? r->e->code : TS_OK;
     }
     store_val v; /* a store written before the parts: one value in the trail */
-    if (audit_log_get(s, txn, key, r->prefix_len, &v, NULL) != TS_OK)
-        return TS_OK;
-    return take_body(r, &v);
+    uint8_t *buf = NULL;
+    int rc = audit_log_get(s, txn, key, r->prefix_len, &v, &buf, NULL) == TS_OK
+        ? take_body(r, &v)
+        : TS_OK;
+    free(buf);
+    return rc;
 }
 
 int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded *out, cellsum *sum,

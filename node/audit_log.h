@@ -7,8 +7,10 @@
  * thousand random pages, each about one delta full.) Table audit_index
  * maps the trail's keys ("child|" + be64 seq; in stores written before
  * audit_folded.h, also a child's checkpoint "child|") to that arrival
- * number. Callers use the trail's
- * keys only; these functions keep both tables in step. */
+ * number. A value longer than a page's share is kept in pieces under
+ * consecutive arrival numbers, so that every log entry stays on its leaf
+ * page. Callers use the trail's keys only; these functions keep both
+ * tables in step. */
 #ifndef TIERSYNC_AUDIT_LOG_H
 #define TIERSYNC_AUDIT_LOG_H
 
@@ -19,9 +21,11 @@
 int audit_log_put(store_t *s, store_txn *txn, const void *key, size_t klen, const void *val,
                   size_t len, ts_err *e);
 
-/* The value stored under key; TS_EINPUT when there is none. */
+/* The value stored under key; TS_EINPUT when there is none. It points into
+ * the map, or, when it was kept in pieces, into *buf, which grows as needed
+ * and is the caller's to free (start it NULL; reuse it across reads). */
 int audit_log_get(store_t *s, store_txn *txn, const void *key, size_t klen, store_val *v,
-                  ts_err *e);
+                  uint8_t **buf, ts_err *e);
 
 /* Deletes key and its value; TS_OK when there was none. */
 int audit_log_del(store_t *s, store_txn *txn, const void *key, size_t klen, ts_err *e);

@@ -3,7 +3,8 @@
  * verifies; an altered total, contribution or stored delta is found and
  * named; retention folds old deltas into a checkpoint that still verifies
  * and never folds an altered one, a slice of children per transaction; a
- * trail in the old layout is moved into the log. */
+ * long delta is kept in pieces and read whole; a trail in the old layout is
+ * moved into the log. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -167,10 +168,12 @@ static int flip_byte(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 {
     tamper_ctx *t = ctx;
     store_val v;
-    if (audit_log_get(s, txn, t->key, t->klen, &v, e) != TS_OK)
+    uint8_t *buf = NULL;
+    if (audit_log_get(s, txn, t->key, t->klen, &v, &buf, e) != TS_OK)
         return ts_fail(e, TS_EINPUT, "no such audit entry");
     uint8_t *copy = malloc(v.len);
     memcpy(copy, v.data, v.len);
+    free(buf);
     copy[t->flip % v.len] ^= 0x01;
     int rc = audit_log_put(s, txn, t->key, t->klen, copy, v.len, e);
     free(copy);
@@ -499,6 +502,140 @@ static void long_checkpoint_is_replaced_by_a_new_generation(void **state)
     assert_int_equal(store_write(f->n.store, del_part, &part, &e), TS_OK);
     run_verify(f, NULL);
     assert_true(said(f, "PROBLEM child 341: the checkpoint of 341: part 5 is missing", NULL));
+}
+
+typedef struct {
+    size_t index, log, overflow;
+} trail_shape;
+
+static trail_shape shape_of_trail(fixture *f)
+{
+    store_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    MDB_stat st;
+    assert_int_equal(mdb_stat(txn, store_dbi(f->n.store, DB_AUDIT_LOG), &st), 0);
+    trail_shape t = {store_count(f->n.store, txn, DB_AUDIT_INDEX),
+                     store_count(f->n.store, txn, DB_AUDIT_LOG), st.ms_overflow_pages};
+    store_read_end(txn);
+    return t;
+}
+
+/* A delta larger than half a page is kept in pieces, each on its leaf
+ * page: the trail takes no run of overflow pages, and reads it whole. */
+static void long_delta_is_kept_in_pieces(void **state)
+{
+    fixture *f = *state;
+    send_wide(f, 300); /* a signed delta of several KB */
+    trail_shape t = shape_of_trail(f);
+    assert_int_equal(t.index, 1);
+    assert_true(t.log >= 3);
+    assert_int_equal(t.overflow, 0);
+    run_verify(f, NULL); /* the signature holds over the pieces put together */
+    assert_int_equal(f->sum.problems, 0);
+    assert_true(said(f, "child 341: seq 1..1 checked", NULL));
+    /* a byte altered in the last piece is found; the rewrite leaves no piece behind */
+    tamper_delta(f, 1, 4500);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341 seq 1:", NULL));
+    assert_int_equal(shape_of_trail(f).log, t.log);
+    tamper_delta(f, 1, 4500);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    /* pruned behind a checkpoint, every piece goes */
+    f->n.cfg.audit_retain = 1;
+    send(f, false, 1, 1);
+    send(f, false, 1, 1);
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    t = shape_of_trail(f);
+    assert_int_equal(t.index, 1);
+    assert_int_equal(t.log, 1);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+}
+
+/* Puts seq 1 back as stores before the pieces kept a long delta: one
+ * value under a new arrival number, the index's 8 bytes pointing at it. */
+static int unpiece(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    char key[AUDIT_KEY_MAX];
+    size_t klen = audit_key(CHILD, 1, key);
+    store_val v;
+    uint8_t *buf = NULL;
+    assert_int_equal(audit_log_get(s, txn, key, klen, &v, &buf, e), TS_OK);
+    assert_non_null(buf); /* it was in pieces */
+    assert_int_equal(audit_log_del(s, txn, key, klen, e), TS_OK);
+    uint8_t id[8];
+    ts_put_be64(id, 1000);
+    MDB_val ik = {klen, key}, lk = {sizeof id, id}, iv = {sizeof id, id}, lv = {v.len, buf};
+    int rc = mdb_put(txn, store_dbi(s, DB_AUDIT_LOG), &lk, &lv, 0);
+    if (rc == 0)
+        rc = mdb_put(txn, store_dbi(s, DB_AUDIT_INDEX), &ik, &iv, 0);
+    free(buf);
+    return rc ? store_fail(s, e, rc, "unpiece") : TS_OK;
+}
+
+/* A long delta kept whole by an older store is read, verified and pruned. */
+static void old_long_delta_is_read(void **state)
+{
+    fixture *f = *state;
+    send_wide(f, 300);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, unpiece, NULL, &e), TS_OK);
+    trail_shape t = shape_of_trail(f);
+    assert_int_equal(t.log, 1);
+    assert_true(t.overflow >= 2);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+    f->n.cfg.audit_retain = 1;
+    send(f, false, 1, 1);
+    send(f, false, 1, 1);
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    t = shape_of_trail(f);
+    assert_int_equal(t.index, 1);
+    assert_int_equal(t.log, 1);
+    assert_int_equal(t.overflow, 0);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
+}
+
+static int put_huge_count(store_t *s, store_txn *txn, void *ctx, ts_err *e)
+{
+    (void)ctx;
+    char key[AUDIT_KEY_MAX];
+    uint8_t v[12] = {0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff}; /* id 1, 4 billion pieces */
+    return store_put(s, txn, DB_AUDIT_INDEX, key, audit_key(CHILD, 1, key), v, sizeof v, e);
+}
+
+/* A damaged piece count reads as a lost delta and deletes what is there. */
+static void damaged_piece_count_is_named(void **state)
+{
+    fixture *f = *state;
+    send_wide(f, 300);
+    send(f, false, 1, 1);
+    ts_err e = {0};
+    assert_int_equal(store_write(f->n.store, put_huge_count, NULL, &e), TS_OK);
+    run_verify(f, NULL);
+    assert_true(said(f, "PROBLEM child 341 seq 1:", NULL));
+    /* the read stops at the value's last piece, not in seq 2's */
+    store_txn *txn;
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    char key[AUDIT_KEY_MAX];
+    store_val v;
+    uint8_t *buf = NULL;
+    assert_int_equal(audit_log_get(f->n.store, txn, key, audit_key(CHILD, 1, key), &v, &buf, &e),
+                     TS_ERUNTIME);
+    assert_non_null(strstr(e.msg, "cannot read an entry"));
+    store_read_end(txn);
+    free(buf);
+    tamper_ctx t = {0};
+    t.klen = audit_key(CHILD, 1, t.key);
+    assert_int_equal(store_write(f->n.store, drop_entry, &t, &e), TS_OK);
+    trail_shape shape = shape_of_trail(f);
+    assert_int_equal(shape.index, 1);
+    assert_int_equal(shape.log, 1); /* seq 2 alone */
 }
 
 static void damaged_checkpoint_part_is_named(void **state)
@@ -909,6 +1046,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(wide_checkpoint_is_kept_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(long_checkpoint_is_replaced_by_a_new_generation, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(long_delta_is_kept_in_pieces, setup, teardown),
+        cmocka_unit_test_setup_teardown(old_long_delta_is_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(damaged_piece_count_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_checkpoint_part_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_drops_the_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(old_single_checkpoint_is_read_then_moved, setup, teardown),
