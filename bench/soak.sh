@@ -20,7 +20,7 @@
 # split into anonymous (heap: RssAnon, kB) and file-backed (the store's
 # mapped pages: RssFile, kB), open file descriptors, the store's used pages
 # (kB: LMDB's high-water mark) and the free pages among them (kB: used minus
-# free is the live data), and the audit trail's entries, into OUT (default
+# free is the live data), and the deltas in the audit trail, into OUT (default
 # soak.tsv). At the end it prints, per series, the first and last sample and
 # the growth per hour fitted by least squares over the second half of the run
 # (the first half warms up: the map fills, the audit trail reaches its
@@ -92,7 +92,7 @@ sample() {
   fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
   read -r used free < <(mdb_stat -ef "$WORK/$1/db" |
     awk '/Number of pages used/ {p = $5} /Page size/ {s = $3} /Free pages/ {f = $3} END {print p * s / 1024, f * s / 1024}')
-  audit=$(mdb_stat -s audit_log "$WORK/$1/db" 2>/dev/null | awk '/Entries/ {print $2}')
+  audit=$(mdb_stat -s audit_index "$WORK/$1/db" 2>/dev/null | awk '/Entries/ {print $2}')
   echo "$rss $fds $used ${audit:-0} ${free:-0}"
 }
 

@@ -12,7 +12,7 @@
  * + be32 g + be32 n. */
 static uint64_t part_id(uint64_t gen, uint64_t part)
 {
-    return (uint64_t)gen << 32 | part;
+    return gen << 32 | part;
 }
 
 static size_t prefix_of(const char *child, char *out)
@@ -112,9 +112,9 @@ static int read_folded(store_t *s, store_txn *txn, read_ctx *r)
     }
     store_val v; /* a store written before the parts: one value in the trail */
     uint8_t *buf = NULL;
-    int rc = audit_log_get(s, txn, key, r->prefix_len, &v, &buf, NULL) == TS_OK
-        ? take_body(r, &v)
-        : TS_OK;
+    int rc = TS_OK;
+    if (audit_log_get(s, txn, key, r->prefix_len, &v, &buf, NULL) == TS_OK)
+        rc = take_body(r, &v);
     free(buf);
     return rc;
 }
@@ -131,21 +131,6 @@ int audit_folded_get(store_t *s, store_txn *txn, const char *child, audit_folded
     return rc;
 }
 
-static store_step take_all(const store_val *k, const store_val *v, void *ctx)
-{
-    (void)k, (void)v, (void)ctx;
-    return STORE_TAKE;
-}
-
-int audit_folded_del(store_t *s, store_txn *txn, const char *child, ts_err *e)
-{
-    char prefix[AUDIT_KEY_MAX];
-    size_t plen = prefix_of(child, prefix);
-    if (store_take(s, txn, DB_AUDIT_FOLDED, prefix, plen, take_all, NULL, e))
-        return e->code;
-    return audit_log_del(s, txn, prefix, plen, e);
-}
-
 typedef struct {
     size_t prefix_len;
     uint64_t from;
@@ -158,6 +143,15 @@ static store_step take_from(const store_val *k, const store_val *v, void *ctx)
     const parts_from *p = ctx;
     uint64_t id;
     return id_of(k, p->prefix_len, &id) && id < p->from ? STORE_KEEP : STORE_TAKE;
+}
+
+int audit_folded_del(store_t *s, store_txn *txn, const char *child, ts_err *e)
+{
+    char prefix[AUDIT_KEY_MAX];
+    parts_from all = {prefix_of(child, prefix), 0};
+    if (store_take(s, txn, DB_AUDIT_FOLDED, prefix, all.prefix_len, take_from, &all, e))
+        return e->code;
+    return audit_log_del(s, txn, prefix, all.prefix_len, e);
 }
 
 typedef struct {

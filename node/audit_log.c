@@ -5,16 +5,14 @@
 #include <string.h>
 
 #include "store_lmdb.h"
+#include "store_pieces.h"
 #include "util.h"
 
 #define AUDIT_LOG_ID_BYTES 8
 #define AUDIT_LOG_COUNT_BYTES 4
 /* A value longer than this is kept in pieces, under consecutive arrival
- * numbers, every piece but the last this long: LMDB puts a larger node (on
- * 4 KB pages, over about 2 KB) on a run of consecutive overflow pages, and
- * runs of free pages grow rare while single free pages pile up, so the
- * file would grow. */
-#define AUDIT_LOG_PIECE 1900
+ * numbers, every piece but the last this long (why: store_pieces.h). */
+#define AUDIT_LOG_PIECE STORE_PIECE_BYTES
 
 /* Where a value is: its first arrival number and how many pieces. The
  * index holds the number alone for one piece, the number and a be32 count

@@ -425,11 +425,11 @@ static int del_part(store_t *s, store_txn *txn, void *ctx, ts_err *e)
     return store_del(s, txn, DB_AUDIT_FOLDED, key, audit_key(CHILD, *(uint64_t *)ctx, key), e);
 }
 
-/* A contribution of 301 cells, folded into a checkpoint at seq 2 (seq 3 kept). */
-static void fold_wide(fixture *f)
+/* A contribution of n + 1 cells, folded into a checkpoint at seq 2 (seq 3 kept). */
+static void fold_wide(fixture *f, int n)
 {
     f->n.cfg.audit_retain = 1;
-    send_wide(f, 300);
+    send_wide(f, n);
     send(f, false, 1, 1);
     send(f, false, 1, 1);
     ts_err e = {0};
@@ -439,7 +439,7 @@ static void fold_wide(fixture *f)
 static void wide_checkpoint_is_kept_in_parts(void **state)
 {
     fixture *f = *state;
-    fold_wide(f);
+    fold_wide(f, 300);
     ts_err e = {0};
     parts_seen p = folded_parts(f);
     assert_true(p.parts >= 5); /* 301 cells */
@@ -468,12 +468,8 @@ static void wide_checkpoint_is_kept_in_parts(void **state)
 static void long_checkpoint_is_replaced_by_a_new_generation(void **state)
 {
     fixture *f = *state;
-    f->n.cfg.audit_retain = 1;
-    send_wide(f, 15000);
-    send(f, false, 1, 1);
-    send(f, false, 1, 1);
+    fold_wide(f, 15000);
     ts_err e = {0};
-    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
     parts_seen p = folded_parts(f);
     assert_true(p.parts > AUDIT_FOLDED_TIDY_PARTS);
     assert_int_equal(p.last_gen, 0);
@@ -504,20 +500,85 @@ static void long_checkpoint_is_replaced_by_a_new_generation(void **state)
     assert_true(said(f, "PROBLEM child 341: the checkpoint of 341: part 5 is missing", NULL));
 }
 
+/* The longest list of freed pages LMDB keeps (table 0: one value per
+ * transaction) for the transactions after txnid `after`. */
+static size_t longest_free_list(fixture *f, size_t after)
+{
+    store_txn *txn;
+    ts_err e = {0};
+    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
+    MDB_cursor *cur;
+    assert_int_equal(mdb_cursor_open(txn, 0, &cur), 0);
+    MDB_val k, v;
+    size_t longest = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        size_t id, n; /* the key is a txnid, the value a count and as many page numbers */
+        memcpy(&id, k.mv_data, sizeof id);
+        memcpy(&n, v.mv_data, sizeof n);
+        if (id > after && n > longest)
+            longest = n;
+    }
+    mdb_cursor_close(cur);
+    store_read_end(txn);
+    return longest;
+}
+
+/* A fold of a checkpoint of 1,300 parts frees no more pages in one
+ * transaction than one page can list (509 on 4 KB pages): a longer list
+ * takes a run of pages, at the end of the file (audit_folded.h). */
+static void fold_frees_what_one_page_lists(void **state)
+{
+    fixture *f = *state;
+    fold_wide(f, 30000);
+    assert_true(folded_parts(f).parts > 2 * AUDIT_FOLDED_TIDY_PARTS);
+    MDB_envinfo info;
+    assert_int_equal(mdb_env_info(store_env(f->n.store), &info), 0);
+    send(f, false, 1, 1);
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    assert_int_equal(folded_parts(f).last_gen, 1);
+    size_t longest = longest_free_list(f, info.me_last_txnid);
+    print_message("the longest list of freed pages: %zu\n", longest);
+    assert_true(longest > 0 && longest <= (4096 - 16) / sizeof(size_t) - 1);
+}
+
 typedef struct {
     size_t index, log, overflow;
 } trail_shape;
 
-static trail_shape shape_of_trail(fixture *f)
+static MDB_stat table_stat(fixture *f, store_db db)
 {
     store_txn *txn;
     ts_err e = {0};
     assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
     MDB_stat st;
-    assert_int_equal(mdb_stat(txn, store_dbi(f->n.store, DB_AUDIT_LOG), &st), 0);
-    trail_shape t = {store_count(f->n.store, txn, DB_AUDIT_INDEX),
-                     store_count(f->n.store, txn, DB_AUDIT_LOG), st.ms_overflow_pages};
+    assert_int_equal(mdb_stat(txn, store_dbi(f->n.store, db), &st), 0);
     store_read_end(txn);
+    return st;
+}
+
+static trail_shape shape_of_trail(fixture *f)
+{
+    MDB_stat log = table_stat(f, DB_AUDIT_LOG);
+    return (trail_shape){table_stat(f, DB_AUDIT_INDEX).ms_entries, log.ms_entries,
+                         log.ms_overflow_pages};
+}
+
+/* Sends two deltas and prunes the trail to the newest: one delta in one
+ * log entry is left, and the store verifies. */
+static trail_shape prune_to_newest(fixture *f)
+{
+    f->n.cfg.audit_retain = 1;
+    send(f, false, 1, 1);
+    send(f, false, 1, 1);
+    ts_err e = {0};
+    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
+    trail_shape t = shape_of_trail(f);
+    assert_int_equal(t.index, 1);
+    assert_int_equal(t.log, 1);
+    run_verify(f, NULL);
+    assert_int_equal(f->sum.problems, 0);
     return t;
 }
 
@@ -542,17 +603,7 @@ static void long_delta_is_kept_in_pieces(void **state)
     tamper_delta(f, 1, 4500);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
-    /* pruned behind a checkpoint, every piece goes */
-    f->n.cfg.audit_retain = 1;
-    send(f, false, 1, 1);
-    send(f, false, 1, 1);
-    ts_err e = {0};
-    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
-    t = shape_of_trail(f);
-    assert_int_equal(t.index, 1);
-    assert_int_equal(t.log, 1);
-    run_verify(f, NULL);
-    assert_int_equal(f->sum.problems, 0);
+    prune_to_newest(f); /* pruned behind a checkpoint, every piece goes */
 }
 
 /* Puts seq 1 back as stores before the pieces kept a long delta: one
@@ -589,16 +640,7 @@ static void old_long_delta_is_read(void **state)
     assert_true(t.overflow >= 2);
     run_verify(f, NULL);
     assert_int_equal(f->sum.problems, 0);
-    f->n.cfg.audit_retain = 1;
-    send(f, false, 1, 1);
-    send(f, false, 1, 1);
-    assert_int_equal(audit_prune(&f->n, &e), TS_OK);
-    t = shape_of_trail(f);
-    assert_int_equal(t.index, 1);
-    assert_int_equal(t.log, 1);
-    assert_int_equal(t.overflow, 0);
-    run_verify(f, NULL);
-    assert_int_equal(f->sum.problems, 0);
+    assert_int_equal(prune_to_newest(f).overflow, 0);
 }
 
 static int put_huge_count(store_t *s, store_txn *txn, void *ctx, ts_err *e)
@@ -641,7 +683,7 @@ static void damaged_piece_count_is_named(void **state)
 static void damaged_checkpoint_part_is_named(void **state)
 {
     fixture *f = *state;
-    fold_wide(f);
+    fold_wide(f, 300);
     ts_err e = {0};
     uint64_t part = 1;
     assert_int_equal(store_write(f->n.store, put_junk_part, &part, &e), TS_OK);
@@ -667,7 +709,7 @@ static int purge_child(store_t *s, store_txn *txn, void *ctx, ts_err *e)
 static void purge_drops_the_checkpoint(void **state)
 {
     fixture *f = *state;
-    fold_wide(f);
+    fold_wide(f, 300);
     ts_err e = {0};
     assert_true(folded_parts(f).parts >= 5);
     assert_int_equal(store_write(f->n.store, purge_child, NULL, &e), TS_OK);
@@ -887,12 +929,7 @@ static size_t last_page(fixture *f)
 
 static size_t folded_pages(fixture *f)
 {
-    store_txn *txn;
-    ts_err e = {0};
-    assert_int_equal(store_read_begin(f->n.store, &txn, &e), TS_OK);
-    MDB_stat st;
-    assert_int_equal(mdb_stat(txn, store_dbi(f->n.store, DB_AUDIT_FOLDED), &st), 0);
-    store_read_end(txn);
+    MDB_stat st = table_stat(f, DB_AUDIT_FOLDED);
     return st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
 }
 
@@ -1049,6 +1086,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(long_delta_is_kept_in_pieces, setup, teardown),
         cmocka_unit_test_setup_teardown(old_long_delta_is_read, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_piece_count_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(fold_frees_what_one_page_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_checkpoint_part_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_drops_the_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(old_single_checkpoint_is_read_then_moved, setup, teardown),

@@ -76,9 +76,12 @@ def main():
     db, child = sys.argv[1], sys.argv[2].encode()
     log = dict(dump(db, "audit_log"))
     prefix = child + b"|"
-    for k, arrival in sorted(dump(db, "audit_index")):
+    for k, place in sorted(dump(db, "audit_index")):
         if k.startswith(prefix) and len(k) == len(prefix) + 8:
-            print(json.dumps(delta(log[arrival])))
+            # the first arrival number, and a be32 count when kept in pieces
+            first, n = int.from_bytes(place[:8], "big"), int.from_bytes(place[8:], "big") or 1
+            signed = b"".join(log[(first + i).to_bytes(8, "big")] for i in range(n))
+            print(json.dumps(delta(signed)))
 
 
 main()
