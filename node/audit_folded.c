@@ -15,6 +15,12 @@ static uint64_t part_id(uint64_t gen, uint64_t part)
     return gen << 32 | part;
 }
 
+/* The part_id of part 0 of the generation that part_id id is in. */
+static uint64_t gen_first(uint64_t id)
+{
+    return part_id(id >> 32, 0);
+}
+
 static size_t prefix_of(const char *child, char *out)
 {
     return audit_key(child, 0, out) - 8;
@@ -82,8 +88,8 @@ static int take_body(read_ctx *r, const store_val *v)
 static int read_part(const store_val *k, const store_val *v, void *vctx)
 {
     read_ctx *r = vctx;
-    if (k->len != r->prefix_len + 8 ||
-        ts_get_be64((const uint8_t *)k->data + r->prefix_len) != r->first + r->parts)
+    uint64_t id;
+    if (!id_of(k, r->prefix_len, &id) || id != r->first + r->parts)
         return ts_fail(r->e, TS_EINPUT, "the checkpoint of %s: part %llu is missing", r->child,
                        (unsigned long long)r->parts);
     if (take_body(r, v))
@@ -101,7 +107,7 @@ static int read_folded(store_t *s, store_txn *txn, read_ctx *r)
     if (found < 0)
         return r->e->code;
     char key[AUDIT_KEY_MAX];
-    r->first = part_id(last >> 32, 0);
+    r->first = gen_first(last);
     audit_key(r->child, r->first, key);
     if (found) { /* the scan's prefix: "child|" + be32 generation */
         int stop = 0;
@@ -184,7 +190,7 @@ int audit_folded_tidy(store_t *s, store_txn *txn, const char *child, size_t *bud
     char prefix[AUDIT_KEY_MAX];
     tidy_ctx t = {prefix_of(child, prefix), 0, budget, true};
     if (last_part(s, txn, child, &t.newest, NULL) > 0) { /* malformed: the next put starts over */
-        t.newest = part_id(t.newest >> 32, 0);
+        t.newest = gen_first(t.newest);
         t.done = false;
         int rc = store_take(s, txn, DB_AUDIT_FOLDED, prefix, t.prefix_len, take_older, &t, e);
         if (rc)

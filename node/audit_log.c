@@ -10,9 +10,6 @@
 
 #define AUDIT_LOG_ID_BYTES 8
 #define AUDIT_LOG_COUNT_BYTES 4
-/* A value longer than this is kept in pieces, under consecutive arrival
- * numbers, every piece but the last this long (why: store_pieces.h). */
-#define AUDIT_LOG_PIECE STORE_PIECE_BYTES
 
 /* Where a value is: its first arrival number and how many pieces. The
  * index holds the number alone for one piece, the number and a be32 count
@@ -55,11 +52,6 @@ static int index_put(store_t *s, store_txn *txn, const void *key, size_t klen, l
     return mdb_put(txn, store_dbi(s, DB_AUDIT_INDEX), &k, &v, 0);
 }
 
-static size_t pieces_of(size_t len)
-{
-    return len <= AUDIT_LOG_PIECE ? 1 : (len + AUDIT_LOG_PIECE - 1) / AUDIT_LOG_PIECE;
-}
-
 /* The log's key of arrival number n, in id. */
 static MDB_val piece_key(uint8_t id[AUDIT_LOG_ID_BYTES], uint64_t n)
 {
@@ -70,7 +62,7 @@ static MDB_val piece_key(uint8_t id[AUDIT_LOG_ID_BYTES], uint64_t n)
 /* Appends val to the log in pieces under the next arrival numbers (into at). */
 static int log_append(store_t *s, store_txn *txn, const uint8_t *val, size_t len, log_place *at)
 {
-    size_t n = pieces_of(len);
+    size_t n = store_pieces_of(len);
     if (n > UINT32_MAX)
         return MDB_BAD_VALSIZE;
     MDB_cursor *cur;
@@ -89,10 +81,8 @@ static int log_append(store_t *s, store_txn *txn, const uint8_t *val, size_t len
     *at = (log_place){last + 1, (uint32_t)n};
     for (size_t i = 0; rc == 0 && i < n; i++) {
         uint8_t id[AUDIT_LOG_ID_BYTES];
-        size_t off = i * AUDIT_LOG_PIECE;
         k = piece_key(id, at->id + i);
-        v = (MDB_val){len - off < AUDIT_LOG_PIECE ? len - off : AUDIT_LOG_PIECE,
-                      (void *)(val + off)};
+        v = (MDB_val){store_piece_len(len, i), (void *)(val + i * STORE_PIECE_BYTES)};
         rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
     }
     mdb_cursor_close(cur);
@@ -100,7 +90,7 @@ static int log_append(store_t *s, store_txn *txn, const uint8_t *val, size_t len
 }
 
 /* Deletes the pieces at points to. Every piece but the last is
- * AUDIT_LOG_PIECE long, so a damaged count stops at the value's end (and
+ * STORE_PIECE_BYTES long, so a damaged count stops at the value's end (and
  * at a missing piece: an index entry without its value is dropped all the
  * same), not in the next value's pieces. */
 static int log_del(store_t *s, store_txn *txn, log_place at)
@@ -110,7 +100,7 @@ static int log_del(store_t *s, store_txn *txn, log_place at)
         uint8_t id[AUDIT_LOG_ID_BYTES];
         MDB_val k = piece_key(id, at.id + i), v;
         int rc = mdb_get(txn, log, &k, &v);
-        bool last = rc == 0 && v.mv_size != AUDIT_LOG_PIECE;
+        bool last = rc == 0 && v.mv_size != STORE_PIECE_BYTES;
         if (rc == 0)
             rc = mdb_del(txn, log, &k, NULL);
         if (rc || last)
@@ -135,7 +125,7 @@ static int log_read(store_t *s, store_txn *txn, log_place at, store_val *out, ui
             *out = store_val_of(v);
             return 0;
         }
-        if (v.mv_size > AUDIT_LOG_PIECE || (i + 1 < at.pieces && v.mv_size != AUDIT_LOG_PIECE))
+        if (v.mv_size > STORE_PIECE_BYTES || (i + 1 < at.pieces && v.mv_size != STORE_PIECE_BYTES))
             return MDB_CORRUPTED;
         *buf = ts_xrealloc(*buf, len + v.mv_size);
         memcpy(*buf + len, v.mv_data, v.mv_size);
@@ -150,7 +140,7 @@ static int put_raw(store_t *s, store_txn *txn, const void *key, size_t klen, con
 {
     log_place at;
     int rc = index_get(s, txn, key, klen, &at);
-    if (rc == 0 && at.pieces == 1 && pieces_of(len) == 1) {
+    if (rc == 0 && at.pieces == 1 && store_pieces_of(len) == 1) {
         uint8_t id[AUDIT_LOG_ID_BYTES];
         MDB_val k = piece_key(id, at.id), v = {len, (void *)val};
         return mdb_put(txn, store_dbi(s, DB_AUDIT_LOG), &k, &v, 0);

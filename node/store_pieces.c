@@ -44,15 +44,14 @@ static store_step take_leftover(const store_val *k, const store_val *v, void *vc
 int store_pieces_put(store_t *s, store_txn *txn, store_db db, const void *key, size_t klen,
                      const void *val, size_t len, ts_err *e)
 {
-    size_t n = len ? (len + STORE_PIECE_BYTES - 1) / STORE_PIECE_BYTES : 1;
+    size_t n = store_pieces_of(len);
     if (n > PIECES_MAX || klen > PIECES_KEY_MAX)
         return ts_fail(e, TS_EINPUT, "store: a value of %zu bytes is too long to keep", len);
     uint8_t k[PIECES_KEY_MAX + STORE_PIECE_SUFFIX];
     for (size_t i = 0; i < n; i++) {
-        size_t off = i * STORE_PIECE_BYTES;
-        size_t piece = len - off < STORE_PIECE_BYTES ? len - off : STORE_PIECE_BYTES;
         int rc = store_put(s, txn, db, k, piece_key(key, klen, (unsigned)i, k),
-                           (const uint8_t *)val + off, piece, e);
+                           (const uint8_t *)val + i * STORE_PIECE_BYTES, store_piece_len(len, i),
+                           e);
         if (rc)
             return rc;
     }

@@ -23,6 +23,20 @@
 #define STORE_PIECE_BYTES 1900
 #define STORE_PIECE_SUFFIX 2
 
+/* How many pieces a value of len bytes takes (one when empty). */
+static inline size_t store_pieces_of(size_t len)
+{
+    return len ? (len + STORE_PIECE_BYTES - 1) / STORE_PIECE_BYTES : 1;
+}
+
+/* The length of piece i of a value of len bytes: every piece but the last
+ * is STORE_PIECE_BYTES long. */
+static inline size_t store_piece_len(size_t len, size_t i)
+{
+    size_t off = i * STORE_PIECE_BYTES;
+    return len - off < STORE_PIECE_BYTES ? len - off : STORE_PIECE_BYTES;
+}
+
 /* Writes val under key (klen bytes) in pieces, replacing what was there. */
 int store_pieces_put(store_t *s, store_txn *txn, store_db db, const void *key, size_t klen,
                      const void *val, size_t len, ts_err *e);
